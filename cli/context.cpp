@@ -1,0 +1,45 @@
+#include "context.hpp"
+
+#include <unistd.h>
+
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <sstream>
+
+namespace centrali::cli {
+
+Context::Context(GlobalOptions options, Output output) : m_options(std::move(options)), m_output(std::move(output))
+{
+}
+
+Result<store::Store*> Context::store()
+{
+  if (!m_store) {
+    auto opened = store::Store::open(m_options.store_path);
+    if (!opened) return std::unexpected(opened.error());
+    m_store.emplace(std::move(*opened));
+    m_output.verbose(1, "store " + m_options.store_path);
+  }
+  return &*m_store;
+}
+
+Result<std::string> read_file(const std::string& path)
+{
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail(ErrorKind::usage, "cannot read " + path + ": no such file or not readable");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) return fail(ErrorKind::usage, "cannot read " + path);
+  return ss.str();
+}
+
+Result<std::string> read_stdin(const std::string& what)
+{
+  if (::isatty(STDIN_FILENO))
+    return fail(ErrorKind::usage, "no " + what + " given: pass --data, --data-file, or pipe it on stdin");
+  std::string data{std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
+  return data;
+}
+
+} // namespace centrali::cli

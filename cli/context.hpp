@@ -1,0 +1,61 @@
+#pragma once
+// What every command receives: the global options, the output, and the
+// store (opened on first use, so commands that need no store never touch it).
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "centrali/store/store.hpp"
+#include "centrali/util/error.hpp"
+#include "output.hpp"
+
+namespace CLI {
+class App;
+}
+
+namespace centrali::cli {
+
+struct GlobalOptions {
+  std::string store_path;  // --store / CENTRALI_STORE / ./.centrali/centrali.db
+  bool json = false;
+  int verbosity = 0;
+  bool no_color = false;
+};
+
+class Context {
+public:
+  Context(GlobalOptions options, Output output);
+
+  const GlobalOptions& options() const { return m_options; }
+  Output& out() { return m_output; }
+
+  // The store, opened (and created, and migrated) on first call.
+  Result<store::Store*> store();
+
+private:
+  GlobalOptions m_options;
+  Output m_output;
+  std::optional<store::Store> m_store;
+};
+
+// The command chosen by parsing. Parse callbacks only record it; it runs
+// once every global option has been read.
+struct Selected {
+  std::function<Result<void>(Context&)> run;
+};
+
+// Reads a whole file (for --data-file); a clear usage error when it cannot.
+Result<std::string> read_file(const std::string& path);
+// Reads all of standard input; fails when stdin is a terminal, since
+// nothing waits for typed input unless the user asked for it.
+Result<std::string> read_stdin(const std::string& what);
+
+// One registration function per command noun (one file each).
+void add_store_command(CLI::App& app, Selected& selected);
+void add_signature_commands(CLI::App& app, Selected& selected);
+void add_sources_command(CLI::App& app, Selected& selected);
+void add_listen_command(CLI::App& app, Selected& selected);
+void add_events_command(CLI::App& app, Selected& selected);
+
+} // namespace centrali::cli

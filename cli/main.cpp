@@ -1,0 +1,141 @@
+// The centrali driver: declares the global options, registers one command
+// per noun, parses, runs the chosen command, and turns its result into an
+// exit code. This file is the only place an Error becomes an exit status.
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "centrali/version.hpp"
+#include "context.hpp"
+
+using namespace centrali;
+using namespace centrali::cli;
+
+namespace {
+
+constexpr const char* k_default_store = "./.centrali/centrali.db";
+
+// Global options must also work after the subcommand (`centrali store info
+// --json`): every subcommand falls through to its parent.
+void allow_globals_everywhere(CLI::App& app)
+{
+  for (auto* sub : app.get_subcommands({})) {
+    sub->fallthrough();
+    allow_globals_everywhere(*sub);
+  }
+}
+
+void report_error(const Error& error, bool json)
+{
+  std::cerr << "centrali: error: " << error.message << '\n';
+  if (json) {
+    nlohmann::json j = {{"error", {{"kind", kind_name(error.kind)},
+                                   {"message", error.message},
+                                   {"exit_code", exit_code(error.kind)}}}};
+    std::cerr << dump_json(j) << '\n';
+  }
+}
+
+// `centrali frobnicate`: name the unknown command rather than CLI11's
+// "arguments were not expected".
+std::string unknown_command_message(const CLI::App& app, int argc, char** argv)
+{
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--store") { ++i; continue; }
+    if (!arg.empty() && arg[0] == '-') continue;
+    for (const auto* sub : app.get_subcommands({}))
+      if (sub->get_name() == arg) return {};
+    return "unknown command '" + arg + "' (see 'centrali --help')";
+  }
+  return {};
+}
+
+bool wants_json(int argc, char** argv)
+{
+  for (int i = 1; i < argc; ++i)
+    if (std::string_view(argv[i]) == "--json") return true;
+  return false;
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+  CLI::App app{"centrali — local webhooks and events toolkit: receive, store, react, send", "centrali"};
+  app.set_version_flag("--version", std::string("centrali ") + k_version);
+  app.require_subcommand(1);
+  app.footer("Exit codes: 0 ok, 1 rejected/failed, 2 usage, 3 not found, 4 store, 5 network.\n"
+             "Examples:\n"
+             "  centrali sources add stripe --provider stripe --secret whsec_...\n"
+             "  centrali listen --port 8787\n"
+             "  centrali events list --type 'invoice.*' --since 1h\n"
+             "See centrali(1) for more.");
+
+  GlobalOptions globals;
+  globals.store_path = k_default_store;
+  app.add_option("--store", globals.store_path, "Path of the store (SQLite file)")
+      ->envname("CENTRALI_STORE")
+      ->capture_default_str()
+      ->type_name("PATH");
+  app.add_flag("--json", globals.json, "Print JSON instead of tables (errors too, on stderr)");
+  app.add_flag("-v,--verbose", globals.verbosity, "More diagnostics on stderr (repeatable)");
+  app.add_flag("--no-color", globals.no_color, "Never colour output (also NO_COLOR)");
+
+  Selected selected;
+  add_store_command(app, selected);
+  // add_signature_commands(app, selected);
+  // add_sources_command(app, selected);
+  // add_listen_command(app, selected);
+  // add_events_command(app, selected);
+  allow_globals_everywhere(app);
+
+  if (argc <= 1) {
+    std::cerr << app.help();
+    return exit_code(ErrorKind::usage);
+  }
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    // CLI11's own codes (104-109) all mean "usage" to our callers.
+    std::string message = unknown_command_message(app, argc, argv);
+    if (message.empty()) message = e.what();
+    report_error({ErrorKind::usage, message}, wants_json(argc, argv));
+    if (!wants_json(argc, argv)) std::cerr << "Run 'centrali --help' for usage.\n";
+    return exit_code(ErrorKind::usage);
+  }
+
+  const char* no_color_env = std::getenv("NO_COLOR");
+  const char* term = std::getenv("TERM");
+  bool color = !globals.no_color && !(no_color_env && *no_color_env) && ::isatty(STDOUT_FILENO) &&
+               !(term && std::string_view(term) == "dumb");
+  Context ctx(globals, Output(globals.json, color, globals.verbosity));
+  if (!selected.run) {
+    report_error({ErrorKind::usage, "no command given (see 'centrali --help')"}, globals.json);
+    return exit_code(ErrorKind::usage);
+  }
+  try {
+    auto result = selected.run(ctx);
+    if (!result) {
+      report_error(result.error(), globals.json);
+      return exit_code(result.error().kind);
+    }
+  } catch (const std::exception& e) {
+    // A bug, not a user error: say so without internal text unless asked.
+    report_error({ErrorKind::rejected, globals.verbosity > 0 ? std::string("internal error: ") + e.what()
+                                                             : "internal error (run with -v for details)"},
+                 globals.json);
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,104 @@
+#include "output.hpp"
+
+#include <cstdio>
+#include <iostream>
+
+namespace centrali::cli {
+
+std::string dump_json(const nlohmann::json& value, int indent)
+{
+  return value.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::size_t display_width(std::string_view text)
+{
+  std::size_t n = 0;
+  for (unsigned char c : text)
+    if ((c & 0xC0) != 0x80) ++n;
+  return n;
+}
+
+Output::Output(bool json, bool color, int verbosity) : m_json(json), m_color(color), m_verbosity(verbosity) {}
+
+void Output::json_document(const nlohmann::json& value)
+{
+  std::cout << dump_json(value, 2) << '\n' << std::flush;
+}
+
+void Output::json_line(const nlohmann::json& value)
+{
+  std::cout << dump_json(value) << '\n' << std::flush;
+}
+
+void Output::line(std::string_view text)
+{
+  std::cout << text << '\n';
+}
+
+void Output::bytes(std::string_view data)
+{
+  std::cout.write(data.data(), static_cast<std::streamsize>(data.size()));
+  std::cout.flush();
+}
+
+void Output::table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows)
+{
+  std::vector<std::size_t> width(header.size(), 0);
+  for (std::size_t i = 0; i < header.size(); ++i) width[i] = display_width(header[i]);
+  for (const auto& row : rows)
+    for (std::size_t i = 0; i < row.size() && i < width.size(); ++i)
+      width[i] = std::max(width[i], display_width(row[i]));
+  auto emit = [&](const std::vector<std::string>& row, bool is_header) {
+    std::string text;
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      std::string cell = row[i];
+      if (i + 1 < row.size()) cell.append(width[i] - display_width(row[i]) + 2, ' ');
+      text += cell;
+    }
+    while (!text.empty() && text.back() == ' ') text.pop_back();
+    std::cout << (is_header ? paint(text, Style::bold) : text) << '\n';
+  };
+  emit(header, true);
+  for (const auto& row : rows) emit(row, false);
+  std::cout << std::flush;
+}
+
+void Output::fields(const std::vector<std::pair<std::string, std::string>>& rows)
+{
+  std::size_t w = 0;
+  for (const auto& [k, v] : rows) w = std::max(w, display_width(k));
+  for (const auto& [k, v] : rows) {
+    std::string key = k + ":";
+    key.append(w - display_width(k) + 1, ' ');
+    std::cout << paint(key, Style::dim) << v << '\n';
+  }
+  std::cout << std::flush;
+}
+
+void Output::verbose(int level, std::string_view text)
+{
+  if (m_verbosity >= level) std::cerr << "centrali: " << text << '\n';
+}
+
+void Output::note(std::string_view text)
+{
+  std::cerr << text << '\n';
+}
+
+std::string Output::paint(std::string_view text, Style style) const
+{
+  if (!m_color || style == Style::plain) return std::string(text);
+  const char* code = "";
+  switch (style) {
+  case Style::bold: code = "1"; break;
+  case Style::dim: code = "2"; break;
+  case Style::green: code = "32"; break;
+  case Style::red: code = "31"; break;
+  case Style::yellow: code = "33"; break;
+  case Style::cyan: code = "36"; break;
+  case Style::plain: break;
+  }
+  return std::string("\x1b[") + code + "m" + std::string(text) + "\x1b[0m";
+}
+
+} // namespace centrali::cli

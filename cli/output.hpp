@@ -1,0 +1,55 @@
+#pragma once
+// The only code that writes to stdout. Commands hand it data; it prints a
+// table or text for people and JSON for programs (--json), and paints only
+// when stdout is a terminal and colour is not turned off.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace centrali::cli {
+
+enum class Style { plain, bold, dim, green, red, yellow, cyan };
+
+class Output {
+public:
+  Output(bool json, bool color, int verbosity);
+
+  bool json() const { return m_json; }
+  bool color() const { return m_color; }
+  int verbosity() const { return m_verbosity; }
+
+  // One JSON document, indented, on stdout.
+  void json_document(const nlohmann::json& value);
+  // One compact JSON line, flushed at once (for streams such as `tail`).
+  void json_line(const nlohmann::json& value);
+  // A line of text on stdout.
+  void line(std::string_view text);
+  // Exact bytes on stdout, nothing added.
+  void bytes(std::string_view data);
+  // Aligned columns with a header row; the last column is never padded.
+  void table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows);
+  // `key: value` lines with the keys aligned.
+  void fields(const std::vector<std::pair<std::string, std::string>>& rows);
+  // A diagnostic on stderr, shown when --verbose was given `level` times.
+  void verbose(int level, std::string_view text);
+  // A note for people on stderr (never mixed into stdout data).
+  void note(std::string_view text);
+
+  std::string paint(std::string_view text, Style style) const;
+
+private:
+  bool m_json;
+  bool m_color;
+  int m_verbosity;
+};
+
+// JSON text that never throws on invalid UTF-8 (bytes are replaced).
+std::string dump_json(const nlohmann::json& value, int indent = -1);
+
+// Display width of UTF-8 text (code points; good enough for tables).
+std::size_t display_width(std::string_view text);
+
+} // namespace centrali::cli

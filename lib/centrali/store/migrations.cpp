@@ -1,0 +1,152 @@
+// Versioned schema. Each migration moves the store from version N-1 to N
+// inside one IMMEDIATE transaction, so two processes opening a new store at
+// once cannot both migrate it. Migrations are append-only: never edit one
+// that has shipped; add the next.
+#include <string>
+#include <vector>
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Transaction.h>
+
+#include "centrali/store/store.hpp"
+
+namespace centrali::store {
+namespace {
+
+struct Migration {
+  int version;
+  const char* sql;
+};
+
+const std::vector<Migration>& migrations()
+{
+  static const std::vector<Migration> list = {
+      {1, R"sql(
+        -- Inbound sources and every request they received.
+        CREATE TABLE sources (
+          name        TEXT PRIMARY KEY,
+          provider    TEXT NOT NULL,
+          secrets     TEXT NOT NULL DEFAULT '[]',   -- JSON array: literal, env:NAME or file:PATH
+          tolerance_s INTEGER,
+          forward_to  TEXT,
+          created_ms  INTEGER NOT NULL
+        );
+        CREATE TABLE events (
+          seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+          id           TEXT NOT NULL UNIQUE,
+          source       TEXT NOT NULL,                 -- 'local' for events made here
+          type         TEXT NOT NULL,
+          status       TEXT NOT NULL CHECK (status IN ('accepted','rejected','duplicate')),
+          reason       TEXT,
+          http_status  INTEGER NOT NULL DEFAULT 0,
+          dedupe_key   TEXT,
+          duplicate_of TEXT,
+          method       TEXT NOT NULL DEFAULT 'POST',
+          path         TEXT NOT NULL DEFAULT '',
+          remote_addr  TEXT NOT NULL DEFAULT '',
+          headers      TEXT NOT NULL DEFAULT '[]',    -- JSON [[name, value], ...], credentials redacted
+          body         BLOB NOT NULL,
+          received_ms  INTEGER NOT NULL,
+          dispatched   INTEGER NOT NULL DEFAULT 1     -- 0 while fan-out is pending
+        );
+        CREATE UNIQUE INDEX events_dedupe ON events(source, dedupe_key)
+          WHERE status = 'accepted' AND dedupe_key IS NOT NULL;
+        CREATE INDEX events_type ON events(type, seq);
+        CREATE INDEX events_source ON events(source, seq);
+        CREATE INDEX events_status ON events(status, seq);
+        CREATE INDEX events_received ON events(received_ms);
+        CREATE INDEX events_pending ON events(seq) WHERE dispatched = 0;
+      )sql"},
+      {2, R"sql(
+        -- Outbound: webhook subscriptions, forwards of ingested events to the
+        -- app under development, and every attempt at either.
+        CREATE TABLE webhooks (
+          id               TEXT PRIMARY KEY,
+          name             TEXT NOT NULL DEFAULT '',
+          url              TEXT NOT NULL,
+          events           TEXT NOT NULL,             -- comma-separated globs
+          secret           TEXT NOT NULL,
+          previous_secret  TEXT,
+          previous_until_ms INTEGER,
+          headers          TEXT NOT NULL DEFAULT '[]',
+          retry_schedule   TEXT NOT NULL,             -- JSON array of milliseconds
+          timeout_ms       INTEGER NOT NULL,
+          insecure         INTEGER NOT NULL DEFAULT 0,
+          active           INTEGER NOT NULL DEFAULT 1,
+          disabled_reason  TEXT,
+          failing_since_ms INTEGER,
+          created_ms       INTEGER NOT NULL,
+          updated_ms       INTEGER NOT NULL
+        );
+        CREATE TABLE deliveries (
+          seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+          id              TEXT NOT NULL UNIQUE,
+          kind            TEXT NOT NULL CHECK (kind IN ('webhook','forward')),
+          event_id        TEXT NOT NULL REFERENCES events(id),
+          webhook_id      TEXT REFERENCES webhooks(id) ON DELETE SET NULL,
+          event_type      TEXT NOT NULL,
+          url             TEXT NOT NULL,
+          status          TEXT NOT NULL CHECK (status IN ('pending','succeeded','failed','cancelled')),
+          attempt_count   INTEGER NOT NULL DEFAULT 0,
+          next_attempt_ms INTEGER,                    -- NULL unless pending
+          lease_until_ms  INTEGER,                    -- set while one worker has it in flight
+          last_status     INTEGER,
+          last_error      TEXT,
+          created_ms      INTEGER NOT NULL,
+          updated_ms      INTEGER NOT NULL
+        );
+        CREATE INDEX deliveries_due ON deliveries(next_attempt_ms) WHERE status = 'pending';
+        CREATE INDEX deliveries_status ON deliveries(status, seq);
+        CREATE INDEX deliveries_webhook ON deliveries(webhook_id, seq);
+        CREATE INDEX deliveries_event ON deliveries(event_id);
+        CREATE TABLE attempts (
+          seq              INTEGER PRIMARY KEY AUTOINCREMENT,
+          id               TEXT NOT NULL UNIQUE,
+          delivery_id      TEXT NOT NULL REFERENCES deliveries(id) ON DELETE CASCADE,
+          number           INTEGER NOT NULL,
+          trigger          TEXT NOT NULL CHECK (trigger IN ('scheduled','resend','replay','test')),
+          url              TEXT NOT NULL,
+          request_headers  TEXT NOT NULL DEFAULT '[]',
+          response_status  INTEGER,
+          response_headers TEXT NOT NULL DEFAULT '[]',
+          response_body    BLOB,
+          duration_ms      INTEGER NOT NULL DEFAULT 0,
+          error            TEXT,
+          started_ms       INTEGER NOT NULL
+        );
+        CREATE INDEX attempts_delivery ON attempts(delivery_id, number);
+      )sql"},
+  };
+  return list;
+}
+
+} // namespace
+
+int latest_schema_version()
+{
+  return migrations().back().version;
+}
+
+Result<void> migrate(SQLite::Database& db, int target)
+{
+  if (target < 0) target = latest_schema_version();
+  int current = db.execAndGet("PRAGMA user_version").getInt();
+  if (current > latest_schema_version())
+    return fail(ErrorKind::store, "schema version " + std::to_string(current) +
+                                      " is newer than this centrali understands (" +
+                                      std::to_string(latest_schema_version()) + "); upgrade centrali");
+  if (current >= target) return {};
+  SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+  // Read again under the write lock: another process may have migrated
+  // while we waited for it.
+  current = db.execAndGet("PRAGMA user_version").getInt();
+  for (const auto& m : migrations()) {
+    if (m.version <= current || m.version > target) continue;
+    db.exec(m.sql);
+    db.exec("PRAGMA user_version = " + std::to_string(m.version));
+  }
+  tx.commit();
+  return {};
+}
+
+} // namespace centrali::store

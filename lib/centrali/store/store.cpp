@@ -1,0 +1,156 @@
+#include "centrali/store/store.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <system_error>
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+#include <sqlite3.h>
+
+namespace fs = std::filesystem;
+
+namespace centrali::store {
+namespace {
+
+// Creates each missing folder of `dir` with mode 0700: the store holds
+// secrets and raw payloads, so nobody else should be able to list it.
+Result<void> make_private_dirs(const fs::path& dir)
+{
+  if (dir.empty()) return {};
+  std::error_code ec;
+  if (fs::is_directory(dir, ec)) return {};
+  if (fs::exists(dir, ec))
+    return fail(ErrorKind::store, "cannot create store folder " + dir.string() + ": a file is in the way");
+  if (auto r = make_private_dirs(dir.parent_path()); !r) return r;
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+    return fail(ErrorKind::store, "cannot create store folder " + dir.string() + ": " + std::strerror(errno));
+  return {};
+}
+
+// Creates the database file 0600 before SQLite sees it; SQLite then gives
+// its -wal and -shm files the same mode.
+Result<void> make_private_file(const fs::path& file)
+{
+  int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    int err = errno;
+    if (err == EACCES || err == EROFS || err == EPERM)
+      return fail(ErrorKind::store, "cannot write store " + file.string() + ": location is read-only (" +
+                                        std::strerror(err) + ")");
+    return fail(ErrorKind::store, "cannot open store " + file.string() + ": " + std::strerror(err));
+  }
+  ::close(fd);
+  return {};
+}
+
+std::int64_t file_size_or_zero(const fs::path& p)
+{
+  std::error_code ec;
+  auto n = fs::file_size(p, ec);
+  return ec ? 0 : static_cast<std::int64_t>(n);
+}
+
+} // namespace
+
+std::string describe_sqlite_error(int code, int extended_code, const std::string& what)
+{
+  switch (code & 0xff) {
+  case SQLITE_NOTADB: return "not a SQLite database (file is corrupt or of another kind)";
+  case SQLITE_CORRUPT: return "the database file is corrupt";
+  case SQLITE_READONLY: return "the store is read-only";
+  case SQLITE_CANTOPEN: return "cannot open the database file";
+  case SQLITE_BUSY:
+  case SQLITE_LOCKED: return "the store is locked by another process (timed out waiting)";
+  case SQLITE_FULL: return "the disk is full";
+  case SQLITE_IOERR: return "I/O error while accessing the store";
+  case SQLITE_PERM: return "permission denied";
+  case SQLITE_CONSTRAINT: return "constraint failed (" + what + ")";
+  default: break;
+  }
+  (void)extended_code;
+  return std::string(sqlite3_errstr(code));
+}
+
+Store::Store(fs::path path, std::unique_ptr<SQLite::Database> db) : m_path(std::move(path)), m_db(std::move(db))
+{
+}
+Store::Store(Store&&) noexcept = default;
+Store& Store::operator=(Store&&) noexcept = default;
+Store::~Store() = default;
+
+Result<Store> Store::open(const fs::path& path, OpenOptions options)
+{
+  if (path.empty()) return fail(ErrorKind::store, "store path is empty");
+  std::error_code ec;
+  if (fs::is_directory(path, ec))
+    return fail(ErrorKind::store, "store path " + path.string() + " is a directory, not a SQLite file");
+  const bool existed = fs::exists(path, ec);
+  if (!existed) {
+    if (auto r = make_private_dirs(path.parent_path()); !r) return std::unexpected(r.error());
+    if (auto r = make_private_file(path); !r) return std::unexpected(r.error());
+  } else {
+    // WAL needs to create files beside the database, so the folder must be
+    // writable too, not only the file.
+    auto dir = path.parent_path().empty() ? fs::path(".") : path.parent_path();
+    if (::access(path.c_str(), W_OK) != 0 || ::access(dir.c_str(), W_OK) != 0)
+      return fail(ErrorKind::store, "cannot write store " + path.string() + ": location is read-only (" +
+                                        std::strerror(errno) + ")");
+  }
+
+  return guarded("store " + path.string(), [&]() -> Result<Store> {
+    auto db = std::make_unique<SQLite::Database>(path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE |
+                                                                    SQLite::OPEN_FULLMUTEX);
+    db->setBusyTimeout(options.busy_timeout_ms);
+    // Reading the header is the first touch of the file: a non-SQLite file
+    // fails here, before we try to change anything in it.
+    db->exec("SELECT count(*) FROM sqlite_schema");
+    std::string mode = db->execAndGet("PRAGMA journal_mode=WAL").getString();
+    if (mode != "wal")
+      return fail(ErrorKind::store, "store " + path.string() + ": cannot enable WAL mode (got " + mode + ")");
+    db->exec(options.durability == Durability::full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+    db->exec("PRAGMA foreign_keys=ON");
+    if (auto r = migrate(*db); !r) return fail(r.error().kind, "store " + path.string() + ": " + r.error().message);
+    return Store(path, std::move(db));
+  });
+}
+
+Result<Info> Store::info()
+{
+  return guarded("store info", [&]() -> Result<Info> {
+    Info info;
+    info.path = fs::absolute(m_path).lexically_normal().string();
+    info.schema_version = m_db->execAndGet("PRAGMA user_version").getInt();
+    info.latest_schema_version = latest_schema_version();
+    SQLite::Statement tables(*m_db, "SELECT name FROM sqlite_schema WHERE type='table' AND name NOT LIKE 'sqlite_%' "
+                                    "ORDER BY name");
+    std::vector<std::string> names;
+    while (tables.executeStep()) names.push_back(tables.getColumn(0).getString());
+    for (auto& name : names) {
+      // Table names come from sqlite_schema, never from input; quoting keeps
+      // any odd name inert all the same.
+      SQLite::Statement count(*m_db, "SELECT count(*) FROM \"" + name + "\"");
+      count.executeStep();
+      info.tables.push_back({name, count.getColumn(0).getInt64()});
+    }
+    info.size_bytes = file_size_or_zero(m_path) + file_size_or_zero(m_path.string() + "-wal");
+    return info;
+  });
+}
+
+Result<std::pair<std::int64_t, std::int64_t>> Store::vacuum()
+{
+  return guarded("store vacuum", [&]() -> Result<std::pair<std::int64_t, std::int64_t>> {
+    auto before = file_size_or_zero(m_path) + file_size_or_zero(m_path.string() + "-wal");
+    m_db->exec("VACUUM");
+    m_db->exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    auto after = file_size_or_zero(m_path) + file_size_or_zero(m_path.string() + "-wal");
+    return std::pair{before, after};
+  });
+}
+
+} // namespace centrali::store

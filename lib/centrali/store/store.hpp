@@ -1,0 +1,84 @@
+#pragma once
+// The store: one SQLite file holding every piece of centrali state. This
+// layer is the only code that includes SQLite. A Store is one connection;
+// threads that need the store concurrently each open their own.
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "centrali/util/error.hpp"
+
+namespace SQLite {
+class Database;
+}
+
+namespace centrali::store {
+
+// How writes reach the disk. `full` fsyncs the WAL at each commit, so a
+// committed transaction survives power loss; `normal` survives a crash of
+// the process only. Ingestion acknowledges only after a `full` commit.
+enum class Durability { normal, full };
+
+struct OpenOptions {
+  Durability durability = Durability::full;
+  int busy_timeout_ms = 10'000;
+};
+
+struct TableCount {
+  std::string table;
+  std::int64_t rows = 0;
+};
+
+struct Info {
+  std::string path;
+  int schema_version = 0;
+  int latest_schema_version = 0;
+  std::int64_t size_bytes = 0;  // main file plus WAL
+  std::vector<TableCount> tables;
+};
+
+class Store {
+public:
+  // Opens (creating when absent) the store at `path`: the folder is created
+  // 0700, the file 0600, WAL mode, foreign keys on, and migrations applied.
+  // Fails with ErrorKind::store when the path is not a SQLite file, is
+  // read-only, or holds a schema newer than this binary understands.
+  static Result<Store> open(const std::filesystem::path& path, OpenOptions options = {});
+
+  Store(Store&&) noexcept;
+  Store& operator=(Store&&) noexcept;
+  ~Store();
+
+  const std::filesystem::path& path() const { return m_path; }
+  SQLite::Database& db() { return *m_db; }
+
+  Result<Info> info();
+  // Rebuilds the file to reclaim free pages; returns bytes before and after.
+  Result<std::pair<std::int64_t, std::int64_t>> vacuum();
+
+private:
+  Store(std::filesystem::path path, std::unique_ptr<SQLite::Database> db);
+  std::filesystem::path m_path;
+  std::unique_ptr<SQLite::Database> m_db;
+};
+
+// The schema version this binary writes.
+int latest_schema_version();
+
+// Applies migrations to `db` up to `target` (all when -1). Exposed so tests
+// can build a store as an older binary would have left it.
+Result<void> migrate(SQLite::Database& db, int target = -1);
+
+// Runs `fn` and turns any SQLite exception into an ErrorKind::store error
+// whose message starts with `context`. Internal text never leaves unlabelled.
+template <class Fn>
+auto guarded(const std::string& context, Fn&& fn) -> decltype(fn());
+
+// Message for a SQLite failure, without internal exception noise.
+std::string describe_sqlite_error(int code, int extended_code, const std::string& what);
+
+} // namespace centrali::store
+
+#include "centrali/store/guarded.ipp"

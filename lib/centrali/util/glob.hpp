@@ -1,0 +1,13 @@
+#pragma once
+// Shell-style globs for event types: `*` matches any run of characters
+// (dots included, so `invoice.*` matches `invoice.payment.failed`), `?` one.
+#include <string_view>
+
+namespace centrali {
+
+bool glob_match(std::string_view pattern, std::string_view text);
+
+// True when any comma-separated pattern in `patterns` matches.
+bool glob_match_any(std::string_view patterns, std::string_view text);
+
+} // namespace centrali

@@ -1,0 +1,172 @@
+#include "centrali/util/time.hpp"
+
+#include <charconv>
+#include <cstdio>
+#include <ctime>
+
+namespace centrali::timeutil {
+namespace {
+
+bool parse_int(std::string_view s, std::int64_t& out)
+{
+  if (s.empty()) return false;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc{} && p == s.data() + s.size();
+}
+
+// Days since the epoch for a civil date (Howard Hinnant's algorithm).
+std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d)
+{
+  y -= m <= 2;
+  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+} // namespace
+
+std::int64_t now_ms()
+{
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+Result<Millis> parse_duration(std::string_view text)
+{
+  auto bad = [&] {
+    return fail(ErrorKind::usage, "invalid duration '" + std::string(text) +
+                                      "' (expected e.g. 500ms, 30s, 2m, 1h, 1d)");
+  };
+  if (text.empty()) return bad();
+  std::int64_t plain = 0;
+  if (parse_int(text, plain)) {
+    if (plain < 0 || plain > 10LL * 365 * 86400) return bad();
+    return Millis(plain * 1000);
+  }
+  std::int64_t total = 0;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    std::size_t start = i;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
+    std::int64_t n = 0;
+    if (!parse_int(text.substr(start, i - start), n) || n > 1'000'000'000) return bad();
+    std::size_t ustart = i;
+    while (i < text.size() && !(text[i] >= '0' && text[i] <= '9')) ++i;
+    auto unit = text.substr(ustart, i - ustart);
+    std::int64_t scale = 0;
+    if (unit == "ms") scale = 1;
+    else if (unit == "s") scale = 1000;
+    else if (unit == "m") scale = 60'000;
+    else if (unit == "h") scale = 3'600'000;
+    else if (unit == "d") scale = 86'400'000;
+    else return bad();
+    total += n * scale;
+  }
+  return Millis(total);
+}
+
+Result<std::int64_t> parse_instant(std::string_view text)
+{
+  auto bad = [&] {
+    return fail(ErrorKind::usage, "invalid time '" + std::string(text) +
+                                      "' (expected RFC 3339 like 2026-11-27T10:00:00Z or Unix seconds)");
+  };
+  std::int64_t unix_s = 0;
+  if (parse_int(text, unix_s)) return unix_s * 1000;
+  // YYYY-MM-DDTHH:MM:SS[.fff](Z|±hh:mm)
+  if (text.size() < 20) return bad();
+  std::int64_t y, mo, d, h, mi, s;
+  if (text[4] != '-' || text[7] != '-' || (text[10] != 'T' && text[10] != 't' && text[10] != ' ') ||
+      text[13] != ':' || text[16] != ':')
+    return bad();
+  if (!parse_int(text.substr(0, 4), y) || !parse_int(text.substr(5, 2), mo) ||
+      !parse_int(text.substr(8, 2), d) || !parse_int(text.substr(11, 2), h) ||
+      !parse_int(text.substr(14, 2), mi) || !parse_int(text.substr(17, 2), s))
+    return bad();
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return bad();
+  std::size_t i = 19;
+  std::int64_t frac_ms = 0;
+  if (i < text.size() && text[i] == '.') {
+    ++i;
+    int digits = 0;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
+      if (digits < 3) frac_ms = frac_ms * 10 + (text[i] - '0');
+      ++digits;
+      ++i;
+    }
+    if (digits == 0) return bad();
+    for (; digits < 3; ++digits) frac_ms *= 10;
+  }
+  std::int64_t offset_s = 0;
+  auto zone = text.substr(i);
+  if (zone == "Z" || zone == "z") {
+  } else if (zone.size() == 6 && (zone[0] == '+' || zone[0] == '-') && zone[3] == ':') {
+    std::int64_t oh, om;
+    if (!parse_int(zone.substr(1, 2), oh) || !parse_int(zone.substr(4, 2), om)) return bad();
+    offset_s = (oh * 3600 + om * 60) * (zone[0] == '+' ? 1 : -1);
+  } else {
+    return bad();
+  }
+  auto days = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
+  return ((days * 86400 + h * 3600 + mi * 60 + s) - offset_s) * 1000 + frac_ms;
+}
+
+Result<std::int64_t> parse_since(std::string_view text, std::int64_t now)
+{
+  if (!text.empty() && text.find_first_not_of("0123456789") != std::string_view::npos &&
+      text.find('-') == std::string_view::npos) {
+    auto d = parse_duration(text);
+    if (!d) return std::unexpected(d.error());
+    return now - d->count();
+  }
+  return parse_instant(text);
+}
+
+std::string format_rfc3339(std::int64_t unix_ms)
+{
+  std::time_t secs = static_cast<std::time_t>(unix_ms / 1000);
+  int ms = static_cast<int>(unix_ms % 1000);
+  if (ms < 0) { ms += 1000; --secs; }
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[96];
+  if (ms != 0)
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+  else
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  return buf;
+}
+
+std::string relative(std::int64_t unix_ms, std::int64_t now)
+{
+  std::int64_t diff = (now - unix_ms) / 1000;
+  bool future = diff < 0;
+  std::int64_t a = future ? -diff : diff;
+  std::string amount;
+  if (a < 60) amount = std::to_string(a) + "s";
+  else if (a < 3600) amount = std::to_string(a / 60) + "m";
+  else if (a < 86400) amount = std::to_string(a / 3600) + "h";
+  else amount = std::to_string(a / 86400) + "d";
+  return future ? "in " + amount : amount + " ago";
+}
+
+std::string format_duration(Millis d)
+{
+  auto ms = d.count();
+  char buf[32];
+  if (ms < 1000) return std::to_string(ms) + "ms";
+  if (ms < 60'000) {
+    if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
+    std::snprintf(buf, sizeof buf, "%.1fs", static_cast<double>(ms) / 1000.0);
+    return buf;
+  }
+  if (ms % 3'600'000 == 0) return std::to_string(ms / 3'600'000) + "h";
+  if (ms % 60'000 == 0) return std::to_string(ms / 60'000) + "m";
+  return std::to_string(ms / 1000) + "s";
+}
+
+} // namespace centrali::timeutil

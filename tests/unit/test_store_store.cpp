@@ -1,0 +1,135 @@
+#include <catch2/catch.hpp>
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include <SQLiteCpp/Database.h>
+
+#include "centrali/store/store.hpp"
+#include "temp_dir.hpp"
+
+using namespace centrali;
+namespace fs = std::filesystem;
+
+namespace {
+int mode_of(const fs::path& p)
+{
+  struct stat st{};
+  stat(p.c_str(), &st);
+  return st.st_mode & 0777;
+}
+} // namespace
+
+TEST_CASE("store::Store::open creates folder 0700 and file 0600 at the latest schema", "[store]")
+{
+  unit::TempDir dir;
+  auto path = dir.path() / "nested" / ".centrali" / "centrali.db";
+  auto store = store::Store::open(path);
+  REQUIRE(store);
+  CHECK(mode_of(path) == 0600);
+  CHECK(mode_of(path.parent_path()) == 0700);
+  CHECK(mode_of(path.parent_path().parent_path()) == 0700);
+  auto info = store->info();
+  REQUIRE(info);
+  CHECK(info->schema_version == store::latest_schema_version());
+  CHECK(store->db().execAndGet("PRAGMA journal_mode").getString() == "wal");
+  CHECK(store->db().execAndGet("PRAGMA foreign_keys").getInt() == 1);
+  // The WAL file, once made, is private too.
+  store->db().exec("INSERT INTO sources(name, provider, created_ms) VALUES ('a', 'none', 0)");
+  CHECK(mode_of(path.string() + "-wal") == 0600);
+}
+
+TEST_CASE("store::Store::open upgrades a store made by an older schema and keeps its rows", "[store]")
+{
+  unit::TempDir dir;
+  auto path = dir.path() / "old.db";
+  {
+    SQLite::Database db(path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    REQUIRE(store::migrate(db, 1));
+    CHECK(db.execAndGet("PRAGMA user_version").getInt() == 1);
+    CHECK_FALSE(db.tableExists("deliveries"));
+    db.exec("INSERT INTO sources(name, provider, created_ms) VALUES ('gh', 'github', 1)");
+  }
+  auto store = store::Store::open(path);
+  REQUIRE(store);
+  CHECK(store->db().execAndGet("PRAGMA user_version").getInt() == store::latest_schema_version());
+  CHECK(store->db().tableExists("deliveries"));
+  CHECK(store->db().execAndGet("SELECT provider FROM sources WHERE name='gh'").getString() == "github");
+}
+
+TEST_CASE("store::Store::open refuses a schema newer than the binary", "[store]")
+{
+  unit::TempDir dir;
+  auto path = dir.path() / "future.db";
+  {
+    SQLite::Database db(path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db.exec("PRAGMA user_version = 999");
+  }
+  auto store = store::Store::open(path);
+  REQUIRE_FALSE(store);
+  CHECK(store.error().kind == ErrorKind::store);
+  CHECK_THAT(store.error().message, Catch::Contains("newer than this centrali"));
+}
+
+TEST_CASE("store::Store::open refuses a file that is not SQLite and leaves it untouched", "[store]")
+{
+  unit::TempDir dir;
+  auto path = dir.path() / "notes.txt";
+  std::ofstream(path) << "these are my notes, not a database\n";
+  auto before = fs::file_size(path);
+  auto store = store::Store::open(path);
+  REQUIRE_FALSE(store);
+  CHECK(store.error().kind == ErrorKind::store);
+  CHECK_THAT(store.error().message, Catch::Contains("not a SQLite database"));
+  CHECK(fs::file_size(path) == before);
+}
+
+TEST_CASE("store::Store::open refuses a directory and a read-only location", "[store]")
+{
+  unit::TempDir dir;
+  auto as_dir = store::Store::open(dir.path());
+  REQUIRE_FALSE(as_dir);
+  CHECK_THAT(as_dir.error().message, Catch::Contains("is a directory"));
+
+  fs::create_directory(dir.path() / "ro");
+  fs::permissions(dir.path() / "ro", fs::perms::owner_read | fs::perms::owner_exec | fs::perms::others_read |
+                                         fs::perms::others_exec);
+  // Root ignores permission bits, so the check runs in a child that has
+  // dropped to an unprivileged user; it reports the error kind and wording.
+  int fds[2];
+  REQUIRE(pipe(fds) == 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(fds[0]);
+    if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0)) _exit(99);
+    auto ro = store::Store::open(dir.path() / "ro" / "c.db");
+    std::string report = ro ? "opened" : std::to_string(exit_code(ro.error().kind)) + " " + ro.error().message;
+    (void)!write(fds[1], report.data(), report.size());
+    _exit(0);
+  }
+  close(fds[1]);
+  std::string report;
+  char buf[512];
+  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) report.append(buf, static_cast<std::size_t>(n));
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+  CHECK_THAT(report, Catch::StartsWith("4 "));
+  CHECK_THAT(report, Catch::Contains("read-only"));
+}
+
+TEST_CASE("store::Store::open twice on one file works (two processes share a store)", "[store]")
+{
+  unit::TempDir dir;
+  auto a = store::Store::open(dir.path() / "s.db");
+  auto b = store::Store::open(dir.path() / "s.db");
+  REQUIRE(a);
+  REQUIRE(b);
+  a->db().exec("INSERT INTO sources(name, provider, created_ms) VALUES ('x', 'none', 0)");
+  CHECK(b->db().execAndGet("SELECT count(*) FROM sources").getInt() == 1);
+}

@@ -1,0 +1,66 @@
+#include <catch2/catch.hpp>
+
+#include "centrali/util/glob.hpp"
+#include "centrali/util/time.hpp"
+
+using namespace centrali;
+using namespace centrali::timeutil;
+
+TEST_CASE("parse_duration reads the units people write", "[time]")
+{
+  CHECK(parse_duration("100ms")->count() == 100);
+  CHECK(parse_duration("30s")->count() == 30'000);
+  CHECK(parse_duration("2m")->count() == 120'000);
+  CHECK(parse_duration("1h30m")->count() == 5'400'000);
+  CHECK(parse_duration("1d")->count() == 86'400'000);
+  CHECK(parse_duration("15")->count() == 15'000);
+  for (auto bad : {"", "abc", "10x", "-5s", "s", "1.5s"}) {
+    auto r = parse_duration(bad);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().kind == ErrorKind::usage);
+    CHECK(r.error().message.find("invalid duration") != std::string::npos);
+  }
+}
+
+TEST_CASE("parse_instant reads RFC 3339 and Unix seconds", "[time]")
+{
+  CHECK(*parse_instant("1970-01-01T00:00:00Z") == 0);
+  CHECK(*parse_instant("2026-11-27T10:00:00Z") == 1795773600000LL);
+  CHECK(*parse_instant("2026-11-27T11:00:00+01:00") == 1795773600000LL);
+  CHECK(*parse_instant("2026-11-27T10:00:00.250Z") == 1795773600250LL);
+  CHECK(*parse_instant("1795773600") == 1795773600000LL);
+  CHECK_FALSE(parse_instant("2026-13-01T00:00:00Z"));
+  CHECK_FALSE(parse_instant("yesterday"));
+}
+
+TEST_CASE("parse_since takes a duration back from now or an instant", "[time]")
+{
+  CHECK(*parse_since("2h", 10'000'000) == 10'000'000 - 7'200'000);
+  CHECK(*parse_since("2026-11-27T10:00:00Z", 0) == 1795773600000LL);
+}
+
+TEST_CASE("format_rfc3339 and relative render times for people", "[time]")
+{
+  CHECK(format_rfc3339(1795773600000LL) == "2026-11-27T10:00:00Z");
+  CHECK(format_rfc3339(1795773600123LL) == "2026-11-27T10:00:00.123Z");
+  CHECK(relative(0, 5'000) == "5s ago");
+  CHECK(relative(0, 180'000) == "3m ago");
+  CHECK(relative(0, 7'200'000) == "2h ago");
+  CHECK(relative(30'000, 0) == "in 30s");
+  CHECK(format_duration(Millis(250)) == "250ms");
+  CHECK(format_duration(Millis(1500)) == "1.5s");
+  CHECK(format_duration(Millis(120'000)) == "2m");
+}
+
+TEST_CASE("glob_match matches event types with * and ?", "[glob]")
+{
+  CHECK(glob_match("*", "anything.at.all"));
+  CHECK(glob_match("invoice.*", "invoice.paid"));
+  CHECK(glob_match("invoice.*", "invoice.payment.failed"));
+  CHECK_FALSE(glob_match("invoice.*", "invoices"));
+  CHECK(glob_match("record_?reated", "record_created"));
+  CHECK(glob_match("push", "push"));
+  CHECK_FALSE(glob_match("push", "pushed"));
+  CHECK(glob_match_any("order.*, record_created", "record_created"));
+  CHECK_FALSE(glob_match_any("order.*,customer.*", "record_created"));
+}
