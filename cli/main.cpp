@@ -87,10 +87,10 @@ int main(int argc, char** argv)
 
   Selected selected;
   add_store_command(app, selected);
-  // add_signature_commands(app, selected);
-  // add_sources_command(app, selected);
-  // add_listen_command(app, selected);
-  // add_events_command(app, selected);
+  add_signature_commands(app, selected);
+  add_sources_command(app, selected);
+  add_listen_command(app, selected);
+  add_events_command(app, selected);
   allow_globals_everywhere(app);
 
   if (argc <= 1) {

@@ -44,10 +44,11 @@ const std::vector<Migration>& migrations()
           method       TEXT NOT NULL DEFAULT 'POST',
           path         TEXT NOT NULL DEFAULT '',
           remote_addr  TEXT NOT NULL DEFAULT '',
-          headers      TEXT NOT NULL DEFAULT '[]',    -- JSON [[name, value], ...], credentials redacted
-          body         BLOB NOT NULL,
           received_ms  INTEGER NOT NULL,
-          dispatched   INTEGER NOT NULL DEFAULT 1     -- 0 while fan-out is pending
+          dispatched   INTEGER NOT NULL DEFAULT 1,    -- 0 while fan-out is pending
+          -- Large columns last: listing never walks their overflow pages.
+          headers      TEXT NOT NULL DEFAULT '[]',    -- JSON [[name, value], ...], credentials redacted
+          body         BLOB NOT NULL
         );
         CREATE UNIQUE INDEX events_dedupe ON events(source, dedupe_key)
           WHERE status = 'accepted' AND dedupe_key IS NOT NULL;
@@ -106,13 +107,13 @@ const std::vector<Migration>& migrations()
           number           INTEGER NOT NULL,
           trigger          TEXT NOT NULL CHECK (trigger IN ('scheduled','resend','replay','test')),
           url              TEXT NOT NULL,
-          request_headers  TEXT NOT NULL DEFAULT '[]',
           response_status  INTEGER,
-          response_headers TEXT NOT NULL DEFAULT '[]',
-          response_body    BLOB,
           duration_ms      INTEGER NOT NULL DEFAULT 0,
           error            TEXT,
-          started_ms       INTEGER NOT NULL
+          started_ms       INTEGER NOT NULL,
+          request_headers  TEXT NOT NULL DEFAULT '[]',
+          response_headers TEXT NOT NULL DEFAULT '[]',
+          response_body    BLOB
         );
         CREATE INDEX attempts_delivery ON attempts(delivery_id, number);
       )sql"},

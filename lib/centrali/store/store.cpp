@@ -80,8 +80,33 @@ Store::Store(fs::path path, std::unique_ptr<SQLite::Database> db) : m_path(std::
 {
 }
 Store::Store(Store&&) noexcept = default;
-Store& Store::operator=(Store&&) noexcept = default;
-Store::~Store() = default;
+Store& Store::operator=(Store&& other) noexcept
+{
+  if (this != &other) {
+    m_statements.clear();
+    m_db = std::move(other.m_db);
+    m_path = std::move(other.m_path);
+    m_statements = std::move(other.m_statements);
+  }
+  return *this;
+}
+Store::~Store()
+{
+  // Statements must be finalized before their connection closes.
+  m_statements.clear();
+}
+
+SQLite::Statement& Store::statement(const char* sql)
+{
+  auto& slot = m_statements[sql];
+  if (!slot) {
+    slot = std::make_unique<SQLite::Statement>(*m_db, sql);
+  } else {
+    slot->reset();
+    slot->clearBindings();
+  }
+  return *slot;
+}
 
 Result<Store> Store::open(const fs::path& path, OpenOptions options)
 {

@@ -6,12 +6,14 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "centrali/util/error.hpp"
 
 namespace SQLite {
 class Database;
+class Statement;
 }
 
 namespace centrali::store {
@@ -54,6 +56,10 @@ public:
   const std::filesystem::path& path() const { return m_path; }
   SQLite::Database& db() { return *m_db; }
 
+  // A prepared statement for `sql`, compiled once per connection and reset
+  // for reuse. `sql` must be a string literal (it is the cache key).
+  SQLite::Statement& statement(const char* sql);
+
   Result<Info> info();
   // Rebuilds the file to reclaim free pages; returns bytes before and after.
   Result<std::pair<std::int64_t, std::int64_t>> vacuum();
@@ -62,6 +68,7 @@ private:
   Store(std::filesystem::path path, std::unique_ptr<SQLite::Database> db);
   std::filesystem::path m_path;
   std::unique_ptr<SQLite::Database> m_db;
+  std::unordered_map<const char*, std::unique_ptr<SQLite::Statement>> m_statements;
 };
 
 // The schema version this binary writes.

@@ -1,0 +1,431 @@
+// `centrali events list|show|tail|export|import|replay`: the event log.
+#include <signal.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+
+#include "centrali/delivery/replay.hpp"
+#include "centrali/store/deliveries.hpp"
+#include "centrali/store/events.hpp"
+#include "centrali/util/encoding.hpp"
+#include "centrali/util/ids.hpp"
+#include "centrali/util/time.hpp"
+#include "centrali/util/url.hpp"
+#include "centrali/util/utf8.hpp"
+#include "context.hpp"
+
+namespace centrali::cli {
+namespace {
+
+using json = nlohmann::json;
+
+struct FilterArgs {
+  std::string source;
+  std::string type;
+  std::string status;
+  std::string since;
+  std::string until;
+  int limit = 50;
+};
+
+void add_filter_options(CLI::App* cmd, FilterArgs& f, bool with_limit, int default_limit)
+{
+  f.limit = default_limit;
+  cmd->add_option("--source", f.source, "Only events from this source ('local' for events made here)");
+  cmd->add_option("--type", f.type, "Only event types matching this glob (e.g. 'invoice.*')")->type_name("GLOB");
+  cmd->add_option("--status", f.status, "Only accepted, rejected or duplicate events")
+      ->check(CLI::IsMember({"accepted", "rejected", "duplicate"}));
+  cmd->add_option("--since", f.since, "Only events received since (e.g. 2h, 2026-11-27T10:00:00Z)")
+      ->type_name("DURATION|TIME");
+  cmd->add_option("--until", f.until, "Only events received before this time")->type_name("DURATION|TIME");
+  if (with_limit) cmd->add_option("--limit", f.limit, "At most N events (0 = all)")->capture_default_str();
+}
+
+Result<store::EventFilter> to_filter(const FilterArgs& a)
+{
+  store::EventFilter f;
+  f.source = a.source;
+  f.type_glob = a.type;
+  f.status = a.status;
+  f.limit = a.limit;
+  if (a.limit < 0) return fail(ErrorKind::usage, "--limit must be 0 or more");
+  auto now = timeutil::now_ms();
+  if (!a.since.empty()) {
+    auto t = timeutil::parse_since(a.since, now);
+    if (!t) return fail(ErrorKind::usage, "--since: " + t.error().message);
+    f.since_ms = *t;
+  }
+  if (!a.until.empty()) {
+    auto t = timeutil::parse_since(a.until, now);
+    if (!t) return fail(ErrorKind::usage, "--until: " + t.error().message);
+    f.until_ms = *t;
+  }
+  return f;
+}
+
+json event_summary(const store::Event& e)
+{
+  json j = {{"id", e.id},
+            {"source", e.source},
+            {"type", e.type},
+            {"status", e.status},
+            {"http_status", e.http_status},
+            {"received_at", timeutil::format_rfc3339(e.received_ms)}};
+  j["reason"] = e.reason.empty() ? json(nullptr) : json(e.reason);
+  j["dedupe_key"] = e.dedupe_key.empty() ? json(nullptr) : json(e.dedupe_key);
+  j["duplicate_of"] = e.duplicate_of.empty() ? json(nullptr) : json(e.duplicate_of);
+  return j;
+}
+
+// The full event. The body is a string when it is UTF-8 text (JSON strings
+// round-trip such bytes exactly), else base64 in `body_base64`.
+json event_full(const store::Event& e)
+{
+  json j = event_summary(e);
+  j["method"] = e.method;
+  j["path"] = e.path;
+  j["remote_addr"] = e.remote_addr;
+  j["headers"] = headers_to_json(e.headers);
+  j["body_bytes"] = e.body.size();
+  if (is_valid_utf8(e.body)) j["body"] = e.body;
+  else j["body_base64"] = encoding::base64_encode(e.body);
+  return j;
+}
+
+Result<store::Event> event_from_json(const json& j)
+{
+  auto str = [&](const char* key, bool required) -> Result<std::string> {
+    if (!j.contains(key) || j[key].is_null()) {
+      if (required) return fail(ErrorKind::usage, std::string("missing \"") + key + "\"");
+      return std::string();
+    }
+    if (!j[key].is_string()) return fail(ErrorKind::usage, std::string("\"") + key + "\" must be a string");
+    return j[key].get<std::string>();
+  };
+  if (!j.is_object()) return fail(ErrorKind::usage, "expected a JSON object");
+  store::Event e;
+  for (auto [field, key, required] : {std::tuple{&e.id, "id", true}, {&e.source, "source", true},
+                                      {&e.type, "type", true}, {&e.status, "status", true},
+                                      {&e.reason, "reason", false}, {&e.dedupe_key, "dedupe_key", false},
+                                      {&e.duplicate_of, "duplicate_of", false}, {&e.method, "method", false},
+                                      {&e.path, "path", false}, {&e.remote_addr, "remote_addr", false}}) {
+    auto v = str(key, required);
+    if (!v) return std::unexpected(v.error());
+    *field = *v;
+  }
+  if (!ids::is_valid(e.id, ids::k_event)) return fail(ErrorKind::usage, "\"id\" is not an evt_ id");
+  if (e.status != "accepted" && e.status != "rejected" && e.status != "duplicate")
+    return fail(ErrorKind::usage, "\"status\" must be accepted, rejected or duplicate");
+  if (e.method.empty()) e.method = "POST";
+  if (j.contains("http_status") && j["http_status"].is_number_integer()) e.http_status = j["http_status"].get<int>();
+  auto received = str("received_at", true);
+  if (!received) return std::unexpected(received.error());
+  auto t = timeutil::parse_instant(*received);
+  if (!t) return std::unexpected(t.error());
+  e.received_ms = *t;
+  if (j.contains("headers")) e.headers = headers_from_json(j["headers"]);
+  if (j.contains("body_base64")) {
+    if (!j["body_base64"].is_string()) return fail(ErrorKind::usage, "\"body_base64\" must be a string");
+    auto bytes = encoding::base64_decode(j["body_base64"].get<std::string>());
+    if (!bytes) return fail(ErrorKind::usage, "\"body_base64\" is not valid base64");
+    e.body = std::move(*bytes);
+  } else {
+    auto body = str("body", true);
+    if (!body) return std::unexpected(body.error());
+    e.body = std::move(*body);
+  }
+  return e;
+}
+
+Result<void> run_list(Context& ctx, const FilterArgs& args)
+{
+  auto filter = to_filter(args);
+  if (!filter) return std::unexpected(filter.error());
+  auto store = ctx.store();
+  if (!store) return std::unexpected(store.error());
+  auto events = store::list_events(**store, *filter);
+  if (!events) return std::unexpected(events.error());
+  if (ctx.out().json()) {
+    auto arr = json::array();
+    for (const auto& e : *events) arr.push_back(event_summary(e));
+    ctx.out().json_document(arr);
+    return {};
+  }
+  if (events->empty()) {
+    ctx.out().note("no events match");
+    return {};
+  }
+  auto now = timeutil::now_ms();
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& e : *events) {
+    auto status = e.status == "accepted"   ? ctx.out().paint(e.status, Style::green)
+                  : e.status == "rejected" ? ctx.out().paint(e.status, Style::red)
+                                           : ctx.out().paint(e.status, Style::yellow);
+    rows.push_back({e.id, e.source, e.type, status, std::to_string(e.http_status), timeutil::relative(e.received_ms, now),
+                    e.reason});
+  }
+  ctx.out().table({"ID", "SOURCE", "TYPE", "STATUS", "HTTP", "RECEIVED", "REASON"}, rows);
+  return {};
+}
+
+Result<void> run_show(Context& ctx, const std::string& id, bool raw)
+{
+  auto store = ctx.store();
+  if (!store) return std::unexpected(store.error());
+  auto e = store::get_event(**store, id);
+  if (!e) return std::unexpected(e.error());
+  if (raw) {
+    ctx.out().bytes(e->body);
+    return {};
+  }
+  auto deliveries = store::deliveries_for_event(**store, id);
+  if (!deliveries) return std::unexpected(deliveries.error());
+  if (ctx.out().json()) {
+    auto j = event_full(*e);
+    j["deliveries"] = json::array();
+    for (const auto& d : *deliveries)
+      j["deliveries"].push_back({{"id", d.id}, {"kind", d.kind}, {"url", d.url}, {"status", d.status},
+                                 {"attempts", d.attempt_count},
+                                 {"last_status", d.last_status ? json(*d.last_status) : json(nullptr)}});
+    ctx.out().json_document(j);
+    return {};
+  }
+  auto now = timeutil::now_ms();
+  std::vector<std::pair<std::string, std::string>> fields = {
+      {"id", e->id},
+      {"source", e->source},
+      {"type", e->type},
+      {"status", e->status + (e->reason.empty() ? "" : " (" + e->reason + ")")},
+      {"answered", std::to_string(e->http_status)},
+      {"received", timeutil::format_rfc3339(e->received_ms) + " (" + timeutil::relative(e->received_ms, now) + ")"},
+      {"request", e->method + " " + e->path + " from " + e->remote_addr},
+      {"dedupe key", e->dedupe_key.empty() ? "-" : e->dedupe_key}};
+  ctx.out().fields(fields);
+  ctx.out().line("");
+  ctx.out().line(ctx.out().paint("headers", Style::bold));
+  for (const auto& h : e->headers) ctx.out().line("  " + h.name + ": " + h.value);
+  ctx.out().line("");
+  ctx.out().line(ctx.out().paint("body (" + std::to_string(e->body.size()) + " bytes)", Style::bold));
+  if (is_valid_utf8(e->body)) {
+    auto parsed = json::parse(e->body, nullptr, false);
+    ctx.out().line(parsed.is_discarded() ? e->body : dump_json(parsed, 2));
+  } else {
+    ctx.out().line("(binary; use --raw for the exact bytes)");
+  }
+  if (!deliveries->empty()) {
+    ctx.out().line("");
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& d : *deliveries)
+      rows.push_back({d.id, d.kind, d.url, d.status, std::to_string(d.attempt_count),
+                      d.last_status ? std::to_string(*d.last_status) : (d.last_error.empty() ? "-" : d.last_error)});
+    ctx.out().table({"DELIVERY", "KIND", "URL", "STATUS", "ATTEMPTS", "LAST"}, rows);
+  }
+  return {};
+}
+
+Result<void> run_tail(Context& ctx, const FilterArgs& args)
+{
+  auto filter = to_filter(args);
+  if (!filter) return std::unexpected(filter.error());
+  auto store = ctx.store();
+  if (!store) return std::unexpected(store.error());
+  // Start after the newest event: tail shows what arrives from now on.
+  store::EventFilter newest_filter;
+  newest_filter.limit = 1;
+  auto newest = store::list_events(**store, newest_filter);
+  if (!newest) return std::unexpected(newest.error());
+  filter->after_seq = newest->empty() ? 0 : newest->front().seq;
+  filter->oldest_first = true;
+  filter->limit = 500;
+  filter->with_body = ctx.out().json();
+  if (!ctx.out().json()) ctx.out().note("waiting for events (Ctrl-C to stop)");
+  while (true) {
+    auto events = store::list_events(**store, *filter);
+    if (!events) return std::unexpected(events.error());
+    for (const auto& e : *events) {
+      if (ctx.out().json()) ctx.out().json_line(event_full(e));
+      else {
+        ctx.out().line(timeutil::format_rfc3339(e.received_ms) + "  " + e.id + "  " + e.source + "  " + e.type + "  " +
+                       e.status + (e.reason.empty() ? "" : "  " + e.reason));
+        std::cout << std::flush;
+      }
+      filter->after_seq = e.seq;
+    }
+    if (events->empty()) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
+Result<void> run_export(Context& ctx, const FilterArgs& args)
+{
+  auto filter = to_filter(args);
+  if (!filter) return std::unexpected(filter.error());
+  auto store = ctx.store();
+  if (!store) return std::unexpected(store.error());
+  // Page through in insertion order so memory stays bounded on big stores.
+  filter->oldest_first = true;
+  filter->with_body = true;
+  int remaining = filter->limit;
+  std::size_t count = 0;
+  while (true) {
+    filter->limit = remaining > 0 ? std::min(remaining, 1000) : 1000;
+    auto page = store::list_events(**store, *filter);
+    if (!page) return std::unexpected(page.error());
+    for (const auto& e : *page) {
+      ctx.out().json_line(event_full(e));
+      filter->after_seq = e.seq;
+      ++count;
+    }
+    if (remaining > 0) {
+      remaining -= static_cast<int>(page->size());
+      if (remaining <= 0) break;
+    }
+    if (static_cast<int>(page->size()) < filter->limit) break;
+  }
+  ctx.out().verbose(1, "exported " + std::to_string(count) + " events");
+  return {};
+}
+
+Result<void> run_import(Context& ctx, const std::string& path)
+{
+  std::ifstream file;
+  std::istream* in = &std::cin;
+  if (path != "-") {
+    file.open(path, std::ios::binary);
+    if (!file) return fail(ErrorKind::usage, "cannot read " + path + ": no such file or not readable");
+    in = &file;
+  }
+  auto store = ctx.store();
+  if (!store) return std::unexpected(store.error());
+  std::size_t imported = 0, skipped = 0, invalid = 0, line_no = 0;
+  std::string first_problem;
+  std::string line;
+  while (std::getline(*in, line)) {
+    ++line_no;
+    if (line.empty() || line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    auto parsed = json::parse(line, nullptr, false);
+    Result<store::Event> event = parsed.is_discarded() ? fail(ErrorKind::usage, "not valid JSON") : event_from_json(parsed);
+    if (!event) {
+      ++invalid;
+      if (first_problem.empty()) first_problem = "line " + std::to_string(line_no) + ": " + event.error().message;
+      continue;
+    }
+    auto r = store::import_event(**store, *event);
+    if (!r) return std::unexpected(r.error());
+    (*r ? imported : skipped)++;
+  }
+  if (ctx.out().json()) {
+    ctx.out().json_document({{"imported", imported}, {"skipped_existing", skipped}, {"invalid", invalid}});
+  } else {
+    ctx.out().line("imported " + std::to_string(imported) + " events, skipped " + std::to_string(skipped) +
+                   " already present");
+  }
+  if (invalid > 0)
+    return fail(ErrorKind::rejected, std::to_string(invalid) + " invalid line(s) not imported (first: " + first_problem + ")");
+  return {};
+}
+
+struct ReplayArgs {
+  std::vector<std::string> ids;
+  std::string to;
+  std::string timeout = "30s";
+};
+
+Result<void> run_replay(Context& ctx, const ReplayArgs& args)
+{
+  if (auto u = parse_url(args.to); !u) return fail(ErrorKind::usage, "--to: " + u.error().message);
+  auto timeout = timeutil::parse_duration(args.timeout);
+  if (!timeout) return fail(ErrorKind::usage, "--timeout: " + timeout.error().message);
+  auto store = ctx.store();
+  if (!store) return std::unexpected(store.error());
+  http::ClientPool clients;
+  auto results = json::array();
+  int failed = 0, unreachable = 0;
+  for (const auto& id : args.ids) {
+    auto r = delivery::replay_event(**store, clients, id, args.to, *timeout);
+    if (!r) return std::unexpected(r.error());
+    const auto& a = r->attempt;
+    if (!r->ok) (a.response_status ? failed : unreachable)++;
+    if (ctx.out().json()) {
+      results.push_back({{"event", id},
+                         {"delivery", r->delivery.id},
+                         {"attempt", a.number},
+                         {"ok", r->ok},
+                         {"response_status", a.response_status ? json(*a.response_status) : json(nullptr)},
+                         {"error", a.error.empty() ? json(nullptr) : json(a.error)},
+                         {"duration_ms", a.duration_ms}});
+    } else {
+      std::string result = a.response_status ? "HTTP " + std::to_string(*a.response_status) : a.error;
+      ctx.out().line(id + " -> " + args.to + ": " +
+                     ctx.out().paint(result, r->ok ? Style::green : Style::red) + " (" +
+                     std::to_string(a.duration_ms) + "ms)");
+    }
+  }
+  if (ctx.out().json()) ctx.out().json_document(results);
+  if (unreachable > 0)
+    return fail(ErrorKind::network, std::to_string(unreachable) + " of " + std::to_string(args.ids.size()) +
+                                        " replays could not reach " + args.to);
+  if (failed > 0)
+    return fail(ErrorKind::rejected, std::to_string(failed) + " of " + std::to_string(args.ids.size()) +
+                                         " replays were answered with a non-2xx status");
+  return {};
+}
+
+} // namespace
+
+void add_events_command(CLI::App& app, Selected& selected)
+{
+  auto* cmd = app.add_subcommand("events", "Inspect, export, import and replay received events");
+  cmd->require_subcommand(1);
+
+  auto list_args = std::make_shared<FilterArgs>();
+  auto* list = cmd->add_subcommand("list", "List events, newest first");
+  add_filter_options(list, *list_args, true, 50);
+  list->footer("Examples:\n  centrali events list --type 'invoice.*' --since 1h\n"
+               "  centrali events list --status rejected --json");
+  list->callback([&selected, list_args] { selected.run = [list_args](Context& c) { return run_list(c, *list_args); }; });
+
+  auto show_id = std::make_shared<std::string>();
+  auto show_raw = std::make_shared<bool>(false);
+  auto* show = cmd->add_subcommand("show", "Show one event: headers, body, deliveries");
+  show->add_option("id", *show_id, "Event id (evt_...)")->required();
+  show->add_flag("--raw", *show_raw, "Write only the exact body bytes to stdout");
+  show->callback([&selected, show_id, show_raw] {
+    selected.run = [show_id, show_raw](Context& c) { return run_show(c, *show_id, *show_raw); };
+  });
+
+  auto tail_args = std::make_shared<FilterArgs>();
+  auto* tail = cmd->add_subcommand("tail", "Follow new events as they arrive (NDJSON with --json)");
+  add_filter_options(tail, *tail_args, false, 0);
+  tail->callback([&selected, tail_args] { selected.run = [tail_args](Context& c) { return run_tail(c, *tail_args); }; });
+
+  auto export_args = std::make_shared<FilterArgs>();
+  auto* exp = cmd->add_subcommand("export", "Write events as NDJSON (oldest first, exact bodies)");
+  add_filter_options(exp, *export_args, true, 0);
+  exp->footer("Example:\n  centrali events export --source stripe > events.ndjson");
+  exp->callback([&selected, export_args] {
+    selected.run = [export_args](Context& c) { return run_export(c, *export_args); };
+  });
+
+  auto import_path = std::make_shared<std::string>();
+  auto* imp = cmd->add_subcommand("import", "Import events from an NDJSON export ('-' for stdin)");
+  imp->add_option("file", *import_path, "NDJSON file written by 'events export'")->required();
+  imp->callback([&selected, import_path] {
+    selected.run = [import_path](Context& c) { return run_import(c, *import_path); };
+  });
+
+  auto replay_args = std::make_shared<ReplayArgs>();
+  auto* replay = cmd->add_subcommand("replay", "Re-send stored events (headers + exact body) to a URL");
+  replay->add_option("ids", replay_args->ids, "Event ids")->required();
+  replay->add_option("--to", replay_args->to, "Where to send them")->required()->type_name("URL");
+  replay->add_option("--timeout", replay_args->timeout, "Per-request timeout")->capture_default_str();
+  replay->footer("Example:\n  centrali events replay evt_01J... --to http://localhost:3000/webhooks");
+  replay->callback([&selected, replay_args] {
+    selected.run = [replay_args](Context& c) { return run_replay(c, *replay_args); };
+  });
+}
+
+} // namespace centrali::cli

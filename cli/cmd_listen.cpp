@@ -1,0 +1,188 @@
+// `centrali listen`: the long-running process. Prints the bound URL first
+// on stdout (scripts read it), then one log line per request on stderr.
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <ctime>
+#include <mutex>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+
+#include "centrali/listen/listener.hpp"
+#include "centrali/store/sources.hpp"
+#include "centrali/util/time.hpp"
+#include "centrali/util/url.hpp"
+#include "context.hpp"
+
+namespace centrali::cli {
+namespace {
+
+struct ListenArgs {
+  std::string host = "127.0.0.1";
+  int port = 8787;
+  std::string forward_to;
+  std::size_t max_body = 1 << 20;
+  int threads = 64;
+  bool quiet = false;
+};
+
+std::mutex g_log_mutex;
+
+void log_line(const std::string& line)
+{
+  std::lock_guard lock(g_log_mutex);
+  std::fwrite(line.data(), 1, line.size(), stderr);
+}
+
+std::string clock_now()
+{
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%H:%M:%S", &tm);
+  return buf;
+}
+
+Result<void> run_listen(Context& ctx, const ListenArgs& args)
+{
+  if (args.port < 0 || args.port > 65535) return fail(ErrorKind::usage, "--port must be between 0 and 65535");
+  if (args.max_body == 0) return fail(ErrorKind::usage, "--max-body must be at least 1 byte");
+  if (!args.forward_to.empty())
+    if (auto u = parse_url(args.forward_to); !u) return fail(ErrorKind::usage, "--forward-to: " + u.error().message);
+
+  auto store = ctx.store();  // creates and migrates before the listener opens its connections
+  if (!store) return std::unexpected(store.error());
+  auto sources = store::list_sources(**store);
+  if (!sources) return std::unexpected(sources.error());
+
+  // Signals go to a watcher thread (blocked everywhere else before any
+  // thread starts), which asks the server to stop: in-flight requests
+  // finish and commit, then run() returns.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  listen::ListenerOptions options;
+  options.store_path = ctx.options().store_path;
+  options.http.host = args.host;
+  options.http.port = args.port;
+  options.http.max_body = args.max_body;
+  options.http.threads = args.threads;
+  options.forward_to = args.forward_to;
+  bool json = ctx.out().json();
+  bool quiet = args.quiet;
+
+  listen::ListenerCallbacks callbacks;
+  callbacks.on_request = [json, quiet](const http::Request& req, const http::Response& res, double ms) {
+    if (quiet) return;
+    char timing[32];
+    std::snprintf(timing, sizeof timing, "%.1fms", ms);
+    if (json) {
+      nlohmann::json j = {{"time", timeutil::format_rfc3339(timeutil::now_ms())},
+                          {"status", res.status},
+                          {"method", req.method},
+                          {"path", req.target},
+                          {"ms", ms},
+                          {"note", res.note}};
+      log_line(dump_json(j) + "\n");
+      return;
+    }
+    log_line(clock_now() + " " + std::to_string(res.status) + " " + std::string(req.method) + " " +
+             std::string(req.target) + " " + timing + (res.note.empty() ? "" : " " + res.note) + "\n");
+  };
+  callbacks.on_attempt = [json, quiet](const delivery::AttemptReport& r) {
+    if (quiet) return;
+    std::string result = r.attempt.response_status ? "HTTP " + std::to_string(*r.attempt.response_status)
+                                                   : r.attempt.error;
+    std::string next;
+    if (r.update.status == "pending" && r.update.next_attempt_ms)
+      next = "; retry in " + timeutil::format_duration(std::chrono::milliseconds(
+                                  std::max<std::int64_t>(0, *r.update.next_attempt_ms - timeutil::now_ms())));
+    else if (r.update.status == "failed")
+      next = "; giving up (replay with 'centrali events replay " + r.delivery.event_id + " --to URL')";
+    if (json) {
+      nlohmann::json j = {{"time", timeutil::format_rfc3339(timeutil::now_ms())},
+                          {"delivery", r.delivery.id},
+                          {"kind", r.delivery.kind},
+                          {"event", r.delivery.event_id},
+                          {"url", r.delivery.url},
+                          {"attempt", r.attempt.number},
+                          {"response_status", r.attempt.response_status ? nlohmann::json(*r.attempt.response_status)
+                                                                        : nlohmann::json(nullptr)},
+                          {"error", r.attempt.error},
+                          {"duration_ms", r.attempt.duration_ms},
+                          {"status", r.update.status}};
+      log_line(dump_json(j) + "\n");
+      return;
+    }
+    log_line(clock_now() + " -> " + r.delivery.kind + " " + r.delivery.event_id + " to " + r.delivery.url + ": " +
+             result + " (" + std::to_string(r.attempt.duration_ms) + "ms, attempt " +
+             std::to_string(r.attempt.number) + ")" + next + "\n");
+  };
+
+  auto listener = listen::Listener::create(options, callbacks);
+  if (!listener) return std::unexpected(listener.error());
+  auto& l = **listener;
+
+  std::string host = args.host.find(':') != std::string::npos ? "[" + args.host + "]" : args.host;
+  std::string base = "http://" + host + ":" + std::to_string(l.port());
+  if (json) {
+    ctx.out().json_line({{"url", base}, {"host", args.host}, {"port", l.port()}, {"store", options.store_path.string()}});
+  } else {
+    ctx.out().line("listening on " + base);
+    std::fflush(stdout);
+  }
+  if (!quiet) {
+    if (sources->empty())
+      log_line("no sources yet; add one with: centrali sources add NAME --provider " +
+               std::string("stripe --secret whsec_...") + "\n");
+    for (const auto& s : *sources)
+      log_line("  POST " + base + "/ingest/" + s.name + "  (" + s.provider + ")" +
+               (s.forward_to.empty() ? "" : " -> " + s.forward_to) + "\n");
+    if (!args.forward_to.empty()) log_line("forwarding accepted events to " + args.forward_to + "\n");
+  }
+
+  std::thread watcher([&l, stop_signals] {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    if (sig != 0) l.stop();
+  });
+  l.run();
+  // run() may also return on its own (e.g. the socket failed): release the
+  // watcher by sending ourselves the signal it waits for.
+  pthread_kill(watcher.native_handle(), SIGTERM);
+  watcher.join();
+  if (!quiet) log_line("stopped: every acknowledged event is committed\n");
+  return {};
+}
+
+} // namespace
+
+void add_listen_command(CLI::App& app, Selected& selected)
+{
+  auto args = std::make_shared<ListenArgs>();
+  auto* cmd = app.add_subcommand("listen", "Receive webhooks: verify, store durably, forward");
+  cmd->add_option("--host", args->host, "Address to bind (use 0.0.0.0 to accept from other machines)")
+      ->capture_default_str();
+  cmd->add_option("--port", args->port, "Port to bind (0 picks a free one)")->capture_default_str();
+  cmd->add_option("--forward-to", args->forward_to, "Forward accepted events to this URL (per-source setting wins)")
+      ->type_name("URL");
+  cmd->add_option("--max-body", args->max_body, "Largest accepted body in bytes (413 above)")->capture_default_str();
+  cmd->add_option("--threads", args->threads, "HTTP worker threads (each keep-alive connection holds one)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1024));
+  cmd->add_flag("-q,--quiet", args->quiet, "No per-request log lines on stderr");
+  cmd->footer("The first line of stdout is the bound URL. Sources receive at POST <url>/ingest/<source>.\n"
+              "Examples:\n"
+              "  centrali listen\n"
+              "  centrali listen --port 0 --forward-to http://localhost:3000/webhooks");
+  cmd->callback([&selected, args] { selected.run = [args](Context& c) { return run_listen(c, *args); }; });
+}
+
+} // namespace centrali::cli

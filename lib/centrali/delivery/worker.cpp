@@ -1,0 +1,190 @@
+#include "centrali/delivery/worker.hpp"
+
+#include "centrali/delivery/forward.hpp"
+#include "centrali/store/events.hpp"
+#include "centrali/util/ids.hpp"
+#include "centrali/util/time.hpp"
+
+namespace centrali::delivery {
+
+using namespace std::chrono_literals;
+
+std::vector<std::chrono::milliseconds> default_forward_schedule()
+{
+  return {1s, 2s, 5s, 10s, 30s, 1min, 2min, 5min, 10min, 30min, 60min};
+}
+
+Worker::Worker(store::GroupCommitter& writer, std::filesystem::path store_path, WorkerOptions options,
+               std::function<void(const AttemptReport&)> on_attempt)
+    : m_writer(writer), m_store_path(std::move(store_path)), m_options(std::move(options)),
+      m_on_attempt(std::move(on_attempt))
+{
+}
+
+Worker::~Worker()
+{
+  stop();
+}
+
+void Worker::start()
+{
+  m_claimer = std::thread([this] { claim_loop(); });
+  for (int i = 0; i < m_options.threads; ++i) m_senders.emplace_back([this] { send_loop(); });
+}
+
+void Worker::stop()
+{
+  {
+    std::lock_guard lock(m_mutex);
+    if (m_stopping) return;
+    m_stopping = true;
+  }
+  m_wake.notify_all();
+  m_ready_cv.notify_all();
+  if (m_claimer.joinable()) m_claimer.join();
+  for (auto& t : m_senders)
+    if (t.joinable()) t.join();
+  // Claimed but never sent: hand the leases back so the next run (or
+  // another process) can send them at once.
+  for (const auto& d : m_ready)
+    m_writer.submit([id = d.id](store::Store& s) { return store::release_lease(s, id); }).wait();
+  m_ready.clear();
+}
+
+void Worker::wake()
+{
+  {
+    std::lock_guard lock(m_mutex);
+    m_woken = true;
+  }
+  m_wake.notify_one();
+}
+
+void Worker::claim_loop()
+{
+  auto reader = store::Store::open(m_store_path, {store::Durability::normal});
+  const std::int64_t lease_ms = m_options.forward_timeout.count() + 60'000;
+  const int window = m_options.threads * 2;
+  while (true) {
+    int capacity = 0;
+    {
+      std::lock_guard lock(m_mutex);
+      if (m_stopping) return;
+      capacity = window - static_cast<int>(m_ready.size()) - m_in_flight;
+      m_woken = false;
+    }
+    bool full = false;
+    if (capacity > 0) {
+      std::vector<store::Delivery> claimed;
+      auto now = timeutil::now_ms();
+      m_writer
+          .submit([&](store::Store& s) -> Result<void> {
+            auto r = store::claim_due_deliveries(s, now, capacity, lease_ms);
+            if (!r) return std::unexpected(r.error());
+            claimed = std::move(*r);
+            return {};
+          })
+          .wait();
+      full = static_cast<int>(claimed.size()) == capacity;
+      if (!claimed.empty()) {
+        std::lock_guard lock(m_mutex);
+        for (auto& d : claimed) m_ready.push_back(std::move(d));
+      }
+      m_ready_cv.notify_all();
+    } else {
+      full = true;
+    }
+    // Sleep until the next delivery falls due, new work is announced, or
+    // the poll interval passes (work queued by other processes).
+    auto wait = m_options.poll_interval;
+    if (full) {
+      wait = 50ms;
+    } else if (reader) {
+      if (auto next = store::next_due_ms(*reader); next && *next) {
+        auto until = std::chrono::milliseconds(std::max<std::int64_t>(0, **next - timeutil::now_ms()));
+        wait = std::min(wait, until);
+      }
+    }
+    std::unique_lock lock(m_mutex);
+    m_wake.wait_for(lock, wait, [&] { return m_stopping || m_woken; });
+  }
+}
+
+void Worker::send_loop()
+{
+  auto reader = store::Store::open(m_store_path, {store::Durability::normal});
+  while (true) {
+    store::Delivery d;
+    {
+      std::unique_lock lock(m_mutex);
+      m_ready_cv.wait(lock, [&] { return m_stopping || !m_ready.empty(); });
+      if (m_stopping) return;
+      d = std::move(m_ready.front());
+      m_ready.pop_front();
+      ++m_in_flight;
+    }
+    if (reader) deliver(*reader, d);
+    {
+      std::lock_guard lock(m_mutex);
+      --m_in_flight;
+    }
+    m_wake.notify_one();
+  }
+}
+
+void Worker::deliver(store::Store& reader, const store::Delivery& d)
+{
+  store::Attempt attempt;
+  attempt.id = ids::make(ids::k_attempt);
+  attempt.delivery_id = d.id;
+  attempt.trigger = "scheduled";
+  attempt.url = d.url;
+  attempt.started_ms = timeutil::now_ms();
+
+  store::DeliveryUpdate update;
+  const auto& schedule = m_options.forward_schedule;
+  auto event = store::get_event(reader, d.event_id);
+  if (!event) {
+    attempt.error = "cannot read event " + d.event_id + ": " + event.error().message;
+    update.status = "failed";
+    update.last_error = attempt.error;
+  } else {
+    auto request = forward_request(*event, d.url);
+    request.timeout = m_options.forward_timeout;
+    attempt.request_headers = redact_credentials(request.headers);
+    auto outcome = m_clients.send(request);
+    attempt.duration_ms = outcome.duration_ms;
+    if (outcome.response) {
+      attempt.response_status = outcome.response->status;
+      attempt.response_headers = outcome.response->headers;
+      attempt.response_body = outcome.response->body;
+      update.last_status = outcome.response->status;
+    } else {
+      attempt.error = outcome.error;
+      update.last_error = outcome.error;
+    }
+    bool ok = outcome.response && outcome.response->status >= 200 && outcome.response->status < 300;
+    int number = d.attempt_count + 1;
+    if (ok) {
+      update.status = "succeeded";
+    } else if (number <= static_cast<int>(schedule.size())) {
+      update.status = "pending";
+      update.next_attempt_ms = attempt.started_ms + attempt.duration_ms + schedule[static_cast<std::size_t>(number - 1)].count();
+      if (update.last_error.empty()) update.last_error = "HTTP " + std::to_string(outcome.response->status);
+    } else {
+      update.status = "failed";
+      if (update.last_error.empty()) update.last_error = "HTTP " + std::to_string(outcome.response->status);
+    }
+  }
+  auto recorded = m_writer
+                      .submit([&](store::Store& s) -> Result<void> {
+                        auto r = store::record_attempt(s, attempt, update);
+                        if (!r) return std::unexpected(r.error());
+                        attempt.number = *r;
+                        return {};
+                      })
+                      .get();
+  if (recorded && m_on_attempt) m_on_attempt({d, attempt, update});
+}
+
+} // namespace centrali::delivery

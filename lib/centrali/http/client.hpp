@@ -1,0 +1,63 @@
+#pragma once
+// Outbound HTTP for forwards, deliveries and replays. Keeps idle keep-alive
+// connections per origin so repeated sends to one endpoint reuse them, and
+// lets many threads send at once (each borrows its own connection).
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "centrali/util/error.hpp"
+#include "centrali/util/headers.hpp"
+
+namespace centrali::http {
+
+struct OutboundRequest {
+  std::string url;
+  std::string method = "POST";
+  HeaderList headers;
+  std::string body;
+  std::string content_type;  // empty: taken from headers, else application/json
+  std::chrono::milliseconds timeout{15'000};
+  bool insecure = false;     // skip TLS certificate verification
+};
+
+struct OutboundResponse {
+  int status = 0;
+  HeaderList headers;
+  std::string body;          // at most max_response_body bytes
+  bool body_truncated = false;
+};
+
+// Result of one send: a response, or why there was none (`error` set).
+struct SendOutcome {
+  std::optional<OutboundResponse> response;
+  std::string error;         // "connect to 127.0.0.1:9: connection refused", "timed out after 15s", ...
+  std::int64_t duration_ms = 0;
+};
+
+class ClientPool {
+public:
+  explicit ClientPool(std::size_t max_response_body = 64 * 1024);
+  ~ClientPool();
+  ClientPool(const ClientPool&) = delete;
+  ClientPool& operator=(const ClientPool&) = delete;
+
+  // Sends one request; never follows redirects. Thread-safe.
+  SendOutcome send(const OutboundRequest& request);
+
+private:
+  struct Conn;
+  std::unique_ptr<Conn> borrow(const std::string& origin, bool insecure);
+  void give_back(std::unique_ptr<Conn> conn);
+
+  std::size_t m_max_body;
+  std::mutex m_mutex;
+  std::map<std::string, std::vector<std::unique_ptr<Conn>>> m_idle;
+};
+
+} // namespace centrali::http

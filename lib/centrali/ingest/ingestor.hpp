@@ -1,0 +1,53 @@
+#pragma once
+// `POST /ingest/<source>`: verify the request on its raw bytes with the
+// source's scheme, store it (accepted, rejected or duplicate) through the
+// group committer, and answer only after the commit, so a 202 means the
+// event is on disk.
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+
+#include "centrali/http/server.hpp"
+#include "centrali/store/group_commit.hpp"
+#include "centrali/store/sources.hpp"
+
+namespace centrali::ingest {
+
+struct IngestOptions {
+  std::string forward_to;                   // for sources without their own forward target
+  std::size_t max_header_bytes = 64 * 1024;
+  std::int64_t source_cache_ms = 1000;      // how soon `sources add/rm` reach a running listener
+};
+
+class Ingestor {
+public:
+  // `store_path` is read (with a connection of its own) to look up sources.
+  // `on_queued` runs after a commit that queued forwards or fan-out work.
+  Ingestor(store::GroupCommitter& writer, std::filesystem::path store_path, IngestOptions options,
+           std::function<void()> on_queued);
+  ~Ingestor();
+
+  void handle(http::Request& request, http::Response& response);
+
+private:
+  struct CachedSource;
+  std::shared_ptr<const CachedSource> lookup(const std::string& name, std::int64_t now_ms);
+  void finish(struct Pending& pending, http::Response& response);
+
+  store::GroupCommitter& m_writer;
+  std::filesystem::path m_store_path;
+  IngestOptions m_options;
+  std::function<void()> m_on_queued;
+
+  std::shared_mutex m_cache_mutex;
+  std::unordered_map<std::string, std::shared_ptr<const CachedSource>> m_cache;
+  std::mutex m_reader_mutex;
+  std::unique_ptr<store::Store> m_reader;
+};
+
+} // namespace centrali::ingest

@@ -1,0 +1,37 @@
+#include "centrali/ingest/secrets.hpp"
+
+#include <cstdlib>
+#include <fstream>
+
+namespace centrali::ingest {
+
+Result<std::string> resolve_secret(std::string_view reference)
+{
+  if (reference.starts_with("env:")) {
+    std::string name(reference.substr(4));
+    const char* value = std::getenv(name.c_str());
+    if (!value || !*value) return fail(ErrorKind::usage, "secret env:" + name + ": environment variable is not set");
+    return std::string(value);
+  }
+  if (reference.starts_with("file:")) {
+    std::string path(reference.substr(5));
+    std::ifstream in(path);
+    std::string line;
+    if (!in || !std::getline(in, line))
+      return fail(ErrorKind::usage, "secret file:" + path + ": cannot read the file");
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+    if (line.empty()) return fail(ErrorKind::usage, "secret file:" + path + ": the first line is empty");
+    return line;
+  }
+  return std::string(reference);
+}
+
+std::string redact_secret(std::string_view reference)
+{
+  if (reference.starts_with("env:") || reference.starts_with("file:")) return std::string(reference);
+  auto underscore = reference.find('_');
+  std::size_t keep = underscore != std::string_view::npos && underscore < 8 ? underscore + 1 : 0;
+  return std::string(reference.substr(0, keep)) + "…(redacted)";
+}
+
+} // namespace centrali::ingest

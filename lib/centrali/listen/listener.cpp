@@ -1,0 +1,80 @@
+#include "centrali/listen/listener.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "centrali/ingest/ingestor.hpp"
+#include "centrali/store/group_commit.hpp"
+#include "centrali/version.hpp"
+
+namespace centrali::listen {
+
+struct Listener::Parts {
+  std::unique_ptr<store::GroupCommitter> writer;
+  std::unique_ptr<delivery::Worker> worker;
+  std::unique_ptr<ingest::Ingestor> ingestor;
+  std::unique_ptr<http::Server> server;
+};
+
+Result<std::unique_ptr<Listener>> Listener::create(ListenerOptions options, ListenerCallbacks callbacks)
+{
+  auto store = store::Store::open(options.store_path, {store::Durability::full});
+  if (!store) return std::unexpected(store.error());
+  std::unique_ptr<Listener> self(new Listener());
+  self->m_options = options;
+  auto& parts = *(self->m_parts = std::make_unique<Parts>());
+  parts.writer = std::make_unique<store::GroupCommitter>(std::move(*store));
+  parts.worker = std::make_unique<delivery::Worker>(*parts.writer, options.store_path, options.worker,
+                                                    callbacks.on_attempt);
+  ingest::IngestOptions ingest_options;
+  ingest_options.forward_to = options.forward_to;
+  auto* worker = parts.worker.get();
+  parts.ingestor = std::make_unique<ingest::Ingestor>(*parts.writer, options.store_path, ingest_options,
+                                                      [worker] { worker->wake(); });
+  parts.server = std::make_unique<http::Server>(options.http);
+  auto* ingestor = parts.ingestor.get();
+  parts.server->route("/ingest/", [ingestor](http::Request& req, http::Response& res) { ingestor->handle(req, res); });
+  std::string health = nlohmann::json{{"status", "ok"},
+                                      {"version", k_version},
+                                      {"store", std::filesystem::absolute(options.store_path).lexically_normal().string()}}
+                           .dump();
+  parts.server->route("/healthz", [health](http::Request& req, http::Response& res) {
+    if (req.method != "GET" && req.method != "HEAD") {
+      res.status = 405;
+      res.headers.push_back({"Allow", "GET"});
+      res.body = http::error_body("method_not_allowed");
+      return;
+    }
+    res.body = health;
+  });
+  if (callbacks.on_request) parts.server->set_access_log(callbacks.on_request);
+  auto port = parts.server->bind();
+  if (!port) return std::unexpected(port.error());
+  self->m_port = *port;
+  return self;
+}
+
+Listener::~Listener()
+{
+  if (!m_parts) return;
+  // Reverse order of dependence: nothing may write after the writer stops.
+  m_parts->server.reset();
+  if (m_parts->worker) m_parts->worker->stop();
+  if (m_parts->writer) m_parts->writer->stop();
+}
+
+void Listener::run()
+{
+  m_parts->worker->start();
+  m_parts->server->run();
+  // run() returns once the thread pool has finished every in-flight request,
+  // and each of those waited for its commit. Then the rest winds down.
+  m_parts->worker->stop();
+  m_parts->writer->stop();
+}
+
+void Listener::stop()
+{
+  m_parts->server->stop();
+}
+
+} // namespace centrali::listen

@@ -1,0 +1,51 @@
+#pragma once
+// `centrali listen` as a library: the HTTP server, the group-commit store
+// writer, ingestion, and the delivery worker, wired together. The CLI
+// owns printing and signals; this owns the pieces and their shutdown order.
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "centrali/delivery/worker.hpp"
+#include "centrali/http/server.hpp"
+#include "centrali/util/error.hpp"
+
+namespace centrali::listen {
+
+struct ListenerOptions {
+  std::filesystem::path store_path;
+  http::ServerOptions http;
+  std::string forward_to;     // default forward target for sources without one
+  delivery::WorkerOptions worker;
+};
+
+struct ListenerCallbacks {
+  http::AccessLog on_request;
+  std::function<void(const delivery::AttemptReport&)> on_attempt;
+};
+
+class Listener {
+public:
+  // Opens the store and binds the socket; nothing is served until run().
+  static Result<std::unique_ptr<Listener>> create(ListenerOptions options, ListenerCallbacks callbacks);
+  ~Listener();
+
+  int port() const { return m_port; }
+  const ListenerOptions& options() const { return m_options; }
+
+  // Serves until stop(), then finishes in-flight requests, commits what they
+  // wrote, and stops the delivery worker.
+  void run();
+  // Stops accepting new connections; safe from any thread.
+  void stop();
+
+private:
+  Listener() = default;
+  struct Parts;
+  ListenerOptions m_options;
+  int m_port = 0;
+  std::unique_ptr<Parts> m_parts;
+};
+
+} // namespace centrali::listen

@@ -1,0 +1,216 @@
+#include "centrali/store/deliveries.hpp"
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+#include <nlohmann/json.hpp>
+
+namespace centrali::store {
+namespace {
+
+constexpr const char* k_delivery_columns =
+    "seq, id, kind, event_id, webhook_id, event_type, url, status, attempt_count, next_attempt_ms, last_status, "
+    "last_error, created_ms, updated_ms";
+
+Delivery read_delivery(SQLite::Statement& st)
+{
+  Delivery d;
+  d.seq = st.getColumn(0).getInt64();
+  d.id = st.getColumn(1).getString();
+  d.kind = st.getColumn(2).getString();
+  d.event_id = st.getColumn(3).getString();
+  d.webhook_id = st.getColumn(4).getString();
+  d.event_type = st.getColumn(5).getString();
+  d.url = st.getColumn(6).getString();
+  d.status = st.getColumn(7).getString();
+  d.attempt_count = st.getColumn(8).getInt();
+  if (!st.getColumn(9).isNull()) d.next_attempt_ms = st.getColumn(9).getInt64();
+  if (!st.getColumn(10).isNull()) d.last_status = st.getColumn(10).getInt();
+  d.last_error = st.getColumn(11).getString();
+  d.created_ms = st.getColumn(12).getInt64();
+  d.updated_ms = st.getColumn(13).getInt64();
+  return d;
+}
+
+std::string to_json_text(const HeaderList& headers)
+{
+  return headers_to_json(headers).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+} // namespace
+
+Result<void> insert_delivery(Store& store, const Delivery& d)
+{
+  return guarded("store delivery " + d.id, [&]() -> Result<void> {
+    auto& st = store.statement(
+        "INSERT INTO deliveries (id, kind, event_id, webhook_id, event_type, url, status, attempt_count, "
+        "next_attempt_ms, created_ms, updated_ms) VALUES (?,?,?,?,?,?,?,0,?,?,?)");
+    st.bind(1, d.id);
+    st.bind(2, d.kind);
+    st.bind(3, d.event_id);
+    if (d.webhook_id.empty()) st.bind(4);
+    else st.bind(4, d.webhook_id);
+    st.bind(5, d.event_type);
+    st.bind(6, d.url);
+    st.bind(7, d.status);
+    if (d.next_attempt_ms) st.bind(8, static_cast<int64_t>(*d.next_attempt_ms));
+    else st.bind(8);
+    st.bind(9, static_cast<int64_t>(d.created_ms));
+    st.bind(10, static_cast<int64_t>(d.updated_ms));
+    st.exec();
+    return {};
+  });
+}
+
+Result<std::vector<Delivery>> claim_due_deliveries(Store& store, std::int64_t now_ms, int limit, std::int64_t lease_ms)
+{
+  return guarded("claim due deliveries", [&]() -> Result<std::vector<Delivery>> {
+    auto& st = store.statement(
+        "UPDATE deliveries SET lease_until_ms = :lease WHERE id IN ("
+        "  SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_ms <= :now"
+        "  AND (lease_until_ms IS NULL OR lease_until_ms <= :now) ORDER BY next_attempt_ms LIMIT :limit) "
+        "RETURNING seq, id, kind, event_id, webhook_id, event_type, url, status, attempt_count, next_attempt_ms, "
+        "last_status, last_error, created_ms, updated_ms");
+    st.bind(":lease", static_cast<int64_t>(now_ms + lease_ms));
+    st.bind(":now", static_cast<int64_t>(now_ms));
+    st.bind(":limit", limit);
+    std::vector<Delivery> out;
+    while (st.executeStep()) out.push_back(read_delivery(st));
+    return out;
+  });
+}
+
+Result<void> release_lease(Store& store, const std::string& delivery_id)
+{
+  return guarded("release delivery " + delivery_id, [&]() -> Result<void> {
+    auto& st = store.statement("UPDATE deliveries SET lease_until_ms = NULL WHERE id = ?");
+    st.bind(1, delivery_id);
+    st.exec();
+    return {};
+  });
+}
+
+Result<int> record_attempt(Store& store, Attempt a, const DeliveryUpdate& u)
+{
+  return guarded("record attempt for " + a.delivery_id, [&]() -> Result<int> {
+    auto& count = store.statement("SELECT attempt_count FROM deliveries WHERE id = ?");
+    count.bind(1, a.delivery_id);
+    if (!count.executeStep()) return fail(ErrorKind::not_found, "no delivery " + a.delivery_id);
+    a.number = count.getColumn(0).getInt() + 1;
+    count.reset();
+    auto& ins = store.statement(
+        "INSERT INTO attempts (id, delivery_id, number, trigger, url, response_status, duration_ms, error, "
+        "started_ms, request_headers, response_headers, response_body) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
+    ins.bind(1, a.id);
+    ins.bind(2, a.delivery_id);
+    ins.bind(3, a.number);
+    ins.bind(4, a.trigger);
+    ins.bind(5, a.url);
+    if (a.response_status) ins.bind(6, *a.response_status);
+    else ins.bind(6);
+    ins.bind(7, static_cast<int64_t>(a.duration_ms));
+    if (a.error.empty()) ins.bind(8);
+    else ins.bind(8, a.error);
+    ins.bind(9, static_cast<int64_t>(a.started_ms));
+    ins.bind(10, to_json_text(a.request_headers));
+    ins.bind(11, to_json_text(a.response_headers));
+    ins.bind(12, a.response_body.data(), static_cast<int>(a.response_body.size()));
+    ins.exec();
+    auto& upd = store.statement(
+        "UPDATE deliveries SET status = ?, attempt_count = ?, next_attempt_ms = ?, last_status = ?, last_error = ?, "
+        "lease_until_ms = CASE WHEN ? THEN NULL ELSE lease_until_ms END, updated_ms = ? WHERE id = ?");
+    upd.bind(1, u.status);
+    upd.bind(2, a.number);
+    if (u.next_attempt_ms) upd.bind(3, static_cast<int64_t>(*u.next_attempt_ms));
+    else upd.bind(3);
+    if (u.last_status) upd.bind(4, *u.last_status);
+    else upd.bind(4);
+    if (u.last_error.empty()) upd.bind(5);
+    else upd.bind(5, u.last_error);
+    // Only the scheduled attempt holds the lease; a manual resend next to it
+    // must not release it.
+    upd.bind(6, a.trigger == "scheduled" ? 1 : 0);
+    upd.bind(7, static_cast<int64_t>(a.started_ms + a.duration_ms));
+    upd.bind(8, a.delivery_id);
+    upd.exec();
+    return a.number;
+  });
+}
+
+Result<std::optional<std::int64_t>> next_due_ms(Store& store)
+{
+  return guarded("read delivery queue", [&]() -> Result<std::optional<std::int64_t>> {
+    auto& st = store.statement("SELECT min(next_attempt_ms) FROM deliveries WHERE status = 'pending'");
+    st.executeStep();
+    if (st.getColumn(0).isNull()) return std::optional<std::int64_t>{};
+    return std::optional<std::int64_t>{st.getColumn(0).getInt64()};
+  });
+}
+
+Result<Delivery> get_delivery(Store& store, const std::string& id)
+{
+  return guarded("read delivery " + id, [&]() -> Result<Delivery> {
+    SQLite::Statement st(store.db(), std::string("SELECT ") + k_delivery_columns + " FROM deliveries WHERE id = ?");
+    st.bind(1, id);
+    if (!st.executeStep()) return fail(ErrorKind::not_found, "no delivery " + id);
+    return read_delivery(st);
+  });
+}
+
+Result<std::vector<Attempt>> list_attempts(Store& store, const std::string& delivery_id)
+{
+  return guarded("read attempts of " + delivery_id, [&]() -> Result<std::vector<Attempt>> {
+    SQLite::Statement st(store.db(),
+                         "SELECT seq, id, delivery_id, number, trigger, url, response_status, duration_ms, error, "
+                         "started_ms, request_headers, response_headers, response_body FROM attempts "
+                         "WHERE delivery_id = ? ORDER BY number");
+    st.bind(1, delivery_id);
+    std::vector<Attempt> out;
+    while (st.executeStep()) {
+      Attempt a;
+      a.seq = st.getColumn(0).getInt64();
+      a.id = st.getColumn(1).getString();
+      a.delivery_id = st.getColumn(2).getString();
+      a.number = st.getColumn(3).getInt();
+      a.trigger = st.getColumn(4).getString();
+      a.url = st.getColumn(5).getString();
+      if (!st.getColumn(6).isNull()) a.response_status = st.getColumn(6).getInt();
+      a.duration_ms = st.getColumn(7).getInt64();
+      a.error = st.getColumn(8).getString();
+      a.started_ms = st.getColumn(9).getInt64();
+      a.request_headers = headers_from_json(nlohmann::json::parse(st.getColumn(10).getString(), nullptr, false));
+      a.response_headers = headers_from_json(nlohmann::json::parse(st.getColumn(11).getString(), nullptr, false));
+      auto body = st.getColumn(12);
+      if (!body.isNull())
+        a.response_body.assign(static_cast<const char*>(body.getBlob()), static_cast<std::size_t>(body.getBytes()));
+      out.push_back(std::move(a));
+    }
+    return out;
+  });
+}
+
+Result<std::vector<Delivery>> deliveries_for_event(Store& store, const std::string& event_id)
+{
+  return guarded("read deliveries of " + event_id, [&]() -> Result<std::vector<Delivery>> {
+    SQLite::Statement st(store.db(), std::string("SELECT ") + k_delivery_columns +
+                                         " FROM deliveries WHERE event_id = ? ORDER BY seq");
+    st.bind(1, event_id);
+    std::vector<Delivery> out;
+    while (st.executeStep()) out.push_back(read_delivery(st));
+    return out;
+  });
+}
+
+Result<std::optional<Delivery>> find_forward(Store& store, const std::string& event_id, const std::string& url)
+{
+  return guarded("read deliveries of " + event_id, [&]() -> Result<std::optional<Delivery>> {
+    SQLite::Statement st(store.db(), std::string("SELECT ") + k_delivery_columns +
+                                         " FROM deliveries WHERE event_id = ? AND kind = 'forward' AND url = ? "
+                                         "ORDER BY seq LIMIT 1");
+    st.bind(1, event_id);
+    st.bind(2, url);
+    if (!st.executeStep()) return std::optional<Delivery>{};
+    return std::optional<Delivery>{read_delivery(st)};
+  });
+}
+
+} // namespace centrali::store

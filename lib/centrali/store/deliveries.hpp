@@ -1,0 +1,79 @@
+#pragma once
+// Deliveries (one per event and target: a forward to the app under
+// development or an outbound webhook) and their attempts. The deliveries
+// table is the queue: pending rows with a due time are the work to do.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "centrali/store/store.hpp"
+#include "centrali/util/headers.hpp"
+
+namespace centrali::store {
+
+struct Delivery {
+  std::int64_t seq = 0;
+  std::string id;              // dlv_…
+  std::string kind;            // forward | webhook
+  std::string event_id;
+  std::string webhook_id;      // empty for forwards
+  std::string event_type;
+  std::string url;
+  std::string status;          // pending | succeeded | failed | cancelled
+  int attempt_count = 0;
+  std::optional<std::int64_t> next_attempt_ms;
+  std::optional<int> last_status;
+  std::string last_error;
+  std::int64_t created_ms = 0;
+  std::int64_t updated_ms = 0;
+};
+
+struct Attempt {
+  std::int64_t seq = 0;
+  std::string id;              // att_…
+  std::string delivery_id;
+  int number = 0;              // 1-based, per delivery
+  std::string trigger;         // scheduled | resend | replay | test
+  std::string url;
+  std::optional<int> response_status;
+  std::int64_t duration_ms = 0;
+  std::string error;           // empty when a response arrived
+  std::int64_t started_ms = 0;
+  HeaderList request_headers;  // secrets redacted
+  HeaderList response_headers;
+  std::string response_body;   // first 64 KiB
+};
+
+// The delivery's state after an attempt.
+struct DeliveryUpdate {
+  std::string status;                      // pending (retry later) | succeeded | failed
+  std::optional<std::int64_t> next_attempt_ms;
+  std::optional<int> last_status;
+  std::string last_error;
+};
+
+Result<void> insert_delivery(Store& store, const Delivery& delivery);
+
+// Leases up to `limit` pending deliveries due at `now_ms` that nobody else
+// holds, until `now_ms + lease_ms`; a crashed holder's lease simply expires.
+Result<std::vector<Delivery>> claim_due_deliveries(Store& store, std::int64_t now_ms, int limit, std::int64_t lease_ms);
+
+// Gives back leases taken by claim_due_deliveries but never used (shutdown).
+Result<void> release_lease(Store& store, const std::string& delivery_id);
+
+// Stores `attempt` (numbered after the delivery's last) and the delivery's
+// new state, and releases its lease. Returns the attempt number used.
+Result<int> record_attempt(Store& store, Attempt attempt, const DeliveryUpdate& update);
+
+// When the earliest pending delivery falls due; nullopt when none is pending.
+Result<std::optional<std::int64_t>> next_due_ms(Store& store);
+
+Result<Delivery> get_delivery(Store& store, const std::string& id);
+Result<std::vector<Attempt>> list_attempts(Store& store, const std::string& delivery_id);
+Result<std::vector<Delivery>> deliveries_for_event(Store& store, const std::string& event_id);
+
+// The forward delivery of `event_id` to `url`, if one exists.
+Result<std::optional<Delivery>> find_forward(Store& store, const std::string& event_id, const std::string& url);
+
+} // namespace centrali::store

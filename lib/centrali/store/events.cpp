@@ -1,0 +1,156 @@
+#include "centrali/store/events.hpp"
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+#include <nlohmann/json.hpp>
+
+namespace centrali::store {
+namespace {
+
+constexpr const char* k_find_original =
+    "SELECT id FROM events WHERE source = ? AND dedupe_key = ? AND status = 'accepted'";
+constexpr const char* k_insert =
+    "INSERT INTO events (id, source, type, status, reason, http_status, dedupe_key, duplicate_of, method, path, "
+    "remote_addr, received_ms, dispatched, headers, body) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+
+void bind_text_or_null(SQLite::Statement& st, int index, const std::string& value)
+{
+  if (value.empty()) st.bind(index);
+  else st.bind(index, value);
+}
+
+Result<void> insert_row(Store& store, const Event& e, bool dispatch)
+{
+  auto& st = store.statement(k_insert);
+  st.bind(1, e.id);
+  st.bind(2, e.source);
+  st.bind(3, e.type);
+  st.bind(4, e.status);
+  bind_text_or_null(st, 5, e.reason);
+  st.bind(6, e.http_status);
+  bind_text_or_null(st, 7, e.dedupe_key);
+  bind_text_or_null(st, 8, e.duplicate_of);
+  st.bind(9, e.method);
+  st.bind(10, e.path);
+  st.bind(11, e.remote_addr);
+  st.bind(12, static_cast<int64_t>(e.received_ms));
+  st.bind(13, dispatch && e.status == "accepted" ? 0 : 1);
+  st.bind(14, headers_to_json(e.headers).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  st.bind(15, e.body.data(), static_cast<int>(e.body.size()));
+  st.exec();
+  return {};
+}
+
+Event read_row(SQLite::Statement& st, bool with_body)
+{
+  Event e;
+  e.seq = st.getColumn(0).getInt64();
+  e.id = st.getColumn(1).getString();
+  e.source = st.getColumn(2).getString();
+  e.type = st.getColumn(3).getString();
+  e.status = st.getColumn(4).getString();
+  e.reason = st.getColumn(5).getString();
+  e.http_status = st.getColumn(6).getInt();
+  e.dedupe_key = st.getColumn(7).getString();
+  e.duplicate_of = st.getColumn(8).getString();
+  e.method = st.getColumn(9).getString();
+  e.path = st.getColumn(10).getString();
+  e.remote_addr = st.getColumn(11).getString();
+  e.received_ms = st.getColumn(12).getInt64();
+  if (with_body) {
+    auto headers = nlohmann::json::parse(st.getColumn(13).getString(), nullptr, false);
+    e.headers = headers_from_json(headers);
+    auto body = st.getColumn(14);
+    e.body.assign(static_cast<const char*>(body.getBlob()), static_cast<std::size_t>(body.getBytes()));
+  }
+  return e;
+}
+
+constexpr const char* k_columns = "seq, id, source, type, status, reason, http_status, dedupe_key, duplicate_of, "
+                                  "method, path, remote_addr, received_ms";
+
+} // namespace
+
+Result<void> insert_event(Store& store, Event& event, bool dispatch)
+{
+  return guarded("store event " + event.id, [&]() -> Result<void> {
+    if (event.status == "accepted" && !event.dedupe_key.empty()) {
+      auto& find = store.statement(k_find_original);
+      find.bind(1, event.source);
+      find.bind(2, event.dedupe_key);
+      if (find.executeStep()) {
+        event.duplicate_of = find.getColumn(0).getString();
+        event.status = "duplicate";
+        event.http_status = 200;
+        event.reason = "repeat of " + event.duplicate_of + " (same delivery id " + event.dedupe_key + ")";
+      }
+    }
+    return insert_row(store, event, dispatch);
+  });
+}
+
+Result<bool> import_event(Store& store, const Event& event)
+{
+  return guarded("import event " + event.id, [&]() -> Result<bool> {
+    auto& exists = store.statement("SELECT 1 FROM events WHERE id = ?");
+    exists.bind(1, event.id);
+    if (exists.executeStep()) return false;
+    Event copy = event;
+    // An imported accepted event whose delivery id is already here is kept,
+    // but as a duplicate, so the dedupe index stays true.
+    if (copy.status == "accepted" && !copy.dedupe_key.empty()) {
+      auto& find = store.statement(k_find_original);
+      find.bind(1, copy.source);
+      find.bind(2, copy.dedupe_key);
+      if (find.executeStep()) {
+        copy.status = "duplicate";
+        copy.duplicate_of = find.getColumn(0).getString();
+      }
+    }
+    if (auto r = insert_row(store, copy, false); !r) return std::unexpected(r.error());
+    return true;
+  });
+}
+
+Result<Event> get_event(Store& store, const std::string& id)
+{
+  return guarded("read event " + id, [&]() -> Result<Event> {
+    SQLite::Statement st(store.db(), std::string("SELECT ") + k_columns + ", headers, body FROM events WHERE id = ?");
+    st.bind(1, id);
+    if (!st.executeStep()) return fail(ErrorKind::not_found, "no event " + id);
+    return read_row(st, true);
+  });
+}
+
+Result<std::vector<Event>> list_events(Store& store, const EventFilter& f)
+{
+  return guarded("list events", [&]() -> Result<std::vector<Event>> {
+    std::string sql = std::string("SELECT ") + k_columns;
+    sql += f.with_body ? ", headers, body" : "";
+    sql += " FROM events WHERE 1=1";
+    // Exact types use the (type, seq) index directly; globs fall back to
+    // SQLite's GLOB, which has the same `*`/`?` meaning as ours.
+    bool type_is_glob = f.type_glob.find_first_of("*?[") != std::string::npos;
+    if (!f.source.empty()) sql += " AND source = :source";
+    if (!f.type_glob.empty()) sql += type_is_glob ? " AND type GLOB :type" : " AND type = :type";
+    if (!f.status.empty()) sql += " AND status = :status";
+    if (f.since_ms) sql += " AND received_ms >= :since";
+    if (f.until_ms) sql += " AND received_ms < :until";
+    if (f.after_seq > 0) sql += " AND seq > :after";
+    sql += f.oldest_first ? " ORDER BY seq ASC" : " ORDER BY seq DESC";
+    if (f.limit > 0) sql += " LIMIT :limit";
+    SQLite::Statement st(store.db(), sql);
+    if (!f.source.empty()) st.bind(":source", f.source);
+    if (!f.type_glob.empty()) st.bind(":type", f.type_glob);
+    if (!f.status.empty()) st.bind(":status", f.status);
+    if (f.since_ms) st.bind(":since", static_cast<int64_t>(*f.since_ms));
+    if (f.until_ms) st.bind(":until", static_cast<int64_t>(*f.until_ms));
+    if (f.after_seq > 0) st.bind(":after", static_cast<int64_t>(f.after_seq));
+    if (f.limit > 0) st.bind(":limit", f.limit);
+    std::vector<Event> out;
+    while (st.executeStep()) out.push_back(read_row(st, f.with_body));
+    return out;
+  });
+}
+
+} // namespace centrali::store

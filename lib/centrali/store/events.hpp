@@ -1,0 +1,59 @@
+#pragma once
+// Events: every request a source received (accepted, rejected or duplicate)
+// and every event made locally, with the exact body bytes.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "centrali/store/store.hpp"
+#include "centrali/util/headers.hpp"
+
+namespace centrali::store {
+
+struct Event {
+  std::int64_t seq = 0;          // insertion order; cursor for `tail`
+  std::string id;                // evt_…
+  std::string source;            // source name, or "local"
+  std::string type;
+  std::string status;            // accepted | rejected | duplicate
+  std::string reason;            // why it was rejected / what it duplicates
+  int http_status = 0;           // what the sender was answered
+  std::string dedupe_key;        // provider delivery id; empty when none
+  std::string duplicate_of;      // original event id for duplicates
+  std::string method = "POST";
+  std::string path;
+  std::string remote_addr;
+  HeaderList headers;            // credentials already redacted
+  std::string body;              // exact bytes
+  std::int64_t received_ms = 0;
+};
+
+// Inserts `event` (its id must be set). An accepted event whose
+// (source, dedupe_key) is already stored as accepted is stored as a
+// duplicate instead: status, duplicate_of and reason are updated in place.
+// `dispatch` marks an accepted event for fan-out to triggers and webhooks.
+Result<void> insert_event(Store& store, Event& event, bool dispatch);
+
+// Inserts an event from an export, keeping its id. False when the id exists.
+Result<bool> import_event(Store& store, const Event& event);
+
+// The event with this id; ErrorKind::not_found when there is none.
+Result<Event> get_event(Store& store, const std::string& id);
+
+struct EventFilter {
+  std::string source;
+  std::string type_glob;          // `*` and `?`
+  std::string status;
+  std::optional<std::int64_t> since_ms;
+  std::optional<std::int64_t> until_ms;
+  std::int64_t after_seq = 0;     // only events inserted after this one
+  int limit = 50;                 // <= 0: no limit
+  bool oldest_first = false;
+  bool with_body = false;         // headers and body too (export, tail)
+};
+
+// Events matching `filter`, newest first unless `oldest_first`.
+Result<std::vector<Event>> list_events(Store& store, const EventFilter& filter);
+
+} // namespace centrali::store

@@ -1,0 +1,81 @@
+#include "centrali/store/sources.hpp"
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+#include <nlohmann/json.hpp>
+
+namespace centrali::store {
+namespace {
+
+Source read_source(SQLite::Statement& st)
+{
+  Source s;
+  s.name = st.getColumn(0).getString();
+  s.provider = st.getColumn(1).getString();
+  auto secrets = nlohmann::json::parse(st.getColumn(2).getString(), nullptr, false);
+  if (secrets.is_array())
+    for (const auto& v : secrets)
+      if (v.is_string()) s.secrets.push_back(v.get<std::string>());
+  if (!st.getColumn(3).isNull()) s.tolerance_s = st.getColumn(3).getInt64();
+  s.forward_to = st.getColumn(4).getString();
+  s.created_ms = st.getColumn(5).getInt64();
+  return s;
+}
+
+constexpr const char* k_select = "SELECT name, provider, secrets, tolerance_s, forward_to, created_ms FROM sources";
+
+} // namespace
+
+Result<void> add_source(Store& store, const Source& source)
+{
+  return guarded("add source " + source.name, [&]() -> Result<void> {
+    SQLite::Statement exists(store.db(), "SELECT 1 FROM sources WHERE name = ?");
+    exists.bind(1, source.name);
+    if (exists.executeStep())
+      return fail(ErrorKind::rejected, "source '" + source.name + "' already exists (remove it first with 'centrali sources rm " + source.name + "')");
+    SQLite::Statement st(store.db(), "INSERT INTO sources (name, provider, secrets, tolerance_s, forward_to, "
+                                     "created_ms) VALUES (?,?,?,?,?,?)");
+    st.bind(1, source.name);
+    st.bind(2, source.provider);
+    st.bind(3, nlohmann::json(source.secrets).dump());
+    if (source.tolerance_s) st.bind(4, static_cast<int64_t>(*source.tolerance_s));
+    else st.bind(4);
+    if (source.forward_to.empty()) st.bind(5);
+    else st.bind(5, source.forward_to);
+    st.bind(6, static_cast<int64_t>(source.created_ms));
+    st.exec();
+    return {};
+  });
+}
+
+Result<Source> get_source(Store& store, const std::string& name)
+{
+  return guarded("read source " + name, [&]() -> Result<Source> {
+    SQLite::Statement st(store.db(), std::string(k_select) + " WHERE name = ?");
+    st.bind(1, name);
+    if (!st.executeStep()) return fail(ErrorKind::not_found, "no source named '" + name + "'");
+    return read_source(st);
+  });
+}
+
+Result<std::vector<Source>> list_sources(Store& store)
+{
+  return guarded("list sources", [&]() -> Result<std::vector<Source>> {
+    SQLite::Statement st(store.db(), std::string(k_select) + " ORDER BY name");
+    std::vector<Source> out;
+    while (st.executeStep()) out.push_back(read_source(st));
+    return out;
+  });
+}
+
+Result<void> remove_source(Store& store, const std::string& name)
+{
+  return guarded("remove source " + name, [&]() -> Result<void> {
+    SQLite::Statement st(store.db(), "DELETE FROM sources WHERE name = ?");
+    st.bind(1, name);
+    if (st.exec() == 0) return fail(ErrorKind::not_found, "no source named '" + name + "'");
+    return {};
+  });
+}
+
+} // namespace centrali::store

@@ -1,0 +1,62 @@
+#include "centrali/util/headers.hpp"
+
+#include <array>
+
+#include <nlohmann/json.hpp>
+
+namespace centrali {
+
+bool iequals(std::string_view a, std::string_view b)
+{
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+const std::string* find_header(const HeaderList& headers, std::string_view name)
+{
+  for (const auto& h : headers)
+    if (iequals(h.name, name)) return &h.value;
+  return nullptr;
+}
+
+bool is_credential_header(std::string_view name)
+{
+  static constexpr std::array<std::string_view, 8> k_names = {
+      "authorization", "proxy-authorization", "cookie", "set-cookie",
+      "x-api-key",     "x-auth-token",        "api-key", "x-csrf-token"};
+  for (auto n : k_names)
+    if (iequals(n, name)) return true;
+  return false;
+}
+
+HeaderList redact_credentials(HeaderList headers)
+{
+  for (auto& h : headers)
+    if (is_credential_header(h.name)) h.value = "[redacted]";
+  return headers;
+}
+
+nlohmann::json headers_to_json(const HeaderList& headers)
+{
+  auto out = nlohmann::json::array();
+  for (const auto& h : headers) out.push_back({h.name, h.value});
+  return out;
+}
+
+HeaderList headers_from_json(const nlohmann::json& value)
+{
+  HeaderList out;
+  if (!value.is_array()) return out;
+  for (const auto& pair : value)
+    if (pair.is_array() && pair.size() == 2 && pair[0].is_string() && pair[1].is_string())
+      out.push_back({pair[0].get<std::string>(), pair[1].get<std::string>()});
+  return out;
+}
+
+} // namespace centrali

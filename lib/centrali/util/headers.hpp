@@ -1,0 +1,32 @@
+#pragma once
+// HTTP header lists as received: order and duplicates kept, names compared
+// case-insensitively. Shared by the http, ingest, delivery and store layers.
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace centrali {
+
+struct HeaderField {
+  std::string name;
+  std::string value;
+};
+using HeaderList = std::vector<HeaderField>;
+
+bool iequals(std::string_view a, std::string_view b);
+
+// First value of `name`, or nullptr.
+const std::string* find_header(const HeaderList& headers, std::string_view name);
+
+// Headers whose values are credentials (Authorization, Cookie, API keys):
+// stored and shown as "[redacted]".
+bool is_credential_header(std::string_view name);
+HeaderList redact_credentials(HeaderList headers);
+
+// [[name, value], ...] — the stored and --json form.
+nlohmann::json headers_to_json(const HeaderList& headers);
+HeaderList headers_from_json(const nlohmann::json& value);
+
+} // namespace centrali
