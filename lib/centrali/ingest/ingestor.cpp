@@ -219,7 +219,9 @@ void Ingestor::finish(Pending& p, http::Response& res)
     res.status = 202;
     res.body = R"({"status":"queued","id":")" + ev.id + R"("})";
     res.note = ev.id + " " + ev.type;
-    if (m_on_queued) m_on_queued();
+    // Only forwards are waiting on the worker; waking it for every event
+    // would cost a claim transaction per request.
+    if (!p.forward_to.empty() && m_on_queued) m_on_queued();
   } else if (ev.status == "duplicate") {
     res.status = 200;
     res.body = R"({"status":"duplicate","id":")" + ev.duplicate_of + R"("})";

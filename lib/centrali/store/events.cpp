@@ -35,8 +35,8 @@ Result<void> insert_row(Store& store, const Event& e, bool dispatch)
   st.bind(11, e.remote_addr);
   st.bind(12, static_cast<int64_t>(e.received_ms));
   st.bind(13, dispatch && e.status == "accepted" ? 0 : 1);
-  st.bind(14, headers_to_json(e.headers).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-  st.bind(15, e.body.data(), static_cast<int>(e.body.size()));
+  st.bind(14, headers_to_json_text(e.headers));
+  st.bindNoCopy(15, e.body.data(), static_cast<int>(e.body.size()));
   st.exec();
   return {};
 }

@@ -19,6 +19,7 @@ std::future<Result<void>> GroupCommitter::submit(Work work)
 {
   Item item{std::move(work), {}};
   auto future = item.done.get_future();
+  bool wake = false;
   {
     std::lock_guard lock(m_mutex);
     if (m_stopping) {
@@ -26,8 +27,12 @@ std::future<Result<void>> GroupCommitter::submit(Work work)
       return future;
     }
     m_queue.push_back(std::move(item));
+    // A busy writer takes the queue after its commit anyway; a futex wake
+    // per request is a measurable share of ingestion's cost.
+    wake = m_sleeping;
+    m_sleeping = false;
   }
-  m_wake.notify_one();
+  if (wake) m_wake.notify_one();
   return future;
 }
 
@@ -48,7 +53,11 @@ void GroupCommitter::run()
   while (true) {
     {
       std::unique_lock lock(m_mutex);
-      m_wake.wait(lock, [&] { return m_stopping || !m_queue.empty(); });
+      while (!m_stopping && m_queue.empty()) {
+        m_sleeping = true;
+        m_wake.wait(lock);
+      }
+      m_sleeping = false;
       if (m_queue.empty() && m_stopping) return;
       // No artificial delay: whatever queued while the last commit was
       // fsyncing forms the next batch, so batches grow exactly with load.
@@ -64,32 +73,49 @@ void GroupCommitter::run()
 
 void GroupCommitter::commit_batch(std::deque<Item>& batch)
 {
+  // First try the whole batch as one plain transaction. Only when some work
+  // fails is the batch rolled back and run again with a savepoint per work,
+  // so one caller's failure never undoes another's writes. Work must
+  // therefore be safe to run twice (it only writes through `store`).
   std::vector<Result<void>> results;
-  results.reserve(batch.size());
-  auto outcome = guarded("store write", [&]() -> Result<void> {
-    m_store.statement("BEGIN IMMEDIATE").exec();
-    for (auto& item : batch) {
-      m_store.statement("SAVEPOINT work").exec();
-      Result<void> r;
-      try {
-        r = item.work(m_store);
-      } catch (const std::exception& e) {
-        r = fail(ErrorKind::store, std::string("store write failed: ") + e.what());
+  auto run_all = [&](bool isolate) {
+    return guarded("store write", [&]() -> Result<void> {
+      results.clear();
+      m_store.statement("BEGIN IMMEDIATE").exec();
+      for (auto& item : batch) {
+        if (isolate) m_store.statement("SAVEPOINT work").exec();
+        Result<void> r;
+        try {
+          r = item.work(m_store);
+        } catch (const std::exception& e) {
+          r = fail(ErrorKind::store, std::string("store write failed: ") + e.what());
+        }
+        if (!r && !isolate) return fail(ErrorKind::store, "retry isolated");
+        if (isolate) {
+          if (!r) m_store.statement("ROLLBACK TO work").exec();
+          m_store.statement("RELEASE work").exec();
+        }
+        results.push_back(std::move(r));
       }
-      if (!r) m_store.statement("ROLLBACK TO work").exec();
-      m_store.statement("RELEASE work").exec();
-      results.push_back(std::move(r));
-    }
-    m_store.statement("COMMIT").exec();
-    return {};
-  });
-  if (!outcome) {
-    // Nothing in this batch is durable: every caller hears so.
+      m_store.statement("COMMIT").exec();
+      return {};
+    });
+  };
+  auto rollback = [&] {
     try {
       m_store.db().exec("ROLLBACK");
     } catch (...) {
       // No transaction was open (BEGIN itself failed): nothing to undo.
     }
+  };
+  auto outcome = run_all(false);
+  if (!outcome) {
+    rollback();
+    outcome = run_all(true);
+  }
+  if (!outcome) {
+    rollback();
+    // Nothing in this batch is durable: every caller hears so.
     for (auto& item : batch) item.done.set_value(std::unexpected(outcome.error()));
     return;
   }

@@ -52,6 +52,7 @@ private:
   std::condition_variable m_wake;
   std::deque<Item> m_queue;
   bool m_stopping = false;
+  bool m_sleeping = false;  // the writer waits for work: only then is a wake-up needed
   std::atomic<std::uint64_t> m_batches{0};
   std::atomic<std::uint64_t> m_items{0};
   std::thread m_thread;

@@ -27,6 +27,8 @@ HeaderList redact_credentials(HeaderList headers);
 
 // [[name, value], ...] — the stored and --json form.
 nlohmann::json headers_to_json(const HeaderList& headers);
+// The same as compact JSON text, written directly (ingestion's hot path).
+std::string headers_to_json_text(const HeaderList& headers);
 HeaderList headers_from_json(const nlohmann::json& value);
 
 } // namespace centrali
