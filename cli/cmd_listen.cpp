@@ -159,6 +159,9 @@ Result<void> run_listen(Context& ctx, const ListenArgs& args)
   pthread_kill(watcher.native_handle(), SIGTERM);
   watcher.join();
   if (!quiet) log_line("stopped: every acknowledged event is committed\n");
+  auto stats = l.stats();
+  ctx.out().verbose(1, std::to_string(stats.writes) + " store writes in " + std::to_string(stats.commits) +
+                           " commits (group commit)");
   return {};
 }
 

@@ -17,7 +17,7 @@ struct Listener::Parts {
 
 Result<std::unique_ptr<Listener>> Listener::create(ListenerOptions options, ListenerCallbacks callbacks)
 {
-  auto store = store::Store::open(options.store_path, {getenv("CX_NORMAL") ? store::Durability::normal : store::Durability::full});
+  auto store = store::Store::open(options.store_path, {store::Durability::full});
   if (!store) return std::unexpected(store.error());
   std::unique_ptr<Listener> self(new Listener());
   self->m_options = options;
@@ -70,7 +70,11 @@ void Listener::run()
   // and each of those waited for its commit. Then the rest winds down.
   m_parts->worker->stop();
   m_parts->writer->stop();
-  if (getenv("CX_STATS")) fprintf(stderr, "batches %lu items %lu\n", (unsigned long)m_parts->writer->batches(), (unsigned long)m_parts->writer->items());
+}
+
+Listener::Stats Listener::stats() const
+{
+  return {m_parts->writer->batches(), m_parts->writer->items()};
 }
 
 void Listener::stop()

@@ -2,6 +2,7 @@
 // `centrali listen` as a library: the HTTP server, the group-commit store
 // writer, ingestion, and the delivery worker, wired together. The CLI
 // owns printing and signals; this owns the pieces and their shutdown order.
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -39,6 +40,13 @@ public:
   void run();
   // Stops accepting new connections; safe from any thread.
   void stop();
+
+  // Store writes so far: transactions committed and the work they held.
+  struct Stats {
+    std::uint64_t commits = 0;
+    std::uint64_t writes = 0;
+  };
+  Stats stats() const;
 
 private:
   Listener() = default;
