@@ -57,5 +57,7 @@ void add_signature_commands(CLI::App& app, Selected& selected);
 void add_sources_command(CLI::App& app, Selected& selected);
 void add_listen_command(CLI::App& app, Selected& selected);
 void add_events_command(CLI::App& app, Selected& selected);
+void add_records_command(CLI::App& app, Selected& selected);
+void add_triggers_command(CLI::App& app, Selected& selected);
 
 } // namespace centrali::cli

@@ -63,9 +63,9 @@ HeaderList bounded_headers(HeaderList headers, std::size_t max_bytes)
 } // namespace
 
 Ingestor::Ingestor(store::GroupCommitter& writer, std::filesystem::path store_path, IngestOptions options,
-                   std::function<void()> on_queued)
+                   std::function<void(bool)> on_accepted)
     : m_writer(writer), m_store_path(std::move(store_path)), m_options(std::move(options)),
-      m_on_queued(std::move(on_queued))
+      m_on_accepted(std::move(on_accepted))
 {
 }
 
@@ -219,9 +219,7 @@ void Ingestor::finish(Pending& p, http::Response& res)
     res.status = 202;
     res.body = R"({"status":"queued","id":")" + ev.id + R"("})";
     res.note = ev.id + " " + ev.type;
-    // Only forwards are waiting on the worker; waking it for every event
-    // would cost a claim transaction per request.
-    if (!p.forward_to.empty() && m_on_queued) m_on_queued();
+    if (m_on_accepted) m_on_accepted(!p.forward_to.empty());
   } else if (ev.status == "duplicate") {
     res.status = 200;
     res.body = R"({"status":"duplicate","id":")" + ev.duplicate_of + R"("})";

@@ -27,9 +27,10 @@ struct IngestOptions {
 class Ingestor {
 public:
   // `store_path` is read (with a connection of its own) to look up sources.
-  // `on_queued` runs after a commit that queued forwards or fan-out work.
+  // `on_accepted(forwarded)` runs after the commit of an accepted event
+  // (which now waits for fan-out; `forwarded`: a forward was queued too).
   Ingestor(store::GroupCommitter& writer, std::filesystem::path store_path, IngestOptions options,
-           std::function<void()> on_queued);
+           std::function<void(bool forwarded)> on_accepted);
   ~Ingestor();
 
   void handle(http::Request& request, http::Response& response);
@@ -42,7 +43,7 @@ private:
   store::GroupCommitter& m_writer;
   std::filesystem::path m_store_path;
   IngestOptions m_options;
-  std::function<void()> m_on_queued;
+  std::function<void(bool)> m_on_accepted;
 
   std::shared_mutex m_cache_mutex;
   std::unordered_map<std::string, std::shared_ptr<const CachedSource>> m_cache;

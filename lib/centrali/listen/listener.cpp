@@ -2,8 +2,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "centrali/dispatch/dispatcher.hpp"
 #include "centrali/ingest/ingestor.hpp"
+#include "centrali/listen/wiring.hpp"
 #include "centrali/store/group_commit.hpp"
+#include "centrali/triggers/install.hpp"
 #include "centrali/version.hpp"
 
 namespace centrali::listen {
@@ -11,6 +14,9 @@ namespace centrali::listen {
 struct Listener::Parts {
   std::unique_ptr<store::GroupCommitter> writer;
   std::unique_ptr<delivery::Worker> worker;
+  std::unique_ptr<dispatch::Dispatcher> dispatcher;
+  std::function<void()> runs_queued;
+  std::vector<std::unique_ptr<Service>> services;
   std::unique_ptr<ingest::Ingestor> ingestor;
   std::unique_ptr<http::Server> server;
 };
@@ -25,11 +31,22 @@ Result<std::unique_ptr<Listener>> Listener::create(ListenerOptions options, List
   parts.writer = std::make_unique<store::GroupCommitter>(std::move(*store));
   parts.worker = std::make_unique<delivery::Worker>(*parts.writer, options.store_path, options.worker,
                                                     callbacks.on_attempt);
+  auto* worker = parts.worker.get();
+  auto* parts_ptr = &parts;
+  parts.dispatcher = std::make_unique<dispatch::Dispatcher>(
+      *parts.writer, options.store_path,
+      dispatch::DispatcherHooks{[worker] { worker->wake(); },
+                                [parts_ptr] {
+                                  if (parts_ptr->runs_queued) parts_ptr->runs_queued();
+                                }});
   ingest::IngestOptions ingest_options;
   ingest_options.forward_to = options.forward_to;
-  auto* worker = parts.worker.get();
+  auto* dispatcher = parts.dispatcher.get();
   parts.ingestor = std::make_unique<ingest::Ingestor>(*parts.writer, options.store_path, ingest_options,
-                                                      [worker] { worker->wake(); });
+                                                      [worker, dispatcher](bool forwarded) {
+                                                        dispatcher->wake();
+                                                        if (forwarded) worker->wake();
+                                                      });
   parts.server = std::make_unique<http::Server>(options.http);
   auto* ingestor = parts.ingestor.get();
   parts.server->route("/ingest/", [ingestor](http::Request& req, http::Response& res) { ingestor->handle(req, res); });
@@ -47,6 +64,9 @@ Result<std::unique_ptr<Listener>> Listener::create(ListenerOptions options, List
     res.body = health;
   });
   if (callbacks.on_request) parts.server->set_access_log(callbacks.on_request);
+  Wiring wiring{*parts.writer, options.store_path, *parts.server, parts.services, parts.runs_queued,
+                callbacks.on_log ? callbacks.on_log : [](const std::string&) {}};
+  triggers::install(wiring);
   auto port = parts.server->bind();
   if (!port) return std::unexpected(port.error());
   self->m_port = *port;
@@ -58,6 +78,8 @@ Listener::~Listener()
   if (!m_parts) return;
   // Reverse order of dependence: nothing may write after the writer stops.
   m_parts->server.reset();
+  for (auto it = m_parts->services.rbegin(); it != m_parts->services.rend(); ++it) (*it)->stop();
+  if (m_parts->dispatcher) m_parts->dispatcher->stop();
   if (m_parts->worker) m_parts->worker->stop();
   if (m_parts->writer) m_parts->writer->stop();
 }
@@ -65,9 +87,13 @@ Listener::~Listener()
 void Listener::run()
 {
   m_parts->worker->start();
+  m_parts->dispatcher->start();
+  for (auto& service : m_parts->services) service->start();
   m_parts->server->run();
   // run() returns once the thread pool has finished every in-flight request,
   // and each of those waited for its commit. Then the rest winds down.
+  for (auto it = m_parts->services.rbegin(); it != m_parts->services.rend(); ++it) (*it)->stop();
+  m_parts->dispatcher->stop();
   m_parts->worker->stop();
   m_parts->writer->stop();
 }

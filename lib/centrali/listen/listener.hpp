@@ -24,6 +24,7 @@ struct ListenerOptions {
 struct ListenerCallbacks {
   http::AccessLog on_request;
   std::function<void(const delivery::AttemptReport&)> on_attempt;
+  std::function<void(const std::string&)> on_log;  // other background news (trigger runs, ...)
 };
 
 class Listener {

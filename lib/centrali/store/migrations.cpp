@@ -117,6 +117,66 @@ const std::vector<Migration>& migrations()
         );
         CREATE INDEX attempts_delivery ON attempts(delivery_id, number);
       )sql"},
+      {3, R"sql(
+        -- Records (JSON documents in collections), triggers that run local
+        -- commands, and every run.
+        CREATE TABLE records (
+          id         TEXT PRIMARY KEY,
+          collection TEXT NOT NULL,
+          data       TEXT NOT NULL,                 -- JSON object
+          version    INTEGER NOT NULL,
+          created_ms INTEGER NOT NULL,
+          updated_ms INTEGER NOT NULL
+        );
+        CREATE INDEX records_collection ON records(collection, id);
+        CREATE TABLE triggers (
+          name          TEXT PRIMARY KEY,
+          kind          TEXT NOT NULL CHECK (kind IN ('event','schedule','demand','endpoint')),
+          command       TEXT NOT NULL,
+          exec          INTEGER NOT NULL DEFAULT 0,   -- 1: argv, no shell
+          params        TEXT NOT NULL DEFAULT '{}',   -- triggerParams
+          timeout_ms    INTEGER NOT NULL,
+          concurrency   INTEGER NOT NULL DEFAULT 1,
+          cwd           TEXT,
+          env           TEXT NOT NULL DEFAULT '[]',   -- JSON [[name, value], ...]
+          paused        INTEGER NOT NULL DEFAULT 0,
+          events        TEXT,                         -- event: comma-separated globs
+          source        TEXT,                         -- event: only this source
+          collection    TEXT,                         -- event: only record events of this collection
+          cron          TEXT,                         -- schedule
+          tz            TEXT,
+          every_ms      INTEGER,
+          at_ms         INTEGER,
+          next_fire_ms  INTEGER,
+          path          TEXT,                         -- endpoint
+          method        TEXT,
+          response_mode TEXT NOT NULL DEFAULT 'output', -- endpoint: output | envelope
+          created_ms    INTEGER NOT NULL,
+          updated_ms    INTEGER NOT NULL
+        );
+        CREATE UNIQUE INDEX triggers_endpoint ON triggers(path, method) WHERE kind = 'endpoint';
+        CREATE TABLE runs (
+          seq            INTEGER PRIMARY KEY AUTOINCREMENT,
+          id             TEXT NOT NULL UNIQUE,
+          trigger        TEXT NOT NULL,               -- kept when the trigger is removed
+          status         TEXT NOT NULL CHECK (status IN ('queued','running','completed','failure','timeout','cancelled')),
+          origin         TEXT NOT NULL CHECK (origin IN ('event','schedule','demand','endpoint','rerun')),
+          event_id       TEXT,                        -- event runs: input is built from the event
+          rerun_of       TEXT,
+          input          TEXT,                        -- executionParams when not from an event
+          output         TEXT,
+          stdout         BLOB,
+          stderr         BLOB,
+          exit_code      INTEGER,
+          error          TEXT,
+          queued_ms      INTEGER NOT NULL,
+          started_ms     INTEGER,
+          ended_ms       INTEGER,
+          lease_until_ms INTEGER
+        );
+        CREATE INDEX runs_trigger ON runs(trigger, seq);
+        CREATE INDEX runs_open ON runs(status, seq) WHERE status IN ('queued','running');
+      )sql"},
   };
   return list;
 }

@@ -1,0 +1,91 @@
+#include "centrali/dispatch/dispatcher.hpp"
+
+#include "centrali/util/time.hpp"
+
+namespace centrali::dispatch {
+
+namespace {
+constexpr int k_batch = 256;
+}
+
+Dispatcher::Dispatcher(store::GroupCommitter& writer, std::filesystem::path store_path, DispatcherHooks hooks,
+                       std::chrono::milliseconds poll_interval)
+    : m_writer(writer), m_store_path(std::move(store_path)), m_hooks(std::move(hooks)), m_poll(poll_interval)
+{
+}
+
+Dispatcher::~Dispatcher()
+{
+  stop();
+}
+
+void Dispatcher::start()
+{
+  m_thread = std::thread([this] { loop(); });
+}
+
+void Dispatcher::stop()
+{
+  {
+    std::lock_guard lock(m_mutex);
+    m_stopping = true;
+  }
+  m_cv.notify_all();
+  if (m_thread.joinable()) m_thread.join();
+}
+
+void Dispatcher::wake()
+{
+  bool notify = false;
+  {
+    std::lock_guard lock(m_mutex);
+    m_woken = true;
+    // Ingestion calls this per event; a futex wake only when asleep.
+    notify = m_sleeping;
+  }
+  if (notify) m_cv.notify_one();
+}
+
+Result<store::FanOutResult> Dispatcher::drain()
+{
+  store::FanOutResult total;
+  while (true) {
+    store::FanOutResult batch;
+    auto r = m_writer
+                 .submit([&](store::Store& s) -> Result<void> {
+                   auto out = store::fan_out_pending(s, k_batch, timeutil::now_ms());
+                   if (!out) return std::unexpected(out.error());
+                   batch = *out;
+                   return {};
+                 })
+                 .get();
+    if (!r) return std::unexpected(r.error());
+    total.events += batch.events;
+    total.deliveries += batch.deliveries;
+    total.runs += batch.runs;
+    if (batch.deliveries > 0 && m_hooks.deliveries_queued) m_hooks.deliveries_queued();
+    if (batch.runs > 0 && m_hooks.runs_queued) m_hooks.runs_queued();
+    if (batch.events < k_batch) return total;
+  }
+}
+
+void Dispatcher::loop()
+{
+  while (true) {
+    {
+      std::lock_guard lock(m_mutex);
+      if (m_stopping) return;
+      m_woken = false;
+    }
+    (void)drain();  // a failing store is retried at the next poll
+    std::unique_lock lock(m_mutex);
+    if (m_stopping) return;
+    if (!m_woken) {
+      m_sleeping = true;
+      m_cv.wait_for(lock, m_poll, [&] { return m_stopping || m_woken; });
+      m_sleeping = false;
+    }
+  }
+}
+
+} // namespace centrali::dispatch

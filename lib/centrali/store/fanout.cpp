@@ -1,0 +1,119 @@
+#include "centrali/store/fanout.hpp"
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+#include <nlohmann/json.hpp>
+
+#include "centrali/store/deliveries.hpp"
+#include "centrali/util/glob.hpp"
+#include "centrali/util/ids.hpp"
+
+namespace centrali::store {
+namespace {
+
+struct WebhookTarget {
+  std::string id, url, globs;
+};
+struct TriggerTarget {
+  std::string name, globs, source, collection;
+};
+
+// Record events carry their collection in the body; read it only when a
+// trigger filters on it.
+std::string collection_of(const std::string& body)
+{
+  auto j = nlohmann::json::parse(body, nullptr, false);
+  if (j.is_object() && j.contains("collection") && j["collection"].is_string()) return j["collection"];
+  return {};
+}
+
+} // namespace
+
+Result<bool> has_pending_events(Store& store)
+{
+  return guarded("read fan-out queue", [&]() -> Result<bool> {
+    auto& st = store.statement("SELECT 1 FROM events WHERE dispatched = 0 LIMIT 1");
+    return st.executeStep();
+  });
+}
+
+Result<FanOutResult> fan_out_pending(Store& store, int limit, std::int64_t now_ms)
+{
+  return guarded("fan out events", [&]() -> Result<FanOutResult> {
+    FanOutResult result;
+    std::vector<WebhookTarget> webhooks;
+    {
+      auto& st = store.statement("SELECT id, url, events FROM webhooks WHERE active = 1");
+      while (st.executeStep())
+        webhooks.push_back({st.getColumn(0).getString(), st.getColumn(1).getString(), st.getColumn(2).getString()});
+    }
+    std::vector<TriggerTarget> triggers;
+    {
+      auto& st = store.statement(
+          "SELECT name, coalesce(events, '*'), coalesce(source, ''), coalesce(collection, '') FROM triggers "
+          "WHERE kind = 'event' AND paused = 0");
+      while (st.executeStep())
+        triggers.push_back({st.getColumn(0).getString(), st.getColumn(1).getString(), st.getColumn(2).getString(),
+                            st.getColumn(3).getString()});
+    }
+    auto& pending = store.statement(
+        "SELECT seq, id, source, type, CASE WHEN type LIKE 'record\\_%' ESCAPE '\\' THEN body ELSE NULL END "
+        "FROM events WHERE dispatched = 0 ORDER BY seq LIMIT ?");
+    pending.bind(1, limit);
+    struct Row {
+      std::int64_t seq;
+      std::string id, source, type, body;
+    };
+    std::vector<Row> rows;
+    while (pending.executeStep())
+      rows.push_back({pending.getColumn(0).getInt64(), pending.getColumn(1).getString(), pending.getColumn(2).getString(),
+                      pending.getColumn(3).getString(), pending.getColumn(4).getString()});
+    pending.reset();
+
+    for (const auto& row : rows) {
+      for (const auto& w : webhooks) {
+        if (!glob_match_any(w.globs, row.type)) continue;
+        Delivery d;
+        d.id = ids::make(ids::k_delivery);
+        d.kind = "webhook";
+        d.event_id = row.id;
+        d.webhook_id = w.id;
+        d.event_type = row.type;
+        d.url = w.url;
+        d.status = "pending";
+        d.next_attempt_ms = now_ms;
+        d.created_ms = d.updated_ms = now_ms;
+        if (auto r = insert_delivery(store, d); !r) return std::unexpected(r.error());
+        ++result.deliveries;
+      }
+      std::string collection;
+      bool collection_read = false;
+      for (const auto& t : triggers) {
+        if (!glob_match_any(t.globs, row.type)) continue;
+        if (!t.source.empty() && t.source != row.source) continue;
+        if (!t.collection.empty()) {
+          if (!collection_read) {
+            collection = collection_of(row.body);
+            collection_read = true;
+          }
+          if (collection != t.collection) continue;
+        }
+        auto& ins = store.statement("INSERT INTO runs (id, trigger, status, origin, event_id, queued_ms) "
+                                    "VALUES (?, ?, 'queued', 'event', ?, ?)");
+        ins.bind(1, ids::make(ids::k_run));
+        ins.bind(2, t.name);
+        ins.bind(3, row.id);
+        ins.bind(4, static_cast<int64_t>(now_ms));
+        ins.exec();
+        ++result.runs;
+      }
+      auto& done = store.statement("UPDATE events SET dispatched = 1 WHERE seq = ?");
+      done.bind(1, static_cast<int64_t>(row.seq));
+      done.exec();
+      ++result.events;
+    }
+    return result;
+  });
+}
+
+} // namespace centrali::store
