@@ -1,6 +1,7 @@
 #include "centrali/util/headers.hpp"
 
 #include <array>
+#include <cctype>
 
 #include <nlohmann/json.hpp>
 
@@ -18,6 +19,35 @@ bool iequals(std::string_view a, std::string_view b)
     if (x != y) return false;
   }
   return true;
+}
+
+Result<HeaderField> parse_header_line(std::string_view line)
+{
+  // HTTP's optional whitespace is spaces and tabs; CR/LF too at the ends,
+  // for values pasted from a raw request.
+  constexpr std::string_view k_space = " \t\r\n";
+  auto trim = [&](std::string_view t) {
+    auto first = t.find_first_not_of(k_space);
+    if (first == std::string_view::npos) return std::string_view{};
+    return t.substr(first, t.find_last_not_of(k_space) - first + 1);
+  };
+  auto shown = std::string(line.substr(0, 60)) + (line.size() > 60 ? "…" : "");
+  auto colon = line.find(':');
+  if (colon == std::string_view::npos)
+    return fail(ErrorKind::usage, "header '" + shown + "' has no colon: write it as 'Name: value'");
+  auto name = trim(line.substr(0, colon));
+  if (name.empty()) return fail(ErrorKind::usage, "header '" + shown + "' has an empty name");
+  for (char c : name) {
+    bool token = std::isalnum(static_cast<unsigned char>(c)) ||
+                 std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+    if (!token)
+      return fail(ErrorKind::usage, "header name '" + std::string(name) +
+                                        "' has a character not allowed in HTTP header names");
+  }
+  auto value = trim(line.substr(colon + 1));
+  if (value.find_first_of("\r\n") != std::string_view::npos)
+    return fail(ErrorKind::usage, "header '" + std::string(name) + "' has a line break inside its value");
+  return HeaderField{std::string(name), std::string(value)};
 }
 
 const std::string* find_header(const HeaderList& headers, std::string_view name)

@@ -7,6 +7,8 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "centrali/util/error.hpp"
+
 namespace centrali {
 
 struct HeaderField {
@@ -16,6 +18,11 @@ struct HeaderField {
 using HeaderList = std::vector<HeaderField>;
 
 bool iequals(std::string_view a, std::string_view b);
+
+// `Name: value` (as given to --header) -> a field; usage error when there
+// is no colon, the name is empty or not a valid token, or the value holds
+// CR/LF (which would smuggle in another header).
+Result<HeaderField> parse_header_line(std::string_view line);
 
 // First value of `name`, or nullptr.
 const std::string* find_header(const HeaderList& headers, std::string_view name);
