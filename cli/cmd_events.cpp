@@ -374,6 +374,42 @@ Result<void> run_replay(Context& ctx, const ReplayArgs& args)
   return {};
 }
 
+struct EmitArgs {
+  std::string type;
+  std::string data;
+  std::string data_file;
+};
+
+Result<void> run_emit(Context& ctx, const EmitArgs& a)
+{
+  if (a.type.empty() || a.type.size() > 200 || a.type.find_first_of(" \t\r\n") != std::string::npos)
+    return fail(ErrorKind::usage, "event type must be 1-200 characters without spaces");
+  if (!a.data.empty() && !a.data_file.empty()) return fail(ErrorKind::usage, "give --data or --data-file, not both");
+  std::string body = "{}";
+  if (!a.data.empty()) body = a.data;
+  if (!a.data_file.empty()) {
+    auto file = read_file(a.data_file);
+    if (!file) return std::unexpected(file.error());
+    body = std::move(*file);
+  }
+  if (json::parse(body, nullptr, false).is_discarded())
+    return fail(ErrorKind::usage, "event data is not valid JSON");
+  auto store = ctx.store();
+  if (!store) return std::unexpected(store.error());
+  store::Event e;
+  e.id = ids::make(ids::k_event);
+  e.source = "local";
+  e.type = a.type;
+  e.status = "accepted";
+  e.method = "EMIT";
+  e.body = body;
+  e.received_ms = timeutil::now_ms();
+  if (auto r = store::insert_event(**store, e, true); !r) return r;
+  if (ctx.out().json()) ctx.out().json_document(event_summary(e));
+  else ctx.out().line(e.id);
+  return {};
+}
+
 } // namespace
 
 void add_events_command(CLI::App& app, Selected& selected)
@@ -416,6 +452,15 @@ void add_events_command(CLI::App& app, Selected& selected)
   imp->callback([&selected, import_path] {
     selected.run = [import_path](Context& c) { return run_import(c, *import_path); };
   });
+
+  auto emit_args = std::make_shared<EmitArgs>();
+  auto* emit = cmd->add_subcommand("emit", "Create a local event; it fans out to matching webhooks and triggers");
+  emit->add_option("type", emit_args->type, "Event type, e.g. order.created")->required();
+  emit->add_option("--data", emit_args->data, "Event data (JSON) [default: {}]");
+  emit->add_option("--data-file", emit_args->data_file, "Read the event data from a file")->type_name("PATH");
+  emit->footer("Delivered by a running 'centrali listen', or by 'centrali dispatch --until-idle'.\n"
+               "Example:\n  centrali events emit order.created --data '{\"id\":\"ord_1\",\"total\":42}'");
+  emit->callback([&selected, emit_args] { selected.run = [emit_args](Context& c) { return run_emit(c, *emit_args); }; });
 
   auto replay_args = std::make_shared<ReplayArgs>();
   auto* replay = cmd->add_subcommand("replay", "Re-send stored events (headers + exact body) to a URL");

@@ -57,6 +57,9 @@ void add_signature_commands(CLI::App& app, Selected& selected);
 void add_sources_command(CLI::App& app, Selected& selected);
 void add_listen_command(CLI::App& app, Selected& selected);
 void add_events_command(CLI::App& app, Selected& selected);
+void add_webhooks_command(CLI::App& app, Selected& selected);
+void add_deliveries_command(CLI::App& app, Selected& selected);
+void add_dispatch_command(CLI::App& app, Selected& selected);
 void add_records_command(CLI::App& app, Selected& selected);
 void add_triggers_command(CLI::App& app, Selected& selected);
 

@@ -91,6 +91,9 @@ int main(int argc, char** argv)
   add_sources_command(app, selected);
   add_listen_command(app, selected);
   add_events_command(app, selected);
+  add_webhooks_command(app, selected);
+  add_deliveries_command(app, selected);
+  add_dispatch_command(app, selected);
   add_records_command(app, selected);
   add_triggers_command(app, selected);
   allow_globals_everywhere(app);

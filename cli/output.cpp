@@ -1,5 +1,7 @@
 #include "output.hpp"
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <iostream>
 
@@ -83,6 +85,17 @@ void Output::verbose(int level, std::string_view text)
 void Output::note(std::string_view text)
 {
   std::cerr << text << '\n';
+}
+
+void Output::progress(std::size_t done, std::size_t total, std::string_view label)
+{
+  static const bool tty = ::isatty(STDERR_FILENO) != 0;
+  if (!tty || total == 0) return;
+  constexpr std::size_t width = 30;
+  std::size_t filled = done * width / total;
+  std::string bar(filled, '#');
+  bar.append(width - filled, '.');
+  std::cerr << "\r" << label << " [" << bar << "] " << done << "/" << total << (done == total ? "\n" : "") << std::flush;
 }
 
 std::string Output::paint(std::string_view text, Style style) const

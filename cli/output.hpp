@@ -38,6 +38,10 @@ public:
   // A note for people on stderr (never mixed into stdout data).
   void note(std::string_view text);
 
+  // A progress bar on stderr, redrawn in place; only when stderr is a
+  // terminal (never in CI logs or pipes). `done == total` ends the line.
+  void progress(std::size_t done, std::size_t total, std::string_view label);
+
   std::string paint(std::string_view text, Style style) const;
 
 private:

@@ -1,8 +1,6 @@
 #include "centrali/delivery/worker.hpp"
 
-#include "centrali/delivery/forward.hpp"
-#include "centrali/store/events.hpp"
-#include "centrali/util/ids.hpp"
+#include "centrali/delivery/attempt.hpp"
 #include "centrali/util/time.hpp"
 
 namespace centrali::delivery {
@@ -58,6 +56,12 @@ void Worker::wake()
     m_woken = true;
   }
   m_wake.notify_one();
+}
+
+bool Worker::idle()
+{
+  std::lock_guard lock(m_mutex);
+  return m_ready.empty() && m_in_flight == 0;
 }
 
 void Worker::claim_loop()
@@ -134,57 +138,11 @@ void Worker::send_loop()
 
 void Worker::deliver(store::Store& reader, const store::Delivery& d)
 {
-  store::Attempt attempt;
-  attempt.id = ids::make(ids::k_attempt);
-  attempt.delivery_id = d.id;
-  attempt.trigger = "scheduled";
-  attempt.url = d.url;
-  attempt.started_ms = timeutil::now_ms();
-
-  store::DeliveryUpdate update;
-  const auto& schedule = m_options.forward_schedule;
-  auto event = store::get_event(reader, d.event_id);
-  if (!event) {
-    attempt.error = "cannot read event " + d.event_id + ": " + event.error().message;
-    update.status = "failed";
-    update.last_error = attempt.error;
-  } else {
-    auto request = forward_request(*event, d.url);
-    request.timeout = m_options.forward_timeout;
-    attempt.request_headers = redact_credentials(request.headers);
-    auto outcome = m_clients.send(request);
-    attempt.duration_ms = outcome.duration_ms;
-    if (outcome.response) {
-      attempt.response_status = outcome.response->status;
-      attempt.response_headers = outcome.response->headers;
-      attempt.response_body = outcome.response->body;
-      update.last_status = outcome.response->status;
-    } else {
-      attempt.error = outcome.error;
-      update.last_error = outcome.error;
-    }
-    bool ok = outcome.response && outcome.response->status >= 200 && outcome.response->status < 300;
-    int number = d.attempt_count + 1;
-    if (ok) {
-      update.status = "succeeded";
-    } else if (number <= static_cast<int>(schedule.size())) {
-      update.status = "pending";
-      update.next_attempt_ms = attempt.started_ms + attempt.duration_ms + schedule[static_cast<std::size_t>(number - 1)].count();
-      if (update.last_error.empty()) update.last_error = "HTTP " + std::to_string(outcome.response->status);
-    } else {
-      update.status = "failed";
-      if (update.last_error.empty()) update.last_error = "HTTP " + std::to_string(outcome.response->status);
-    }
-  }
-  auto recorded = m_writer
-                      .submit([&](store::Store& s) -> Result<void> {
-                        auto r = store::record_attempt(s, attempt, update);
-                        if (!r) return std::unexpected(r.error());
-                        attempt.number = *r;
-                        return {};
-                      })
-                      .get();
-  if (recorded && m_on_attempt) m_on_attempt({d, attempt, update});
+  AttemptInput input;
+  input.delivery = d;
+  auto result = perform_attempt(reader, m_clients, input, {m_options.forward_schedule, m_options.forward_timeout});
+  auto recorded = m_writer.submit([&](store::Store& s) { return record_result(s, result); }).get();
+  if (recorded && m_on_attempt) m_on_attempt({d, result.attempt, result.update});
 }
 
 } // namespace centrali::delivery

@@ -49,6 +49,8 @@ public:
   void stop();
   // New work may be due: look now instead of at the next poll.
   void wake();
+  // Nothing claimed is waiting or in flight.
+  bool idle();
 
 private:
   void claim_loop();

@@ -24,6 +24,7 @@ struct Ingestor::CachedSource {
 
 struct Pending {
   store::Event event;
+  std::string hints;  // signature diagnosis, stored but not sent
   std::string forward_to;
   int status = 0;
   std::string error_code;  // for rejections
@@ -162,16 +163,18 @@ void Ingestor::handle(http::Request& req, http::Response& res)
           sig::VerifyInput in;
           in.scheme = *scheme;
           in.secrets = source->secrets;
-          sig::HeaderList sig_headers;
-          sig_headers.reserve(req.headers.size());
-          for (const auto& h : req.headers) sig_headers.push_back({h.name, h.value});
-          in.headers = &sig_headers;
+          in.headers = &req.headers;
           in.body = req.body;
           in.tolerance_s = source->source.tolerance_s.value_or(300);
           in.now_s = ev.received_ms / 1000;
           if (source->provider == Provider::twilio) in.url = request_url(req);
           auto verdict = sig::verify(in);
-          if (!verdict.valid) reject(401, "invalid_signature", verdict.reason);
+          if (!verdict.valid) {
+            reject(401, "invalid_signature", verdict.reason);
+            // The diagnosis is kept with the stored request for the developer;
+            // the sender's 401 carries only the reason.
+            for (const auto& hint : verdict.hints) p.hints += (p.hints.empty() ? "" : "; ") + hint;
+          }
         }
         if (p.status == 0 && expects_json(source->provider, req.headers) && !peek.valid)
           reject(400, "invalid_json", std::string(provider_name(source->provider)) + " sends JSON but the body is not valid JSON");
@@ -185,10 +188,12 @@ void Ingestor::handle(http::Request& req, http::Response& res)
   }
   ev.http_status = p.status == 0 ? 202 : p.status;
   ev.body = std::move(req.body);
-  finish(p, res);
+  std::string public_reason = ev.reason;
+  if (!p.hints.empty()) ev.reason += " (hint: " + p.hints + ")";
+  finish(p, res, public_reason);
 }
 
-void Ingestor::finish(Pending& p, http::Response& res)
+void Ingestor::finish(Pending& p, http::Response& res, const std::string& public_reason)
 {
   auto& ev = p.event;
   auto future = m_writer.submit([&p](store::Store& store) -> Result<void> {
@@ -226,8 +231,8 @@ void Ingestor::finish(Pending& p, http::Response& res)
     res.note = ev.id + " duplicate of " + ev.duplicate_of;
   } else {
     res.status = p.status;
-    res.body = p.status == 401 ? R"({"error":"invalid_signature","reason":)" + json_string(ev.reason) + "}"
-                               : http::error_body(p.error_code, p.status == 500 ? "" : ev.reason);
+    res.body = p.status == 401 ? R"({"error":"invalid_signature","reason":)" + json_string(public_reason) + "}"
+                               : http::error_body(p.error_code, p.status == 500 ? "" : public_reason);
     res.note = ev.id + " " + ev.reason;
   }
 }

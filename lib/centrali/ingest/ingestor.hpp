@@ -38,7 +38,7 @@ public:
 private:
   struct CachedSource;
   std::shared_ptr<const CachedSource> lookup(const std::string& name, std::int64_t now_ms);
-  void finish(struct Pending& pending, http::Response& response);
+  void finish(struct Pending& pending, http::Response& response, const std::string& public_reason);
 
   store::GroupCommitter& m_writer;
   std::filesystem::path m_store_path;

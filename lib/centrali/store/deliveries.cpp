@@ -156,17 +156,15 @@ Result<Delivery> get_delivery(Store& store, const std::string& id)
   });
 }
 
-Result<std::vector<Attempt>> list_attempts(Store& store, const std::string& delivery_id)
+namespace {
+
+constexpr const char* k_attempt_columns =
+    "seq, id, delivery_id, number, trigger, url, response_status, duration_ms, error, started_ms, request_headers, "
+    "response_headers, response_body";
+
+Attempt read_attempt(SQLite::Statement& st)
 {
-  return guarded("read attempts of " + delivery_id, [&]() -> Result<std::vector<Attempt>> {
-    SQLite::Statement st(store.db(),
-                         "SELECT seq, id, delivery_id, number, trigger, url, response_status, duration_ms, error, "
-                         "started_ms, request_headers, response_headers, response_body FROM attempts "
-                         "WHERE delivery_id = ? ORDER BY number");
-    st.bind(1, delivery_id);
-    std::vector<Attempt> out;
-    while (st.executeStep()) {
-      Attempt a;
+  Attempt a;
       a.seq = st.getColumn(0).getInt64();
       a.id = st.getColumn(1).getString();
       a.delivery_id = st.getColumn(2).getString();
@@ -182,9 +180,98 @@ Result<std::vector<Attempt>> list_attempts(Store& store, const std::string& deli
       auto body = st.getColumn(12);
       if (!body.isNull())
         a.response_body.assign(static_cast<const char*>(body.getBlob()), static_cast<std::size_t>(body.getBytes()));
-      out.push_back(std::move(a));
-    }
+  return a;
+}
+
+} // namespace
+
+Result<std::vector<Attempt>> list_attempts(Store& store, const std::string& delivery_id)
+{
+  return guarded("read attempts of " + delivery_id, [&]() -> Result<std::vector<Attempt>> {
+    SQLite::Statement st(store.db(), std::string("SELECT ") + k_attempt_columns +
+                                         " FROM attempts WHERE delivery_id = ? ORDER BY number");
+    st.bind(1, delivery_id);
+    std::vector<Attempt> out;
+    while (st.executeStep()) out.push_back(read_attempt(st));
     return out;
+  });
+}
+
+Result<std::vector<Attempt>> attempts_after(Store& store, std::int64_t after_seq, int limit)
+{
+  return guarded("read attempts", [&]() -> Result<std::vector<Attempt>> {
+    SQLite::Statement st(store.db(), std::string("SELECT ") + k_attempt_columns +
+                                         " FROM attempts WHERE seq > ? ORDER BY seq LIMIT ?");
+    st.bind(1, static_cast<int64_t>(after_seq));
+    st.bind(2, limit);
+    std::vector<Attempt> out;
+    while (st.executeStep()) out.push_back(read_attempt(st));
+    return out;
+  });
+}
+
+Result<std::int64_t> last_attempt_seq(Store& store)
+{
+  return guarded("read attempts", [&]() -> Result<std::int64_t> {
+    SQLite::Statement st(store.db(), "SELECT coalesce(max(seq), 0) FROM attempts");
+    st.executeStep();
+    return st.getColumn(0).getInt64();
+  });
+}
+
+Result<std::vector<Delivery>> list_deliveries(Store& store, const DeliveryFilter& f)
+{
+  return guarded("list deliveries", [&]() -> Result<std::vector<Delivery>> {
+    std::string sql = std::string("SELECT ") + k_delivery_columns + " FROM deliveries WHERE 1=1";
+    if (!f.webhook_id.empty()) sql += " AND webhook_id = :webhook";
+    if (!f.status.empty()) sql += " AND status = :status";
+    if (!f.event_id.empty()) sql += " AND event_id = :event";
+    if (!f.kind.empty()) sql += " AND kind = :kind";
+    if (!f.type_glob.empty()) sql += " AND event_type GLOB :type";
+    if (f.since_ms) sql += " AND created_ms >= :since";
+    if (f.until_ms) sql += " AND created_ms < :until";
+    sql += " ORDER BY seq DESC";
+    if (f.limit > 0) sql += " LIMIT :limit";
+    SQLite::Statement st(store.db(), sql);
+    if (!f.webhook_id.empty()) st.bind(":webhook", f.webhook_id);
+    if (!f.status.empty()) st.bind(":status", f.status);
+    if (!f.event_id.empty()) st.bind(":event", f.event_id);
+    if (!f.kind.empty()) st.bind(":kind", f.kind);
+    if (!f.type_glob.empty()) st.bind(":type", f.type_glob);
+    if (f.since_ms) st.bind(":since", static_cast<int64_t>(*f.since_ms));
+    if (f.until_ms) st.bind(":until", static_cast<int64_t>(*f.until_ms));
+    if (f.limit > 0) st.bind(":limit", f.limit);
+    std::vector<Delivery> out;
+    while (st.executeStep()) out.push_back(read_delivery(st));
+    return out;
+  });
+}
+
+Result<Delivery> cancel_delivery(Store& store, const std::string& id, std::int64_t now_ms)
+{
+  return guarded("cancel delivery " + id, [&]() -> Result<Delivery> {
+    SQLite::Statement st(store.db(), "UPDATE deliveries SET status = 'cancelled', next_attempt_ms = NULL, "
+                                     "updated_ms = ? WHERE id = ? AND status = 'pending'");
+    st.bind(1, static_cast<int64_t>(now_ms));
+    st.bind(2, id);
+    int changed = st.exec();
+    auto d = get_delivery(store, id);
+    if (!d) return d;
+    if (changed == 0)
+      return fail(ErrorKind::rejected, "delivery " + id + " is " + d->status + ", not pending; only pending deliveries can be cancelled");
+    return d;
+  });
+}
+
+Result<QueueState> queue_state(Store& store)
+{
+  return guarded("read delivery queue", [&]() -> Result<QueueState> {
+    SQLite::Statement st(store.db(), "SELECT count(*), min(next_attempt_ms) FROM deliveries WHERE status = 'pending'");
+    st.executeStep();
+    QueueState q;
+    q.pending = st.getColumn(0).getInt64();
+    if (!st.getColumn(1).isNull()) q.next_due_ms = st.getColumn(1).getInt64();
+    return q;
   });
 }
 

@@ -76,4 +76,33 @@ Result<std::vector<Delivery>> deliveries_for_event(Store& store, const std::stri
 // The forward delivery of `event_id` to `url`, if one exists.
 Result<std::optional<Delivery>> find_forward(Store& store, const std::string& event_id, const std::string& url);
 
+struct DeliveryFilter {
+  std::string webhook_id;
+  std::string status;
+  std::string event_id;
+  std::string type_glob;
+  std::string kind;                         // forward | webhook; empty = both
+  std::optional<std::int64_t> since_ms;     // created at or after
+  std::optional<std::int64_t> until_ms;     // created before
+  int limit = 50;                           // <= 0: no limit
+};
+
+// Deliveries matching `filter`, newest first.
+Result<std::vector<Delivery>> list_deliveries(Store& store, const DeliveryFilter& filter);
+
+// Pending -> cancelled. rejected when the delivery is not pending.
+Result<Delivery> cancel_delivery(Store& store, const std::string& id, std::int64_t now_ms);
+
+// Attempts stored after `after_seq`, oldest first (for `deliveries tail`).
+Result<std::vector<Attempt>> attempts_after(Store& store, std::int64_t after_seq, int limit);
+// The newest attempt's seq (0 when none).
+Result<std::int64_t> last_attempt_seq(Store& store);
+
+// How many deliveries are pending, and when the earliest falls due.
+struct QueueState {
+  std::int64_t pending = 0;
+  std::optional<std::int64_t> next_due_ms;
+};
+Result<QueueState> queue_state(Store& store);
+
 } // namespace centrali::store

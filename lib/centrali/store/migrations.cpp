@@ -75,7 +75,8 @@ const std::vector<Migration>& migrations()
           insecure         INTEGER NOT NULL DEFAULT 0,
           active           INTEGER NOT NULL DEFAULT 1,
           disabled_reason  TEXT,
-          failing_since_ms INTEGER,
+          failing_since_ms INTEGER,                   -- first failure of the current failing streak
+          disable_after_ms INTEGER NOT NULL,          -- failing this long disables the webhook
           created_ms       INTEGER NOT NULL,
           updated_ms       INTEGER NOT NULL
         );

@@ -1,0 +1,138 @@
+// `centrali dispatch`: do what a running listener does in the background —
+// fan out new events, deliver due deliveries — without serving HTTP. With
+// --until-idle it stops when nothing is due (for CI).
+#include <pthread.h>
+#include <signal.h>
+
+#include <atomic>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+
+#include "centrali/delivery/worker.hpp"
+#include "centrali/dispatch/dispatcher.hpp"
+#include "centrali/store/deliveries.hpp"
+#include "centrali/store/fanout.hpp"
+#include "centrali/util/time.hpp"
+#include "context.hpp"
+#include "render_deliveries.hpp"
+
+namespace centrali::cli {
+namespace {
+
+using json = nlohmann::json;
+
+struct DispatchArgs {
+  bool until_idle = false;
+  std::string timeout;
+};
+
+Result<void> run_dispatch(Context& ctx, const DispatchArgs& a)
+{
+  std::int64_t wait_ms = 0;
+  if (!a.timeout.empty()) {
+    auto t = timeutil::parse_duration(a.timeout);
+    if (!t) return fail(ErrorKind::usage, "--timeout: " + t.error().message);
+    wait_ms = t->count();
+  }
+  if (!a.until_idle && !a.timeout.empty())
+    return fail(ErrorKind::usage, "--timeout only makes sense with --until-idle");
+  auto main_store = ctx.store();  // creates and migrates the store first
+  if (!main_store) return std::unexpected(main_store.error());
+
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  const auto path = ctx.options().store_path;
+  auto writer_store = store::Store::open(path, {store::Durability::full});
+  if (!writer_store) return std::unexpected(writer_store.error());
+  store::GroupCommitter writer(std::move(*writer_store));
+
+  std::atomic<int> attempts{0}, succeeded{0}, gave_up{0};
+  bool json_out = ctx.out().json();
+  auto& out = ctx.out();
+  std::mutex out_mutex;
+  auto report = [&](const delivery::AttemptReport& r) {
+    ++attempts;
+    if (r.update.status == "succeeded") ++succeeded;
+    if (r.update.status == "failed") ++gave_up;
+    std::lock_guard lock(out_mutex);
+    if (json_out) out.json_line(attempt_json(r.attempt));
+    else out.note(attempt_line(out, r.attempt) + (r.update.status == "pending" ? " (will retry)" : ""));
+  };
+  delivery::Worker worker(writer, path, {}, report);
+  dispatch::Dispatcher dispatcher(writer, path, {[&worker] { worker.wake(); }, {}});
+  worker.start();
+  dispatcher.start();
+
+  std::atomic<bool> stop{false};
+  std::thread watcher([&] {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    stop = true;
+  });
+
+  auto started = timeutil::now_ms();
+  auto& reader = **main_store;
+  store::QueueState queue;
+  while (!stop) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (!a.until_idle) continue;
+    auto pending_events = store::has_pending_events(reader);
+    auto q = store::queue_state(reader);
+    if (!pending_events || !q) continue;  // busy store: look again
+    queue = *q;
+    auto now = timeutil::now_ms();
+    bool due_now = queue.next_due_ms && *queue.next_due_ms <= now;
+    if (*pending_events || due_now || !worker.idle()) continue;
+    // Idle now. Wait for retries only when they fall due within --timeout.
+    bool due_in_window = queue.next_due_ms && *queue.next_due_ms <= started + wait_ms;
+    if (!due_in_window) break;
+  }
+  dispatcher.stop();
+  worker.stop();
+  writer.stop();
+  if (!stop) pthread_kill(watcher.native_handle(), SIGTERM);
+  watcher.join();
+
+  if (auto q = store::queue_state(reader); q) queue = *q;
+  auto now = timeutil::now_ms();
+  std::string waiting = queue.pending == 0 ? "nothing waiting"
+                        : std::to_string(queue.pending) + " pending" +
+                              (queue.next_due_ms ? ", next due " + timeutil::relative(*queue.next_due_ms, now) : "");
+  if (json_out) {
+    out.json_document({{"attempts", attempts.load()},
+                       {"succeeded", succeeded.load()},
+                       {"failed", gave_up.load()},
+                       {"pending", queue.pending},
+                       {"next_due_at", queue.next_due_ms ? json(timeutil::format_rfc3339(*queue.next_due_ms)) : json(nullptr)}});
+  } else {
+    out.line("dispatched: " + std::to_string(attempts.load()) + " attempts, " + std::to_string(succeeded.load()) +
+             " delivered, " + std::to_string(gave_up.load()) + " failed for good; " + waiting);
+  }
+  if (gave_up > 0)
+    return fail(ErrorKind::rejected, std::to_string(gave_up.load()) +
+                                         " deliveries failed after their last retry (see 'centrali deliveries list --status failed')");
+  return {};
+}
+
+} // namespace
+
+void add_dispatch_command(CLI::App& app, Selected& selected)
+{
+  auto args = std::make_shared<DispatchArgs>();
+  auto* cmd = app.add_subcommand("dispatch", "Fan out new events and deliver due deliveries (no HTTP listener)");
+  cmd->add_flag("--until-idle", args->until_idle, "Exit when nothing is due (retries not yet due are reported)");
+  cmd->add_option("--timeout", args->timeout, "With --until-idle: also wait for retries due within this long")
+      ->type_name("DURATION");
+  cmd->footer("Exit status 1 when a delivery failed for good during the run.\n"
+              "Examples:\n  centrali events emit order.created --data '{\"id\":1}' && centrali dispatch --until-idle\n"
+              "  centrali dispatch --until-idle --timeout 2m");
+  cmd->callback([&selected, args] { selected.run = [args](Context& c) { return run_dispatch(c, *args); }; });
+}
+
+} // namespace centrali::cli

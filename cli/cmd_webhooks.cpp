@@ -1,0 +1,608 @@
+// `centrali webhooks ...`: outbound subscriptions, test sends, resend and replay.
+#include <CLI/CLI.hpp>
+
+#include "centrali/delivery/attempt.hpp"
+#include "centrali/delivery/retry.hpp"
+#include "centrali/ingest/secrets.hpp"
+#include "centrali/signatures/signatures.hpp"
+#include "centrali/store/deliveries.hpp"
+#include "centrali/store/events.hpp"
+#include "centrali/store/webhooks.hpp"
+#include "centrali/util/ids.hpp"
+#include "centrali/util/time.hpp"
+#include "centrali/util/url.hpp"
+#include "context.hpp"
+#include "render_deliveries.hpp"
+
+namespace centrali::cli {
+namespace {
+
+using json = nlohmann::json;
+constexpr std::int64_t k_rotation_grace_ms = 24LL * 3600 * 1000;
+
+struct WebhookArgs {
+  std::string id;
+  std::string url;
+  std::string events;
+  std::optional<std::string> name;
+  std::string secret;
+  std::vector<std::string> headers;
+  std::optional<std::string> retry_schedule;
+  std::optional<std::string> timeout;
+  std::optional<std::string> disable_after;
+  bool insecure = false;
+  bool secure = false;
+};
+
+Result<std::vector<std::int64_t>> parse_schedule(const std::string& text)
+{
+  std::vector<std::int64_t> out;
+  if (text.empty() || text == "none") return out;  // no retries
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    auto end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    auto step = timeutil::parse_duration(text.substr(start, end - start));
+    if (!step) return fail(ErrorKind::usage, "--retry-schedule: " + step.error().message);
+    out.push_back(step->count());
+    start = end + 1;
+  }
+  if (out.size() > 50) return fail(ErrorKind::usage, "--retry-schedule: at most 50 retries");
+  return out;
+}
+
+std::string schedule_text(const std::vector<std::int64_t>& schedule)
+{
+  if (schedule.empty()) return "none";
+  std::string out;
+  for (auto ms : schedule) out += (out.empty() ? "" : ",") + timeutil::format_duration(std::chrono::milliseconds(ms));
+  return out;
+}
+
+Result<void> validate_url(const std::string& url)
+{
+  if (auto u = parse_url(url); !u) return fail(ErrorKind::usage, "--url: " + u.error().message);
+  return {};
+}
+
+Result<void> validate_globs(const std::string& globs)
+{
+  if (globs.find_first_not_of(", ") == std::string::npos)
+    return fail(ErrorKind::usage, "--events needs at least one event type or glob (e.g. 'invoice.*' or '*')");
+  return {};
+}
+
+// Applies the options that `add` and `update` share onto `w`.
+Result<void> apply_options(const WebhookArgs& a, store::Webhook& w)
+{
+  if (!a.url.empty()) {
+    if (auto r = validate_url(a.url); !r) return r;
+    w.url = a.url;
+  }
+  if (!a.events.empty()) {
+    if (auto r = validate_globs(a.events); !r) return r;
+    w.events = a.events;
+  }
+  if (a.name) w.name = *a.name;
+  if (!a.headers.empty()) {
+    w.headers.clear();
+    for (const auto& line : a.headers) {
+      auto h = parse_header_line(line);
+      if (!h) return fail(ErrorKind::usage, "--header: " + h.error().message);
+      w.headers.push_back(*h);
+    }
+  }
+  if (a.retry_schedule) {
+    auto s = parse_schedule(*a.retry_schedule);
+    if (!s) return std::unexpected(s.error());
+    w.retry_schedule_ms = *s;
+  }
+  if (a.timeout) {
+    auto t = timeutil::parse_duration(*a.timeout);
+    if (!t) return fail(ErrorKind::usage, "--timeout: " + t.error().message);
+    if (t->count() < 1 || t->count() > 300'000) return fail(ErrorKind::usage, "--timeout must be between 1ms and 5m");
+    w.timeout_ms = t->count();
+  }
+  if (a.disable_after) {
+    auto t = timeutil::parse_duration(*a.disable_after);
+    if (!t) return fail(ErrorKind::usage, "--disable-after: " + t.error().message);
+    w.disable_after_ms = t->count();
+  }
+  if (a.insecure) w.insecure = true;
+  if (a.secure) w.insecure = false;
+  return {};
+}
+
+Result<void> check_secret(const std::string& secret)
+{
+  if (!secret.starts_with("whsec_"))
+    return fail(ErrorKind::usage, "--secret must be a Standard Webhooks secret: whsec_ followed by base64");
+  if (auto r = sig::standard_v1_signature(secret, "msg_probe", 1, ""); !r)
+    return fail(ErrorKind::usage, "--secret: " + r.error().message);
+  return {};
+}
+
+Result<std::string> new_secret()
+{
+  auto key = sig::generate_key(sig::Scheme::standard);
+  if (!key) return std::unexpected(key.error());
+  return key->secret;
+}
+
+json webhook_json(const store::Webhook& w, bool with_secret)
+{
+  json headers = json::array();
+  for (const auto& h : redact_credentials(w.headers)) headers.push_back({h.name, h.value});
+  json j = {{"id", w.id},
+            {"name", w.name},
+            {"url", w.url},
+            {"events", w.events},
+            {"active", w.active},
+            {"disabled_reason", w.disabled_reason.empty() ? json(nullptr) : json(w.disabled_reason)},
+            {"failing_since", w.failing_since_ms ? json(timeutil::format_rfc3339(*w.failing_since_ms)) : json(nullptr)},
+            {"headers", headers},
+            {"retry_schedule", schedule_text(w.retry_schedule_ms)},
+            {"timeout_ms", w.timeout_ms},
+            {"disable_after_ms", w.disable_after_ms},
+            {"insecure", w.insecure},
+            {"previous_secret_valid_until",
+             w.previous_until_ms ? json(timeutil::format_rfc3339(*w.previous_until_ms)) : json(nullptr)},
+            {"created_at", timeutil::format_rfc3339(w.created_ms)},
+            {"updated_at", timeutil::format_rfc3339(w.updated_ms)}};
+  if (with_secret) j["secret"] = w.secret;
+  return j;
+}
+
+Result<void> run_add(Context& ctx, const WebhookArgs& a)
+{
+  if (a.url.empty()) return fail(ErrorKind::usage, "--url is required");
+  if (auto r = validate_globs(a.events); !r) return r;
+  store::Webhook w;
+  w.id = ids::make(ids::k_webhook);
+  w.retry_schedule_ms = delivery::default_retry_schedule_ms();
+  if (auto r = apply_options(a, w); !r) return r;
+  if (!a.secret.empty()) {
+    if (auto r = check_secret(a.secret); !r) return r;
+    w.secret = a.secret;
+  } else {
+    auto s = new_secret();
+    if (!s) return std::unexpected(s.error());
+    w.secret = *s;
+  }
+  w.created_ms = w.updated_ms = timeutil::now_ms();
+  auto store = ctx.store();
+  if (!store) return std::unexpected(store.error());
+  if (auto r = store::insert_webhook(**store, w); !r) return r;
+  if (ctx.out().json()) {
+    ctx.out().json_document(webhook_json(w, true));
+  } else {
+    ctx.out().line(w.id);
+    ctx.out().line("secret: " + w.secret);
+    ctx.out().note("created webhook " + w.id + " -> " + w.url + " for " + w.events +
+                   " (the secret is shown only now and on rotate-secret)");
+  }
+  return {};
+}
+
+Result<void> run_list(Context& ctx)
+{
+  auto store = ctx.store();
+  if (!store) return std::unexpected(store.error());
+  auto hooks = store::list_webhooks(**store);
+  if (!hooks) return std::unexpected(hooks.error());
+  if (ctx.out().json()) {
+    auto arr = json::array();
+    for (const auto& w : *hooks) arr.push_back(webhook_json(w, false));
+    ctx.out().json_document(arr);
+    return {};
+  }
+  if (hooks->empty()) {
+    ctx.out().note("no webhooks; add one with 'centrali webhooks add --url URL --events GLOB'");
+    return {};
+  }
+  auto now = timeutil::now_ms();
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& w : *hooks)
+    rows.push_back({w.id, w.name.empty() ? "-" : w.name, w.url, w.events,
+                    w.active ? ctx.out().paint("active", Style::green) : ctx.out().paint("disabled", Style::red),
+                    timeutil::relative(w.created_ms, now)});
+  ctx.out().table({"ID", "NAME", "URL", "EVENTS", "STATE", "CREATED"}, rows);
+  return {};
+}
+
+Result<void> run_show(Context& ctx, const std::string& id)
+{
+  auto store = ctx.store();
+  if (!store) return std::unexpected(store.error());
+  auto w = store::get_webhook(**store, id);
+  if (!w) return std::unexpected(w.error());
+  store::DeliveryFilter f;
+  f.webhook_id = id;
+  f.limit = 10;
+  auto recent = store::list_deliveries(**store, f);
+  if (!recent) return std::unexpected(recent.error());
+  if (ctx.out().json()) {
+    auto j = webhook_json(*w, false);
+    j["recent_deliveries"] = json::array();
+    for (const auto& d : *recent) j["recent_deliveries"].push_back(delivery_json(d));
+    ctx.out().json_document(j);
+    return {};
+  }
+  auto now = timeutil::now_ms();
+  std::string state = w->active ? ctx.out().paint("active", Style::green)
+                                : ctx.out().paint("disabled", Style::red) +
+                                      (w->disabled_reason.empty() ? "" : ": " + w->disabled_reason);
+  std::string headers;
+  for (const auto& h : redact_credentials(w->headers)) headers += (headers.empty() ? "" : "; ") + h.name + ": " + h.value;
+  ctx.out().fields({{"id", w->id},
+                    {"name", w->name.empty() ? "-" : w->name},
+                    {"url", w->url},
+                    {"events", w->events},
+                    {"state", state},
+                    {"failing since", w->failing_since_ms ? timeutil::format_rfc3339(*w->failing_since_ms) +
+                                                                " (" + timeutil::relative(*w->failing_since_ms, now) + ")"
+                                                          : "-"},
+                    {"secret", ingest::redact_secret(w->secret) +
+                                   (w->previous_until_ms && *w->previous_until_ms > now
+                                        ? " (previous secret also signs until " +
+                                              timeutil::format_rfc3339(*w->previous_until_ms) + ")"
+                                        : "")},
+                    {"retries", schedule_text(w->retry_schedule_ms) + " (+/-20% jitter)"},
+                    {"timeout", timeutil::format_duration(std::chrono::milliseconds(w->timeout_ms))},
+                    {"disable after", timeutil::format_duration(std::chrono::milliseconds(w->disable_after_ms)) +
+                                          " of continuous failure"},
+                    {"headers", headers.empty() ? "-" : headers},
+                    {"tls", w->insecure ? "certificate NOT verified (--insecure)" : "verified"},
+                    {"created", timeutil::format_rfc3339(w->created_ms)}});
+  if (!recent->empty()) {
+    ctx.out().line("");
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& d : *recent)
+      rows.push_back({d.id, d.event_type, d.status, std::to_string(d.attempt_count),
+                      d.last_status ? std::to_string(*d.last_status) : (d.last_error.empty() ? "-" : d.last_error),
+                      timeutil::relative(d.created_ms, now)});
+    ctx.out().table({"RECENT DELIVERY", "TYPE", "STATUS", "ATTEMPTS", "LAST", "CREATED"}, rows);
+  }
+  return {};
+}
+
+Result<void> run_update(Context& ctx, const WebhookArgs& a)
+{
+  if (!a.secret.empty())
+    return fail(ErrorKind::usage, "change the secret with 'centrali webhooks rotate-secret " + a.id + "'");
+  auto store = ctx.store();
+  if (!store) return std::unexpected(store.error());
+  auto w = store::get_webhook(**store, a.id);
+  if (!w) return std::unexpected(w.error());
+  if (auto r = apply_options(a, *w); !r) return r;
+  w->updated_ms = timeutil::now_ms();
+  if (auto r = store::update_webhook(**store, *w); !r) return r;
+  if (ctx.out().json()) ctx.out().json_document(webhook_json(*w, false));
+  else ctx.out().line("updated " + w->id);
+  return {};
+}
+
+Result<void> set_active(Context& ctx, const std::string& id, bool active)
+{
+  auto store = ctx.store();
+  if (!store) return std::unexpected(store.error());
+  auto w = store::get_webhook(**store, id);
+  if (!w) return std::unexpected(w.error());
+  w->active = active;
+  w->disabled_reason = active ? "" : "disabled by 'centrali webhooks disable'";
+  w->failing_since_ms.reset();  // a fresh start either way
+  w->updated_ms = timeutil::now_ms();
+  if (auto r = store::update_webhook(**store, *w); !r) return r;
+  if (ctx.out().json()) ctx.out().json_document(webhook_json(*w, false));
+  else ctx.out().line((active ? "enabled " : "disabled ") + id);
+  return {};
+}
+
+Result<void> run_rm(Context& ctx, const std::string& id)
+{
+  auto store = ctx.store();
+  if (!store) return std::unexpected(store.error());
+  if (auto r = store::remove_webhook(**store, id); !r) return r;
+  if (ctx.out().json()) ctx.out().json_document({{"removed", id}});
+  else ctx.out().line("removed " + id + " (its delivery log is kept)");
+  return {};
+}
+
+Result<void> run_rotate(Context& ctx, const std::string& id, const std::string& given)
+{
+  auto store = ctx.store();
+  if (!store) return std::unexpected(store.error());
+  auto w = store::get_webhook(**store, id);
+  if (!w) return std::unexpected(w.error());
+  std::string secret = given;
+  if (!secret.empty()) {
+    if (auto r = check_secret(secret); !r) return r;
+  } else {
+    auto s = new_secret();
+    if (!s) return std::unexpected(s.error());
+    secret = *s;
+  }
+  auto now = timeutil::now_ms();
+  w->previous_secret = w->secret;
+  w->previous_until_ms = now + k_rotation_grace_ms;
+  w->secret = secret;
+  w->updated_ms = now;
+  if (auto r = store::update_webhook(**store, *w); !r) return r;
+  if (ctx.out().json()) {
+    ctx.out().json_document(webhook_json(*w, true));
+  } else {
+    ctx.out().line("secret: " + secret);
+    ctx.out().note("the old secret keeps signing alongside until " + timeutil::format_rfc3339(*w->previous_until_ms));
+  }
+  return {};
+}
+
+// Prints one manual attempt; the error (if any) decides the exit code:
+// 1 for a non-2xx answer, 5 when the endpoint could not be reached.
+Result<void> report_attempt(Context& ctx, const delivery::AttemptResult& r, json extra = json::object())
+{
+  if (ctx.out().json()) {
+    auto j = attempt_json(r.attempt);
+    for (auto& [k, v] : extra.items()) j[k] = v;
+    j["ok"] = r.ok;
+    ctx.out().json_document(j);
+  } else {
+    ctx.out().line(attempt_line(ctx.out(), r.attempt));
+  }
+  if (r.ok) return {};
+  if (!r.reached) return fail(ErrorKind::network, "no response: " + r.attempt.error);
+  return fail(ErrorKind::rejected, "the endpoint answered " + attempt_outcome(r.attempt) + ", not 2xx");
+}
+
+struct TestArgs {
+  std::string id;
+  std::string type = "webhook.test";
+  std::string data;
+};
+
+Result<void> run_test(Context& ctx, const TestArgs& a)
+{
+  std::string body = a.data.empty() ? R"({"message":"test event from centrali"})" : a.data;
+  if (nlohmann::json::parse(body, nullptr, false).is_discarded())
+    return fail(ErrorKind::usage, "--data is not valid JSON");
+  auto store = ctx.store();
+  if (!store) return std::unexpected(store.error());
+  auto w = store::get_webhook(**store, a.id);
+  if (!w) return std::unexpected(w.error());
+  auto now = timeutil::now_ms();
+  // The test event is stored like any other so its delivery can be
+  // inspected and resent, but it is never fanned out.
+  store::Event e;
+  e.id = ids::make(ids::k_event);
+  e.source = "local";
+  e.type = a.type;
+  e.status = "accepted";
+  e.method = "TEST";
+  e.body = body;
+  e.received_ms = now;
+  if (auto r = store::insert_event(**store, e, false); !r) return r;
+  store::Delivery d;
+  d.id = ids::make(ids::k_delivery);
+  d.kind = "webhook";
+  d.event_id = e.id;
+  d.webhook_id = w->id;
+  d.event_type = e.type;
+  d.url = w->url;
+  d.status = "failed";  // until the send below succeeds; a test is never retried
+  d.created_ms = d.updated_ms = now;
+  if (auto r = store::insert_delivery(**store, d); !r) return r;
+  delivery::AttemptInput in;
+  in.delivery = d;
+  in.trigger = delivery::Trigger::test;
+  in.test_event = true;
+  http::ClientPool clients;
+  auto result = delivery::perform_attempt(**store, clients, in, {});
+  if (auto r = delivery::record_result(**store, result); !r) return r;
+  return report_attempt(ctx, result, {{"event_id", e.id}});
+}
+
+Result<void> run_resend(Context& ctx, const std::string& id, const std::string& to)
+{
+  if (!to.empty())
+    if (auto u = parse_url(to); !u) return fail(ErrorKind::usage, "--to: " + u.error().message);
+  auto store = ctx.store();
+  if (!store) return std::unexpected(store.error());
+  auto d = store::get_delivery(**store, id);
+  if (!d) return std::unexpected(d.error());
+  delivery::AttemptInput in;
+  in.delivery = *d;
+  in.trigger = delivery::Trigger::resend;
+  in.url_override = to;
+  http::ClientPool clients;
+  auto result = delivery::perform_attempt(**store, clients, in, {});
+  if (auto r = delivery::record_result(**store, result); !r) return r;
+  return report_attempt(ctx, result);
+}
+
+struct ReplayArgs {
+  std::string webhook;
+  std::string status;
+  std::string type;
+  std::string since;
+  std::string until;
+  std::string to;
+  bool dry_run = false;
+};
+
+Result<void> run_replay(Context& ctx, const ReplayArgs& a)
+{
+  if (!a.to.empty())
+    if (auto u = parse_url(a.to); !u) return fail(ErrorKind::usage, "--to: " + u.error().message);
+  store::DeliveryFilter f;
+  f.kind = "webhook";
+  f.webhook_id = a.webhook;
+  f.status = a.status;
+  f.type_glob = a.type;
+  f.limit = 0;
+  auto now = timeutil::now_ms();
+  if (!a.since.empty()) {
+    auto t = timeutil::parse_since(a.since, now);
+    if (!t) return fail(ErrorKind::usage, "--since: " + t.error().message);
+    f.since_ms = *t;
+  }
+  if (!a.until.empty()) {
+    auto t = timeutil::parse_since(a.until, now);
+    if (!t) return fail(ErrorKind::usage, "--until: " + t.error().message);
+    f.until_ms = *t;
+  }
+  auto store = ctx.store();
+  if (!store) return std::unexpected(store.error());
+  auto matched = store::list_deliveries(**store, f);
+  if (!matched) return std::unexpected(matched.error());
+  std::reverse(matched->begin(), matched->end());  // oldest first: replay in the order things happened
+  if (a.dry_run) {
+    if (ctx.out().json()) {
+      auto arr = json::array();
+      for (const auto& d : *matched) arr.push_back(delivery_json(d));
+      ctx.out().json_document({{"matched", matched->size()}, {"dry_run", true}, {"deliveries", arr}});
+    } else {
+      std::vector<std::vector<std::string>> rows;
+      for (const auto& d : *matched)
+        rows.push_back({d.id, d.event_type, d.status, a.to.empty() ? d.url : a.to});
+      if (!rows.empty()) ctx.out().table({"DELIVERY", "TYPE", "STATUS", "WOULD SEND TO"}, rows);
+      ctx.out().note(std::to_string(matched->size()) + " deliveries match (dry run: nothing sent)");
+    }
+    return {};
+  }
+  http::ClientPool clients;
+  std::size_t ok = 0, done = 0;
+  auto results = json::array();
+  ctx.out().note("replaying " + std::to_string(matched->size()) + " deliveries");
+  for (const auto& d : *matched) {
+    delivery::AttemptInput in;
+    in.delivery = d;
+    in.trigger = delivery::Trigger::replay;
+    in.url_override = a.to;
+    auto result = delivery::perform_attempt(**store, clients, in, {});
+    if (auto r = delivery::record_result(**store, result); !r) return r;
+    ok += result.ok ? 1 : 0;
+    ++done;
+    if (ctx.out().json()) results.push_back(attempt_json(result.attempt));
+    else if (!::isatty(STDERR_FILENO) || ctx.out().verbosity() > 0) ctx.out().line(attempt_line(ctx.out(), result.attempt));
+    ctx.out().progress(done, matched->size(), "replay");
+  }
+  if (ctx.out().json())
+    ctx.out().json_document({{"matched", matched->size()}, {"succeeded", ok}, {"failed", done - ok}, {"attempts", results}});
+  else
+    ctx.out().line("replayed " + std::to_string(done) + ": " + std::to_string(ok) + " succeeded, " +
+                   std::to_string(done - ok) + " failed");
+  if (ok < done) return fail(ErrorKind::rejected, std::to_string(done - ok) + " replays did not get a 2xx answer");
+  return {};
+}
+
+void add_shared_options(CLI::App* cmd, WebhookArgs& a)
+{
+  cmd->add_option("--name", a.name, "A name for people");
+  cmd->add_option("--header", a.headers, "Extra header on every attempt, 'Name: value' (repeatable)");
+  cmd->add_option("--retry-schedule", a.retry_schedule,
+                  "Delays between attempts after the first ('none' for no retries) [default: 30s,2m,10m,30m]")
+      ->type_name("D,D,...");
+  cmd->add_option("--timeout", a.timeout, "Per-attempt timeout; slower counts as failure [default: 15s]")
+      ->type_name("DURATION");
+  cmd->add_option("--disable-after", a.disable_after,
+                  "Disable the webhook after failing continuously this long [default: 5d]")
+      ->type_name("DURATION");
+  cmd->add_flag("--insecure", a.insecure, "Do not verify the TLS certificate (self-signed local servers)");
+}
+
+} // namespace
+
+void add_webhooks_command(CLI::App& app, Selected& selected)
+{
+  auto* cmd = app.add_subcommand("webhooks", "Manage outbound webhooks; test, resend and replay deliveries");
+  cmd->require_subcommand(1);
+
+  auto add_args = std::make_shared<WebhookArgs>();
+  auto* add = cmd->add_subcommand("add", "Subscribe a URL to event types (prints its id and secret)");
+  add->add_option("--url", add_args->url, "Where to POST")->required();
+  add->add_option("--events", add_args->events, "Event types or globs, comma-separated (e.g. 'order.*,record_created')")
+      ->required()
+      ->type_name("GLOB[,GLOB...]");
+  add->add_option("--secret", add_args->secret, "Signing secret whsec_... [default: generated]");
+  add_shared_options(add, *add_args);
+  add->footer("Examples:\n  centrali webhooks add --url http://localhost:4000/hooks --events 'order.*'\n"
+              "  centrali webhooks add --url https://erp.test/in --events '*' --header 'X-Tenant: 42' --retry-schedule 5s,1m");
+  add->callback([&selected, add_args] { selected.run = [add_args](Context& c) { return run_add(c, *add_args); }; });
+
+  auto* list = cmd->add_subcommand("list", "List webhooks");
+  list->callback([&selected] { selected.run = run_list; });
+
+  auto show_id = std::make_shared<std::string>();
+  auto* show = cmd->add_subcommand("show", "Show a webhook, why it is disabled, and its recent deliveries");
+  show->add_option("id", *show_id, "Webhook id (whk_...)")->required();
+  show->callback([&selected, show_id] { selected.run = [show_id](Context& c) { return run_show(c, *show_id); }; });
+
+  auto update_args = std::make_shared<WebhookArgs>();
+  auto* update = cmd->add_subcommand("update", "Change a webhook's URL, events or delivery settings");
+  update->add_option("id", update_args->id, "Webhook id")->required();
+  update->add_option("--url", update_args->url, "Where to POST");
+  update->add_option("--events", update_args->events, "Event types or globs, comma-separated");
+  update->add_option("--secret", update_args->secret, "(use rotate-secret)")->group("");
+  update->add_flag("--secure", update_args->secure, "Verify TLS certificates again");
+  add_shared_options(update, *update_args);
+  update->callback([&selected, update_args] {
+    selected.run = [update_args](Context& c) { return run_update(c, *update_args); };
+  });
+
+  for (auto [verb, help] : {std::pair{"rm", "Remove a webhook (its delivery log is kept)"},
+                            std::pair{"enable", "Enable a webhook (clears its failure streak)"},
+                            std::pair{"disable", "Disable a webhook; nothing is sent to it"}}) {
+    auto id = std::make_shared<std::string>();
+    auto* sub = cmd->add_subcommand(verb, help);
+    sub->add_option("id", *id, "Webhook id")->required();
+    std::string v = verb;
+    sub->callback([&selected, id, v] {
+      selected.run = [id, v](Context& c) {
+        if (v == "rm") return run_rm(c, *id);
+        return set_active(c, *id, v == "enable");
+      };
+    });
+  }
+
+  auto rotate_id = std::make_shared<std::string>();
+  auto rotate_secret = std::make_shared<std::string>();
+  auto* rotate = cmd->add_subcommand("rotate-secret", "New signing secret; the old one keeps signing alongside for 24 h");
+  rotate->add_option("id", *rotate_id, "Webhook id")->required();
+  rotate->add_option("--secret", *rotate_secret, "Use this whsec_... instead of a generated one");
+  rotate->callback([&selected, rotate_id, rotate_secret] {
+    selected.run = [rotate_id, rotate_secret](Context& c) { return run_rotate(c, *rotate_id, *rotate_secret); };
+  });
+
+  auto test_args = std::make_shared<TestArgs>();
+  auto* test = cmd->add_subcommand("test", "Send a test event now and wait (exit 1 if not 2xx, 5 if unreachable)");
+  test->add_option("id", test_args->id, "Webhook id")->required();
+  test->add_option("--type", test_args->type, "Event type of the test event")->capture_default_str();
+  test->add_option("--data", test_args->data, "Event data (JSON)");
+  test->callback([&selected, test_args] { selected.run = [test_args](Context& c) { return run_test(c, *test_args); }; });
+
+  auto resend_id = std::make_shared<std::string>();
+  auto resend_to = std::make_shared<std::string>();
+  auto* resend = cmd->add_subcommand("resend", "Send a delivery again now: same webhook-id, fresh signature");
+  resend->add_option("delivery", *resend_id, "Delivery id (dlv_...)")->required();
+  resend->add_option("--to", *resend_to, "Send to this URL instead of the webhook's")->type_name("URL");
+  resend->callback([&selected, resend_id, resend_to] {
+    selected.run = [resend_id, resend_to](Context& c) { return run_resend(c, *resend_id, *resend_to); };
+  });
+
+  auto replay_args = std::make_shared<ReplayArgs>();
+  auto* replay = cmd->add_subcommand("replay", "Resend every matching delivery (e.g. all failed since yesterday)");
+  replay->add_option("--webhook", replay_args->webhook, "Only this webhook's deliveries");
+  replay->add_option("--status", replay_args->status, "Only deliveries in this state")
+      ->check(CLI::IsMember({"pending", "succeeded", "failed", "cancelled"}));
+  replay->add_option("--type", replay_args->type, "Only event types matching this glob")->type_name("GLOB");
+  replay->add_option("--since", replay_args->since, "Only deliveries created since")->type_name("DURATION|TIME");
+  replay->add_option("--until", replay_args->until, "Only deliveries created before")->type_name("DURATION|TIME");
+  replay->add_option("--to", replay_args->to, "Send to this URL instead")->type_name("URL");
+  replay->add_flag("--dry-run", replay_args->dry_run, "Only list what would be sent");
+  replay->footer("Example:\n  centrali webhooks replay --status failed --since 24h --dry-run");
+  replay->callback([&selected, replay_args] {
+    selected.run = [replay_args](Context& c) { return run_replay(c, *replay_args); };
+  });
+}
+
+} // namespace centrali::cli

@@ -1,0 +1,163 @@
+#include "centrali/delivery/attempt.hpp"
+
+#include "centrali/delivery/forward.hpp"
+#include "centrali/delivery/retry.hpp"
+#include "centrali/delivery/webhook_request.hpp"
+#include "centrali/store/events.hpp"
+#include "centrali/store/webhooks.hpp"
+#include "centrali/util/ids.hpp"
+#include "centrali/util/time.hpp"
+
+namespace centrali::delivery {
+
+std::string_view trigger_name(Trigger trigger)
+{
+  switch (trigger) {
+  case Trigger::scheduled: return "scheduled";
+  case Trigger::resend: return "resend";
+  case Trigger::replay: return "replay";
+  case Trigger::test: return "test";
+  }
+  return "scheduled";
+}
+
+namespace {
+
+void fail_now(AttemptResult& r, const std::string& why)
+{
+  r.attempt.error = why;
+  r.update.status = "failed";
+  r.update.last_error = why;
+}
+
+} // namespace
+
+AttemptResult perform_attempt(store::Store& reader, http::ClientPool& clients, const AttemptInput& in,
+                              const ForwardPolicy& forward_policy)
+{
+  const auto& d = in.delivery;
+  AttemptResult r;
+  auto& a = r.attempt;
+  a.id = ids::make(ids::k_attempt);
+  a.delivery_id = d.id;
+  a.trigger = std::string(trigger_name(in.trigger));
+  a.url = in.url_override.empty() ? d.url : in.url_override;
+  a.started_ms = timeutil::now_ms();
+  const bool manual = in.trigger != Trigger::scheduled;
+  const int number = d.attempt_count + 1;
+  // A manual attempt that fails changes nothing about the schedule.
+  r.update.status = d.status;
+  r.update.next_attempt_ms = d.next_attempt_ms;
+
+  auto event = store::get_event(reader, d.event_id);
+  if (!event) {
+    fail_now(r, "cannot read event " + d.event_id + ": " + event.error().message);
+    return r;
+  }
+
+  http::OutboundRequest request;
+  std::vector<std::int64_t> schedule;
+  if (d.kind == "webhook") {
+    r.webhook_id = d.webhook_id;
+    if (d.webhook_id.empty()) {
+      fail_now(r, "the webhook of this delivery was removed");
+      return r;
+    }
+    auto webhook = store::get_webhook(reader, d.webhook_id);
+    if (!webhook) {
+      fail_now(r, "cannot read webhook " + d.webhook_id + ": " + webhook.error().message);
+      return r;
+    }
+    if (!webhook->active && !manual) {
+      fail_now(r, "webhook " + webhook->id + " is disabled" +
+                      (webhook->disabled_reason.empty() ? "" : " (" + webhook->disabled_reason + ")"));
+      return r;
+    }
+    WebhookRequestInput wi;
+    wi.webhook = &*webhook;
+    wi.delivery_id = d.id;
+    wi.event_type = d.event_type;
+    wi.body = envelope_body(*event);
+    wi.attempt_number = number;
+    wi.test_event = in.test_event;
+    wi.now_ms = a.started_ms;
+    auto built = webhook_request(wi);
+    if (!built) {
+      fail_now(r, "cannot sign: " + built.error().message);
+      return r;
+    }
+    request = std::move(*built);
+    schedule = webhook->retry_schedule_ms;
+  } else {
+    request = forward_request(*event, a.url);
+    request.timeout = forward_policy.timeout;
+    for (auto step : forward_policy.schedule) schedule.push_back(step.count());
+  }
+  request.url = a.url;
+  a.request_headers = redact_credentials(request.headers);
+
+  auto sent = clients.send(request);
+  a.duration_ms = sent.duration_ms;
+  std::optional<std::int64_t> retry_after;
+  if (sent.response) {
+    r.reached = true;
+    a.response_status = sent.response->status;
+    a.response_headers = sent.response->headers;
+    a.response_body = sent.response->body;
+    r.update.last_status = sent.response->status;
+    r.ok = sent.response->status >= 200 && sent.response->status < 300;
+    if (!r.ok) {
+      r.update.last_error = sent.response->status >= 300 && sent.response->status < 400
+                                ? "HTTP " + std::to_string(sent.response->status) + " (redirects are not followed)"
+                                : "HTTP " + std::to_string(sent.response->status);
+      if (const auto* ra = find_header(sent.response->headers, "Retry-After"))
+        retry_after = parse_retry_after_ms(*ra, a.started_ms);
+    }
+  } else {
+    a.error = sent.error;
+    r.update.last_error = sent.error;
+  }
+
+  auto finished = a.started_ms + a.duration_ms;
+  if (r.ok) {
+    r.update.status = "succeeded";
+    r.update.next_attempt_ms.reset();
+    r.update.last_error.clear();
+  } else if (d.kind == "webhook" && a.response_status == 410) {
+    r.update.status = "failed";
+    r.update.next_attempt_ms.reset();
+    r.disable_reason = "endpoint answered 410 Gone on " + timeutil::format_rfc3339(finished);
+  } else if (!manual) {
+    if (number <= static_cast<int>(schedule.size())) {
+      r.update.status = "pending";
+      r.update.next_attempt_ms = finished + next_delay_ms(schedule[static_cast<std::size_t>(number - 1)], retry_after);
+    } else {
+      r.update.status = "failed";
+      r.update.next_attempt_ms.reset();
+    }
+  }
+  return r;
+}
+
+Result<void> record_result(store::Store& store, AttemptResult& r)
+{
+  auto number = store::record_attempt(store, r.attempt, r.update);
+  if (!number) return std::unexpected(number.error());
+  r.attempt.number = *number;
+  if (r.webhook_id.empty()) return {};
+  auto now = r.attempt.started_ms + r.attempt.duration_ms;
+  if (!r.disable_reason.empty()) return store::disable_webhook(store, r.webhook_id, r.disable_reason, now);
+  auto since = store::note_webhook_health(store, r.webhook_id, r.ok, now);
+  if (!since) return std::unexpected(since.error());
+  if (*since) {
+    auto webhook = store::get_webhook(store, r.webhook_id);
+    if (webhook && webhook->active && now - **since >= webhook->disable_after_ms)
+      return store::disable_webhook(store, r.webhook_id,
+                                    "failing continuously since " + timeutil::format_rfc3339(**since) + " (" +
+                                        timeutil::format_duration(std::chrono::milliseconds(now - **since)) + ")",
+                                    now);
+  }
+  return {};
+}
+
+} // namespace centrali::delivery

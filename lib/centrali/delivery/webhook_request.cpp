@@ -1,0 +1,54 @@
+#include "centrali/delivery/webhook_request.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "centrali/signatures/signatures.hpp"
+#include "centrali/util/time.hpp"
+#include "centrali/version.hpp"
+
+namespace centrali::delivery {
+
+std::string envelope_body(const store::Event& event)
+{
+  auto data = nlohmann::json::parse(event.body, nullptr, false);
+  nlohmann::json envelope = {{"type", event.type},
+                             {"timestamp", timeutil::format_rfc3339(event.received_ms)},
+                             {"data", data.is_discarded() ? nlohmann::json(event.body) : data}};
+  return envelope.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+Result<http::OutboundRequest> webhook_request(const WebhookRequestInput& in)
+{
+  const auto& w = *in.webhook;
+  auto timestamp = in.now_ms / 1000;
+  auto signature = sig::standard_v1_signature(w.secret, in.delivery_id, timestamp, in.body);
+  if (!signature) return std::unexpected(signature.error());
+  std::string signatures = *signature;
+  // During rotation both secrets sign, so receivers holding either verify.
+  if (!w.previous_secret.empty() && w.previous_until_ms && *w.previous_until_ms > in.now_ms) {
+    auto old = sig::standard_v1_signature(w.previous_secret, in.delivery_id, timestamp, in.body);
+    if (old) signatures += " " + *old;
+  }
+  http::OutboundRequest req;
+  req.url = w.url;
+  req.method = "POST";
+  req.timeout = std::chrono::milliseconds(w.timeout_ms);
+  req.insecure = w.insecure;
+  req.content_type = "application/json";
+  auto ts = std::to_string(timestamp);
+  req.headers = {{"webhook-id", in.delivery_id},
+                 {"webhook-timestamp", ts},
+                 {"webhook-signature", signatures},
+                 {"Centrali-Id", in.delivery_id},
+                 {"Centrali-Timestamp", ts},
+                 {"Centrali-Signature", signatures},
+                 {"Centrali-Event-Type", in.event_type},
+                 {"User-Agent", std::string("centrali/") + k_version}};
+  if (in.attempt_number > 1) req.headers.push_back({"Centrali-Retry-Attempt", std::to_string(in.attempt_number - 1)});
+  if (in.test_event) req.headers.push_back({"Centrali-Test-Event", "true"});
+  for (const auto& h : w.headers) req.headers.push_back(h);
+  req.body = in.body;
+  return req;
+}
+
+} // namespace centrali::delivery

@@ -1,0 +1,29 @@
+#pragma once
+// The request one attempt of a webhook delivery sends: the JSON envelope
+// {"type","timestamp","data"} signed per Standard Webhooks, with the
+// Centrali-* copies, the webhook's own headers and our User-Agent.
+#include <cstdint>
+#include <string>
+
+#include "centrali/http/client.hpp"
+#include "centrali/store/events.hpp"
+#include "centrali/store/webhooks.hpp"
+
+namespace centrali::delivery {
+
+// The envelope bytes for `event` (the same bytes on every attempt).
+std::string envelope_body(const store::Event& event);
+
+struct WebhookRequestInput {
+  const store::Webhook* webhook = nullptr;
+  std::string delivery_id;     // the stable webhook-id
+  std::string event_type;
+  std::string body;            // envelope_body(...)
+  int attempt_number = 1;      // > 1 adds Centrali-Retry-Attempt
+  bool test_event = false;     // adds Centrali-Test-Event: true
+  std::int64_t now_ms = 0;     // signs with this timestamp (fresh on every attempt)
+};
+
+Result<http::OutboundRequest> webhook_request(const WebhookRequestInput& in);
+
+} // namespace centrali::delivery

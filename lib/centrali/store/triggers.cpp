@@ -1,0 +1,217 @@
+#include "centrali/store/triggers.hpp"
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+
+#include "centrali/store/records.hpp"
+
+namespace centrali::store {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr const char* k_columns =
+    "name, kind, command, exec, params, timeout_ms, concurrency, cwd, env, paused, events, source, collection, cron, "
+    "tz, every_ms, at_ms, next_fire_ms, path, method, response_mode, created_ms, updated_ms";
+
+std::optional<std::int64_t> optional_int(const SQLite::Column& c)
+{
+  if (c.isNull()) return std::nullopt;
+  return c.getInt64();
+}
+
+void bind_optional(SQLite::Statement& st, int index, const std::optional<std::int64_t>& v)
+{
+  if (v) st.bind(index, static_cast<int64_t>(*v));
+  else st.bind(index);
+}
+
+void bind_text_or_null(SQLite::Statement& st, int index, const std::string& v)
+{
+  if (v.empty()) st.bind(index);
+  else st.bind(index, v);
+}
+
+Trigger read_trigger(SQLite::Statement& st)
+{
+  Trigger t;
+  t.name = st.getColumn(0).getString();
+  t.kind = st.getColumn(1).getString();
+  t.command = st.getColumn(2).getString();
+  t.exec = st.getColumn(3).getInt() != 0;
+  t.params = json::parse(st.getColumn(4).getString(), nullptr, false);
+  if (!t.params.is_object()) t.params = json::object();
+  t.timeout_ms = st.getColumn(5).getInt64();
+  t.concurrency = st.getColumn(6).getInt();
+  t.cwd = st.getColumn(7).getString();
+  auto env = json::parse(st.getColumn(8).getString(), nullptr, false);
+  if (env.is_array())
+    for (const auto& kv : env)
+      if (kv.is_array() && kv.size() == 2 && kv[0].is_string() && kv[1].is_string())
+        t.env.emplace_back(kv[0].get<std::string>(), kv[1].get<std::string>());
+  t.paused = st.getColumn(9).getInt() != 0;
+  t.events = st.getColumn(10).getString();
+  t.source = st.getColumn(11).getString();
+  t.collection = st.getColumn(12).getString();
+  t.cron = st.getColumn(13).getString();
+  t.tz = st.getColumn(14).getString();
+  t.every_ms = optional_int(st.getColumn(15));
+  t.at_ms = optional_int(st.getColumn(16));
+  t.next_fire_ms = optional_int(st.getColumn(17));
+  t.path = st.getColumn(18).getString();
+  t.method = st.getColumn(19).getString();
+  t.response_mode = st.getColumn(20).getString();
+  t.created_ms = st.getColumn(21).getInt64();
+  t.updated_ms = st.getColumn(22).getInt64();
+  return t;
+}
+
+Result<void> require_changed(Store& store, const std::string& name)
+{
+  if (store.db().getChanges() == 0) return fail(ErrorKind::not_found, "no trigger named '" + name + "'");
+  return {};
+}
+
+} // namespace
+
+Result<void> add_trigger(Store& store, const Trigger& t)
+{
+  return write_transaction(store, [&]() -> Result<void> {
+    SQLite::Statement exists(store.db(), "SELECT 1 FROM triggers WHERE name = ?");
+    exists.bind(1, t.name);
+    if (exists.executeStep())
+      return fail(ErrorKind::rejected, "trigger '" + t.name + "' already exists (remove it first with 'centrali triggers rm " +
+                                           t.name + "')");
+    if (t.kind == "endpoint") {
+      // The unique index only sees equal (path, method) pairs; a trigger
+      // without a method serves every method, so it clashes with any other.
+      SQLite::Statement same_path(store.db(),
+                                  "SELECT name, coalesce(method, '') FROM triggers WHERE kind = 'endpoint' AND path = ?");
+      same_path.bind(1, t.path);
+      while (same_path.executeStep()) {
+        std::string other_method = same_path.getColumn(1).getString();
+        if (other_method.empty() || t.method.empty() || other_method == t.method)
+          return fail(ErrorKind::rejected, "endpoint path " + t.path +
+                                               (other_method.empty() ? "" : " (" + other_method + ")") +
+                                               " is already served by trigger '" + same_path.getColumn(0).getString() + "'");
+      }
+    }
+    SQLite::Statement st(store.db(), std::string("INSERT INTO triggers (") + k_columns +
+                                         ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    json env = json::array();
+    for (const auto& [k, v] : t.env) env.push_back({k, v});
+    st.bind(1, t.name);
+    st.bind(2, t.kind);
+    st.bind(3, t.command);
+    st.bind(4, t.exec ? 1 : 0);
+    st.bind(5, t.params.dump(-1, ' ', false, json::error_handler_t::replace));
+    st.bind(6, static_cast<int64_t>(t.timeout_ms));
+    st.bind(7, t.concurrency);
+    bind_text_or_null(st, 8, t.cwd);
+    st.bind(9, env.dump(-1, ' ', false, json::error_handler_t::replace));
+    st.bind(10, t.paused ? 1 : 0);
+    bind_text_or_null(st, 11, t.events);
+    bind_text_or_null(st, 12, t.source);
+    bind_text_or_null(st, 13, t.collection);
+    bind_text_or_null(st, 14, t.cron);
+    bind_text_or_null(st, 15, t.tz);
+    bind_optional(st, 16, t.every_ms);
+    bind_optional(st, 17, t.at_ms);
+    bind_optional(st, 18, t.next_fire_ms);
+    bind_text_or_null(st, 19, t.path);
+    bind_text_or_null(st, 20, t.method);
+    st.bind(21, t.response_mode.empty() ? std::string("output") : t.response_mode);
+    st.bind(22, static_cast<int64_t>(t.created_ms));
+    st.bind(23, static_cast<int64_t>(t.updated_ms));
+    st.exec();
+    return {};
+  });
+}
+
+Result<Trigger> get_trigger(Store& store, const std::string& name)
+{
+  return guarded("read trigger " + name, [&]() -> Result<Trigger> {
+    SQLite::Statement st(store.db(), std::string("SELECT ") + k_columns + " FROM triggers WHERE name = ?");
+    st.bind(1, name);
+    if (!st.executeStep()) return fail(ErrorKind::not_found, "no trigger named '" + name + "'");
+    return read_trigger(st);
+  });
+}
+
+Result<std::vector<Trigger>> list_triggers(Store& store, const std::string& kind)
+{
+  return guarded("list triggers", [&]() -> Result<std::vector<Trigger>> {
+    std::string sql = std::string("SELECT ") + k_columns + " FROM triggers";
+    if (!kind.empty()) sql += " WHERE kind = ?";
+    sql += " ORDER BY name";
+    SQLite::Statement st(store.db(), sql);
+    if (!kind.empty()) st.bind(1, kind);
+    std::vector<Trigger> out;
+    while (st.executeStep()) out.push_back(read_trigger(st));
+    return out;
+  });
+}
+
+Result<void> remove_trigger(Store& store, const std::string& name)
+{
+  return write_transaction(store, [&]() -> Result<void> {
+    SQLite::Statement del(store.db(), "DELETE FROM triggers WHERE name = ?");
+    del.bind(1, name);
+    del.exec();
+    if (auto r = require_changed(store, name); !r) return r;
+    SQLite::Statement cancel(store.db(), "UPDATE runs SET status = 'cancelled', error = 'trigger removed' "
+                                         "WHERE status IN ('queued','running') AND status = 'queued' AND trigger = ?");
+    cancel.bind(1, name);
+    cancel.exec();
+    return {};
+  });
+}
+
+Result<void> pause_trigger(Store& store, const std::string& name)
+{
+  return guarded("pause trigger " + name, [&]() -> Result<void> {
+    SQLite::Statement st(store.db(), "UPDATE triggers SET paused = 1 WHERE name = ?");
+    st.bind(1, name);
+    st.exec();
+    return require_changed(store, name);
+  });
+}
+
+Result<void> resume_trigger(Store& store, const std::string& name, std::optional<std::int64_t> next_fire_ms)
+{
+  return guarded("resume trigger " + name, [&]() -> Result<void> {
+    SQLite::Statement st(store.db(), "UPDATE triggers SET paused = 0, next_fire_ms = CASE WHEN kind = 'schedule' "
+                                     "THEN ? ELSE next_fire_ms END WHERE name = ?");
+    bind_optional(st, 1, next_fire_ms);
+    st.bind(2, name);
+    st.exec();
+    return require_changed(store, name);
+  });
+}
+
+Result<void> set_next_fire(Store& store, const std::string& name, std::optional<std::int64_t> next_fire_ms)
+{
+  return guarded("schedule trigger " + name, [&]() -> Result<void> {
+    auto& st = store.statement("UPDATE triggers SET next_fire_ms = ? WHERE name = ?");
+    bind_optional(st, 1, next_fire_ms);
+    st.bind(2, name);
+    st.exec();
+    return require_changed(store, name);
+  });
+}
+
+Result<bool> advance_schedule(Store& store, const std::string& name, std::int64_t due_ms,
+                              std::optional<std::int64_t> next_ms)
+{
+  return guarded("schedule trigger " + name, [&]() -> Result<bool> {
+    auto& st = store.statement(
+        "UPDATE triggers SET next_fire_ms = ? WHERE name = ? AND next_fire_ms = ? AND paused = 0");
+    bind_optional(st, 1, next_ms);
+    st.bind(2, name);
+    st.bind(3, static_cast<int64_t>(due_ms));
+    st.exec();
+    return store.db().getChanges() > 0;
+  });
+}
+
+} // namespace centrali::store

@@ -1,0 +1,153 @@
+#include "centrali/store/webhooks.hpp"
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+#include <nlohmann/json.hpp>
+
+namespace centrali::store {
+namespace {
+
+constexpr const char* k_columns =
+    "id, name, url, events, secret, previous_secret, previous_until_ms, headers, retry_schedule, timeout_ms, "
+    "insecure, active, disabled_reason, failing_since_ms, disable_after_ms, created_ms, updated_ms";
+
+Webhook read_webhook(SQLite::Statement& st)
+{
+  Webhook w;
+  w.id = st.getColumn(0).getString();
+  w.name = st.getColumn(1).getString();
+  w.url = st.getColumn(2).getString();
+  w.events = st.getColumn(3).getString();
+  w.secret = st.getColumn(4).getString();
+  w.previous_secret = st.getColumn(5).getString();
+  if (!st.getColumn(6).isNull()) w.previous_until_ms = st.getColumn(6).getInt64();
+  w.headers = headers_from_json(nlohmann::json::parse(st.getColumn(7).getString(), nullptr, false));
+  auto schedule = nlohmann::json::parse(st.getColumn(8).getString(), nullptr, false);
+  if (schedule.is_array())
+    for (const auto& v : schedule)
+      if (v.is_number_integer()) w.retry_schedule_ms.push_back(v.get<std::int64_t>());
+  w.timeout_ms = st.getColumn(9).getInt64();
+  w.insecure = st.getColumn(10).getInt() != 0;
+  w.active = st.getColumn(11).getInt() != 0;
+  w.disabled_reason = st.getColumn(12).getString();
+  if (!st.getColumn(13).isNull()) w.failing_since_ms = st.getColumn(13).getInt64();
+  w.disable_after_ms = st.getColumn(14).getInt64();
+  w.created_ms = st.getColumn(15).getInt64();
+  w.updated_ms = st.getColumn(16).getInt64();
+  return w;
+}
+
+void bind_all(SQLite::Statement& st, const Webhook& w)
+{
+  st.bind(1, w.id);
+  st.bind(2, w.name);
+  st.bind(3, w.url);
+  st.bind(4, w.events);
+  st.bind(5, w.secret);
+  if (w.previous_secret.empty()) st.bind(6);
+  else st.bind(6, w.previous_secret);
+  if (w.previous_until_ms) st.bind(7, static_cast<int64_t>(*w.previous_until_ms));
+  else st.bind(7);
+  st.bind(8, headers_to_json_text(w.headers));
+  st.bind(9, nlohmann::json(w.retry_schedule_ms).dump());
+  st.bind(10, static_cast<int64_t>(w.timeout_ms));
+  st.bind(11, w.insecure ? 1 : 0);
+  st.bind(12, w.active ? 1 : 0);
+  if (w.disabled_reason.empty()) st.bind(13);
+  else st.bind(13, w.disabled_reason);
+  if (w.failing_since_ms) st.bind(14, static_cast<int64_t>(*w.failing_since_ms));
+  else st.bind(14);
+  st.bind(15, static_cast<int64_t>(w.disable_after_ms));
+  st.bind(16, static_cast<int64_t>(w.created_ms));
+  st.bind(17, static_cast<int64_t>(w.updated_ms));
+}
+
+} // namespace
+
+Result<void> insert_webhook(Store& store, const Webhook& w)
+{
+  return guarded("add webhook", [&]() -> Result<void> {
+    SQLite::Statement st(store.db(), std::string("INSERT INTO webhooks (") + k_columns +
+                                         ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    bind_all(st, w);
+    st.exec();
+    return {};
+  });
+}
+
+Result<Webhook> get_webhook(Store& store, const std::string& id)
+{
+  return guarded("read webhook " + id, [&]() -> Result<Webhook> {
+    SQLite::Statement st(store.db(), std::string("SELECT ") + k_columns + " FROM webhooks WHERE id = ?");
+    st.bind(1, id);
+    if (!st.executeStep()) return fail(ErrorKind::not_found, "no webhook " + id);
+    return read_webhook(st);
+  });
+}
+
+Result<std::vector<Webhook>> list_webhooks(Store& store)
+{
+  return guarded("list webhooks", [&]() -> Result<std::vector<Webhook>> {
+    SQLite::Statement st(store.db(), std::string("SELECT ") + k_columns + " FROM webhooks ORDER BY created_ms, id");
+    std::vector<Webhook> out;
+    while (st.executeStep()) out.push_back(read_webhook(st));
+    return out;
+  });
+}
+
+Result<void> update_webhook(Store& store, const Webhook& w)
+{
+  return guarded("update webhook " + w.id, [&]() -> Result<void> {
+    SQLite::Statement st(store.db(),
+                         "UPDATE webhooks SET id = ?1, name = ?2, url = ?3, events = ?4, secret = ?5, "
+                         "previous_secret = ?6, previous_until_ms = ?7, headers = ?8, retry_schedule = ?9, "
+                         "timeout_ms = ?10, insecure = ?11, active = ?12, disabled_reason = ?13, "
+                         "failing_since_ms = ?14, disable_after_ms = ?15, created_ms = ?16, updated_ms = ?17 "
+                         "WHERE id = ?1");
+    bind_all(st, w);
+    if (st.exec() == 0) return fail(ErrorKind::not_found, "no webhook " + w.id);
+    return {};
+  });
+}
+
+Result<void> remove_webhook(Store& store, const std::string& id)
+{
+  return guarded("remove webhook " + id, [&]() -> Result<void> {
+    SQLite::Statement st(store.db(), "DELETE FROM webhooks WHERE id = ?");
+    st.bind(1, id);
+    if (st.exec() == 0) return fail(ErrorKind::not_found, "no webhook " + id);
+    return {};
+  });
+}
+
+Result<std::optional<std::int64_t>> note_webhook_health(Store& store, const std::string& id, bool success,
+                                                        std::int64_t now_ms)
+{
+  return guarded("update webhook " + id, [&]() -> Result<std::optional<std::int64_t>> {
+    auto& st = store.statement(
+        "UPDATE webhooks SET failing_since_ms = CASE WHEN ?1 THEN NULL ELSE coalesce(failing_since_ms, ?2) END "
+        "WHERE id = ?3 RETURNING failing_since_ms");
+    st.bind(1, success ? 1 : 0);
+    st.bind(2, static_cast<int64_t>(now_ms));
+    st.bind(3, id);
+    std::optional<std::int64_t> since;
+    if (st.executeStep() && !st.getColumn(0).isNull()) since = st.getColumn(0).getInt64();
+    while (st.executeStep()) {
+    }
+    return since;
+  });
+}
+
+Result<void> disable_webhook(Store& store, const std::string& id, const std::string& reason, std::int64_t now_ms)
+{
+  return guarded("disable webhook " + id, [&]() -> Result<void> {
+    auto& st = store.statement("UPDATE webhooks SET active = 0, disabled_reason = ?, updated_ms = ? WHERE id = ?");
+    st.bind(1, reason);
+    st.bind(2, static_cast<int64_t>(now_ms));
+    st.bind(3, id);
+    st.exec();
+    return {};
+  });
+}
+
+} // namespace centrali::store
