@@ -71,28 +71,37 @@ void Worker::claim_loop()
   const int window = m_options.threads * 2;
   while (true) {
     int capacity = 0;
+    std::map<std::string, int> per_url;
     {
       std::lock_guard lock(m_mutex);
       if (m_stopping) return;
       capacity = window - static_cast<int>(m_ready.size()) - m_in_flight;
       m_woken = false;
+      per_url = m_per_url;
     }
+    // Claim no more for one URL than it may have in flight: the rest of the
+    // window stays free for other endpoints.
+    auto accept = [&](const std::string& url) { return ++per_url[url] <= m_options.per_url; };
     bool full = false;
     if (capacity > 0) {
       std::vector<store::Delivery> claimed;
       auto now = timeutil::now_ms();
       m_writer
           .submit([&](store::Store& s) -> Result<void> {
-            auto r = store::claim_due_deliveries(s, now, capacity, lease_ms);
+            auto r = store::claim_due_deliveries(s, now, capacity, lease_ms, accept);
             if (!r) return std::unexpected(r.error());
             claimed = std::move(*r);
             return {};
           })
           .wait();
       full = static_cast<int>(claimed.size()) == capacity;
+      per_url.clear();
       if (!claimed.empty()) {
         std::lock_guard lock(m_mutex);
-        for (auto& d : claimed) m_ready.push_back(std::move(d));
+        for (auto& d : claimed) {
+          ++m_per_url[d.url];
+          m_ready.push_back(std::move(d));
+        }
       }
       m_ready_cv.notify_all();
     } else {
@@ -131,6 +140,8 @@ void Worker::send_loop()
     {
       std::lock_guard lock(m_mutex);
       --m_in_flight;
+      if (--m_per_url[d.url] <= 0) m_per_url.erase(d.url);
+      m_woken = true;  // room in the window: claim more
     }
     m_wake.notify_one();
   }

@@ -9,6 +9,7 @@
 #include <deque>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -25,7 +26,10 @@ namespace centrali::delivery {
 std::vector<std::chrono::milliseconds> default_forward_schedule();
 
 struct WorkerOptions {
-  int threads = 8;
+  int threads = 16;
+  // At most this many attempts to one URL at once, so a slow or dead
+  // endpoint cannot take every sender from the healthy ones.
+  int per_url = 4;
   std::vector<std::chrono::milliseconds> forward_schedule = default_forward_schedule();
   std::chrono::milliseconds forward_timeout{30'000};
   std::chrono::milliseconds poll_interval{500};  // picks up work queued by other processes
@@ -67,6 +71,7 @@ private:
   std::condition_variable m_wake;        // claim loop: new work or stop
   std::condition_variable m_ready_cv;    // senders: claimed work or stop
   std::deque<store::Delivery> m_ready;
+  std::map<std::string, int> m_per_url;  // claimed (ready or in flight), per URL
   int m_in_flight = 0;
   bool m_woken = false;
   bool m_stopping = false;

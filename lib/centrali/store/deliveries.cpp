@@ -61,20 +61,34 @@ Result<void> insert_delivery(Store& store, const Delivery& d)
   });
 }
 
-Result<std::vector<Delivery>> claim_due_deliveries(Store& store, std::int64_t now_ms, int limit, std::int64_t lease_ms)
+Result<std::vector<Delivery>> claim_due_deliveries(Store& store, std::int64_t now_ms, int limit, std::int64_t lease_ms,
+                                                   const std::function<bool(const std::string&)>& accept)
 {
   return guarded("claim due deliveries", [&]() -> Result<std::vector<Delivery>> {
-    auto& st = store.statement(
-        "UPDATE deliveries SET lease_until_ms = :lease WHERE id IN ("
-        "  SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_ms <= :now"
-        "  AND (lease_until_ms IS NULL OR lease_until_ms <= :now) ORDER BY next_attempt_ms LIMIT :limit) "
-        "RETURNING seq, id, kind, event_id, webhook_id, event_type, url, status, attempt_count, next_attempt_ms, "
-        "last_status, last_error, created_ms, updated_ms");
-    st.bind(":lease", static_cast<int64_t>(now_ms + lease_ms));
-    st.bind(":now", static_cast<int64_t>(now_ms));
-    st.bind(":limit", limit);
+    // Look further ahead than `limit` so one endpoint's backlog cannot hide
+    // the deliveries due to the others.
+    auto& candidates = store.statement(
+        "SELECT id, url FROM deliveries WHERE status = 'pending' AND next_attempt_ms <= ?1 "
+        "AND (lease_until_ms IS NULL OR lease_until_ms <= ?1) ORDER BY next_attempt_ms LIMIT ?2");
+    candidates.bind(1, static_cast<int64_t>(now_ms));
+    candidates.bind(2, limit * 8);
+    std::vector<std::string> chosen;
+    while (candidates.executeStep() && static_cast<int>(chosen.size()) < limit) {
+      auto url = candidates.getColumn(1).getString();
+      if (!accept || accept(url)) chosen.push_back(candidates.getColumn(0).getString());
+    }
+    candidates.reset();
     std::vector<Delivery> out;
-    while (st.executeStep()) out.push_back(read_delivery(st));
+    for (const auto& id : chosen) {
+      auto& lease = store.statement(
+          "UPDATE deliveries SET lease_until_ms = ? WHERE id = ? RETURNING seq, id, kind, event_id, webhook_id, "
+          "event_type, url, status, attempt_count, next_attempt_ms, last_status, last_error, created_ms, updated_ms");
+      lease.bind(1, static_cast<int64_t>(now_ms + lease_ms));
+      lease.bind(2, id);
+      if (lease.executeStep()) out.push_back(read_delivery(lease));
+      while (lease.executeStep()) {
+      }
+    }
     return out;
   });
 }

@@ -3,6 +3,7 @@
 // development or an outbound webhook) and their attempts. The deliveries
 // table is the queue: pending rows with a due time are the work to do.
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -57,7 +58,10 @@ Result<void> insert_delivery(Store& store, const Delivery& delivery);
 
 // Leases up to `limit` pending deliveries due at `now_ms` that nobody else
 // holds, until `now_ms + lease_ms`; a crashed holder's lease simply expires.
-Result<std::vector<Delivery>> claim_due_deliveries(Store& store, std::int64_t now_ms, int limit, std::int64_t lease_ms);
+// `accept(url)` is asked for each candidate in due order and may refuse
+// (that endpoint already has as many in flight as it may).
+Result<std::vector<Delivery>> claim_due_deliveries(Store& store, std::int64_t now_ms, int limit, std::int64_t lease_ms,
+                                                   const std::function<bool(const std::string& url)>& accept = {});
 
 // Gives back leases taken by claim_due_deliveries but never used (shutdown).
 Result<void> release_lease(Store& store, const std::string& delivery_id);
