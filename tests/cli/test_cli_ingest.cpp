@@ -392,7 +392,7 @@ TEST_CASE("listen killed with SIGKILL under load loses no acknowledged event", "
   for (const auto& id : ids) REQUIRE(have.count(id) == 1);
 }
 
-TEST_CASE("sources add, list, show and rm; bad input is refused with exit 2", "[cli][ingest]")
+TEST_CASE("sources add, list, show and rm - bad input is refused with exit 2", "[cli][ingest]")
 {
   TempDir dir;
   auto store = dir.str("s.db");
@@ -415,7 +415,7 @@ TEST_CASE("sources add, list, show and rm; bad input is refused with exit 2", "[
   CHECK(centrali({"--store", store, "sources", "rm", "stripe"}).exit_code == 3);
 }
 
-TEST_CASE("events list filters by type glob, status, source and since; show of a missing id exits 3", "[cli][ingest]")
+TEST_CASE("events list filters by type glob, status, source and since - show of a missing id exits 3", "[cli][ingest]")
 {
   TempDir dir;
   auto store = dir.str("s.db");

@@ -1,0 +1,510 @@
+// Binary tests of outbound webhooks: real local receivers that check the
+// Standard Webhooks signature independently (OpenSSL here, not our code),
+// misbehave on purpose, and what the delivery log says afterwards.
+#include <catch2/catch.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "listener.hpp"
+#include "process.hpp"
+
+using namespace testing;
+using json = nlohmann::json;
+
+namespace {
+
+std::string b64decode(const std::string& in)
+{
+  std::string out(in.size(), '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
+  if (n < 0) return {};
+  std::size_t pad = in.size() >= 2 ? (in[in.size() - 1] == '=') + (in[in.size() - 2] == '=') : 0;
+  out.resize(static_cast<std::size_t>(n) - pad);
+  return out;
+}
+
+std::string b64encode(const unsigned char* data, std::size_t len)
+{
+  std::string out(4 * ((len + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(len));
+  out.resize(static_cast<std::size_t>(n));
+  return out;
+}
+
+// The Standard Webhooks check as the spec's reference libraries do it.
+bool standard_webhooks_valid(const std::string& secret, const httplib::Request& req)
+{
+  auto id = req.get_header_value("webhook-id");
+  auto ts = req.get_header_value("webhook-timestamp");
+  auto sigs = req.get_header_value("webhook-signature");
+  if (id.empty() || ts.empty() || sigs.empty()) return false;
+  if (std::llabs(std::stoll(ts) - static_cast<long long>(time(nullptr))) > 300) return false;
+  auto key = b64decode(secret.substr(6));
+  std::string content = id + "." + ts + "." + req.body;
+  unsigned char mac[32];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(content.data()),
+       content.size(), mac, &len);
+  auto expected = "v1," + b64encode(mac, len);
+  std::size_t start = 0;
+  while (start < sigs.size()) {
+    auto end = sigs.find(' ', start);
+    if (end == std::string::npos) end = sigs.size();
+    if (sigs.substr(start, end - start) == expected) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+// A receiver whose behaviour per request is a function of the request count.
+class Endpoint {
+public:
+  using Behaviour = std::function<void(int n, const httplib::Request&, httplib::Response&)>;
+  explicit Endpoint(Behaviour behaviour = {}) : m_behaviour(std::move(behaviour))
+  {
+    m_server.set_tcp_nodelay(true);
+    m_server.Post(".*", [this](const httplib::Request& req, httplib::Response& res) {
+      int n;
+      {
+        std::lock_guard lock(m_mutex);
+        m_requests.push_back(req);
+        m_times.push_back(std::chrono::steady_clock::now());
+        n = static_cast<int>(m_requests.size());
+      }
+      res.status = 200;
+      res.set_content("{\"ok\":true}", "application/json");
+      if (m_behaviour) m_behaviour(n, req, res);
+    });
+    m_port = m_server.bind_to_any_port("127.0.0.1");
+    m_thread = std::thread([this] { m_server.listen_after_bind(); });
+  }
+  ~Endpoint()
+  {
+    m_server.stop();
+    m_thread.join();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(m_port) + "/hook"; }
+  std::vector<httplib::Request> requests()
+  {
+    std::lock_guard lock(m_mutex);
+    return m_requests;
+  }
+  std::vector<std::chrono::steady_clock::time_point> times()
+  {
+    std::lock_guard lock(m_mutex);
+    return m_times;
+  }
+
+private:
+  Behaviour m_behaviour;
+  httplib::Server m_server;
+  std::thread m_thread;
+  int m_port = 0;
+  std::mutex m_mutex;
+  std::vector<httplib::Request> m_requests;
+  std::vector<std::chrono::steady_clock::time_point> m_times;
+};
+
+struct Hook {
+  std::string id;
+  std::string secret;
+};
+
+Hook add_webhook(const std::string& store, const std::string& url, std::vector<std::string> extra = {})
+{
+  std::vector<std::string> args{"--store", store, "--json", "webhooks", "add", "--url", url, "--events", "order.*"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  auto r = centrali(args);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  auto j = json::parse(r.out);
+  return {j["id"], j["secret"]};
+}
+
+std::string emit(const std::string& store, const std::string& type, const std::string& data)
+{
+  auto r = centrali({"--store", store, "events", "emit", type, "--data", data});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  return r.out.substr(0, r.out.find('\n'));
+}
+
+json deliveries(const std::string& store, std::vector<std::string> extra = {})
+{
+  std::vector<std::string> args{"--store", store, "--json", "deliveries", "list", "--limit", "0"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  auto r = centrali(args);
+  REQUIRE(r.exit_code == 0);
+  return json::parse(r.out);
+}
+
+json show_delivery(const std::string& store, const std::string& id)
+{
+  auto r = centrali({"--store", store, "--json", "deliveries", "show", id});
+  REQUIRE(r.exit_code == 0);
+  return json::parse(r.out);
+}
+
+} // namespace
+
+TEST_CASE("webhooks add shows the secret once - list and show never do", "[cli][webhooks]")
+{
+  TempDir dir;
+  auto store = dir.str("s.db");
+  auto hook = add_webhook(store, "http://127.0.0.1:9/x", {"--name", "erp", "--header", "X-Tenant: 42"});
+  CHECK_THAT(hook.id, Catch::StartsWith("whk_"));
+  CHECK_THAT(hook.secret, Catch::StartsWith("whsec_"));
+  auto list = centrali({"--store", store, "--json", "webhooks", "list"});
+  CHECK(list.out.find(hook.secret) == std::string::npos);
+  auto show = centrali({"--store", store, "webhooks", "show", hook.id});
+  CHECK(show.exit_code == 0);
+  CHECK(show.out.find(hook.secret) == std::string::npos);
+  CHECK_THAT(show.out, Catch::Contains("30s,2m,10m,30m"));
+  CHECK(centrali({"--store", store, "webhooks", "show", "whk_01HZZZZZZZZZZZZZZZZZZZZZZZ"}).exit_code == 3);
+  CHECK(centrali({"--store", store, "webhooks", "add", "--url", "ftp://x", "--events", "*"}).exit_code == 2);
+  CHECK(centrali({"--store", store, "webhooks", "add", "--url", "http://x", "--events", "*", "--secret", "nope"}).exit_code == 2);
+  CHECK(centrali({"--store", store, "webhooks", "add", "--url", "http://x", "--events", "*", "--retry-schedule", "5x"}).exit_code == 2);
+}
+
+TEST_CASE("an emitted event is delivered signed, with the envelope and every documented header", "[cli][webhooks]")
+{
+  TempDir dir;
+  auto store = dir.str("s.db");
+  Endpoint ep;
+  auto hook = add_webhook(store, ep.url(), {"--header", "X-Tenant: 42"});
+  REQUIRE(centrali({"--store", store, "webhooks", "add", "--url", ep.url() + "?other", "--events", "customer.*"})
+              .exit_code == 0);  // must not match
+  auto event = emit(store, "order.created", R"({"id":"ord_1","total":1.10})");
+  auto r = centrali({"--store", store, "dispatch", "--until-idle"});
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  auto got = ep.requests();
+  REQUIRE(got.size() == 1);
+  const auto& req = got[0];
+  CHECK(standard_webhooks_valid(hook.secret, req));
+  auto body = json::parse(req.body);
+  CHECK(body["type"] == "order.created");
+  CHECK(body["data"]["id"] == "ord_1");
+  CHECK(body.contains("timestamp"));
+  auto list = deliveries(store);
+  REQUIRE(list.size() == 1);
+  CHECK(list[0]["status"] == "succeeded");
+  CHECK(list[0]["event_id"] == event);
+  CHECK(req.get_header_value("webhook-id") == list[0]["id"]);
+  CHECK(req.get_header_value("Centrali-Id") == req.get_header_value("webhook-id"));
+  CHECK(req.get_header_value("Centrali-Timestamp") == req.get_header_value("webhook-timestamp"));
+  CHECK(req.get_header_value("Centrali-Signature") == req.get_header_value("webhook-signature"));
+  CHECK(req.get_header_value("Centrali-Event-Type") == "order.created");
+  CHECK_FALSE(req.has_header("Centrali-Retry-Attempt"));
+  CHECK(req.get_header_value("X-Tenant") == "42");
+  CHECK_THAT(req.get_header_value("User-Agent"), Catch::StartsWith("centrali/"));
+  CHECK(req.get_header_value("Content-Type") == "application/json");
+}
+
+TEST_CASE("a failing endpoint is retried on the schedule with the same webhook-id until it succeeds", "[cli][webhooks]")
+{
+  TempDir dir;
+  auto store = dir.str("s.db");
+  Endpoint ep([](int n, const httplib::Request&, httplib::Response& res) {
+    if (n <= 2) res.status = 503;
+  });
+  auto hook = add_webhook(store, ep.url(), {"--retry-schedule", "100ms,200ms,300ms"});
+  emit(store, "order.paid", "{}");
+  auto r = centrali({"--store", store, "dispatch", "--until-idle", "--timeout", "10s"});
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  auto got = ep.requests();
+  REQUIRE(got.size() == 3);
+  CHECK(got[0].get_header_value("webhook-id") == got[2].get_header_value("webhook-id"));
+  CHECK(got[1].get_header_value("Centrali-Retry-Attempt") == "1");
+  CHECK(got[2].get_header_value("Centrali-Retry-Attempt") == "2");
+  for (const auto& req : got) CHECK(standard_webhooks_valid(hook.secret, req));
+  auto d = deliveries(store)[0];
+  CHECK(d["status"] == "succeeded");
+  auto shown = show_delivery(store, d["id"]);
+  REQUIRE(shown["attempt_log"].size() == 3);
+  CHECK(shown["attempt_log"][0]["response_status"] == 503);
+  CHECK(shown["attempt_log"][0]["trigger"] == "scheduled");
+  CHECK(shown["attempt_log"][2]["response_status"] == 200);
+  // Secrets never land in the log.
+  auto text = centrali({"--store", store, "deliveries", "show", d["id"]});
+  CHECK(text.out.find(hook.secret) == std::string::npos);
+}
+
+TEST_CASE("after the last retry the delivery is failed and dispatch exits 1 - 3xx is not followed", "[cli][webhooks]")
+{
+  TempDir dir;
+  auto store = dir.str("s.db");
+  Endpoint ep([](int, const httplib::Request&, httplib::Response& res) {
+    res.status = 302;
+    res.set_header("Location", "http://127.0.0.1:9/elsewhere");
+  });
+  add_webhook(store, ep.url(), {"--retry-schedule", "50ms"});
+  emit(store, "order.paid", "{}");
+  auto r = centrali({"--store", store, "dispatch", "--until-idle", "--timeout", "5s"});
+  CHECK(r.exit_code == 1);
+  CHECK(ep.requests().size() == 2);
+  auto d = deliveries(store, {"--status", "failed"});
+  REQUIRE(d.size() == 1);
+  CHECK(d[0]["last_status"] == 302);
+}
+
+TEST_CASE("410 Gone disables the webhook with a reason shown by webhooks show", "[cli][webhooks]")
+{
+  TempDir dir;
+  auto store = dir.str("s.db");
+  Endpoint ep([](int, const httplib::Request&, httplib::Response& res) { res.status = 410; });
+  auto hook = add_webhook(store, ep.url(), {"--retry-schedule", "50ms,50ms"});
+  emit(store, "order.paid", "{}");
+  centrali({"--store", store, "dispatch", "--until-idle", "--timeout", "5s"});
+  CHECK(ep.requests().size() == 1);  // no retries after 410
+  auto show = json::parse(centrali({"--store", store, "--json", "webhooks", "show", hook.id}).out);
+  CHECK(show["active"] == false);
+  CHECK_THAT(show["disabled_reason"].get<std::string>(), Catch::Contains("410"));
+  // A disabled webhook gets no new deliveries; enabling it restores them.
+  emit(store, "order.paid", "{}");
+  centrali({"--store", store, "dispatch", "--until-idle"});
+  CHECK(ep.requests().size() == 1);
+  CHECK(centrali({"--store", store, "webhooks", "enable", hook.id}).exit_code == 0);
+}
+
+TEST_CASE("429 with Retry-After delays the next attempt at least that long", "[cli][webhooks]")
+{
+  TempDir dir;
+  auto store = dir.str("s.db");
+  Endpoint ep([](int n, const httplib::Request&, httplib::Response& res) {
+    if (n == 1) {
+      res.status = 429;
+      res.set_header("Retry-After", "1");
+    }
+  });
+  add_webhook(store, ep.url(), {"--retry-schedule", "50ms"});
+  emit(store, "order.paid", "{}");
+  auto r = centrali({"--store", store, "dispatch", "--until-idle", "--timeout", "5s"});
+  CHECK(r.exit_code == 0);
+  auto times = ep.times();
+  REQUIRE(times.size() == 2);
+  CHECK(times[1] - times[0] >= std::chrono::milliseconds(950));
+}
+
+TEST_CASE("an endpoint that hangs past the timeout fails the attempt with a timeout error", "[cli][webhooks]")
+{
+  TempDir dir;
+  auto store = dir.str("s.db");
+  Endpoint ep([](int, const httplib::Request&, httplib::Response&) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  });
+  add_webhook(store, ep.url(), {"--retry-schedule", "none", "--timeout", "300ms"});
+  emit(store, "order.paid", "{}");
+  auto r = centrali({"--store", store, "dispatch", "--until-idle"});
+  CHECK(r.exit_code == 1);
+  auto d = deliveries(store)[0];
+  CHECK(d["status"] == "failed");
+  auto log = show_delivery(store, d["id"])["attempt_log"];
+  REQUIRE(log.size() == 1);
+  CHECK(log[0]["response_status"].is_null());
+  CHECK_THAT(log[0]["error"].get<std::string>(), Catch::Contains("timed out"));
+}
+
+TEST_CASE("an endpoint that closes the connection is recorded as a connection error", "[cli][webhooks]")
+{
+  // A raw socket that accepts and closes at once, without answering.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::listen(fd, 16);
+  std::atomic<bool> stop{false};
+  std::thread closer([&] {
+    while (!stop) {
+      int c = ::accept(fd, nullptr, nullptr);
+      if (c >= 0) ::close(c);
+    }
+  });
+  TempDir dir;
+  auto store = dir.str("s.db");
+  add_webhook(store, "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/x", {"--retry-schedule", "none"});
+  emit(store, "order.paid", "{}");
+  auto r = centrali({"--store", store, "dispatch", "--until-idle"});
+  stop = true;
+  ::shutdown(fd, SHUT_RDWR);
+  ::close(fd);
+  closer.join();
+  CHECK(r.exit_code == 1);
+  auto log = show_delivery(store, deliveries(store)[0]["id"])["attempt_log"];
+  REQUIRE(log.size() == 1);
+  CHECK_FALSE(log[0]["error"].is_null());
+}
+
+TEST_CASE("a running listener delivers events emitted by other commands, and resumes after kill -9", "[cli][webhooks]")
+{
+  TempDir dir;
+  auto store = dir.str("s.db");
+  Endpoint ep([](int n, const httplib::Request&, httplib::Response& res) {
+    if (n == 1) res.status = 500;
+  });
+  add_webhook(store, ep.url(), {"--retry-schedule", "1500ms"});
+  std::string delivery;
+  {
+    Listen l(store);
+    emit(store, "order.created", R"({"n":1})");
+    // Wait for the first (failed) attempt to be recorded, then crash.
+    for (int i = 0; i < 200 && ep.requests().empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    REQUIRE(ep.requests().size() == 1);
+    for (int i = 0; i < 100; ++i) {
+      auto d = deliveries(store);
+      if (!d.empty() && d[0]["attempts"] == 1) {
+        delivery = d[0]["id"];
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    REQUIRE_FALSE(delivery.empty());
+    kill(l.process().pid(), SIGKILL);
+  }
+  CHECK(show_delivery(store, delivery)["status"] == "pending");
+  Listen again(store);
+  for (int i = 0; i < 200 && ep.requests().size() < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  REQUIRE(ep.requests().size() == 2);
+  CHECK(ep.requests()[1].get_header_value("webhook-id") == delivery);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  CHECK(show_delivery(store, delivery)["status"] == "succeeded");
+}
+
+TEST_CASE("resend keeps the webhook-id, signs a fresh timestamp and logs a resend attempt", "[cli][webhooks]")
+{
+  TempDir dir;
+  auto store = dir.str("s.db");
+  Endpoint ep;
+  auto hook = add_webhook(store, ep.url());
+  emit(store, "order.created", "{}");
+  REQUIRE(centrali({"--store", store, "dispatch", "--until-idle"}).exit_code == 0);
+  auto id = deliveries(store)[0]["id"].get<std::string>();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  auto r = centrali({"--store", store, "webhooks", "resend", id});
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  auto got = ep.requests();
+  REQUIRE(got.size() == 2);
+  CHECK(got[1].get_header_value("webhook-id") == id);
+  CHECK(got[1].get_header_value("webhook-timestamp") != got[0].get_header_value("webhook-timestamp"));
+  CHECK(standard_webhooks_valid(hook.secret, got[1]));
+  auto log = show_delivery(store, id)["attempt_log"];
+  REQUIRE(log.size() == 2);
+  CHECK(log[1]["trigger"] == "resend");
+  // --to sends elsewhere, still signed with the webhook's secret.
+  Endpoint other;
+  CHECK(centrali({"--store", store, "webhooks", "resend", id, "--to", other.url()}).exit_code == 0);
+  REQUIRE(other.requests().size() == 1);
+  CHECK(standard_webhooks_valid(hook.secret, other.requests()[0]));
+}
+
+TEST_CASE("replay resends every failed delivery - --dry-run only lists", "[cli][webhooks]")
+{
+  TempDir dir;
+  auto store = dir.str("s.db");
+  std::atomic<bool> healthy{false};
+  Endpoint ep([&](int, const httplib::Request&, httplib::Response& res) {
+    if (!healthy) res.status = 500;
+  });
+  add_webhook(store, ep.url(), {"--retry-schedule", "none"});
+  for (int i = 0; i < 3; ++i) emit(store, "order.created", "{}");
+  CHECK(centrali({"--store", store, "dispatch", "--until-idle"}).exit_code == 1);
+  CHECK(deliveries(store, {"--status", "failed"}).size() == 3);
+  auto dry = centrali({"--store", store, "--json", "webhooks", "replay", "--status", "failed", "--dry-run"});
+  CHECK(dry.exit_code == 0);
+  CHECK(json::parse(dry.out)["matched"] == 3);
+  CHECK(ep.requests().size() == 3);
+  healthy = true;
+  auto r = centrali({"--store", store, "--json", "webhooks", "replay", "--status", "failed"});
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(json::parse(r.out)["succeeded"] == 3);
+  CHECK(deliveries(store, {"--status", "succeeded"}).size() == 3);
+  CHECK(show_delivery(store, deliveries(store)[0]["id"])["attempt_log"][1]["trigger"] == "replay");
+}
+
+TEST_CASE("webhooks test sends a marked test event synchronously - exit 1 when not 2xx", "[cli][webhooks]")
+{
+  TempDir dir;
+  auto store = dir.str("s.db");
+  std::atomic<int> status{200};
+  Endpoint ep([&](int, const httplib::Request&, httplib::Response& res) { res.status = status; });
+  auto hook = add_webhook(store, ep.url());
+  auto ok = centrali({"--store", store, "webhooks", "test", hook.id, "--type", "order.test", "--data", R"({"x":1})"});
+  CHECK(ok.exit_code == 0);
+  REQUIRE(ep.requests().size() == 1);
+  CHECK(ep.requests()[0].get_header_value("Centrali-Test-Event") == "true");
+  CHECK(json::parse(ep.requests()[0].body)["data"]["x"] == 1);
+  status = 500;
+  CHECK(centrali({"--store", store, "webhooks", "test", hook.id}).exit_code == 1);
+  CHECK(centrali({"--store", store, "webhooks", "test", hook.id, "--data", "{bad"}).exit_code == 2);
+}
+
+TEST_CASE("rotate-secret signs with both secrets - receivers holding either verify", "[cli][webhooks]")
+{
+  TempDir dir;
+  auto store = dir.str("s.db");
+  Endpoint ep;
+  auto hook = add_webhook(store, ep.url());
+  auto rotated = centrali({"--store", store, "--json", "webhooks", "rotate-secret", hook.id});
+  REQUIRE(rotated.exit_code == 0);
+  auto fresh = json::parse(rotated.out)["secret"].get<std::string>();
+  CHECK(fresh != hook.secret);
+  emit(store, "order.created", "{}");
+  REQUIRE(centrali({"--store", store, "dispatch", "--until-idle"}).exit_code == 0);
+  auto req = ep.requests().at(0);
+  CHECK(req.get_header_value("webhook-signature").find(' ') != std::string::npos);
+  CHECK(standard_webhooks_valid(hook.secret, req));
+  CHECK(standard_webhooks_valid(fresh, req));
+}
+
+TEST_CASE("cancel stops a pending delivery - cancelling a finished one exits 1", "[cli][webhooks]")
+{
+  TempDir dir;
+  auto store = dir.str("s.db");
+  add_webhook(store, "http://127.0.0.1:" + std::to_string(unused_port()) + "/down", {"--retry-schedule", "1h"});
+  emit(store, "order.created", "{}");
+  CHECK(centrali({"--store", store, "dispatch", "--until-idle"}).exit_code == 0);  // waits for nothing due later
+  auto d = deliveries(store)[0];
+  CHECK(d["status"] == "pending");
+  CHECK(centrali({"--store", store, "deliveries", "cancel", d["id"]}).exit_code == 0);
+  CHECK(deliveries(store)[0]["status"] == "cancelled");
+  CHECK(centrali({"--store", store, "deliveries", "cancel", d["id"]}).exit_code == 1);
+}
+
+TEST_CASE("a hanging endpoint does not delay deliveries to a healthy one", "[cli][webhooks]")
+{
+  TempDir dir;
+  auto store = dir.str("s.db");
+  Endpoint slow([](int, const httplib::Request&, httplib::Response&) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(3000));
+  });
+  Endpoint fast;
+  add_webhook(store, slow.url(), {"--timeout", "10s", "--retry-schedule", "none"});
+  add_webhook(store, fast.url());
+  Listen l(store);
+  for (int i = 0; i < 20; ++i) emit(store, "order.created", "{}");
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 200 && fast.requests().size() < 20; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  CHECK(fast.requests().size() == 20);
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(2500));
+}
