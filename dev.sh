@@ -27,12 +27,12 @@ install_missing() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 }
 
-configure_and_build() {  # $1 = build dir, rest = extra cmake args
-  local dir=$1; shift
+configure_and_build() {  # $1 = build dir, $2 = target ("all" for everything), rest = extra cmake args
+  local dir=$1 target=$2; shift 2
   if [ ! -f "$dir/build.ninja" ]; then
     cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCENTRALI_WERROR=ON "$@" >&2
   fi
-  cmake --build "$dir" -j "$(nproc)" >&2
+  cmake --build "$dir" --target "$target" -j "$(nproc)" >&2
 }
 
 run_tests() {  # $1 = build dir
@@ -44,26 +44,26 @@ cmd=${1:-}
 case "$cmd" in
   build)
     install_missing "${BUILD_PACKAGES[@]}"
-    configure_and_build build
+    configure_and_build build all
     ;;
   test)
     install_missing "${BUILD_PACKAGES[@]}"
-    configure_and_build build
+    configure_and_build build all
     run_tests build
     ;;
   sanitize)
     install_missing "${BUILD_PACKAGES[@]}"
-    configure_and_build build-asan -DCENTRALI_SANITIZE=ON
+    configure_and_build build-asan all -DCENTRALI_SANITIZE=ON
     ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 run_tests build-asan
     ;;
   bench)
     install_missing "${BUILD_PACKAGES[@]}" "${BENCH_PACKAGES[@]}"
-    configure_and_build build
+    configure_and_build build all
     for script in bench/*.sh; do bash "$script"; done
     ;;
   demo)
     install_missing "${BUILD_PACKAGES[@]}"
-    configure_and_build build
+    configure_and_build build centrali
     mkdir -p demo
     export CENTRALI_STORE="$PWD/demo/.centrali/centrali.db"
     bin="$PWD/build/centrali"
@@ -72,12 +72,13 @@ case "$cmd" in
       "$bin" sources add demo --provider standard --secret "$secret" >/dev/null
     fi
     cat >&2 <<MSG
-centrali demo: source 'demo' (Standard Webhooks, secret $secret), store $CENTRALI_STORE
-Send a signed event from another terminal:
-  body='{"type":"invoice.paid","data":{"id":"in_1"}}'
-  printf '%s' "\$body" | build/centrali sign --scheme standard --secret $secret \\
-    | sed 's/^/-H\n/' | xargs -d '\n' curl -sS -X POST http://127.0.0.1:${PORT:-8787}/ingest/demo --data-binary "\$body"
-  CENTRALI_STORE=$CENTRALI_STORE build/centrali events list
+centrali demo: source 'demo' (Standard Webhooks), store $CENTRALI_STORE
+From another terminal, send it a signed event and look at it:
+  export CENTRALI_STORE=$CENTRALI_STORE
+  body='{"type":"invoice.paid","data":{"id":"in_1","amount":4200}}'
+  curl -sS http://127.0.0.1:${PORT:-8787}/ingest/demo --data-binary "\$body" \\
+    -H @<(build/centrali sign --scheme standard --secret $secret --data "\$body")
+  build/centrali events list
 MSG
     exec "$bin" listen --port "${PORT:-8787}"
     ;;
