@@ -96,7 +96,7 @@ kill -TERM "$listen_pid"; wait "$listen_pid" 2>/dev/null || true
 stored=$("$bin" store info --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["tables"]["events"])')
 
 # Query speed on a big store.
-"$BUILD/bench/bench_seed" "$work/big.db" "$SEED"
+"$BUILD/bench/bench_seed" events "$work/big.db" "$SEED"
 "$bin" --store "$work/big.db" events list --type type.3 --limit 50 > /dev/null  # warm the page cache
 best=999999
 for _ in 1 2 3 4 5; do

@@ -45,7 +45,8 @@ void Worker::stop()
   // Claimed but never sent: hand the leases back so the next run (or
   // another process) can send them at once.
   for (const auto& d : m_ready)
-    m_writer.submit([id = d.id](store::Store& s) { return store::release_lease(s, id); }).wait();
+    m_writer.submit([id = d.id](store::Store& s) { return store::release_lease(s, id); }, store::Durability::normal)
+        .wait();
   m_ready.clear();
 }
 
@@ -81,7 +82,12 @@ void Worker::claim_loop()
     }
     // Claim no more for one URL than it may have in flight: the rest of the
     // window stays free for other endpoints.
-    auto accept = [&](const std::string& url) { return ++per_url[url] <= m_options.per_url; };
+    int refused = 0;
+    auto accept = [&](const std::string& url) {
+      bool ok = ++per_url[url] <= m_options.per_url;
+      refused += ok ? 0 : 1;
+      return ok;
+    };
     bool full = false;
     if (capacity > 0) {
       std::vector<store::Delivery> claimed;
@@ -92,10 +98,11 @@ void Worker::claim_loop()
             if (!r) return std::unexpected(r.error());
             claimed = std::move(*r);
             return {};
-          })
+          }, store::Durability::normal)
           .wait();
-      full = static_cast<int>(claimed.size()) == capacity;
-      per_url.clear();
+      // Full, or holding back for busy endpoints: either way the next claim
+      // is worth making only once a sender frees a slot.
+      full = static_cast<int>(claimed.size()) == capacity || refused > 0;
       if (!claimed.empty()) {
         std::lock_guard lock(m_mutex);
         for (auto& d : claimed) {
@@ -110,10 +117,8 @@ void Worker::claim_loop()
     // Sleep until the next delivery falls due, new work is announced, or
     // the poll interval passes (work queued by other processes).
     auto wait = m_options.poll_interval;
-    if (full) {
-      wait = 50ms;
-    } else if (reader) {
-      if (auto next = store::next_due_ms(*reader); next && *next) {
+    if (!full && reader) {
+      if (auto next = store::next_due_ms(*reader, timeutil::now_ms()); next && *next) {
         auto until = std::chrono::milliseconds(std::max<std::int64_t>(0, **next - timeutil::now_ms()));
         wait = std::min(wait, until);
       }
@@ -152,7 +157,9 @@ void Worker::deliver(store::Store& reader, const store::Delivery& d)
   AttemptInput input;
   input.delivery = d;
   auto result = perform_attempt(reader, m_clients, input, {m_options.forward_schedule, m_options.forward_timeout});
-  auto recorded = m_writer.submit([&](store::Store& s) { return record_result(s, result); }).get();
+  // The attempt log may be redone after a power loss (at-least-once), so it
+  // shares commits without forcing an fsync of its own.
+  auto recorded = m_writer.submit([&](store::Store& s) { return record_result(s, result); }, store::Durability::normal).get();
   if (recorded && m_on_attempt) m_on_attempt({d, result.attempt, result.update});
 }
 

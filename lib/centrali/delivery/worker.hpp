@@ -26,10 +26,10 @@ namespace centrali::delivery {
 std::vector<std::chrono::milliseconds> default_forward_schedule();
 
 struct WorkerOptions {
-  int threads = 16;
+  int threads = 48;
   // At most this many attempts to one URL at once, so a slow or dead
   // endpoint cannot take every sender from the healthy ones.
-  int per_url = 4;
+  int per_url = 24;
   std::vector<std::chrono::milliseconds> forward_schedule = default_forward_schedule();
   std::chrono::milliseconds forward_timeout{30'000};
   std::chrono::milliseconds poll_interval{500};  // picks up work queued by other processes

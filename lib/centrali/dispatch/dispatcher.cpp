@@ -57,7 +57,7 @@ Result<store::FanOutResult> Dispatcher::drain()
                    if (!out) return std::unexpected(out.error());
                    batch = *out;
                    return {};
-                 })
+                 }, store::Durability::normal)  // redone whole if lost: the events stay pending in the same transaction
                  .get();
     if (!r) return std::unexpected(r.error());
     total.events += batch.events;

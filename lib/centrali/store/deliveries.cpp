@@ -150,10 +150,12 @@ Result<int> record_attempt(Store& store, Attempt a, const DeliveryUpdate& u)
   });
 }
 
-Result<std::optional<std::int64_t>> next_due_ms(Store& store)
+Result<std::optional<std::int64_t>> next_due_ms(Store& store, std::int64_t now_ms)
 {
   return guarded("read delivery queue", [&]() -> Result<std::optional<std::int64_t>> {
-    auto& st = store.statement("SELECT min(next_attempt_ms) FROM deliveries WHERE status = 'pending'");
+    auto& st = store.statement("SELECT min(next_attempt_ms) FROM deliveries WHERE status = 'pending' "
+                               "AND (lease_until_ms IS NULL OR lease_until_ms <= ?)");
+    st.bind(1, static_cast<int64_t>(now_ms));
     st.executeStep();
     if (st.getColumn(0).isNull()) return std::optional<std::int64_t>{};
     return std::optional<std::int64_t>{st.getColumn(0).getInt64()};

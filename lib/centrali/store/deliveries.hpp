@@ -70,8 +70,9 @@ Result<void> release_lease(Store& store, const std::string& delivery_id);
 // new state, and releases its lease. Returns the attempt number used.
 Result<int> record_attempt(Store& store, Attempt attempt, const DeliveryUpdate& update);
 
-// When the earliest pending delivery falls due; nullopt when none is pending.
-Result<std::optional<std::int64_t>> next_due_ms(Store& store);
+// When the earliest pending delivery that nobody holds falls due; nullopt
+// when there is none.
+Result<std::optional<std::int64_t>> next_due_ms(Store& store, std::int64_t now_ms);
 
 Result<Delivery> get_delivery(Store& store, const std::string& id);
 Result<std::vector<Attempt>> list_attempts(Store& store, const std::string& delivery_id);

@@ -15,9 +15,9 @@ GroupCommitter::~GroupCommitter()
   stop();
 }
 
-std::future<Result<void>> GroupCommitter::submit(Work work)
+std::future<Result<void>> GroupCommitter::submit(Work work, Durability durability)
 {
-  Item item{std::move(work), {}};
+  Item item{std::move(work), durability, {}};
   auto future = item.done.get_future();
   bool wake = false;
   {
@@ -78,6 +78,18 @@ void GroupCommitter::commit_batch(std::deque<Item>& batch)
   // so one caller's failure never undoes another's writes. Work must
   // therefore be safe to run twice (it only writes through `store`).
   std::vector<Result<void>> results;
+  bool need_full = false;
+  for (const auto& item : batch) need_full |= item.durability == Durability::full;
+  auto wanted = need_full ? Durability::full : Durability::normal;
+  if (wanted != m_current) {
+    // A connection setting, read at COMMIT: change it between transactions.
+    try {
+      m_store.db().exec(need_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+      m_current = wanted;
+    } catch (...) {
+      m_current.reset();  // unknown: set it again before the next batch
+    }
+  }
   auto run_all = [&](bool isolate) {
     return guarded("store write", [&]() -> Result<void> {
       results.clear();

@@ -10,6 +10,7 @@
 #include <functional>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "centrali/store/store.hpp"
@@ -27,9 +28,12 @@ public:
   GroupCommitter(const GroupCommitter&) = delete;
   GroupCommitter& operator=(const GroupCommitter&) = delete;
 
-  // Queues `work`. It runs inside a savepoint, so its failure rolls back
-  // only its own writes; the future carries its result after the commit.
-  std::future<Result<void>> submit(Work work);
+  // Queues `work`; its failure rolls back only its own writes, and the
+  // future carries its result after the commit. A batch is fsynced when any
+  // work in it asks for Durability::full (acknowledged events); bookkeeping
+  // that may be redone after a power loss (leases, attempt logs) asks for
+  // `normal` and then costs no fsync of its own.
+  std::future<Result<void>> submit(Work work, Durability durability = Durability::full);
 
   // Runs and commits everything already queued, then stops the thread.
   // Later submits fail with ErrorKind::store.
@@ -41,6 +45,7 @@ public:
 private:
   struct Item {
     Work work;
+    Durability durability;
     std::promise<Result<void>> done;
   };
   void run();
@@ -53,6 +58,7 @@ private:
   std::deque<Item> m_queue;
   bool m_stopping = false;
   bool m_sleeping = false;  // the writer waits for work: only then is a wake-up needed
+  std::optional<Durability> m_current;  // the connection's synchronous setting, once we set it
   std::atomic<std::uint64_t> m_batches{0};
   std::atomic<std::uint64_t> m_items{0};
   std::thread m_thread;

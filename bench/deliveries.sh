@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Outbound delivery benchmark (issue: outbound webhooks). In one run:
+#   ceiling  wrk against a local keep-alive receiver (bare cpp-httplib, answers 202)
+#   centrali `dispatch --until-idle` fanning out N pending events to one webhook on that
+#            receiver: each delivery signed (Standard Webhooks), POSTed on reused
+#            connections, its attempt logged durably
+# then `deliveries list --status failed` on a store with 1,000,000 attempts.
+# Prints a table with ratios; never fails on timings.
+#   N=20000 SEED=1000000 bench/deliveries.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+N=${N:-20000}
+SEED=${SEED:-1000000}
+bin="$PWD/$BUILD/centrali"
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+
+"$BUILD/bench/bench_bare_server" > "$work/recv.out" & pids+=($!)
+for _ in $(seq 1 100); do [ -s "$work/recv.out" ] && break; sleep 0.05; done
+recv_url=$(sed -n '1s/.*\(http:[^ ]*\).*/\1/p' "$work/recv.out")
+
+# The same body size as a delivery envelope.
+body='{"type":"order.created","timestamp":"2026-11-27T10:00:00Z","data":{"type":"order.created","n":1,"pad":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}}'
+cat > "$work/post.lua" <<LUA
+wrk.method = "POST"
+wrk.body = [[$body]]
+wrk.headers["Content-Type"] = "application/json"
+LUA
+wrk_rps=$(wrk -t2 -c16 -d10s -s "$work/post.lua" "$recv_url/hook" | awk '/Requests\/sec/ {print $2}')
+
+export CENTRALI_STORE="$work/out.db"
+"$bin" webhooks add --url "$recv_url/hook" --events 'order.*' > /dev/null
+"$BUILD/bench/bench_seed" pending "$CENTRALI_STORE" "$N" order.created
+t0=$(date +%s%N)
+"$bin" dispatch --until-idle > /dev/null 2>&1
+t1=$(date +%s%N)
+ms=$(( (t1 - t0) / 1000000 ))
+ok=$("$bin" --json store info | python3 -c 'import json,sys; print(json.load(sys.stdin)["tables"]["attempts"])')
+rate=$(python3 -c "print(f'{$ok / ($ms / 1000):.0f}')")
+
+"$BUILD/bench/bench_seed" deliveries "$work/big.db" "$SEED"
+"$bin" --store "$work/big.db" deliveries list --status failed --limit 50 > /dev/null
+best=999999
+for _ in 1 2 3 4 5; do
+  s0=$(date +%s%N)
+  "$bin" --store "$work/big.db" --json deliveries list --status failed --limit 50 > /dev/null
+  s1=$(date +%s%N)
+  q=$(( (s1 - s0) / 1000000 ))
+  [ "$q" -lt "$best" ] && best=$q
+done
+
+printf '\n%-58s %12s\n' "what (receiver: bare cpp-httplib on loopback)" "per second"
+printf '%-58s %12s\n' "wrk -t2 -c16 POST to the receiver (ceiling)" "$wrk_rps"
+printf '%-58s %12s\n' "centrali dispatch: $ok signed deliveries, attempts logged" "$rate"
+echo
+echo "centrali / wrk: $(python3 -c "print(f'{$rate / $wrk_rps:.2f}')")   (target >= 0.50); $N events took ${ms} ms end to end"
+echo "deliveries list --status failed on $SEED attempts: best of 5 = ${best} ms (whole process)   (target < 100 ms)"
