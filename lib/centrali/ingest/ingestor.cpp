@@ -135,7 +135,6 @@ void Ingestor::handle(http::Request& req, http::Response& res)
     ev.headers = redact_credentials(bounded_headers(std::move(req.headers), m_options.max_header_bytes));
     reject(431, "headers_too_large", "request headers exceed " + std::to_string(m_options.max_header_bytes / 1024) + " KiB");
   } else {
-    ev.headers = redact_credentials(req.headers);
     if (req.method != "POST") {
       res.headers.push_back({"Allow", "POST"});
       reject(405, "method_not_allowed", "method " + ev.method + " not allowed; webhooks are POSTed");
@@ -186,6 +185,7 @@ void Ingestor::handle(http::Request& req, http::Response& res)
       }
     }
   }
+  if (ev.headers.empty()) ev.headers = redact_credentials(std::move(req.headers));  // after every use above
   ev.http_status = p.status == 0 ? 202 : p.status;
   ev.body = std::move(req.body);
   std::string public_reason = ev.reason;
@@ -196,6 +196,10 @@ void Ingestor::handle(http::Request& req, http::Response& res)
 void Ingestor::finish(Pending& p, http::Response& res, const std::string& public_reason)
 {
   auto& ev = p.event;
+  // Only an accepted event is acknowledged with a 2xx that promises it is on
+  // disk; rejections are recorded for inspection without forcing an fsync,
+  // so a flood of bad requests cannot slow down good ones.
+  auto durability = ev.status == "accepted" ? store::Durability::full : store::Durability::normal;
   auto future = m_writer.submit([&p](store::Store& store) -> Result<void> {
     if (auto r = store::insert_event(store, p.event, true); !r) return r;
     if (p.event.status == "accepted" && !p.forward_to.empty()) {
@@ -211,7 +215,7 @@ void Ingestor::finish(Pending& p, http::Response& res, const std::string& public
       return store::insert_delivery(store, d);
     }
     return {};
-  });
+  }, durability);
   auto committed = future.get();
   if (!committed) {
     // Not durable, so not acknowledged: the sender will retry.
