@@ -31,12 +31,9 @@ Result<void> run_list(Context& ctx, const ListArgs& a)
   f.type_glob = a.type;
   f.limit = a.limit;
   if (a.limit < 0) return fail(ErrorKind::usage, "--limit must be 0 or more");
-  auto now = timeutil::now_ms();
-  if (!a.since.empty()) {
-    auto t = timeutil::parse_since(a.since, now);
-    if (!t) return fail(ErrorKind::usage, "--since: " + t.error().message);
-    f.since_ms = *t;
-  }
+  auto since = time_option("--since", a.since);
+  if (!since) return std::unexpected(since.error());
+  f.since_ms = *since;
   auto store = ctx.store();
   if (!store) return std::unexpected(store.error());
   auto rows = store::list_deliveries(**store, f);
@@ -51,6 +48,7 @@ Result<void> run_list(Context& ctx, const ListArgs& a)
     ctx.out().note("no deliveries match");
     return {};
   }
+  auto now = timeutil::now_ms();
   std::vector<std::vector<std::string>> table;
   for (const auto& d : *rows) {
     auto status = d.status == "succeeded" ? ctx.out().paint(d.status, Style::green)

@@ -53,17 +53,12 @@ Result<store::EventFilter> to_filter(const FilterArgs& a)
   f.status = a.status;
   f.limit = a.limit;
   if (a.limit < 0) return fail(ErrorKind::usage, "--limit must be 0 or more");
-  auto now = timeutil::now_ms();
-  if (!a.since.empty()) {
-    auto t = timeutil::parse_since(a.since, now);
-    if (!t) return fail(ErrorKind::usage, "--since: " + t.error().message);
-    f.since_ms = *t;
-  }
-  if (!a.until.empty()) {
-    auto t = timeutil::parse_since(a.until, now);
-    if (!t) return fail(ErrorKind::usage, "--until: " + t.error().message);
-    f.until_ms = *t;
-  }
+  auto since = time_option("--since", a.since);
+  if (!since) return std::unexpected(since.error());
+  auto until = time_option("--until", a.until);
+  if (!until) return std::unexpected(until.error());
+  f.since_ms = *since;
+  f.until_ms = *until;
   return f;
 }
 

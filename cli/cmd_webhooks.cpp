@@ -439,17 +439,12 @@ Result<void> run_replay(Context& ctx, const ReplayArgs& a)
   f.status = a.status;
   f.type_glob = a.type;
   f.limit = 0;
-  auto now = timeutil::now_ms();
-  if (!a.since.empty()) {
-    auto t = timeutil::parse_since(a.since, now);
-    if (!t) return fail(ErrorKind::usage, "--since: " + t.error().message);
-    f.since_ms = *t;
-  }
-  if (!a.until.empty()) {
-    auto t = timeutil::parse_since(a.until, now);
-    if (!t) return fail(ErrorKind::usage, "--until: " + t.error().message);
-    f.until_ms = *t;
-  }
+  auto since = time_option("--since", a.since);
+  if (!since) return std::unexpected(since.error());
+  auto until = time_option("--until", a.until);
+  if (!until) return std::unexpected(until.error());
+  f.since_ms = *since;
+  f.until_ms = *until;
   auto store = ctx.store();
   if (!store) return std::unexpected(store.error());
   auto matched = store::list_deliveries(**store, f);

@@ -1,5 +1,7 @@
 #include "context.hpp"
 
+#include "centrali/util/time.hpp"
+
 #include <unistd.h>
 
 #include <fstream>
@@ -22,6 +24,14 @@ Result<store::Store*> Context::store()
     m_output.verbose(1, "store " + m_options.store_path);
   }
   return &*m_store;
+}
+
+Result<std::optional<std::int64_t>> time_option(const std::string& flag, const std::string& value)
+{
+  if (value.empty()) return std::optional<std::int64_t>{};
+  auto t = timeutil::parse_since(value, timeutil::now_ms());
+  if (!t) return fail(ErrorKind::usage, flag + ": " + t.error().message);
+  return std::optional<std::int64_t>{*t};
 }
 
 Result<std::string> read_file(const std::string& path)

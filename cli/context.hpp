@@ -1,6 +1,7 @@
 #pragma once
 // What every command receives: the global options, the output, and the
 // store (opened on first use, so commands that need no store never touch it).
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -45,6 +46,10 @@ struct Selected {
   std::function<Result<void>(Context&)> run;
 };
 
+// A `--since`/`--until` value (a duration back from now, or a time) as
+// Unix milliseconds; nullopt when the option was not given.
+Result<std::optional<std::int64_t>> time_option(const std::string& flag, const std::string& value);
+
 // Reads a whole file (for --data-file); a clear usage error when it cannot.
 Result<std::string> read_file(const std::string& path);
 // Reads all of standard input; fails when stdin is a terminal, since
@@ -62,5 +67,6 @@ void add_deliveries_command(CLI::App& app, Selected& selected);
 void add_dispatch_command(CLI::App& app, Selected& selected);
 void add_records_command(CLI::App& app, Selected& selected);
 void add_triggers_command(CLI::App& app, Selected& selected);
+void add_completion_command(CLI::App& app, Selected& selected);
 
 } // namespace centrali::cli
