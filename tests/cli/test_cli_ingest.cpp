@@ -434,3 +434,21 @@ TEST_CASE("events list filters by type glob, status, source and since - show of 
   CHECK(centrali({"--store", store, "events", "list", "--since", "banana"}).exit_code == 2);
   CHECK(centrali({"--store", store, "events", "show", "evt_01HZZZZZZZZZZZZZZZZZZZZZZZ"}).exit_code == 3);
 }
+
+TEST_CASE("events tail --json prints each new event as one JSON line", "[cli][ingest]")
+{
+  TempDir dir;
+  auto store = dir.str("s.db");
+  add_source(store, {"open", "--provider", "none"});
+  Listen l(store);
+  queued_id(post(l.url(), "/ingest/open", R"({"type":"old"})"));  // before tail: not shown
+  Background tail({centrali_binary(), "--store", store, "--json", "events", "tail"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto id = queued_id(post(l.url(), "/ingest/open", R"({"type":"new.one"})"));
+  auto line = tail.read_line(std::chrono::seconds(10));
+  REQUIRE(line);
+  auto j = json::parse(*line);
+  CHECK(j["id"] == id);
+  CHECK(j["type"] == "new.one");
+  CHECK(j["body"] == R"({"type":"new.one"})");
+}

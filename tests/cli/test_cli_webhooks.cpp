@@ -508,3 +508,50 @@ TEST_CASE("a hanging endpoint does not delay deliveries to a healthy one", "[cli
   CHECK(fast.requests().size() == 20);
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(2500));
 }
+
+TEST_CASE("HTTPS endpoints are verified - a self-signed server fails unless the webhook is --insecure", "[cli][webhooks]")
+{
+  TempDir dir;
+  auto key = dir.str("key.pem"), cert = dir.str("cert.pem");
+  auto made = run({"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                   "-days", "1", "-subj", "/CN=127.0.0.1"});
+  REQUIRE(made.exit_code == 0);
+  httplib::SSLServer tls(cert.c_str(), key.c_str());
+  REQUIRE(tls.is_valid());
+  std::atomic<int> got{0};
+  tls.Post("/hook", [&](const httplib::Request&, httplib::Response& res) {
+    ++got;
+    res.status = 204;
+  });
+  int port = tls.bind_to_any_port("127.0.0.1");
+  std::thread serving([&] { tls.listen_after_bind(); });
+  auto store = dir.str("s.db");
+  auto url = "https://127.0.0.1:" + std::to_string(port) + "/hook";
+  auto strict = add_webhook(store, url, {"--retry-schedule", "none"});
+  auto r = centrali({"--store", store, "--json", "webhooks", "test", strict.id});
+  CHECK(r.exit_code == 5);
+  CHECK_THAT(r.out, Catch::Contains("certificate"));
+  CHECK(got == 0);
+  auto lax = add_webhook(store, url, {"--insecure"});
+  CHECK(centrali({"--store", store, "webhooks", "test", lax.id}).exit_code == 0);
+  CHECK(got == 1);
+  tls.stop();
+  serving.join();
+}
+
+TEST_CASE("deliveries tail follows attempts as NDJSON", "[cli][webhooks]")
+{
+  TempDir dir;
+  auto store = dir.str("s.db");
+  Endpoint ep;
+  add_webhook(store, ep.url());
+  Background tail({centrali_binary(), "--store", store, "--json", "deliveries", "tail"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  emit(store, "order.created", "{}");
+  REQUIRE(centrali({"--store", store, "dispatch", "--until-idle"}).exit_code == 0);
+  auto line = tail.read_line(std::chrono::seconds(10));
+  REQUIRE(line);
+  auto j = json::parse(*line);
+  CHECK(j["response_status"] == 200);
+  CHECK(j["trigger"] == "scheduled");
+}
