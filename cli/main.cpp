@@ -96,6 +96,7 @@ int main(int argc, char** argv)
   add_dispatch_command(app, selected);
   add_records_command(app, selected);
   add_triggers_command(app, selected);
+  add_completion_command(app, selected);
   allow_globals_everywhere(app);
 
   if (argc <= 1) {
