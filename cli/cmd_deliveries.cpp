@@ -150,13 +150,14 @@ void add_deliveries_command(CLI::App& app, Selected& selected)
 {
   auto* cmd = app.add_subcommand("deliveries", "Inspect the outbound delivery log");
   cmd->require_subcommand(1);
+  cmd->footer("Examples:\n  centrali deliveries list --status failed\n  centrali deliveries show dlv_01J...");
 
   auto list_args = std::make_shared<ListArgs>();
   auto* list = cmd->add_subcommand("list", "List deliveries, newest first");
-  list->add_option("--webhook", list_args->webhook, "Only this webhook's deliveries");
+  list->add_option("--webhook", list_args->webhook, "Only this webhook's deliveries")->type_name("ID");
   list->add_option("--status", list_args->status, "Only deliveries in this state")
       ->check(CLI::IsMember({"pending", "succeeded", "failed", "cancelled"}));
-  list->add_option("--event", list_args->event, "Only deliveries of this event");
+  list->add_option("--event", list_args->event, "Only deliveries of this event")->type_name("ID");
   list->add_option("--type", list_args->type, "Only event types matching this glob")->type_name("GLOB");
   list->add_option("--since", list_args->since, "Only deliveries created since")->type_name("DURATION|TIME");
   list->add_option("--limit", list_args->limit, "At most N (0 = all)")->capture_default_str();
@@ -166,14 +167,17 @@ void add_deliveries_command(CLI::App& app, Selected& selected)
   auto show_id = std::make_shared<std::string>();
   auto* show = cmd->add_subcommand("show", "Show a delivery and every attempt: request, response, timing, error");
   show->add_option("id", *show_id, "Delivery id (dlv_...)")->required();
+  show->footer("Example:\n  centrali deliveries show dlv_01J... --json");
   show->callback([&selected, show_id] { selected.run = [show_id](Context& c) { return run_show(c, *show_id); }; });
 
   auto* tail = cmd->add_subcommand("tail", "Follow attempts as they happen (NDJSON with --json)");
+  tail->footer("Example:\n  centrali deliveries tail --json");
   tail->callback([&selected] { selected.run = run_tail; });
 
   auto cancel_id = std::make_shared<std::string>();
   auto* cancel = cmd->add_subcommand("cancel", "Stop retrying a pending delivery");
   cancel->add_option("id", *cancel_id, "Delivery id")->required();
+  cancel->footer("Exit status 1 when the delivery is not pending.\nExample:\n  centrali deliveries cancel dlv_01J...");
   cancel->callback([&selected, cancel_id] { selected.run = [cancel_id](Context& c) { return run_cancel(c, *cancel_id); }; });
 }
 

@@ -411,6 +411,7 @@ void add_events_command(CLI::App& app, Selected& selected)
 {
   auto* cmd = app.add_subcommand("events", "Inspect, export, import and replay received events");
   cmd->require_subcommand(1);
+  cmd->footer("Examples:\n  centrali events list --status rejected\n  centrali events show evt_01J... --raw > body.json");
 
   auto list_args = std::make_shared<FilterArgs>();
   auto* list = cmd->add_subcommand("list", "List events, newest first");
@@ -424,6 +425,7 @@ void add_events_command(CLI::App& app, Selected& selected)
   auto* show = cmd->add_subcommand("show", "Show one event: headers, body, deliveries");
   show->add_option("id", *show_id, "Event id (evt_...)")->required();
   show->add_flag("--raw", *show_raw, "Write only the exact body bytes to stdout");
+  show->footer("Examples:\n  centrali events show evt_01J...\n  centrali events show evt_01J... --raw | sha256sum");
   show->callback([&selected, show_id, show_raw] {
     selected.run = [show_id, show_raw](Context& c) { return run_show(c, *show_id, *show_raw); };
   });
@@ -431,6 +433,7 @@ void add_events_command(CLI::App& app, Selected& selected)
   auto tail_args = std::make_shared<FilterArgs>();
   auto* tail = cmd->add_subcommand("tail", "Follow new events as they arrive (NDJSON with --json)");
   add_filter_options(tail, *tail_args, false, 0);
+  tail->footer("Examples:\n  centrali events tail --source stripe\n  centrali events tail --json | jq .type");
   tail->callback([&selected, tail_args] { selected.run = [tail_args](Context& c) { return run_tail(c, *tail_args); }; });
 
   auto export_args = std::make_shared<FilterArgs>();
@@ -444,6 +447,8 @@ void add_events_command(CLI::App& app, Selected& selected)
   auto import_path = std::make_shared<std::string>();
   auto* imp = cmd->add_subcommand("import", "Import events from an NDJSON export ('-' for stdin)");
   imp->add_option("file", *import_path, "NDJSON file written by 'events export'")->required();
+  imp->footer("Events already in the store (same id) are skipped.\n"
+              "Example:\n  centrali --store other.db events import events.ndjson");
   imp->callback([&selected, import_path] {
     selected.run = [import_path](Context& c) { return run_import(c, *import_path); };
   });
@@ -461,7 +466,9 @@ void add_events_command(CLI::App& app, Selected& selected)
   auto* replay = cmd->add_subcommand("replay", "Re-send stored events (headers + exact body) to a URL");
   replay->add_option("ids", replay_args->ids, "Event ids")->required();
   replay->add_option("--to", replay_args->to, "Where to send them")->required()->type_name("URL");
-  replay->add_option("--timeout", replay_args->timeout, "Per-request timeout")->capture_default_str();
+  replay->add_option("--timeout", replay_args->timeout, "Per-request timeout")
+      ->capture_default_str()
+      ->type_name("DURATION");
   replay->footer("Example:\n  centrali events replay evt_01J... --to http://localhost:3000/webhooks");
   replay->callback([&selected, replay_args] {
     selected.run = [replay_args](Context& c) { return run_replay(c, *replay_args); };

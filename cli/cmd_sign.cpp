@@ -205,27 +205,34 @@ Result<void> run_keys_generate(Context& ctx, const KeysArgs& args)
 void add_signature_commands(CLI::App& app, Selected& selected)
 {
   const std::string schemes = "Scheme: " + std::string(sig::k_scheme_names);
+  // The choices as the type name: help and completion show them, and our
+  // own check says which scheme was unknown and lists the right ones.
+  const std::string scheme_choices = "standard|v1a|svix|clerk|stripe|github|shopify|slack|twilio";
 
   auto sign_args = std::make_shared<SignArgs>();
   auto* sign = app.add_subcommand("sign", "Print the signature headers a webhook sender would send");
-  sign->add_option("--scheme", sign_args->scheme, schemes)->required()->type_name("SCHEME");
+  sign->add_option("--scheme", sign_args->scheme, schemes)
+      ->required()
+      ->type_name(scheme_choices);
   sign->add_option("--secret", sign_args->secrets, "Signing secret; repeat to sign with several (rotation)")
       ->required()
       ->allow_extra_args(false)
       ->type_name("SECRET");
   sign->add_option("--id", sign_args->id, "Message id (standard/svix/clerk; default: a new msg_ id)");
   sign->add_option("--timestamp", sign_args->timestamp, "Unix time in seconds (default: now)")->type_name("UNIX");
-  sign->add_option("--url", sign_args->url, "Full request URL (twilio)");
+  sign->add_option("--url", sign_args->url, "Full request URL (twilio)")->type_name("URL");
   add_body_options(sign, sign_args->body);
   sign->footer("Prints one 'Name: value' line per header (or {\"headers\": {...}} with --json).\n"
                "Example:\n"
                "  curl -H @<(centrali sign --scheme stripe --secret whsec_x --data-file ev.json) \\\n"
-               "       --data-binary @ev.json http://127.0.0.1:8787/hooks/stripe");
+               "       --data-binary @ev.json http://127.0.0.1:8787/ingest/stripe");
   sign->callback([&selected, sign_args] { selected.run = [sign_args](Context& c) { return run_sign(c, *sign_args); }; });
 
   auto verify_args = std::make_shared<VerifyArgs>();
   auto* verify = app.add_subcommand("verify", "Check a webhook's signature and say why it fails");
-  verify->add_option("--scheme", verify_args->scheme, schemes)->required()->type_name("SCHEME");
+  verify->add_option("--scheme", verify_args->scheme, schemes)
+      ->required()
+      ->type_name(scheme_choices);
   verify->add_option("--secret", verify_args->secrets, "Secret (or whpk_ public key); repeat for rotation")
       ->required()
       ->allow_extra_args(false)
@@ -237,7 +244,7 @@ void add_signature_commands(CLI::App& app, Selected& selected)
       ->capture_default_str()
       ->type_name("SECONDS");
   verify->add_option("--now", verify_args->now, "Check as if it were this Unix time (default: now)")->type_name("UNIX");
-  verify->add_option("--url", verify_args->url, "Full request URL (twilio)");
+  verify->add_option("--url", verify_args->url, "Full request URL (twilio)")->type_name("URL");
   add_body_options(verify, verify_args->body);
   verify->footer("Exit status: 0 valid, 1 invalid (the reason on stderr, hints as 'hint:' lines), 2 usage.\n"
                  "Example:\n"
@@ -252,7 +259,9 @@ void add_signature_commands(CLI::App& app, Selected& selected)
   auto* generate = keys->add_subcommand("generate", "Print a new random secret (and public key for v1a)");
   generate->add_option("--scheme", keys_args->scheme, "standard (svix, clerk), v1a or stripe")
       ->capture_default_str()
-      ->type_name("SCHEME");
+      ->type_name("standard|svix|clerk|v1a|stripe");
+  generate->footer("Examples:\n  centrali keys generate\n  centrali keys generate --scheme v1a --json");
+  keys->footer("Example:\n  centrali keys generate --scheme stripe");
   generate->callback(
       [&selected, keys_args] { selected.run = [keys_args](Context& c) { return run_keys_generate(c, *keys_args); }; });
 }

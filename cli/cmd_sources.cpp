@@ -155,15 +155,18 @@ void add_sources_command(CLI::App& app, Selected& selected)
 {
   auto* cmd = app.add_subcommand("sources", "Manage inbound sources (POST /ingest/<name>)");
   cmd->require_subcommand(1);
+  cmd->footer("Examples:\n  centrali sources add gh --provider github --secret env:GH_SECRET\n  centrali sources list");
 
   auto add_args = std::make_shared<AddArgs>();
   auto* add = cmd->add_subcommand("add", "Add a source");
   add->add_option("name", add_args->name, "Source name, used in the URL")->required();
-  add->add_option("--provider", add_args->provider, "Signature scheme: " + ingest::provider_names())->required();
+  add->add_option("--provider", add_args->provider, "Signature scheme of the sender")
+      ->required()
+      ->type_name(ingest::provider_names());
   add->add_option("--secret", add_args->secrets, "Signing secret: a value, env:NAME or file:PATH (repeat to rotate)")
       ->type_name("K");
-  add->add_option("--tolerance", add_args->tolerance_s, "Allowed timestamp skew in seconds (default 300)")
-      ->type_name("S");
+  add->add_option("--tolerance", add_args->tolerance_s, "Allowed timestamp skew in seconds [default: 300]")
+      ->type_name("SECONDS");
   add->add_option("--forward-to", add_args->forward_to, "Forward this source's accepted events to URL")->type_name("URL");
   add->footer("Examples:\n"
               "  centrali sources add stripe --provider stripe --secret whsec_...\n"
@@ -171,16 +174,19 @@ void add_sources_command(CLI::App& app, Selected& selected)
   add->callback([&selected, add_args] { selected.run = [add_args](Context& c) { return run_add(c, *add_args); }; });
 
   auto* list = cmd->add_subcommand("list", "List sources");
+  list->footer("Example:\n  centrali sources list --json");
   list->callback([&selected] { selected.run = run_list; });
 
   auto show_name = std::make_shared<std::string>();
   auto* show = cmd->add_subcommand("show", "Show one source (secrets redacted)");
   show->add_option("name", *show_name, "Source name")->required();
+  show->footer("Example:\n  centrali sources show stripe");
   show->callback([&selected, show_name] { selected.run = [show_name](Context& c) { return run_show(c, *show_name); }; });
 
   auto rm_name = std::make_shared<std::string>();
   auto* rm = cmd->add_subcommand("rm", "Remove a source (its events stay in the store)");
   rm->add_option("name", *rm_name, "Source name")->required();
+  rm->footer("Example:\n  centrali sources rm stripe");
   rm->callback([&selected, rm_name] { selected.run = [rm_name](Context& c) { return run_rm(c, *rm_name); }; });
 }
 

@@ -56,10 +56,12 @@ void add_store_command(CLI::App& app, Selected& selected)
 {
   auto* cmd = app.add_subcommand("store", "Inspect and maintain the store file");
   cmd->require_subcommand(1);
+  cmd->footer("Examples:\n  centrali store info\n  centrali store vacuum");
   auto* info = cmd->add_subcommand("info", "Show path, schema version, size and rows per table");
   info->footer("Example:\n  centrali store info --json");
   info->callback([&selected] { selected.run = run_info; });
   auto* vacuum = cmd->add_subcommand("vacuum", "Rebuild the store file to reclaim free space");
+  vacuum->footer("Example:\n  centrali --store ./.centrali/centrali.db store vacuum");
   vacuum->callback([&selected] { selected.run = run_vacuum; });
 }
 

@@ -492,8 +492,9 @@ Result<void> run_replay(Context& ctx, const ReplayArgs& a)
 
 void add_shared_options(CLI::App* cmd, WebhookArgs& a)
 {
-  cmd->add_option("--name", a.name, "A name for people");
-  cmd->add_option("--header", a.headers, "Extra header on every attempt, 'Name: value' (repeatable)");
+  cmd->add_option("--name", a.name, "A name for people")->type_name("NAME");
+  cmd->add_option("--header", a.headers, "Extra header on every attempt, 'Name: value' (repeatable)")
+      ->type_name("'NAME: VALUE'");
   cmd->add_option("--retry-schedule", a.retry_schedule,
                   "Delays between attempts after the first ('none' for no retries) [default: 30s,2m,10m,30m]")
       ->type_name("D,D,...");
@@ -511,35 +512,41 @@ void add_webhooks_command(CLI::App& app, Selected& selected)
 {
   auto* cmd = app.add_subcommand("webhooks", "Manage outbound webhooks; test, resend and replay deliveries");
   cmd->require_subcommand(1);
+  cmd->footer("Examples:\n  centrali webhooks add --url http://localhost:4000/hooks --events 'order.*'\n"
+              "  centrali webhooks replay --status failed --since 24h");
 
   auto add_args = std::make_shared<WebhookArgs>();
   auto* add = cmd->add_subcommand("add", "Subscribe a URL to event types (prints its id and secret)");
-  add->add_option("--url", add_args->url, "Where to POST")->required();
+  add->add_option("--url", add_args->url, "Where to POST")->required()->type_name("URL");
   add->add_option("--events", add_args->events, "Event types or globs, comma-separated (e.g. 'order.*,record_created')")
       ->required()
       ->type_name("GLOB[,GLOB...]");
-  add->add_option("--secret", add_args->secret, "Signing secret whsec_... [default: generated]");
+  add->add_option("--secret", add_args->secret, "Signing secret [default: generated]")->type_name("whsec_...");
   add_shared_options(add, *add_args);
   add->footer("Examples:\n  centrali webhooks add --url http://localhost:4000/hooks --events 'order.*'\n"
               "  centrali webhooks add --url https://erp.test/in --events '*' --header 'X-Tenant: 42' --retry-schedule 5s,1m");
   add->callback([&selected, add_args] { selected.run = [add_args](Context& c) { return run_add(c, *add_args); }; });
 
   auto* list = cmd->add_subcommand("list", "List webhooks");
+  list->footer("Example:\n  centrali webhooks list --json");
   list->callback([&selected] { selected.run = run_list; });
 
   auto show_id = std::make_shared<std::string>();
   auto* show = cmd->add_subcommand("show", "Show a webhook, why it is disabled, and its recent deliveries");
   show->add_option("id", *show_id, "Webhook id (whk_...)")->required();
+  show->footer("Example:\n  centrali webhooks show whk_01J...");
   show->callback([&selected, show_id] { selected.run = [show_id](Context& c) { return run_show(c, *show_id); }; });
 
   auto update_args = std::make_shared<WebhookArgs>();
   auto* update = cmd->add_subcommand("update", "Change a webhook's URL, events or delivery settings");
   update->add_option("id", update_args->id, "Webhook id")->required();
-  update->add_option("--url", update_args->url, "Where to POST");
-  update->add_option("--events", update_args->events, "Event types or globs, comma-separated");
-  update->add_option("--secret", update_args->secret, "(use rotate-secret)")->group("");
+  update->add_option("--url", update_args->url, "Where to POST")->type_name("URL");
+  update->add_option("--events", update_args->events, "Event types or globs, comma-separated")
+      ->type_name("GLOB[,GLOB...]");
   update->add_flag("--secure", update_args->secure, "Verify TLS certificates again");
   add_shared_options(update, *update_args);
+  update->footer("Examples:\n  centrali webhooks update whk_01J... --events 'order.*,invoice.*'\n"
+                 "  centrali webhooks update whk_01J... --retry-schedule 5s,1m --timeout 30s");
   update->callback([&selected, update_args] {
     selected.run = [update_args](Context& c) { return run_update(c, *update_args); };
   });
@@ -550,6 +557,7 @@ void add_webhooks_command(CLI::App& app, Selected& selected)
     auto id = std::make_shared<std::string>();
     auto* sub = cmd->add_subcommand(verb, help);
     sub->add_option("id", *id, "Webhook id")->required();
+    sub->footer(std::string("Example:\n  centrali webhooks ") + verb + " whk_01J...");
     std::string v = verb;
     sub->callback([&selected, id, v] {
       selected.run = [id, v](Context& c) {
@@ -563,7 +571,8 @@ void add_webhooks_command(CLI::App& app, Selected& selected)
   auto rotate_secret = std::make_shared<std::string>();
   auto* rotate = cmd->add_subcommand("rotate-secret", "New signing secret; the old one keeps signing alongside for 24 h");
   rotate->add_option("id", *rotate_id, "Webhook id")->required();
-  rotate->add_option("--secret", *rotate_secret, "Use this whsec_... instead of a generated one");
+  rotate->add_option("--secret", *rotate_secret, "Use this secret instead of a generated one")->type_name("whsec_...");
+  rotate->footer("Prints the new secret (shown only here).\nExample:\n  centrali webhooks rotate-secret whk_01J...");
   rotate->callback([&selected, rotate_id, rotate_secret] {
     selected.run = [rotate_id, rotate_secret](Context& c) { return run_rotate(c, *rotate_id, *rotate_secret); };
   });
@@ -572,7 +581,9 @@ void add_webhooks_command(CLI::App& app, Selected& selected)
   auto* test = cmd->add_subcommand("test", "Send a test event now and wait (exit 1 if not 2xx, 5 if unreachable)");
   test->add_option("id", test_args->id, "Webhook id")->required();
   test->add_option("--type", test_args->type, "Event type of the test event")->capture_default_str();
-  test->add_option("--data", test_args->data, "Event data (JSON)");
+  test->add_option("--data", test_args->data, "Event data (JSON) [default: {\"message\":\"test event from centrali\"}]")
+      ->type_name("JSON");
+  test->footer("Example:\n  centrali webhooks test whk_01J... --type order.created --data '{\"id\":1}'");
   test->callback([&selected, test_args] { selected.run = [test_args](Context& c) { return run_test(c, *test_args); }; });
 
   auto resend_id = std::make_shared<std::string>();
@@ -580,6 +591,8 @@ void add_webhooks_command(CLI::App& app, Selected& selected)
   auto* resend = cmd->add_subcommand("resend", "Send a delivery again now: same webhook-id, fresh signature");
   resend->add_option("delivery", *resend_id, "Delivery id (dlv_...)")->required();
   resend->add_option("--to", *resend_to, "Send to this URL instead of the webhook's")->type_name("URL");
+  resend->footer("Exit status 1 when not answered 2xx, 5 when unreachable.\n"
+                 "Examples:\n  centrali webhooks resend dlv_01J...\n  centrali webhooks resend dlv_01J... --to http://localhost:4000/hooks");
   resend->callback([&selected, resend_id, resend_to] {
     selected.run = [resend_id, resend_to](Context& c) { return run_resend(c, *resend_id, *resend_to); };
   });

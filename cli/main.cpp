@@ -68,12 +68,6 @@ int main(int argc, char** argv)
   CLI::App app{"centrali — local webhooks and events toolkit: receive, store, react, send", "centrali"};
   app.set_version_flag("--version", std::string("centrali ") + k_version);
   app.require_subcommand(1);
-  app.footer("Exit codes: 0 ok, 1 rejected/failed, 2 usage, 3 not found, 4 store, 5 network.\n"
-             "Examples:\n"
-             "  centrali sources add stripe --provider stripe --secret whsec_...\n"
-             "  centrali listen --port 8787\n"
-             "  centrali events list --type 'invoice.*' --since 1h\n"
-             "See centrali(1) for more.");
 
   GlobalOptions globals;
   globals.store_path = k_default_store;
@@ -98,6 +92,15 @@ int main(int argc, char** argv)
   add_triggers_command(app, selected);
   add_completion_command(app, selected);
   allow_globals_everywhere(app);
+  // Set last: subcommands copy their parent's footer when they are made,
+  // and these examples are for the top level only.
+  app.footer("Exit codes: 0 ok, 1 rejected/failed, 2 usage, 3 not found, 4 store, 5 network.\n"
+             "Examples:\n"
+             "  centrali sources add stripe --provider stripe --secret whsec_...\n"
+             "  centrali listen --port 8787\n"
+             "  centrali events list --type 'invoice.*' --since 1h\n"
+             "See centrali(1) for more.");
+
 
   if (argc <= 1) {
     std::cerr << app.help();

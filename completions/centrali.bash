@@ -107,7 +107,7 @@ _centrali_flag_value() {
         'verify:--data') printf '%s\n' '@text' ;;
         'verify:--data-file') printf '%s\n' '@file' ;;
         'keys generate:--scheme') printf '%s\n' '@text' ;;
-        'sources add:--provider') printf '%s\n' '@text' ;;
+        'sources add:--provider') printf '%s\n' 'standard svix clerk stripe github shopify slack twilio none' ;;
         'sources add:--secret') printf '%s\n' '@text' ;;
         'sources add:--tolerance') printf '%s\n' '@text' ;;
         'sources add:--forward-to') printf '%s\n' '@text' ;;

@@ -285,9 +285,9 @@ complete -c centrali -n '__centrali_at \'sources\' 0' -a 'rm' -d 'Remove a sourc
 
 # centrali sources add
 complete -c centrali -n '__centrali_is \'sources add\'' -s h -l help -d 'Print this help message and exit'
-complete -c centrali -n '__centrali_is \'sources add\'' -l provider -x -d 'Signature scheme: standard|svix|clerk|stripe|github|shopify|slack|twilio|none'
+complete -c centrali -n '__centrali_is \'sources add\'' -l provider -x -a 'standard svix clerk stripe github shopify slack twilio none' -d 'Signature scheme of the sender'
 complete -c centrali -n '__centrali_is \'sources add\'' -l secret -x -d 'Signing secret: a value, env:NAME or file:PATH (repeat to rotate)'
-complete -c centrali -n '__centrali_is \'sources add\'' -l tolerance -x -d 'Allowed timestamp skew in seconds (default 300)'
+complete -c centrali -n '__centrali_is \'sources add\'' -l tolerance -x -d 'Allowed timestamp skew in seconds [default: 300]'
 complete -c centrali -n '__centrali_is \'sources add\'' -l forward-to -x -d 'Forward this source\'s accepted events to URL'
 
 # centrali sources list
@@ -384,7 +384,7 @@ complete -c centrali -n '__centrali_at \'webhooks\' 0' -a 'replay' -d 'Resend ev
 complete -c centrali -n '__centrali_is \'webhooks add\'' -s h -l help -d 'Print this help message and exit'
 complete -c centrali -n '__centrali_is \'webhooks add\'' -l url -x -d 'Where to POST'
 complete -c centrali -n '__centrali_is \'webhooks add\'' -l events -x -d 'Event types or globs, comma-separated (e.g. \'order.*,record_created\')'
-complete -c centrali -n '__centrali_is \'webhooks add\'' -l secret -x -d 'Signing secret whsec_... [default: generated]'
+complete -c centrali -n '__centrali_is \'webhooks add\'' -l secret -x -d 'Signing secret [default: generated]'
 complete -c centrali -n '__centrali_is \'webhooks add\'' -l name -x -d 'A name for people'
 complete -c centrali -n '__centrali_is \'webhooks add\'' -l header -x -d 'Extra header on every attempt, \'Name: value\' (repeatable)'
 complete -c centrali -n '__centrali_is \'webhooks add\'' -l retry-schedule -x -d 'Delays between attempts after the first (\'none\' for no retries) [default: 30s,2m,10m,30m]'
@@ -426,13 +426,13 @@ complete -c centrali -n '__centrali_at \'webhooks disable\' 0' -a '(__centrali_d
 
 # centrali webhooks rotate-secret
 complete -c centrali -n '__centrali_is \'webhooks rotate-secret\'' -s h -l help -d 'Print this help message and exit'
-complete -c centrali -n '__centrali_is \'webhooks rotate-secret\'' -l secret -x -d 'Use this whsec_... instead of a generated one'
+complete -c centrali -n '__centrali_is \'webhooks rotate-secret\'' -l secret -x -d 'Use this secret instead of a generated one'
 complete -c centrali -n '__centrali_at \'webhooks rotate-secret\' 0' -a '(__centrali_dyn webhooks)'
 
 # centrali webhooks test
 complete -c centrali -n '__centrali_is \'webhooks test\'' -s h -l help -d 'Print this help message and exit'
 complete -c centrali -n '__centrali_is \'webhooks test\'' -l type -x -d 'Event type of the test event'
-complete -c centrali -n '__centrali_is \'webhooks test\'' -l data -x -d 'Event data (JSON)'
+complete -c centrali -n '__centrali_is \'webhooks test\'' -l data -x -d 'Event data (JSON) [default: {"message":"test event from centrali"}]'
 complete -c centrali -n '__centrali_at \'webhooks test\' 0' -a '(__centrali_dyn webhooks)'
 
 # centrali webhooks resend
