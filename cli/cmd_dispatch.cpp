@@ -13,6 +13,8 @@
 #include "centrali/dispatch/dispatcher.hpp"
 #include "centrali/store/deliveries.hpp"
 #include "centrali/store/fanout.hpp"
+#include "centrali/store/runs.hpp"
+#include "centrali/triggers/runner.hpp"
 #include "centrali/util/time.hpp"
 #include "context.hpp"
 #include "render_deliveries.hpp"
@@ -65,9 +67,22 @@ Result<void> run_dispatch(Context& ctx, const DispatchArgs& a)
     else out.note(attempt_line(out, r.attempt) + (r.update.status == "pending" ? " (will retry)" : ""));
   };
   delivery::Worker worker(writer, path, {}, report);
-  dispatch::Dispatcher dispatcher(writer, path, {[&worker] { worker.wake(); }, {}});
+  auto log = [&](const std::string& line) {
+    std::lock_guard lock(out_mutex);
+    out.note(line);
+  };
+  triggers::Runner runner(writer, path, {}, log);
+  // Continuous mode runs triggers as the listener does; --until-idle drains
+  // them from this thread whenever runs are waiting (see the loop below).
+  dispatch::Dispatcher dispatcher(writer, path,
+                                  {[&worker] { worker.wake(); },
+                                   [&runner, &a] {
+                                     if (!a.until_idle) runner.wake();
+                                   }});
   worker.start();
   dispatcher.start();
+  if (!a.until_idle) runner.start();
+  int runs_done = 0;
 
   std::atomic<bool> stop{false};
   std::thread watcher([&] {
@@ -84,8 +99,14 @@ Result<void> run_dispatch(Context& ctx, const DispatchArgs& a)
     if (!a.until_idle) continue;
     auto pending_events = store::has_pending_events(reader);
     auto q = store::queue_state(reader);
-    if (!pending_events || !q) continue;  // busy store: look again
+    auto pending_runs = store::has_pending_runs(reader);
+    if (!pending_events || !q || !pending_runs) continue;  // busy store: look again
     queue = *q;
+    if (*pending_runs) {
+      // Deliveries keep flowing on their own threads while runs execute here.
+      if (auto ran = runner.drain(); ran) runs_done += *ran;
+      continue;
+    }
     auto now = timeutil::now_ms();
     bool due_now = queue.next_due_ms && *queue.next_due_ms <= now;
     if (*pending_events || due_now || !worker.idle()) continue;
@@ -94,6 +115,7 @@ Result<void> run_dispatch(Context& ctx, const DispatchArgs& a)
     if (!due_in_window) break;
   }
   dispatcher.stop();
+  if (!a.until_idle) runner.stop();
   worker.stop();
   writer.stop();
   if (!stop) pthread_kill(watcher.native_handle(), SIGTERM);
@@ -105,14 +127,16 @@ Result<void> run_dispatch(Context& ctx, const DispatchArgs& a)
                         : std::to_string(queue.pending) + " pending" +
                               (queue.next_due_ms ? ", next due " + timeutil::relative(*queue.next_due_ms, now) : "");
   if (json_out) {
-    out.json_document({{"attempts", attempts.load()},
+    out.json_document({{"runs", runs_done},
+                       {"attempts", attempts.load()},
                        {"succeeded", succeeded.load()},
                        {"failed", gave_up.load()},
                        {"pending", queue.pending},
                        {"next_due_at", queue.next_due_ms ? json(timeutil::format_rfc3339(*queue.next_due_ms)) : json(nullptr)}});
   } else {
-    out.line("dispatched: " + std::to_string(attempts.load()) + " attempts, " + std::to_string(succeeded.load()) +
-             " delivered, " + std::to_string(gave_up.load()) + " failed for good; " + waiting);
+    out.line("dispatched: " + std::to_string(runs_done) + " trigger runs, " + std::to_string(attempts.load()) +
+             " attempts, " + std::to_string(succeeded.load()) + " delivered, " + std::to_string(gave_up.load()) +
+             " failed for good; " + waiting);
   }
   if (gave_up > 0)
     return fail(ErrorKind::rejected, std::to_string(gave_up.load()) +
@@ -125,7 +149,8 @@ Result<void> run_dispatch(Context& ctx, const DispatchArgs& a)
 void add_dispatch_command(CLI::App& app, Selected& selected)
 {
   auto args = std::make_shared<DispatchArgs>();
-  auto* cmd = app.add_subcommand("dispatch", "Fan out new events and deliver due deliveries (no HTTP listener)");
+  auto* cmd = app.add_subcommand("dispatch",
+                                 "Fan out new events, run queued triggers, deliver due deliveries (no HTTP listener)");
   cmd->add_flag("--until-idle", args->until_idle, "Exit when nothing is due (retries not yet due are reported)");
   cmd->add_option("--timeout", args->timeout, "With --until-idle: also wait for retries due within this long")
       ->type_name("DURATION");

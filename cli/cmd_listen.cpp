@@ -126,6 +126,12 @@ Result<void> run_listen(Context& ctx, const ListenArgs& args)
              std::to_string(r.attempt.number) + ")" + next + "\n");
   };
 
+  callbacks.on_log = [json, quiet](const std::string& line) {
+    if (quiet) return;
+    if (json) log_line(dump_json({{"time", timeutil::format_rfc3339(timeutil::now_ms())}, {"message", line}}) + "\n");
+    else log_line(clock_now() + " " + line + "\n");
+  };
+
   auto listener = listen::Listener::create(options, callbacks);
   if (!listener) return std::unexpected(listener.error());
   auto& l = **listener;

@@ -231,7 +231,7 @@ complete -c centrali -n '__centrali_at \'\' 0' -a 'listen' -d 'Receive webhooks:
 complete -c centrali -n '__centrali_at \'\' 0' -a 'events' -d 'Inspect, export, import and replay received events'
 complete -c centrali -n '__centrali_at \'\' 0' -a 'webhooks' -d 'Manage outbound webhooks; test, resend and replay deliveries'
 complete -c centrali -n '__centrali_at \'\' 0' -a 'deliveries' -d 'Inspect the outbound delivery log'
-complete -c centrali -n '__centrali_at \'\' 0' -a 'dispatch' -d 'Fan out new events and deliver due deliveries (no HTTP listener)'
+complete -c centrali -n '__centrali_at \'\' 0' -a 'dispatch' -d 'Fan out new events, run queued triggers, deliver due deliveries (no HTTP listener)'
 complete -c centrali -n '__centrali_at \'\' 0' -a 'records' -d 'JSON records in collections; changes emit record_* events'
 complete -c centrali -n '__centrali_at \'\' 0' -a 'triggers' -d 'Run commands on events, record changes, schedules, demand or HTTP'
 complete -c centrali -n '__centrali_at \'\' 0' -a 'completion' -d 'Print a shell completion script (bash, zsh or fish)'

@@ -157,8 +157,10 @@ Result<std::optional<std::int64_t>> next_due_ms(Store& store, std::int64_t now_m
                                "AND (lease_until_ms IS NULL OR lease_until_ms <= ?)");
     st.bind(1, static_cast<int64_t>(now_ms));
     st.executeStep();
-    if (st.getColumn(0).isNull()) return std::optional<std::int64_t>{};
-    return std::optional<std::int64_t>{st.getColumn(0).getInt64()};
+    std::optional<std::int64_t> due;
+    if (!st.getColumn(0).isNull()) due = st.getColumn(0).getInt64();
+    st.reset();
+    return due;
   });
 }
 

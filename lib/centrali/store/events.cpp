@@ -68,6 +68,9 @@ Event read_row(SQLite::Statement& st, bool with_body)
 
 constexpr const char* k_columns = "seq, id, source, type, status, reason, http_status, dedupe_key, duplicate_of, "
                                   "method, path, remote_addr, received_ms";
+constexpr const char* k_get_event =
+    "SELECT seq, id, source, type, status, reason, http_status, dedupe_key, duplicate_of, method, path, remote_addr, "
+    "received_ms, headers, body FROM events WHERE id = ?";
 
 } // namespace
 
@@ -78,8 +81,10 @@ Result<void> insert_event(Store& store, Event& event, bool dispatch)
       auto& find = store.statement(k_find_original);
       find.bind(1, event.source);
       find.bind(2, event.dedupe_key);
-      if (find.executeStep()) {
-        event.duplicate_of = find.getColumn(0).getString();
+      bool seen = find.executeStep();
+      if (seen) event.duplicate_of = find.getColumn(0).getString();
+      find.reset();
+      if (seen) {
         event.status = "duplicate";
         event.http_status = 200;
         event.reason = "repeat of " + event.duplicate_of + " (same delivery id " + event.dedupe_key + ")";
@@ -94,7 +99,9 @@ Result<bool> import_event(Store& store, const Event& event)
   return guarded("import event " + event.id, [&]() -> Result<bool> {
     auto& exists = store.statement("SELECT 1 FROM events WHERE id = ?");
     exists.bind(1, event.id);
-    if (exists.executeStep()) return false;
+    bool present = exists.executeStep();
+    exists.reset();
+    if (present) return false;
     Event copy = event;
     // An imported accepted event whose delivery id is already here is kept,
     // but as a duplicate, so the dedupe index stays true.
@@ -106,6 +113,7 @@ Result<bool> import_event(Store& store, const Event& event)
         copy.status = "duplicate";
         copy.duplicate_of = find.getColumn(0).getString();
       }
+      find.reset();
     }
     if (auto r = insert_row(store, copy, false); !r) return std::unexpected(r.error());
     return true;
@@ -115,10 +123,13 @@ Result<bool> import_event(Store& store, const Event& event)
 Result<Event> get_event(Store& store, const std::string& id)
 {
   return guarded("read event " + id, [&]() -> Result<Event> {
-    SQLite::Statement st(store.db(), std::string("SELECT ") + k_columns + ", headers, body FROM events WHERE id = ?");
+    // Cached: every trigger run and delivery attempt reads its event.
+    auto& st = store.statement(k_get_event);
     st.bind(1, id);
     if (!st.executeStep()) return fail(ErrorKind::not_found, "no event " + id);
-    return read_row(st, true);
+    auto event = read_row(st, true);
+    st.reset();
+    return event;
   });
 }
 

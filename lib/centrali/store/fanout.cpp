@@ -33,7 +33,9 @@ Result<bool> has_pending_events(Store& store)
 {
   return guarded("read fan-out queue", [&]() -> Result<bool> {
     auto& st = store.statement("SELECT 1 FROM events WHERE dispatched = 0 LIMIT 1");
-    return st.executeStep();
+    bool pending = st.executeStep();
+    st.reset();
+    return pending;
   });
 }
 

@@ -93,6 +93,7 @@ void GroupCommitter::commit_batch(std::deque<Item>& batch)
   auto run_all = [&](bool isolate) {
     return guarded("store write", [&]() -> Result<void> {
       results.clear();
+      m_store.reset_statements();
       m_store.statement("BEGIN IMMEDIATE").exec();
       for (auto& item : batch) {
         if (isolate) m_store.statement("SAVEPOINT work").exec();
@@ -109,6 +110,7 @@ void GroupCommitter::commit_batch(std::deque<Item>& batch)
         }
         results.push_back(std::move(r));
       }
+      m_store.reset_statements();  // before COMMIT: no statement may hold the snapshot past it
       m_store.statement("COMMIT").exec();
       return {};
     });

@@ -96,6 +96,12 @@ Store::~Store()
   m_statements.clear();
 }
 
+void Store::reset_statements()
+{
+  for (auto& [sql, st] : m_statements)
+    if (st) st->reset();
+}
+
 SQLite::Statement& Store::statement(const char* sql)
 {
   auto& slot = m_statements[sql];

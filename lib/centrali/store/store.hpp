@@ -60,6 +60,11 @@ public:
   // for reuse. `sql` must be a string literal (it is the cache key).
   SQLite::Statement& statement(const char* sql);
 
+  // Resets every cached statement. A statement left mid-result keeps a read
+  // snapshot open; on a writer that snapshot goes stale and the next
+  // BEGIN IMMEDIATE fails at once with SQLITE_BUSY instead of waiting.
+  void reset_statements();
+
   Result<Info> info();
   // Rebuilds the file to reclaim free pages; returns bytes before and after.
   Result<std::pair<std::int64_t, std::int64_t>> vacuum();

@@ -5,6 +5,8 @@
 
 namespace centrali::triggers {
 
+// Adds the runner and the scheduler to `wiring.services`, points
+// `wiring.runs_queued` at the runner, and serves /endpoints/ on the server.
 void install(listen::Wiring& wiring);
 
 } // namespace centrali::triggers
