@@ -62,6 +62,10 @@ Result<void> run_dispatch(Context& ctx, const DispatchArgs& a)
     ++attempts;
     if (r.update.status == "succeeded") ++succeeded;
     if (r.update.status == "failed") ++gave_up;
+    // Failures always, successes with -v: a CI log of thousands of 200s
+    // hides the one that matters.
+    bool ok = r.update.status == "succeeded";
+    if (ok && out.verbosity() == 0) return;
     std::lock_guard lock(out_mutex);
     if (json_out) out.json_line(attempt_json(r.attempt));
     else out.note(attempt_line(out, r.attempt) + (r.update.status == "pending" ? " (will retry)" : ""));

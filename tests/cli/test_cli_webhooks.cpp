@@ -559,3 +559,19 @@ TEST_CASE("deliveries tail follows attempts as NDJSON", "[cli][webhooks]")
   CHECK(j["response_status"] == 200);
   CHECK(j["trigger"] == "scheduled");
 }
+
+TEST_CASE("a webhook failing for longer than --disable-after is disabled with the reason", "[cli][webhooks]")
+{
+  TempDir dir;
+  auto store = dir.str("s.db");
+  Endpoint ep([](int, const httplib::Request&, httplib::Response& res) { res.status = 500; });
+  auto hook = add_webhook(store, ep.url(), {"--retry-schedule", "50ms,50ms", "--disable-after", "10ms"});
+  emit(store, "order.paid", "{}");
+  centrali({"--store", store, "dispatch", "--until-idle", "--timeout", "5s"});
+  auto show = json::parse(centrali({"--store", store, "--json", "webhooks", "show", hook.id}).out);
+  CHECK(show["active"] == false);
+  CHECK_THAT(show["disabled_reason"].get<std::string>(), Catch::Contains("failing continuously since"));
+  // The failed attempts before it was disabled are all in the log.
+  auto log = show_delivery(store, deliveries(store)[0]["id"])["attempt_log"];
+  CHECK(log.size() >= 2);
+}

@@ -124,16 +124,24 @@ Result<std::optional<std::int64_t>> note_webhook_health(Store& store, const std:
                                                         std::int64_t now_ms)
 {
   return guarded("update webhook " + id, [&]() -> Result<std::optional<std::int64_t>> {
-    auto& st = store.statement(
-        "UPDATE webhooks SET failing_since_ms = CASE WHEN ?1 THEN NULL ELSE coalesce(failing_since_ms, ?2) END "
-        "WHERE id = ?3 RETURNING failing_since_ms");
-    st.bind(1, success ? 1 : 0);
-    st.bind(2, static_cast<int64_t>(now_ms));
-    st.bind(3, id);
-    std::optional<std::int64_t> since;
-    if (st.executeStep() && !st.getColumn(0).isNull()) since = st.getColumn(0).getInt64();
-    while (st.executeStep()) {
+    // Written only when the streak starts or ends: a healthy webhook's row
+    // is not rewritten on every delivery.
+    if (success) {
+      auto& clear = store.statement(
+          "UPDATE webhooks SET failing_since_ms = NULL WHERE id = ? AND failing_since_ms IS NOT NULL");
+      clear.bind(1, id);
+      clear.exec();
+      return std::optional<std::int64_t>{};
     }
+    auto& start = store.statement("UPDATE webhooks SET failing_since_ms = ? WHERE id = ? AND failing_since_ms IS NULL");
+    start.bind(1, static_cast<int64_t>(now_ms));
+    start.bind(2, id);
+    start.exec();
+    auto& read = store.statement("SELECT failing_since_ms FROM webhooks WHERE id = ?");
+    read.bind(1, id);
+    std::optional<std::int64_t> since;
+    if (read.executeStep() && !read.getColumn(0).isNull()) since = read.getColumn(0).getInt64();
+    read.reset();
     return since;
   });
 }
