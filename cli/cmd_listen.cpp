@@ -105,7 +105,9 @@ Result<void> run_listen(Context& ctx, const ListenArgs& args)
       next = "; retry in " + timeutil::format_duration(std::chrono::milliseconds(
                                   std::max<std::int64_t>(0, *r.update.next_attempt_ms - timeutil::now_ms())));
     else if (r.update.status == "failed")
-      next = "; giving up (replay with 'centrali events replay " + r.delivery.event_id + " --to URL')";
+      next = r.delivery.kind == "webhook"
+                 ? "; giving up (resend with 'centrali webhooks resend " + r.delivery.id + "')"
+                 : "; giving up (resend with 'centrali events replay " + r.delivery.event_id + " --to URL')";
     if (json) {
       nlohmann::json j = {{"time", timeutil::format_rfc3339(timeutil::now_ms())},
                           {"delivery", r.delivery.id},
