@@ -145,12 +145,8 @@ void Worker::send_loop()
     {
       std::lock_guard lock(m_mutex);
       --m_in_flight;
-      int left = --m_per_url[d.url];
-      if (left <= 0) m_per_url.erase(d.url);
-      // Claim again once half an endpoint's slots are free (or nothing is
-      // ready), not after every attempt: one claim transaction then serves
-      // many deliveries.
-      if (left <= m_options.per_url / 2 || m_ready.empty()) m_woken = true;
+      if (--m_per_url[d.url] <= 0) m_per_url.erase(d.url);
+      m_woken = true;  // room in the window: claim more
     }
     m_wake.notify_one();
   }
