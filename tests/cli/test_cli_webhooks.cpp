@@ -500,14 +500,16 @@ TEST_CASE("a hanging endpoint does not delay deliveries to a healthy one", "[cli
   // sender. No timing is asserted: only what arrived while the slow one hung.
   std::atomic<bool> release{false};
   Endpoint slow([&](int, const httplib::Request&, httplib::Response&) {
-    for (int i = 0; i < 600 && !release; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    for (int i = 0; i < 2400 && !release; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   });
   Endpoint fast;
   add_webhook(store, slow.url(), {"--timeout", "60s", "--retry-schedule", "none"});
   add_webhook(store, fast.url());
   Listen l(store);
   for (int i = 0; i < 40; ++i) emit(store, "order.created", "{}");
-  for (int i = 0; i < 1000 && fast.requests().size() < 40; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  // Generous on a loaded machine: the slow endpoint holds its requests for
+  // up to 120 s, so waiting 60 s here cannot let a starved sender through.
+  for (int i = 0; i < 3000 && fast.requests().size() < 40; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   CHECK(fast.requests().size() == 40);
   CHECK_FALSE(release.load());
   release = true;
