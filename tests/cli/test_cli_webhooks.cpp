@@ -361,13 +361,14 @@ TEST_CASE("a running listener delivers events emitted by other commands, and res
   Endpoint ep([](int n, const httplib::Request&, httplib::Response& res) {
     if (n == 1) res.status = 500;
   });
-  add_webhook(store, ep.url(), {"--retry-schedule", "1500ms"});
+  // The retry is due long after the crash below, even on a loaded machine.
+  add_webhook(store, ep.url(), {"--retry-schedule", "4s"});
   std::string delivery;
   {
     Listen l(store);
     emit(store, "order.created", R"({"n":1})");
     // Wait for the first (failed) attempt to be recorded, then crash.
-    for (int i = 0; i < 200 && ep.requests().empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    for (int i = 0; i < 800 && ep.requests().empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(25));
     REQUIRE(ep.requests().size() == 1);
     for (int i = 0; i < 100; ++i) {
       auto d = deliveries(store);
@@ -382,11 +383,15 @@ TEST_CASE("a running listener delivers events emitted by other commands, and res
   }
   CHECK(show_delivery(store, delivery)["status"] == "pending");
   Listen again(store);
-  for (int i = 0; i < 200 && ep.requests().size() < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  for (int i = 0; i < 800 && ep.requests().size() < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(25));
   REQUIRE(ep.requests().size() == 2);
   CHECK(ep.requests()[1].get_header_value("webhook-id") == delivery);
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  CHECK(show_delivery(store, delivery)["status"] == "succeeded");
+  std::string status;
+  for (int i = 0; i < 100 && status != "succeeded"; ++i) {
+    status = show_delivery(store, delivery)["status"];
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  CHECK(status == "succeeded");
 }
 
 TEST_CASE("resend keeps the webhook-id, signs a fresh timestamp and logs a resend attempt", "[cli][webhooks]")
