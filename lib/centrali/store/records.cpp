@@ -2,7 +2,6 @@
 
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
-#include <sqlite3.h>
 
 #include "centrali/store/events.hpp"
 #include "centrali/util/ids.hpp"
@@ -81,36 +80,6 @@ std::string record_event_body(const Record& record, const Record* before)
     body["after"] = record.data;
   }
   return dump(body);
-}
-
-Result<void> write_transaction(Store& store, const std::function<Result<void>()>& fn)
-{
-  return guarded("store write", [&]() -> Result<void> {
-    auto& db = store.db();
-    const bool outer = sqlite3_get_autocommit(db.getHandle()) != 0;
-    db.exec(outer ? "BEGIN IMMEDIATE" : "SAVEPOINT centrali_write");
-    auto undo = [&] {
-      try {
-        if (outer) db.exec("ROLLBACK");
-        else db.exec("ROLLBACK TO centrali_write; RELEASE centrali_write");
-      } catch (...) {
-        // The failure that brought us here is the one worth reporting.
-      }
-    };
-    Result<void> r;
-    try {
-      r = fn();
-    } catch (...) {
-      undo();
-      throw;
-    }
-    if (!r) {
-      undo();
-      return r;
-    }
-    db.exec(outer ? "COMMIT" : "RELEASE centrali_write");
-    return {};
-  });
 }
 
 Result<Record> create_record(Store& store, const std::string& collection, const json& data, std::int64_t now_ms)

@@ -45,11 +45,6 @@ struct RecordChange {
 // Computes a record's new data from its current data (a merge patch, say).
 using DataChange = std::function<Result<nlohmann::json>(const nlohmann::json& before)>;
 
-// Runs `fn` as one atomic write: BEGIN IMMEDIATE when no transaction is open
-// (so a read-then-write never loses a race), else a savepoint inside the
-// caller's transaction. Commits when `fn` succeeds, rolls back otherwise.
-Result<void> write_transaction(Store& store, const std::function<Result<void>()>& fn);
-
 // Inserts a new record (version 1) and its record_created event.
 Result<Record> create_record(Store& store, const std::string& collection, const nlohmann::json& data,
                              std::int64_t now_ms);

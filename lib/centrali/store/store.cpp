@@ -150,6 +150,39 @@ Result<Store> Store::open(const fs::path& path, OpenOptions options)
   });
 }
 
+Result<void> write_transaction(Store& store, const std::function<Result<void>()>& fn)
+{
+  return guarded("store write", [&]() -> Result<void> {
+    auto& db = store.db();
+    const bool outer = sqlite3_get_autocommit(db.getHandle()) != 0;
+    // A cached read left mid-result would pin a stale snapshot and make
+    // BEGIN IMMEDIATE fail at once instead of waiting for the lock.
+    if (outer) store.reset_statements();
+    db.exec(outer ? "BEGIN IMMEDIATE" : "SAVEPOINT centrali_write");
+    auto undo = [&] {
+      try {
+        if (outer) db.exec("ROLLBACK");
+        else db.exec("ROLLBACK TO centrali_write; RELEASE centrali_write");
+      } catch (...) {
+        // The failure that brought us here is the one worth reporting.
+      }
+    };
+    Result<void> r;
+    try {
+      r = fn();
+    } catch (...) {
+      undo();
+      throw;
+    }
+    if (!r) {
+      undo();
+      return r;
+    }
+    db.exec(outer ? "COMMIT" : "RELEASE centrali_write");
+    return {};
+  });
+}
+
 Result<Info> Store::info()
 {
   return guarded("store info", [&]() -> Result<Info> {

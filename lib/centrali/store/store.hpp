@@ -4,6 +4,7 @@
 // threads that need the store concurrently each open their own.
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -75,6 +76,11 @@ private:
   std::unique_ptr<SQLite::Database> m_db;
   std::unordered_map<const char*, std::unique_ptr<SQLite::Statement>> m_statements;
 };
+
+// Runs `fn` as one atomic write: BEGIN IMMEDIATE when no transaction is open
+// (so a read-then-write never loses a race), else a savepoint inside the
+// caller's transaction. Commits when `fn` succeeds, rolls back otherwise.
+Result<void> write_transaction(Store& store, const std::function<Result<void>()>& fn);
 
 // The schema version this binary writes.
 int latest_schema_version();

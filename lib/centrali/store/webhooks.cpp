@@ -11,6 +11,11 @@ constexpr const char* k_columns =
     "id, name, url, events, secret, previous_secret, previous_until_ms, headers, retry_schedule, timeout_ms, "
     "insecure, active, disabled_reason, failing_since_ms, disable_after_ms, created_ms, updated_ms";
 
+constexpr const char* k_get_webhook =
+    "SELECT id, name, url, events, secret, previous_secret, previous_until_ms, headers, retry_schedule, timeout_ms, "
+    "insecure, active, disabled_reason, failing_since_ms, disable_after_ms, created_ms, updated_ms "
+    "FROM webhooks WHERE id = ?";
+
 Webhook read_webhook(SQLite::Statement& st)
 {
   Webhook w;
@@ -78,10 +83,13 @@ Result<void> insert_webhook(Store& store, const Webhook& w)
 Result<Webhook> get_webhook(Store& store, const std::string& id)
 {
   return guarded("read webhook " + id, [&]() -> Result<Webhook> {
-    SQLite::Statement st(store.db(), std::string("SELECT ") + k_columns + " FROM webhooks WHERE id = ?");
+    // Cached: every delivery attempt reads its webhook.
+    auto& st = store.statement(k_get_webhook);
     st.bind(1, id);
     if (!st.executeStep()) return fail(ErrorKind::not_found, "no webhook " + id);
-    return read_webhook(st);
+    auto webhook = read_webhook(st);
+    st.reset();
+    return webhook;
   });
 }
 
