@@ -17,23 +17,35 @@ GroupCommitter::~GroupCommitter()
 
 std::future<Result<void>> GroupCommitter::submit(Work work, Durability durability)
 {
-  Item item{std::move(work), durability, {}};
-  auto future = item.done.get_future();
+  auto promise = std::make_shared<std::promise<Result<void>>>();
+  auto future = promise->get_future();
+  submit(std::move(work), durability, [promise](Result<void> r) { promise->set_value(std::move(r)); });
+  return future;
+}
+
+void GroupCommitter::submit(Work work, Durability durability, Completion done)
+{
+  Item item{std::move(work), durability, std::move(done)};
   bool wake = false;
+  bool refused = false;
   {
     std::lock_guard lock(m_mutex);
     if (m_stopping) {
-      item.done.set_value(fail(ErrorKind::store, "the store writer is shutting down"));
-      return future;
+      refused = true;
+    } else {
+      m_queue.push_back(std::move(item));
+      // A busy writer takes the queue after its commit anyway; a futex wake
+      // per request is a measurable share of ingestion's cost.
+      wake = m_sleeping;
+      m_sleeping = false;
     }
-    m_queue.push_back(std::move(item));
-    // A busy writer takes the queue after its commit anyway; a futex wake
-    // per request is a measurable share of ingestion's cost.
-    wake = m_sleeping;
-    m_sleeping = false;
+  }
+  if (refused) {
+    // Outside the lock: the completion may do anything but submit-and-wait.
+    if (item.done) item.done(fail(ErrorKind::store, "the store writer is shutting down"));
+    return;
   }
   if (wake) m_wake.notify_one();
-  return future;
 }
 
 void GroupCommitter::stop()
@@ -130,12 +142,14 @@ void GroupCommitter::commit_batch(std::deque<Item>& batch)
   if (!outcome) {
     rollback();
     // Nothing in this batch is durable: every caller hears so.
-    for (auto& item : batch) item.done.set_value(std::unexpected(outcome.error()));
+    for (auto& item : batch)
+      if (item.done) item.done(std::unexpected(outcome.error()));
     return;
   }
   ++m_batches;
   m_items += batch.size();
-  for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done.set_value(std::move(results[i]));
+  for (std::size_t i = 0; i < batch.size(); ++i)
+    if (batch[i].done) batch[i].done(std::move(results[i]));
 }
 
 } // namespace centrali::store

@@ -20,6 +20,9 @@ namespace centrali::store {
 class GroupCommitter {
 public:
   using Work = std::function<Result<void>(Store&)>;
+  // Runs on the writer thread once the work's transaction has committed (or
+  // failed); it must be quick and must not submit and wait.
+  using Completion = std::function<void(Result<void>)>;
 
   // Takes ownership of `store` (open it with Durability::full for acks that
   // survive power loss). At most `max_batch` works share one transaction.
@@ -34,6 +37,9 @@ public:
   // that may be redone after a power loss (leases, attempt logs) asks for
   // `normal` and then costs no fsync of its own.
   std::future<Result<void>> submit(Work work, Durability durability = Durability::full);
+  // The same, without a thread waiting: `done` hears the result. This lets
+  // an event loop acknowledge a whole batch without a thread per request.
+  void submit(Work work, Durability durability, Completion done);
 
   // Runs and commits everything already queued, then stops the thread.
   // Later submits fail with ErrorKind::store.
@@ -46,7 +52,7 @@ private:
   struct Item {
     Work work;
     Durability durability;
-    std::promise<Result<void>> done;
+    Completion done;
   };
   void run();
   void commit_batch(std::deque<Item>& batch);
