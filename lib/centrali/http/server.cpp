@@ -1,46 +1,161 @@
 #include "centrali/http/server.hpp"
 
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
 #include <chrono>
-#include <map>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <vector>
 
-#include <httplib.h>
 #include <nlohmann/json.hpp>
+
+#include "centrali/http/request_parser.hpp"
 
 namespace centrali::http {
 namespace {
 
-// cpp-httplib fixes the listen backlog at 5, which drops connections under
-// a burst of new clients; widen it between bind and listen.
-class WideBacklogServer : public httplib::Server {
-public:
-  void widen_backlog() { ::listen(svr_sock_, 1024); }
-};
+using Clock = std::chrono::steady_clock;
 
-HeaderList to_header_list(const httplib::Headers& headers, std::size_t& bytes)
+constexpr std::uint64_t k_listen_key = 0;
+constexpr std::uint64_t k_wake_key = 1;
+// Bytes of pipelined requests read ahead while one is being handled; past
+// this the connection stops reading until the response is out.
+constexpr std::size_t k_max_read_ahead = 256 * 1024;
+// After a final `Connection: close` response, keep reading (and dropping)
+// briefly, so an unread request body does not turn our FIN into an RST
+// that destroys the response before the client reads it.
+constexpr auto k_linger = std::chrono::seconds(2);
+
+const char* reason_phrase(int status)
 {
-  HeaderList out;
-  out.reserve(headers.size());
-  bytes = 0;
-  for (const auto& [name, value] : headers) {
-    // httplib adds these for its own bookkeeping; they were not sent.
-    if (name == "REMOTE_ADDR" || name == "REMOTE_PORT" || name == "LOCAL_ADDR" || name == "LOCAL_PORT") continue;
-    bytes += name.size() + value.size() + 4;
-    out.push_back({name, value});
+  switch (status) {
+  case 100: return "Continue";
+  case 200: return "OK";
+  case 201: return "Created";
+  case 202: return "Accepted";
+  case 204: return "No Content";
+  case 301: return "Moved Permanently";
+  case 302: return "Found";
+  case 304: return "Not Modified";
+  case 400: return "Bad Request";
+  case 401: return "Unauthorized";
+  case 403: return "Forbidden";
+  case 404: return "Not Found";
+  case 405: return "Method Not Allowed";
+  case 408: return "Request Timeout";
+  case 409: return "Conflict";
+  case 410: return "Gone";
+  case 413: return "Content Too Large";
+  case 415: return "Unsupported Media Type";
+  case 417: return "Expectation Failed";
+  case 422: return "Unprocessable Content";
+  case 429: return "Too Many Requests";
+  case 431: return "Request Header Fields Too Large";
+  case 500: return "Internal Server Error";
+  case 501: return "Not Implemented";
+  case 502: return "Bad Gateway";
+  case 503: return "Service Unavailable";
+  case 504: return "Gateway Timeout";
+  case 505: return "HTTP Version Not Supported";
+  default: return status < 300 ? "OK" : status < 400 ? "Redirect" : status < 500 ? "Client Error" : "Server Error";
   }
-  return out;
 }
 
-// Per-request facts carried from the handler to the access log, which
-// cpp-httplib calls on the same thread after writing the response.
-struct RequestTrace {
-  std::chrono::steady_clock::time_point start;
-  Request request;
-  Response response;
-  bool handled = false;
+// A header a handler set is written only when it cannot split the response
+// (a function's response envelope chooses header names and values).
+bool safe_header(const HeaderField& h)
+{
+  if (h.name.empty()) return false;
+  for (char c : h.name)
+    if (static_cast<unsigned char>(c) <= 0x20 || c == ':' || c == 0x7f) return false;
+  for (char c : h.value)
+    if (c == '\r' || c == '\n' || c == '\0') return false;
+  return true;
+}
+
+std::string format_address(const sockaddr_storage& addr)
+{
+  char text[INET6_ADDRSTRLEN] = {};
+  if (addr.ss_family == AF_INET)
+    ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in&>(addr).sin_addr, text, sizeof text);
+  else if (addr.ss_family == AF_INET6)
+    ::inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6&>(addr).sin6_addr, text, sizeof text);
+  return text;
+}
+
+// Runs plain (blocking) handlers. Threads start on demand, up to `max`.
+class HandlerPool {
+public:
+  explicit HandlerPool(int max) : m_max(std::max(1, max)) {}
+  ~HandlerPool() { stop(); }
+
+  void submit(std::function<void()> task)
+  {
+    std::lock_guard lock(m_mutex);
+    m_tasks.push_back(std::move(task));
+    if (m_tasks.size() > m_idle && m_threads.size() < static_cast<std::size_t>(m_max))
+      m_threads.emplace_back([this] { work(); });
+    else
+      m_ready.notify_one();
+  }
+
+  void stop()
+  {
+    std::vector<std::thread> threads;
+    {
+      std::lock_guard lock(m_mutex);
+      m_stopping = true;
+      threads.swap(m_threads);
+    }
+    m_ready.notify_all();
+    for (auto& t : threads) t.join();
+  }
+
+private:
+  void work()
+  {
+    std::unique_lock lock(m_mutex);
+    while (true) {
+      ++m_idle;
+      m_ready.wait(lock, [&] { return m_stopping || !m_tasks.empty(); });
+      --m_idle;
+      if (m_tasks.empty()) return;  // stopping and nothing left
+      auto task = std::move(m_tasks.front());
+      m_tasks.pop_front();
+      lock.unlock();
+      task();
+      lock.lock();
+    }
+  }
+
+  int m_max;
+  std::mutex m_mutex;
+  std::condition_variable m_ready;
+  std::deque<std::function<void()>> m_tasks;
+  std::vector<std::thread> m_threads;
+  std::size_t m_idle = 0;
+  bool m_stopping = false;
 };
-thread_local RequestTrace t_trace;
+
+struct Route {
+  std::string prefix;
+  Server::Handler plain;
+  Server::AsyncHandler async;
+};
 
 } // namespace
 
@@ -51,137 +166,605 @@ std::string error_body(std::string_view code, std::string_view reason)
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-struct Server::Impl {
-  ServerOptions options;
-  WideBacklogServer server;
-  std::map<std::string, Handler, std::greater<>> routes;  // longest prefix first
-  AccessLog access_log;
+namespace {
 
-  const Handler* find(std::string_view path) const
+struct Connection {
+  enum class State { head, body, handling, lingering };
+
+  int fd = -1;
+  std::uint64_t key = 0;
+  std::string remote;
+  std::string in;               // received bytes; the unconsumed ones start at `in_used`
+  std::size_t in_used = 0;
+  std::string out;              // response bytes still to write, from `out_sent`
+  std::size_t out_sent = 0;
+  State state = State::head;
+  std::uint64_t request_seq = 0;  // which request a reply answers
+  RequestHead head;
+  Request request;              // its views point into `head` and `remote`
+  ChunkedDecoder chunked;
+  std::uint64_t body_remaining = 0;
+  bool close_after = false;     // this response is the connection's last
+  bool peer_closed = false;     // the client sent FIN (or the socket failed)
+  bool read_paused = false;     // stopped reading at k_max_read_ahead
+  bool shut_down = false;       // our FIN was sent
+  bool advancing = false;       // inside advance(): a response must not recurse into it
+
+  bool alive() const { return fd >= 0; }
+  Clock::time_point last_activity;
+  Clock::time_point started;    // when the request's head was complete
+
+  std::string_view pending_input() const { return std::string_view(in).substr(in_used); }
+  void consume(std::size_t n)
   {
-    for (const auto& [prefix, handler] : routes)
-      if (path.substr(0, prefix.size()) == prefix) return &handler;
+    in_used += n;
+    if (in_used == in.size()) {
+      in.clear();
+      in_used = 0;
+    } else if (in_used > 64 * 1024 && in_used * 2 > in.size()) {
+      in.erase(0, in_used);
+      in_used = 0;
+    }
+  }
+};
+
+struct Completion {
+  std::uint64_t key;
+  std::uint64_t seq;
+  Response response;
+};
+
+} // namespace
+
+struct Server::Impl {
+  class Loop;
+
+  ServerOptions options;
+  std::vector<Route> routes;  // longest prefix first
+  AccessLog access_log;
+  int listen_fd = -1;
+  std::atomic<bool> stopping{false};
+  std::mutex loops_mutex;
+  std::vector<std::unique_ptr<Loop>> loops;
+  std::unique_ptr<HandlerPool> pool;
+
+  const Route* find(std::string_view path) const
+  {
+    for (const auto& r : routes)
+      if (path.substr(0, r.prefix.size()) == r.prefix) return &r;
     return nullptr;
   }
+};
 
-  void dispatch(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader* reader)
+class Server::Impl::Loop {
+public:
+  explicit Loop(Server::Impl& server) : m_server(server)
   {
-    auto& trace = t_trace;
-    trace.handled = true;
-    Request& r = trace.request;
-    r = Request{};
-    r.method = req.method;
-    r.path = req.path;
-    r.target = req.target;
-    r.remote_addr = req.remote_addr;
-    r.headers = to_header_list(req.headers, r.header_bytes);
-    if (reader) {
-      // Read the raw bytes ourselves: cpp-httplib would otherwise parse
-      // multipart bodies into parts, and signatures are over raw bytes.
-      bool ok = (*reader)([&](const char* data, std::size_t len) {
-        if (r.body.size() + len > options.max_body) {
-          r.body_too_large = true;
-          return false;
-        }
-        r.body.append(data, len);
-        return true;
-      });
-      if (!ok || res.status == 413) {
-        r.body_too_large = true;
-        r.body.clear();
-      }
-    } else {
-      r.body = req.body;
-    }
-    Response& out = trace.response;
-    out = Response{};
-    if (const Handler* h = find(r.path)) {
-      (*h)(r, out);
-    } else {
-      out.status = 404;
-      out.body = error_body("not_found", "no route for this path");
-    }
-    if (r.body_too_large) out.headers.push_back({"Connection", "close"});
-    res.status = out.status;
-    for (const auto& h : out.headers) res.set_header(h.name, h.value);
-    res.set_content(out.body, out.content_type);
+    m_epoll = ::epoll_create1(EPOLL_CLOEXEC);
+    m_wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = k_wake_key;
+    ::epoll_ctl(m_epoll, EPOLL_CTL_ADD, m_wake_fd, &ev);
+    // Every loop waits on the one listening socket; EPOLLEXCLUSIVE wakes
+    // one of them per new connection instead of all.
+    ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+    ev.data.u64 = k_listen_key;
+    ::epoll_ctl(m_epoll, EPOLL_CTL_ADD, m_server.listen_fd, &ev);
   }
+
+  ~Loop()
+  {
+    for (auto& [key, conn] : m_conns)
+      if (conn->alive()) ::close(conn->fd);
+    ::close(m_wake_fd);
+    ::close(m_epoll);
+  }
+
+  // Hands a finished response to the loop; any thread.
+  void post(Completion completion)
+  {
+    bool was_empty;
+    {
+      std::lock_guard lock(m_mutex);
+      was_empty = m_completions.empty();
+      m_completions.push_back(std::move(completion));
+    }
+    // One wake-up per burst: a group commit answers many requests at once.
+    if (was_empty) wake();
+  }
+
+  void wake()
+  {
+    std::uint64_t one = 1;
+    [[maybe_unused]] auto n = ::write(m_wake_fd, &one, sizeof one);
+  }
+
+  void run()
+  {
+    std::vector<epoll_event> events(256);
+    auto next_sweep = Clock::now() + std::chrono::seconds(1);
+    bool listening = true;
+    while (true) {
+      bool stopping = m_server.stopping.load();
+      if (stopping && listening) {
+        ::epoll_ctl(m_epoll, EPOLL_CTL_DEL, m_server.listen_fd, nullptr);
+        listening = false;
+        begin_shutdown();
+      }
+      if (stopping && m_conns.empty()) return;
+      int n = ::epoll_wait(m_epoll, events.data(), static_cast<int>(events.size()), 250);
+      m_now = Clock::now();
+      for (int i = 0; i < n; ++i) {
+        auto key = events[static_cast<std::size_t>(i)].data.u64;
+        auto what = events[static_cast<std::size_t>(i)].events;
+        if (key == k_listen_key) {
+          if (listening) accept_all();
+        } else if (key == k_wake_key) {
+          std::uint64_t count;
+          [[maybe_unused]] auto r = ::read(m_wake_fd, &count, sizeof count);
+        } else {
+          on_event(key, what);
+        }
+      }
+      drain_completions();
+      if (m_now >= next_sweep) {
+        sweep();
+        next_sweep = m_now + std::chrono::seconds(1);
+      }
+      for (auto key : m_dead) m_conns.erase(key);
+      m_dead.clear();
+    }
+  }
+
+private:
+  Connection* find(std::uint64_t key)
+  {
+    auto it = m_conns.find(key);
+    return it == m_conns.end() || !it->second->alive() ? nullptr : it->second.get();
+  }
+
+  void accept_all()
+  {
+    while (true) {
+      sockaddr_storage addr{};
+      socklen_t len = sizeof addr;
+      int fd = ::accept4(m_server.listen_fd, reinterpret_cast<sockaddr*>(&addr), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) {
+        if (errno == EINTR || errno == ECONNABORTED) continue;
+        return;  // EAGAIN, or out of descriptors: the backlog holds the rest
+      }
+      if (m_conns.size() >= m_server.options.max_connections) {
+        ::close(fd);
+        continue;
+      }
+      // Without TCP_NODELAY each response waits ~40 ms for a delayed ACK.
+      int one = 1;
+      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      auto conn = std::make_unique<Connection>();
+      conn->fd = fd;
+      conn->key = m_next_key++;
+      conn->remote = format_address(addr);
+      conn->last_activity = m_now;
+      epoll_event ev{};
+      ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+      ev.data.u64 = conn->key;
+      if (::epoll_ctl(m_epoll, EPOLL_CTL_ADD, fd, &ev) != 0) {
+        ::close(fd);
+        continue;
+      }
+      auto* c = conn.get();
+      m_conns.emplace(c->key, std::move(conn));
+      // The request often arrives with the connection.
+      on_readable(*c);
+    }
+  }
+
+  void on_event(std::uint64_t key, std::uint32_t what)
+  {
+    Connection* conn = find(key);
+    if (!conn) return;
+    if (what & EPOLLOUT) {
+      if (!flush(*conn)) return;
+    }
+    if (!conn->alive()) return;
+    if (what & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) on_readable(*conn);
+  }
+
+  // Reads what the socket has, then makes progress on the request.
+  void on_readable(Connection& conn)
+  {
+    char* buf = m_scratch;
+    while (true) {
+      if (conn.state == Connection::State::handling && conn.in.size() - conn.in_used >= k_max_read_ahead) {
+        conn.read_paused = true;
+        break;
+      }
+      ssize_t n = ::recv(conn.fd, buf, sizeof m_scratch, 0);
+      if (n > 0) {
+        conn.last_activity = m_now;
+        if (conn.state != Connection::State::lingering) conn.in.append(buf, static_cast<std::size_t>(n));
+        if (static_cast<std::size_t>(n) < sizeof m_scratch) break;  // drained for now
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+      conn.peer_closed = true;  // EOF or a socket error
+      break;
+    }
+    if (conn.state == Connection::State::lingering) {
+      if (conn.peer_closed) close(conn);
+      return;
+    }
+    if (!advance(conn)) return;
+    if (conn.peer_closed && conn.state != Connection::State::handling && conn.out_sent >= conn.out.size()) close(conn);
+  }
+
+  // Parses and dispatches as far as the buffered bytes allow. False when
+  // the connection was closed.
+  bool advance(Connection& conn)
+  {
+    conn.advancing = true;
+    bool alive = advance_requests(conn);
+    conn.advancing = false;
+    return alive;
+  }
+
+  bool advance_requests(Connection& conn)
+  {
+    const auto& options = m_server.options;
+    while (conn.alive()) {
+      if (conn.state == Connection::State::head) {
+        auto input = conn.pending_input();
+        if (input.empty()) return true;
+        auto parsed = parse_request_head(input, {options.max_head_bytes, 1000});
+        if (parsed.status == HeadStatus::incomplete) return true;
+        if (parsed.status == HeadStatus::error) {
+          // The framing is unknown from here on: answer and close.
+          conn.started = m_now;
+          conn.request = Request{};
+          conn.request.remote_addr = conn.remote;
+          dispatch_error(conn, parsed.error.status, parsed.error.code, std::move(parsed.error.reason));
+          return conn.alive();
+        }
+        conn.consume(parsed.head.head_bytes);
+        begin_request(conn, std::move(parsed.head));
+        if (!conn.alive()) return false;
+        continue;  // a response given at once leaves the connection ready for the next head
+      }
+      if (conn.state == Connection::State::body) {
+        auto input = conn.pending_input();
+        if (input.empty()) return true;
+        Request& req = conn.request;
+        if (conn.head.chunked) {
+          auto before = input.size();
+          auto state = conn.chunked.feed(input, req.body);
+          conn.consume(before - input.size());
+          if (state == ChunkedDecoder::State::error) {
+            dispatch_error(conn, 400, "bad_request", "malformed chunked body");
+            return conn.alive();
+          }
+          if (req.body.size() > options.max_body) {
+            too_large(conn);
+            return conn.alive();
+          }
+          if (state == ChunkedDecoder::State::more) return true;
+          dispatch(conn);
+          if (!conn.alive()) return false;
+          continue;
+        }
+        auto n = static_cast<std::size_t>(std::min<std::uint64_t>(conn.body_remaining, input.size()));
+        req.body.append(input.data(), n);
+        conn.consume(n);
+        conn.body_remaining -= n;
+        if (conn.body_remaining > 0) return true;
+        dispatch(conn);
+        if (!conn.alive()) return false;
+        continue;
+      }
+      return true;  // handling or lingering: nothing to parse
+    }
+    return false;
+  }
+
+  void begin_request(Connection& conn, RequestHead head)
+  {
+    conn.head = std::move(head);
+    conn.chunked = ChunkedDecoder{};
+    conn.started = m_now;
+    Request& req = conn.request;
+    req = Request{};
+    req.method = conn.head.method;
+    req.path = conn.head.path;
+    req.target = conn.head.target;
+    req.remote_addr = conn.remote;
+    req.header_bytes = conn.head.head_bytes;
+    req.headers = std::move(conn.head.headers);
+    if (!conn.head.keep_alive) conn.close_after = true;
+    if (!conn.head.chunked && conn.head.content_length > m_server.options.max_body) {
+      too_large(conn);
+      return;
+    }
+    if (!conn.head.chunked && conn.head.content_length == 0) {
+      dispatch(conn);
+      return;
+    }
+    conn.body_remaining = conn.head.content_length;
+    if (!conn.head.chunked) req.body.reserve(static_cast<std::size_t>(conn.head.content_length));
+    conn.state = Connection::State::body;
+    if (conn.head.expect_continue) {
+      conn.out += "HTTP/1.1 100 Continue\r\n\r\n";
+      flush(conn);
+    }
+  }
+
+  // The handler still hears of an oversized request (ingestion records it);
+  // the rest of the body is never read, so this is the connection's last.
+  void too_large(Connection& conn)
+  {
+    conn.request.body.clear();
+    conn.request.body.shrink_to_fit();
+    conn.request.body_too_large = true;
+    conn.close_after = true;
+    dispatch(conn);
+  }
+
+  void dispatch_error(Connection& conn, int status, std::string_view code, std::string reason)
+  {
+    conn.close_after = true;
+    conn.state = Connection::State::handling;
+    ++conn.request_seq;
+    Response res;
+    res.status = status;
+    res.body = error_body(code, reason);
+    res.note = std::move(reason);
+    respond(conn, std::move(res));
+  }
+
+  void dispatch(Connection& conn)
+  {
+    conn.state = Connection::State::handling;
+    auto seq = ++conn.request_seq;
+    const Route* route = m_server.find(conn.request.path);
+    if (!route) {
+      Response res;
+      res.status = 404;
+      res.body = error_body("not_found", "no route for this path");
+      respond(conn, std::move(res));
+      return;
+    }
+    auto key = conn.key;
+    Request* req = &conn.request;  // stays put until the reply: a handling connection is never freed
+    if (route->async) {
+      auto reply = [this, key, seq](Response res) { post({key, seq, std::move(res)}); };
+      try {
+        route->async(*req, std::move(reply));
+      } catch (...) {
+        // Never let an exception's text reach the client.
+        Response res;
+        res.status = 500;
+        res.body = error_body("internal_error");
+        post({key, seq, std::move(res)});
+      }
+      return;
+    }
+    const Server::Handler* handler = &route->plain;
+    m_server.pool->submit([this, key, seq, req, handler] {
+      Response res;
+      try {
+        (*handler)(*req, res);
+      } catch (...) {
+        res = Response{};
+        res.status = 500;
+        res.body = error_body("internal_error");
+      }
+      post({key, seq, std::move(res)});
+    });
+  }
+
+  void drain_completions()
+  {
+    {
+      std::lock_guard lock(m_mutex);
+      if (m_completions.empty()) return;
+      m_draining.swap(m_completions);
+    }
+    for (auto& c : m_draining) {
+      Connection* conn = find(c.key);
+      // A late or repeated reply (the request already answered) is dropped.
+      if (!conn || conn->state != Connection::State::handling || conn->request_seq != c.seq) continue;
+      respond(*conn, std::move(c.response));
+    }
+    m_draining.clear();
+  }
+
+  // Writes the response to the handled request, then moves on to the next
+  // pipelined request, or closes.
+  void respond(Connection& conn, Response res)
+  {
+    const bool head_only = conn.request.method == "HEAD";
+    const bool no_body = res.status == 204 || res.status == 304 || res.status < 200;
+    for (const auto& h : res.headers)
+      if (iequals(h.name, "Connection") && iequals(h.value, "close")) conn.close_after = true;
+    if (m_server.stopping.load() || conn.peer_closed) conn.close_after = true;
+    std::string& out = conn.out;
+    if (conn.out_sent == out.size()) {
+      out.clear();
+      conn.out_sent = 0;
+    }
+    out.reserve(out.size() + 160 + res.body.size());
+    out += "HTTP/1.1 ";
+    out += std::to_string(res.status);
+    out += ' ';
+    out += reason_phrase(res.status);
+    out += "\r\n";
+    if (!no_body) {
+      if (!res.body.empty() || !res.content_type.empty()) {
+        out += "Content-Type: ";
+        out += res.content_type.empty() ? "text/plain" : res.content_type;
+        out += "\r\n";
+      }
+      out += "Content-Length: ";
+      out += std::to_string(res.body.size());
+      out += "\r\n";
+    }
+    for (const auto& h : res.headers) {
+      if (iequals(h.name, "Connection") || iequals(h.name, "Content-Length") ||
+          iequals(h.name, "Transfer-Encoding") || !safe_header(h))
+        continue;
+      out += h.name;
+      out += ": ";
+      out += h.value;
+      out += "\r\n";
+    }
+    if (conn.close_after) out += "Connection: close\r\n";
+    out += "\r\n";
+    if (!no_body && !head_only) out += res.body;
+
+    if (m_server.access_log) {
+      double ms = std::chrono::duration<double, std::milli>(Clock::now() - conn.started).count();
+      m_server.access_log(conn.request, res, ms);
+    }
+    conn.request = Request{};
+    if (conn.close_after) {
+      conn.state = Connection::State::lingering;
+      conn.last_activity = m_now;
+      flush(conn);
+      return;
+    }
+    conn.state = Connection::State::head;
+    if (!flush(conn)) return;
+    if (conn.advancing) return;  // advance() goes on with the next request itself
+    if (!advance(conn)) return;
+    if (conn.read_paused && conn.state != Connection::State::handling) {
+      conn.read_paused = false;
+      on_readable(conn);
+    }
+  }
+
+  // Writes pending output. False when the connection was closed.
+  bool flush(Connection& conn)
+  {
+    if (!conn.alive()) return false;
+    while (conn.out_sent < conn.out.size()) {
+      ssize_t n = ::send(conn.fd, conn.out.data() + conn.out_sent, conn.out.size() - conn.out_sent, MSG_NOSIGNAL);
+      if (n > 0) {
+        conn.out_sent += static_cast<std::size_t>(n);
+        conn.last_activity = m_now;
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;  // EPOLLOUT resumes
+      // The client is gone. A handler still working on its request keeps
+      // the connection (and the request it reads) alive until it replies.
+      conn.peer_closed = true;
+      conn.out.clear();
+      conn.out_sent = 0;
+      if (conn.state == Connection::State::handling) return true;
+      close(conn);
+      return false;
+    }
+    if (conn.state == Connection::State::lingering && !conn.shut_down) {
+      ::shutdown(conn.fd, SHUT_WR);
+      conn.shut_down = true;
+      if (conn.peer_closed) {
+        close(conn);
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // Closes now; the object is freed after this loop iteration, so callers
+  // up the stack may still look at it (and see !alive()).
+  void close(Connection& conn)
+  {
+    if (!conn.alive()) return;
+    ::close(conn.fd);  // also leaves the epoll set
+    conn.fd = -1;
+    m_dead.push_back(conn.key);
+  }
+
+  void begin_shutdown()
+  {
+    // Idle keep-alive connections go now; the others after their response.
+    std::vector<Connection*> idle;
+    for (auto& [key, conn] : m_conns) {
+      conn->close_after = true;
+      if (conn->state == Connection::State::head && conn->pending_input().empty() && conn->out_sent >= conn->out.size())
+        idle.push_back(conn.get());
+    }
+    for (auto* conn : idle) close(*conn);
+  }
+
+  void sweep()
+  {
+    const auto& options = m_server.options;
+    std::vector<Connection*> expired;
+    for (auto& [key, conn] : m_conns) {
+      auto quiet = m_now - conn->last_activity;
+      switch (conn->state) {
+      case Connection::State::handling:
+        break;  // the handler has its own timeout
+      case Connection::State::lingering:
+        if (quiet > k_linger) expired.push_back(conn.get());
+        break;
+      case Connection::State::head:
+        if (conn->pending_input().empty() && conn->out_sent >= conn->out.size()) {
+          if (quiet > std::chrono::seconds(options.keep_alive_timeout_s)) expired.push_back(conn.get());
+          break;
+        }
+        [[fallthrough]];
+      case Connection::State::body:
+        if (quiet > std::chrono::seconds(options.read_timeout_s)) expired.push_back(conn.get());
+        break;
+      }
+    }
+    for (auto* conn : expired) close(*conn);
+  }
+
+  Server::Impl& m_server;
+  int m_epoll = -1;
+  int m_wake_fd = -1;
+  std::unordered_map<std::uint64_t, std::unique_ptr<Connection>> m_conns;
+  std::vector<std::uint64_t> m_dead;  // closed this iteration, freed at its end
+  std::uint64_t m_next_key = 2;  // 0 and 1 are the listening socket and the wake-up fd
+  Clock::time_point m_now = Clock::now();
+  char m_scratch[64 * 1024];
+
+  std::mutex m_mutex;
+  std::vector<Completion> m_completions;
+  std::vector<Completion> m_draining;
 };
 
 Server::Server(ServerOptions options) : m_impl(std::make_unique<Impl>())
 {
   m_impl->options = std::move(options);
-  auto& svr = m_impl->server;
-  auto& opts = m_impl->options;
-  // Without TCP_NODELAY each response waits ~40 ms for a delayed ACK.
-  svr.set_tcp_nodelay(true);
-  int threads = opts.threads;
-  svr.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<std::size_t>(threads)); };
-  svr.set_keep_alive_max_count(1'000'000);
-  svr.set_keep_alive_timeout(opts.keep_alive_timeout_s);
-  svr.set_read_timeout(10, 0);
-  svr.set_write_timeout(10, 0);
-  svr.set_idle_interval(0, 100'000);  // notice stop() within 100 ms on idle keep-alive connections
-  svr.set_payload_max_length(opts.max_body);
-  svr.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
-    t_trace.start = std::chrono::steady_clock::now();
-    return httplib::Server::HandlerResponse::Unhandled;
-  });
-  // Never let an exception's text reach the client (cpp-httplib would put
-  // it in an EXCEPTION_WHAT header).
-  svr.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-    res.status = 500;
-    res.set_content(error_body("internal_error"), "application/json");
-  });
-  svr.set_error_handler([](const httplib::Request&, httplib::Response& res) {
-    if (!res.body.empty()) return;
-    const char* code = "error";
-    switch (res.status) {
-    case 400: code = "bad_request"; break;
-    case 404: code = "not_found"; break;
-    case 405: code = "method_not_allowed"; break;
-    case 413: code = "payload_too_large"; break;
-    case 414: code = "uri_too_long"; break;
-    default: break;
-    }
-    res.set_content(error_body(code), "application/json");
-  });
-  auto plain = [this](const httplib::Request& req, httplib::Response& res) { m_impl->dispatch(req, res, nullptr); };
-  auto with_reader = [this](const httplib::Request& req, httplib::Response& res,
-                            const httplib::ContentReader& reader) { m_impl->dispatch(req, res, &reader); };
-  svr.Get(".*", plain);
-  svr.Options(".*", plain);
-  svr.Post(".*", with_reader);
-  svr.Put(".*", with_reader);
-  svr.Patch(".*", with_reader);
-  svr.Delete(".*", with_reader);
-  svr.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
-    auto& trace = t_trace;
-    if (!m_impl->access_log) return;
-    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - trace.start).count();
-    if (trace.handled) {
-      trace.handled = false;
-      trace.response.status = res.status;
-      m_impl->access_log(trace.request, trace.response, ms);
-      return;
-    }
-    // Refused by cpp-httplib before any handler ran (malformed request).
-    Request r;
-    r.method = req.method;
-    r.path = req.path;
-    r.target = req.target;
-    r.remote_addr = req.remote_addr;
-    Response out;
-    out.status = res.status;
-    m_impl->access_log(r, out, ms);
-  });
 }
 
-Server::~Server() = default;
+Server::~Server()
+{
+  stop();
+  if (m_impl->listen_fd >= 0) ::close(m_impl->listen_fd);
+}
+
+namespace {
+void add_route(std::vector<Route>& routes, Route route)
+{
+  std::erase_if(routes, [&](const Route& r) { return r.prefix == route.prefix; });
+  routes.push_back(std::move(route));
+  std::stable_sort(routes.begin(), routes.end(), [](const Route& a, const Route& b) { return a.prefix.size() > b.prefix.size(); });
+}
+} // namespace
 
 void Server::route(std::string prefix, Handler handler)
 {
-  m_impl->routes[std::move(prefix)] = std::move(handler);
+  add_route(m_impl->routes, {std::move(prefix), std::move(handler), {}});
+}
+
+void Server::route_async(std::string prefix, AsyncHandler handler)
+{
+  add_route(m_impl->routes, {std::move(prefix), {}, std::move(handler)});
 }
 
 void Server::set_access_log(AccessLog log)
@@ -191,27 +774,68 @@ void Server::set_access_log(AccessLog log)
 
 Result<int> Server::bind()
 {
-  auto& opts = m_impl->options;
-  int port = opts.port;
-  if (port == 0) {
-    port = m_impl->server.bind_to_any_port(opts.host);
-    if (port < 0) return fail(ErrorKind::network, "cannot bind " + opts.host + ": no free port");
-  } else if (!m_impl->server.bind_to_port(opts.host, port)) {
-    return fail(ErrorKind::network, "cannot listen on " + opts.host + ":" + std::to_string(port) +
-                                        " (address in use, or not an address of this machine)");
+  const auto& opts = m_impl->options;
+  auto where = opts.host + ":" + std::to_string(opts.port);
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  std::string port_text = std::to_string(opts.port);
+  if (::getaddrinfo(opts.host.c_str(), port_text.c_str(), &hints, &found) != 0 || !found)
+    return fail(ErrorKind::network, "cannot listen on " + where + ": unknown host");
+  std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> list(found, &::freeaddrinfo);
+  int fd = -1;
+  for (auto* ai = found; ai; ai = ai->ai_next) {
+    fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+    if (fd < 0) continue;
+    int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (::bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && ::listen(fd, 1024) == 0) break;
+    ::close(fd);
+    fd = -1;
   }
-  m_impl->server.widen_backlog();
+  if (fd < 0) {
+    if (opts.port == 0) return fail(ErrorKind::network, "cannot bind " + opts.host + ": no free port");
+    return fail(ErrorKind::network, "cannot listen on " + where + " (address in use, or not an address of this machine)");
+  }
+  sockaddr_storage bound{};
+  socklen_t len = sizeof bound;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len);
+  int port = bound.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6&>(bound).sin6_port)
+                                         : ntohs(reinterpret_cast<sockaddr_in&>(bound).sin_port);
+  if (m_impl->listen_fd >= 0) ::close(m_impl->listen_fd);
+  m_impl->listen_fd = fd;
   return port;
 }
 
 void Server::run()
 {
-  m_impl->server.listen_after_bind();
+  auto& impl = *m_impl;
+  if (impl.listen_fd < 0) return;
+  int count = impl.options.loops;
+  if (count <= 0) count = static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u));
+  {
+    std::lock_guard lock(impl.loops_mutex);
+    if (impl.stopping.load()) return;
+    impl.pool = std::make_unique<HandlerPool>(impl.options.threads);
+    for (int i = 0; i < count; ++i) impl.loops.push_back(std::make_unique<Impl::Loop>(impl));
+  }
+  std::vector<std::thread> threads;
+  for (int i = 1; i < count; ++i) threads.emplace_back([&impl, i] { impl.loops[static_cast<std::size_t>(i)]->run(); });
+  impl.loops[0]->run();
+  for (auto& t : threads) t.join();
+  // Every loop has answered its last request, so no handler is running.
+  impl.pool->stop();
+  std::lock_guard lock(impl.loops_mutex);
+  impl.loops.clear();
 }
 
 void Server::stop()
 {
-  m_impl->server.stop();
+  std::lock_guard lock(m_impl->loops_mutex);
+  m_impl->stopping = true;
+  for (auto& loop : m_impl->loops) loop->wake();
 }
 
 } // namespace centrali::http

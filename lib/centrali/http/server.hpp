@@ -1,6 +1,10 @@
 #pragma once
-// The HTTP server centrali listens with. This layer (with client.hpp) is
-// the only code that includes cpp-httplib; handlers see neutral types.
+// The HTTP/1.1 server centrali listens with: a few epoll event loops own
+// the connections (keep-alive, pipelining, chunked bodies, 100-continue),
+// so a waiting request costs a little memory rather than a parked thread.
+// Handlers see neutral types. Async handlers run on a loop and answer
+// later from any thread (ingestion answers a whole group commit at once);
+// plain handlers may block (a trigger's command) and run on a thread pool.
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -35,8 +39,12 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 8787;                       // 0 = any free port
   std::size_t max_body = 1 << 20;
-  int threads = 64;                      // a keep-alive connection holds one
+  int loops = 0;                         // event-loop threads; 0 = one per core, at most 4
+  int threads = 64;                      // at most this many plain handlers at once
   int keep_alive_timeout_s = 30;
+  int read_timeout_s = 10;               // a request that stops arriving midway is dropped
+  std::size_t max_head_bytes = 256 * 1024;  // larger heads get 431 without reaching a handler
+  std::size_t max_connections = 10'000;
 };
 
 // Called for every request once its response is written, with how long the
@@ -47,6 +55,12 @@ class Server {
 public:
   // Handlers may move the body out of the request.
   using Handler = std::function<void(Request&, Response&)>;
+  // Answers a request once, from any thread. The request stays valid until
+  // then; a reply after the client has gone is dropped.
+  using Reply = std::function<void(Response)>;
+  // Runs on an event loop, so it must not block: it hands the work on and
+  // calls `reply` when done.
+  using AsyncHandler = std::function<void(Request&, Reply)>;
 
   explicit Server(ServerOptions options);
   ~Server();
@@ -56,6 +70,7 @@ public:
   // Requests whose path starts with `prefix` go to `handler`, whatever the
   // method (handlers answer 405 themselves). Longest prefix wins.
   void route(std::string prefix, Handler handler);
+  void route_async(std::string prefix, AsyncHandler handler);
   void set_access_log(AccessLog log);
 
   // Binds the socket (port 0 picks a free one) and returns the bound port.

@@ -25,6 +25,7 @@ struct Ingestor::CachedSource {
 struct Pending {
   store::Event event;
   std::string hints;  // signature diagnosis, stored but not sent
+  std::string public_reason;  // what the sender is told
   std::string forward_to;
   int status = 0;
   std::string error_code;  // for rejections
@@ -110,9 +111,11 @@ std::shared_ptr<const Ingestor::CachedSource> Ingestor::lookup(const std::string
   return fresh;
 }
 
-void Ingestor::handle(http::Request& req, http::Response& res)
+void Ingestor::handle(http::Request& req, http::Server::Reply reply)
 {
-  Pending p;
+  auto pending = std::make_shared<Pending>();
+  Pending& p = *pending;
+  http::Response res;
   auto& ev = p.event;
   ev.id = ids::make(ids::k_event);
   ev.received_ms = timeutil::now_ms();
@@ -148,6 +151,7 @@ void Ingestor::handle(http::Request& req, http::Response& res)
         res.status = 503;
         res.body = http::error_body("store_unavailable");
         res.note = "store unavailable";
+        reply(std::move(res));
         return;
       }
       if (!source->exists) {
@@ -188,19 +192,20 @@ void Ingestor::handle(http::Request& req, http::Response& res)
   if (ev.headers.empty()) ev.headers = redact_credentials(std::move(req.headers));  // after every use above
   ev.http_status = p.status == 0 ? 202 : p.status;
   ev.body = std::move(req.body);
-  std::string public_reason = ev.reason;
+  p.public_reason = ev.reason;
   if (!p.hints.empty()) ev.reason += " (hint: " + p.hints + ")";
-  finish(p, res, public_reason);
+  finish(std::move(pending), std::move(res), std::move(reply));
 }
 
-void Ingestor::finish(Pending& p, http::Response& res, const std::string& public_reason)
+void Ingestor::finish(std::shared_ptr<Pending> pending, http::Response res, http::Server::Reply reply)
 {
-  auto& ev = p.event;
+  auto durability = pending->event.status == "accepted" ? store::Durability::full : store::Durability::normal;
   // Only an accepted event is acknowledged with a 2xx that promises it is on
   // disk; rejections are recorded for inspection without forcing an fsync,
   // so a flood of bad requests cannot slow down good ones.
-  auto durability = ev.status == "accepted" ? store::Durability::full : store::Durability::normal;
-  auto future = m_writer.submit([&p](store::Store& store) -> Result<void> {
+  Pending* raw = pending.get();
+  auto work = [raw](store::Store& store) -> Result<void> {
+    Pending& p = *raw;
     if (auto r = store::insert_event(store, p.event, true); !r) return r;
     if (p.event.status == "accepted" && !p.forward_to.empty()) {
       store::Delivery d;
@@ -215,14 +220,24 @@ void Ingestor::finish(Pending& p, http::Response& res, const std::string& public
       return store::insert_delivery(store, d);
     }
     return {};
-  }, durability);
-  auto committed = future.get();
+  };
+  // `pending` lives in the completion, which runs after `work` (even when a
+  // failing batch neighbour makes `work` run twice) and then frees it.
+  m_writer.submit(std::move(work), durability,
+                  [this, pending = std::move(pending), res = std::move(res), reply = std::move(reply)](Result<void> committed) mutable {
+                    reply(respond(*pending, std::move(res), committed));
+                  });
+}
+
+http::Response Ingestor::respond(const Pending& p, http::Response res, const Result<void>& committed)
+{
+  const auto& ev = p.event;
   if (!committed) {
     // Not durable, so not acknowledged: the sender will retry.
     res.status = 503;
     res.body = http::error_body("store_unavailable");
     res.note = "store write failed: " + committed.error().message;
-    return;
+    return res;
   }
   if (ev.status == "accepted") {
     res.status = 202;
@@ -235,10 +250,11 @@ void Ingestor::finish(Pending& p, http::Response& res, const std::string& public
     res.note = ev.id + " duplicate of " + ev.duplicate_of;
   } else {
     res.status = p.status;
-    res.body = p.status == 401 ? R"({"error":"invalid_signature","reason":)" + json_string(public_reason) + "}"
-                               : http::error_body(p.error_code, p.status == 500 ? "" : public_reason);
+    res.body = p.status == 401 ? R"({"error":"invalid_signature","reason":)" + json_string(p.public_reason) + "}"
+                               : http::error_body(p.error_code, p.status == 500 ? "" : p.public_reason);
     res.note = ev.id + " " + ev.reason;
   }
+  return res;
 }
 
 } // namespace centrali::ingest

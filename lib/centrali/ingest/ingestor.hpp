@@ -33,12 +33,15 @@ public:
            std::function<void(bool forwarded)> on_accepted);
   ~Ingestor();
 
-  void handle(http::Request& request, http::Response& response);
+  // Verifies on the caller's thread (an event loop), then replies from the
+  // writer thread once the request's record is committed.
+  void handle(http::Request& request, http::Server::Reply reply);
 
 private:
   struct CachedSource;
   std::shared_ptr<const CachedSource> lookup(const std::string& name, std::int64_t now_ms);
-  void finish(struct Pending& pending, http::Response& response, const std::string& public_reason);
+  void finish(std::shared_ptr<struct Pending> pending, http::Response response, http::Server::Reply reply);
+  http::Response respond(const struct Pending& pending, http::Response response, const Result<void>& committed);
 
   store::GroupCommitter& m_writer;
   std::filesystem::path m_store_path;

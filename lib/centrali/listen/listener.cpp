@@ -49,7 +49,9 @@ Result<std::unique_ptr<Listener>> Listener::create(ListenerOptions options, List
                                                       });
   parts.server = std::make_unique<http::Server>(options.http);
   auto* ingestor = parts.ingestor.get();
-  parts.server->route("/ingest/", [ingestor](http::Request& req, http::Response& res) { ingestor->handle(req, res); });
+  parts.server->route_async("/ingest/", [ingestor](http::Request& req, http::Server::Reply reply) {
+    ingestor->handle(req, std::move(reply));
+  });
   std::string health = nlohmann::json{{"status", "ok"},
                                       {"version", k_version},
                                       {"store", std::filesystem::absolute(options.store_path).lexically_normal().string()}}
@@ -90,8 +92,8 @@ void Listener::run()
   m_parts->dispatcher->start();
   for (auto& service : m_parts->services) service->start();
   m_parts->server->run();
-  // run() returns once the thread pool has finished every in-flight request,
-  // and each of those waited for its commit. Then the rest winds down.
+  // run() returns once every in-flight request has been answered, and an
+  // ingested one is answered only after its commit. Then the rest winds down.
   for (auto it = m_parts->services.rbegin(); it != m_parts->services.rend(); ++it) (*it)->stop();
   m_parts->dispatcher->stop();
   m_parts->worker->stop();

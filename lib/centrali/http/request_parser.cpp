@@ -1,0 +1,256 @@
+#include "centrali/http/request_parser.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+#include "centrali/util/encoding.hpp"
+
+namespace centrali::http {
+namespace {
+
+bool is_token_char(unsigned char c)
+{
+  if (c >= '0' && c <= '9') return true;
+  if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') return true;
+  return std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
+}
+
+bool is_token(std::string_view s)
+{
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return is_token_char(static_cast<unsigned char>(c)); });
+}
+
+std::string_view trim(std::string_view s)
+{
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// Whether a comma-separated header value lists `token` (case-insensitive).
+bool lists_token(std::string_view value, std::string_view token)
+{
+  while (!value.empty()) {
+    auto comma = value.find(',');
+    if (iequals(trim(value.substr(0, comma)), token)) return true;
+    if (comma == std::string_view::npos) break;
+    value.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+HeadResult refuse(int status, std::string code, std::string reason)
+{
+  HeadResult r;
+  r.status = HeadStatus::error;
+  r.error = {status, std::move(code), std::move(reason)};
+  return r;
+}
+
+// The line starting at `pos` without its line end; npos when incomplete.
+std::size_t line_end(std::string_view bytes, std::size_t pos)
+{
+  return bytes.find('\n', pos);
+}
+
+std::string_view strip_cr(std::string_view line)
+{
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  return line;
+}
+
+} // namespace
+
+HeadResult parse_request_head(std::string_view bytes, const HeadLimits& limits)
+{
+  // Tolerate blank lines before the request line (RFC 9112 §2.2).
+  std::size_t pos = 0;
+  while (pos < bytes.size() && (bytes[pos] == '\r' || bytes[pos] == '\n') && pos < 16) ++pos;
+  auto too_large = [&] {
+    return refuse(431, "headers_too_large", "request head larger than " + std::to_string(limits.max_head_bytes / 1024) + " KiB");
+  };
+  auto end = line_end(bytes, pos);
+  if (end == std::string_view::npos) {
+    if (bytes.size() > limits.max_head_bytes) return too_large();
+    return {};
+  }
+  std::string_view request_line = strip_cr(bytes.substr(pos, end - pos));
+  HeadResult result;
+  RequestHead& head = result.head;
+  {
+    auto sp1 = request_line.find(' ');
+    auto sp2 = sp1 == std::string_view::npos ? sp1 : request_line.find(' ', sp1 + 1);
+    if (sp2 == std::string_view::npos || request_line.find(' ', sp2 + 1) != std::string_view::npos)
+      return refuse(400, "bad_request", "malformed request line");
+    std::string_view method = request_line.substr(0, sp1);
+    std::string_view target = request_line.substr(sp1 + 1, sp2 - sp1 - 1);
+    std::string_view version = request_line.substr(sp2 + 1);
+    if (!is_token(method)) return refuse(400, "bad_request", "malformed method");
+    if (target.empty() || target.front() != '/' ||
+        std::any_of(target.begin(), target.end(), [](char c) { return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f; }))
+      return refuse(400, "bad_request", "malformed request target");
+    if (version.size() != 8 || version.substr(0, 5) != "HTTP/" || version[6] != '.' || version[5] < '0' ||
+        version[5] > '9' || version[7] < '0' || version[7] > '9')
+      return refuse(400, "bad_request", "malformed HTTP version");
+    if (version[5] != '1') return refuse(505, "http_version_not_supported", "only HTTP/1.0 and HTTP/1.1 are served");
+    head.method.assign(method);
+    head.target.assign(target);
+    head.minor_version = version[7] - '0';
+    head.path = encoding::url_decode(target.substr(0, target.find('?')), encoding::PlusIs::plus);
+  }
+  bool saw_length = false;
+  bool saw_transfer_encoding = false;
+  std::string_view connection;
+  pos = end + 1;
+  while (true) {
+    end = line_end(bytes, pos);
+    if (end == std::string_view::npos) {
+      if (bytes.size() > limits.max_head_bytes) return too_large();
+      return {};  // incomplete
+    }
+    if (end + 1 > limits.max_head_bytes) return too_large();
+    std::string_view line = strip_cr(bytes.substr(pos, end - pos));
+    pos = end + 1;
+    if (line.empty()) break;
+    if (line.front() == ' ' || line.front() == '\t')
+      return refuse(400, "bad_request", "folded header lines are not accepted");
+    auto colon = line.find(':');
+    if (colon == std::string_view::npos || !is_token(line.substr(0, colon)))
+      return refuse(400, "bad_request", "malformed header line");
+    if (head.headers.size() >= limits.max_fields)
+      return refuse(431, "headers_too_large", "more than " + std::to_string(limits.max_fields) + " header fields");
+    std::string_view name = line.substr(0, colon);
+    std::string_view value = trim(line.substr(colon + 1));
+    if (std::any_of(value.begin(), value.end(), [](char c) { return c == '\0' || c == '\r'; }))
+      return refuse(400, "bad_request", "control characters in a header value");
+    if (iequals(name, "Content-Length")) {
+      std::uint64_t n = 0;
+      auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+      if (value.empty() || ec != std::errc() || ptr != value.data() + value.size())
+        return refuse(400, "bad_request", "malformed Content-Length");
+      if (saw_length && n != head.content_length) return refuse(400, "bad_request", "conflicting Content-Length headers");
+      saw_length = true;
+      head.content_length = n;
+    } else if (iequals(name, "Transfer-Encoding")) {
+      if (saw_transfer_encoding || !iequals(value, "chunked"))
+        return refuse(501, "not_implemented", "only Transfer-Encoding: chunked is supported");
+      saw_transfer_encoding = true;
+      head.chunked = true;
+    } else if (iequals(name, "Connection")) {
+      connection = value;
+    } else if (iequals(name, "Expect")) {
+      if (!iequals(value, "100-continue")) return refuse(417, "expectation_failed", "only Expect: 100-continue is supported");
+      head.expect_continue = head.minor_version >= 1;
+    }
+    head.headers.push_back({std::string(name), std::string(value)});
+  }
+  if (saw_length && saw_transfer_encoding)
+    return refuse(400, "bad_request", "both Content-Length and Transfer-Encoding");
+  if (head.minor_version == 0 && head.chunked)
+    return refuse(400, "bad_request", "chunked bodies need HTTP/1.1");
+  head.keep_alive = head.minor_version >= 1 ? !lists_token(connection, "close") : lists_token(connection, "keep-alive");
+  head.head_bytes = pos;
+  if (!head.chunked && head.content_length == 0) head.expect_continue = false;
+  result.status = HeadStatus::complete;
+  return result;
+}
+
+ChunkedDecoder::State ChunkedDecoder::feed(std::string_view& in, std::string& out)
+{
+  constexpr std::size_t k_max_line = 4096;        // a chunk-size line with its extensions
+  constexpr std::size_t k_max_trailers = 64 * 1024;
+  while (!in.empty()) {
+    char c = in.front();
+    switch (m_phase) {
+    case Phase::size: {
+      int digit = (c >= '0' && c <= '9') ? c - '0' : ((c | 0x20) >= 'a' && (c | 0x20) <= 'f') ? (c | 0x20) - 'a' + 10 : -1;
+      if (digit >= 0) {
+        if (++m_size_digits > 15) return State::error;  // more than 2^60 bytes: nonsense
+        m_remaining = m_remaining * 16 + static_cast<std::uint64_t>(digit);
+        in.remove_prefix(1);
+        break;
+      }
+      if (m_size_digits == 0) return State::error;
+      if (c == ';' || c == ' ' || c == '\t') {
+        m_phase = Phase::extension;
+        m_trailer_bytes = 0;
+      } else if (c == '\r') {
+        m_phase = Phase::size_lf;
+      } else if (c == '\n') {
+        m_phase = Phase::size_lf;
+        continue;  // handled there without consuming twice
+      } else {
+        return State::error;
+      }
+      in.remove_prefix(1);
+      break;
+    }
+    case Phase::extension:
+      if (c == '\n') {
+        m_phase = Phase::size_lf;
+        continue;
+      }
+      if (++m_trailer_bytes > k_max_line) return State::error;
+      in.remove_prefix(1);
+      break;
+    case Phase::size_lf:
+      if (c != '\n') return State::error;
+      in.remove_prefix(1);
+      m_size_digits = 0;
+      if (m_remaining == 0) {
+        m_phase = Phase::trailer_start;
+        m_trailer_bytes = 0;
+      } else {
+        m_phase = Phase::data;
+      }
+      break;
+    case Phase::data: {
+      auto n = static_cast<std::size_t>(std::min<std::uint64_t>(m_remaining, in.size()));
+      out.append(in.data(), n);
+      in.remove_prefix(n);
+      m_remaining -= n;
+      m_decoded += n;
+      if (m_remaining == 0) m_phase = Phase::data_cr;
+      break;
+    }
+    case Phase::data_cr:
+      if (c == '\r') {
+        m_phase = Phase::data_lf;
+        in.remove_prefix(1);
+      } else if (c == '\n') {
+        m_phase = Phase::data_lf;
+      } else {
+        return State::error;
+      }
+      break;
+    case Phase::data_lf:
+      if (c != '\n') return State::error;
+      in.remove_prefix(1);
+      m_phase = Phase::size;
+      break;
+    case Phase::trailer_start:
+      if (c == '\r') {
+        m_phase = Phase::trailer_lf;
+        in.remove_prefix(1);
+      } else if (c == '\n') {
+        in.remove_prefix(1);
+        return State::done;
+      } else {
+        m_phase = Phase::trailer;
+      }
+      break;
+    case Phase::trailer_lf:
+      if (c != '\n') return State::error;
+      in.remove_prefix(1);
+      return State::done;
+    case Phase::trailer:
+      if (++m_trailer_bytes > k_max_trailers) return State::error;
+      in.remove_prefix(1);
+      if (c == '\n') m_phase = Phase::trailer_start;
+      break;
+    }
+  }
+  return State::more;
+}
+
+} // namespace centrali::http
