@@ -4,6 +4,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -108,7 +109,10 @@ public:
     std::lock_guard lock(m_mutex);
     m_tasks.push_back(std::move(task));
     if (m_tasks.size() > m_idle && m_threads.size() < static_cast<std::size_t>(m_max))
-      m_threads.emplace_back([this] { work(); });
+      m_threads.emplace_back([this] {
+        ::pthread_setname_np(::pthread_self(), "http-handler");
+        work();
+      });
     else
       m_ready.notify_one();
   }
@@ -224,6 +228,7 @@ struct Server::Impl {
   AccessLog access_log;
   int listen_fd = -1;
   std::atomic<bool> stopping{false};
+  std::atomic<std::size_t> next_loop{0};  // new connections go round-robin
   std::mutex loops_mutex;
   std::vector<std::unique_ptr<Loop>> loops;
   std::unique_ptr<HandlerPool> pool;
@@ -257,6 +262,7 @@ public:
   {
     for (auto& [key, conn] : m_conns)
       if (conn->alive()) ::close(conn->fd);
+    for (auto& [fd, remote] : m_adopted) ::close(fd);
     ::close(m_wake_fd);
     ::close(m_epoll);
   }
@@ -267,10 +273,22 @@ public:
     bool was_empty;
     {
       std::lock_guard lock(m_mutex);
-      was_empty = m_completions.empty();
+      was_empty = m_completions.empty() && m_adopted.empty();
       m_completions.push_back(std::move(completion));
     }
     // One wake-up per burst: a group commit answers many requests at once.
+    if (was_empty) wake();
+  }
+
+  // Takes over a connection another loop accepted; any thread.
+  void adopt(int fd, std::string remote)
+  {
+    bool was_empty;
+    {
+      std::lock_guard lock(m_mutex);
+      was_empty = m_completions.empty() && m_adopted.empty();
+      m_adopted.emplace_back(fd, std::move(remote));
+    }
     if (was_empty) wake();
   }
 
@@ -334,30 +352,44 @@ private:
         if (errno == EINTR || errno == ECONNABORTED) continue;
         return;  // EAGAIN, or out of descriptors: the backlog holds the rest
       }
-      if (m_conns.size() >= m_server.options.max_connections) {
-        ::close(fd);
+      // Whichever loop wakes first accepts a whole burst; spreading the
+      // connections keeps every loop (and core) busy.
+      auto& loops = m_server.loops;
+      auto& owner = *loops[m_server.next_loop.fetch_add(1) % loops.size()];
+      if (&owner != this) {
+        owner.adopt(fd, format_address(addr));
         continue;
       }
-      // Without TCP_NODELAY each response waits ~40 ms for a delayed ACK.
-      int one = 1;
-      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-      auto conn = std::make_unique<Connection>();
-      conn->fd = fd;
-      conn->key = m_next_key++;
-      conn->remote = format_address(addr);
-      conn->last_activity = m_now;
-      epoll_event ev{};
-      ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
-      ev.data.u64 = conn->key;
-      if (::epoll_ctl(m_epoll, EPOLL_CTL_ADD, fd, &ev) != 0) {
-        ::close(fd);
-        continue;
-      }
-      auto* c = conn.get();
-      m_conns.emplace(c->key, std::move(conn));
-      // The request often arrives with the connection.
-      on_readable(*c);
+      add_connection(fd, format_address(addr));
     }
+  }
+
+  void add_connection(int fd, std::string remote)
+  {
+    if (m_conns.size() >= m_server.options.max_connections) {
+      ::close(fd);
+      return;
+    }
+    // Without TCP_NODELAY each response waits ~40 ms for a delayed ACK.
+    int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    auto conn = std::make_unique<Connection>();
+    conn->fd = fd;
+    conn->key = m_next_key++;
+    conn->remote = std::move(remote);
+    conn->last_activity = m_now;
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+    ev.data.u64 = conn->key;
+    if (::epoll_ctl(m_epoll, EPOLL_CTL_ADD, fd, &ev) != 0) {
+      ::close(fd);
+      return;
+    }
+    auto* c = conn.get();
+    m_conns.emplace(c->key, std::move(conn));
+    // The request often arrives with the connection.
+    on_readable(*c);
+
   }
 
   void on_event(std::uint64_t key, std::uint32_t what)
@@ -564,10 +596,16 @@ private:
 
   void drain_completions()
   {
+    std::vector<std::pair<int, std::string>> adopted;
     {
       std::lock_guard lock(m_mutex);
-      if (m_completions.empty()) return;
+      if (m_completions.empty() && m_adopted.empty()) return;
       m_draining.swap(m_completions);
+      adopted.swap(m_adopted);
+    }
+    for (auto& [fd, remote] : adopted) {
+      if (m_server.stopping.load()) ::close(fd);
+      else add_connection(fd, std::move(remote));
     }
     for (auto& c : m_draining) {
       Connection* conn = find(c.key);
@@ -735,6 +773,7 @@ private:
   std::mutex m_mutex;
   std::vector<Completion> m_completions;
   std::vector<Completion> m_draining;
+  std::vector<std::pair<int, std::string>> m_adopted;  // connections handed over by other loops
 };
 
 Server::Server(ServerOptions options) : m_impl(std::make_unique<Impl>())
@@ -822,7 +861,11 @@ void Server::run()
     for (int i = 0; i < count; ++i) impl.loops.push_back(std::make_unique<Impl::Loop>(impl));
   }
   std::vector<std::thread> threads;
-  for (int i = 1; i < count; ++i) threads.emplace_back([&impl, i] { impl.loops[static_cast<std::size_t>(i)]->run(); });
+  for (int i = 1; i < count; ++i)
+    threads.emplace_back([&impl, i] {
+      ::pthread_setname_np(::pthread_self(), "http-loop");  // for top -H and perf
+      impl.loops[static_cast<std::size_t>(i)]->run();
+    });
   impl.loops[0]->run();
   for (auto& t : threads) t.join();
   // Every loop has answered its last request, so no handler is running.

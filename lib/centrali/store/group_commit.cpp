@@ -1,12 +1,17 @@
 #include "centrali/store/group_commit.hpp"
 
+#include <pthread.h>
+
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 
 namespace centrali::store {
 
 GroupCommitter::GroupCommitter(Store store, std::size_t max_batch)
-    : m_store(std::move(store)), m_max_batch(max_batch), m_thread([this] { run(); })
+    : m_store(std::move(store)), m_max_batch(max_batch), m_thread([this] {
+        ::pthread_setname_np(::pthread_self(), "store-writer");  // for top -H and perf
+        run();
+      })
 {
 }
 
