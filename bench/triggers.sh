@@ -63,6 +63,8 @@ c_url=$(wait_url "$work/listen1.out")
 c_sample=$(curl -s "$c_url/endpoints/ok")
 read -r c_rps c_p99 c_bad < <(run_wrk "$c_url/endpoints/ok")
 kill -TERM "$listen_pid"; wait "$listen_pid" 2>/dev/null || true
+# Ceiling: the same command started, read and reaped from 16 threads, no HTTP.
+spawn_rps=$("$BUILD/bench/bench_spawn" "$cmd" "${DURATION%s}" 16)
 recorded=$("$bin" store info --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["tables"]["runs"])')
 
 # --- 2. Event-driven runs keeping up with ingestion ---------------------------
@@ -102,8 +104,10 @@ py() { python3 -c "print($1)"; }
 printf '\n%-58s %10s %10s %8s\n' "endpoint, trivial command (wrk -t2 -c16 -d$DURATION)" "req/s" "p99" "non-2xx"
 printf '%-58s %10s %10s %8s\n' "webhook $(webhook -version 2>&1 | awk '{print $3}'), include-command-output-in-response" "$wh_rps" "$wh_p99" "$wh_bad"
 printf '%-58s %10s %10s %8s\n' "centrali listen /endpoints/ok (run recorded per request)" "$c_rps" "$c_p99" "$c_bad"
+printf '%-58s %10s\n' "ceiling: posix_spawn sh -c, 16 threads, no HTTP" "$spawn_rps"
 echo "responses: webhook '$(echo "$wh_sample" | tr -d '\n')', centrali '$(echo "$c_sample" | tr -d '\n')'; runs recorded by centrali: $recorded"
 echo "centrali / webhook: $(py "f'{float($c_rps)/float($wh_rps):.2f}'")   (target >= 1.50)"
+echo "centrali / spawn ceiling: $(py "f'{float($c_rps)/float($spawn_rps):.2f}'"); webhook / spawn ceiling: $(py "f'{float($wh_rps)/float($spawn_rps):.2f}'")"
 echo
 echo "event-driven runs ('true', trigger --concurrency $CONCURRENCY), ingestion open loop at $RATE/s for ${SECONDS_LOAD}s:"
 echo "  events sent $sent, accepted $ok, achieved ${rate}/s"

@@ -209,8 +209,12 @@ void Endpoints::handle(http::Request& req, http::Response& res)
   record.started_ms = run.result.started_ms;
   record.ended_ms = run.result.ended_ms;
   // Recorded through the shared writer: concurrent requests share one
-  // commit, and the run id a caller is given can be looked up at once.
-  auto stored = m_writer.submit([&record](store::Store& s) { return store::insert_run(s, record); }).get();
+  // commit, and the run id a caller is given can be looked up at once. The
+  // record is a log of an answer already computed, not an acknowledgement,
+  // so it does not wait for an fsync (a power cut may lose the last few).
+  auto stored = m_writer.submit([&record](store::Store& s) { return store::insert_run(s, record); },
+                                store::Durability::normal)
+                    .get();
   if (!stored) m_log("endpoint " + trigger->name + ": cannot record run " + run_id + ": " + stored.error().message);
 }
 
