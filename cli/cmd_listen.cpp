@@ -185,7 +185,7 @@ void add_listen_command(CLI::App& app, Selected& selected)
   cmd->add_option("--forward-to", args->forward_to, "Forward accepted events to this URL (per-source setting wins)")
       ->type_name("URL");
   cmd->add_option("--max-body", args->max_body, "Largest accepted body in bytes (413 above)")->capture_default_str();
-  cmd->add_option("--threads", args->threads, "HTTP worker threads (each keep-alive connection holds one)")
+  cmd->add_option("--threads", args->threads, "Threads for requests that run a command (endpoint triggers); other requests are served by event loops")
       ->capture_default_str()
       ->check(CLI::Range(1, 1024));
   cmd->add_flag("-q,--quiet", args->quiet, "No per-request log lines on stderr");

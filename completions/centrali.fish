@@ -307,7 +307,7 @@ complete -c centrali -n '__centrali_is \'listen\'' -l host -x -d 'Address to bin
 complete -c centrali -n '__centrali_is \'listen\'' -l port -x -d 'Port to bind (0 picks a free one)'
 complete -c centrali -n '__centrali_is \'listen\'' -l forward-to -x -d 'Forward accepted events to this URL (per-source setting wins)'
 complete -c centrali -n '__centrali_is \'listen\'' -l max-body -x -d 'Largest accepted body in bytes (413 above)'
-complete -c centrali -n '__centrali_is \'listen\'' -l threads -x -d 'HTTP worker threads (each keep-alive connection holds one)'
+complete -c centrali -n '__centrali_is \'listen\'' -l threads -x -d 'Threads for requests that run a command (endpoint triggers); other requests are served by event loops'
 complete -c centrali -n '__centrali_is \'listen\'' -s q -l quiet -d 'No per-request log lines on stderr'
 
 # centrali events
