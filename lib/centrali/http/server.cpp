@@ -18,6 +18,7 @@
 #include <cstring>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -251,11 +252,7 @@ public:
     ev.events = EPOLLIN;
     ev.data.u64 = k_wake_key;
     ::epoll_ctl(m_epoll, EPOLL_CTL_ADD, m_wake_fd, &ev);
-    // Every loop waits on the one listening socket; EPOLLEXCLUSIVE wakes
-    // one of them per new connection instead of all.
-    ev.events = EPOLLIN | EPOLLEXCLUSIVE;
-    ev.data.u64 = k_listen_key;
-    ::epoll_ctl(m_epoll, EPOLL_CTL_ADD, m_server.listen_fd, &ev);
+    watch_listener();
   }
 
   ~Loop()
@@ -311,7 +308,7 @@ public:
         begin_shutdown();
       }
       if (stopping && m_conns.empty()) return;
-      int n = ::epoll_wait(m_epoll, events.data(), static_cast<int>(events.size()), 250);
+      int n = ::epoll_wait(m_epoll, events.data(), static_cast<int>(events.size()), m_accept_paused_until ? 100 : 250);
       m_now = Clock::now();
       for (int i = 0; i < n; ++i) {
         auto key = events[static_cast<std::size_t>(i)].data.u64;
@@ -332,7 +329,21 @@ public:
       }
       for (auto key : m_dead) m_conns.erase(key);
       m_dead.clear();
+      if (m_accept_paused_until && m_now >= *m_accept_paused_until && listening) {
+        m_accept_paused_until.reset();
+        watch_listener();
+      }
     }
+  }
+
+  void watch_listener()
+  {
+    // Every loop waits on the one listening socket; EPOLLEXCLUSIVE wakes
+    // one of them per new connection instead of all.
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+    ev.data.u64 = k_listen_key;
+    ::epoll_ctl(m_epoll, EPOLL_CTL_ADD, m_server.listen_fd, &ev);
   }
 
 private:
@@ -350,7 +361,13 @@ private:
       int fd = ::accept4(m_server.listen_fd, reinterpret_cast<sockaddr*>(&addr), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0) {
         if (errno == EINTR || errno == ECONNABORTED) continue;
-        return;  // EAGAIN, or out of descriptors: the backlog holds the rest
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+          // Out of descriptors: the listening socket would stay readable and
+          // spin this loop. Stop watching it for a moment; the backlog waits.
+          ::epoll_ctl(m_epoll, EPOLL_CTL_DEL, m_server.listen_fd, nullptr);
+          m_accept_paused_until = m_now + std::chrono::milliseconds(100);
+        }
+        return;
       }
       // Whichever loop wakes first accepts a whole burst; spreading the
       // connections keeps every loop (and core) busy.
@@ -389,7 +406,6 @@ private:
     m_conns.emplace(c->key, std::move(conn));
     // The request often arrives with the connection.
     on_readable(*c);
-
   }
 
   void on_event(std::uint64_t key, std::uint32_t what)
@@ -766,7 +782,8 @@ private:
   int m_wake_fd = -1;
   std::unordered_map<std::uint64_t, std::unique_ptr<Connection>> m_conns;
   std::vector<std::uint64_t> m_dead;  // closed this iteration, freed at its end
-  std::uint64_t m_next_key = 2;  // 0 and 1 are the listening socket and the wake-up fd
+  std::uint64_t m_next_key = 2;
+  std::optional<Clock::time_point> m_accept_paused_until;  // out of descriptors: accept again then  // 0 and 1 are the listening socket and the wake-up fd
   Clock::time_point m_now = Clock::now();
   char m_scratch[64 * 1024];
 
