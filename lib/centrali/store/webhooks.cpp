@@ -154,6 +154,17 @@ Result<std::optional<std::int64_t>> note_webhook_health(Store& store, const std:
   });
 }
 
+Result<std::int64_t> max_webhook_timeout_ms(Store& store)
+{
+  return guarded("read webhooks", [&]() -> Result<std::int64_t> {
+    auto& st = store.statement("SELECT coalesce(max(timeout_ms), 0) FROM webhooks");
+    st.executeStep();
+    auto longest = st.getColumn(0).getInt64();
+    st.reset();
+    return longest;
+  });
+}
+
 Result<void> disable_webhook(Store& store, const std::string& id, const std::string& reason, std::int64_t now_ms)
 {
   return guarded("disable webhook " + id, [&]() -> Result<void> {
