@@ -82,34 +82,36 @@ bool Worker::idle()
 void Worker::claim_loop()
 {
   auto reader = store::Store::open(m_store_path, {store::Durability::normal});
+  auto next_claim = std::chrono::steady_clock::now();
   while (true) {
     report_finished();
     int capacity = 0;
+    bool want = false;
     {
       std::lock_guard lock(m_mutex);
       if (m_stopping) break;
+      want = m_woken || std::chrono::steady_clock::now() >= next_claim;
       capacity = m_options.window - m_claimed;
-      m_woken = false;
+      if (want) m_woken = false;
     }
-    // Full, or holding back for busy endpoints: either way the next claim
-    // is worth making only once an attempt frees a slot (which wakes us).
-    bool limited = capacity <= 0;
-    if (!limited && reader) limited = claim_batch(*reader, capacity);
+    if (want) {
+      // Full, or holding back for busy endpoints: either way the next claim
+      // is worth making only once an endpoint drains (which wakes us).
+      bool limited = capacity <= 0;
+      if (!limited && reader) limited = claim_batch(*reader, capacity);
+      // Otherwise sleep until the next delivery falls due, new work is
+      // announced, or the poll interval passes (work queued by other
+      // processes).
+      auto wait = m_options.poll_interval;
+      if (reader && !limited)
+        if (auto next = store::next_due_ms(*reader, timeutil::now_ms()); next && *next)
+          wait = std::min(wait, std::chrono::milliseconds(std::max<std::int64_t>(0, **next - timeutil::now_ms())));
+      next_claim = std::chrono::steady_clock::now() + wait;
+    }
     std::unique_lock lock(m_mutex);
     if (m_woken || m_stopping || !m_finished.empty()) continue;
-    // Sleep until an attempt finishes, the next delivery falls due, new
-    // work is announced, or the poll interval passes (work queued by other
-    // processes).
-    auto wait = m_options.poll_interval;
-    if (reader && !limited) {
-      lock.unlock();
-      if (auto next = store::next_due_ms(*reader, timeutil::now_ms()); next && *next)
-        wait = std::min(wait, std::chrono::milliseconds(std::max<std::int64_t>(0, **next - timeutil::now_ms())));
-      lock.lock();
-    }
-    if (m_woken || m_stopping || !m_finished.empty()) continue;
     m_claimer_sleeping = true;
-    m_wake.wait_for(lock, wait, [&] { return m_stopping || m_woken || !m_finished.empty(); });
+    m_wake.wait_until(lock, next_claim, [&] { return m_stopping || m_woken || !m_finished.empty(); });
     m_claimer_sleeping = false;
   }
   hand_back_unsent();
@@ -256,13 +258,19 @@ void Worker::sent(const JobPtr& job, const http::SendOutcome* outcome)
     std::lock_guard lock(m_mutex);
     const auto& url = job->delivery.url;
     if (auto it = m_urls.find(url); it != m_urls.end()) {
-      --it->second.sending;
+      auto& q = it->second;
+      --q.sending;
       take_startable(url, next);
-      if (it->second.sending <= 0 && it->second.ready.empty()) m_urls.erase(it);
+      // Claim again once this URL has nothing left waiting for a slot, not
+      // after every attempt: one claim transaction then serves many
+      // deliveries, and the attempts on the wire keep the endpoint busy
+      // while it runs.
+      if (q.ready.empty()) {
+        m_woken = true;
+        notify = m_claimer_sleeping;
+      }
+      if (q.sending <= 0 && q.ready.empty()) m_urls.erase(it);
     }
-    // A slot is free: the claim loop may take more for this URL.
-    m_woken = true;
-    notify = m_claimer_sleeping;
   }
   if (notify) m_wake.notify_one();
   for (const auto& n : next) start_job(n);
