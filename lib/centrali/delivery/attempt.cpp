@@ -75,7 +75,7 @@ PreparedAttempt prepare_attempt(const AttemptInput& in, const Result<store::Even
     wi.webhook = &w;
     wi.delivery_id = d.id;
     wi.event_type = d.event_type;
-    wi.body = envelope_body(*event);
+    wi.body = in.envelope ? *in.envelope : envelope_body(*event);
     wi.attempt_number = p.number;
     wi.test_event = in.test_event;
     wi.now_ms = a.started_ms;

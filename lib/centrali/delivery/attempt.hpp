@@ -25,6 +25,9 @@ struct AttemptInput {
   Trigger trigger = Trigger::scheduled;
   std::string url_override;  // resend/replay `--to`
   bool test_event = false;   // webhook test sends
+  // envelope_body(event), when the caller built it already (the worker does
+  // so off the thread that sends); null: built here.
+  const std::string* envelope = nullptr;
 };
 
 // Timing rules for forwards (webhooks carry their own).

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "centrali/delivery/attempt.hpp"
+#include "centrali/delivery/webhook_request.hpp"
 #include "centrali/store/events.hpp"
 #include "centrali/store/webhooks.hpp"
 #include "centrali/util/time.hpp"
@@ -10,6 +11,13 @@
 namespace centrali::delivery {
 
 using namespace std::chrono_literals;
+
+namespace {
+// Per URL, up to this many rounds of `per_url` attempts are claimed: one on
+// the wire, the rest ready, so slots refill without waiting for the store
+// and claims come in large batches. A lease covers as many rounds.
+constexpr int k_claim_rounds = 4;
+} // namespace
 
 std::vector<std::chrono::milliseconds> default_forward_schedule()
 {
@@ -22,6 +30,7 @@ struct Worker::Job {
   store::Delivery delivery;
   std::shared_ptr<const Result<store::Event>> event;
   std::shared_ptr<const Result<store::Webhook>> webhook;  // null for forwards
+  std::shared_ptr<const std::string> envelope;            // webhook deliveries of a readable event
   PreparedAttempt prepared;
 };
 
@@ -133,18 +142,18 @@ bool Worker::claim_batch(store::Store& reader, int capacity)
   // early would let another process send the same delivery.
   std::int64_t longest = m_options.forward_timeout.count();
   if (auto t = store::max_webhook_timeout_ms(reader); t) longest = std::max(longest, *t);
-  const std::int64_t lease_ms = 2 * longest + 60'000;
+  const std::int64_t lease_ms = k_claim_rounds * longest + 60'000;
 
-  // Claim no more for one URL than twice what it may have on the wire: the
-  // second half waits ready, so a slot that frees is refilled without a
-  // round trip to the store, and the rest of the window stays free for
+  // Claim no more for one URL than k_claim_rounds times what it may have on
+  // the wire: the rest waits ready, so a slot that frees is refilled without
+  // a round trip to the store, and the rest of the window stays free for
   // other endpoints.
   std::unordered_map<std::string, int> held;
   {
     std::lock_guard lock(m_mutex);
     for (const auto& [url, q] : m_urls) held[url] = q.sending + static_cast<int>(q.ready.size());
   }
-  const int per_url_claims = 2 * m_options.per_url;
+  const int per_url_claims = k_claim_rounds * m_options.per_url;
   int refused = 0;
   auto accept = [&](const std::string& url) {
     bool ok = ++held[url] <= per_url_claims;
@@ -169,6 +178,7 @@ bool Worker::claim_batch(store::Store& reader, int capacity)
   // fresh per batch, so an edit or a disable applies from the next batch.
   std::unordered_map<std::string, std::shared_ptr<const Result<store::Event>>> events;
   std::unordered_map<std::string, std::shared_ptr<const Result<store::Webhook>>> webhooks;
+  std::unordered_map<std::string, std::shared_ptr<const std::string>> envelopes;
   std::vector<JobPtr> jobs;
   jobs.reserve(claimed.size());
   for (auto& d : claimed) {
@@ -180,6 +190,11 @@ bool Worker::claim_batch(store::Store& reader, int capacity)
       auto& webhook = webhooks[d.webhook_id];
       if (!webhook) webhook = std::make_shared<const Result<store::Webhook>>(store::get_webhook(reader, d.webhook_id));
       job->webhook = webhook;
+      // The envelope is the same bytes on every attempt: build it here, so
+      // the thread that sends only signs.
+      auto& envelope = envelopes[d.event_id];
+      if (!envelope && *event) envelope = std::make_shared<const std::string>(envelope_body(**event));
+      job->envelope = envelope;
     }
     job->delivery = std::move(d);
     jobs.push_back(std::move(job));
@@ -211,6 +226,7 @@ void Worker::start_job(const JobPtr& job)
 {
   AttemptInput input;
   input.delivery = job->delivery;
+  input.envelope = job->envelope.get();
   job->prepared = prepare_attempt(input, *job->event, job->webhook.get(),
                                   {m_options.forward_schedule, m_options.forward_timeout});
   if (!job->prepared.request) {
@@ -261,11 +277,10 @@ void Worker::sent(const JobPtr& job, const http::SendOutcome* outcome)
       auto& q = it->second;
       --q.sending;
       take_startable(url, next);
-      // Claim again once this URL has nothing left waiting for a slot, not
-      // after every attempt: one claim transaction then serves many
-      // deliveries, and the attempts on the wire keep the endpoint busy
-      // while it runs.
-      if (q.ready.empty()) {
+      // Claim again once this URL is down to one round waiting, not after
+      // every attempt: one claim transaction then serves many deliveries,
+      // and what is still ready keeps the endpoint busy while it runs.
+      if (static_cast<int>(q.ready.size()) <= m_options.per_url) {
         m_woken = true;
         notify = m_claimer_sleeping;
       }
