@@ -422,9 +422,9 @@ struct AsyncClient::Impl {
     SendOutcome outcome;
     OutboundResponse res;
     res.status = parser.status();
+    res.body_truncated = parser.body_truncated();  // before the body moves out
     res.headers = std::move(parser.headers());
     res.body = std::move(parser.body());
-    res.body_truncated = parser.body_truncated();
     outcome.response = std::move(res);
     ++c->served;
     if (reusable && parser.keep_alive()) {
