@@ -283,6 +283,7 @@ void Worker::sent(const JobPtr& job, const http::SendOutcome* outcome)
       if (static_cast<int>(q.ready.size()) <= m_options.per_url) {
         m_woken = true;
         notify = m_claimer_sleeping;
+        m_claimer_sleeping = false;  // one wake-up is enough
       }
       if (q.sending <= 0 && q.ready.empty()) m_urls.erase(it);
     }
@@ -303,6 +304,7 @@ void Worker::recorded(const JobPtr& job, bool ok)
     std::lock_guard lock(m_mutex);
     m_finished.push_back({job, ok});
     notify = m_claimer_sleeping;
+    m_claimer_sleeping = false;  // one wake-up is enough
   }
   if (notify) m_wake.notify_one();
 }

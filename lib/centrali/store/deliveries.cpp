@@ -33,11 +33,6 @@ Delivery read_delivery(SQLite::Statement& st)
   return d;
 }
 
-std::string to_json_text(const HeaderList& headers)
-{
-  return headers_to_json(headers).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
 } // namespace
 
 Result<void> insert_delivery(Store& store, const Delivery& d)
@@ -122,11 +117,32 @@ Result<void> release_lease(Store& store, const std::string& delivery_id)
 Result<int> record_attempt(Store& store, Attempt a, const DeliveryUpdate& u)
 {
   return guarded("record attempt for " + a.delivery_id, [&]() -> Result<int> {
-    auto& count = store.statement("SELECT attempt_count FROM deliveries WHERE id = ?");
-    count.bind(1, a.delivery_id);
-    if (!count.executeStep()) return fail(ErrorKind::not_found, "no delivery " + a.delivery_id);
-    a.number = count.getColumn(0).getInt() + 1;
-    count.reset();
+    // The delivery first: counting the attempt there yields its number in
+    // the same statement (one row visit instead of a read and a write).
+    auto& upd = store.statement(
+        "UPDATE deliveries SET status = ?, attempt_count = attempt_count + 1, next_attempt_ms = ?, last_status = ?, "
+        "last_error = ?, lease_until_ms = CASE WHEN ? THEN NULL ELSE lease_until_ms END, updated_ms = ? WHERE id = ? "
+        "RETURNING attempt_count");
+    upd.bind(1, u.status);
+    if (u.next_attempt_ms) upd.bind(2, static_cast<int64_t>(*u.next_attempt_ms));
+    else upd.bind(2);
+    if (u.last_status) upd.bind(3, *u.last_status);
+    else upd.bind(3);
+    if (u.last_error.empty()) upd.bind(4);
+    else upd.bind(4, u.last_error);
+    // Only the scheduled attempt holds the lease; a manual resend next to it
+    // must not release it.
+    upd.bind(5, a.trigger == "scheduled" ? 1 : 0);
+    upd.bind(6, static_cast<int64_t>(a.started_ms + a.duration_ms));
+    upd.bind(7, a.delivery_id);
+    if (!upd.executeStep()) {
+      upd.reset();
+      return fail(ErrorKind::not_found, "no delivery " + a.delivery_id);
+    }
+    a.number = upd.getColumn(0).getInt();
+    while (upd.executeStep()) {
+    }
+    upd.reset();
     auto& ins = store.statement(
         "INSERT INTO attempts (id, delivery_id, number, trigger, url, response_status, duration_ms, error, "
         "started_ms, request_headers, response_headers, response_body) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
@@ -141,27 +157,10 @@ Result<int> record_attempt(Store& store, Attempt a, const DeliveryUpdate& u)
     if (a.error.empty()) ins.bind(8);
     else ins.bind(8, a.error);
     ins.bind(9, static_cast<int64_t>(a.started_ms));
-    ins.bind(10, to_json_text(a.request_headers));
-    ins.bind(11, to_json_text(a.response_headers));
+    ins.bind(10, headers_to_json_text(a.request_headers));
+    ins.bind(11, headers_to_json_text(a.response_headers));
     ins.bind(12, a.response_body.data(), static_cast<int>(a.response_body.size()));
     ins.exec();
-    auto& upd = store.statement(
-        "UPDATE deliveries SET status = ?, attempt_count = ?, next_attempt_ms = ?, last_status = ?, last_error = ?, "
-        "lease_until_ms = CASE WHEN ? THEN NULL ELSE lease_until_ms END, updated_ms = ? WHERE id = ?");
-    upd.bind(1, u.status);
-    upd.bind(2, a.number);
-    if (u.next_attempt_ms) upd.bind(3, static_cast<int64_t>(*u.next_attempt_ms));
-    else upd.bind(3);
-    if (u.last_status) upd.bind(4, *u.last_status);
-    else upd.bind(4);
-    if (u.last_error.empty()) upd.bind(5);
-    else upd.bind(5, u.last_error);
-    // Only the scheduled attempt holds the lease; a manual resend next to it
-    // must not release it.
-    upd.bind(6, a.trigger == "scheduled" ? 1 : 0);
-    upd.bind(7, static_cast<int64_t>(a.started_ms + a.duration_ms));
-    upd.bind(8, a.delivery_id);
-    upd.exec();
     return a.number;
   });
 }
