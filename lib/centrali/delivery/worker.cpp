@@ -319,10 +319,13 @@ void Worker::report_finished()
   if (done.empty()) return;
   // An attempt that could not be recorded keeps its lease; it is sent again
   // once the lease expires.
+  // The job is finished: its parts move into the report instead of copying.
   if (m_on_attempt)
     for (const auto& f : done)
-      if (f.recorded)
-        m_on_attempt({f.job->delivery, f.job->prepared.result.attempt, f.job->prepared.result.update});
+      if (f.recorded) {
+        auto& result = f.job->prepared.result;
+        m_on_attempt({std::move(f.job->delivery), std::move(result.attempt), std::move(result.update)});
+      }
   std::lock_guard lock(m_mutex);
   m_claimed -= static_cast<int>(done.size());
 }

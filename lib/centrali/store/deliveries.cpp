@@ -114,7 +114,7 @@ Result<void> release_lease(Store& store, const std::string& delivery_id)
   });
 }
 
-Result<int> record_attempt(Store& store, Attempt a, const DeliveryUpdate& u)
+Result<int> record_attempt(Store& store, const Attempt& a, const DeliveryUpdate& u)
 {
   return guarded("record attempt for " + a.delivery_id, [&]() -> Result<int> {
     // The delivery first: counting the attempt there yields its number in
@@ -139,7 +139,7 @@ Result<int> record_attempt(Store& store, Attempt a, const DeliveryUpdate& u)
       upd.reset();
       return fail(ErrorKind::not_found, "no delivery " + a.delivery_id);
     }
-    a.number = upd.getColumn(0).getInt();
+    const int number = upd.getColumn(0).getInt();
     while (upd.executeStep()) {
     }
     upd.reset();
@@ -148,7 +148,7 @@ Result<int> record_attempt(Store& store, Attempt a, const DeliveryUpdate& u)
         "started_ms, request_headers, response_headers, response_body) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
     ins.bind(1, a.id);
     ins.bind(2, a.delivery_id);
-    ins.bind(3, a.number);
+    ins.bind(3, number);
     ins.bind(4, a.trigger);
     ins.bind(5, a.url);
     if (a.response_status) ins.bind(6, *a.response_status);
@@ -161,7 +161,7 @@ Result<int> record_attempt(Store& store, Attempt a, const DeliveryUpdate& u)
     ins.bind(11, headers_to_json_text(a.response_headers));
     ins.bind(12, a.response_body.data(), static_cast<int>(a.response_body.size()));
     ins.exec();
-    return a.number;
+    return number;
   });
 }
 

@@ -69,7 +69,7 @@ Result<void> release_lease(Store& store, const std::string& delivery_id);
 
 // Stores `attempt` (numbered after the delivery's last) and the delivery's
 // new state, and releases its lease. Returns the attempt number used.
-Result<int> record_attempt(Store& store, Attempt attempt, const DeliveryUpdate& update);
+Result<int> record_attempt(Store& store, const Attempt& attempt, const DeliveryUpdate& update);
 
 // When the earliest pending delivery that nobody holds falls due; nullopt
 // when there is none.
