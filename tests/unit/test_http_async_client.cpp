@@ -336,6 +336,20 @@ TEST_CASE("http::AsyncClient sends many requests at once to one origin", "[http]
   CHECK(seen == 100);
 }
 
+TEST_CASE("http::AsyncClient resolves host names and tries each address", "[http]")
+{
+  // localhost may resolve to ::1 first while the server listens on
+  // 127.0.0.1 only: the refused address is skipped, the next one answers.
+  HttplibServer server([](const httplib::Request&, httplib::Response& res) { res.status = 200; });
+  auto url = server.url();
+  url.replace(url.find("127.0.0.1"), 9, "localhost");
+  http::AsyncClient client;
+  auto out = send_and_wait(client, url);
+  INFO(out.error);
+  REQUIRE(out.response);
+  CHECK(out.response->status == 200);
+}
+
 TEST_CASE("http::AsyncClient names an unknown host", "[http]")
 {
   http::AsyncClient client;
