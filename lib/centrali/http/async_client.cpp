@@ -712,11 +712,19 @@ struct AsyncClient::Impl {
         wait_ms = static_cast<int>(std::clamp<std::int64_t>(until.count() + 1, 0, 1000));
       }
       int n = epoll_wait(epfd, events.data(), static_cast<int>(events.size()), wait_ms);
+      bool woken = false;
       for (int i = 0; i < n; ++i) {
-        if (events[static_cast<std::size_t>(i)].data.ptr == nullptr) continue;
-        on_event(static_cast<Conn*>(events[static_cast<std::size_t>(i)].data.ptr), events[static_cast<std::size_t>(i)].events);
+        const auto& ev = events[static_cast<std::size_t>(i)];
+        if (ev.data.ptr == nullptr) woken = true;
+        else on_event(static_cast<Conn*>(ev.data.ptr), ev.events);
       }
       bury();
+      // Reset the wake-up before taking the queue: a send that lands after
+      // the swap below finds the queue empty and wakes us again.
+      if (woken) {
+        std::uint64_t drained = 0;
+        [[maybe_unused]] auto r = ::read(wakefd, &drained, sizeof drained);
+      }
       // Take what other threads handed over (the wake-up may have been in
       // this batch or not: look every time, it is one uncontended lock).
       std::vector<std::unique_ptr<Pending>> incoming;
@@ -728,8 +736,6 @@ struct AsyncClient::Impl {
         names.swap(resolved);
         stop_now = stopping;
       }
-      std::uint64_t drained = 0;
-      [[maybe_unused]] auto r = ::read(wakefd, &drained, sizeof drained);
       if (stop_now) {
         for (auto& p : incoming) submitted.push_back(std::move(p));
         shut_down();
@@ -764,10 +770,16 @@ void AsyncClient::send(OutboundRequest request, Done done)
   // request goes out now instead of after the whole batch of events.
   const bool on_loop = std::this_thread::get_id() == m_impl->loop_id.load();
   bool refused = false;
+  bool wake = false;
   {
     std::lock_guard lock(m_impl->mutex);
     refused = m_impl->stopping;
-    if (!refused && !on_loop) m_impl->submitted.push_back(std::move(p));
+    if (!refused && !on_loop) {
+      // The loop takes the whole queue when it wakes: only the first
+      // request into an empty queue needs to wake it.
+      wake = m_impl->submitted.empty();
+      m_impl->submitted.push_back(std::move(p));
+    }
   }
   if (!refused && on_loop) {
     m_impl->start(std::move(p));
@@ -779,7 +791,7 @@ void AsyncClient::send(OutboundRequest request, Done done)
     if (p->done) p->done(std::move(outcome));
     return;
   }
-  m_impl->wake();
+  if (wake) m_impl->wake();
 }
 
 void AsyncClient::stop()
