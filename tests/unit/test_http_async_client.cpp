@@ -377,6 +377,19 @@ TEST_CASE("http::ResponseParser skips 100 Continue and takes bytes split anywher
   CHECK(parser.keep_alive());
 }
 
+TEST_CASE("http::ResponseParser reads a long body sent in many small chunks", "[http]")
+{
+  std::string bytes = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+  for (int i = 0; i < 20'000; ++i) bytes += "a\r\n0123456789\r\n";
+  bytes += "0\r\n\r\n";
+  http::ResponseParser parser;
+  parser.feed(bytes);
+  REQUIRE(parser.state() == http::ResponseParser::State::done);
+  CHECK(parser.body_total() == 200'000);
+  CHECK(parser.body().size() == 64 * 1024);
+  CHECK(parser.body_truncated());
+}
+
 TEST_CASE("http::ResponseParser rejects a malformed status line", "[http]")
 {
   http::ResponseParser parser;

@@ -686,8 +686,8 @@ struct AsyncClient::Impl {
     }
     // Every open connection is either idle or carries a request.
     std::vector<Conn*> open;
-    for (auto& [ptr, _] : timers)
-      if (_->conn) open.push_back(_->conn);
+    for (const auto& [deadline, pending] : timers)
+      if (pending->conn) open.push_back(pending->conn);
     for (auto* c : open) {
       auto p = std::move(c->pending);
       close_conn(c);

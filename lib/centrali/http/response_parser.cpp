@@ -46,12 +46,17 @@ void ResponseParser::fail(std::string why)
 
 bool ResponseParser::take_line(std::string_view& data, std::size_t& used, std::string& line)
 {
+  // Chunk-size lines of a long chunked body are not headers: only the head
+  // and the trailers count against the header limit, but no single line
+  // may grow past it either.
+  const bool counts = m_phase == Phase::status_line || m_phase == Phase::headers || m_phase == Phase::trailers;
+  const std::size_t counted = counts ? m_header_bytes : 0;
   auto nl = data.find('\n');
   if (nl == std::string_view::npos) {
     m_line.append(data);
     used += data.size();
     data = {};
-    if (m_header_bytes + m_line.size() > k_max_header_bytes) fail("response headers too large");
+    if (counted + m_line.size() > k_max_header_bytes) fail("response headers too large");
     return false;
   }
   line = std::move(m_line);
@@ -60,8 +65,8 @@ bool ResponseParser::take_line(std::string_view& data, std::size_t& used, std::s
   used += nl + 1;
   data.remove_prefix(nl + 1);
   if (!line.empty() && line.back() == '\r') line.pop_back();
-  m_header_bytes += line.size() + 2;
-  if (m_header_bytes > k_max_header_bytes) {
+  if (counts) m_header_bytes += line.size() + 2;
+  if (counted + line.size() + 2 > k_max_header_bytes) {
     fail("response headers too large");
     return false;
   }
