@@ -90,16 +90,21 @@ Result<std::vector<Delivery>> claim_due_deliveries(Store& store, std::int64_t no
     }
     candidates.reset();
     std::vector<Delivery> out;
-    for (const auto& id : chosen) {
-      auto& lease = store.statement(
-          "UPDATE deliveries SET lease_until_ms = ? WHERE id = ? RETURNING seq, id, kind, event_id, webhook_id, "
-          "event_type, url, status, attempt_count, next_attempt_ms, last_status, last_error, created_ms, updated_ms");
-      lease.bind(1, static_cast<int64_t>(now_ms + lease_ms));
-      lease.bind(2, id);
-      if (lease.executeStep()) out.push_back(read_delivery(lease));
-      while (lease.executeStep()) {
-      }
-    }
+    if (chosen.empty()) return out;
+    // One statement leases the whole batch (ids as a JSON array): a write
+    // statement's fixed cost is paid once per claim, not once per delivery.
+    auto& lease = store.statement(
+        "UPDATE deliveries SET lease_until_ms = ?1 WHERE id IN (SELECT value FROM json_each(?2)) RETURNING seq, id, "
+        "kind, event_id, webhook_id, event_type, url, status, attempt_count, next_attempt_ms, last_status, last_error, "
+        "created_ms, updated_ms");
+    lease.bind(1, static_cast<int64_t>(now_ms + lease_ms));
+    lease.bind(2, nlohmann::json(chosen).dump());
+    while (lease.executeStep()) out.push_back(read_delivery(lease));
+    lease.reset();
+    // RETURNING follows no particular order: keep the due order.
+    std::sort(out.begin(), out.end(), [](const Delivery& a, const Delivery& b) {
+      return std::pair(a.next_attempt_ms.value_or(0), a.seq) < std::pair(b.next_attempt_ms.value_or(0), b.seq);
+    });
     return out;
   });
 }
