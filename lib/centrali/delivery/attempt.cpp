@@ -97,7 +97,7 @@ PreparedAttempt prepare_attempt(const AttemptInput& in, const Result<store::Even
   return p;
 }
 
-void conclude_attempt(PreparedAttempt& p, const http::SendOutcome& sent)
+void conclude_attempt(PreparedAttempt& p, http::SendOutcome sent)
 {
   auto& r = p.result;
   auto& a = r.attempt;
@@ -106,20 +106,20 @@ void conclude_attempt(PreparedAttempt& p, const http::SendOutcome& sent)
   if (sent.response) {
     r.reached = true;
     a.response_status = sent.response->status;
-    a.response_headers = sent.response->headers;
-    a.response_body = sent.response->body;
+    a.response_headers = std::move(sent.response->headers);
+    a.response_body = std::move(sent.response->body);
     r.update.last_status = sent.response->status;
     r.ok = sent.response->status >= 200 && sent.response->status < 300;
     if (!r.ok) {
       r.update.last_error = sent.response->status >= 300 && sent.response->status < 400
                                 ? "HTTP " + std::to_string(sent.response->status) + " (redirects are not followed)"
                                 : "HTTP " + std::to_string(sent.response->status);
-      if (const auto* ra = find_header(sent.response->headers, "Retry-After"))
+      if (const auto* ra = find_header(a.response_headers, "Retry-After"))
         retry_after = parse_retry_after_ms(*ra, a.started_ms);
     }
   } else {
-    a.error = sent.error;
     r.update.last_error = sent.error;
+    a.error = std::move(sent.error);
   }
 
   auto finished = a.started_ms + a.duration_ms;
@@ -151,8 +151,7 @@ AttemptResult perform_attempt(store::Store& reader, http::ClientPool& clients, c
   if (event && d.kind == "webhook" && !d.webhook_id.empty()) webhook = store::get_webhook(reader, d.webhook_id);
   auto prepared = prepare_attempt(in, event, webhook ? &*webhook : nullptr, forward_policy);
   if (!prepared.request) return std::move(prepared.result);
-  auto sent = clients.send(*prepared.request);
-  conclude_attempt(prepared, sent);
+  conclude_attempt(prepared, clients.send(*prepared.request));
   return std::move(prepared.result);
 }
 

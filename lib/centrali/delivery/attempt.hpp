@@ -62,8 +62,8 @@ struct PreparedAttempt {
 // signature's timestamp) now: call it right before sending.
 PreparedAttempt prepare_attempt(const AttemptInput& input, const Result<store::Event>& event,
                                 const Result<store::Webhook>* webhook, const ForwardPolicy& forward_policy);
-// Fills prepared.result from what the send brought back.
-void conclude_attempt(PreparedAttempt& prepared, const http::SendOutcome& sent);
+// Fills prepared.result from what the send brought back (taken apart).
+void conclude_attempt(PreparedAttempt& prepared, http::SendOutcome sent);
 
 // Sends one attempt now. Reads the event (and webhook) through `reader`;
 // writes nothing. A manual attempt that fails leaves the delivery's

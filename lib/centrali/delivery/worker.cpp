@@ -265,9 +265,9 @@ void Worker::https_loop()
   }
 }
 
-void Worker::sent(const JobPtr& job, const http::SendOutcome* outcome)
+void Worker::sent(const JobPtr& job, http::SendOutcome* outcome)
 {
-  if (outcome) conclude_attempt(job->prepared, *outcome);
+  if (outcome) conclude_attempt(job->prepared, std::move(*outcome));
   std::vector<JobPtr> next;
   bool notify = false;
   {

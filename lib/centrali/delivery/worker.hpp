@@ -85,7 +85,9 @@ private:
   // Moves ready jobs of `url` to the wire while it has free slots (lock held).
   void take_startable(const std::string& url, std::vector<JobPtr>& out);
   void start_job(const JobPtr& job);
-  void sent(const JobPtr& job, const http::SendOutcome* outcome);
+  // An attempt came back (`outcome` is taken apart), or failed before
+  // sending (null): frees its slot, starts the next, records it.
+  void sent(const JobPtr& job, http::SendOutcome* outcome);
   void recorded(const JobPtr& job, bool ok);
   void hand_back_unsent();
   void report_finished();
