@@ -202,6 +202,10 @@ bool Worker::claim_batch(store::Store& reader, int capacity)
   std::vector<JobPtr> startable;
   {
     std::lock_guard lock(m_mutex);
+    // A fresh read that finds a webhook active again (re-enabled after its
+    // 410) supersedes what this worker remembered.
+    for (const auto& [id, webhook] : webhooks)
+      if (*webhook && (*webhook)->active) m_gone.erase(id);
     m_claimed += static_cast<int>(jobs.size());
     for (auto& job : jobs) m_urls[job->delivery.url].ready.push_back(job);
     for (const auto& job : jobs) take_startable(job->delivery.url, startable);
@@ -216,9 +220,19 @@ void Worker::take_startable(const std::string& url, std::vector<JobPtr>& out)
   if (it == m_urls.end()) return;
   auto& q = it->second;
   while (q.sending < m_options.per_url && !q.ready.empty()) {
-    out.push_back(std::move(q.ready.front()));
+    auto job = std::move(q.ready.front());
     q.ready.pop_front();
     ++q.sending;
+    if (job->webhook && *job->webhook)
+      if (auto gone = m_gone.find((*job->webhook)->id); gone != m_gone.end() && (*job->webhook)->active) {
+        // Claimed before its webhook answered 410: fail it as disabled, as
+        // the next read of the webhook would.
+        auto disabled = **job->webhook;
+        disabled.active = false;
+        disabled.disabled_reason = gone->second;
+        job->webhook = std::make_shared<const Result<store::Webhook>>(std::move(disabled));
+      }
+    out.push_back(std::move(job));
   }
 }
 
@@ -272,6 +286,8 @@ void Worker::sent(const JobPtr& job, http::SendOutcome* outcome)
   bool notify = false;
   {
     std::lock_guard lock(m_mutex);
+    if (const auto& reason = job->prepared.result.disable_reason; !reason.empty())
+      m_gone[job->prepared.result.webhook_id] = reason;
     const auto& url = job->delivery.url;
     if (auto it = m_urls.find(url); it != m_urls.end()) {
       auto& q = it->second;

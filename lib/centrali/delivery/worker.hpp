@@ -105,6 +105,9 @@ private:
   std::unordered_map<std::string, UrlQueue> m_urls;
   std::deque<JobPtr> m_https;            // on the wire for the https senders
   std::deque<Finished> m_finished;       // recorded, not yet reported
+  // Webhooks this worker saw answer 410 since their last read: what is
+  // already claimed for them fails as disabled instead of being sent.
+  std::unordered_map<std::string, std::string> m_gone;
   int m_claimed = 0;                     // claimed and not yet reported
   bool m_woken = false;
   bool m_claimer_sleeping = false;
