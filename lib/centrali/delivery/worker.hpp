@@ -1,7 +1,11 @@
 #pragma once
-// The delivery worker: takes due deliveries from the store (the queue),
-// sends them on a pool of threads, records every attempt, and schedules
-// retries. Leases in the store keep a delivery from being in flight twice,
+// The delivery worker: takes due deliveries from the store (the queue) in
+// batches, sends them, records every attempt, and schedules retries.
+// Threads: one claims (and reads each batch's events and webhooks once),
+// the event-driven HTTP client sends every http:// attempt, a pool sends
+// https:// ones through the blocking TLS client, and the group committer
+// records attempts with a completion callback (no thread waits per
+// attempt). Leases in the store keep a delivery from being in flight twice,
 // across threads and across processes; a crashed holder's lease expires.
 #include <chrono>
 #include <condition_variable>
