@@ -334,6 +334,7 @@ TEST_CASE("http::AsyncClient sends many requests at once to one origin", "[http]
   }
   CHECK(ok == 100);
   CHECK(seen == 100);
+  CHECK(client.connections_opened() <= 8);
 }
 
 TEST_CASE("http::AsyncClient resolves host names and tries each address", "[http]")

@@ -49,7 +49,7 @@ Worker::~Worker()
 void Worker::start()
 {
   http::AsyncClientOptions client_options;
-  client_options.max_connections_per_origin = std::max(64, m_options.per_url * 4);
+  client_options.max_connections_per_origin = m_options.connections_per_origin;
   m_async = std::make_unique<http::AsyncClient>(client_options);
   m_claimer = std::thread([this] { claim_loop(); });
 }

@@ -38,6 +38,11 @@ struct WorkerOptions {
   // At most this many attempts to one URL at once, so a slow or dead
   // endpoint cannot take every sender from the healthy ones.
   int per_url = 24;
+  // Keep-alive connections to one origin (host:port) for http:// targets;
+  // attempts beyond wait for one to free. Many receivers run a thread per
+  // connection (cpp-httplib: 8 by default): a connection beyond their
+  // threads is not read until another idles out, so more is slower.
+  int connections_per_origin = 8;
   // Deliveries claimed at once (waiting, in flight or being recorded).
   int window = 1024;
   std::vector<std::chrono::milliseconds> forward_schedule = default_forward_schedule();

@@ -14,7 +14,10 @@ namespace centrali::http {
 
 struct AsyncClientOptions {
   std::size_t max_response_body = 64 * 1024;  // kept; the rest is read and dropped
-  int max_connections_per_origin = 64;         // requests beyond wait for a free one
+  // Requests beyond wait for a free connection (their deadline runs). A
+  // receiver with a thread per connection reads no more connections than
+  // it has threads: keep this at or below that.
+  int max_connections_per_origin = 8;
 };
 
 class AsyncClient {
