@@ -283,6 +283,29 @@ TEST_CASE("410 Gone disables the webhook with a reason shown by webhooks show", 
   CHECK(centrali({"--store", store, "webhooks", "enable", hook.id}).exit_code == 0);
 }
 
+TEST_CASE("deliveries queued behind a 410 fail as disabled instead of being sent", "[cli][webhooks]")
+{
+  TempDir dir;
+  auto store = dir.str("s.db");
+  Endpoint ep([](int, const httplib::Request&, httplib::Response& res) { res.status = 410; });
+  add_webhook(store, ep.url(), {"--retry-schedule", "none"});
+  for (int i = 0; i < 60; ++i) emit(store, "order.paid", "{}");
+  centrali({"--store", store, "dispatch", "--until-idle"});
+  // Those already on the wire when the first 410 came back were sent; the
+  // rest never reached the endpoint.
+  CHECK(ep.requests().size() < 60);
+  auto all = deliveries(store);
+  REQUIRE(all.size() == 60);
+  int disabled = 0;
+  for (const auto& d : all) {
+    CHECK(d["status"] == "failed");
+    auto log = show_delivery(store, d["id"])["attempt_log"];
+    REQUIRE(log.size() == 1);
+    if (!log[0]["error"].is_null() && log[0]["error"].get<std::string>().find("disabled") != std::string::npos) ++disabled;
+  }
+  CHECK(disabled + static_cast<int>(ep.requests().size()) == 60);
+}
+
 TEST_CASE("429 with Retry-After delays the next attempt at least that long", "[cli][webhooks]")
 {
   TempDir dir;

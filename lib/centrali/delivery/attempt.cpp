@@ -32,90 +32,94 @@ void fail_now(AttemptResult& r, const std::string& why)
 
 } // namespace
 
-AttemptResult perform_attempt(store::Store& reader, http::ClientPool& clients, const AttemptInput& in,
-                              const ForwardPolicy& forward_policy)
+PreparedAttempt prepare_attempt(const AttemptInput& in, const Result<store::Event>& event,
+                                const Result<store::Webhook>* webhook, const ForwardPolicy& forward_policy)
 {
   const auto& d = in.delivery;
-  AttemptResult r;
+  PreparedAttempt p;
+  auto& r = p.result;
   auto& a = r.attempt;
   a.id = ids::make(ids::k_attempt);
   a.delivery_id = d.id;
   a.trigger = std::string(trigger_name(in.trigger));
   a.url = in.url_override.empty() ? d.url : in.url_override;
   a.started_ms = timeutil::now_ms();
-  const bool manual = in.trigger != Trigger::scheduled;
-  const int number = d.attempt_count + 1;
+  p.manual = in.trigger != Trigger::scheduled;
+  p.number = d.attempt_count + 1;
   // A manual attempt that fails changes nothing about the schedule.
   r.update.status = d.status;
   r.update.next_attempt_ms = d.next_attempt_ms;
 
-  auto event = store::get_event(reader, d.event_id);
   if (!event) {
     fail_now(r, "cannot read event " + d.event_id + ": " + event.error().message);
-    return r;
+    return p;
   }
 
   http::OutboundRequest request;
-  std::vector<std::int64_t> schedule;
   if (d.kind == "webhook") {
     r.webhook_id = d.webhook_id;
-    if (d.webhook_id.empty()) {
+    if (d.webhook_id.empty() || !webhook) {
       fail_now(r, "the webhook of this delivery was removed");
-      return r;
+      return p;
     }
-    auto webhook = store::get_webhook(reader, d.webhook_id);
-    if (!webhook) {
-      fail_now(r, "cannot read webhook " + d.webhook_id + ": " + webhook.error().message);
-      return r;
+    if (!*webhook) {
+      fail_now(r, "cannot read webhook " + d.webhook_id + ": " + webhook->error().message);
+      return p;
     }
-    if (!webhook->active && !manual) {
-      fail_now(r, "webhook " + webhook->id + " is disabled" +
-                      (webhook->disabled_reason.empty() ? "" : " (" + webhook->disabled_reason + ")"));
-      return r;
+    const auto& w = **webhook;
+    if (!w.active && !p.manual) {
+      fail_now(r, "webhook " + w.id + " is disabled" + (w.disabled_reason.empty() ? "" : " (" + w.disabled_reason + ")"));
+      return p;
     }
     WebhookRequestInput wi;
-    wi.webhook = &*webhook;
+    wi.webhook = &w;
     wi.delivery_id = d.id;
     wi.event_type = d.event_type;
-    wi.body = envelope_body(*event);
-    wi.attempt_number = number;
+    wi.body = in.envelope ? *in.envelope : envelope_body(*event);
+    wi.attempt_number = p.number;
     wi.test_event = in.test_event;
     wi.now_ms = a.started_ms;
     auto built = webhook_request(wi);
     if (!built) {
       fail_now(r, "cannot sign: " + built.error().message);
-      return r;
+      return p;
     }
     request = std::move(*built);
-    schedule = webhook->retry_schedule_ms;
+    p.schedule = w.retry_schedule_ms;
   } else {
     request = forward_request(*event, a.url);
     request.timeout = forward_policy.timeout;
-    for (auto step : forward_policy.schedule) schedule.push_back(step.count());
+    for (auto step : forward_policy.schedule) p.schedule.push_back(step.count());
   }
   request.url = a.url;
   a.request_headers = redact_credentials(request.headers);
+  p.request = std::move(request);
+  return p;
+}
 
-  auto sent = clients.send(request);
+void conclude_attempt(PreparedAttempt& p, http::SendOutcome sent)
+{
+  auto& r = p.result;
+  auto& a = r.attempt;
   a.duration_ms = sent.duration_ms;
   std::optional<std::int64_t> retry_after;
   if (sent.response) {
     r.reached = true;
     a.response_status = sent.response->status;
-    a.response_headers = sent.response->headers;
-    a.response_body = sent.response->body;
+    a.response_headers = std::move(sent.response->headers);
+    a.response_body = std::move(sent.response->body);
     r.update.last_status = sent.response->status;
     r.ok = sent.response->status >= 200 && sent.response->status < 300;
     if (!r.ok) {
       r.update.last_error = sent.response->status >= 300 && sent.response->status < 400
                                 ? "HTTP " + std::to_string(sent.response->status) + " (redirects are not followed)"
                                 : "HTTP " + std::to_string(sent.response->status);
-      if (const auto* ra = find_header(sent.response->headers, "Retry-After"))
+      if (const auto* ra = find_header(a.response_headers, "Retry-After"))
         retry_after = parse_retry_after_ms(*ra, a.started_ms);
     }
   } else {
-    a.error = sent.error;
     r.update.last_error = sent.error;
+    a.error = std::move(sent.error);
   }
 
   auto finished = a.started_ms + a.duration_ms;
@@ -123,20 +127,32 @@ AttemptResult perform_attempt(store::Store& reader, http::ClientPool& clients, c
     r.update.status = "succeeded";
     r.update.next_attempt_ms.reset();
     r.update.last_error.clear();
-  } else if (d.kind == "webhook" && a.response_status == 410) {
+  } else if (!r.webhook_id.empty() && a.response_status == 410) {
     r.update.status = "failed";
     r.update.next_attempt_ms.reset();
     r.disable_reason = "endpoint answered 410 Gone on " + timeutil::format_rfc3339(finished);
-  } else if (!manual) {
-    if (number <= static_cast<int>(schedule.size())) {
+  } else if (!p.manual) {
+    if (p.number <= static_cast<int>(p.schedule.size())) {
       r.update.status = "pending";
-      r.update.next_attempt_ms = finished + next_delay_ms(schedule[static_cast<std::size_t>(number - 1)], retry_after);
+      r.update.next_attempt_ms = finished + next_delay_ms(p.schedule[static_cast<std::size_t>(p.number - 1)], retry_after);
     } else {
       r.update.status = "failed";
       r.update.next_attempt_ms.reset();
     }
   }
-  return r;
+}
+
+AttemptResult perform_attempt(store::Store& reader, http::ClientPool& clients, const AttemptInput& in,
+                              const ForwardPolicy& forward_policy)
+{
+  const auto& d = in.delivery;
+  auto event = store::get_event(reader, d.event_id);
+  std::optional<Result<store::Webhook>> webhook;
+  if (event && d.kind == "webhook" && !d.webhook_id.empty()) webhook = store::get_webhook(reader, d.webhook_id);
+  auto prepared = prepare_attempt(in, event, webhook ? &*webhook : nullptr, forward_policy);
+  if (!prepared.request) return std::move(prepared.result);
+  conclude_attempt(prepared, clients.send(*prepared.request));
+  return std::move(prepared.result);
 }
 
 Result<void> record_result(store::Store& store, AttemptResult& r)

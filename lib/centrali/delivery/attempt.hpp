@@ -12,6 +12,8 @@
 #include "centrali/http/client.hpp"
 #include "centrali/store/deliveries.hpp"
 #include "centrali/store/store.hpp"
+#include "centrali/store/events.hpp"
+#include "centrali/store/webhooks.hpp"
 
 namespace centrali::delivery {
 
@@ -23,6 +25,9 @@ struct AttemptInput {
   Trigger trigger = Trigger::scheduled;
   std::string url_override;  // resend/replay `--to`
   bool test_event = false;   // webhook test sends
+  // envelope_body(event), when the caller built it already (the worker does
+  // so off the thread that sends); null: built here.
+  const std::string* envelope = nullptr;
 };
 
 // Timing rules for forwards (webhooks carry their own).
@@ -39,6 +44,26 @@ struct AttemptResult {
   std::string webhook_id;      // for health bookkeeping; empty for forwards
   std::string disable_reason;  // set when the webhook must be turned off (410)
 };
+
+// An attempt split around its send, so an event loop can do the sending:
+// prepare_attempt builds the signed request from what the caller read,
+// conclude_attempt turns the outcome into the attempt and the delivery's
+// next state. perform_attempt does all three on the calling thread.
+struct PreparedAttempt {
+  AttemptResult result;
+  std::optional<http::OutboundRequest> request;  // nullopt: failed before sending, `result` is final
+  std::vector<std::int64_t> schedule;            // retry delays of this delivery's target
+  bool manual = false;
+  int number = 1;
+};
+
+// `webhook` is the delivery's webhook as read (null for forwards, or when
+// the delivery's webhook was removed). Stamps the attempt's start (and the
+// signature's timestamp) now: call it right before sending.
+PreparedAttempt prepare_attempt(const AttemptInput& input, const Result<store::Event>& event,
+                                const Result<store::Webhook>* webhook, const ForwardPolicy& forward_policy);
+// Fills prepared.result from what the send brought back (taken apart).
+void conclude_attempt(PreparedAttempt& prepared, http::SendOutcome sent);
 
 // Sends one attempt now. Reads the event (and webhook) through `reader`;
 // writes nothing. A manual attempt that fails leaves the delivery's

@@ -1,16 +1,38 @@
 #include "centrali/delivery/worker.hpp"
 
+#include <algorithm>
+
 #include "centrali/delivery/attempt.hpp"
+#include "centrali/delivery/webhook_request.hpp"
+#include "centrali/store/events.hpp"
+#include "centrali/store/webhooks.hpp"
 #include "centrali/util/time.hpp"
 
 namespace centrali::delivery {
 
 using namespace std::chrono_literals;
 
+namespace {
+// Per URL, up to this many rounds of `per_url` attempts are claimed: one on
+// the wire, the rest ready, so slots refill without waiting for the store
+// and claims come in large batches. A lease covers as many rounds.
+constexpr int k_claim_rounds = 4;
+} // namespace
+
 std::vector<std::chrono::milliseconds> default_forward_schedule()
 {
   return {1s, 2s, 5s, 10s, 30s, 1min, 2min, 5min, 10min, 30min, 60min};
 }
+
+// One claimed delivery, from the claim to its recorded attempt. The event
+// and webhook are read once per claimed batch and shared by its jobs.
+struct Worker::Job {
+  store::Delivery delivery;
+  std::shared_ptr<const Result<store::Event>> event;
+  std::shared_ptr<const Result<store::Webhook>> webhook;  // null for forwards
+  std::shared_ptr<const std::string> envelope;            // webhook deliveries of a readable event
+  PreparedAttempt prepared;
+};
 
 Worker::Worker(store::GroupCommitter& writer, std::filesystem::path store_path, WorkerOptions options,
                std::function<void(const AttemptReport&)> on_attempt)
@@ -26,8 +48,10 @@ Worker::~Worker()
 
 void Worker::start()
 {
+  http::AsyncClientOptions client_options;
+  client_options.max_connections_per_origin = m_options.connections_per_origin;
+  m_async = std::make_unique<http::AsyncClient>(client_options);
   m_claimer = std::thread([this] { claim_loop(); });
-  for (int i = 0; i < m_options.threads; ++i) m_senders.emplace_back([this] { send_loop(); });
 }
 
 void Worker::stop()
@@ -38,129 +62,316 @@ void Worker::stop()
     m_stopping = true;
   }
   m_wake.notify_all();
-  m_ready_cv.notify_all();
+  m_https_cv.notify_all();
+  // The claim loop hands back what was never sent and waits until every
+  // attempt on the wire is recorded.
   if (m_claimer.joinable()) m_claimer.join();
-  for (auto& t : m_senders)
+  for (auto& t : m_https_senders)
     if (t.joinable()) t.join();
-  // Claimed but never sent: hand the leases back so the next run (or
-  // another process) can send them at once.
-  for (const auto& d : m_ready)
-    m_writer.submit([id = d.id](store::Store& s) { return store::release_lease(s, id); }, store::Durability::normal)
-        .wait();
-  m_ready.clear();
+  if (m_async) m_async->stop();
 }
 
 void Worker::wake()
 {
+  bool notify = false;
   {
     std::lock_guard lock(m_mutex);
     m_woken = true;
+    notify = m_claimer_sleeping;
   }
-  m_wake.notify_one();
+  if (notify) m_wake.notify_one();
 }
 
 bool Worker::idle()
 {
   std::lock_guard lock(m_mutex);
-  return m_ready.empty() && m_in_flight == 0;
+  return m_claimed == 0;
 }
 
 void Worker::claim_loop()
 {
   auto reader = store::Store::open(m_store_path, {store::Durability::normal});
-  const std::int64_t lease_ms = m_options.forward_timeout.count() + 60'000;
-  const int window = m_options.threads * 2;
+  auto next_claim = std::chrono::steady_clock::now();
   while (true) {
+    report_finished();
     int capacity = 0;
-    std::map<std::string, int> per_url;
+    bool want = false;
     {
       std::lock_guard lock(m_mutex);
-      if (m_stopping) return;
-      capacity = window - static_cast<int>(m_ready.size()) - m_in_flight;
-      m_woken = false;
-      per_url = m_per_url;
+      if (m_stopping) break;
+      want = m_woken || std::chrono::steady_clock::now() >= next_claim;
+      capacity = m_options.window - m_claimed;
+      if (want) m_woken = false;
     }
-    // Claim no more for one URL than it may have in flight: the rest of the
-    // window stays free for other endpoints.
-    int refused = 0;
-    auto accept = [&](const std::string& url) {
-      bool ok = ++per_url[url] <= m_options.per_url;
-      refused += ok ? 0 : 1;
-      return ok;
-    };
-    bool full = false;
-    if (capacity > 0) {
-      std::vector<store::Delivery> claimed;
-      auto now = timeutil::now_ms();
-      m_writer
-          .submit([&](store::Store& s) -> Result<void> {
-            auto r = store::claim_due_deliveries(s, now, capacity, lease_ms, accept);
-            if (!r) return std::unexpected(r.error());
-            claimed = std::move(*r);
-            return {};
-          }, store::Durability::normal)
-          .wait();
+    if (want) {
       // Full, or holding back for busy endpoints: either way the next claim
-      // is worth making only once a sender frees a slot.
-      full = static_cast<int>(claimed.size()) == capacity || refused > 0;
-      if (!claimed.empty()) {
-        std::lock_guard lock(m_mutex);
-        for (auto& d : claimed) {
-          ++m_per_url[d.url];
-          m_ready.push_back(std::move(d));
-        }
-      }
-      m_ready_cv.notify_all();
-    } else {
-      full = true;
-    }
-    // Sleep until the next delivery falls due, new work is announced, or
-    // the poll interval passes (work queued by other processes).
-    auto wait = m_options.poll_interval;
-    if (!full && reader) {
-      if (auto next = store::next_due_ms(*reader, timeutil::now_ms()); next && *next) {
-        auto until = std::chrono::milliseconds(std::max<std::int64_t>(0, **next - timeutil::now_ms()));
-        wait = std::min(wait, until);
-      }
+      // is worth making only once an endpoint drains (which wakes us).
+      bool limited = capacity <= 0;
+      if (!limited && reader) limited = claim_batch(*reader, capacity);
+      // Otherwise sleep until the next delivery falls due, new work is
+      // announced, or the poll interval passes (work queued by other
+      // processes).
+      auto wait = m_options.poll_interval;
+      if (reader && !limited)
+        if (auto next = store::next_due_ms(*reader, timeutil::now_ms()); next && *next)
+          wait = std::min(wait, std::chrono::milliseconds(std::max<std::int64_t>(0, **next - timeutil::now_ms())));
+      next_claim = std::chrono::steady_clock::now() + wait;
     }
     std::unique_lock lock(m_mutex);
-    m_wake.wait_for(lock, wait, [&] { return m_stopping || m_woken; });
+    if (m_woken || m_stopping || !m_finished.empty()) continue;
+    m_claimer_sleeping = true;
+    m_wake.wait_until(lock, next_claim, [&] { return m_stopping || m_woken || !m_finished.empty(); });
+    m_claimer_sleeping = false;
   }
-}
-
-void Worker::send_loop()
-{
-  auto reader = store::Store::open(m_store_path, {store::Durability::normal});
+  hand_back_unsent();
+  // Attempts on the wire end within their timeouts; wait for their records.
   while (true) {
-    store::Delivery d;
-    {
-      std::unique_lock lock(m_mutex);
-      m_ready_cv.wait(lock, [&] { return m_stopping || !m_ready.empty(); });
-      if (m_stopping) return;
-      d = std::move(m_ready.front());
-      m_ready.pop_front();
-      ++m_in_flight;
-    }
-    if (reader) deliver(*reader, d);
-    {
-      std::lock_guard lock(m_mutex);
-      --m_in_flight;
-      if (--m_per_url[d.url] <= 0) m_per_url.erase(d.url);
-      m_woken = true;  // room in the window: claim more
-    }
-    m_wake.notify_one();
+    report_finished();
+    std::unique_lock lock(m_mutex);
+    if (m_claimed == 0) return;
+    m_claimer_sleeping = true;
+    m_wake.wait_for(lock, 100ms, [&] { return !m_finished.empty(); });
+    m_claimer_sleeping = false;
   }
 }
 
-void Worker::deliver(store::Store& reader, const store::Delivery& d)
+bool Worker::claim_batch(store::Store& reader, int capacity)
+{
+  // A lease must outlast the wait for a free slot behind the attempts on the
+  // wire to the same URL, plus the attempt itself: a lease that expires
+  // early would let another process send the same delivery.
+  std::int64_t longest = m_options.forward_timeout.count();
+  if (auto t = store::max_webhook_timeout_ms(reader); t) longest = std::max(longest, *t);
+  const std::int64_t lease_ms = k_claim_rounds * longest + 60'000;
+
+  // Claim no more for one URL than k_claim_rounds times what it may have on
+  // the wire: the rest waits ready, so a slot that frees is refilled without
+  // a round trip to the store, and the rest of the window stays free for
+  // other endpoints.
+  std::unordered_map<std::string, int> held;
+  {
+    std::lock_guard lock(m_mutex);
+    for (const auto& [url, q] : m_urls) held[url] = q.sending + static_cast<int>(q.ready.size());
+  }
+  const int per_url_claims = k_claim_rounds * m_options.per_url;
+  int refused = 0;
+  auto accept = [&](const std::string& url) {
+    bool ok = ++held[url] <= per_url_claims;
+    refused += ok ? 0 : 1;
+    return ok;
+  };
+  std::vector<store::Delivery> claimed;
+  auto now = timeutil::now_ms();
+  m_writer
+      .submit([&](store::Store& s) -> Result<void> {
+        auto r = store::claim_due_deliveries(s, now, capacity, lease_ms, accept);
+        if (!r) return std::unexpected(r.error());
+        claimed = std::move(*r);
+        return {};
+      }, store::Durability::normal)
+      .wait();
+  const bool limited = static_cast<int>(claimed.size()) == capacity || refused > 0;
+  if (claimed.empty()) return limited;
+
+  // Read what the batch needs once: a fan-out makes several deliveries of
+  // one event, and most deliveries share a few webhooks. Webhooks are read
+  // fresh per batch, so an edit or a disable applies from the next batch.
+  std::unordered_map<std::string, std::shared_ptr<const Result<store::Event>>> events;
+  std::unordered_map<std::string, std::shared_ptr<const Result<store::Webhook>>> webhooks;
+  std::unordered_map<std::string, std::shared_ptr<const std::string>> envelopes;
+  std::vector<JobPtr> jobs;
+  jobs.reserve(claimed.size());
+  for (auto& d : claimed) {
+    auto job = std::make_shared<Job>();
+    auto& event = events[d.event_id];
+    if (!event) event = std::make_shared<const Result<store::Event>>(store::get_event(reader, d.event_id));
+    job->event = event;
+    if (d.kind == "webhook" && !d.webhook_id.empty()) {
+      auto& webhook = webhooks[d.webhook_id];
+      if (!webhook) webhook = std::make_shared<const Result<store::Webhook>>(store::get_webhook(reader, d.webhook_id));
+      job->webhook = webhook;
+      // The envelope is the same bytes on every attempt: build it here, so
+      // the thread that sends only signs.
+      auto& envelope = envelopes[d.event_id];
+      if (!envelope && *event) envelope = std::make_shared<const std::string>(envelope_body(**event));
+      job->envelope = envelope;
+    }
+    job->delivery = std::move(d);
+    jobs.push_back(std::move(job));
+  }
+  std::vector<JobPtr> startable;
+  {
+    std::lock_guard lock(m_mutex);
+    // A fresh read that finds a webhook active again (re-enabled after its
+    // 410) supersedes what this worker remembered.
+    for (const auto& [id, webhook] : webhooks)
+      if (*webhook && (*webhook)->active) m_gone.erase(id);
+    m_claimed += static_cast<int>(jobs.size());
+    for (auto& job : jobs) m_urls[job->delivery.url].ready.push_back(job);
+    for (const auto& job : jobs) take_startable(job->delivery.url, startable);
+  }
+  for (const auto& job : startable) start_job(job);
+  return limited;
+}
+
+void Worker::take_startable(const std::string& url, std::vector<JobPtr>& out)
+{
+  auto it = m_urls.find(url);
+  if (it == m_urls.end()) return;
+  auto& q = it->second;
+  while (q.sending < m_options.per_url && !q.ready.empty()) {
+    auto job = std::move(q.ready.front());
+    q.ready.pop_front();
+    ++q.sending;
+    if (job->webhook && *job->webhook)
+      if (auto gone = m_gone.find((*job->webhook)->id); gone != m_gone.end() && (*job->webhook)->active) {
+        // Claimed before its webhook answered 410: fail it as disabled, as
+        // the next read of the webhook would.
+        auto disabled = **job->webhook;
+        disabled.active = false;
+        disabled.disabled_reason = gone->second;
+        job->webhook = std::make_shared<const Result<store::Webhook>>(std::move(disabled));
+      }
+    out.push_back(std::move(job));
+  }
+}
+
+void Worker::start_job(const JobPtr& job)
 {
   AttemptInput input;
-  input.delivery = d;
-  auto result = perform_attempt(reader, m_clients, input, {m_options.forward_schedule, m_options.forward_timeout});
+  input.delivery = job->delivery;
+  input.envelope = job->envelope.get();
+  job->prepared = prepare_attempt(input, *job->event, job->webhook.get(),
+                                  {m_options.forward_schedule, m_options.forward_timeout});
+  if (!job->prepared.request) {
+    sent(job, nullptr);
+    return;
+  }
+  if (!job->prepared.result.attempt.url.starts_with("https://")) {
+    m_async->send(std::move(*job->prepared.request), [this, job](http::SendOutcome outcome) { sent(job, &outcome); });
+    return;
+  }
+  // TLS goes through the blocking client, on threads started on first use.
+  {
+    std::lock_guard lock(m_mutex);
+    m_https.push_back(job);
+    if (!m_https_started) {
+      m_https_started = true;
+      for (int i = 0; i < m_options.threads; ++i) m_https_senders.emplace_back([this] { https_loop(); });
+    }
+  }
+  m_https_cv.notify_one();
+}
+
+void Worker::https_loop()
+{
+  while (true) {
+    JobPtr job;
+    {
+      std::unique_lock lock(m_mutex);
+      m_https_cv.wait(lock, [&] { return m_stopping || !m_https.empty(); });
+      if (m_stopping) return;  // what is still queued is handed back
+      job = std::move(m_https.front());
+      m_https.pop_front();
+    }
+    auto outcome = m_clients.send(*job->prepared.request);
+    sent(job, &outcome);
+  }
+}
+
+void Worker::sent(const JobPtr& job, http::SendOutcome* outcome)
+{
+  if (outcome) conclude_attempt(job->prepared, std::move(*outcome));
+  std::vector<JobPtr> next;
+  bool notify = false;
+  {
+    std::lock_guard lock(m_mutex);
+    if (const auto& reason = job->prepared.result.disable_reason; !reason.empty())
+      m_gone[job->prepared.result.webhook_id] = reason;
+    const auto& url = job->delivery.url;
+    if (auto it = m_urls.find(url); it != m_urls.end()) {
+      auto& q = it->second;
+      --q.sending;
+      take_startable(url, next);
+      // Claim again once this URL is down to one round waiting, not after
+      // every attempt: one claim transaction then serves many deliveries,
+      // and what is still ready keeps the endpoint busy while it runs.
+      if (static_cast<int>(q.ready.size()) <= m_options.per_url) {
+        m_woken = true;
+        notify = m_claimer_sleeping;
+        m_claimer_sleeping = false;  // one wake-up is enough
+      }
+      if (q.sending <= 0 && q.ready.empty()) m_urls.erase(it);
+    }
+  }
+  if (notify) m_wake.notify_one();
+  for (const auto& n : next) start_job(n);
   // The attempt log may be redone after a power loss (at-least-once), so it
-  // shares commits without forcing an fsync of its own.
-  auto recorded = m_writer.submit([&](store::Store& s) { return record_result(s, result); }, store::Durability::normal).get();
-  if (recorded && m_on_attempt) m_on_attempt({d, result.attempt, result.update});
+  // shares commits without forcing an fsync of its own; no thread waits.
+  m_writer.submit([job](store::Store& s) { return record_result(s, job->prepared.result); }, store::Durability::normal,
+                  [this, job](Result<void> r) { recorded(job, r.has_value()); });
+}
+
+void Worker::recorded(const JobPtr& job, bool ok)
+{
+  // On the writer thread: only hand over; reporting happens on the claim loop.
+  bool notify = false;
+  {
+    std::lock_guard lock(m_mutex);
+    m_finished.push_back({job, ok});
+    notify = m_claimer_sleeping;
+    m_claimer_sleeping = false;  // one wake-up is enough
+  }
+  if (notify) m_wake.notify_one();
+}
+
+void Worker::report_finished()
+{
+  std::deque<Finished> done;
+  {
+    std::lock_guard lock(m_mutex);
+    done.swap(m_finished);
+  }
+  if (done.empty()) return;
+  // An attempt that could not be recorded keeps its lease; it is sent again
+  // once the lease expires.
+  // The job is finished: its parts move into the report instead of copying.
+  if (m_on_attempt)
+    for (const auto& f : done)
+      if (f.recorded) {
+        auto& result = f.job->prepared.result;
+        m_on_attempt({std::move(f.job->delivery), std::move(result.attempt), std::move(result.update)});
+      }
+  std::lock_guard lock(m_mutex);
+  m_claimed -= static_cast<int>(done.size());
+}
+
+void Worker::hand_back_unsent()
+{
+  std::vector<std::string> ids;
+  {
+    std::lock_guard lock(m_mutex);
+    for (auto& [url, q] : m_urls) {
+      for (const auto& job : q.ready) ids.push_back(job->delivery.id);
+      q.ready.clear();
+    }
+    for (const auto& job : m_https) {
+      ids.push_back(job->delivery.id);
+      if (auto it = m_urls.find(job->delivery.url); it != m_urls.end()) --it->second.sending;
+    }
+    m_https.clear();
+    m_claimed -= static_cast<int>(ids.size());
+  }
+  if (ids.empty()) return;
+  // Claimed but never sent: hand the leases back so the next run (or
+  // another process) can send them at once.
+  m_writer
+      .submit([&ids](store::Store& s) -> Result<void> {
+        for (const auto& id : ids)
+          if (auto r = store::release_lease(s, id); !r) return r;
+        return {};
+      }, store::Durability::normal)
+      .wait();
 }
 
 } // namespace centrali::delivery

@@ -1,7 +1,11 @@
 #pragma once
-// The delivery worker: takes due deliveries from the store (the queue),
-// sends them on a pool of threads, records every attempt, and schedules
-// retries. Leases in the store keep a delivery from being in flight twice,
+// The delivery worker: takes due deliveries from the store (the queue) in
+// batches, sends them, records every attempt, and schedules retries.
+// Threads: one claims (and reads each batch's events and webhooks once),
+// the event-driven HTTP client sends every http:// attempt, a pool sends
+// https:// ones through the blocking TLS client, and the group committer
+// records attempts with a completion callback (no thread waits per
+// attempt). Leases in the store keep a delivery from being in flight twice,
 // across threads and across processes; a crashed holder's lease expires.
 #include <chrono>
 #include <condition_variable>
@@ -9,12 +13,14 @@
 #include <deque>
 #include <filesystem>
 #include <functional>
-#include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
+#include "centrali/http/async_client.hpp"
 #include "centrali/http/client.hpp"
 #include "centrali/store/deliveries.hpp"
 #include "centrali/store/group_commit.hpp"
@@ -26,10 +32,19 @@ namespace centrali::delivery {
 std::vector<std::chrono::milliseconds> default_forward_schedule();
 
 struct WorkerOptions {
+  // Threads for https:// targets, which go through the blocking TLS client;
+  // http:// targets share one event-driven client and need none.
   int threads = 48;
   // At most this many attempts to one URL at once, so a slow or dead
   // endpoint cannot take every sender from the healthy ones.
   int per_url = 24;
+  // Keep-alive connections to one origin (host:port) for http:// targets;
+  // attempts beyond wait for one to free. Many receivers run a thread per
+  // connection (cpp-httplib: 8 by default): a connection beyond their
+  // threads is not read until another idles out, so more is slower.
+  int connections_per_origin = 8;
+  // Deliveries claimed at once (waiting, in flight or being recorded).
+  int window = 1024;
   std::vector<std::chrono::milliseconds> forward_schedule = default_forward_schedule();
   std::chrono::milliseconds forward_timeout{30'000};
   std::chrono::milliseconds poll_interval{500};  // picks up work queued by other processes
@@ -49,34 +64,66 @@ public:
   ~Worker();
 
   void start();
-  // Finishes attempts in flight (bounded by their timeouts) and stops.
+  // Finishes attempts in flight (bounded by their timeouts) and stops;
+  // claimed deliveries not yet sent are handed back.
   void stop();
   // New work may be due: look now instead of at the next poll.
   void wake();
-  // Nothing claimed is waiting or in flight.
+  // Nothing claimed is waiting, in flight or being recorded.
   bool idle();
 
+  struct Job;
+  using JobPtr = std::shared_ptr<Job>;
+
 private:
+  // Per target URL: attempts on the wire, and claimed ones waiting for a slot.
+  struct UrlQueue {
+    int sending = 0;
+    std::deque<JobPtr> ready;
+  };
+  struct Finished {
+    JobPtr job;
+    bool recorded = false;
+  };
+
   void claim_loop();
-  void send_loop();
-  void deliver(store::Store& reader, const store::Delivery& delivery);
+  // Claims, reads and starts up to `capacity` deliveries; true when the
+  // claim was cut short by the window or by busy URLs.
+  bool claim_batch(store::Store& reader, int capacity);
+  void https_loop();
+  // Moves ready jobs of `url` to the wire while it has free slots (lock held).
+  void take_startable(const std::string& url, std::vector<JobPtr>& out);
+  void start_job(const JobPtr& job);
+  // An attempt came back (`outcome` is taken apart), or failed before
+  // sending (null): frees its slot, starts the next, records it.
+  void sent(const JobPtr& job, http::SendOutcome* outcome);
+  void recorded(const JobPtr& job, bool ok);
+  void hand_back_unsent();
+  void report_finished();
 
   store::GroupCommitter& m_writer;
   std::filesystem::path m_store_path;
   WorkerOptions m_options;
   std::function<void(const AttemptReport&)> m_on_attempt;
   http::ClientPool m_clients;
+  std::unique_ptr<http::AsyncClient> m_async;
 
   std::mutex m_mutex;
-  std::condition_variable m_wake;        // claim loop: new work or stop
-  std::condition_variable m_ready_cv;    // senders: claimed work or stop
-  std::deque<store::Delivery> m_ready;
-  std::map<std::string, int> m_per_url;  // claimed (ready or in flight), per URL
-  int m_in_flight = 0;
+  std::condition_variable m_wake;        // claim loop: new work, finished work, or stop
+  std::condition_variable m_https_cv;    // https senders: work or stop
+  std::unordered_map<std::string, UrlQueue> m_urls;
+  std::deque<JobPtr> m_https;            // on the wire for the https senders
+  std::deque<Finished> m_finished;       // recorded, not yet reported
+  // Webhooks this worker saw answer 410 since their last read: what is
+  // already claimed for them fails as disabled instead of being sent.
+  std::unordered_map<std::string, std::string> m_gone;
+  int m_claimed = 0;                     // claimed and not yet reported
   bool m_woken = false;
+  bool m_claimer_sleeping = false;
   bool m_stopping = false;
+  bool m_https_started = false;
   std::thread m_claimer;
-  std::vector<std::thread> m_senders;
+  std::vector<std::thread> m_https_senders;
 };
 
 } // namespace centrali::delivery

@@ -59,7 +59,8 @@ Result<void> insert_delivery(Store& store, const Delivery& delivery);
 // Leases up to `limit` pending deliveries due at `now_ms` that nobody else
 // holds, until `now_ms + lease_ms`; a crashed holder's lease simply expires.
 // `accept(url)` is asked for each candidate in due order and may refuse
-// (that endpoint already has as many in flight as it may).
+// (that endpoint already has as many in flight as it may). The look-ahead
+// past refused candidates is bounded (see the definition).
 Result<std::vector<Delivery>> claim_due_deliveries(Store& store, std::int64_t now_ms, int limit, std::int64_t lease_ms,
                                                    const std::function<bool(const std::string& url)>& accept = {});
 
@@ -68,7 +69,7 @@ Result<void> release_lease(Store& store, const std::string& delivery_id);
 
 // Stores `attempt` (numbered after the delivery's last) and the delivery's
 // new state, and releases its lease. Returns the attempt number used.
-Result<int> record_attempt(Store& store, Attempt attempt, const DeliveryUpdate& update);
+Result<int> record_attempt(Store& store, const Attempt& attempt, const DeliveryUpdate& update);
 
 // When the earliest pending delivery that nobody holds falls due; nullopt
 // when there is none.

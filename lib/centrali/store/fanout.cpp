@@ -109,10 +109,14 @@ Result<FanOutResult> fan_out_pending(Store& store, int limit, std::int64_t now_m
         ins.exec();
         ++result.runs;
       }
-      auto& done = store.statement("UPDATE events SET dispatched = 1 WHERE seq = ?");
-      done.bind(1, static_cast<int64_t>(row.seq));
-      done.exec();
       ++result.events;
+    }
+    if (!rows.empty()) {
+      // The rows read above are exactly the pending ones up to the last seq
+      // (read in seq order, in this transaction): one statement marks them.
+      auto& done = store.statement("UPDATE events SET dispatched = 1 WHERE dispatched = 0 AND seq <= ?");
+      done.bind(1, static_cast<int64_t>(rows.back().seq));
+      done.exec();
     }
     return result;
   });

@@ -135,6 +135,13 @@ Result<std::optional<std::int64_t>> note_webhook_health(Store& store, const std:
     // Written only when the streak starts or ends: a healthy webhook's row
     // is not rewritten on every delivery.
     if (success) {
+      // Read first: a write statement costs a statement journal even when
+      // it changes nothing, and almost every success finds no streak.
+      auto& streak = store.statement("SELECT failing_since_ms IS NOT NULL FROM webhooks WHERE id = ?");
+      streak.bind(1, id);
+      bool failing = streak.executeStep() && streak.getColumn(0).getInt() != 0;
+      streak.reset();
+      if (!failing) return std::optional<std::int64_t>{};
       auto& clear = store.statement(
           "UPDATE webhooks SET failing_since_ms = NULL WHERE id = ? AND failing_since_ms IS NOT NULL");
       clear.bind(1, id);
@@ -151,6 +158,17 @@ Result<std::optional<std::int64_t>> note_webhook_health(Store& store, const std:
     if (read.executeStep() && !read.getColumn(0).isNull()) since = read.getColumn(0).getInt64();
     read.reset();
     return since;
+  });
+}
+
+Result<std::int64_t> max_webhook_timeout_ms(Store& store)
+{
+  return guarded("read webhooks", [&]() -> Result<std::int64_t> {
+    auto& st = store.statement("SELECT coalesce(max(timeout_ms), 0) FROM webhooks");
+    st.executeStep();
+    auto longest = st.getColumn(0).getInt64();
+    st.reset();
+    return longest;
   });
 }
 

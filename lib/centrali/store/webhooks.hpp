@@ -42,6 +42,10 @@ Result<void> remove_webhook(Store& store, const std::string& id);
 // (when not started). Returns the streak's start (nullopt after success).
 Result<std::optional<std::int64_t>> note_webhook_health(Store& store, const std::string& id, bool success,
                                                         std::int64_t now_ms);
+// The longest per-attempt timeout of any webhook (0 when there are none):
+// the delivery worker sizes its leases by it.
+Result<std::int64_t> max_webhook_timeout_ms(Store& store);
+
 // Turns the webhook off with a reason people will read in `webhooks show`.
 Result<void> disable_webhook(Store& store, const std::string& id, const std::string& reason, std::int64_t now_ms);
 

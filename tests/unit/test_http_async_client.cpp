@@ -1,0 +1,399 @@
+// The event-driven HTTP client against real loopback servers: cpp-httplib
+// for ordinary keep-alive traffic, and raw sockets that answer exactly the
+// bytes a case needs (chunked, close-delimited, cut short, trickling).
+#include <catch2/catch.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <functional>
+#include <future>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <httplib.h>
+
+#include "centrali/http/async_client.hpp"
+#include "centrali/http/response_parser.hpp"
+
+using namespace centrali;
+
+namespace {
+
+// Accepts connections on 127.0.0.1 (port 0) and runs `serve(fd)` for each
+// on its own thread; the handler owns the descriptor.
+class RawServer {
+public:
+  explicit RawServer(std::function<void(int fd)> serve) : m_serve(std::move(serve))
+  {
+    m_fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(m_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    socklen_t len = sizeof addr;
+    ::getsockname(m_fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    m_port = ntohs(addr.sin_port);
+    ::listen(m_fd, 16);
+    m_thread = std::thread([this] {
+      while (!m_stop) {
+        int c = ::accept(m_fd, nullptr, nullptr);
+        if (c < 0) break;
+        m_handlers.emplace_back([this, c] { m_serve(c); });
+      }
+    });
+  }
+  ~RawServer()
+  {
+    m_stop = true;
+    ::shutdown(m_fd, SHUT_RDWR);
+    ::close(m_fd);
+    m_thread.join();
+    for (auto& t : m_handlers) t.join();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(m_port) + "/hook"; }
+  int accepted() const { return static_cast<int>(m_handlers.size()); }
+
+private:
+  std::function<void(int)> m_serve;
+  int m_fd = -1;
+  int m_port = 0;
+  std::atomic<bool> m_stop{false};
+  std::thread m_thread;
+  std::vector<std::thread> m_handlers;
+};
+
+// Reads one request (headers and a Content-Length body); false on EOF.
+bool read_request(int fd)
+{
+  std::string got;
+  char buf[4096];
+  while (got.find("\r\n\r\n") == std::string::npos) {
+    auto n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) return false;
+    got.append(buf, static_cast<std::size_t>(n));
+  }
+  auto head_end = got.find("\r\n\r\n") + 4;
+  std::size_t length = 0;
+  auto at = got.find("Content-Length: ");
+  if (at != std::string::npos) length = std::stoul(got.substr(at + 16));
+  while (got.size() < head_end + length) {
+    auto n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) return false;
+    got.append(buf, static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+void write_all(int fd, const std::string& bytes)
+{
+  std::size_t off = 0;
+  while (off < bytes.size()) {
+    auto n = ::send(fd, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
+    if (n <= 0) return;
+    off += static_cast<std::size_t>(n);
+  }
+}
+
+// cpp-httplib listens with a backlog of 5: a burst of connects beyond that
+// waits for SYN retransmits. Widen it as centrali's own listener does.
+class WideServer : public httplib::Server {
+public:
+  void widen() { ::listen(svr_sock_, 1024); }
+};
+
+// A cpp-httplib server on 127.0.0.1 (port 0) running `handler` for POSTs.
+class HttplibServer {
+public:
+  explicit HttplibServer(std::function<void(const httplib::Request&, httplib::Response&)> handler)
+  {
+    m_server.set_tcp_nodelay(true);
+    m_server.set_keep_alive_max_count(1000);
+    // A keep-alive connection holds a server thread: enough for every
+    // connection the client may open to one origin.
+    m_server.new_task_queue = [] { return new httplib::ThreadPool(80); };
+    m_server.Post(".*", std::move(handler));
+    m_port = m_server.bind_to_any_port("127.0.0.1");
+    m_server.widen();
+    m_thread = std::thread([this] { m_server.listen_after_bind(); });
+  }
+  ~HttplibServer()
+  {
+    m_server.stop();
+    m_thread.join();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(m_port) + "/hook"; }
+
+private:
+  WideServer m_server;
+  int m_port = 0;
+  std::thread m_thread;
+};
+
+http::SendOutcome send_and_wait(http::AsyncClient& client, const std::string& url,
+                                std::chrono::milliseconds timeout = std::chrono::seconds(10))
+{
+  http::OutboundRequest request;
+  request.url = url;
+  request.body = R"({"type":"order.created"})";
+  request.headers = {{"webhook-id", "msg_1"}};
+  request.timeout = timeout;
+  std::promise<http::SendOutcome> done;
+  auto future = done.get_future();
+  client.send(std::move(request), [&done](http::SendOutcome outcome) { done.set_value(std::move(outcome)); });
+  return future.get();
+}
+
+} // namespace
+
+TEST_CASE("http::AsyncClient reuses one keep-alive connection for requests in sequence", "[http]")
+{
+  std::atomic<int> seen{0};
+  std::string last_body, last_id;
+  HttplibServer server([&](const httplib::Request& req, httplib::Response& res) {
+    ++seen;
+    last_body = req.body;
+    last_id = req.get_header_value("webhook-id");
+    res.status = 202;
+    res.set_content("queued", "text/plain");
+  });
+  http::AsyncClient client;
+  for (int i = 0; i < 5; ++i) {
+    auto out = send_and_wait(client, server.url());
+    INFO(out.error);
+    REQUIRE(out.response);
+    CHECK(out.response->status == 202);
+    CHECK(out.response->body == "queued");
+  }
+  CHECK(seen == 5);
+  CHECK(last_body == R"({"type":"order.created"})");
+  CHECK(last_id == "msg_1");
+  CHECK(client.connections_opened() == 1);
+}
+
+TEST_CASE("http::AsyncClient reads a chunked response body", "[http]")
+{
+  RawServer server([](int fd) {
+    if (read_request(fd))
+      write_all(fd, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-Test: yes\r\n\r\n"
+                    "5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\nTrailer: t\r\n\r\n");
+    ::close(fd);
+  });
+  http::AsyncClient client;
+  auto out = send_and_wait(client, server.url());
+  INFO(out.error);
+  REQUIRE(out.response);
+  CHECK(out.response->status == 200);
+  CHECK(out.response->body == "hello world");
+  CHECK_FALSE(out.response->body_truncated);
+  REQUIRE(find_header(out.response->headers, "x-test"));
+  CHECK(*find_header(out.response->headers, "x-test") == "yes");
+}
+
+TEST_CASE("http::AsyncClient reads a body that ends when the server closes", "[http]")
+{
+  RawServer server([](int fd) {
+    if (read_request(fd)) write_all(fd, "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 7\r\n\r\nbusy, come back later");
+    ::close(fd);
+  });
+  http::AsyncClient client;
+  auto out = send_and_wait(client, server.url());
+  INFO(out.error);
+  REQUIRE(out.response);
+  CHECK(out.response->status == 503);
+  CHECK(out.response->body == "busy, come back later");
+  REQUIRE(find_header(out.response->headers, "Retry-After"));
+}
+
+TEST_CASE("http::AsyncClient keeps the first 64 KiB of a large body and can reuse the connection", "[http]")
+{
+  HttplibServer server([](const httplib::Request&, httplib::Response& res) {
+    res.status = 200;
+    res.set_content(std::string(200'000, 'b'), "text/plain");
+  });
+  http::AsyncClient client;
+  for (int i = 0; i < 2; ++i) {
+    auto out = send_and_wait(client, server.url());
+    INFO(out.error);
+    REQUIRE(out.response);
+    CHECK(out.response->status == 200);
+    CHECK(out.response->body.size() == 64 * 1024);
+    CHECK(out.response->body_truncated);
+  }
+  // The rest of the first body was read and dropped, so the connection
+  // stayed usable for the second request.
+  CHECK(client.connections_opened() == 1);
+}
+
+TEST_CASE("http::AsyncClient reports a server that closes mid-response", "[http]")
+{
+  RawServer server([](int fd) {
+    if (read_request(fd)) write_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly part");
+    ::close(fd);
+  });
+  http::AsyncClient client;
+  auto out = send_and_wait(client, server.url());
+  CHECK_FALSE(out.response);
+  CHECK_THAT(out.error, Catch::Contains("closed before a complete response"));
+}
+
+TEST_CASE("http::AsyncClient resends once when the server closed an idle keep-alive connection", "[http]")
+{
+  // Answers as if keeping the connection alive, then closes it: the next
+  // request on it meets a closed socket before any response byte.
+  RawServer server([](int fd) {
+    if (read_request(fd)) write_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    ::close(fd);
+  });
+  http::AsyncClient client;
+  for (int i = 0; i < 3; ++i) {
+    auto out = send_and_wait(client, server.url());
+    INFO(out.error);
+    REQUIRE(out.response);
+    CHECK(out.response->body == "ok");
+  }
+}
+
+TEST_CASE("http::AsyncClient reports a refused connection", "[http]")
+{
+  // A port that was just free: bound, then closed without listening.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  http::AsyncClient client;
+  auto out = send_and_wait(client, "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/x");
+  CHECK_FALSE(out.response);
+  CHECK_THAT(out.error, Catch::Contains("connect to 127.0.0.1:") && Catch::Contains("refused"));
+}
+
+TEST_CASE("http::AsyncClient gives up on a server that trickles bytes past the total timeout", "[http]")
+{
+  // Each byte arrives well within any per-read timeout; only a deadline for
+  // the whole attempt ends this.
+  std::atomic<bool> stop{false};
+  RawServer server([&](int fd) {
+    if (read_request(fd)) {
+      std::string response = "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n";
+      for (std::size_t i = 0; !stop && i < 100'000; ++i) {
+        write_all(fd, std::string(1, i < response.size() ? response[i] : 'x'));
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    }
+    ::close(fd);
+  });
+  http::AsyncClient client;
+  auto out = send_and_wait(client, server.url(), std::chrono::milliseconds(600));
+  stop = true;
+  CHECK_FALSE(out.response);
+  CHECK_THAT(out.error, Catch::Contains("timed out after 600ms"));
+}
+
+TEST_CASE("http::AsyncClient does not follow redirects", "[http]")
+{
+  HttplibServer server([](const httplib::Request&, httplib::Response& res) {
+    res.status = 302;
+    res.set_header("Location", "http://127.0.0.1:9/elsewhere");
+  });
+  http::AsyncClient client;
+  auto out = send_and_wait(client, server.url());
+  REQUIRE(out.response);
+  CHECK(out.response->status == 302);
+}
+
+TEST_CASE("http::AsyncClient sends many requests at once to one origin", "[http]")
+{
+  std::atomic<int> seen{0};
+  HttplibServer server([&](const httplib::Request&, httplib::Response& res) {
+    ++seen;
+    res.status = 204;
+  });
+  http::AsyncClient client;
+  std::vector<std::future<http::SendOutcome>> futures;
+  std::vector<std::promise<http::SendOutcome>> promises(100);
+  for (auto& p : promises) {
+    futures.push_back(p.get_future());
+    http::OutboundRequest request;
+    request.url = server.url();
+    request.body = "{}";
+    client.send(std::move(request), [&p](http::SendOutcome o) { p.set_value(std::move(o)); });
+  }
+  int ok = 0;
+  for (auto& f : futures) {
+    auto out = f.get();
+    if (out.response && out.response->status == 204) ++ok;
+    else UNSCOPED_INFO(out.error);
+  }
+  CHECK(ok == 100);
+  CHECK(seen == 100);
+  CHECK(client.connections_opened() <= 8);
+}
+
+TEST_CASE("http::AsyncClient resolves host names and tries each address", "[http]")
+{
+  // localhost may resolve to ::1 first while the server listens on
+  // 127.0.0.1 only: the refused address is skipped, the next one answers.
+  HttplibServer server([](const httplib::Request&, httplib::Response& res) { res.status = 200; });
+  auto url = server.url();
+  url.replace(url.find("127.0.0.1"), 9, "localhost");
+  http::AsyncClient client;
+  auto out = send_and_wait(client, url);
+  INFO(out.error);
+  REQUIRE(out.response);
+  CHECK(out.response->status == 200);
+}
+
+TEST_CASE("http::AsyncClient names an unknown host", "[http]")
+{
+  http::AsyncClient client;
+  auto out = send_and_wait(client, "http://no-such-host.invalid/hook", std::chrono::seconds(5));
+  CHECK_FALSE(out.response);
+  CHECK_THAT(out.error, Catch::Contains("cannot resolve host no-such-host.invalid"));
+}
+
+TEST_CASE("http::AsyncClient refuses https URLs - they go through the TLS client", "[http]")
+{
+  http::AsyncClient client;
+  auto out = send_and_wait(client, "https://127.0.0.1:9/hook");
+  CHECK_FALSE(out.response);
+  CHECK_THAT(out.error, Catch::Contains("http://"));
+}
+
+TEST_CASE("http::ResponseParser skips 100 Continue and takes bytes split anywhere", "[http]")
+{
+  std::string bytes = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 4\r\n\r\nmade";
+  http::ResponseParser parser;
+  for (char c : bytes) parser.feed(std::string_view(&c, 1));
+  REQUIRE(parser.state() == http::ResponseParser::State::done);
+  CHECK(parser.status() == 201);
+  CHECK(parser.body() == "made");
+  CHECK(parser.keep_alive());
+}
+
+TEST_CASE("http::ResponseParser reads a long body sent in many small chunks", "[http]")
+{
+  std::string bytes = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+  for (int i = 0; i < 20'000; ++i) bytes += "a\r\n0123456789\r\n";
+  bytes += "0\r\n\r\n";
+  http::ResponseParser parser;
+  parser.feed(bytes);
+  REQUIRE(parser.state() == http::ResponseParser::State::done);
+  CHECK(parser.body_total() == 200'000);
+  CHECK(parser.body().size() == 64 * 1024);
+  CHECK(parser.body_truncated());
+}
+
+TEST_CASE("http::ResponseParser rejects a malformed status line", "[http]")
+{
+  http::ResponseParser parser;
+  parser.feed("SMTP ready\r\n");
+  CHECK(parser.state() == http::ResponseParser::State::error);
+}
