@@ -9,9 +9,14 @@ namespace {
 
 constexpr const char* k_find_original =
     "SELECT id FROM events WHERE source = ? AND dedupe_key = ? AND status = 'accepted'";
-constexpr const char* k_insert =
-    "INSERT INTO events (id, source, type, status, reason, http_status, dedupe_key, duplicate_of, method, path, "
-    "remote_addr, received_ms, dispatched, headers, body) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+#define CENTRALI_EVENT_INSERT                                                                              \
+  " INTO events (id, source, type, status, reason, http_status, dedupe_key, duplicate_of, method, path, "  \
+  "remote_addr, received_ms, dispatched, headers, body) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+constexpr const char* k_insert = "INSERT" CENTRALI_EVENT_INSERT;
+// Every value is given and valid, so only a unique index can refuse the row:
+// the dedupe key (a repeat) or, never in practice, the event id.
+constexpr const char* k_insert_unless_repeat = "INSERT OR IGNORE" CENTRALI_EVENT_INSERT;
+#undef CENTRALI_EVENT_INSERT
 
 void bind_text_or_null(SQLite::Statement& st, int index, const std::string& value)
 {
@@ -19,9 +24,10 @@ void bind_text_or_null(SQLite::Statement& st, int index, const std::string& valu
   else st.bind(index, value);
 }
 
-Result<void> insert_row(Store& store, const Event& e, bool dispatch)
+// Whether the row was stored (`sql` may ignore a repeat).
+bool insert_row(Store& store, const Event& e, bool dispatch, const char* sql = k_insert)
 {
-  auto& st = store.statement(k_insert);
+  auto& st = store.statement(sql);
   st.bind(1, e.id);
   st.bind(2, e.source);
   st.bind(3, e.type);
@@ -37,8 +43,7 @@ Result<void> insert_row(Store& store, const Event& e, bool dispatch)
   st.bind(13, dispatch && e.status == "accepted" ? 0 : 1);
   st.bind(14, headers_to_json_text(e.headers));
   st.bindNoCopy(15, e.body.data(), static_cast<int>(e.body.size()));
-  st.exec();
-  return {};
+  return st.exec() > 0;
 }
 
 Event read_row(SQLite::Statement& st, bool with_body)
@@ -77,20 +82,26 @@ constexpr const char* k_get_event =
 Result<void> insert_event(Store& store, Event& event, bool dispatch)
 {
   return guarded("store event " + event.id, [&]() -> Result<void> {
-    if (event.status == "accepted" && !event.dedupe_key.empty()) {
-      auto& find = store.statement(k_find_original);
-      find.bind(1, event.source);
-      find.bind(2, event.dedupe_key);
-      bool seen = find.executeStep();
-      if (seen) event.duplicate_of = find.getColumn(0).getString();
-      find.reset();
-      if (seen) {
-        event.status = "duplicate";
-        event.http_status = 200;
-        event.reason = "repeat of " + event.duplicate_of + " (same delivery id " + event.dedupe_key + ")";
-      }
+    if (event.status != "accepted" || event.dedupe_key.empty()) {
+      insert_row(store, event, dispatch);
+      return {};
     }
-    return insert_row(store, event, dispatch);
+    // Most deliveries are new: insert, and let the unique dedupe index catch
+    // a repeat, rather than look every delivery id up first (a lookup per
+    // request is a measurable share of the writer's time).
+    if (insert_row(store, event, dispatch, k_insert_unless_repeat)) return {};
+    auto& find = store.statement(k_find_original);
+    find.bind(1, event.source);
+    find.bind(2, event.dedupe_key);
+    bool seen = find.executeStep();
+    if (seen) event.duplicate_of = find.getColumn(0).getString();
+    find.reset();
+    if (!seen) return fail(ErrorKind::store, "event id " + event.id + " is already stored");
+    event.status = "duplicate";
+    event.http_status = 200;
+    event.reason = "repeat of " + event.duplicate_of + " (same delivery id " + event.dedupe_key + ")";
+    insert_row(store, event, dispatch);
+    return {};
   });
 }
 
@@ -115,7 +126,7 @@ Result<bool> import_event(Store& store, const Event& event)
       }
       find.reset();
     }
-    if (auto r = insert_row(store, copy, false); !r) return std::unexpected(r.error());
+    insert_row(store, copy, false);
     return true;
   });
 }

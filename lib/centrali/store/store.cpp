@@ -96,10 +96,13 @@ Store::~Store()
   m_statements.clear();
 }
 
+// tryReset: sqlite3_reset repeats the error of a step that failed (say, a
+// unique constraint a caller caught and handled); that error belongs to the
+// finished execution, not to the reset, so it must not throw here.
 void Store::reset_statements()
 {
   for (auto& [sql, st] : m_statements)
-    if (st) st->reset();
+    if (st) st->tryReset();
 }
 
 SQLite::Statement& Store::statement(const char* sql)
@@ -108,7 +111,7 @@ SQLite::Statement& Store::statement(const char* sql)
   if (!slot) {
     slot = std::make_unique<SQLite::Statement>(*m_db, sql);
   } else {
-    slot->reset();
+    slot->tryReset();
     slot->clearBindings();
   }
   return *slot;
