@@ -34,28 +34,37 @@ EVP_MAC* hmac_method()
   return mac;
 }
 
-template <std::size_t N>
-std::array<unsigned char, N> hmac(const char* digest, std::string_view key,
-                                  std::initializer_list<std::string_view> parts)
+// One HMAC context per digest and thread, its digest set once: a new context
+// per call (and the digest looked up by name each time) cost more than the
+// MAC of a typical webhook body. EVP_MAC_init with a key starts it afresh.
+EVP_MAC_CTX* hmac_context(const char* digest, std::unique_ptr<EVP_MAC_CTX, MacCtxFree>& slot)
 {
+  if (slot) return slot.get();
   std::unique_ptr<EVP_MAC_CTX, MacCtxFree> ctx(EVP_MAC_CTX_new(hmac_method()));
   if (!ctx) throw std::runtime_error("OpenSSL: out of memory");
   OSSL_PARAM params[] = {
       OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>(digest), 0),
       OSSL_PARAM_construct_end(),
   };
+  if (EVP_MAC_CTX_set_params(ctx.get(), params) != 1) throw std::runtime_error("OpenSSL: HMAC digest unavailable");
+  slot = std::move(ctx);
+  return slot.get();
+}
+
+template <std::size_t N>
+std::array<unsigned char, N> hmac(EVP_MAC_CTX* ctx, std::string_view key, std::initializer_list<std::string_view> parts)
+{
   // An empty key is a valid HMAC key, but a null pointer means "keep the
   // previous key" to OpenSSL: always pass a real address.
   static const unsigned char k_empty = 0;
   const auto* key_bytes = key.empty() ? &k_empty : reinterpret_cast<const unsigned char*>(key.data());
-  if (EVP_MAC_init(ctx.get(), key_bytes, key.size(), params) != 1) throw std::runtime_error("OpenSSL: HMAC init failed");
+  if (EVP_MAC_init(ctx, key_bytes, key.size(), nullptr) != 1) throw std::runtime_error("OpenSSL: HMAC init failed");
   for (auto part : parts)
-    if (!part.empty() &&
-        EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(part.data()), part.size()) != 1)
+    if (!part.empty() && EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(part.data()), part.size()) != 1)
       throw std::runtime_error("OpenSSL: HMAC update failed");
   std::array<unsigned char, N> out{};
   std::size_t len = 0;
-  if (EVP_MAC_final(ctx.get(), out.data(), &len, out.size()) != 1 || len != N)
+  if (EVP_MAC_final(ctx, out.data(), &len, out.size()) != 1 || len != N)
     throw std::runtime_error("OpenSSL: HMAC final failed");
   return out;
 }
@@ -69,12 +78,14 @@ Pkey private_key(const Ed25519Seed& seed)
 
 Sha256Digest hmac_sha256(std::string_view key, std::initializer_list<std::string_view> parts)
 {
-  return hmac<32>("SHA256", key, parts);
+  thread_local std::unique_ptr<EVP_MAC_CTX, MacCtxFree> ctx;
+  return hmac<32>(hmac_context("SHA256", ctx), key, parts);
 }
 
 Sha1Digest hmac_sha1(std::string_view key, std::initializer_list<std::string_view> parts)
 {
-  return hmac<20>("SHA1", key, parts);
+  thread_local std::unique_ptr<EVP_MAC_CTX, MacCtxFree> ctx;
+  return hmac<20>(hmac_context("SHA1", ctx), key, parts);
 }
 
 Sha256Digest sha256(std::string_view data)
