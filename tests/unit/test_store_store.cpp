@@ -8,6 +8,7 @@
 
 #include <SQLiteCpp/Database.h>
 
+#include "centrali/store/fanout.hpp"
 #include "centrali/store/store.hpp"
 #include "temp_dir.hpp"
 
@@ -58,6 +59,46 @@ TEST_CASE("store::Store::open upgrades a store made by an older schema and keeps
   CHECK(store->db().execAndGet("PRAGMA user_version").getInt() == store::latest_schema_version());
   CHECK(store->db().tableExists("deliveries"));
   CHECK(store->db().execAndGet("SELECT provider FROM sources WHERE name='gh'").getString() == "github");
+}
+
+TEST_CASE("store: events pending fan-out in a version 3 store are fanned out after the upgrade, the others not", "[store]")
+{
+  unit::TempDir dir;
+  auto path = dir.path() / "v3.db";
+  {
+    SQLite::Database db(path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    REQUIRE(store::migrate(db, 3));
+    db.exec("INSERT INTO webhooks (id, url, events, secret, retry_schedule, timeout_ms, disable_after_ms, "
+            "created_ms, updated_ms) VALUES ('whk_1', 'http://127.0.0.1:9/h', '*', "
+            "'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', '[]', 1000, 1000, 0, 0)");
+    auto event = [&](const char* id, int dispatched) {
+      SQLite::Statement st(db, "INSERT INTO events (id, source, type, status, received_ms, dispatched, body) "
+                               "VALUES (?, 's', 'order.created', 'accepted', 0, ?, x'')");
+      st.bind(1, id);
+      st.bind(2, dispatched);
+      st.exec();
+    };
+    event("evt_done", 1);
+    event("evt_pending1", 0);
+    event("evt_rejected", 1);
+    event("evt_pending2", 0);
+  }
+  auto store = store::Store::open(path);
+  REQUIRE(store);
+  auto pending = store::has_pending_events(*store);
+  REQUIRE(pending);
+  CHECK(*pending);
+  auto fanned = store::fan_out_pending(*store, 100, 1);
+  REQUIRE(fanned);
+  CHECK(fanned->events == 2);
+  CHECK(fanned->deliveries == 2);
+  CHECK(store->db().execAndGet("SELECT group_concat(event_id) FROM (SELECT event_id FROM deliveries ORDER BY event_id)")
+            .getString() == "evt_pending1,evt_pending2");
+  // Nothing is fanned out twice, and an idle look writes nothing.
+  auto again = store::fan_out_pending(*store, 100, 2);
+  REQUIRE(again);
+  CHECK(again->events == 0);
+  CHECK_FALSE(*store::has_pending_events(*store));
 }
 
 TEST_CASE("store::Store::open refuses a schema newer than the binary", "[store]")

@@ -32,7 +32,8 @@ std::string collection_of(const std::string& body)
 Result<bool> has_pending_events(Store& store)
 {
   return guarded("read fan-out queue", [&]() -> Result<bool> {
-    auto& st = store.statement("SELECT 1 FROM events WHERE dispatched = 0 LIMIT 1");
+    auto& st = store.statement(
+        "SELECT 1 FROM events WHERE seq > (SELECT last_seq FROM fanout_cursor) AND dispatched = 0 LIMIT 1");
     bool pending = st.executeStep();
     st.reset();
     return pending;
@@ -60,7 +61,7 @@ Result<FanOutResult> fan_out_pending(Store& store, int limit, std::int64_t now_m
     }
     auto& pending = store.statement(
         "SELECT seq, id, source, type, CASE WHEN type LIKE 'record\\_%' ESCAPE '\\' THEN body ELSE NULL END "
-        "FROM events WHERE dispatched = 0 ORDER BY seq LIMIT ?");
+        "FROM events WHERE seq > (SELECT last_seq FROM fanout_cursor) AND dispatched = 0 ORDER BY seq LIMIT ?");
     pending.bind(1, limit);
     struct Row {
       std::int64_t seq;
@@ -111,10 +112,17 @@ Result<FanOutResult> fan_out_pending(Store& store, int limit, std::int64_t now_m
       }
       ++result.events;
     }
-    if (!rows.empty()) {
-      // The rows read above are exactly the pending ones up to the last seq
-      // (read in seq order, in this transaction): one statement marks them.
-      auto& done = store.statement("UPDATE events SET dispatched = 1 WHERE dispatched = 0 AND seq <= ?");
+    // Everything up to the last row read is handled (the rows were read in
+    // seq order, in this transaction). A short read reached the end, so the
+    // cursor also passes the events never meant for fan-out (rejections,
+    // imports) and the next look starts after them.
+    if (static_cast<int>(rows.size()) < limit) {
+      auto& done = store.statement(
+          "UPDATE fanout_cursor SET last_seq = (SELECT coalesce(max(seq), 0) FROM events) "
+          "WHERE id = 1 AND last_seq <> (SELECT coalesce(max(seq), 0) FROM events)");  // idle: write nothing
+      done.exec();
+    } else {
+      auto& done = store.statement("UPDATE fanout_cursor SET last_seq = ? WHERE id = 1");
       done.bind(1, static_cast<int64_t>(rows.back().seq));
       done.exec();
     }

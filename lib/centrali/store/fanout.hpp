@@ -10,7 +10,7 @@
 namespace centrali::store {
 
 struct FanOutResult {
-  int events = 0;      // events fanned out (marked dispatched)
+  int events = 0;      // events fanned out (the cursor moved past them)
   int deliveries = 0;  // webhook deliveries created
   int runs = 0;        // trigger runs queued
 };

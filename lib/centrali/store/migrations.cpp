@@ -178,6 +178,22 @@ const std::vector<Migration>& migrations()
         CREATE INDEX runs_trigger ON runs(trigger, seq);
         CREATE INDEX runs_open ON runs(status, seq) WHERE status IN ('queued','running');
       )sql"},
+      // The fan-out queue becomes a cursor: events after `last_seq` with
+      // dispatched = 0 are pending. Marking each event dispatched rewrote
+      // its whole row (headers and body) and an index entry, a second write
+      // of every ingested event; the cursor is one small row per batch.
+      // seq only grows (AUTOINCREMENT, one writer at a time), so no event
+      // can appear behind the cursor.
+      {4, R"sql(
+        CREATE TABLE fanout_cursor (
+          id       INTEGER PRIMARY KEY CHECK (id = 1),
+          last_seq INTEGER NOT NULL
+        );
+        INSERT INTO fanout_cursor (id, last_seq)
+          VALUES (1, coalesce((SELECT min(seq) - 1 FROM events WHERE dispatched = 0),
+                              (SELECT max(seq) FROM events), 0));
+        DROP INDEX events_pending;
+      )sql"},
   };
   return list;
 }
