@@ -2,9 +2,15 @@
 // requests signed with `centrali sign`, and what landed in the store.
 #include <catch2/catch.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <charconv>
 #include <fstream>
 #include <set>
 #include <thread>
@@ -215,6 +221,57 @@ TEST_CASE("ingest answers a repeated delivery id with the original event and sto
   auto dups = cli_json(store, {"events", "list", "--status", "duplicate"});
   REQUIRE(dups.size() == 1);
   CHECK(dups[0]["duplicate_of"] == first);
+}
+
+TEST_CASE("ingest verifies a chunked upload and a pipelined one on a kept-alive connection on their exact bytes", "[cli][ingest]")
+{
+  TempDir dir;
+  auto store = dir.str("s.db");
+  add_source(store, {"std", "--provider", "standard", "--secret", k_standard_secret});
+  Listen l(store);
+  std::string body = R"({"type":"order.created","data":{"note":"caf\u00e9 \u2603"}})";
+  std::string head;
+  for (const auto& [name, value] : sign("standard", k_standard_secret, body, {"--id", "msg_chunked"}))
+    head += name + ": " + value + "\r\n";
+  std::string second_head;
+  for (const auto& [name, value] : sign("standard", k_standard_secret, body, {"--id", "msg_plain"}))
+    second_head += name + ": " + value + "\r\n";
+  auto half = body.size() / 2;
+  auto hex = [](std::size_t n) {
+    char buf[32];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n, 16);
+    return std::string(buf, end);
+  };
+  std::string wire = "POST /ingest/std HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n" + head +
+                     "Transfer-Encoding: chunked\r\n\r\n" + hex(half) + "\r\n" + body.substr(0, half) + "\r\n" +
+                     hex(body.size() - half) + "\r\n" + body.substr(half) + "\r\n0\r\n\r\n" +
+                     "POST /ingest/std HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n" + second_head +
+                     "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+  auto port = std::stoi(l.url().substr(l.url().rfind(':') + 1));
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  timeval tv{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  REQUIRE(::send(fd, wire.data(), wire.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(wire.size()));
+  std::string answer;
+  char buf[4096];
+  for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) answer.append(buf, static_cast<std::size_t>(n));
+  ::close(fd);
+  INFO(answer);
+  // Both answered 202 in order, then the server closed as asked.
+  auto first = answer.find("HTTP/1.1 202 ");
+  REQUIRE(first != std::string::npos);
+  CHECK(answer.find("HTTP/1.1 202 ", first + 1) != std::string::npos);
+  auto events = cli_json(store, {"events", "list", "--status", "accepted"});
+  REQUIRE(events.size() == 2);
+  for (const auto& e : events) {
+    auto raw = centrali({"--store", store, "events", "show", e["id"].get<std::string>(), "--raw"});
+    CHECK(raw.out == body);
+  }
 }
 
 TEST_CASE("ingest stores credentials in headers redacted", "[cli][ingest]")
