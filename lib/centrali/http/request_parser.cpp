@@ -20,25 +20,6 @@ bool is_token(std::string_view s)
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return is_token_char(static_cast<unsigned char>(c)); });
 }
 
-std::string_view trim(std::string_view s)
-{
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-// Whether a comma-separated header value lists `token` (case-insensitive).
-bool lists_token(std::string_view value, std::string_view token)
-{
-  while (!value.empty()) {
-    auto comma = value.find(',');
-    if (iequals(trim(value.substr(0, comma)), token)) return true;
-    if (comma == std::string_view::npos) break;
-    value.remove_prefix(comma + 1);
-  }
-  return false;
-}
-
 HeadResult refuse(int status, std::string code, std::string reason)
 {
   HeadResult r;
@@ -120,7 +101,7 @@ HeadResult parse_request_head(std::string_view bytes, const HeadLimits& limits)
     if (head.headers.size() >= limits.max_fields)
       return refuse(431, "headers_too_large", "more than " + std::to_string(limits.max_fields) + " header fields");
     std::string_view name = line.substr(0, colon);
-    std::string_view value = trim(line.substr(colon + 1));
+    std::string_view value = trim_ows(line.substr(colon + 1));
     if (std::any_of(value.begin(), value.end(), [](char c) { return c == '\0' || c == '\r'; }))
       return refuse(400, "bad_request", "control characters in a header value");
     if (iequals(name, "Content-Length")) {

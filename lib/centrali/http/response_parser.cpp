@@ -10,26 +10,6 @@ namespace {
 // log usefully; treating it as an error also bounds memory per connection.
 constexpr std::size_t k_max_header_bytes = 64 * 1024;
 
-std::string_view trim(std::string_view s)
-{
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-// Whether the comma-separated header value holds `token` (case-insensitive).
-bool has_token(std::string_view value, std::string_view token)
-{
-  while (!value.empty()) {
-    auto comma = value.find(',');
-    auto part = trim(value.substr(0, comma));
-    if (iequals(part, token)) return true;
-    if (comma == std::string_view::npos) break;
-    value.remove_prefix(comma + 1);
-  }
-  return false;
-}
-
 } // namespace
 
 void ResponseParser::reset()
@@ -100,8 +80,8 @@ bool ResponseParser::on_header_line(const std::string& line)
     fail("malformed response header");
     return false;
   }
-  std::string_view name = trim(std::string_view(line).substr(0, colon));
-  std::string_view value = trim(std::string_view(line).substr(colon + 1));
+  std::string_view name = trim_ows(std::string_view(line).substr(0, colon));
+  std::string_view value = trim_ows(std::string_view(line).substr(colon + 1));
   m_headers.push_back({std::string(name), std::string(value)});
   return true;
 }
@@ -117,10 +97,10 @@ void ResponseParser::on_headers_end()
   const std::string* content_length = nullptr;
   for (const auto& h : m_headers) {
     if (iequals(h.name, "Connection")) {
-      if (has_token(h.value, "close")) m_keep_alive = false;
-      else if (m_http10 && has_token(h.value, "keep-alive")) m_keep_alive = true;
+      if (lists_token(h.value, "close")) m_keep_alive = false;
+      else if (m_http10 && lists_token(h.value, "keep-alive")) m_keep_alive = true;
     } else if (iequals(h.name, "Transfer-Encoding")) {
-      m_chunked = has_token(h.value, "chunked");
+      m_chunked = lists_token(h.value, "chunked");
     } else if (iequals(h.name, "Content-Length")) {
       content_length = &h.value;
     }
@@ -190,7 +170,7 @@ std::size_t ResponseParser::feed(std::string_view data)
     }
     case Phase::chunk_size: {
       if (!take_line(data, used, line)) break;
-      auto hex = trim(std::string_view(line).substr(0, line.find(';')));
+      auto hex = trim_ows(std::string_view(line).substr(0, line.find(';')));
       std::uint64_t n = 0;
       auto [p, ec] = std::from_chars(hex.data(), hex.data() + hex.size(), n, 16);
       if (hex.empty() || ec != std::errc{} || p != hex.data() + hex.size()) {

@@ -9,6 +9,24 @@
 
 namespace centrali {
 
+std::string_view trim_ows(std::string_view s)
+{
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+bool lists_token(std::string_view value, std::string_view token)
+{
+  while (!value.empty()) {
+    auto comma = value.find(',');
+    if (iequals(trim_ows(value.substr(0, comma)), token)) return true;
+    if (comma == std::string_view::npos) break;
+    value.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
 bool iequals(std::string_view a, std::string_view b)
 {
   if (a.size() != b.size()) return false;

@@ -19,6 +19,12 @@ using HeaderList = std::vector<HeaderField>;
 
 bool iequals(std::string_view a, std::string_view b);
 
+// A header value without the spaces and tabs around it (HTTP's OWS).
+std::string_view trim_ows(std::string_view s);
+// Whether a comma-separated header value (Connection, Transfer-Encoding)
+// lists `token`, compared case-insensitively.
+bool lists_token(std::string_view value, std::string_view token);
+
 // `Name: value` (as given to --header) -> a field; usage error when there
 // is no colon, the name is empty or not a valid token, or the value holds
 // CR/LF (which would smuggle in another header).
