@@ -14,9 +14,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
-#include <condition_variable>
 #include <cstring>
-#include <deque>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -25,6 +23,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "centrali/http/handler_pool.hpp"
 #include "centrali/http/request_parser.hpp"
 
 namespace centrali::http {
@@ -98,63 +97,6 @@ std::string format_address(const sockaddr_storage& addr)
     ::inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6&>(addr).sin6_addr, text, sizeof text);
   return text;
 }
-
-// Runs plain (blocking) handlers. Threads start on demand, up to `max`.
-class HandlerPool {
-public:
-  explicit HandlerPool(int max) : m_max(std::max(1, max)) {}
-  ~HandlerPool() { stop(); }
-
-  void submit(std::function<void()> task)
-  {
-    std::lock_guard lock(m_mutex);
-    m_tasks.push_back(std::move(task));
-    if (m_tasks.size() > m_idle && m_threads.size() < static_cast<std::size_t>(m_max))
-      m_threads.emplace_back([this] {
-        ::pthread_setname_np(::pthread_self(), "http-handler");
-        work();
-      });
-    else
-      m_ready.notify_one();
-  }
-
-  void stop()
-  {
-    std::vector<std::thread> threads;
-    {
-      std::lock_guard lock(m_mutex);
-      m_stopping = true;
-      threads.swap(m_threads);
-    }
-    m_ready.notify_all();
-    for (auto& t : threads) t.join();
-  }
-
-private:
-  void work()
-  {
-    std::unique_lock lock(m_mutex);
-    while (true) {
-      ++m_idle;
-      m_ready.wait(lock, [&] { return m_stopping || !m_tasks.empty(); });
-      --m_idle;
-      if (m_tasks.empty()) return;  // stopping and nothing left
-      auto task = std::move(m_tasks.front());
-      m_tasks.pop_front();
-      lock.unlock();
-      task();
-      lock.lock();
-    }
-  }
-
-  int m_max;
-  std::mutex m_mutex;
-  std::condition_variable m_ready;
-  std::deque<std::function<void()>> m_tasks;
-  std::vector<std::thread> m_threads;
-  std::size_t m_idle = 0;
-  bool m_stopping = false;
-};
 
 struct Route {
   std::string prefix;
