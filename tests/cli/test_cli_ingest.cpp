@@ -2,11 +2,8 @@
 // requests signed with `centrali sign`, and what landed in the store.
 #include <catch2/catch.hpp>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -18,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "listener.hpp"
+#include "loopback.hpp"
 #include "process.hpp"
 
 using namespace testing;
@@ -248,14 +246,8 @@ TEST_CASE("ingest verifies a chunked upload and a pipelined one on a kept-alive 
                      "POST /ingest/std HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n" + second_head +
                      "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
   auto port = std::stoi(l.url().substr(l.url().rfind(':') + 1));
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<std::uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  timeval tv{10, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  int fd = connect_loopback(port);
+  REQUIRE(fd >= 0);
   REQUIRE(::send(fd, wire.data(), wire.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(wire.size()));
   std::string answer;
   char buf[4096];

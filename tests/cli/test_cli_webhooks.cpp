@@ -20,6 +20,7 @@
 #include <openssl/hmac.h>
 
 #include "listener.hpp"
+#include "loopback.hpp"
 #include "process.hpp"
 
 using namespace testing;
@@ -347,14 +348,9 @@ TEST_CASE("an endpoint that hangs past the timeout fails the attempt with a time
 TEST_CASE("an endpoint that closes the connection is recorded as a connection error", "[cli][webhooks]")
 {
   // A raw socket that accepts and closes at once, without answering.
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::listen(fd, 16);
+  int port = 0;
+  int fd = testing::bind_loopback(port);
+  REQUIRE(fd >= 0);
   std::atomic<bool> stop{false};
   std::thread closer([&] {
     while (!stop) {
@@ -364,7 +360,7 @@ TEST_CASE("an endpoint that closes the connection is recorded as a connection er
   });
   TempDir dir;
   auto store = dir.str("s.db");
-  add_webhook(store, "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/x", {"--retry-schedule", "none"});
+  add_webhook(store, "http://127.0.0.1:" + std::to_string(port) + "/x", {"--retry-schedule", "none"});
   emit(store, "order.paid", "{}");
   auto r = centrali({"--store", store, "dispatch", "--until-idle"});
   stop = true;

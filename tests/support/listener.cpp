@@ -7,6 +7,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "loopback.hpp"
+
 namespace testing {
 
 Sent post(const std::string& url, const std::string& path, const std::string& body,
@@ -129,16 +131,7 @@ bool Receiver::wait_for(std::size_t n, std::chrono::milliseconds timeout)
 
 int unused_port()
 {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);  // nothing listens there now
-  return ntohs(addr.sin_port);
+  return unused_loopback_port();
 }
 
 } // namespace testing

@@ -19,6 +19,7 @@
 
 #include "centrali/http/async_client.hpp"
 #include "centrali/http/response_parser.hpp"
+#include "loopback.hpp"
 
 using namespace centrali;
 
@@ -30,15 +31,8 @@ class RawServer {
 public:
   explicit RawServer(std::function<void(int fd)> serve) : m_serve(std::move(serve))
   {
-    m_fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(m_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-    socklen_t len = sizeof addr;
-    ::getsockname(m_fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    m_port = ntohs(addr.sin_port);
-    ::listen(m_fd, 16);
+    m_fd = testing::bind_loopback(m_port);
+    REQUIRE(m_fd >= 0);
     m_thread = std::thread([this] {
       while (!m_stop) {
         int c = ::accept(m_fd, nullptr, nullptr);
@@ -260,17 +254,8 @@ TEST_CASE("http::AsyncClient resends once when the server closed an idle keep-al
 
 TEST_CASE("http::AsyncClient reports a refused connection", "[http]")
 {
-  // A port that was just free: bound, then closed without listening.
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
   http::AsyncClient client;
-  auto out = send_and_wait(client, "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/x");
+  auto out = send_and_wait(client, "http://127.0.0.1:" + std::to_string(testing::unused_loopback_port()) + "/x");
   CHECK_FALSE(out.response);
   CHECK_THAT(out.error, Catch::Contains("connect to 127.0.0.1:") && Catch::Contains("refused"));
 }

@@ -17,6 +17,7 @@
 
 #include "centrali/http/request_parser.hpp"
 #include "centrali/http/server.hpp"
+#include "loopback.hpp"
 
 using centrali::http::Request;
 using centrali::http::Response;
@@ -87,14 +88,8 @@ class Raw {
 public:
   explicit Raw(int port)
   {
-    m_fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<std::uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::connect(m_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-    timeval tv{5, 0};
-    ::setsockopt(m_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    m_fd = testing::connect_loopback(port, 5);
+    REQUIRE(m_fd >= 0);
   }
   ~Raw() { ::close(m_fd); }
 
