@@ -1,20 +1,42 @@
 #include "centrali/delivery/webhook_request.hpp"
 
-#include <nlohmann/json.hpp>
-
+#include "centrali/ingest/json_peek.hpp"
 #include "centrali/signatures/signatures.hpp"
+#include "centrali/util/json_text.hpp"
 #include "centrali/util/time.hpp"
 #include "centrali/version.hpp"
 
 namespace centrali::delivery {
 
+namespace {
+
+std::string_view trim_json_whitespace(std::string_view s)
+{
+  constexpr std::string_view ws = " \t\r\n";
+  auto first = s.find_first_not_of(ws);
+  if (first == std::string_view::npos) return {};
+  return s.substr(first, s.find_last_not_of(ws) - first + 1);
+}
+
+} // namespace
+
 std::string envelope_body(const store::Event& event)
 {
-  auto data = nlohmann::json::parse(event.body, nullptr, false);
-  nlohmann::json envelope = {{"type", event.type},
-                             {"timestamp", timeutil::format_rfc3339(event.received_ms)},
-                             {"data", data.is_discarded() ? nlohmann::json(event.body) : data}};
-  return envelope.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  // A JSON body goes in as the sender's bytes (key order, number spelling),
+  // checked by the same scanner as ingestion rather than parsed into a
+  // document and re-serialised for every delivery. Anything else is carried
+  // as a JSON string.
+  std::string out;
+  out.reserve(event.body.size() + event.type.size() + 64);
+  out += R"({"type":)";
+  append_json_string(out, event.type);
+  out += R"(,"timestamp":)";
+  append_json_string(out, timeutil::format_rfc3339(event.received_ms));
+  out += R"(,"data":)";
+  if (ingest::peek_json(event.body).valid) out += trim_json_whitespace(event.body);
+  else append_json_string(out, event.body);
+  out += '}';
+  return out;
 }
 
 Result<http::OutboundRequest> webhook_request(const WebhookRequestInput& in)

@@ -11,7 +11,9 @@
 
 namespace centrali::delivery {
 
-// The envelope bytes for `event` (the same bytes on every attempt).
+// The envelope bytes for `event` (the same bytes on every attempt): its
+// type, its arrival time, and as `data` its body itself when that is JSON,
+// else the body as a JSON string. Reads only type, received_ms and body.
 std::string envelope_body(const store::Event& event);
 
 struct WebhookRequestInput {

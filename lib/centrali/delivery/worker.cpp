@@ -176,29 +176,48 @@ bool Worker::claim_batch(store::Store& reader, int capacity)
   // Read what the batch needs once: a fan-out makes several deliveries of
   // one event, and most deliveries share a few webhooks. Webhooks are read
   // fresh per batch, so an edit or a disable applies from the next batch.
-  std::unordered_map<std::string, std::shared_ptr<const Result<store::Event>>> events;
+  // Forwards send the event's stored headers; webhooks only its payload.
+  std::unordered_map<std::string, std::shared_ptr<const Result<store::Event>>> events, payloads;
   std::unordered_map<std::string, std::shared_ptr<const Result<store::Webhook>>> webhooks;
   std::unordered_map<std::string, std::shared_ptr<const std::string>> envelopes;
   std::vector<JobPtr> jobs;
   jobs.reserve(claimed.size());
-  for (auto& d : claimed) {
-    auto job = std::make_shared<Job>();
-    auto& event = events[d.event_id];
-    if (!event) event = std::make_shared<const Result<store::Event>>(store::get_event(reader, d.event_id));
-    job->event = event;
-    if (d.kind == "webhook" && !d.webhook_id.empty()) {
-      auto& webhook = webhooks[d.webhook_id];
-      if (!webhook) webhook = std::make_shared<const Result<store::Webhook>>(store::get_webhook(reader, d.webhook_id));
-      job->webhook = webhook;
-      // The envelope is the same bytes on every attempt: build it here, so
-      // the thread that sends only signs.
-      auto& envelope = envelopes[d.event_id];
-      if (!envelope && *event) envelope = std::make_shared<const std::string>(envelope_body(**event));
-      job->envelope = envelope;
+  auto read_jobs = [&] {
+    for (auto& d : claimed) {
+      auto job = std::make_shared<Job>();
+      if (d.kind == "webhook" && !d.webhook_id.empty()) {
+        auto& event = payloads[d.event_id];
+        if (!event)
+          event = std::make_shared<const Result<store::Event>>(store::get_event_payload(reader, d.event_id));
+        job->event = event;
+        auto& webhook = webhooks[d.webhook_id];
+        if (!webhook)
+          webhook = std::make_shared<const Result<store::Webhook>>(store::get_webhook(reader, d.webhook_id));
+        job->webhook = webhook;
+        // The envelope is the same bytes on every attempt: build it here, so
+        // the thread that sends only signs.
+        auto& envelope = envelopes[d.event_id];
+        if (!envelope && *event) envelope = std::make_shared<const std::string>(envelope_body(**event));
+        job->envelope = envelope;
+      } else {
+        auto& event = events[d.event_id];
+        if (!event) event = std::make_shared<const Result<store::Event>>(store::get_event(reader, d.event_id));
+        job->event = event;
+      }
+      job->delivery = std::move(d);
+      jobs.push_back(std::move(job));
     }
-    job->delivery = std::move(d);
-    jobs.push_back(std::move(job));
-  }
+  };
+  // In one read transaction. Should one fail to start, the reads run on
+  // their own: every claimed delivery must become a job (or its lease
+  // would hold it until it expires), and a read that fails fails its job.
+  bool read = false;
+  (void)store::read_snapshot(reader, [&]() -> Result<void> {
+    read = true;
+    read_jobs();
+    return {};
+  });
+  if (!read) read_jobs();
   std::vector<JobPtr> startable;
   {
     std::lock_guard lock(m_mutex);
@@ -307,9 +326,10 @@ void Worker::sent(const JobPtr& job, http::SendOutcome* outcome)
   if (notify) m_wake.notify_one();
   for (const auto& n : next) start_job(n);
   // The attempt log may be redone after a power loss (at-least-once), so it
-  // shares commits without forcing an fsync of its own; no thread waits.
+  // shares commits without forcing an fsync of its own; no thread waits, so
+  // it may also wait a moment for other attempts to share the commit.
   m_writer.submit([job](store::Store& s) { return record_result(s, job->prepared.result); }, store::Durability::normal,
-                  [this, job](Result<void> r) { recorded(job, r.has_value()); });
+                  [this, job](Result<void> r) { recorded(job, r.has_value()); }, store::Latency::relaxed);
 }
 
 void Worker::recorded(const JobPtr& job, bool ok)

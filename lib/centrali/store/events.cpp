@@ -144,6 +144,23 @@ Result<Event> get_event(Store& store, const std::string& id)
   });
 }
 
+Result<Event> get_event_payload(Store& store, const std::string& id)
+{
+  return guarded("read event " + id, [&]() -> Result<Event> {
+    auto& st = store.statement("SELECT type, received_ms, body FROM events WHERE id = ?");
+    st.bind(1, id);
+    if (!st.executeStep()) return fail(ErrorKind::not_found, "no event " + id);
+    Event e;
+    e.id = id;
+    e.type = st.getColumn(0).getString();
+    e.received_ms = st.getColumn(1).getInt64();
+    auto body = st.getColumn(2);
+    e.body.assign(static_cast<const char*>(body.getBlob()), static_cast<std::size_t>(body.getBytes()));
+    st.reset();
+    return e;
+  });
+}
+
 Result<std::vector<Event>> list_events(Store& store, const EventFilter& f)
 {
   return guarded("list events", [&]() -> Result<std::vector<Event>> {

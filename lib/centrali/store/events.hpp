@@ -40,6 +40,10 @@ Result<bool> import_event(Store& store, const Event& event);
 
 // The event with this id; ErrorKind::not_found when there is none.
 Result<Event> get_event(Store& store, const std::string& id);
+// Only what an outbound envelope is built from: id, type, received_ms and
+// body; every other field is left empty. Webhook deliveries read this (the
+// stored headers are the sender's and are not sent on).
+Result<Event> get_event_payload(Store& store, const std::string& id);
 
 struct EventFilter {
   std::string source;

@@ -17,6 +17,12 @@
 
 namespace centrali::store {
 
+// Whether someone is held up until the work commits. Relaxed work (attempt
+// logs nobody waits on) may wait a few milliseconds for company, so that a
+// busy writer commits tens of items at once instead of a handful: a commit
+// costs about 100 µs here whatever it holds.
+enum class Latency { prompt, relaxed };
+
 class GroupCommitter {
 public:
   using Work = std::function<Result<void>(Store&)>;
@@ -39,7 +45,7 @@ public:
   std::future<Result<void>> submit(Work work, Durability durability = Durability::full);
   // The same, without a thread waiting: `done` hears the result. This lets
   // an event loop acknowledge a whole batch without a thread per request.
-  void submit(Work work, Durability durability, Completion done);
+  void submit(Work work, Durability durability, Completion done, Latency latency = Latency::prompt);
 
   // Runs and commits everything already queued, then stops the thread.
   // Later submits fail with ErrorKind::store.
@@ -53,8 +59,13 @@ private:
     Work work;
     Durability durability;
     Completion done;
+    Latency latency;
   };
   void run();
+  // With only relaxed work in hand, waits (lock held through `lock`) until
+  // enough has queued to share a commit, prompt work arrives, or the
+  // longest a relaxed item may wait has passed.
+  void gather(std::unique_lock<std::mutex>& lock);
   void commit_batch(std::deque<Item>& batch);
 
   Store m_store;
@@ -64,6 +75,7 @@ private:
   std::deque<Item> m_queue;
   bool m_stopping = false;
   bool m_sleeping = false;  // the writer waits for work: only then is a wake-up needed
+  bool m_gathering = false; // the writer holds relaxed work back, waiting for company
   std::optional<Durability> m_current;  // the connection's synchronous setting, once we set it
   std::atomic<std::uint64_t> m_batches{0};
   std::atomic<std::uint64_t> m_items{0};

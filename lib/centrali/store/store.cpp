@@ -153,6 +153,31 @@ Result<Store> Store::open(const fs::path& path, OpenOptions options)
   });
 }
 
+Result<void> read_snapshot(Store& store, const std::function<Result<void>()>& fn)
+{
+  return guarded("store read", [&]() -> Result<void> {
+    auto& db = store.db();
+    if (sqlite3_get_autocommit(db.getHandle()) == 0) return fn();
+    db.exec("BEGIN");
+    Result<void> r;
+    try {
+      r = fn();
+    } catch (...) {
+      store.reset_statements();
+      try {
+        db.exec("ROLLBACK");
+      } catch (...) {
+        // The failure that brought us here is the one worth reporting.
+      }
+      throw;
+    }
+    // Cached statements left mid-result would hold the snapshot past the end.
+    store.reset_statements();
+    db.exec(r ? "COMMIT" : "ROLLBACK");
+    return r;
+  });
+}
+
 Result<void> write_transaction(Store& store, const std::function<Result<void>()>& fn)
 {
   return guarded("store write", [&]() -> Result<void> {

@@ -82,6 +82,11 @@ private:
 // caller's transaction. Commits when `fn` succeeds, rolls back otherwise.
 Result<void> write_transaction(Store& store, const std::function<Result<void>()>& fn);
 
+// Runs `fn` inside one read transaction, so its reads share a snapshot and
+// pay for starting and ending a read once instead of once per statement.
+// Inside a caller's transaction it just runs `fn`.
+Result<void> read_snapshot(Store& store, const std::function<Result<void>()>& fn);
+
 // The schema version this binary writes.
 int latest_schema_version();
 

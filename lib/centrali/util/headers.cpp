@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "centrali/util/utf8.hpp"
+#include "centrali/util/json_text.hpp"
 
 namespace centrali {
 
@@ -98,36 +98,6 @@ nlohmann::json headers_to_json(const HeaderList& headers)
   for (const auto& h : headers) out.push_back({h.name, h.value});
   return out;
 }
-
-namespace {
-
-// Appends `text` as a JSON string. Invalid UTF-8 goes through nlohmann's
-// replacing dump so the stored text always parses back.
-void append_json_string(std::string& out, const std::string& text)
-{
-  if (!is_valid_utf8(text)) {
-    out += nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    return;
-  }
-  static constexpr char k_hex[] = "0123456789abcdef";
-  out += '"';
-  for (char ch : text) {
-    auto c = static_cast<unsigned char>(ch);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += ch;
-    } else if (c < 0x20) {
-      out += "\\u00";
-      out += k_hex[c >> 4];
-      out += k_hex[c & 15];
-    } else {
-      out += ch;
-    }
-  }
-  out += '"';
-}
-
-} // namespace
 
 std::string headers_to_json_text(const HeaderList& headers)
 {

@@ -1,0 +1,70 @@
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "centrali/delivery/webhook_request.hpp"
+#include "centrali/signatures/signatures.hpp"
+
+using namespace centrali;
+using nlohmann::json;
+
+namespace {
+
+store::Event event_with_body(std::string body)
+{
+  store::Event e;
+  e.id = "evt_1";
+  e.type = "order.created";
+  e.received_ms = 1'795'000'000'000;
+  e.body = std::move(body);
+  return e;
+}
+
+} // namespace
+
+TEST_CASE("delivery::envelope_body carries a JSON body as the sender's bytes", "[delivery]")
+{
+  // Key order, number spelling and escapes are the sender's, not a re-serialisation.
+  const std::string body = R"({"z":1,"a":1.50,"big":12345678901234567890,"s":"\u00e9"})";
+  auto envelope = delivery::envelope_body(event_with_body("\n  " + body + "\r\n"));
+  CHECK(envelope == R"({"type":"order.created","timestamp":"2026-11-18T11:06:40Z","data":)" + body + "}");
+  auto parsed = json::parse(envelope);
+  CHECK(parsed["data"]["s"] == "\u00e9");
+}
+
+TEST_CASE("delivery::envelope_body carries a body that is not JSON as a string", "[delivery]")
+{
+  CHECK(json::parse(delivery::envelope_body(event_with_body("a=1&b=2")))["data"] == "a=1&b=2");
+  CHECK(json::parse(delivery::envelope_body(event_with_body("")))["data"] == "");
+  CHECK(json::parse(delivery::envelope_body(event_with_body(R"({"a":1} trailing)")))["data"] == R"({"a":1} trailing)");
+  // Invalid UTF-8 becomes U+FFFD, so the envelope still parses.
+  auto bad = json::parse(delivery::envelope_body(event_with_body("caf\xe9")));
+  CHECK(bad["data"] == "caf\xef\xbf\xbd");
+  // An event type needing escapes stays valid JSON.
+  auto e = event_with_body("{}");
+  e.type = "a\"b\\c\n";
+  CHECK(json::parse(delivery::envelope_body(e))["type"] == "a\"b\\c\n");
+}
+
+TEST_CASE("delivery::webhook_request signs the exact envelope bytes it sends", "[delivery]")
+{
+  store::Webhook w;
+  w.id = "whk_1";
+  w.url = "http://127.0.0.1:9/hook";
+  w.secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+  w.timeout_ms = 1000;
+  delivery::WebhookRequestInput in;
+  in.webhook = &w;
+  in.delivery_id = "dlv_1";
+  in.event_type = "order.created";
+  in.body = delivery::envelope_body(event_with_body(R"({"b":2,"a":1})"));
+  in.now_ms = 1'795'000'000'000;
+  auto req = delivery::webhook_request(in);
+  REQUIRE(req);
+  CHECK(req->body == in.body);
+  auto expected = sig::standard_v1_signature(w.secret, "dlv_1", in.now_ms / 1000, in.body);
+  REQUIRE(expected);
+  const std::string* sent = find_header(req->headers, "webhook-signature");
+  REQUIRE(sent);
+  CHECK(*sent == *expected);
+}
