@@ -128,17 +128,18 @@ Result<int> record_attempt(Store& store, const Attempt& a, const DeliveryUpdate&
     // SQLite buffers RETURNING rows in an ephemeral b-tree it opens and
     // frees per statement, which cost a third of the writer's time here.
     // Both run in the caller's transaction, so nothing moves in between.
-    auto& count = store.statement("SELECT attempt_count FROM deliveries WHERE id = ?");
+    auto& count = store.statement("SELECT seq, attempt_count FROM deliveries WHERE id = ?");
     count.bind(1, a.delivery_id);
     if (!count.executeStep()) {
       count.reset();
       return fail(ErrorKind::not_found, "no delivery " + a.delivery_id);
     }
-    const int number = count.getColumn(0).getInt() + 1;
+    const std::int64_t seq = count.getColumn(0).getInt64();
+    const int number = count.getColumn(1).getInt() + 1;
     count.reset();
     auto& upd = store.statement(
         "UPDATE deliveries SET status = ?, attempt_count = ?, next_attempt_ms = ?, last_status = ?, last_error = ?, "
-        "lease_until_ms = CASE WHEN ? THEN NULL ELSE lease_until_ms END, updated_ms = ? WHERE id = ?");
+        "lease_until_ms = CASE WHEN ? THEN NULL ELSE lease_until_ms END, updated_ms = ? WHERE seq = ?");
     upd.bind(1, u.status);
     upd.bind(2, number);
     if (u.next_attempt_ms) upd.bind(3, static_cast<int64_t>(*u.next_attempt_ms));
@@ -151,7 +152,7 @@ Result<int> record_attempt(Store& store, const Attempt& a, const DeliveryUpdate&
     // must not release it.
     upd.bind(6, a.trigger == "scheduled" ? 1 : 0);
     upd.bind(7, static_cast<int64_t>(a.started_ms + a.duration_ms));
-    upd.bind(8, a.delivery_id);
+    upd.bind(8, static_cast<int64_t>(seq));  // the rowid: no second lookup through the id index
     upd.exec();
     auto& ins = store.statement(
         "INSERT INTO attempts (id, delivery_id, number, trigger, url, response_status, duration_ms, error, "
