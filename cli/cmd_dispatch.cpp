@@ -99,18 +99,22 @@ Result<void> run_dispatch(Context& ctx, const DispatchArgs& a)
   auto& reader = **main_store;
   store::QueueState queue;
   while (!stop) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    // Short: the end of a run is noticed within this. A busy worker costs
+    // one small index probe per look; the queue is only read once it idles.
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
     if (!a.until_idle) continue;
-    auto pending_events = store::has_pending_events(reader);
-    auto q = store::queue_state(reader);
     auto pending_runs = store::has_pending_runs(reader);
-    if (!pending_events || !q || !pending_runs) continue;  // busy store: look again
-    queue = *q;
+    if (!pending_runs) continue;  // busy store: look again
     if (*pending_runs) {
       // Deliveries keep flowing on their own threads while runs execute here.
       if (auto ran = runner.drain(); ran) runs_done += *ran;
       continue;
     }
+    if (!worker.idle()) continue;
+    auto pending_events = store::has_pending_events(reader);
+    auto q = store::queue_state(reader);
+    if (!pending_events || !q) continue;
+    queue = *q;
     auto now = timeutil::now_ms();
     bool due_now = queue.next_due_ms && *queue.next_due_ms <= now;
     if (*pending_events || due_now || !worker.idle()) continue;
