@@ -368,27 +368,27 @@ void Worker::report_finished()
 
 void Worker::hand_back_unsent()
 {
-  std::vector<std::string> ids;
+  std::vector<store::Delivery> unsent;
   {
     std::lock_guard lock(m_mutex);
     for (auto& [url, q] : m_urls) {
-      for (const auto& job : q.ready) ids.push_back(job->delivery.id);
+      for (const auto& job : q.ready) unsent.push_back(job->delivery);
       q.ready.clear();
     }
     for (const auto& job : m_https) {
-      ids.push_back(job->delivery.id);
+      unsent.push_back(job->delivery);
       if (auto it = m_urls.find(job->delivery.url); it != m_urls.end()) --it->second.sending;
     }
     m_https.clear();
-    m_claimed -= static_cast<int>(ids.size());
+    m_claimed -= static_cast<int>(unsent.size());
   }
-  if (ids.empty()) return;
+  if (unsent.empty()) return;
   // Claimed but never sent: hand the leases back so the next run (or
   // another process) can send them at once.
   m_writer
-      .submit([&ids](store::Store& s) -> Result<void> {
-        for (const auto& id : ids)
-          if (auto r = store::release_lease(s, id); !r) return r;
+      .submit([&unsent](store::Store& s) -> Result<void> {
+        for (const auto& d : unsent)
+          if (auto r = store::release_lease(s, d); !r) return r;
         return {};
       }, store::Durability::normal)
       .wait();

@@ -96,6 +96,10 @@ Result<std::vector<Delivery>> claim_due_deliveries(Store& store, std::int64_t no
     if (out.empty()) return out;
     // One statement leases the whole batch (rowids as a JSON array): a write
     // statement's fixed cost is paid once per claim, not once per delivery.
+    // The due time moves to the lease's end, which is when the delivery
+    // could next be claimed (should this holder die): leased rows then sit
+    // behind the due ones in the due-time index, instead of in front where
+    // every claim had to read past each of them.
     std::string seqs = "[";
     for (const auto& d : out) {
       if (seqs.size() > 1) seqs += ',';
@@ -103,7 +107,7 @@ Result<std::vector<Delivery>> claim_due_deliveries(Store& store, std::int64_t no
     }
     seqs += ']';
     auto& lease = store.statement(
-        "UPDATE deliveries SET lease_until_ms = ?1 WHERE seq IN (SELECT value FROM json_each(?2))");
+        "UPDATE deliveries SET lease_until_ms = ?1, next_attempt_ms = ?1 WHERE seq IN (SELECT value FROM json_each(?2))");
     lease.bind(1, static_cast<int64_t>(now_ms + lease_ms));
     lease.bind(2, seqs);
     lease.exec();
@@ -111,11 +115,16 @@ Result<std::vector<Delivery>> claim_due_deliveries(Store& store, std::int64_t no
   });
 }
 
-Result<void> release_lease(Store& store, const std::string& delivery_id)
+Result<void> release_lease(Store& store, const Delivery& claimed)
 {
-  return guarded("release delivery " + delivery_id, [&]() -> Result<void> {
-    auto& st = store.statement("UPDATE deliveries SET lease_until_ms = NULL WHERE id = ?");
-    st.bind(1, delivery_id);
+  return guarded("release delivery " + claimed.id, [&]() -> Result<void> {
+    // Due again when it was due before the claim; only while still leased
+    // (nobody has recorded an attempt for it since).
+    auto& st = store.statement("UPDATE deliveries SET lease_until_ms = NULL, next_attempt_ms = ? "
+                               "WHERE id = ? AND status = 'pending' AND lease_until_ms IS NOT NULL");
+    if (claimed.next_attempt_ms) st.bind(1, static_cast<int64_t>(*claimed.next_attempt_ms));
+    else st.bind(1);
+    st.bind(2, claimed.id);
     st.exec();
     return {};
   });
@@ -180,7 +189,8 @@ Result<std::optional<std::int64_t>> next_due_ms(Store& store, std::int64_t now_m
 {
   return guarded("read delivery queue", [&]() -> Result<std::optional<std::int64_t>> {
     // The first unleased row in due order (see claim_due_deliveries on
-    // INDEXED BY): a walk past the leased ones, not a scan of the queue.
+    // INDEXED BY). Leased rows are due at their lease's end, so they are
+    // past the point this looks for, not in the way.
     auto& st = store.statement("SELECT next_attempt_ms FROM deliveries INDEXED BY deliveries_due "
                                "WHERE status = 'pending' AND next_attempt_ms IS NOT NULL "
                                "AND (lease_until_ms IS NULL OR lease_until_ms <= ?) ORDER BY next_attempt_ms LIMIT 1");

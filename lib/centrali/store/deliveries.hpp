@@ -58,14 +58,17 @@ Result<void> insert_delivery(Store& store, const Delivery& delivery);
 
 // Leases up to `limit` pending deliveries due at `now_ms` that nobody else
 // holds, until `now_ms + lease_ms`; a crashed holder's lease simply expires.
+// While leased, a delivery's stored due time is the lease's end; the
+// returned rows carry the due time they had.
 // `accept(url)` is asked for each candidate in due order and may refuse
 // (that endpoint already has as many in flight as it may). The look-ahead
 // past refused candidates is bounded (see the definition).
 Result<std::vector<Delivery>> claim_due_deliveries(Store& store, std::int64_t now_ms, int limit, std::int64_t lease_ms,
                                                    const std::function<bool(const std::string& url)>& accept = {});
 
-// Gives back leases taken by claim_due_deliveries but never used (shutdown).
-Result<void> release_lease(Store& store, const std::string& delivery_id);
+// Gives back a lease taken by claim_due_deliveries but never used (shutdown):
+// `claimed` as the claim returned it, so it is due when it was due before.
+Result<void> release_lease(Store& store, const Delivery& claimed);
 
 // Stores `attempt` (numbered after the delivery's last) and the delivery's
 // new state, and releases its lease. Returns the attempt number used.

@@ -1,0 +1,141 @@
+#include <catch2/catch.hpp>
+
+#include "centrali/store/deliveries.hpp"
+#include "centrali/store/events.hpp"
+#include "temp_dir.hpp"
+
+using namespace centrali;
+
+namespace {
+
+store::Store open_store(const unit::TempDir& dir)
+{
+  auto s = store::Store::open(dir.path() / "s.db");
+  REQUIRE(s);
+  return std::move(*s);
+}
+
+// A forward delivery of a fresh event, due at `due_ms`.
+void add_delivery(store::Store& s, const std::string& id, std::int64_t due_ms)
+{
+  store::Event e;
+  e.id = "evt_" + id;
+  e.source = "src";
+  e.type = "t";
+  e.status = "accepted";
+  e.method = "POST";
+  e.path = "/ingest/src";
+  e.received_ms = 1;
+  REQUIRE(store::insert_event(s, e, false));
+  store::Delivery d;
+  d.id = id;
+  d.kind = "forward";
+  d.event_id = e.id;
+  d.event_type = "t";
+  d.url = "http://127.0.0.1:9/app";
+  d.status = "pending";
+  d.next_attempt_ms = due_ms;
+  d.created_ms = d.updated_ms = 1;
+  REQUIRE(store::insert_delivery(s, d));
+}
+
+} // namespace
+
+TEST_CASE("store: a claimed delivery is held until its lease ends, then can be claimed again", "[store]")
+{
+  unit::TempDir dir;
+  auto s = open_store(dir);
+  add_delivery(s, "dlv_a", 100);
+  add_delivery(s, "dlv_b", 200);
+
+  auto first = store::claim_due_deliveries(s, 1'000, 1, 60'000);
+  REQUIRE(first);
+  REQUIRE(first->size() == 1);
+  CHECK((*first)[0].id == "dlv_a");
+  CHECK((*first)[0].next_attempt_ms == 100);  // as it was before the claim
+
+  // Held: the next claim and the next due time pass over it.
+  auto second = store::claim_due_deliveries(s, 1'000, 10, 60'000);
+  REQUIRE(second);
+  REQUIRE(second->size() == 1);
+  CHECK((*second)[0].id == "dlv_b");
+  auto none = store::claim_due_deliveries(s, 1'000, 10, 60'000);
+  REQUIRE(none);
+  CHECK(none->empty());
+  auto due = store::next_due_ms(s, 1'000);  // nothing that nobody holds
+  REQUIRE(due);
+  CHECK_FALSE(due->has_value());
+  auto queue = store::queue_state(s);  // both wait, due again when the leases end
+  REQUIRE(queue);
+  CHECK(queue->pending == 2);
+  CHECK(queue->next_due_ms == 61'000);
+
+  // A holder that died: once the lease has ended, another claim takes it.
+  auto after = store::claim_due_deliveries(s, 61'000, 10, 60'000);
+  REQUIRE(after);
+  CHECK(after->size() == 2);
+}
+
+TEST_CASE("store::release_lease makes a delivery due when it was due before its claim", "[store]")
+{
+  unit::TempDir dir;
+  auto s = open_store(dir);
+  add_delivery(s, "dlv_a", 100);
+  auto claimed = store::claim_due_deliveries(s, 1'000, 1, 60'000);
+  REQUIRE(claimed);
+  REQUIRE(claimed->size() == 1);
+  REQUIRE(store::release_lease(s, (*claimed)[0]));
+  auto d = store::get_delivery(s, "dlv_a");
+  REQUIRE(d);
+  CHECK(d->next_attempt_ms == 100);
+  auto again = store::claim_due_deliveries(s, 1'000, 1, 60'000);
+  REQUIRE(again);
+  CHECK(again->size() == 1);
+}
+
+TEST_CASE("store::record_attempt numbers attempts and releases the lease of the scheduled one", "[store]")
+{
+  unit::TempDir dir;
+  auto s = open_store(dir);
+  add_delivery(s, "dlv_a", 100);
+  auto claimed = store::claim_due_deliveries(s, 1'000, 1, 60'000);
+  REQUIRE(claimed);
+  REQUIRE(claimed->size() == 1);
+  store::Attempt a;
+  a.id = "att_1";
+  a.delivery_id = "dlv_a";
+  a.trigger = "scheduled";
+  a.url = "http://127.0.0.1:9/app";
+  a.started_ms = 1'000;
+  a.error = "connection refused";
+  store::DeliveryUpdate u;
+  u.status = "pending";
+  u.next_attempt_ms = 31'000;
+  u.last_error = a.error;
+  auto n = store::record_attempt(s, a, u);
+  REQUIRE(n);
+  CHECK(*n == 1);
+  auto d = store::get_delivery(s, "dlv_a");
+  REQUIRE(d);
+  CHECK(d->attempt_count == 1);
+  CHECK(d->next_attempt_ms == 31'000);
+  // The retry is claimable when due (the lease went with the attempt).
+  auto retry = store::claim_due_deliveries(s, 31'000, 1, 60'000);
+  REQUIRE(retry);
+  CHECK(retry->size() == 1);
+  a.id = "att_2";
+  a.started_ms = 31'000;
+  a.error.clear();
+  a.response_status = 200;
+  u = {};
+  u.status = "succeeded";
+  u.last_status = 200;
+  n = store::record_attempt(s, a, u);
+  REQUIRE(n);
+  CHECK(*n == 2);
+  auto attempts = store::list_attempts(s, "dlv_a");
+  REQUIRE(attempts);
+  REQUIRE(attempts->size() == 2);
+  CHECK((*attempts)[1].number == 2);
+  CHECK((*attempts)[1].response_status == 200);
+}
