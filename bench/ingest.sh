@@ -7,10 +7,10 @@
 #            commit, synchronous=FULL), answer 202 after the commit
 # then p99 latency at a fixed 5,000 req/s (open loop), listener peak RSS, and
 # `events list --type X --limit 50` on a 1,000,000-event store.
-# The ceiling and centrali run side by side and wrk visits them in turn for
-# ROUNDS rounds; each figure is the median of its rounds, so a burst of load
-# from elsewhere on a shared machine moves one round, not one server's
-# figure. The peer runs last, alone: it starts its command after answering,
+# wrk visits the ceiling and centrali in turn for ROUNDS rounds (centrali on
+# a fresh store each round); each figure is the median of its rounds, so a
+# burst of load from elsewhere on a shared machine moves one round, not one
+# server's figure. The peer runs last, alone: it starts its command after answering,
 # so its backlog of /bin/true keeps the CPU busy after its load ends.
 # Prints a table with ratios; never fails on timings.
 #   DURATION=5s ROUNDS=3 SEED=1000000 bench/ingest.sh
@@ -75,17 +75,22 @@ echo "ingestion benchmark: wrk -t2 -c32 -d$DURATION x $ROUNDS rounds per server,
 "$BUILD/bench/bench_bare_server" > "$work/bare.out" & bare_pid=$!; pids+=($bare_pid)
 bare_url=$(wait_url "$work/bare.out")
 
-# centrali listen: verified and durably stored.
-export CENTRALI_STORE="$work/ingest.db"
-"$bin" sources add gh --provider github --secret "$secret" > /dev/null
-"$bin" listen --port 0 -q > "$work/listen.out" 2> "$work/listen.err" & listen_pid=$!; pids+=($listen_pid)
-c_url=$(wait_url "$work/listen.out")
+# centrali listen: verified and durably stored; a fresh listener and store
+# each round, so every round measures the same thing.
+start_listener() {
+  export CENTRALI_STORE="$work/ingest-$1.db"
+  "$bin" sources add gh --provider github --secret "$secret" > /dev/null
+  "$bin" listen --port 0 -q > "$work/listen.out" 2> "$work/listen.err" & listen_pid=$!; pids+=($listen_pid)
+  c_url=$(wait_url "$work/listen.out")
+}
 
 bare_all=(); c_all=(); bare_p99s=(); c_p99s=()
 for round in $(seq 1 "$ROUNDS"); do
   read -r r p < <(run_wrk "$bare_url" "/ingest/gh"); bare_all+=("$r"); bare_p99s+=("$p")
+  start_listener "$round"
   read -r r p < <(run_wrk "$c_url" "/ingest/gh"); c_all+=("$r"); c_p99s+=("$p")
   echo "round $round: bare ${bare_all[-1]}, centrali ${c_all[-1]} req/s" >&2
+  if [ "$round" -lt "$ROUNDS" ]; then kill -TERM "$listen_pid"; wait "$listen_pid" 2>/dev/null || true; fi
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 bare_rps=$(median "${bare_all[@]}"); c_rps=$(median "${c_all[@]}")
@@ -133,5 +138,5 @@ echo "centrali / bare cpp-httplib: $(ratio "$c_rps" "$bare_rps")   (target >= 0.
 echo "centrali / webhook:          $(ratio "$c_rps" "$wh_rps")   (target >= 3.00)"
 echo "latency at $RATE req/s (open loop, 10 s, 32 conns): achieved ${lat_rate} req/s, ok ${lat_ok}, p50 ${lat_p50} ms, p90 ${lat_p90} ms, p99 ${lat_p99} ms, max ${lat_max} ms   (target p99 < 10 ms)"
 echo "listener peak RSS: $((rss_after_kb / 1024)) MiB after load (after wrk alone: $((rss_kb / 1024)) MiB)   (target < 64 MiB)"
-echo "events stored by the run: $stored"
+echo "events stored by the last round: $stored"
 echo "events list --type X --limit 50 on $SEED events: best of 5 = ${best} ms (whole process)   (target < 100 ms)"
