@@ -88,9 +88,10 @@ void GroupCommitter::run()
       }
       m_sleeping = false;
       if (m_queue.empty() && m_stopping) return;
+      // No artificial delay for prompt work: whatever queued while the last
+      // commit was fsyncing forms the next batch, so batches grow exactly
+      // with load. Only a queue of relaxed work waits a little for company.
       gather(lock);
-      // No artificial delay: whatever queued while the last commit was
-      // fsyncing forms the next batch, so batches grow exactly with load.
       while (!m_queue.empty() && batch.size() < m_max_batch) {
         batch.push_back(std::move(m_queue.front()));
         m_queue.pop_front();
