@@ -2,18 +2,11 @@
 
 #include "centrali/store/deliveries.hpp"
 #include "centrali/store/events.hpp"
-#include "temp_dir.hpp"
+#include "temp_store.hpp"
 
 using namespace centrali;
 
 namespace {
-
-store::Store open_store(const unit::TempDir& dir)
-{
-  auto s = store::Store::open(dir.path() / "s.db");
-  REQUIRE(s);
-  return std::move(*s);
-}
 
 // A forward delivery of a fresh event, due at `due_ms`.
 void add_delivery(store::Store& s, const std::string& id, std::int64_t due_ms)
@@ -44,7 +37,7 @@ void add_delivery(store::Store& s, const std::string& id, std::int64_t due_ms)
 TEST_CASE("store: a claimed delivery is held until its lease ends, then can be claimed again", "[store]")
 {
   unit::TempDir dir;
-  auto s = open_store(dir);
+  auto s = unit::open_store(dir);
   add_delivery(s, "dlv_a", 100);
   add_delivery(s, "dlv_b", 200);
 
@@ -79,7 +72,7 @@ TEST_CASE("store: a claimed delivery is held until its lease ends, then can be c
 TEST_CASE("store::release_lease makes a delivery due when it was due before its claim", "[store]")
 {
   unit::TempDir dir;
-  auto s = open_store(dir);
+  auto s = unit::open_store(dir);
   add_delivery(s, "dlv_a", 100);
   auto claimed = store::claim_due_deliveries(s, 1'000, 1, 60'000);
   REQUIRE(claimed);
@@ -96,7 +89,7 @@ TEST_CASE("store::release_lease makes a delivery due when it was due before its 
 TEST_CASE("store::record_attempt numbers attempts and releases the lease of the scheduled one", "[store]")
 {
   unit::TempDir dir;
-  auto s = open_store(dir);
+  auto s = unit::open_store(dir);
   add_delivery(s, "dlv_a", 100);
   auto claimed = store::claim_due_deliveries(s, 1'000, 1, 60'000);
   REQUIRE(claimed);

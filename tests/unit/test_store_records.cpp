@@ -7,19 +7,12 @@
 #include "centrali/store/fanout.hpp"
 #include "centrali/store/records.hpp"
 #include "centrali/store/triggers.hpp"
-#include "temp_dir.hpp"
+#include "temp_store.hpp"
 
 using namespace centrali;
 using json = nlohmann::json;
 
 namespace {
-
-store::Store open_store(const unit::TempDir& dir)
-{
-  auto s = store::Store::open(dir.path() / "s.db");
-  REQUIRE(s);
-  return std::move(*s);
-}
 
 std::vector<store::Event> local_events(store::Store& s)
 {
@@ -38,7 +31,7 @@ std::vector<store::Event> local_events(store::Store& s)
 TEST_CASE("store records: create, update and delete each write their record event in the same transaction", "[store]")
 {
   unit::TempDir dir;
-  auto s = open_store(dir);
+  auto s = unit::open_store(dir);
   auto created = store::create_record(s, "orders", {{"total", 10}}, 1000);
   REQUIRE(created);
   CHECK(created->version == 1);
@@ -75,7 +68,7 @@ TEST_CASE("store records: create, update and delete each write their record even
 TEST_CASE("store records: a failing change writes neither the record nor its event", "[store]")
 {
   unit::TempDir dir;
-  auto s = open_store(dir);
+  auto s = unit::open_store(dir);
   auto created = store::create_record(s, "orders", {{"a", 1}}, 1000);
   REQUIRE(created);
   auto r = store::update_record(
@@ -93,7 +86,7 @@ TEST_CASE("store records: a failing change writes neither the record nor its eve
 TEST_CASE("store records: list filters by collection and --where fields, oldest first", "[store]")
 {
   unit::TempDir dir;
-  auto s = open_store(dir);
+  auto s = unit::open_store(dir);
   auto a = store::create_record(s, "orders", {{"status", "paid"}, {"total", 10}, {"c", {{"country", "DE"}}}}, 1);
   auto b = store::create_record(s, "orders", {{"status", "new"}, {"total", 20}}, 2);
   auto c = store::create_record(s, "orders", {{"status", "paid"}, {"total", 30}, {"flag", true}}, 3);
@@ -123,7 +116,7 @@ TEST_CASE("store records: list filters by collection and --where fields, oldest 
 TEST_CASE("store records: fan-out of a record event queues a run only for triggers of its collection", "[store]")
 {
   unit::TempDir dir;
-  auto s = open_store(dir);
+  auto s = unit::open_store(dir);
   store::Trigger t;
   t.name = "orders-only";
   t.kind = "event";

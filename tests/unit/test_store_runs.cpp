@@ -2,18 +2,11 @@
 
 #include "centrali/store/runs.hpp"
 #include "centrali/store/triggers.hpp"
-#include "temp_dir.hpp"
+#include "temp_store.hpp"
 
 using namespace centrali;
 
 namespace {
-
-store::Store open_store(const unit::TempDir& dir)
-{
-  auto s = store::Store::open(dir.path() / "s.db");
-  REQUIRE(s);
-  return std::move(*s);
-}
 
 void add(store::Store& s, const std::string& name, int concurrency, std::int64_t timeout_ms = 1000)
 {
@@ -60,7 +53,7 @@ store::RunResult completed(const std::string& id)
 TEST_CASE("store runs: claim takes each trigger's oldest runs up to its concurrency", "[store]")
 {
   unit::TempDir dir;
-  auto s = open_store(dir);
+  auto s = unit::open_store(dir);
   add(s, "one", 1);
   add(s, "two", 2);
   queue(s, "run_a1", "one");
@@ -87,7 +80,7 @@ TEST_CASE("store runs: claim takes each trigger's oldest runs up to its concurre
 TEST_CASE("store runs: claim respects its limit and skips paused triggers", "[store]")
 {
   unit::TempDir dir;
-  auto s = open_store(dir);
+  auto s = unit::open_store(dir);
   add(s, "many", 10);
   add(s, "held", 10);
   for (int i = 0; i < 5; ++i) queue(s, "run_m" + std::to_string(i), "many");
@@ -102,7 +95,7 @@ TEST_CASE("store runs: claim respects its limit and skips paused triggers", "[st
 TEST_CASE("store runs: a run whose lease expired is marked interrupted, never claimed again", "[store]")
 {
   unit::TempDir dir;
-  auto s = open_store(dir);
+  auto s = unit::open_store(dir);
   add(s, "t", 1, 1000);
   queue(s, "run_x", "t");
   REQUIRE(store::claim_runs(s, 0, 1)->size() == 1);
@@ -120,7 +113,7 @@ TEST_CASE("store runs: a run whose lease expired is marked interrupted, never cl
 TEST_CASE("store runs: release puts a claimed run back, and runs of removed triggers are cancelled", "[store]")
 {
   unit::TempDir dir;
-  auto s = open_store(dir);
+  auto s = unit::open_store(dir);
   add(s, "t", 1);
   queue(s, "run_1", "t");
   REQUIRE(store::claim_runs(s, 1, 1)->size() == 1);
@@ -134,7 +127,7 @@ TEST_CASE("store runs: release puts a claimed run back, and runs of removed trig
 TEST_CASE("store runs: list is newest first and filters by trigger and status", "[store]")
 {
   unit::TempDir dir;
-  auto s = open_store(dir);
+  auto s = unit::open_store(dir);
   add(s, "t", 1);
   queue(s, "run_1", "t");
   queue(s, "run_2", "t");

@@ -2,18 +2,11 @@
 
 #include "centrali/store/runs.hpp"
 #include "centrali/store/triggers.hpp"
-#include "temp_dir.hpp"
+#include "temp_store.hpp"
 
 using namespace centrali;
 
 namespace {
-
-store::Store open_store(const unit::TempDir& dir)
-{
-  auto s = store::Store::open(dir.path() / "s.db");
-  REQUIRE(s);
-  return std::move(*s);
-}
 
 store::Trigger endpoint(std::string name, std::string path, std::string method)
 {
@@ -31,7 +24,7 @@ store::Trigger endpoint(std::string name, std::string path, std::string method)
 TEST_CASE("store triggers: add keeps every field and refuses a taken name", "[store]")
 {
   unit::TempDir dir;
-  auto s = open_store(dir);
+  auto s = unit::open_store(dir);
   store::Trigger t;
   t.name = "nightly";
   t.kind = "schedule";
@@ -68,7 +61,7 @@ TEST_CASE("store triggers: add keeps every field and refuses a taken name", "[st
 TEST_CASE("store triggers: an endpoint path is served by one trigger per method, or one for all", "[store]")
 {
   unit::TempDir dir;
-  auto s = open_store(dir);
+  auto s = unit::open_store(dir);
   REQUIRE(store::add_trigger(s, endpoint("get", "/orders", "GET")));
   REQUIRE(store::add_trigger(s, endpoint("post", "/orders", "POST")));
   auto same = store::add_trigger(s, endpoint("get2", "/orders", "GET"));
@@ -83,7 +76,7 @@ TEST_CASE("store triggers: an endpoint path is served by one trigger per method,
 TEST_CASE("store triggers: rm cancels queued runs and keeps the run log", "[store]")
 {
   unit::TempDir dir;
-  auto s = open_store(dir);
+  auto s = unit::open_store(dir);
   REQUIRE(store::add_trigger(s, endpoint("e", "/e", "")));
   auto run = [](std::string id, std::string status) {
     store::Run r;
@@ -109,7 +102,7 @@ TEST_CASE("store triggers: rm cancels queued runs and keeps the run log", "[stor
 TEST_CASE("store triggers: advance_schedule moves a tick only once, and never while paused", "[store]")
 {
   unit::TempDir dir;
-  auto s = open_store(dir);
+  auto s = unit::open_store(dir);
   store::Trigger t;
   t.name = "tick";
   t.kind = "schedule";
