@@ -32,6 +32,14 @@ void add_delivery(store::Store& s, const std::string& id, std::int64_t due_ms)
   REQUIRE(store::insert_delivery(s, d));
 }
 
+// Claims what is due at `now_ms` with a one-minute lease.
+std::vector<store::Delivery> claim(store::Store& s, std::int64_t now_ms, int limit)
+{
+  auto claimed = store::claim_due_deliveries(s, now_ms, limit, 60'000);
+  REQUIRE(claimed);
+  return std::move(*claimed);
+}
+
 } // namespace
 
 TEST_CASE("store: a claimed delivery is held until its lease ends, then can be claimed again", "[store]")
@@ -41,20 +49,17 @@ TEST_CASE("store: a claimed delivery is held until its lease ends, then can be c
   add_delivery(s, "dlv_a", 100);
   add_delivery(s, "dlv_b", 200);
 
-  auto first = store::claim_due_deliveries(s, 1'000, 1, 60'000);
-  REQUIRE(first);
-  REQUIRE(first->size() == 1);
-  CHECK((*first)[0].id == "dlv_a");
-  CHECK((*first)[0].next_attempt_ms == 100);  // as it was before the claim
+  auto first = claim(s, 1'000, 1);
+  REQUIRE(first.size() == 1);
+  CHECK(first[0].id == "dlv_a");
+  CHECK(first[0].next_attempt_ms == 100);  // as it was before the claim
 
   // Held: the next claim and the next due time pass over it.
-  auto second = store::claim_due_deliveries(s, 1'000, 10, 60'000);
-  REQUIRE(second);
-  REQUIRE(second->size() == 1);
-  CHECK((*second)[0].id == "dlv_b");
-  auto none = store::claim_due_deliveries(s, 1'000, 10, 60'000);
-  REQUIRE(none);
-  CHECK(none->empty());
+  auto second = claim(s, 1'000, 10);
+  REQUIRE(second.size() == 1);
+  CHECK(second[0].id == "dlv_b");
+  auto none = claim(s, 1'000, 10);
+  CHECK(none.empty());
   auto due = store::next_due_ms(s, 1'000);  // nothing that nobody holds
   REQUIRE(due);
   CHECK_FALSE(due->has_value());
@@ -64,9 +69,8 @@ TEST_CASE("store: a claimed delivery is held until its lease ends, then can be c
   CHECK(queue->next_due_ms == 61'000);
 
   // A holder that died: once the lease has ended, another claim takes it.
-  auto after = store::claim_due_deliveries(s, 61'000, 10, 60'000);
-  REQUIRE(after);
-  CHECK(after->size() == 2);
+  auto after = claim(s, 61'000, 10);
+  CHECK(after.size() == 2);
 }
 
 TEST_CASE("store::release_lease makes a delivery due when it was due before its claim", "[store]")
@@ -74,16 +78,14 @@ TEST_CASE("store::release_lease makes a delivery due when it was due before its 
   unit::TempDir dir;
   auto s = unit::open_store(dir);
   add_delivery(s, "dlv_a", 100);
-  auto claimed = store::claim_due_deliveries(s, 1'000, 1, 60'000);
-  REQUIRE(claimed);
-  REQUIRE(claimed->size() == 1);
-  REQUIRE(store::release_lease(s, (*claimed)[0]));
+  auto claimed = claim(s, 1'000, 1);
+  REQUIRE(claimed.size() == 1);
+  REQUIRE(store::release_lease(s, claimed[0]));
   auto d = store::get_delivery(s, "dlv_a");
   REQUIRE(d);
   CHECK(d->next_attempt_ms == 100);
-  auto again = store::claim_due_deliveries(s, 1'000, 1, 60'000);
-  REQUIRE(again);
-  CHECK(again->size() == 1);
+  auto again = claim(s, 1'000, 1);
+  CHECK(again.size() == 1);
 }
 
 TEST_CASE("store::record_attempt numbers attempts and releases the lease of the scheduled one", "[store]")
@@ -91,9 +93,8 @@ TEST_CASE("store::record_attempt numbers attempts and releases the lease of the 
   unit::TempDir dir;
   auto s = unit::open_store(dir);
   add_delivery(s, "dlv_a", 100);
-  auto claimed = store::claim_due_deliveries(s, 1'000, 1, 60'000);
-  REQUIRE(claimed);
-  REQUIRE(claimed->size() == 1);
+  auto claimed = claim(s, 1'000, 1);
+  REQUIRE(claimed.size() == 1);
   store::Attempt a;
   a.id = "att_1";
   a.delivery_id = "dlv_a";
@@ -113,9 +114,8 @@ TEST_CASE("store::record_attempt numbers attempts and releases the lease of the 
   CHECK(d->attempt_count == 1);
   CHECK(d->next_attempt_ms == 31'000);
   // The retry is claimable when due (the lease went with the attempt).
-  auto retry = store::claim_due_deliveries(s, 31'000, 1, 60'000);
-  REQUIRE(retry);
-  CHECK(retry->size() == 1);
+  auto retry = claim(s, 31'000, 1);
+  CHECK(retry.size() == 1);
   a.id = "att_2";
   a.started_ms = 31'000;
   a.error.clear();
