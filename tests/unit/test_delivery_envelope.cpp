@@ -30,6 +30,9 @@ TEST_CASE("delivery::envelope_body carries a JSON body as the sender's bytes", "
   CHECK(envelope == R"({"type":"order.created","timestamp":"2026-11-18T11:06:40Z","data":)" + body + "}");
   auto parsed = json::parse(envelope);
   CHECK(parsed["data"]["s"] == "\u00e9");
+  // A byte order mark before the JSON is not carried into the envelope.
+  CHECK(delivery::envelope_body(event_with_body("\xEF\xBB\xBF" + body)) ==
+        R"({"type":"order.created","timestamp":"2026-11-18T11:06:40Z","data":)" + body + "}");
 }
 
 TEST_CASE("delivery::envelope_body carries a body that is not JSON as a string", "[delivery]")

@@ -10,8 +10,12 @@ namespace centrali::delivery {
 
 namespace {
 
-std::string_view trim_json_whitespace(std::string_view s)
+// The JSON text itself: without the whitespace around it, and without the
+// UTF-8 byte order mark a JSON parser skips (and the scanner accepts) but
+// which is not allowed inside the envelope.
+std::string_view bare_json(std::string_view s)
 {
+  if (s.starts_with("\xEF\xBB\xBF")) s.remove_prefix(3);
   constexpr std::string_view ws = " \t\r\n";
   auto first = s.find_first_not_of(ws);
   if (first == std::string_view::npos) return {};
@@ -33,7 +37,7 @@ std::string envelope_body(const store::Event& event)
   out += R"(,"timestamp":)";
   append_json_string(out, timeutil::format_rfc3339(event.received_ms));
   out += R"(,"data":)";
-  if (ingest::peek_json(event.body).valid) out += trim_json_whitespace(event.body);
+  if (ingest::peek_json(event.body).valid) out += bare_json(event.body);
   else append_json_string(out, event.body);
   out += '}';
   return out;
