@@ -1,5 +1,7 @@
 #include "centrali/delivery/worker.hpp"
 
+#include <pthread.h>
+
 #include <algorithm>
 
 #include "centrali/delivery/attempt.hpp"
@@ -51,7 +53,10 @@ void Worker::start()
   http::AsyncClientOptions client_options;
   client_options.max_connections_per_origin = m_options.connections_per_origin;
   m_async = std::make_unique<http::AsyncClient>(client_options);
-  m_claimer = std::thread([this] { claim_loop(); });
+  m_claimer = std::thread([this] {
+    ::pthread_setname_np(::pthread_self(), "deliver-claim");  // for top -H and perf
+    claim_loop();
+  });
 }
 
 void Worker::stop()

@@ -1,5 +1,7 @@
 #include "centrali/dispatch/dispatcher.hpp"
 
+#include <pthread.h>
+
 #include "centrali/util/time.hpp"
 
 namespace centrali::dispatch {
@@ -21,7 +23,10 @@ Dispatcher::~Dispatcher()
 
 void Dispatcher::start()
 {
-  m_thread = std::thread([this] { loop(); });
+  m_thread = std::thread([this] {
+    ::pthread_setname_np(::pthread_self(), "fan-out");  // for top -H and perf
+    loop();
+  });
 }
 
 void Dispatcher::stop()

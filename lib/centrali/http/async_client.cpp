@@ -4,6 +4,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -206,7 +207,10 @@ struct AsyncClient::Impl {
     ev.events = EPOLLIN;
     ev.data.ptr = nullptr;  // null marks the wake-up descriptor
     epoll_ctl(epfd, EPOLL_CTL_ADD, wakefd, &ev);
-    loop_thread = std::thread([this] { run(); });
+    loop_thread = std::thread([this] {
+      ::pthread_setname_np(::pthread_self(), "http-client");  // for top -H and perf
+      run();
+    });
   }
 
   ~Impl()
