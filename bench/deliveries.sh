@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Outbound delivery benchmark (issue: outbound webhooks). In one run:
-#   ceiling  wrk against a local keep-alive receiver (bare cpp-httplib, answers 202)
+#   ceiling  wrk against a local keep-alive receiver (bare cpp-httplib, answers 202),
+#            POSTing a delivery's headers and a body of its size
 #   centrali `dispatch --until-idle` fanning out N pending events to one webhook on that
 #            receiver: each delivery signed (Standard Webhooks), POSTed on reused
 #            connections, its attempt logged durably
@@ -27,13 +28,26 @@ trap cleanup EXIT
 for _ in $(seq 1 100); do [ -s "$work/recv.out" ] && break; sleep 0.05; done
 recv_url=$(sed -n '1s/.*\(http:[^ ]*\).*/\1/p' "$work/recv.out")
 
-# The same body size as a delivery envelope.
+# The ceiling sends what a delivery sends: a probe delivery goes out first
+# and wrk replays its request headers (the Standard Webhooks and Centrali
+# copies, User-Agent) with a body of the envelope's size. The receiver's
+# cost per request grows with its header count, so a bare three-header POST
+# would be a ceiling no webhook sender could reach.
+export CENTRALI_STORE="$work/probe.db"
+"$bin" webhooks add --url "$recv_url/hook" --events 'order.*' > /dev/null 2> "$work/add.err"
+"$BUILD/bench/bench_seed" pending "$CENTRALI_STORE" 1 order.created
+"$bin" dispatch --until-idle > /dev/null 2>&1
 body='{"type":"order.created","timestamp":"2026-11-27T10:00:00Z","data":{"type":"order.created","n":1,"pad":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}}'
-cat > "$work/post.lua" <<LUA
-wrk.method = "POST"
-wrk.body = [[$body]]
-wrk.headers["Content-Type"] = "application/json"
-LUA
+python3 - "$CENTRALI_STORE" "$body" > "$work/post.lua" <<'PY'
+import json, sqlite3, sys
+db = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True)
+headers = json.loads(db.execute("SELECT request_headers FROM attempts").fetchone()[0])
+print('wrk.method = "POST"')
+print(f"wrk.body = [[{sys.argv[2]}]]")
+print('wrk.headers["Content-Type"] = "application/json"')
+for name, value in headers:
+    print(f"wrk.headers[{json.dumps(name)}] = {json.dumps(value)}")
+PY
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 wrk_all=(); rate_all=(); ms_all=(); sending_all=()
 for round in $(seq 1 "$ROUNDS"); do
@@ -75,7 +89,7 @@ for _ in 1 2 3 4 5; do
 done
 
 printf '\n%-58s %12s\n' "what (receiver: bare cpp-httplib on loopback)" "per second"
-printf '%-58s %12s\n' "wrk -t2 -c16 POST to the receiver (ceiling, median of $ROUNDS)" "$wrk_rps"
+printf '%-58s %12s\n' "wrk -t2 -c16, a delivery's POST (ceiling, median of $ROUNDS)" "$wrk_rps"
 printf '%-58s %12s\n' "centrali dispatch: $N signed deliveries, attempts logged" "$rate"
 printf '%-58s %12s\n' "  of which sending once every delivery exists (info)" "$sending"
 echo
