@@ -132,3 +132,41 @@ TEST_CASE("store::record_attempt numbers attempts and releases the lease of the 
   CHECK((*attempts)[1].number == 2);
   CHECK((*attempts)[1].response_status == 200);
 }
+
+TEST_CASE("store::record_attempt finds the delivery by its row when given one, and only if the id matches", "[store]")
+{
+  unit::TempDir dir;
+  auto s = unit::open_store(dir);
+  add_delivery(s, "dlv_a", 100);
+  add_delivery(s, "dlv_b", 100);
+  auto claimed = claim(s, 1'000, 2);
+  REQUIRE(claimed.size() == 2);
+  const auto& b = claimed[0].id == "dlv_b" ? claimed[0] : claimed[1];
+  const auto& a_row = claimed[0].id == "dlv_a" ? claimed[0] : claimed[1];
+  store::Attempt a;
+  a.id = "att_1";
+  a.delivery_id = "dlv_b";
+  a.trigger = "scheduled";
+  a.url = "http://127.0.0.1:9/app";
+  a.started_ms = 1'000;
+  a.response_status = 204;
+  store::DeliveryUpdate u;
+  u.status = "succeeded";
+  u.last_status = 204;
+  // Another delivery's row: refused, nothing written to either.
+  u.seq = a_row.seq;
+  auto wrong = store::record_attempt(s, a, u);
+  REQUIRE_FALSE(wrong);
+  CHECK(wrong.error().kind == ErrorKind::not_found);
+  u.seq = b.seq;
+  auto n = store::record_attempt(s, a, u);
+  REQUIRE(n);
+  CHECK(*n == 1);
+  auto stored_b = store::get_delivery(s, "dlv_b");
+  auto stored_a = store::get_delivery(s, "dlv_a");
+  REQUIRE(stored_b);
+  REQUIRE(stored_a);
+  CHECK(stored_b->status == "succeeded");
+  CHECK(stored_a->status == "pending");
+  CHECK(stored_a->attempt_count == 0);
+}

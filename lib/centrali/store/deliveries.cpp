@@ -41,14 +41,15 @@ Result<void> insert_delivery(Store& store, const Delivery& d)
     auto& st = store.statement(
         "INSERT INTO deliveries (id, kind, event_id, webhook_id, event_type, url, status, attempt_count, "
         "next_attempt_ms, created_ms, updated_ms) VALUES (?,?,?,?,?,?,?,0,?,?,?)");
-    st.bind(1, d.id);
-    st.bind(2, d.kind);
-    st.bind(3, d.event_id);
+    // No copies: the strings outlive the statement's execution below.
+    st.bindNoCopy(1, d.id);
+    st.bindNoCopy(2, d.kind);
+    st.bindNoCopy(3, d.event_id);
     if (d.webhook_id.empty()) st.bind(4);
-    else st.bind(4, d.webhook_id);
-    st.bind(5, d.event_type);
-    st.bind(6, d.url);
-    st.bind(7, d.status);
+    else st.bindNoCopy(4, d.webhook_id);
+    st.bindNoCopy(5, d.event_type);
+    st.bindNoCopy(6, d.url);
+    st.bindNoCopy(7, d.status);
     if (d.next_attempt_ms) st.bind(8, static_cast<int64_t>(*d.next_attempt_ms));
     else st.bind(8);
     st.bind(9, static_cast<int64_t>(d.created_ms));
@@ -137,8 +138,12 @@ Result<int> record_attempt(Store& store, const Attempt& a, const DeliveryUpdate&
     // SQLite buffers RETURNING rows in an ephemeral b-tree it opens and
     // frees per statement, which cost a third of the writer's time here.
     // Both run in the caller's transaction, so nothing moves in between.
-    auto& count = store.statement("SELECT seq, attempt_count FROM deliveries WHERE id = ?");
-    count.bind(1, a.delivery_id);
+    // By rowid when the caller has it (the worker does): no descent through
+    // the id index. The id still has to match.
+    auto& count = u.seq ? store.statement("SELECT seq, attempt_count FROM deliveries WHERE id = ?1 AND seq = ?2")
+                        : store.statement("SELECT seq, attempt_count FROM deliveries WHERE id = ?1");
+    count.bindNoCopy(1, a.delivery_id);
+    if (u.seq) count.bind(2, static_cast<int64_t>(u.seq));
     if (!count.executeStep()) {
       count.reset();
       return fail(ErrorKind::not_found, "no delivery " + a.delivery_id);
@@ -149,14 +154,14 @@ Result<int> record_attempt(Store& store, const Attempt& a, const DeliveryUpdate&
     auto& upd = store.statement(
         "UPDATE deliveries SET status = ?, attempt_count = ?, next_attempt_ms = ?, last_status = ?, last_error = ?, "
         "lease_until_ms = CASE WHEN ? THEN NULL ELSE lease_until_ms END, updated_ms = ? WHERE seq = ?");
-    upd.bind(1, u.status);
+    upd.bindNoCopy(1, u.status);
     upd.bind(2, number);
     if (u.next_attempt_ms) upd.bind(3, static_cast<int64_t>(*u.next_attempt_ms));
     else upd.bind(3);
     if (u.last_status) upd.bind(4, *u.last_status);
     else upd.bind(4);
     if (u.last_error.empty()) upd.bind(5);
-    else upd.bind(5, u.last_error);
+    else upd.bindNoCopy(5, u.last_error);
     // Only the scheduled attempt holds the lease; a manual resend next to it
     // must not release it.
     upd.bind(6, a.trigger == "scheduled" ? 1 : 0);
@@ -166,20 +171,23 @@ Result<int> record_attempt(Store& store, const Attempt& a, const DeliveryUpdate&
     auto& ins = store.statement(
         "INSERT INTO attempts (id, delivery_id, number, trigger, url, response_status, duration_ms, error, "
         "started_ms, request_headers, response_headers, response_body) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
-    ins.bind(1, a.id);
-    ins.bind(2, a.delivery_id);
+    // No copies: every string here outlives the insert.
+    ins.bindNoCopy(1, a.id);
+    ins.bindNoCopy(2, a.delivery_id);
     ins.bind(3, number);
-    ins.bind(4, a.trigger);
-    ins.bind(5, a.url);
+    ins.bindNoCopy(4, a.trigger);
+    ins.bindNoCopy(5, a.url);
     if (a.response_status) ins.bind(6, *a.response_status);
     else ins.bind(6);
     ins.bind(7, static_cast<int64_t>(a.duration_ms));
     if (a.error.empty()) ins.bind(8);
-    else ins.bind(8, a.error);
+    else ins.bindNoCopy(8, a.error);
     ins.bind(9, static_cast<int64_t>(a.started_ms));
-    ins.bind(10, headers_to_json_text(a.request_headers));
-    ins.bind(11, headers_to_json_text(a.response_headers));
-    ins.bind(12, a.response_body.data(), static_cast<int>(a.response_body.size()));
+    const auto request_headers = headers_to_json_text(a.request_headers);
+    const auto response_headers = headers_to_json_text(a.response_headers);
+    ins.bindNoCopy(10, request_headers);
+    ins.bindNoCopy(11, response_headers);
+    ins.bindNoCopy(12, a.response_body.data(), static_cast<int>(a.response_body.size()));
     ins.exec();
     return number;
   });

@@ -48,6 +48,7 @@ struct Attempt {
 
 // The delivery's state after an attempt.
 struct DeliveryUpdate {
+  std::int64_t seq = 0;                    // the delivery's row when the caller has it (0: found by id)
   std::string status;                      // pending (retry later) | succeeded | failed
   std::optional<std::int64_t> next_attempt_ms;
   std::optional<int> last_status;

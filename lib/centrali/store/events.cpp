@@ -21,27 +21,29 @@ constexpr const char* k_insert_unless_repeat = "INSERT OR IGNORE" CENTRALI_EVENT
 void bind_text_or_null(SQLite::Statement& st, int index, const std::string& value)
 {
   if (value.empty()) st.bind(index);
-  else st.bind(index, value);
+  else st.bindNoCopy(index, value);
 }
 
 // Whether the row was stored (`sql` may ignore a repeat).
 bool insert_row(Store& store, const Event& e, bool dispatch, const char* sql = k_insert)
 {
+  // No copies: every string here outlives the insert.
   auto& st = store.statement(sql);
-  st.bind(1, e.id);
-  st.bind(2, e.source);
-  st.bind(3, e.type);
-  st.bind(4, e.status);
+  st.bindNoCopy(1, e.id);
+  st.bindNoCopy(2, e.source);
+  st.bindNoCopy(3, e.type);
+  st.bindNoCopy(4, e.status);
   bind_text_or_null(st, 5, e.reason);
   st.bind(6, e.http_status);
   bind_text_or_null(st, 7, e.dedupe_key);
   bind_text_or_null(st, 8, e.duplicate_of);
-  st.bind(9, e.method);
-  st.bind(10, e.path);
-  st.bind(11, e.remote_addr);
+  st.bindNoCopy(9, e.method);
+  st.bindNoCopy(10, e.path);
+  st.bindNoCopy(11, e.remote_addr);
   st.bind(12, static_cast<int64_t>(e.received_ms));
   st.bind(13, dispatch && e.status == "accepted" ? 0 : 1);
-  st.bind(14, headers_to_json_text(e.headers));
+  const auto headers = headers_to_json_text(e.headers);
+  st.bindNoCopy(14, headers);
   st.bindNoCopy(15, e.body.data(), static_cast<int>(e.body.size()));
   return st.exec() > 0;
 }
