@@ -106,11 +106,21 @@ SendOutcome ClientPool::send(const OutboundRequest& request)
   req.headers.emplace("Content-Type", content_type);
   req.body = request.body;
 
+  // One deadline for the whole attempt, as in the event-driven client:
+  // cpp-httplib's timeouts are per read, so a server trickling bytes could
+  // otherwise hold the attempt (and this thread) far past it, and a 2xx
+  // that arrives late would count as a success.
+  const auto deadline = started + request.timeout.count();
+  bool late = false;
   httplib::Response res;
   std::string body;
   bool truncated = false;
   std::size_t seen = 0;
   req.content_receiver = [&](const char* data, std::size_t len, uint64_t, uint64_t) {
+    if (timeutil::now_ms() > deadline) {
+      late = true;
+      return false;
+    }
     seen += len;
     if (body.size() < m_max_body) {
       auto take = std::min(len, m_max_body - body.size());
@@ -124,6 +134,11 @@ SendOutcome ClientPool::send(const OutboundRequest& request)
   httplib::Error error = httplib::Error::Success;
   bool ok = client.send(req, res, error);
   outcome.duration_ms = timeutil::now_ms() - started;
+  if (late || outcome.duration_ms > request.timeout.count()) {
+    outcome.error = "timed out after " + timeutil::format_duration(request.timeout) + " waiting for " + url->host +
+                    ":" + std::to_string(url->port);
+    return outcome;  // nor is a connection left mid-response
+  }
   if (ok || (error == httplib::Error::Canceled && res.status > 0)) {
     OutboundResponse out;
     out.status = res.status;
