@@ -71,7 +71,7 @@ n, end = db.execute("SELECT count(*), max(started_ms + duration_ms) FROM attempt
 print(f"{n / max((end - made) / 1000, 0.001):.0f}" if n else 0)
 PY
 )")
-  echo "round $round: wrk ${wrk_all[-1]}/s, centrali ${rate_all[-1]}/s ($ok attempts in $ms ms; ${sending_all[-1]}/s after the fan-out)" >&2
+  echo "round $round: wrk ${wrk_all[-1]}/s, centrali ${rate_all[-1]}/s = $(python3 -c "print(f'{${rate_all[-1]} / ${wrk_all[-1]}:.2f}')") ($ok attempts in $ms ms; ${sending_all[-1]}/s after the fan-out)" >&2
   rm -f "$CENTRALI_STORE" "$CENTRALI_STORE-wal" "$CENTRALI_STORE-shm"
 done
 wrk_rps=$(median "${wrk_all[@]}"); rate=$(median "${rate_all[@]}"); ms=$(median "${ms_all[@]}")
