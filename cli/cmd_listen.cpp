@@ -2,10 +2,10 @@
 // on stdout (scripts read it), then one log line per request on stderr.
 #include <pthread.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <ctime>
-#include <mutex>
 #include <thread>
 
 #include <CLI/CLI.hpp>
@@ -15,6 +15,7 @@
 #include "centrali/util/time.hpp"
 #include "centrali/util/url.hpp"
 #include "context.hpp"
+#include "log_writer.hpp"
 
 namespace centrali::cli {
 namespace {
@@ -27,14 +28,6 @@ struct ListenArgs {
   int threads = 64;
   bool quiet = false;
 };
-
-std::mutex g_log_mutex;
-
-void log_line(const std::string& line)
-{
-  std::lock_guard lock(g_log_mutex);
-  std::fwrite(line.data(), 1, line.size(), stderr);
-}
 
 std::string clock_now()
 {
@@ -77,9 +70,13 @@ Result<void> run_listen(Context& ctx, const ListenArgs& args)
   options.forward_to = args.forward_to;
   bool json = ctx.out().json();
   bool quiet = args.quiet;
+  // Log lines leave through their own thread: a terminal or pipe that stops
+  // reading stderr must not stall the event loops that acknowledge webhooks.
+  LogWriter log(STDERR_FILENO);
+  auto log_line = [&log](std::string line) { log.write(std::move(line)); };
 
   listen::ListenerCallbacks callbacks;
-  callbacks.on_request = [json, quiet](const http::Request& req, const http::Response& res, double ms) {
+  callbacks.on_request = [json, quiet, &log_line](const http::Request& req, const http::Response& res, double ms) {
     if (quiet) return;
     char timing[32];
     std::snprintf(timing, sizeof timing, "%.1fms", ms);
@@ -96,7 +93,7 @@ Result<void> run_listen(Context& ctx, const ListenArgs& args)
     log_line(clock_now() + " " + std::to_string(res.status) + " " + std::string(req.method) + " " +
              std::string(req.target) + " " + timing + (res.note.empty() ? "" : " " + res.note) + "\n");
   };
-  callbacks.on_attempt = [json, quiet](const delivery::AttemptReport& r) {
+  callbacks.on_attempt = [json, quiet, &log_line](const delivery::AttemptReport& r) {
     if (quiet) return;
     std::string result = r.attempt.response_status ? "HTTP " + std::to_string(*r.attempt.response_status)
                                                    : r.attempt.error;
@@ -128,7 +125,7 @@ Result<void> run_listen(Context& ctx, const ListenArgs& args)
              std::to_string(r.attempt.number) + ")" + next + "\n");
   };
 
-  callbacks.on_log = [json, quiet](const std::string& line) {
+  callbacks.on_log = [json, quiet, &log_line](const std::string& line) {
     if (quiet) return;
     if (json) log_line(dump_json({{"time", timeutil::format_rfc3339(timeutil::now_ms())}, {"message", line}}) + "\n");
     else log_line(clock_now() + " " + line + "\n");
@@ -167,6 +164,7 @@ Result<void> run_listen(Context& ctx, const ListenArgs& args)
   pthread_kill(watcher.native_handle(), SIGTERM);
   watcher.join();
   if (!quiet) log_line("stopped: every acknowledged event is committed\n");
+  log.finish();  // before anything else goes to stderr directly
   auto stats = l.stats();
   ctx.out().verbose(1, std::to_string(stats.writes) + " store writes in " + std::to_string(stats.commits) +
                            " commits (group commit)");

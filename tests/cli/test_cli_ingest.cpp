@@ -2,6 +2,7 @@
 // requests signed with `centrali sign`, and what landed in the store.
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -505,4 +506,38 @@ TEST_CASE("events tail --json prints each new event as one JSON line", "[cli][in
   CHECK(j["id"] == id);
   CHECK(j["type"] == "new.one");
   CHECK(j["body"] == R"({"type":"new.one"})");
+}
+
+TEST_CASE("listen keeps acknowledging webhooks while nobody reads its log", "[cli][ingest]")
+{
+  // stderr is a pipe that is never read: it fills after about a thousand
+  // log lines. Logging must not stall the event loops that answer.
+  TempDir dir;
+  auto store = dir.str("s.db");
+  add_source(store, {"open", "--provider", "none"});
+  int log_pipe[2];
+  REQUIRE(pipe2(log_pipe, O_CLOEXEC) == 0);
+  RunOptions options;
+  options.stderr_fd = log_pipe[1];
+  Listen l(store, {}, options);
+  ::close(log_pipe[1]);
+  constexpr int k_requests = 3000;  // about 200 KB of log lines
+  int acknowledged = 0;
+  for (int i = 0; i < k_requests; ++i) {
+    auto sent = post(l.url(), "/ingest/open", R"({"type":"order.created","n":)" + std::to_string(i) + "}");
+    if (sent.status != 202) {
+      INFO("request " << i << " got " << sent.status);
+      FAIL_CHECK("not acknowledged");
+      break;
+    }
+    ++acknowledged;
+  }
+  CHECK(acknowledged == k_requests);
+  CHECK(cli_json(store, {"store", "info"})["tables"]["events"] == k_requests);
+  // The reader comes back: the log resumes where it stopped.
+  char buf[4096];
+  auto n = ::read(log_pipe[0], buf, sizeof buf);
+  REQUIRE(n > 0);
+  CHECK_THAT(std::string(buf, static_cast<std::size_t>(n)), Catch::Contains("POST /ingest/open"));
+  ::close(log_pipe[0]);
 }

@@ -65,11 +65,11 @@ std::vector<std::pair<std::string, std::string>> sign(const std::string& scheme,
   return headers;
 }
 
-Listen::Listen(const std::string& store, const std::vector<std::string>& extra)
+Listen::Listen(const std::string& store, const std::vector<std::string>& extra, const RunOptions& options)
 {
   std::vector<std::string> argv{centrali_binary(), "--store", store, "listen", "--port", "0"};
   argv.insert(argv.end(), extra.begin(), extra.end());
-  m_process = std::make_unique<Background>(argv);
+  m_process = std::make_unique<Background>(argv, options);
   auto line = m_process->read_line();
   INFO("stderr: " << m_process->err());
   REQUIRE(line);

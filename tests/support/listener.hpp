@@ -35,7 +35,7 @@ std::vector<std::pair<std::string, std::string>> sign(const std::string& scheme,
 // A running `centrali listen --port 0` on `store` (+ extra args).
 class Listen {
 public:
-  Listen(const std::string& store, const std::vector<std::string>& extra = {});
+  Listen(const std::string& store, const std::vector<std::string>& extra = {}, const RunOptions& options = {});
   const std::string& url() const { return m_url; }
   Background& process() { return *m_process; }
 

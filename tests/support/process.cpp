@@ -174,7 +174,7 @@ Background::Background(const std::vector<std::string>& argv, const RunOptions& o
   int err_fd = mkstemp(tmpl);
   m_err_file = tmpl;
   int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  m_pid = spawn(argv, options, null_fd, out_pipe[1], err_fd);
+  m_pid = spawn(argv, options, null_fd, out_pipe[1], options.stderr_fd >= 0 ? options.stderr_fd : err_fd);
   close(null_fd);
   close(err_fd);
   close(out_pipe[1]);

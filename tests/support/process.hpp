@@ -23,6 +23,9 @@ struct RunOptions {
   std::vector<std::string> unset_env;
   std::filesystem::path cwd;
   std::chrono::milliseconds timeout{60'000};
+  // Background only: the child's stderr goes here (e.g. a pipe the test
+  // never reads) instead of to the file that err() reads.
+  int stderr_fd = -1;
 };
 
 // Runs `argv` to completion. The child is killed when it outlives the timeout.

@@ -1,0 +1,100 @@
+// The listener's log writer against real pipes: in order, never blocking
+// the caller on a reader that stops, and saying what it dropped.
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "log_writer.hpp"
+
+using centrali::cli::LogWriter;
+
+namespace {
+
+struct Pipe {
+  int read_end = -1, write_end = -1;
+  Pipe()
+  {
+    int fds[2];
+    REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
+    read_end = fds[0];
+    write_end = fds[1];
+  }
+  ~Pipe()
+  {
+    if (read_end >= 0) ::close(read_end);
+    if (write_end >= 0) ::close(write_end);
+  }
+  // Everything readable within `wait` of the last byte.
+  std::string drain(std::chrono::milliseconds wait = std::chrono::milliseconds(500))
+  {
+    std::string got;
+    char buf[65536];
+    pollfd p{read_end, POLLIN, 0};
+    while (::poll(&p, 1, static_cast<int>(wait.count())) > 0) {
+      auto n = ::read(read_end, buf, sizeof buf);
+      if (n <= 0) break;
+      got.append(buf, static_cast<std::size_t>(n));
+    }
+    return got;
+  }
+};
+
+} // namespace
+
+TEST_CASE("LogWriter writes every line in order", "[cli]")
+{
+  Pipe pipe;
+  std::string expected;
+  {
+    LogWriter log(pipe.write_end);
+    for (int i = 0; i < 1000; ++i) {
+      auto line = "line " + std::to_string(i) + "\n";
+      expected += line;
+      log.write(line);
+    }
+    log.finish();
+    CHECK(log.dropped() == 0);
+  }
+  CHECK(pipe.drain() == expected);
+}
+
+TEST_CASE("LogWriter never blocks on a reader that stops, and says how much it dropped", "[cli]")
+{
+  Pipe pipe;
+  LogWriter log(pipe.write_end, 16 * 1024);
+  const std::string line(99, 'x');
+  auto started = std::chrono::steady_clock::now();
+  // About 2 MB: thirty pipes' worth, far past the 16 KiB queue.
+  for (int i = 0; i < 20'000; ++i) log.write(line + "\n");
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(5));
+  CHECK(log.dropped() > 0);
+  // The reader comes back: what was queued arrives, then the note.
+  auto got = pipe.drain();
+  CHECK_THAT(got, Catch::Contains(line));
+  CHECK_THAT(got, Catch::Contains("log line(s) dropped: the log was not read fast enough"));
+  // Every dropped line is counted in a note (one per time the reader caught up).
+  std::uint64_t noted = 0;
+  const std::string marker = " log line(s) dropped";
+  for (auto at = got.find(marker); at != std::string::npos; at = got.find(marker, at + 1)) {
+    auto start = got.rfind("centrali: ", at);
+    REQUIRE(start != std::string::npos);
+    noted += std::stoull(got.substr(start + 10, at - start - 10));
+  }
+  CHECK(noted == log.dropped());
+}
+
+TEST_CASE("LogWriter::finish gives up on a reader that never reads", "[cli]")
+{
+  Pipe pipe;
+  LogWriter log(pipe.write_end);
+  for (int i = 0; i < 2'000; ++i) log.write(std::string(199, 'y') + "\n");  // 400 KB, the pipe holds 64 KiB
+  auto started = std::chrono::steady_clock::now();
+  log.finish();
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(10));
+}
