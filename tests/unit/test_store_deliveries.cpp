@@ -1,5 +1,8 @@
 #include <catch2/catch.hpp>
 
+#include <cstdint>
+#include <string>
+
 #include "centrali/store/deliveries.hpp"
 #include "centrali/store/events.hpp"
 #include "temp_store.hpp"
@@ -38,6 +41,18 @@ std::vector<store::Delivery> claim(store::Store& s, std::int64_t now_ms, int lim
   auto claimed = store::claim_due_deliveries(s, now_ms, limit, 60'000);
   REQUIRE(claimed);
   return std::move(*claimed);
+}
+
+// A scheduled attempt of `delivery_id` starting at `started_ms`.
+store::Attempt scheduled_attempt(const std::string& id, const std::string& delivery_id, std::int64_t started_ms)
+{
+  store::Attempt a;
+  a.id = id;
+  a.delivery_id = delivery_id;
+  a.trigger = "scheduled";
+  a.url = "http://127.0.0.1:9/app";
+  a.started_ms = started_ms;
+  return a;
 }
 
 } // namespace
@@ -95,12 +110,7 @@ TEST_CASE("store::record_attempt numbers attempts and releases the lease of the 
   add_delivery(s, "dlv_a", 100);
   auto claimed = claim(s, 1'000, 1);
   REQUIRE(claimed.size() == 1);
-  store::Attempt a;
-  a.id = "att_1";
-  a.delivery_id = "dlv_a";
-  a.trigger = "scheduled";
-  a.url = "http://127.0.0.1:9/app";
-  a.started_ms = 1'000;
+  auto a = scheduled_attempt("att_1", "dlv_a", 1'000);
   a.error = "connection refused";
   store::DeliveryUpdate u;
   u.status = "pending";
@@ -143,12 +153,7 @@ TEST_CASE("store::record_attempt finds the delivery by its row when given one, a
   REQUIRE(claimed.size() == 2);
   const auto& b = claimed[0].id == "dlv_b" ? claimed[0] : claimed[1];
   const auto& a_row = claimed[0].id == "dlv_a" ? claimed[0] : claimed[1];
-  store::Attempt a;
-  a.id = "att_1";
-  a.delivery_id = "dlv_b";
-  a.trigger = "scheduled";
-  a.url = "http://127.0.0.1:9/app";
-  a.started_ms = 1'000;
+  auto a = scheduled_attempt("att_1", "dlv_b", 1'000);
   a.response_status = 204;
   store::DeliveryUpdate u;
   u.status = "succeeded";
