@@ -72,7 +72,10 @@ Result<void> run_listen(Context& ctx, const ListenArgs& args)
   bool quiet = args.quiet;
   // Log lines leave through their own thread: a terminal or pipe that stops
   // reading stderr must not stall the event loops that acknowledge webhooks.
-  LogWriter log(STDERR_FILENO);
+  LogWriter log(STDERR_FILENO, 4 << 20, [json](const std::string& text) {
+    return json ? dump_json({{"time", timeutil::format_rfc3339(timeutil::now_ms())}, {"message", text}}) + "\n"
+                : text + "\n";
+  });
   auto log_line = [&log](std::string line) { log.write(std::move(line)); };
 
   listen::ListenerCallbacks callbacks;

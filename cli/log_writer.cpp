@@ -1,12 +1,15 @@
 #include "log_writer.hpp"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <string>
 
 namespace centrali::cli {
 
@@ -18,8 +21,22 @@ constexpr auto k_stop_patience = std::chrono::seconds(2);
 constexpr std::size_t k_chunk = 4096;
 } // namespace
 
-LogWriter::LogWriter(int fd, std::size_t max_queued_bytes)
-    : m_fd(fd), m_max(max_queued_bytes), m_thread([this] {
+namespace {
+// A terminal or a pipe reports writable when any room is free, so even a
+// write after poll() could block, and with it the exit. Write through a
+// non-blocking description of our own: reopening the descriptor (rather
+// than setting O_NONBLOCK on it) leaves the shell's description alone.
+int nonblocking_copy(int fd)
+{
+  struct stat st{};
+  if (::fstat(fd, &st) != 0 || S_ISREG(st.st_mode)) return -1;
+  return ::open(("/proc/self/fd/" + std::to_string(fd)).c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+}
+} // namespace
+
+LogWriter::LogWriter(int fd, std::size_t max_queued_bytes, std::function<std::string(const std::string&)> note)
+    : m_own_fd(nonblocking_copy(fd)), m_fd(m_own_fd >= 0 ? m_own_fd : fd), m_max(max_queued_bytes),
+      m_note(std::move(note)), m_thread([this] {
         ::pthread_setname_np(::pthread_self(), "log-writer");  // for top -H and perf
         run();
       })
@@ -29,6 +46,7 @@ LogWriter::LogWriter(int fd, std::size_t max_queued_bytes)
 LogWriter::~LogWriter()
 {
   finish();
+  if (m_own_fd >= 0) ::close(m_own_fd);
 }
 
 void LogWriter::finish()
@@ -50,9 +68,9 @@ void LogWriter::write(std::string line)
     if (m_queue.size() + line.size() > m_max) {
       ++m_dropped;
       ++m_unreported;
-      return;
+    } else {
+      m_queue += line;
     }
-    m_queue += line;
     // A writer that is awake takes the queue when its write returns: a
     // wake-up per line would cost the logging thread a syscall each.
     notify = m_sleeping;
@@ -86,9 +104,11 @@ void LogWriter::run()
       m_unreported = 0;
       stopping = m_stopping;
     }
-    if (unreported > 0)
-      batch += "centrali: " + std::to_string(unreported) +
-               " log line(s) dropped: the log was not read fast enough (every event is in the store)\n";
+    if (unreported > 0) {
+      auto text = "centrali: " + std::to_string(unreported) +
+                  " log line(s) dropped: the log was not read fast enough (every event is in the store)";
+      batch += m_note ? m_note(text) : text + "\n";
+    }
     if (!batch.empty() && !write_out(batch) && stopping) return;
     batch.clear();
     if (stopping) {

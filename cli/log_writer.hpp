@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -16,7 +17,10 @@ namespace centrali::cli {
 
 class LogWriter {
 public:
-  explicit LogWriter(int fd, std::size_t max_queued_bytes = 4 << 20);
+  // `note` formats the line about dropped lines (text without newline in,
+  // whole line out); by default the text plus a newline.
+  explicit LogWriter(int fd, std::size_t max_queued_bytes = 4 << 20,
+                     std::function<std::string(const std::string&)> note = {});
   // Writes what is still queued and stops, giving up on a reader that
   // takes no bytes for a moment (exiting must not hang on it either).
   // Lines written after this are dropped. The destructor calls it.
@@ -36,8 +40,10 @@ private:
   // stop deadline (once stopping); false if it gave up or the write failed.
   bool write_out(const std::string& bytes);
 
-  int m_fd;
+  int m_own_fd;                     // a non-blocking copy of the descriptor, or -1
+  int m_fd;                         // what is written to
   std::size_t m_max;
+  std::function<std::string(const std::string&)> m_note;
   std::mutex m_mutex;
   std::condition_variable m_wake;
   std::string m_queue;              // whole lines, in order

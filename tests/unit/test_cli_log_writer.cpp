@@ -75,7 +75,7 @@ TEST_CASE("LogWriter never blocks on a reader that stops, and says how much it d
   CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(5));
   CHECK(log.dropped() > 0);
   // The reader comes back: what was queued arrives, then the note.
-  auto got = pipe.drain();
+  auto got = pipe.drain(std::chrono::milliseconds(2000));
   CHECK_THAT(got, Catch::Contains(line));
   CHECK_THAT(got, Catch::Contains("log line(s) dropped: the log was not read fast enough"));
   // Every dropped line is counted in a note (one per time the reader caught up).
