@@ -20,50 +20,17 @@
 #include "centrali/http/async_client.hpp"
 #include "centrali/http/response_parser.hpp"
 #include "loopback.hpp"
+#include "httplib_server.hpp"
 #include "raw_server.hpp"
 
 using namespace centrali;
 
+using testing::HttplibServer;
 using testing::RawServer;
 using testing::read_request;
 using testing::write_all;
 
 namespace {
-
-// cpp-httplib listens with a backlog of 5: a burst of connects beyond that
-// waits for SYN retransmits. Widen it as centrali's own listener does.
-class WideServer : public httplib::Server {
-public:
-  void widen() { ::listen(svr_sock_, 1024); }
-};
-
-// A cpp-httplib server on 127.0.0.1 (port 0) running `handler` for POSTs.
-class HttplibServer {
-public:
-  explicit HttplibServer(std::function<void(const httplib::Request&, httplib::Response&)> handler)
-  {
-    m_server.set_tcp_nodelay(true);
-    m_server.set_keep_alive_max_count(1000);
-    // A keep-alive connection holds a server thread: enough for every
-    // connection the client may open to one origin.
-    m_server.new_task_queue = [] { return new httplib::ThreadPool(80); };
-    m_server.Post(".*", std::move(handler));
-    m_port = m_server.bind_to_any_port("127.0.0.1");
-    m_server.widen();
-    m_thread = std::thread([this] { m_server.listen_after_bind(); });
-  }
-  ~HttplibServer()
-  {
-    m_server.stop();
-    m_thread.join();
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(m_port) + "/hook"; }
-
-private:
-  WideServer m_server;
-  int m_port = 0;
-  std::thread m_thread;
-};
 
 http::SendOutcome send_and_wait(http::AsyncClient& client, const std::string& url,
                                 std::chrono::milliseconds timeout = std::chrono::seconds(10))

@@ -103,6 +103,24 @@ TEST_CASE("store::release_lease makes a delivery due when it was due before its 
   CHECK(again.size() == 1);
 }
 
+TEST_CASE("store::release_lease gives back only its own lease, not a later holder's", "[store]")
+{
+  unit::TempDir dir;
+  auto s = unit::open_store(dir);
+  add_delivery(s, "dlv_a", 100);
+  auto first = claim(s, 1'000, 1);
+  REQUIRE(first.size() == 1);
+  CHECK(first[0].lease_until_ms == 61'000);
+  // The first holder's lease ran out and another process claimed it.
+  auto second = claim(s, 61'000, 1);
+  REQUIRE(second.size() == 1);
+  REQUIRE(store::release_lease(s, first[0]));
+  auto d = store::get_delivery(s, "dlv_a");
+  REQUIRE(d);
+  CHECK(d->next_attempt_ms == 121'000);  // still the second holder's
+  CHECK(claim(s, 61'000, 1).empty());
+}
+
 TEST_CASE("store::record_attempt numbers attempts and releases the lease of the scheduled one", "[store]")
 {
   unit::TempDir dir;

@@ -17,8 +17,11 @@ using namespace std::chrono_literals;
 namespace {
 // Per URL, up to this many rounds of `per_url` attempts are claimed: one on
 // the wire, the rest ready, so slots refill without waiting for the store
-// and claims come in large batches. A lease covers as many rounds.
-constexpr int k_claim_rounds = 4;
+// and claims come in large batches (each claim is a commit the writer must
+// make at once; at 4 rounds, claims were a third of all commits). The next
+// claim for a URL is made once half of this is left. The lease does not
+// grow with it (see WorkerOptions::lease_rounds).
+constexpr int k_claim_rounds = 16;
 } // namespace
 
 std::vector<std::chrono::milliseconds> default_forward_schedule()
@@ -142,12 +145,13 @@ void Worker::claim_loop()
 
 bool Worker::claim_batch(store::Store& reader, int capacity)
 {
-  // A lease must outlast the wait for a free slot behind the attempts on the
-  // wire to the same URL, plus the attempt itself: a lease that expires
-  // early would let another process send the same delivery.
+  // A lease covers a few rounds of attempts to the same URL that all run to
+  // their timeout, plus the attempt itself. What waits longer (an endpoint
+  // that turned slow under a deep queue) is given back, not sent: a lease
+  // that expired mid-attempt would let another process send it too.
   std::int64_t longest = m_options.forward_timeout.count();
   if (auto t = store::max_webhook_timeout_ms(reader); t) longest = std::max(longest, *t);
-  const std::int64_t lease_ms = k_claim_rounds * longest + 60'000;
+  const std::int64_t lease_ms = m_options.lease_rounds * longest + m_options.lease_slack.count();
 
   // Claim no more for one URL than k_claim_rounds times what it may have on
   // the wire: the rest waits ready, so a slot that frees is refilled without
@@ -223,7 +227,7 @@ bool Worker::claim_batch(store::Store& reader, int capacity)
     return {};
   });
   if (!read) read_jobs();
-  std::vector<JobPtr> startable;
+  std::vector<JobPtr> startable, expired;
   {
     std::lock_guard lock(m_mutex);
     // A fresh read that finds a webhook active again (re-enabled after its
@@ -232,20 +236,30 @@ bool Worker::claim_batch(store::Store& reader, int capacity)
       if (*webhook && (*webhook)->active) m_gone.erase(id);
     m_claimed += static_cast<int>(jobs.size());
     for (auto& job : jobs) m_urls[job->delivery.url].ready.push_back(job);
-    for (const auto& job : jobs) take_startable(job->delivery.url, startable);
+    for (const auto& job : jobs) take_startable(job->delivery.url, startable, expired);
   }
+  give_back(expired);
   for (const auto& job : startable) start_job(job);
   return limited;
 }
 
-void Worker::take_startable(const std::string& url, std::vector<JobPtr>& out)
+void Worker::take_startable(const std::string& url, std::vector<JobPtr>& out, std::vector<JobPtr>& expired)
 {
   auto it = m_urls.find(url);
   if (it == m_urls.end()) return;
   auto& q = it->second;
+  const auto now = timeutil::now_ms();
   while (q.sending < m_options.per_url && !q.ready.empty()) {
     auto job = std::move(q.ready.front());
     q.ready.pop_front();
+    // The attempt's deadline starts when it is sent; it must end before the
+    // lease does, with a margin for recording it.
+    const std::int64_t timeout = job->webhook && *job->webhook ? (*job->webhook)->timeout_ms
+                                                                : m_options.forward_timeout.count();
+    if (now + timeout + m_options.lease_margin.count() > job->delivery.lease_until_ms) {
+      expired.push_back(std::move(job));
+      continue;
+    }
     ++q.sending;
     if (job->webhook && *job->webhook)
       if (auto gone = m_gone.find((*job->webhook)->id); gone != m_gone.end() && (*job->webhook)->active) {
@@ -298,6 +312,15 @@ void Worker::https_loop()
       job = std::move(m_https.front());
       m_https.pop_front();
     }
+    // The blocking client's deadline starts now, not when the job queued
+    // for a thread: check the lease again.
+    if (timeutil::now_ms() + job->prepared.request->timeout.count() + m_options.lease_margin.count() >
+        job->delivery.lease_until_ms) {
+      std::vector<JobPtr> unsent{job};
+      free_slot(job);
+      give_back(unsent);
+      continue;
+    }
     auto outcome = m_clients.send(*job->prepared.request);
     sent(job, &outcome);
   }
@@ -306,21 +329,34 @@ void Worker::https_loop()
 void Worker::sent(const JobPtr& job, http::SendOutcome* outcome)
 {
   if (outcome) conclude_attempt(job->prepared, std::move(*outcome));
-  std::vector<JobPtr> next;
+  if (const auto& reason = job->prepared.result.disable_reason; !reason.empty()) {
+    std::lock_guard lock(m_mutex);
+    m_gone[job->prepared.result.webhook_id] = reason;
+  }
+  free_slot(job);
+  // The attempt log may be redone after a power loss (at-least-once), so it
+  // shares commits without forcing an fsync of its own; no thread waits, so
+  // it may also wait a moment for other attempts to share the commit.
+  m_writer.submit([job](store::Store& s) { return record_result(s, job->prepared.result); }, store::Durability::normal,
+                  [this, job](Result<void> r) { recorded(job, r.has_value()); }, store::Latency::relaxed);
+}
+
+void Worker::free_slot(const JobPtr& job)
+{
+  std::vector<JobPtr> next, expired;
   bool notify = false;
   {
     std::lock_guard lock(m_mutex);
-    if (const auto& reason = job->prepared.result.disable_reason; !reason.empty())
-      m_gone[job->prepared.result.webhook_id] = reason;
     const auto& url = job->delivery.url;
     if (auto it = m_urls.find(url); it != m_urls.end()) {
       auto& q = it->second;
       --q.sending;
-      take_startable(url, next);
-      // Claim again once this URL is down to one round waiting, not after
-      // every attempt: one claim transaction then serves many deliveries,
-      // and what is still ready keeps the endpoint busy while it runs.
-      if (static_cast<int>(q.ready.size()) <= m_options.per_url) {
+      take_startable(url, next, expired);
+      // Claim again once this URL is down to half of what it may hold, not
+      // after every attempt: one claim transaction then serves many
+      // deliveries, and what is still ready keeps the endpoint busy while
+      // it runs.
+      if (static_cast<int>(q.ready.size()) <= k_claim_rounds / 2 * m_options.per_url) {
         m_woken = true;
         notify = m_claimer_sleeping;
         m_claimer_sleeping = false;  // one wake-up is enough
@@ -329,12 +365,8 @@ void Worker::sent(const JobPtr& job, http::SendOutcome* outcome)
     }
   }
   if (notify) m_wake.notify_one();
+  give_back(expired);
   for (const auto& n : next) start_job(n);
-  // The attempt log may be redone after a power loss (at-least-once), so it
-  // shares commits without forcing an fsync of its own; no thread waits, so
-  // it may also wait a moment for other attempts to share the commit.
-  m_writer.submit([job](store::Store& s) { return record_result(s, job->prepared.result); }, store::Durability::normal,
-                  [this, job](Result<void> r) { recorded(job, r.has_value()); }, store::Latency::relaxed);
 }
 
 void Worker::recorded(const JobPtr& job, bool ok)
@@ -369,6 +401,35 @@ void Worker::report_finished()
       }
   std::lock_guard lock(m_mutex);
   m_claimed -= static_cast<int>(done.size());
+}
+
+void Worker::give_back(std::vector<JobPtr>& jobs)
+{
+  if (jobs.empty()) return;
+  // Their leases end too soon to cover an attempt: release them (due again
+  // as before the claim), to be claimed afresh with a new lease. Nothing is
+  // recorded; the jobs count as finished once the release commits.
+  auto released = std::make_shared<std::vector<JobPtr>>(std::move(jobs));
+  jobs.clear();
+  m_writer.submit(
+      [released](store::Store& s) -> Result<void> {
+        for (const auto& job : *released)
+          if (auto r = store::release_lease(s, job->delivery); !r) return r;
+        return {};
+      },
+      store::Durability::normal,
+      [this, released](Result<void>) {
+        // Should the release fail, the leases simply run out.
+        bool notify = false;
+        {
+          std::lock_guard lock(m_mutex);
+          for (const auto& job : *released) m_finished.push_back({job, false});
+          notify = m_claimer_sleeping;
+          m_claimer_sleeping = false;
+        }
+        if (notify) m_wake.notify_one();
+      },
+      store::Latency::relaxed);
 }
 
 void Worker::hand_back_unsent()

@@ -48,6 +48,16 @@ struct WorkerOptions {
   std::vector<std::chrono::milliseconds> forward_schedule = default_forward_schedule();
   std::chrono::milliseconds forward_timeout{30'000};
   std::chrono::milliseconds poll_interval{500};  // picks up work queued by other processes
+  // A claim's lease covers `lease_rounds` attempts to one URL that all run
+  // to the longest timeout, plus `lease_slack`. An attempt starts only if
+  // it would end, timeout and all, `lease_margin` before its lease does;
+  // what waited longer (queued behind an endpoint that turned slow) is given
+  // back unsent and claimed afresh. So no delivery is ever sent on a lease
+  // another process may already have taken over, and a crashed holder's
+  // deliveries are free again within a few minutes however deep it queued.
+  int lease_rounds = 4;
+  std::chrono::milliseconds lease_slack{60'000};
+  std::chrono::milliseconds lease_margin{5'000};
 };
 
 // What the worker reports after each attempt (for logs).
@@ -91,12 +101,17 @@ private:
   // claim was cut short by the window or by busy URLs.
   bool claim_batch(store::Store& reader, int capacity);
   void https_loop();
-  // Moves ready jobs of `url` to the wire while it has free slots (lock held).
-  void take_startable(const std::string& url, std::vector<JobPtr>& out);
+  // Moves ready jobs of `url` to the wire while it has free slots (lock
+  // held); jobs whose lease would end before their attempt go to `expired`.
+  void take_startable(const std::string& url, std::vector<JobPtr>& out, std::vector<JobPtr>& expired);
+  // Releases the leases of claimed jobs that will not be sent.
+  void give_back(std::vector<JobPtr>& jobs);
   void start_job(const JobPtr& job);
   // An attempt came back (`outcome` is taken apart), or failed before
   // sending (null): frees its slot, starts the next, records it.
   void sent(const JobPtr& job, http::SendOutcome* outcome);
+  // The job's URL has a free slot again: starts the next ready jobs.
+  void free_slot(const JobPtr& job);
   void recorded(const JobPtr& job, bool ok);
   void hand_back_unsent();
   void report_finished();

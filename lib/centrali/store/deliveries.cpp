@@ -88,6 +88,7 @@ Result<std::vector<Delivery>> claim_due_deliveries(Store& store, std::int64_t no
       const char* url = candidates.getColumn(6).getText();
       if (!accept || accept(url)) {
         out.push_back(read_delivery(candidates));
+        out.back().lease_until_ms = now_ms + lease_ms;
         refused_run = 0;
       } else {
         ++refused_run;
@@ -119,13 +120,15 @@ Result<std::vector<Delivery>> claim_due_deliveries(Store& store, std::int64_t no
 Result<void> release_lease(Store& store, const Delivery& claimed)
 {
   return guarded("release delivery " + claimed.id, [&]() -> Result<void> {
-    // Due again when it was due before the claim; only while still leased
-    // (nobody has recorded an attempt for it since).
+    // Due again when it was due before the claim; only while it still holds
+    // this claim's lease (nobody has recorded an attempt for it since, and
+    // no other holder claimed it after the lease ended).
     auto& st = store.statement("UPDATE deliveries SET lease_until_ms = NULL, next_attempt_ms = ? "
-                               "WHERE id = ? AND status = 'pending' AND lease_until_ms IS NOT NULL");
+                               "WHERE id = ? AND status = 'pending' AND lease_until_ms = ?");
     if (claimed.next_attempt_ms) st.bind(1, static_cast<int64_t>(*claimed.next_attempt_ms));
     else st.bind(1);
     st.bind(2, claimed.id);
+    st.bind(3, static_cast<int64_t>(claimed.lease_until_ms));
     st.exec();
     return {};
   });

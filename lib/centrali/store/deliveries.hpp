@@ -28,6 +28,7 @@ struct Delivery {
   std::string last_error;
   std::int64_t created_ms = 0;
   std::int64_t updated_ms = 0;
+  std::int64_t lease_until_ms = 0;  // set by claim_due_deliveries: when the lease it took ends
 };
 
 struct Attempt {
@@ -67,8 +68,11 @@ Result<void> insert_delivery(Store& store, const Delivery& delivery);
 Result<std::vector<Delivery>> claim_due_deliveries(Store& store, std::int64_t now_ms, int limit, std::int64_t lease_ms,
                                                    const std::function<bool(const std::string& url)>& accept = {});
 
-// Gives back a lease taken by claim_due_deliveries but never used (shutdown):
-// `claimed` as the claim returned it, so it is due when it was due before.
+// Gives back a lease taken by claim_due_deliveries but never used (shutdown,
+// or a lease about to end before the attempt could): `claimed` as the claim
+// returned it, so it is due when it was due before. Only that lease is
+// given back: once it has ended and another holder has claimed the
+// delivery, nothing changes.
 Result<void> release_lease(Store& store, const Delivery& claimed);
 
 // Stores `attempt` (numbered after the delivery's last) and the delivery's

@@ -1,0 +1,117 @@
+// The delivery worker against a real store and a real loopback endpoint:
+// two workers on one store stand in for two processes (`listen` and a
+// `dispatch` next to it), each with its own writer and connections.
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "centrali/delivery/worker.hpp"
+#include "centrali/store/deliveries.hpp"
+#include "centrali/store/events.hpp"
+#include "centrali/store/group_commit.hpp"
+#include "centrali/util/time.hpp"
+#include "httplib_server.hpp"
+#include "temp_store.hpp"
+
+using namespace centrali;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A forward of a fresh event whose body is `body`, due now.
+void add_forward(store::Store& s, const std::string& id, const std::string& url, const std::string& body)
+{
+  store::Event e;
+  e.id = "evt_" + id;
+  e.source = "src";
+  e.type = "t";
+  e.status = "accepted";
+  e.path = "/ingest/src";
+  e.body = body;
+  e.received_ms = timeutil::now_ms();
+  REQUIRE(store::insert_event(s, e, false));
+  store::Delivery d;
+  d.id = id;
+  d.kind = "forward";
+  d.event_id = e.id;
+  d.event_type = e.type;
+  d.url = url;
+  d.status = "pending";
+  d.next_attempt_ms = e.received_ms;
+  d.created_ms = d.updated_ms = e.received_ms;
+  REQUIRE(store::insert_delivery(s, d));
+}
+
+} // namespace
+
+TEST_CASE("worker: deliveries queued past their lease are given back, never sent twice", "[delivery]")
+{
+  // One attempt at a time per worker, 150 ms each, and a lease of two
+  // one-second rounds: a claim queues up to 16 deliveries, which take 2.4 s
+  // to send one by one. Those whose turn comes too late to end before the
+  // lease must go back to the store unsent, for either worker to claim
+  // afresh. Sent anyway, the other worker would claim them once the lease
+  // ended and the endpoint would receive them twice.
+  std::mutex mutex;
+  std::map<std::string, int> received;
+  testing::HttplibServer server([&](const httplib::Request& req, httplib::Response& res) {
+    {
+      std::lock_guard lock(mutex);
+      ++received[req.body];
+    }
+    std::this_thread::sleep_for(150ms);
+    res.status = 200;
+  });
+
+  unit::TempDir dir;
+  const auto path = dir.path() / "s.db";
+  constexpr int n = 20;
+  {
+    auto s = unit::open_store(dir);
+    for (int i = 0; i < n; ++i) add_forward(s, "dlv_" + std::to_string(i), server.url(), "n=" + std::to_string(i));
+  }
+
+  delivery::WorkerOptions options;
+  options.per_url = 1;
+  options.forward_timeout = 1s;
+  options.lease_rounds = 2;
+  options.lease_slack = 0ms;
+  options.lease_margin = 0ms;
+  options.poll_interval = 20ms;
+  auto open_writer = [&] {
+    auto s = store::Store::open(path, {store::Durability::normal});
+    REQUIRE(s);
+    return std::make_unique<store::GroupCommitter>(std::move(*s));
+  };
+  auto writer_a = open_writer();
+  auto writer_b = open_writer();
+  delivery::Worker a(*writer_a, path, options, {});
+  delivery::Worker b(*writer_b, path, options, {});
+  a.start();
+  b.start();
+
+  auto reader = unit::open_store(dir);
+  auto succeeded = [&] {
+    store::DeliveryFilter filter;
+    filter.status = "succeeded";
+    filter.limit = n + 1;
+    auto list = store::list_deliveries(reader, filter);
+    REQUIRE(list);
+    return static_cast<int>(list->size());
+  };
+  for (int i = 0; i < 300 && succeeded() < n; ++i) std::this_thread::sleep_for(50ms);
+  a.stop();
+  b.stop();
+
+  CHECK(succeeded() == n);
+  std::lock_guard lock(mutex);
+  CHECK(received.size() == static_cast<std::size_t>(n));
+  for (const auto& [body, count] : received) {
+    INFO(body);
+    CHECK(count == 1);
+  }
+}
