@@ -56,11 +56,12 @@ TEST_CASE("delivery::webhook_request signs the exact envelope bytes it sends", "
   w.url = "http://127.0.0.1:9/hook";
   w.secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
   w.timeout_ms = 1000;
+  const auto envelope = delivery::envelope_body(event_with_body(R"({"b":2,"a":1})"));
   delivery::WebhookRequestInput in;
   in.webhook = &w;
   in.delivery_id = "dlv_1";
   in.event_type = "order.created";
-  in.body = delivery::envelope_body(event_with_body(R"({"b":2,"a":1})"));
+  in.body = envelope;
   in.now_ms = 1'795'000'000'000;
   auto req = delivery::webhook_request(in);
   REQUIRE(req);

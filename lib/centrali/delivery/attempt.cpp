@@ -72,11 +72,13 @@ PreparedAttempt prepare_attempt(const AttemptInput& in, const Result<store::Even
       fail_now(r, "webhook " + w.id + " is disabled" + (w.disabled_reason.empty() ? "" : " (" + w.disabled_reason + ")"));
       return p;
     }
+    std::string envelope;
+    if (!in.envelope) envelope = envelope_body(*event);
     WebhookRequestInput wi;
     wi.webhook = &w;
     wi.delivery_id = d.id;
     wi.event_type = d.event_type;
-    wi.body = in.envelope ? *in.envelope : envelope_body(*event);
+    wi.body = in.envelope ? std::string_view(*in.envelope) : std::string_view(envelope);
     wi.attempt_number = p.number;
     wi.test_event = in.test_event;
     wi.now_ms = a.started_ms;

@@ -10,6 +10,8 @@ namespace centrali::delivery {
 
 namespace {
 
+const std::string k_user_agent = std::string("centrali/") + k_version;
+
 // The JSON text itself: without the whitespace around it, and without the
 // UTF-8 byte order mark a JSON parser skips (and the scanner accepts) but
 // which is not allowed inside the envelope.
@@ -49,7 +51,7 @@ Result<http::OutboundRequest> webhook_request(const WebhookRequestInput& in)
   auto timestamp = in.now_ms / 1000;
   auto signature = sig::standard_v1_signature(w.secret, in.delivery_id, timestamp, in.body);
   if (!signature) return std::unexpected(signature.error());
-  std::string signatures = *signature;
+  std::string signatures = std::move(*signature);
   // During rotation both secrets sign, so receivers holding either verify.
   if (!w.previous_secret.empty() && w.previous_until_ms && *w.previous_until_ms > in.now_ms) {
     auto old = sig::standard_v1_signature(w.previous_secret, in.delivery_id, timestamp, in.body);
@@ -62,17 +64,22 @@ Result<http::OutboundRequest> webhook_request(const WebhookRequestInput& in)
   req.insecure = w.insecure;
   req.content_type = "application/json";
   auto ts = std::to_string(timestamp);
-  req.headers = {{"webhook-id", in.delivery_id},
-                 {"webhook-timestamp", ts},
-                 {"webhook-signature", signatures},
-                 {"Centrali-Id", in.delivery_id},
-                 {"Centrali-Timestamp", ts},
-                 {"Centrali-Signature", signatures},
-                 {"Centrali-Event-Type", in.event_type},
-                 {"User-Agent", std::string("centrali/") + k_version}};
-  if (in.attempt_number > 1) req.headers.push_back({"Centrali-Retry-Attempt", std::to_string(in.attempt_number - 1)});
-  if (in.test_event) req.headers.push_back({"Centrali-Test-Event", "true"});
-  for (const auto& h : w.headers) req.headers.push_back(h);
+  // Built in place: an initializer list would copy every name and value
+  // twice, and this runs for every attempt.
+  auto& h = req.headers;
+  h.reserve(10 + w.headers.size());
+  auto add = [&h](std::string_view name, std::string_view value) { h.push_back({std::string(name), std::string(value)}); };
+  add("webhook-id", in.delivery_id);
+  add("webhook-timestamp", ts);
+  add("webhook-signature", signatures);
+  add("Centrali-Id", in.delivery_id);
+  add("Centrali-Timestamp", ts);
+  add("Centrali-Signature", signatures);
+  add("Centrali-Event-Type", in.event_type);
+  add("User-Agent", k_user_agent);
+  if (in.attempt_number > 1) add("Centrali-Retry-Attempt", std::to_string(in.attempt_number - 1));
+  if (in.test_event) add("Centrali-Test-Event", "true");
+  for (const auto& custom : w.headers) h.push_back(custom);
   req.body = in.body;
   return req;
 }

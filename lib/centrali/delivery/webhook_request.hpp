@@ -4,6 +4,7 @@
 // Centrali-* copies, the webhook's own headers and our User-Agent.
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "centrali/http/client.hpp"
 #include "centrali/store/events.hpp"
@@ -16,11 +17,12 @@ namespace centrali::delivery {
 // else the body as a JSON string. Reads only type, received_ms and body.
 std::string envelope_body(const store::Event& event);
 
+// Views: everything must outlive the webhook_request call.
 struct WebhookRequestInput {
   const store::Webhook* webhook = nullptr;
-  std::string delivery_id;     // the stable webhook-id
-  std::string event_type;
-  std::string body;            // envelope_body(...)
+  std::string_view delivery_id;  // the stable webhook-id
+  std::string_view event_type;
+  std::string_view body;         // envelope_body(...)
   int attempt_number = 1;      // > 1 adds Centrali-Retry-Attempt
   bool test_event = false;     // adds Centrali-Test-Event: true
   std::int64_t now_ms = 0;     // signs with this timestamp (fresh on every attempt)

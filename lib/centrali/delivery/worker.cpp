@@ -42,7 +42,7 @@ struct Worker::Job {
 Worker::Worker(store::GroupCommitter& writer, std::filesystem::path store_path, WorkerOptions options,
                std::function<void(const AttemptReport&)> on_attempt)
     : m_writer(writer), m_store_path(std::move(store_path)), m_options(std::move(options)),
-      m_on_attempt(std::move(on_attempt))
+      m_forward_policy{m_options.forward_schedule, m_options.forward_timeout}, m_on_attempt(std::move(on_attempt))
 {
 }
 
@@ -276,11 +276,14 @@ void Worker::take_startable(const std::string& url, std::vector<JobPtr>& out, st
 
 void Worker::start_job(const JobPtr& job)
 {
+  // The job lends its delivery to the input and takes it back: no copy of
+  // its strings per attempt.
   AttemptInput input;
-  input.delivery = job->delivery;
+  input.delivery = std::move(job->delivery);
   input.envelope = job->envelope.get();
   job->prepared = prepare_attempt(input, *job->event, job->webhook.get(),
-                                  {m_options.forward_schedule, m_options.forward_timeout});
+                                  m_forward_policy);
+  job->delivery = std::move(input.delivery);
   if (!job->prepared.request) {
     sent(job, nullptr);
     return;

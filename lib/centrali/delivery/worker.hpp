@@ -20,6 +20,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "centrali/delivery/attempt.hpp"
 #include "centrali/http/async_client.hpp"
 #include "centrali/http/client.hpp"
 #include "centrali/store/deliveries.hpp"
@@ -119,6 +120,7 @@ private:
   store::GroupCommitter& m_writer;
   std::filesystem::path m_store_path;
   WorkerOptions m_options;
+  ForwardPolicy m_forward_policy;  // from m_options, built once
   std::function<void(const AttemptReport&)> m_on_attempt;
   http::ClientPool m_clients;
   std::unique_ptr<http::AsyncClient> m_async;

