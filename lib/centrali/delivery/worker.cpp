@@ -252,11 +252,11 @@ void Worker::take_startable(const std::string& url, std::vector<JobPtr>& out, st
   while (q.sending < m_options.per_url && !q.ready.empty()) {
     auto job = std::move(q.ready.front());
     q.ready.pop_front();
-    // The attempt's deadline starts when it is sent; it must end before the
-    // lease does, with a margin for recording it.
+    // The attempt's deadline starts when it is sent (the timeout
+    // prepare_attempt will give it: the webhook's own, or the forwards').
     const std::int64_t timeout = job->webhook && *job->webhook ? (*job->webhook)->timeout_ms
                                                                 : m_options.forward_timeout.count();
-    if (now + timeout + m_options.lease_margin.count() > job->delivery.lease_until_ms) {
+    if (outlives_lease(*job, now, timeout)) {
       expired.push_back(std::move(job));
       continue;
     }
@@ -272,6 +272,12 @@ void Worker::take_startable(const std::string& url, std::vector<JobPtr>& out, st
       }
     out.push_back(std::move(job));
   }
+}
+
+bool Worker::outlives_lease(const Job& job, std::int64_t now_ms, std::int64_t timeout_ms) const
+{
+  // It must end before the lease does, with a margin for recording it.
+  return now_ms + timeout_ms + m_options.lease_margin.count() > job.delivery.lease_until_ms;
 }
 
 void Worker::start_job(const JobPtr& job)
@@ -317,8 +323,7 @@ void Worker::https_loop()
     }
     // The blocking client's deadline starts now, not when the job queued
     // for a thread: check the lease again.
-    if (timeutil::now_ms() + job->prepared.request->timeout.count() + m_options.lease_margin.count() >
-        job->delivery.lease_until_ms) {
+    if (outlives_lease(*job, timeutil::now_ms(), job->prepared.request->timeout.count())) {
       std::vector<JobPtr> unsent{job};
       free_slot(job);
       give_back(unsent);

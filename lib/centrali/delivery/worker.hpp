@@ -105,6 +105,9 @@ private:
   // Moves ready jobs of `url` to the wire while it has free slots (lock
   // held); jobs whose lease would end before their attempt go to `expired`.
   void take_startable(const std::string& url, std::vector<JobPtr>& out, std::vector<JobPtr>& expired);
+  // An attempt of `job` started at `now_ms` could still run when its lease
+  // ends: it must not be sent.
+  bool outlives_lease(const Job& job, std::int64_t now_ms, std::int64_t timeout_ms) const;
   // Releases the leases of claimed jobs that will not be sent.
   void give_back(std::vector<JobPtr>& jobs);
   void start_job(const JobPtr& job);
