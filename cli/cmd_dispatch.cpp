@@ -3,6 +3,7 @@
 // --until-idle it stops when nothing is due (for CI).
 #include <pthread.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <thread>
@@ -17,6 +18,7 @@
 #include "centrali/triggers/runner.hpp"
 #include "centrali/util/time.hpp"
 #include "context.hpp"
+#include "log_writer.hpp"
 #include "render_deliveries.hpp"
 
 namespace centrali::cli {
@@ -57,7 +59,16 @@ Result<void> run_dispatch(Context& ctx, const DispatchArgs& a)
   std::atomic<int> attempts{0}, succeeded{0}, gave_up{0};
   bool json_out = ctx.out().json();
   auto& out = ctx.out();
-  std::mutex out_mutex;
+  // Attempts and notes go to stderr (NDJSON under --json; the summary alone
+  // is stdout's), through a writer thread of their own: a terminal or pipe
+  // that stops reading must not stall the delivery worker, which reports
+  // from its claim thread, nor the exit.
+  auto message_json = [](const std::string& text) {
+    return dump_json({{"time", timeutil::format_rfc3339(timeutil::now_ms())}, {"message", text}}) + "\n";
+  };
+  LogWriter log_out(STDERR_FILENO, 4 << 20, [json_out, message_json](const std::string& text) {
+    return json_out ? message_json(text) : text + "\n";
+  });
   auto report = [&](const delivery::AttemptReport& r) {
     ++attempts;
     if (r.update.status == "succeeded") ++succeeded;
@@ -66,15 +77,11 @@ Result<void> run_dispatch(Context& ctx, const DispatchArgs& a)
     // hides the one that matters.
     bool ok = r.update.status == "succeeded";
     if (ok && out.verbosity() == 0) return;
-    std::lock_guard lock(out_mutex);
-    if (json_out) out.json_line(attempt_json(r.attempt));
-    else out.note(attempt_line(out, r.attempt) + (r.update.status == "pending" ? " (will retry)" : ""));
+    if (json_out) log_out.write(dump_json(attempt_json(r.attempt)) + "\n");
+    else log_out.write(attempt_line(out, r.attempt) + (r.update.status == "pending" ? " (will retry)" : "") + "\n");
   };
   delivery::Worker worker(writer, path, {}, report);
-  auto log = [&](const std::string& line) {
-    std::lock_guard lock(out_mutex);
-    out.note(line);
-  };
+  auto log = [&](const std::string& line) { log_out.write(json_out ? message_json(line) : line + "\n"); };
   triggers::Runner runner(writer, path, {}, log);
   // Continuous mode runs triggers as the listener does; --until-idle drains
   // them from this thread whenever runs are waiting (see the loop below).
@@ -128,6 +135,9 @@ Result<void> run_dispatch(Context& ctx, const DispatchArgs& a)
   writer.stop();
   if (!stop) pthread_kill(watcher.native_handle(), SIGTERM);
   watcher.join();
+  // What is still queued goes out before the summary (giving up on a
+  // reader that takes nothing for a moment).
+  log_out.finish();
 
   if (auto q = store::queue_state(reader); q) queue = *q;
   auto now = timeutil::now_ms();

@@ -7,11 +7,13 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <functional>
 #include <mutex>
+#include <sstream>
 #include <thread>
 
 #include <httplib.h>
@@ -22,6 +24,7 @@
 #include "listener.hpp"
 #include "loopback.hpp"
 #include "process.hpp"
+#include "seed_events.hpp"
 
 using namespace testing;
 using json = nlohmann::json;
@@ -263,6 +266,30 @@ TEST_CASE("after the last retry the delivery is failed and dispatch exits 1 - 3x
   auto d = deliveries(store, {"--status", "failed"});
   REQUIRE(d.size() == 1);
   CHECK(d[0]["last_status"] == 302);
+}
+
+TEST_CASE("dispatch --json: the summary is stdout's one document, failed attempts are NDJSON on stderr", "[cli][webhooks]")
+{
+  TempDir dir;
+  auto store = dir.str("s.db");
+  Endpoint ep([](int, const httplib::Request&, httplib::Response& res) { res.status = 500; });
+  add_webhook(store, ep.url(), {"--retry-schedule", "20ms"});
+  emit(store, "order.paid", "{}");
+  auto r = centrali({"--store", store, "--json", "dispatch", "--until-idle", "--timeout", "5s"});
+  CHECK(r.exit_code == 1);
+  auto summary = json::parse(r.out);  // throws on anything but one document
+  CHECK(summary["attempts"] == 2);
+  CHECK(summary["failed"] == 1);
+  int attempt_lines = 0;
+  std::istringstream err(r.err);
+  for (std::string line; std::getline(err, line);) {
+    auto j = json::parse(line, nullptr, false);
+    if (j.is_object() && j.contains("response_status")) {
+      CHECK(j["response_status"] == 500);
+      ++attempt_lines;
+    }
+  }
+  CHECK(attempt_lines == 2);
 }
 
 TEST_CASE("410 Gone disables the webhook with a reason shown by webhooks show", "[cli][webhooks]")
@@ -600,4 +627,36 @@ TEST_CASE("a webhook failing for longer than --disable-after is disabled with th
   // The failed attempts before it was disabled are all in the log.
   auto log = show_delivery(store, deliveries(store)[0]["id"])["attempt_log"];
   CHECK(log.size() >= 2);
+}
+
+TEST_CASE("dispatch delivers everything and exits while nobody reads its output", "[cli][webhooks]")
+{
+  // With -v each attempt is a line on stderr, here a pipe that is never
+  // read: it fills after a few hundred lines. Printing must hold up neither
+  // the deliveries nor the exit.
+  constexpr int k_events = 1500;  // about 150 KB of lines
+  TempDir dir;
+  auto store = dir.str("s.db");
+  Endpoint ep;
+  add_webhook(store, ep.url());
+  store_local_events(store, "order.created", k_events);  // a process per `events emit` would be slow
+  int log_pipe[2];
+  REQUIRE(pipe2(log_pipe, O_CLOEXEC) == 0);
+  RunOptions options;
+  options.stderr_fd = log_pipe[1];
+  Background dispatch({centrali_binary(), "--store", store, "-v", "dispatch", "--until-idle"}, options);
+  ::close(log_pipe[1]);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!dispatch.exited() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  REQUIRE(dispatch.exited());
+  CHECK(dispatch.stop(SIGTERM) == 0);  // the exit status, once exited
+  CHECK(ep.requests().size() == k_events);
+  CHECK(deliveries(store, {"--status", "succeeded"}).size() == k_events);
+  // The reader comes back: what was printed is there.
+  char buf[4096];
+  auto n = ::read(log_pipe[0], buf, sizeof buf);
+  REQUIRE(n > 0);
+  CHECK_THAT(std::string(buf, static_cast<std::size_t>(n)), Catch::Contains("200"));
+  ::close(log_pipe[0]);
 }
