@@ -105,10 +105,13 @@ Result<void> run_dispatch(Context& ctx, const DispatchArgs& a)
   auto started = timeutil::now_ms();
   auto& reader = **main_store;
   store::QueueState queue;
+  auto idle_epoch = worker.idle_epoch();
   while (!stop) {
-    // Short: the end of a run is noticed within this. A busy worker costs
-    // one small index probe per look; the queue is only read once it idles.
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    // Short: the end of a run is noticed within this, or at once when the
+    // worker finishes its last delivery. A busy worker costs one small index
+    // probe per look; the queue is only read once it idles.
+    worker.wait_idle_after(idle_epoch, std::chrono::milliseconds(10));
+    idle_epoch = worker.idle_epoch();
     if (!a.until_idle) continue;
     auto pending_runs = store::has_pending_runs(reader);
     if (!pending_runs) continue;  // busy store: look again

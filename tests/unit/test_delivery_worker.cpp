@@ -128,3 +128,44 @@ TEST_CASE("worker: deliveries queued past their lease are given back, never sent
     CHECK(count == 1);
   }
 }
+
+TEST_CASE("worker: wait_idle_after wakes the caller when the last delivery is recorded", "[delivery]")
+{
+  // `dispatch --until-idle` waits this way for the end of the work: it must
+  // hear of it when it happens, not only when its wait runs out.
+  http::ServerOptions server_options;
+  server_options.port = 0;
+  server_options.loops = 1;
+  http::Server server(server_options);
+  server.route("/", [](http::Request&, http::Response& res) {
+    std::this_thread::sleep_for(100ms);
+    res.status = 200;
+  });
+  auto port = server.bind();
+  REQUIRE(port);
+  std::thread serving([&] { server.run(); });
+
+  unit::TempDir dir;
+  const auto path = dir.path() / "s.db";
+  {
+    auto s = unit::open_store(dir);
+    add_forward(s, "dlv_idle", "http://127.0.0.1:" + std::to_string(*port) + "/app", "{}");
+  }
+  auto s = store::Store::open(path, {store::Durability::normal});
+  REQUIRE(s);
+  store::GroupCommitter writer(std::move(*s));
+  delivery::WorkerOptions options;
+  options.poll_interval = 10ms;
+  int reported = 0;
+  delivery::Worker worker(writer, path, options, [&](const delivery::AttemptReport&) { ++reported; });
+  const auto epoch = worker.idle_epoch();
+  worker.start();
+  CHECK(worker.wait_idle_after(epoch, 20s));  // true: woken, not timed out
+  CHECK(worker.idle());
+  CHECK(reported == 1);  // reported before the worker counts as idle
+  // Nothing more to do: a further wait times out.
+  CHECK_FALSE(worker.wait_idle_after(worker.idle_epoch(), 50ms));
+  worker.stop();
+  server.stop();
+  serving.join();
+}

@@ -96,6 +96,18 @@ bool Worker::idle()
   return m_claimed == 0;
 }
 
+std::uint64_t Worker::idle_epoch()
+{
+  std::lock_guard lock(m_mutex);
+  return m_idle_epoch;
+}
+
+bool Worker::wait_idle_after(std::uint64_t epoch, std::chrono::milliseconds timeout)
+{
+  std::unique_lock lock(m_mutex);
+  return m_idle_cv.wait_for(lock, timeout, [&] { return m_idle_epoch != epoch; });
+}
+
 void Worker::claim_loop()
 {
   auto reader = store::Store::open(m_store_path, {store::Durability::normal});
@@ -408,7 +420,16 @@ void Worker::report_finished()
         m_on_attempt({std::move(f.job->delivery), std::move(result.attempt), std::move(result.update)});
       }
   std::lock_guard lock(m_mutex);
-  m_claimed -= static_cast<int>(done.size());
+  settle(static_cast<int>(done.size()));
+}
+
+void Worker::settle(int finished)
+{
+  m_claimed -= finished;
+  if (m_claimed == 0 && finished > 0) {
+    ++m_idle_epoch;
+    m_idle_cv.notify_all();
+  }
 }
 
 void Worker::give_back(std::vector<JobPtr>& jobs)
@@ -454,7 +475,7 @@ void Worker::hand_back_unsent()
       if (auto it = m_urls.find(job->delivery.url); it != m_urls.end()) --it->second.sending;
     }
     m_https.clear();
-    m_claimed -= static_cast<int>(unsent.size());
+    settle(static_cast<int>(unsent.size()));
   }
   if (unsent.empty()) return;
   // Claimed but never sent: hand the leases back so the next run (or

@@ -82,6 +82,14 @@ public:
   void wake();
   // Nothing claimed is waiting, in flight or being recorded.
   bool idle();
+  // Counts the times the worker went idle (its last claimed delivery
+  // finished). With wait_idle_after, a caller that polls for the end of the
+  // work (`dispatch --until-idle`) hears of it at once instead of at its
+  // next poll.
+  std::uint64_t idle_epoch();
+  // Waits until the worker goes idle again after `epoch` (true), or for
+  // `timeout` (false).
+  bool wait_idle_after(std::uint64_t epoch, std::chrono::milliseconds timeout);
 
   struct Job;
   using JobPtr = std::shared_ptr<Job>;
@@ -119,6 +127,8 @@ private:
   void recorded(const JobPtr& job, bool ok);
   void hand_back_unsent();
   void report_finished();
+  // `finished` claimed deliveries are done with (lock held).
+  void settle(int finished);
 
   store::GroupCommitter& m_writer;
   std::filesystem::path m_store_path;
@@ -131,6 +141,7 @@ private:
   std::mutex m_mutex;
   std::condition_variable m_wake;        // claim loop: new work, finished work, or stop
   std::condition_variable m_https_cv;    // https senders: work or stop
+  std::condition_variable m_idle_cv;     // wait_idle_after: the worker went idle
   std::unordered_map<std::string, UrlQueue> m_urls;
   std::deque<JobPtr> m_https;            // on the wire for the https senders
   std::deque<Finished> m_finished;       // recorded, not yet reported
@@ -138,6 +149,7 @@ private:
   // already claimed for them fails as disabled instead of being sent.
   std::unordered_map<std::string, std::string> m_gone;
   int m_claimed = 0;                     // claimed and not yet reported
+  std::uint64_t m_idle_epoch = 0;        // times m_claimed fell to 0
   bool m_woken = false;
   bool m_claimer_sleeping = false;
   bool m_stopping = false;
