@@ -92,8 +92,12 @@ void Worker::wake()
 
 bool Worker::idle()
 {
+  // A claim in progress counts: its leases may already be committed, so the
+  // store shows those deliveries as not due while no job holds them yet.
+  // Asked in that gap, `dispatch --until-idle` would see nothing due, an
+  // idle worker, and stop, handing them back unsent.
   std::lock_guard lock(m_mutex);
-  return m_claimed == 0;
+  return m_claimed == 0 && !m_claiming;
 }
 
 std::uint64_t Worker::idle_epoch()
@@ -122,12 +126,19 @@ void Worker::claim_loop()
       want = m_woken || std::chrono::steady_clock::now() >= next_claim;
       capacity = m_options.window - m_claimed;
       if (want) m_woken = false;
+      // From before the claim's leases commit until its jobs count as
+      // claimed: the worker is not idle meanwhile (see idle()).
+      m_claiming = want && capacity > 0;
     }
     if (want) {
       // Full, or holding back for busy endpoints: either way the next claim
       // is worth making only once an endpoint drains (which wakes us).
       bool limited = capacity <= 0;
       if (!limited && reader) limited = claim_batch(*reader, capacity);
+      {
+        std::lock_guard lock(m_mutex);
+        m_claiming = false;  // claim_batch has counted what it claimed, if anything
+      }
       // Otherwise sleep until the next delivery falls due, new work is
       // announced, or the poll interval passes (work queued by other
       // processes).
@@ -247,6 +258,7 @@ bool Worker::claim_batch(store::Store& reader, int capacity)
     for (const auto& [id, webhook] : webhooks)
       if (*webhook && (*webhook)->active) m_gone.erase(id);
     m_claimed += static_cast<int>(jobs.size());
+    m_claiming = false;
     for (auto& job : jobs) m_urls[job->delivery.url].ready.push_back(job);
     for (const auto& job : jobs) take_startable(job->delivery.url, startable, expired);
   }

@@ -80,7 +80,9 @@ public:
   void stop();
   // New work may be due: look now instead of at the next poll.
   void wake();
-  // Nothing claimed is waiting, in flight or being recorded.
+  // Nothing claimed is waiting, in flight or being recorded, and no claim
+  // is under way. Read the store's queue before asking: what a claim takes
+  // after this answers true was due when the queue was read.
   bool idle();
   // Counts the times the worker went idle (its last claimed delivery
   // finished). With wait_idle_after, a caller that polls for the end of the
@@ -150,6 +152,7 @@ private:
   std::unordered_map<std::string, std::string> m_gone;
   int m_claimed = 0;                     // claimed and not yet reported
   std::uint64_t m_idle_epoch = 0;        // times m_claimed fell to 0
+  bool m_claiming = false;               // a claim is under way (see idle())
   bool m_woken = false;
   bool m_claimer_sleeping = false;
   bool m_stopping = false;
