@@ -9,6 +9,7 @@
 
 #include <SQLiteCpp/Database.h>
 
+#include "centrali/store/deliveries.hpp"
 #include "centrali/store/fanout.hpp"
 #include "centrali/store/store.hpp"
 #include "temp_dir.hpp"
@@ -124,6 +125,53 @@ TEST_CASE("store: version 5 keeps every CHECK and the numbering, without per-row
   CHECK(refused("INSERT INTO runs (id, trigger, status, origin, queued_ms) VALUES ('run_1', 't', 'queued', 'bogus', 1)"));
   CHECK(refused("INSERT INTO runs (id, trigger, status, origin, queued_ms) VALUES ('run_1', 't', 'bogus', 'demand', 1)"));
   CHECK_FALSE(refused("INSERT INTO runs (id, trigger, status, origin, queued_ms) VALUES ('run_1', 't', 'queued', 'demand', 1)"));
+}
+
+TEST_CASE("store: version 6 indexes only unsettled deliveries, and every status still lists newest first", "[store]")
+{
+  unit::TempDir dir;
+  auto path = dir.path() / "v5.db";
+  {
+    SQLite::Database db(path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    REQUIRE(store::migrate(db, 5));
+    db.exec("INSERT INTO events (id, source, type, status, method, path, remote_addr, received_ms, headers, body) "
+            "VALUES ('evt_1', 's', 't', 'accepted', 'POST', '/', '', 1, '[]', '')");
+    // Three of each status, interleaved.
+    const char* statuses[] = {"pending", "succeeded", "failed", "cancelled"};
+    for (int i = 0; i < 12; ++i)
+      db.exec(std::string("INSERT INTO deliveries (id, kind, event_id, event_type, url, status, next_attempt_ms, "
+                          "created_ms, updated_ms) VALUES ('dlv_") +
+              std::to_string(i) + "', 'webhook', 'evt_1', 't', 'http://x', '" + statuses[i % 4] + "', " +
+              (i % 4 == 0 ? "1" : "NULL") + ", 1, 1)");
+  }
+  auto store = store::Store::open(path);
+  REQUIRE(store);
+  auto& db = store->db();
+  CHECK(db.execAndGet("PRAGMA integrity_check").getString() == "ok");
+  CHECK_FALSE(db.execAndGet("SELECT count(*) FROM sqlite_schema WHERE name = 'deliveries_status'").getInt());
+  // A success no longer writes a status index entry; the others are there.
+  CHECK(db.execAndGet("SELECT count(*) FROM deliveries INDEXED BY deliveries_unsettled "
+                      "WHERE status = 'pending' OR status = 'failed' OR status = 'cancelled'")
+            .getInt() == 9);
+  // `status = ?`, as list_deliveries binds it, is answered from the index.
+  {
+    SQLite::Statement plan(db, "EXPLAIN QUERY PLAN SELECT seq FROM deliveries WHERE status = ? ORDER BY seq DESC");
+    plan.bind(1, "failed");
+    std::string steps;
+    while (plan.executeStep()) steps += plan.getColumn(3).getString() + "\n";
+    CHECK_THAT(steps, Catch::Contains("deliveries_unsettled"));
+  }
+  for (std::string status : {"pending", "succeeded", "failed", "cancelled"}) {
+    store::DeliveryFilter filter;
+    filter.status = status;
+    auto list = store::list_deliveries(*store, filter);
+    REQUIRE(list);
+    REQUIRE(list->size() == 3);
+    INFO(status);
+    for (const auto& d : *list) CHECK(d.status == status);
+    CHECK((*list)[0].seq > (*list)[1].seq);
+    CHECK((*list)[1].seq > (*list)[2].seq);
+  }
 }
 
 TEST_CASE("store: events pending fan-out in a version 3 store are fanned out after the upgrade, the others not", "[store]")

@@ -70,7 +70,7 @@ Result<std::vector<Delivery>> claim_due_deliveries(Store& store, std::int64_t no
     // endpoints that are busy; stop there rather than walk their backlog.
     constexpr int k_max_lookahead = 1024;
     constexpr int k_max_refused_run = 128;
-    // INDEXED BY: without statistics SQLite prefers deliveries_status for
+    // INDEXED BY: without statistics SQLite prefers deliveries_unsettled for
     // `status = 'pending'` and then sorts every pending row for each claim;
     // the due-time index yields candidates in order, lazily. The rows are
     // read whole here, so the lease below needs no RETURNING (which SQLite

@@ -265,6 +265,20 @@ const std::vector<Migration>& migrations()
         DROP INDEX events_pending;
       )sql"},
       {5, "", rewrite_hot_table_text},
+      // The status index kept every delivery, so each cost three entry
+      // writes: pending in when made, then pending out and succeeded in when
+      // it succeeded. Succeeded is the bulk of any store and needs no index:
+      // newest-first in rowid order finds it at once. Without it, a success
+      // costs one entry write (pending out): about 2 % fewer instructions
+      // per delivery end to end (callgrind, `dispatch` of 4,000). Pending,
+      // failed and cancelled stay indexed.
+      // Spelled as equalities: SQLite uses a partial index for `status = ?`
+      // only when that term appears in the index's condition.
+      {6, R"sql(
+        DROP INDEX deliveries_status;
+        CREATE INDEX deliveries_unsettled ON deliveries(status, seq)
+          WHERE status = 'pending' OR status = 'failed' OR status = 'cancelled';
+      )sql"},
   };
   return list;
 }
