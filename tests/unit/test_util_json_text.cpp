@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <random>
+#include <vector>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -59,4 +60,23 @@ TEST_CASE("append_json_string: invalid UTF-8 becomes U+FFFD and the result alway
     const auto expected = nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     CHECK(parsed.get<std::string>() == nlohmann::json::parse(expected).get<std::string>());
   }
+}
+
+TEST_CASE("append_json_string: a byte that needs care is found at any place in long plain text", "[util]")
+{
+  // Plain text is scanned eight bytes at a time: put each kind of byte that
+  // ends a plain run (quote, backslash, every control, the bytes of a UTF-8
+  // sequence, an invalid byte) at every offset of the words around it.
+  std::vector<std::string> specials = {"\"", "\\", "\xc3\xa9", "\xe2\x82\xac", "\xff", "\x7f", " ", "~"};
+  for (int c = 0; c < 0x20; ++c) specials.push_back(std::string(1, static_cast<char>(c)));
+  const std::string plain = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEF";
+  for (const auto& special : specials)
+    for (std::size_t at = 0; at <= plain.size(); ++at) {
+      const auto text = plain.substr(0, at) + special + plain.substr(at);
+      const auto expected = nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      INFO(expected);
+      CHECK(nlohmann::json::parse(json_string(text)).get<std::string>() == nlohmann::json::parse(expected).get<std::string>());
+      // Plain bytes come out as they went in; the rest are escaped or replaced.
+      if (special == " " || special == "~" || special == "\x7f") CHECK(json_string(text) == '"' + text + '"');
+    }
 }

@@ -1,5 +1,10 @@
 #include <catch2/catch.hpp>
 
+#include <cstdio>
+#include <ctime>
+#include <random>
+#include <vector>
+
 #include "centrali/util/glob.hpp"
 #include "centrali/util/time.hpp"
 
@@ -50,6 +55,38 @@ TEST_CASE("format_rfc3339 and relative render times for people", "[time]")
   CHECK(format_duration(Millis(250)) == "250ms");
   CHECK(format_duration(Millis(1500)) == "1.5s");
   CHECK(format_duration(Millis(120'000)) == "2m");
+}
+
+TEST_CASE("format_rfc3339 agrees with the C library on any instant", "[time]")
+{
+  // The reference: gmtime_r and snprintf, as the formatter was written first.
+  auto reference = [](std::int64_t unix_ms) {
+    std::time_t secs = static_cast<std::time_t>(unix_ms / 1000);
+    int ms = static_cast<int>(unix_ms % 1000);
+    if (ms < 0) { ms += 1000; --secs; }
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char buf[96];
+    if (ms != 0)
+      std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                    tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+    else
+      std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                    tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    return std::string(buf);
+  };
+  std::vector<std::int64_t> instants = {0, -1, 1, 999, 1000, -1000, -1001, 951782400000LL /* 2000-02-29 */,
+                                        4107542400000LL /* 2100-03-01 */, 253402300799999LL /* 9999-12-31 */,
+                                        253402300800000LL /* 10000-01-01 */, -62167219200000LL /* 0000-01-01 */,
+                                        -62167219200001LL};
+  std::mt19937_64 rng(20261127);
+  std::uniform_int_distribution<std::int64_t> any(-70'000'000'000'000LL, 300'000'000'000'000LL);
+  std::uniform_int_distribution<std::int64_t> recent(0, 4'102'444'800'000LL);  // 1970 to 2100
+  for (int i = 0; i < 20'000; ++i) instants.push_back(i % 2 ? any(rng) : recent(rng));
+  for (auto t : instants) {
+    INFO(t);
+    REQUIRE(format_rfc3339(t) == reference(t));
+  }
 }
 
 TEST_CASE("glob_match matches event types with * and ?", "[glob]")

@@ -101,7 +101,12 @@ nlohmann::json headers_to_json(const HeaderList& headers)
 
 std::string headers_to_json_text(const HeaderList& headers)
 {
-  std::string out = "[";
+  // Sized once: growing by appends reallocated several times per attempt.
+  std::size_t size = 2;
+  for (const auto& h : headers) size += h.name.size() + h.value.size() + 8;
+  std::string out;
+  out.reserve(size);
+  out += '[';
   for (const auto& h : headers) {
     if (out.size() > 1) out += ',';
     out += '[';

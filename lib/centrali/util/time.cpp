@@ -25,6 +25,45 @@ std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d)
   return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
 }
 
+// The civil date of a day count since the epoch (the same algorithm, inverted).
+void civil_from_days(std::int64_t z, std::int64_t& y, unsigned& m, unsigned& d)
+{
+  z += 719468;
+  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const unsigned doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  d = doy - (153 * mp + 2) / 5 + 1;
+  m = mp < 10 ? mp + 3 : mp - 9;
+  y = static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2);
+}
+
+void put_digits(char* at, unsigned value, int width)
+{
+  for (int i = width - 1; i >= 0; --i) {
+    at[i] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
+}
+
+std::string format_rfc3339_libc(std::int64_t unix_ms)
+{
+  std::time_t secs = static_cast<std::time_t>(unix_ms / 1000);
+  int ms = static_cast<int>(unix_ms % 1000);
+  if (ms < 0) { ms += 1000; --secs; }
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[96];
+  if (ms != 0)
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+  else
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  return buf;
+}
+
 } // namespace
 
 std::int64_t now_ms()
@@ -126,19 +165,31 @@ Result<std::int64_t> parse_since(std::string_view text, std::int64_t now)
 
 std::string format_rfc3339(std::int64_t unix_ms)
 {
-  std::time_t secs = static_cast<std::time_t>(unix_ms / 1000);
-  int ms = static_cast<int>(unix_ms % 1000);
-  if (ms < 0) { ms += 1000; --secs; }
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[96];
-  if (ms != 0)
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
-  else
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-  return buf;
+  // Digits by hand for years 0–9999: snprintf, and gmtime_r (which takes
+  // glibc's time zone lock), cost more than the rest of building a webhook
+  // envelope, which carries one of these per event.
+  auto floor_div = [](std::int64_t a, std::int64_t b) { return a / b - (a % b < 0 ? 1 : 0); };
+  const std::int64_t secs = floor_div(unix_ms, 1000);
+  const auto ms = static_cast<unsigned>(unix_ms - secs * 1000);
+  const std::int64_t days = floor_div(secs, 86400);
+  const auto day_secs = static_cast<unsigned>(secs - days * 86400);
+  std::int64_t year = 0;
+  unsigned month = 0, day = 0;
+  civil_from_days(days, year, month, day);
+  if (year < 0 || year > 9999) return format_rfc3339_libc(unix_ms);
+  char buf[] = "0000-00-00T00:00:00.000Z";
+  put_digits(buf, static_cast<unsigned>(year), 4);
+  put_digits(buf + 5, month, 2);
+  put_digits(buf + 8, day, 2);
+  put_digits(buf + 11, day_secs / 3600, 2);
+  put_digits(buf + 14, day_secs / 60 % 60, 2);
+  put_digits(buf + 17, day_secs % 60, 2);
+  if (ms == 0) {
+    buf[19] = 'Z';
+    return std::string(buf, 20);
+  }
+  put_digits(buf + 20, ms, 3);
+  return std::string(buf, 24);
 }
 
 std::string relative(std::int64_t unix_ms, std::int64_t now)
