@@ -47,23 +47,6 @@ void put_digits(char* at, unsigned value, int width)
   }
 }
 
-std::string format_rfc3339_libc(std::int64_t unix_ms)
-{
-  std::time_t secs = static_cast<std::time_t>(unix_ms / 1000);
-  int ms = static_cast<int>(unix_ms % 1000);
-  if (ms < 0) { ms += 1000; --secs; }
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[96];
-  if (ms != 0)
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
-  else
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-  return buf;
-}
-
 } // namespace
 
 std::int64_t now_ms()
@@ -165,9 +148,10 @@ Result<std::int64_t> parse_since(std::string_view text, std::int64_t now)
 
 std::string format_rfc3339(std::int64_t unix_ms)
 {
-  // Digits by hand for years 0–9999: snprintf, and gmtime_r (which takes
-  // glibc's time zone lock), cost more than the rest of building a webhook
-  // envelope, which carries one of these per event.
+  // Digits by hand: snprintf, and gmtime_r (which takes glibc's time zone
+  // lock), cost more than the rest of building a webhook envelope, which
+  // carries one of these per event. The year is written as %04d would,
+  // also outside 0–9999.
   auto floor_div = [](std::int64_t a, std::int64_t b) { return a / b - (a % b < 0 ? 1 : 0); };
   const std::int64_t secs = floor_div(unix_ms, 1000);
   const auto ms = static_cast<unsigned>(unix_ms - secs * 1000);
@@ -176,20 +160,30 @@ std::string format_rfc3339(std::int64_t unix_ms)
   std::int64_t year = 0;
   unsigned month = 0, day = 0;
   civil_from_days(days, year, month, day);
-  if (year < 0 || year > 9999) return format_rfc3339_libc(unix_ms);
-  char buf[] = "0000-00-00T00:00:00.000Z";
-  put_digits(buf, static_cast<unsigned>(year), 4);
-  put_digits(buf + 5, month, 2);
-  put_digits(buf + 8, day, 2);
-  put_digits(buf + 11, day_secs / 3600, 2);
-  put_digits(buf + 14, day_secs / 60 % 60, 2);
-  put_digits(buf + 17, day_secs % 60, 2);
-  if (ms == 0) {
-    buf[19] = 'Z';
-    return std::string(buf, 20);
+  std::string out;
+  if (year >= 0 && year <= 9999) {
+    out.resize(4);
+    put_digits(out.data(), static_cast<unsigned>(year), 4);
+  } else {
+    auto digits = std::to_string(year < 0 ? -year : year);
+    const std::size_t width = year < 0 ? 3 : 4;  // %04d counts the sign
+    if (digits.size() < width) digits.insert(0, width - digits.size(), '0');
+    out = (year < 0 ? "-" : "") + digits;
   }
-  put_digits(buf + 20, ms, 3);
-  return std::string(buf, 24);
+  char rest[] = "-00-00T00:00:00.000Z";
+  put_digits(rest + 1, month, 2);
+  put_digits(rest + 4, day, 2);
+  put_digits(rest + 7, day_secs / 3600, 2);
+  put_digits(rest + 10, day_secs / 60 % 60, 2);
+  put_digits(rest + 13, day_secs % 60, 2);
+  if (ms == 0) {
+    rest[15] = 'Z';
+    out.append(rest, 16);
+  } else {
+    put_digits(rest + 16, ms, 3);
+    out.append(rest, 20);
+  }
+  return out;
 }
 
 std::string relative(std::int64_t unix_ms, std::int64_t now)
