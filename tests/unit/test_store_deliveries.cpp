@@ -193,3 +193,67 @@ TEST_CASE("store::record_attempt finds the delivery by its row when given one, a
   CHECK(stored_a->status == "pending");
   CHECK(stored_a->attempt_count == 0);
 }
+
+TEST_CASE("store::record_attempt numbers from the count the caller saw, and reads it when another attempt came first", "[store]")
+{
+  unit::TempDir dir;
+  auto s = unit::open_store(dir);
+  add_delivery(s, "dlv_a", 100);
+  auto claimed = claim(s, 1'000, 1);
+  REQUIRE(claimed.size() == 1);
+  const auto seen = claimed[0];
+  CHECK(seen.attempt_count == 0);
+  // A resend from elsewhere is recorded first (found by id, no row given).
+  auto resend = scheduled_attempt("att_resend", "dlv_a", 1'100);
+  resend.trigger = "resend";
+  resend.response_status = 500;
+  store::DeliveryUpdate manual;
+  manual.status = "pending";
+  manual.next_attempt_ms = seen.next_attempt_ms;
+  auto n = store::record_attempt(s, resend, manual);
+  REQUIRE(n);
+  CHECK(*n == 1);
+  // The worker still believes no attempt was made: its attempt is number 2
+  // all the same, and it releases the lease.
+  auto a = scheduled_attempt("att_2", "dlv_a", 1'200);
+  a.response_status = 200;
+  store::DeliveryUpdate u;
+  u.seq = seen.seq;
+  u.attempts_seen = seen.attempt_count;
+  u.status = "succeeded";
+  u.last_status = 200;
+  n = store::record_attempt(s, a, u);
+  REQUIRE(n);
+  CHECK(*n == 2);
+  auto d = store::get_delivery(s, "dlv_a");
+  REQUIRE(d);
+  CHECK(d->attempt_count == 2);
+  CHECK(d->status == "succeeded");
+  // The usual case: the count seen is still the count.
+  add_delivery(s, "dlv_b", 100);
+  auto b = claim(s, 2'000, 1);
+  REQUIRE(b.size() == 1);
+  auto first = scheduled_attempt("att_b1", "dlv_b", 2'000);
+  first.response_status = 204;
+  store::DeliveryUpdate ub;
+  ub.seq = b[0].seq;
+  ub.attempts_seen = b[0].attempt_count;
+  ub.status = "succeeded";
+  ub.last_status = 204;
+  n = store::record_attempt(s, first, ub);
+  REQUIRE(n);
+  CHECK(*n == 1);
+  auto attempts = store::list_attempts(s, "dlv_b");
+  REQUIRE(attempts);
+  REQUIRE(attempts->size() == 1);
+  CHECK((*attempts)[0].number == 1);
+  // A row that is not this delivery's is refused either way.
+  auto wrong = scheduled_attempt("att_x", "dlv_b", 3'000);
+  store::DeliveryUpdate uw;
+  uw.seq = seen.seq;  // dlv_a's row
+  uw.attempts_seen = 2;
+  uw.status = "failed";
+  auto refused = store::record_attempt(s, wrong, uw);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().kind == ErrorKind::not_found);
+}

@@ -48,6 +48,7 @@ PreparedAttempt prepare_attempt(const AttemptInput& in, const Result<store::Even
   p.number = d.attempt_count + 1;
   // A manual attempt that fails changes nothing about the schedule.
   r.update.seq = d.seq;
+  r.update.attempts_seen = d.attempt_count;
   r.update.status = d.status;
   r.update.next_attempt_ms = d.next_attempt_ms;
 

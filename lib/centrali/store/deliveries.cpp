@@ -134,43 +134,65 @@ Result<void> release_lease(Store& store, const Delivery& claimed)
   });
 }
 
+namespace {
+
+// Writes the delivery's new state as attempt `number`; false when its row
+// (seq and id) holds another count than `number - 1` (or is gone).
+bool update_for_attempt(Store& store, const Attempt& a, const DeliveryUpdate& u, std::int64_t seq, int number)
+{
+  auto& upd = store.statement(
+      "UPDATE deliveries SET status = ?, attempt_count = ?, next_attempt_ms = ?, last_status = ?, last_error = ?, "
+      "lease_until_ms = CASE WHEN ? THEN NULL ELSE lease_until_ms END, updated_ms = ? "
+      "WHERE seq = ? AND id = ? AND attempt_count = ?");
+  upd.bindNoCopy(1, u.status);
+  upd.bind(2, number);
+  if (u.next_attempt_ms) upd.bind(3, static_cast<int64_t>(*u.next_attempt_ms));
+  else upd.bind(3);
+  if (u.last_status) upd.bind(4, *u.last_status);
+  else upd.bind(4);
+  if (u.last_error.empty()) upd.bind(5);
+  else upd.bindNoCopy(5, u.last_error);
+  // Only the scheduled attempt holds the lease; a manual resend next to it
+  // must not release it.
+  upd.bind(6, a.trigger == "scheduled" ? 1 : 0);
+  upd.bind(7, static_cast<int64_t>(a.started_ms + a.duration_ms));
+  upd.bind(8, static_cast<int64_t>(seq));  // the rowid: no descent through the id index
+  upd.bindNoCopy(9, a.delivery_id);
+  upd.bind(10, number - 1);
+  return upd.exec() == 1;
+}
+
+} // namespace
+
 Result<int> record_attempt(Store& store, const Attempt& a, const DeliveryUpdate& u)
 {
   return guarded("record attempt for " + a.delivery_id, [&]() -> Result<int> {
-    // The number comes from a plain read, not from UPDATE … RETURNING:
-    // SQLite buffers RETURNING rows in an ephemeral b-tree it opens and
-    // frees per statement, which cost a third of the writer's time here.
-    // Both run in the caller's transaction, so nothing moves in between.
-    // By rowid when the caller has it (the worker does): no descent through
-    // the id index. The id still has to match.
-    auto& count = u.seq ? store.statement("SELECT seq, attempt_count FROM deliveries WHERE id = ?1 AND seq = ?2")
-                        : store.statement("SELECT seq, attempt_count FROM deliveries WHERE id = ?1");
-    count.bindNoCopy(1, a.delivery_id);
-    if (u.seq) count.bind(2, static_cast<int64_t>(u.seq));
-    if (!count.executeStep()) {
+    // The caller that read the row (the worker) names the count it saw:
+    // the update then numbers the attempt itself, and only when another
+    // attempt was recorded meanwhile (a resend from elsewhere) is the
+    // count read. The number never comes from UPDATE … RETURNING: SQLite
+    // buffers RETURNING rows in an ephemeral b-tree it opens and frees per
+    // statement, which cost a third of the writer's time here. Everything
+    // runs in the caller's transaction, so nothing moves in between.
+    int number = 0;
+    if (u.seq && u.attempts_seen && update_for_attempt(store, a, u, u.seq, *u.attempts_seen + 1)) {
+      number = *u.attempts_seen + 1;
+    } else {
+      // By rowid when the caller has it: no descent through the id index.
+      // The id still has to match.
+      auto& count = u.seq ? store.statement("SELECT seq, attempt_count FROM deliveries WHERE id = ?1 AND seq = ?2")
+                          : store.statement("SELECT seq, attempt_count FROM deliveries WHERE id = ?1");
+      count.bindNoCopy(1, a.delivery_id);
+      if (u.seq) count.bind(2, static_cast<int64_t>(u.seq));
+      if (!count.executeStep()) {
+        count.reset();
+        return fail(ErrorKind::not_found, "no delivery " + a.delivery_id);
+      }
+      const std::int64_t seq = count.getColumn(0).getInt64();
+      number = count.getColumn(1).getInt() + 1;
       count.reset();
-      return fail(ErrorKind::not_found, "no delivery " + a.delivery_id);
+      update_for_attempt(store, a, u, seq, number);
     }
-    const std::int64_t seq = count.getColumn(0).getInt64();
-    const int number = count.getColumn(1).getInt() + 1;
-    count.reset();
-    auto& upd = store.statement(
-        "UPDATE deliveries SET status = ?, attempt_count = ?, next_attempt_ms = ?, last_status = ?, last_error = ?, "
-        "lease_until_ms = CASE WHEN ? THEN NULL ELSE lease_until_ms END, updated_ms = ? WHERE seq = ?");
-    upd.bindNoCopy(1, u.status);
-    upd.bind(2, number);
-    if (u.next_attempt_ms) upd.bind(3, static_cast<int64_t>(*u.next_attempt_ms));
-    else upd.bind(3);
-    if (u.last_status) upd.bind(4, *u.last_status);
-    else upd.bind(4);
-    if (u.last_error.empty()) upd.bind(5);
-    else upd.bindNoCopy(5, u.last_error);
-    // Only the scheduled attempt holds the lease; a manual resend next to it
-    // must not release it.
-    upd.bind(6, a.trigger == "scheduled" ? 1 : 0);
-    upd.bind(7, static_cast<int64_t>(a.started_ms + a.duration_ms));
-    upd.bind(8, static_cast<int64_t>(seq));  // the rowid: no second lookup through the id index
-    upd.exec();
     auto& ins = store.statement(
         "INSERT INTO attempts (id, delivery_id, number, trigger, url, response_status, duration_ms, error, "
         "started_ms, request_headers, response_headers, response_body) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");

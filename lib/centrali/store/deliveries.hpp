@@ -50,6 +50,9 @@ struct Attempt {
 // The delivery's state after an attempt.
 struct DeliveryUpdate {
   std::int64_t seq = 0;                    // the delivery's row when the caller has it (0: found by id)
+  // With seq: the attempts the caller saw recorded when it read the row.
+  // When none was recorded since, the attempt is numbered without a read.
+  std::optional<int> attempts_seen;
   std::string status;                      // pending (retry later) | succeeded | failed
   std::optional<std::int64_t> next_attempt_ms;
   std::optional<int> last_status;
