@@ -191,7 +191,7 @@ Result<int> record_attempt(Store& store, const Attempt& a, const DeliveryUpdate&
       const std::int64_t seq = count.getColumn(0).getInt64();
       number = count.getColumn(1).getInt() + 1;
       count.reset();
-      update_for_attempt(store, a, u, seq, number);
+      update_for_attempt(store, a, u, seq, number);  // matches: the count was read in this transaction
     }
     auto& ins = store.statement(
         "INSERT INTO attempts (id, delivery_id, number, trigger, url, response_status, duration_ms, error, "
