@@ -63,12 +63,7 @@ Result<void> run_dispatch(Context& ctx, const DispatchArgs& a)
   // is stdout's), through a writer thread of their own: a terminal or pipe
   // that stops reading must not stall the delivery worker, which reports
   // from its claim thread, nor the exit.
-  auto message_json = [](const std::string& text) {
-    return dump_json({{"time", timeutil::format_rfc3339(timeutil::now_ms())}, {"message", text}}) + "\n";
-  };
-  LogWriter log_out(STDERR_FILENO, 4 << 20, [json_out, message_json](const std::string& text) {
-    return json_out ? message_json(text) : text + "\n";
-  });
+  LogWriter log_out(STDERR_FILENO, 4 << 20, [json_out](const std::string& text) { return message_line(text, json_out); });
   auto report = [&](const delivery::AttemptReport& r) {
     ++attempts;
     if (r.update.status == "succeeded") ++succeeded;
@@ -81,7 +76,7 @@ Result<void> run_dispatch(Context& ctx, const DispatchArgs& a)
     else log_out.write(attempt_line(out, r.attempt) + (r.update.status == "pending" ? " (will retry)" : "") + "\n");
   };
   delivery::Worker worker(writer, path, {}, report);
-  auto log = [&](const std::string& line) { log_out.write(json_out ? message_json(line) : line + "\n"); };
+  auto log = [&](const std::string& line) { log_out.write(message_line(line, json_out)); };
   triggers::Runner runner(writer, path, {}, log);
   // Continuous mode runs triggers as the listener does; --until-idle drains
   // them from this thread whenever runs are waiting (see the loop below).

@@ -72,10 +72,7 @@ Result<void> run_listen(Context& ctx, const ListenArgs& args)
   bool quiet = args.quiet;
   // Log lines leave through their own thread: a terminal or pipe that stops
   // reading stderr must not stall the event loops that acknowledge webhooks.
-  LogWriter log(STDERR_FILENO, 4 << 20, [json](const std::string& text) {
-    return json ? dump_json({{"time", timeutil::format_rfc3339(timeutil::now_ms())}, {"message", text}}) + "\n"
-                : text + "\n";
-  });
+  LogWriter log(STDERR_FILENO, 4 << 20, [json](const std::string& text) { return message_line(text, json); });
   auto log_line = [&log](std::string line) { log.write(std::move(line)); };
 
   listen::ListenerCallbacks callbacks;
@@ -130,8 +127,7 @@ Result<void> run_listen(Context& ctx, const ListenArgs& args)
 
   callbacks.on_log = [json, quiet, &log_line](const std::string& line) {
     if (quiet) return;
-    if (json) log_line(dump_json({{"time", timeutil::format_rfc3339(timeutil::now_ms())}, {"message", line}}) + "\n");
-    else log_line(clock_now() + " " + line + "\n");
+    log_line(message_line(json ? line : clock_now() + " " + line, json));
   };
 
   auto listener = listen::Listener::create(options, callbacks);

@@ -5,11 +5,19 @@
 #include <cstdio>
 #include <iostream>
 
+#include "centrali/util/time.hpp"
+
 namespace centrali::cli {
 
 std::string dump_json(const nlohmann::json& value, int indent)
 {
   return value.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string message_line(const std::string& text, bool json)
+{
+  if (!json) return text + "\n";
+  return dump_json({{"time", timeutil::format_rfc3339(timeutil::now_ms())}, {"message", text}}) + "\n";
 }
 
 std::size_t display_width(std::string_view text)

@@ -53,6 +53,10 @@ private:
 // JSON text that never throws on invalid UTF-8 (bytes are replaced).
 std::string dump_json(const nlohmann::json& value, int indent = -1);
 
+// A free-text log line for a stream of lines: `{"time","message"}` NDJSON
+// when `json`, else the text itself; newline included.
+std::string message_line(const std::string& text, bool json);
+
 // Display width of UTF-8 text (code points; good enough for tables).
 std::size_t display_width(std::string_view text);
 

@@ -2,7 +2,6 @@
 
 #include <charconv>
 #include <cstdio>
-#include <ctime>
 
 namespace centrali::timeutil {
 namespace {
