@@ -75,17 +75,20 @@ TEST_CASE("store: a claimed delivery is held until its lease ends, then can be c
   CHECK(second[0].id == "dlv_b");
   auto none = claim(s, 1'000, 10);
   CHECK(none.empty());
-  auto due = store::next_due_ms(s, 1'000);  // nothing that nobody holds
+  auto due = store::next_due_ms(s, 1'000);  // nothing free: the first lease's end
   REQUIRE(due);
-  CHECK_FALSE(due->has_value());
+  CHECK(due->value_or(0) == 61'000);
+  auto after = store::next_due_ms(s, 61'000);  // nothing after that
+  REQUIRE(after);
+  CHECK_FALSE(after->has_value());
   auto queue = store::queue_state(s);  // both wait, due again when the leases end
   REQUIRE(queue);
   CHECK(queue->pending == 2);
   CHECK(queue->next_due_ms == 61'000);
 
   // A holder that died: once the lease has ended, another claim takes it.
-  auto after = claim(s, 61'000, 10);
-  CHECK(after.size() == 2);
+  auto taken_over = claim(s, 61'000, 10);
+  CHECK(taken_over.size() == 2);
 }
 
 TEST_CASE("store::release_lease makes a delivery due when it was due before its claim", "[store]")

@@ -134,6 +134,7 @@ void Worker::claim_loop()
       // Full, or holding back for busy endpoints: either way the next claim
       // is worth making only once an endpoint drains (which wakes us).
       bool limited = capacity <= 0;
+      const auto looked = timeutil::now_ms();  // the claim sees what is due by then (or later)
       if (!limited && reader) limited = claim_batch(*reader, capacity);
       {
         std::lock_guard lock(m_mutex);
@@ -141,10 +142,11 @@ void Worker::claim_loop()
       }
       // Otherwise sleep until the next delivery falls due, new work is
       // announced, or the poll interval passes (work queued by other
-      // processes).
+      // processes). What was due by `looked` and not claimed is held by
+      // someone: its lease's end is what counts for it.
       auto wait = m_options.poll_interval;
       if (reader && !limited)
-        if (auto next = store::next_due_ms(*reader, timeutil::now_ms()); next && *next)
+        if (auto next = store::next_due_ms(*reader, looked); next && *next)
           wait = std::min(wait, std::chrono::milliseconds(std::max<std::int64_t>(0, **next - timeutil::now_ms())));
       next_claim = std::chrono::steady_clock::now() + wait;
     }

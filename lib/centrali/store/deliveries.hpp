@@ -82,9 +82,12 @@ Result<void> release_lease(Store& store, const Delivery& claimed);
 // new state, and releases its lease. Returns the attempt number used.
 Result<int> record_attempt(Store& store, const Attempt& attempt, const DeliveryUpdate& update);
 
-// When the earliest pending delivery that nobody holds falls due; nullopt
-// when there is none.
-Result<std::optional<std::int64_t>> next_due_ms(Store& store, std::int64_t now_ms);
+// When a pending delivery next falls due after `after_ms` (a claim has
+// looked at what was due by then): the earliest due time past it, where a
+// leased delivery's is its lease's end (due again then, should its holder
+// have died); nullopt when there is none. Never later than the truth, so a
+// wait until then misses nothing.
+Result<std::optional<std::int64_t>> next_due_ms(Store& store, std::int64_t after_ms);
 
 Result<Delivery> get_delivery(Store& store, const std::string& id);
 Result<std::vector<Attempt>> list_attempts(Store& store, const std::string& delivery_id);
