@@ -96,7 +96,6 @@ PreparedAttempt prepare_attempt(const AttemptInput& in, const Result<store::Even
     for (auto step : forward_policy.schedule) p.schedule.push_back(step.count());
   }
   request.url = a.url;
-  a.request_headers = redact_credentials(request.headers);
   p.request = std::move(request);
   return p;
 }
@@ -106,6 +105,11 @@ void conclude_attempt(PreparedAttempt& p, http::SendOutcome sent)
   auto& r = p.result;
   auto& a = r.attempt;
   a.duration_ms = sent.duration_ms;
+  // What was sent goes into the record, credentials redacted: the headers
+  // the event-driven client handed back (no copy per attempt), else those
+  // of the request kept here.
+  if (!sent.request_headers.empty()) a.request_headers = redact_credentials(std::move(sent.request_headers));
+  else if (p.request) a.request_headers = redact_credentials(p.request->headers);
   std::optional<std::int64_t> retry_after;
   if (sent.response) {
     r.reached = true;

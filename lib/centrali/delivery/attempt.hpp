@@ -62,7 +62,8 @@ struct PreparedAttempt {
 // signature's timestamp) now: call it right before sending.
 PreparedAttempt prepare_attempt(const AttemptInput& input, const Result<store::Event>& event,
                                 const Result<store::Webhook>* webhook, const ForwardPolicy& forward_policy);
-// Fills prepared.result from what the send brought back (taken apart).
+// Fills prepared.result from what the send brought back (taken apart),
+// the request's headers as sent (redacted) included.
 void conclude_attempt(PreparedAttempt& prepared, http::SendOutcome sent);
 
 // Sends one attempt now. Reads the event (and webhook) through `reader`;

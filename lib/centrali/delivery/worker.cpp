@@ -210,29 +210,34 @@ bool Worker::claim_batch(store::Store& reader, int capacity)
   // Read what the batch needs once: a fan-out makes several deliveries of
   // one event, and most deliveries share a few webhooks. Webhooks are read
   // fresh per batch, so an edit or a disable applies from the next batch.
-  // Forwards send the event's stored headers; webhooks only its payload.
-  std::unordered_map<std::string, std::shared_ptr<const Result<store::Event>>> events, payloads;
+  // Forwards send the event's stored headers; webhooks only its payload
+  // and the envelope built from it, kept together in one entry per event.
+  struct Payload {
+    std::shared_ptr<const Result<store::Event>> event;
+    std::shared_ptr<const std::string> envelope;  // null when the event could not be read
+  };
+  std::unordered_map<std::string, Payload> payloads;
+  std::unordered_map<std::string, std::shared_ptr<const Result<store::Event>>> events;
   std::unordered_map<std::string, std::shared_ptr<const Result<store::Webhook>>> webhooks;
-  std::unordered_map<std::string, std::shared_ptr<const std::string>> envelopes;
   std::vector<JobPtr> jobs;
   jobs.reserve(claimed.size());
   auto read_jobs = [&] {
     for (auto& d : claimed) {
       auto job = std::make_shared<Job>();
       if (d.kind == "webhook" && !d.webhook_id.empty()) {
-        auto& event = payloads[d.event_id];
-        if (!event)
-          event = std::make_shared<const Result<store::Event>>(store::get_event_payload(reader, d.event_id));
-        job->event = event;
+        auto& payload = payloads[d.event_id];
+        if (!payload.event) {
+          payload.event = std::make_shared<const Result<store::Event>>(store::get_event_payload(reader, d.event_id));
+          // The envelope is the same bytes on every attempt: build it here,
+          // so the thread that sends only signs.
+          if (*payload.event) payload.envelope = std::make_shared<const std::string>(envelope_body(**payload.event));
+        }
+        job->event = payload.event;
+        job->envelope = payload.envelope;
         auto& webhook = webhooks[d.webhook_id];
         if (!webhook)
           webhook = std::make_shared<const Result<store::Webhook>>(store::get_webhook(reader, d.webhook_id));
         job->webhook = webhook;
-        // The envelope is the same bytes on every attempt: build it here, so
-        // the thread that sends only signs.
-        auto& envelope = envelopes[d.event_id];
-        if (!envelope && *event) envelope = std::make_shared<const std::string>(envelope_body(**event));
-        job->envelope = envelope;
       } else {
         auto& event = events[d.event_id];
         if (!event) event = std::make_shared<const Result<store::Event>>(store::get_event(reader, d.event_id));
@@ -321,7 +326,10 @@ void Worker::start_job(const JobPtr& job)
     return;
   }
   if (!job->prepared.result.attempt.url.starts_with("https://")) {
-    m_async->send(std::move(*job->prepared.request), [this, job](http::SendOutcome outcome) { sent(job, &outcome); });
+    // The client owns the request now; its headers come back with the outcome.
+    auto request = std::move(*job->prepared.request);
+    job->prepared.request.reset();
+    m_async->send(std::move(request), [this, job](http::SendOutcome outcome) { sent(job, &outcome); });
     return;
   }
   // TLS goes through the blocking client, on threads started on first use.

@@ -251,6 +251,7 @@ struct AsyncClient::Impl {
   {
     timers.erase(p->timer);
     outcome.duration_ms = timeutil::now_ms() - p->started_ms;
+    outcome.request_headers = std::move(p->request.headers);
     auto done = std::move(p->done);
     p.reset();
     if (done) done(std::move(outcome));
@@ -797,6 +798,7 @@ void AsyncClient::send(OutboundRequest request, Done done)
   if (refused) {
     SendOutcome outcome;
     outcome.error = "the HTTP client is stopping";
+    outcome.request_headers = std::move(p->request.headers);
     if (p->done) p->done(std::move(outcome));
     return;
   }

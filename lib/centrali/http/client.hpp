@@ -38,6 +38,10 @@ struct SendOutcome {
   std::optional<OutboundResponse> response;
   std::string error;         // "connect to 127.0.0.1:9: connection refused", "timed out after 15s", ...
   std::int64_t duration_ms = 0;
+  // The request's headers, handed back by AsyncClient (which owned the
+  // request while sending) so a caller that logs them needs no copy. Empty
+  // from ClientPool, whose caller still holds its request.
+  HeaderList request_headers;
 };
 
 class ClientPool {
