@@ -84,7 +84,8 @@ Result<void> run_dispatch(Context& ctx, const DispatchArgs& a)
                                   {[&worker] { worker.wake(); },
                                    [&runner, &a] {
                                      if (!a.until_idle) runner.wake();
-                                   }});
+                                   },
+                                   worker.hand_off()});
   worker.start();
   dispatcher.start();
   if (!a.until_idle) runner.start();

@@ -9,11 +9,15 @@
 #include <string>
 #include <thread>
 
+#include <SQLiteCpp/Database.h>
+
 #include "centrali/delivery/worker.hpp"
+#include "centrali/dispatch/dispatcher.hpp"
 #include "centrali/http/server.hpp"
 #include "centrali/store/deliveries.hpp"
 #include "centrali/store/events.hpp"
 #include "centrali/store/group_commit.hpp"
+#include "centrali/store/webhooks.hpp"
 #include "centrali/util/time.hpp"
 #include "temp_store.hpp"
 
@@ -168,4 +172,107 @@ TEST_CASE("worker: wait_idle_after wakes the caller when the last delivery is re
   worker.stop();
   server.stop();
   serving.join();
+}
+
+TEST_CASE("worker: deliveries the fan-out hands over are sent, and free again at once if it stops first", "[delivery]")
+{
+  // The fan-out in the worker's process leases fresh deliveries straight to
+  // it (no claim). What the worker has not sent when it stops must be due
+  // again at once for the next run, not held until its lease ends, and
+  // nothing may be sent twice.
+  std::mutex mutex;
+  std::map<std::string, int> received;  // by webhook-id
+  http::ServerOptions server_options;
+  server_options.port = 0;
+  server_options.loops = 1;
+  http::Server server(server_options);
+  server.route("/", [&](http::Request& req, http::Response& res) {
+    {
+      std::lock_guard lock(mutex);
+      const auto* id = find_header(req.headers, "webhook-id");
+      ++received[id ? *id : ""];
+    }
+    std::this_thread::sleep_for(20ms);
+    res.status = 204;
+  });
+  auto port = server.bind();
+  REQUIRE(port);
+  std::thread serving([&] { server.run(); });
+
+  unit::TempDir dir;
+  const auto path = dir.path() / "s.db";
+  // More than the worker turns into jobs at once (16 rounds of one), so
+  // some are still as handed over when it stops.
+  constexpr int n = 40;
+  {
+    auto s = unit::open_store(dir);
+    store::Webhook w;
+    w.id = "whk_1";
+    w.name = "app";
+    w.url = "http://127.0.0.1:" + std::to_string(*port) + "/hook";
+    w.events = "order.*";
+    w.secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    w.retry_schedule_ms = {30'000};
+    REQUIRE(store::insert_webhook(s, w));
+    for (int i = 0; i < n; ++i) {
+      store::Event e;
+      e.id = "evt_" + std::to_string(i);
+      e.source = "local";
+      e.type = "order.created";
+      e.status = "accepted";
+      e.body = "{}";
+      e.received_ms = timeutil::now_ms();
+      REQUIRE(store::insert_event(s, e, true));
+    }
+  }
+  auto reader = unit::open_store(dir);
+  auto count = [&](const std::string& where) {
+    return reader.db().execAndGet("SELECT count(*) FROM deliveries WHERE " + where).getInt();
+  };
+  auto sent = [&] {
+    std::lock_guard lock(mutex);
+    return static_cast<int>(received.size());
+  };
+  delivery::WorkerOptions options;
+  options.per_url = 1;  // one at a time: most are still waiting when it stops
+  options.poll_interval = 20ms;
+  {
+    auto s = store::Store::open(path, {store::Durability::normal});
+    REQUIRE(s);
+    store::GroupCommitter writer(std::move(*s));
+    delivery::Worker worker(writer, path, options, {});
+    dispatch::Dispatcher dispatcher(writer, path, {[&worker] { worker.wake(); }, {}, worker.hand_off()});
+    worker.start();
+    dispatcher.start();
+    for (int i = 0; i < 200 && sent() < 2; ++i) std::this_thread::sleep_for(10ms);
+    dispatcher.stop();
+    worker.stop();
+  }
+  const int first = count("status = 'succeeded'");
+  CHECK(first >= 2);
+  CHECK(first < n);
+  CHECK(count("1") == n);
+  // Every unsent one is due now, its lease given up.
+  CHECK(count("status = 'pending' AND lease_until_ms IS NULL AND next_attempt_ms <= " +
+              std::to_string(timeutil::now_ms())) == n - first);
+
+  // The next run sends the rest, each once.
+  {
+    auto s = store::Store::open(path, {store::Durability::normal});
+    REQUIRE(s);
+    store::GroupCommitter writer(std::move(*s));
+    delivery::Worker worker(writer, path, options, {});
+    worker.start();
+    for (int i = 0; i < 500 && count("status = 'succeeded'") < n; ++i) std::this_thread::sleep_for(10ms);
+    worker.stop();
+  }
+  server.stop();
+  serving.join();
+  CHECK(count("status = 'succeeded'") == n);
+  std::lock_guard lock(mutex);
+  CHECK(received.size() == static_cast<std::size_t>(n));
+  for (const auto& [id, times] : received) {
+    INFO(id);
+    CHECK(times == 1);
+  }
 }

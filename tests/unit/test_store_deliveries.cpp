@@ -5,6 +5,8 @@
 
 #include "centrali/store/deliveries.hpp"
 #include "centrali/store/events.hpp"
+#include "centrali/store/fanout.hpp"
+#include "centrali/store/webhooks.hpp"
 #include "temp_store.hpp"
 
 using namespace centrali;
@@ -89,6 +91,63 @@ TEST_CASE("store: a claimed delivery is held until its lease ends, then can be c
   // A holder that died: once the lease has ended, another claim takes it.
   auto taken_over = claim(s, 61'000, 10);
   CHECK(taken_over.size() == 2);
+}
+
+TEST_CASE("store: a leasing fan-out stores what its worker takes as a claim leaves it, the rest due now", "[store]")
+{
+  unit::TempDir dir;
+  auto s = unit::open_store(dir);
+  const std::string held_url = "http://127.0.0.1:9/held", other_url = "http://127.0.0.1:9/other";
+  for (const auto& [id, url] : {std::pair{"whk_held", held_url}, std::pair{"whk_other", other_url}}) {
+    store::Webhook w;
+    w.id = id;
+    w.name = id;
+    w.url = url;
+    w.events = "order.*";
+    w.secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    w.retry_schedule_ms = {30'000};
+    REQUIRE(store::insert_webhook(s, w));
+  }
+  for (const char* id : {"evt_1", "evt_2"}) {
+    store::Event e;
+    e.id = id;
+    e.source = "local";
+    e.type = "order.created";
+    e.status = "accepted";
+    e.body = "{}";
+    e.received_ms = 1;
+    REQUIRE(store::insert_event(s, e, true));
+  }
+  // The worker takes one URL's deliveries, leased until 60 s.
+  store::FanOutLease lease{60'000, [&](const std::string& url) { return url == held_url; }};
+  auto out = store::fan_out_pending(s, 100, 1'000, &lease);
+  REQUIRE(out);
+  CHECK(out->events == 2);
+  CHECK(out->deliveries == 4);
+  REQUIRE(out->leased.size() == 2);
+  for (const auto& d : out->leased) {
+    CHECK(d.url == held_url);
+    CHECK(d.seq > 0);
+    CHECK(d.lease_until_ms == 60'000);
+    CHECK(d.next_attempt_ms == 1'000);  // due as made: where a release puts it back
+  }
+  // Only the others are due now; the leased ones once their lease ends
+  // (should their holder have died), as claimed ones are.
+  auto now = claim(s, 1'000, 10);
+  REQUIRE(now.size() == 2);
+  for (const auto& d : now) CHECK(d.url == other_url);
+  CHECK(claim(s, 59'999, 10).empty());
+  auto queue = store::queue_state(s);
+  REQUIRE(queue);
+  CHECK(queue->next_due_ms == 60'000);
+  // Handed back unsent, a leased one is due again at once.
+  REQUIRE(store::release_lease(s, out->leased[0]));
+  auto released = claim(s, 1'000, 10);
+  REQUIRE(released.size() == 1);
+  CHECK(released[0].id == out->leased[0].id);
+  auto taken_over = claim(s, 60'000, 10);
+  REQUIRE(taken_over.size() == 1);
+  CHECK(taken_over[0].id == out->leased[1].id);
 }
 
 TEST_CASE("store::release_lease makes a delivery due when it was due before its claim", "[store]")

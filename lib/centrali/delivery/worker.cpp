@@ -22,6 +22,11 @@ namespace {
 // claim for a URL is made once half of this is left. The lease does not
 // grow with it (see WorkerOptions::lease_rounds).
 constexpr int k_claim_rounds = 16;
+// At most this many handed-over deliveries wait for their events to be
+// read; the fan-out leaves the rest due, to be claimed. Each costs its row
+// in memory (a few hundred bytes), not its payload, which is read when its
+// URL has room (as for a claim).
+constexpr int k_max_handed = 8192;
 } // namespace
 
 std::vector<std::chrono::milliseconds> default_forward_schedule()
@@ -96,8 +101,10 @@ bool Worker::idle()
   // store shows those deliveries as not due while no job holds them yet.
   // Asked in that gap, `dispatch --until-idle` would see nothing due, an
   // idle worker, and stop, handing them back unsent.
+  // A hand-over under way counts too: its deliveries may be committed,
+  // leased to this worker, before take_handed counts them.
   std::lock_guard lock(m_mutex);
-  return m_claimed == 0 && !m_claiming;
+  return m_claimed == 0 && !m_claiming && !m_handing_over;
 }
 
 std::uint64_t Worker::idle_epoch()
@@ -112,6 +119,69 @@ bool Worker::wait_idle_after(std::uint64_t epoch, std::chrono::milliseconds time
   return m_idle_cv.wait_for(lock, timeout, [&] { return m_idle_epoch != epoch; });
 }
 
+store::DeliveryHandOff Worker::hand_off()
+{
+  return {[this](store::Store& s, std::int64_t now_ms) { return lease_for_fan_out(s, now_ms); },
+          [this](std::vector<store::Delivery> deliveries) { take_handed(std::move(deliveries)); }};
+}
+
+std::int64_t Worker::lease_ms(store::Store& store) const
+{
+  // A lease covers a few rounds of attempts to the same URL that all run to
+  // their timeout, plus the attempt itself. What waits longer (an endpoint
+  // that turned slow under a deep queue) is given back, not sent: a lease
+  // that expired mid-attempt would let another process send it too.
+  std::int64_t longest = m_options.forward_timeout.count();
+  if (auto t = store::max_webhook_timeout_ms(store); t) longest = std::max(longest, *t);
+  return m_options.lease_rounds * longest + m_options.lease_slack.count();
+}
+
+store::FanOutLease Worker::lease_for_fan_out(store::Store& writer_store, std::int64_t now_ms)
+{
+  int room = 0;
+  {
+    std::lock_guard lock(m_mutex);
+    m_handing_over = true;  // until take_handed: see idle()
+    room = m_stopping ? 0 : k_max_handed - m_handed;
+  }
+  // Accepts on the writer thread within this one transaction: a count of
+  // its own is enough (a redone transaction asks again).
+  auto left = std::make_shared<int>(room);
+  return {now_ms + lease_ms(writer_store), [left](const std::string&) { return (*left)-- > 0; }};
+}
+
+void Worker::take_handed(std::vector<store::Delivery> deliveries)
+{
+  bool stopping = false;
+  bool notify = false;
+  {
+    std::lock_guard lock(m_mutex);
+    m_handing_over = false;
+    stopping = m_stopping;
+    if (!stopping && !deliveries.empty()) {
+      m_claimed += static_cast<int>(deliveries.size());
+      m_handed += static_cast<int>(deliveries.size());
+      for (auto& d : deliveries) {
+        auto& q = m_urls[d.url];
+        q.handed.push_back(std::move(d));
+      }
+      m_woken = true;
+      notify = m_claimer_sleeping;
+      m_claimer_sleeping = false;
+    }
+  }
+  if (notify) m_wake.notify_one();
+  if (!stopping || deliveries.empty()) return;
+  // Leased after the worker began to stop: free them for the next run.
+  m_writer
+      .submit([&deliveries](store::Store& s) -> Result<void> {
+        for (const auto& d : deliveries)
+          if (auto r = store::release_lease(s, d); !r) return r;
+        return {};
+      }, store::Durability::normal)
+      .wait();
+}
+
 void Worker::claim_loop()
 {
   auto reader = store::Store::open(m_store_path, {store::Durability::normal});
@@ -120,11 +190,15 @@ void Worker::claim_loop()
     report_finished();
     int capacity = 0;
     bool want = false;
+    bool handed = false;
     {
       std::lock_guard lock(m_mutex);
       if (m_stopping) break;
       want = m_woken || std::chrono::steady_clock::now() >= next_claim;
-      capacity = m_options.window - m_claimed;
+      // Handed-over deliveries are held outside the window: the fan-out
+      // bounds them, and they must not keep retries from being claimed.
+      capacity = m_options.window - (m_claimed - m_handed);
+      handed = m_handed > 0;
       if (want) m_woken = false;
       // From before the claim's leases commit until its jobs count as
       // claimed: the worker is not idle meanwhile (see idle()).
@@ -135,7 +209,7 @@ void Worker::claim_loop()
       // is worth making only once an endpoint drains (which wakes us).
       bool limited = capacity <= 0;
       const auto looked = timeutil::now_ms();  // the claim sees what is due by then (or later)
-      if (!limited && reader) limited = claim_batch(*reader, capacity);
+      if ((!limited || handed) && reader) limited = claim_batch(*reader, capacity) || limited;
       {
         std::lock_guard lock(m_mutex);
         m_claiming = false;  // claim_batch has counted what it claimed, if anything
@@ -170,41 +244,50 @@ void Worker::claim_loop()
 
 bool Worker::claim_batch(store::Store& reader, int capacity)
 {
-  // A lease covers a few rounds of attempts to the same URL that all run to
-  // their timeout, plus the attempt itself. What waits longer (an endpoint
-  // that turned slow under a deep queue) is given back, not sent: a lease
-  // that expired mid-attempt would let another process send it too.
-  std::int64_t longest = m_options.forward_timeout.count();
-  if (auto t = store::max_webhook_timeout_ms(reader); t) longest = std::max(longest, *t);
-  const std::int64_t lease_ms = m_options.lease_rounds * longest + m_options.lease_slack.count();
-
   // Claim no more for one URL than k_claim_rounds times what it may have on
   // the wire: the rest waits ready, so a slot that frees is refilled without
   // a round trip to the store, and the rest of the window stays free for
-  // other endpoints.
+  // other endpoints. Handed-over deliveries come first (they are leased
+  // already); the store is asked for the rest.
+  const int per_url_claims = k_claim_rounds * m_options.per_url;
+  std::vector<store::Delivery> claimed;
   std::unordered_map<std::string, int> held;
+  int from_store = 0;
   {
     std::lock_guard lock(m_mutex);
-    for (const auto& [url, q] : m_urls) held[url] = q.sending + static_cast<int>(q.ready.size());
+    for (auto& [url, q] : m_urls) {
+      int& h = held[url];
+      h = q.sending + static_cast<int>(q.ready.size());
+      while (h < per_url_claims && !q.handed.empty()) {
+        claimed.push_back(std::move(q.handed.front()));
+        q.handed.pop_front();
+        --m_handed;
+        ++h;
+      }
+      h += static_cast<int>(q.handed.size());
+    }
   }
-  const int per_url_claims = k_claim_rounds * m_options.per_url;
   int refused = 0;
-  auto accept = [&](const std::string& url) {
-    bool ok = ++held[url] <= per_url_claims;
-    refused += ok ? 0 : 1;
-    return ok;
-  };
-  std::vector<store::Delivery> claimed;
-  auto now = timeutil::now_ms();
-  m_writer
-      .submit([&](store::Store& s) -> Result<void> {
-        auto r = store::claim_due_deliveries(s, now, capacity, lease_ms, accept);
-        if (!r) return std::unexpected(r.error());
-        claimed = std::move(*r);
-        return {};
-      }, store::Durability::normal)
-      .wait();
-  const bool limited = static_cast<int>(claimed.size()) == capacity || refused > 0;
+  if (capacity > 0) {
+    auto accept = [&](const std::string& url) {
+      bool ok = ++held[url] <= per_url_claims;
+      refused += ok ? 0 : 1;
+      return ok;
+    };
+    std::vector<store::Delivery> due;
+    auto now = timeutil::now_ms();
+    m_writer
+        .submit([&](store::Store& s) -> Result<void> {
+          auto r = store::claim_due_deliveries(s, now, capacity, lease_ms(s), accept);
+          if (!r) return std::unexpected(r.error());
+          due = std::move(*r);
+          return {};
+        }, store::Durability::normal)
+        .wait();
+    from_store = static_cast<int>(due.size());
+    for (auto& d : due) claimed.push_back(std::move(d));
+  }
+  const bool limited = capacity <= 0 || from_store == capacity || refused > 0;
   if (claimed.empty()) return limited;
 
   // Read what the batch needs once: a fan-out makes several deliveries of
@@ -264,7 +347,7 @@ bool Worker::claim_batch(store::Store& reader, int capacity)
     // 410) supersedes what this worker remembered.
     for (const auto& [id, webhook] : webhooks)
       if (*webhook && (*webhook)->active) m_gone.erase(id);
-    m_claimed += static_cast<int>(jobs.size());
+    m_claimed += from_store;  // handed-over ones were counted when handed
     m_claiming = false;
     for (auto& job : jobs) m_urls[job->delivery.url].ready.push_back(job);
     for (const auto& job : jobs) take_startable(job->delivery.url, startable, expired);
@@ -403,7 +486,7 @@ void Worker::free_slot(const JobPtr& job)
         notify = m_claimer_sleeping;
         m_claimer_sleeping = false;  // one wake-up is enough
       }
-      if (q.sending <= 0 && q.ready.empty()) m_urls.erase(it);
+      if (q.sending <= 0 && q.ready.empty() && q.handed.empty()) m_urls.erase(it);
     }
   }
   if (notify) m_wake.notify_one();
@@ -491,7 +574,10 @@ void Worker::hand_back_unsent()
     for (auto& [url, q] : m_urls) {
       for (const auto& job : q.ready) unsent.push_back(job->delivery);
       q.ready.clear();
+      for (auto& d : q.handed) unsent.push_back(std::move(d));
+      q.handed.clear();
     }
+    m_handed = 0;
     for (const auto& job : m_https) {
       unsent.push_back(job->delivery);
       if (auto it = m_urls.find(job->delivery.url); it != m_urls.end()) --it->second.sending;

@@ -24,6 +24,7 @@
 #include "centrali/http/async_client.hpp"
 #include "centrali/http/client.hpp"
 #include "centrali/store/deliveries.hpp"
+#include "centrali/store/fanout.hpp"
 #include "centrali/store/group_commit.hpp"
 
 namespace centrali::delivery {
@@ -92,6 +93,9 @@ public:
   // Waits until the worker goes idle again after `epoch` (true), or for
   // `timeout` (false).
   bool wait_idle_after(std::uint64_t epoch, std::chrono::milliseconds timeout);
+  // For the fan-out in this process: fresh deliveries come to the worker
+  // already leased, up to a bound, instead of each being claimed later.
+  store::DeliveryHandOff hand_off();
 
   struct Job;
   using JobPtr = std::shared_ptr<Job>;
@@ -101,6 +105,9 @@ private:
   struct UrlQueue {
     int sending = 0;
     std::deque<JobPtr> ready;
+    // Handed over by the fan-out, leased, their events not read yet: they
+    // become jobs as claims do, when the URL has room for them.
+    std::deque<store::Delivery> handed;
   };
   struct Finished {
     JobPtr job;
@@ -108,9 +115,14 @@ private:
   };
 
   void claim_loop();
-  // Claims, reads and starts up to `capacity` deliveries; true when the
-  // claim was cut short by the window or by busy URLs.
+  // Takes handed-over deliveries for URLs with room, claims up to
+  // `capacity` more from the store, reads their events and starts them;
+  // true when the claim was cut short by the window or by busy URLs.
   bool claim_batch(store::Store& reader, int capacity);
+  store::FanOutLease lease_for_fan_out(store::Store& writer_store, std::int64_t now_ms);
+  void take_handed(std::vector<store::Delivery> deliveries);
+  // How long a claim's (or a hand-over's) lease lasts.
+  std::int64_t lease_ms(store::Store& store) const;
   void https_loop();
   // Moves ready jobs of `url` to the wire while it has free slots (lock
   // held); jobs whose lease would end before their attempt go to `expired`.
@@ -150,7 +162,9 @@ private:
   // Webhooks this worker saw answer 410 since their last read: what is
   // already claimed for them fails as disabled instead of being sent.
   std::unordered_map<std::string, std::string> m_gone;
-  int m_claimed = 0;                     // claimed and not yet reported
+  int m_claimed = 0;                     // claimed (or handed over) and not yet reported
+  int m_handed = 0;                      // handed over, events not read yet (in UrlQueue::handed)
+  bool m_handing_over = false;           // a fan-out is leasing deliveries to this worker
   std::uint64_t m_idle_epoch = 0;        // times m_claimed fell to 0
   bool m_claiming = false;               // a claim is under way (see idle())
   bool m_woken = false;

@@ -2,6 +2,8 @@
 
 #include <pthread.h>
 
+#include <optional>
+
 #include "centrali/util/time.hpp"
 
 namespace centrali::dispatch {
@@ -55,20 +57,28 @@ Result<store::FanOutResult> Dispatcher::drain()
 {
   store::FanOutResult total;
   while (true) {
+    const auto& hand_off = m_hooks.hand_off;
     store::FanOutResult batch;
     auto r = m_writer
                  .submit([&](store::Store& s) -> Result<void> {
-                   auto out = store::fan_out_pending(s, k_batch, timeutil::now_ms());
+                   const auto now = timeutil::now_ms();
+                   // The in-process worker takes what it has room for leased:
+                   // those deliveries need no claim.
+                   std::optional<store::FanOutLease> lease;
+                   if (hand_off.lease) lease = hand_off.lease(s, now);
+                   auto out = store::fan_out_pending(s, k_batch, now, lease ? &*lease : nullptr);
                    if (!out) return std::unexpected(out.error());
-                   batch = *out;
+                   batch = std::move(*out);  // a redone transaction replaces what the rolled-back one made
                    return {};
                  }, store::Durability::normal)  // redone whole if lost: the events stay pending in the same transaction
                  .get();
+    const int leased = r ? static_cast<int>(batch.leased.size()) : 0;
+    if (hand_off.take) hand_off.take(r ? std::move(batch.leased) : std::vector<store::Delivery>{});
     if (!r) return std::unexpected(r.error());
     total.events += batch.events;
     total.deliveries += batch.deliveries;
     total.runs += batch.runs;
-    if (batch.deliveries > 0 && m_hooks.deliveries_queued) m_hooks.deliveries_queued();
+    if (batch.deliveries > leased && m_hooks.deliveries_queued) m_hooks.deliveries_queued();
     if (batch.runs > 0 && m_hooks.runs_queued) m_hooks.runs_queued();
     if (batch.events < k_batch) return total;
   }

@@ -13,8 +13,9 @@
 namespace centrali::dispatch {
 
 struct DispatcherHooks {
-  std::function<void()> deliveries_queued;  // wake the delivery worker
+  std::function<void()> deliveries_queued;  // wake the delivery worker (deliveries made due)
   std::function<void()> runs_queued;        // wake the trigger runner
+  store::DeliveryHandOff hand_off;          // the in-process delivery worker, if any
 };
 
 class Dispatcher {

@@ -40,7 +40,7 @@ Result<void> insert_delivery(Store& store, const Delivery& d)
   return guarded("store delivery " + d.id, [&]() -> Result<void> {
     auto& st = store.statement(
         "INSERT INTO deliveries (id, kind, event_id, webhook_id, event_type, url, status, attempt_count, "
-        "next_attempt_ms, created_ms, updated_ms) VALUES (?,?,?,?,?,?,?,0,?,?,?)");
+        "next_attempt_ms, created_ms, updated_ms, lease_until_ms) VALUES (?,?,?,?,?,?,?,0,?,?,?,?)");
     // No copies: the strings outlive the statement's execution below.
     st.bindNoCopy(1, d.id);
     st.bindNoCopy(2, d.kind);
@@ -50,10 +50,14 @@ Result<void> insert_delivery(Store& store, const Delivery& d)
     st.bindNoCopy(5, d.event_type);
     st.bindNoCopy(6, d.url);
     st.bindNoCopy(7, d.status);
-    if (d.next_attempt_ms) st.bind(8, static_cast<int64_t>(*d.next_attempt_ms));
+    // Inserted leased: stored as a claim leaves it, due at the lease's end.
+    if (d.lease_until_ms) st.bind(8, static_cast<int64_t>(d.lease_until_ms));
+    else if (d.next_attempt_ms) st.bind(8, static_cast<int64_t>(*d.next_attempt_ms));
     else st.bind(8);
     st.bind(9, static_cast<int64_t>(d.created_ms));
     st.bind(10, static_cast<int64_t>(d.updated_ms));
+    if (d.lease_until_ms) st.bind(11, static_cast<int64_t>(d.lease_until_ms));
+    else st.bind(11);
     st.exec();
     return {};
   });

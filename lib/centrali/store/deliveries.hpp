@@ -28,7 +28,7 @@ struct Delivery {
   std::string last_error;
   std::int64_t created_ms = 0;
   std::int64_t updated_ms = 0;
-  std::int64_t lease_until_ms = 0;  // set by claim_due_deliveries: when the lease it took ends
+  std::int64_t lease_until_ms = 0;  // when the lease taken by a claim (or a leasing fan-out) ends
 };
 
 struct Attempt {
@@ -59,6 +59,7 @@ struct DeliveryUpdate {
   std::string last_error;
 };
 
+// With a lease_until_ms, the row is stored leased (as a claim leaves it).
 Result<void> insert_delivery(Store& store, const Delivery& delivery);
 
 // Leases up to `limit` pending deliveries due at `now_ms` that nobody else

@@ -40,7 +40,7 @@ Result<bool> has_pending_events(Store& store)
   });
 }
 
-Result<FanOutResult> fan_out_pending(Store& store, int limit, std::int64_t now_ms)
+Result<FanOutResult> fan_out_pending(Store& store, int limit, std::int64_t now_ms, const FanOutLease* lease)
 {
   return guarded("fan out events", [&]() -> Result<FanOutResult> {
     FanOutResult result;
@@ -86,8 +86,14 @@ Result<FanOutResult> fan_out_pending(Store& store, int limit, std::int64_t now_m
         d.status = "pending";
         d.next_attempt_ms = now_ms;
         d.created_ms = d.updated_ms = now_ms;
+        const bool leased = lease && lease->accept(w.url);
+        if (leased) d.lease_until_ms = lease->lease_until_ms;
         if (auto r = insert_delivery(store, d); !r) return std::unexpected(r.error());
         ++result.deliveries;
+        if (leased) {
+          d.seq = store.db().getLastInsertRowid();
+          result.leased.push_back(std::move(d));
+        }
       }
       std::string collection;
       bool collection_read = false;
