@@ -182,6 +182,7 @@ TEST_CASE("worker: deliveries the fan-out hands over are sent, and free again at
   // nothing may be sent twice.
   std::mutex mutex;
   std::map<std::string, int> received;  // by webhook-id
+  std::string a_body;
   http::ServerOptions server_options;
   server_options.port = 0;
   server_options.loops = 1;
@@ -191,6 +192,7 @@ TEST_CASE("worker: deliveries the fan-out hands over are sent, and free again at
       std::lock_guard lock(mutex);
       const auto* id = find_header(req.headers, "webhook-id");
       ++received[id ? *id : ""];
+      a_body = req.body;
     }
     std::this_thread::sleep_for(20ms);
     res.status = 204;
@@ -270,6 +272,8 @@ TEST_CASE("worker: deliveries the fan-out hands over are sent, and free again at
   serving.join();
   CHECK(count("status = 'succeeded'") == n);
   std::lock_guard lock(mutex);
+  // The envelope of the event (whose payload came with the hand-over).
+  CHECK_THAT(a_body, Catch::StartsWith(R"({"type":"order.created","timestamp":)") && Catch::EndsWith(R"(,"data":{}})"));
   CHECK(received.size() == static_cast<std::size_t>(n));
   for (const auto& [id, times] : received) {
     INFO(id);

@@ -118,19 +118,30 @@ TEST_CASE("store: a leasing fan-out stores what its worker takes as a claim leav
     e.received_ms = 1;
     REQUIRE(store::insert_event(s, e, true));
   }
-  // The worker takes one URL's deliveries, leased until 60 s.
-  store::FanOutLease lease{60'000, [&](const std::string& url) { return url == held_url; }};
+  // The worker takes one URL's deliveries, leased until 60 s, and room for
+  // one event's body (2 bytes) besides.
+  store::FanOutLease lease{60'000, [&](const std::string& url) { return url == held_url; }, 2};
   auto out = store::fan_out_pending(s, 100, 1'000, &lease);
   REQUIRE(out);
   CHECK(out->events == 2);
   CHECK(out->deliveries == 4);
   REQUIRE(out->leased.size() == 2);
-  for (const auto& d : out->leased) {
+  for (const auto& l : out->leased) {
+    const auto& d = l.delivery;
     CHECK(d.url == held_url);
     CHECK(d.seq > 0);
     CHECK(d.lease_until_ms == 60'000);
     CHECK(d.next_attempt_ms == 1'000);  // due as made: where a release puts it back
   }
+  // The first comes with its event as get_event_payload reads it; the
+  // budget is spent before the second.
+  REQUIRE(out->leased[0].payload);
+  const auto& payload = *out->leased[0].payload;
+  CHECK(payload.id == out->leased[0].delivery.event_id);
+  CHECK(payload.type == "order.created");
+  CHECK(payload.received_ms == 1);
+  CHECK(payload.body == "{}");
+  CHECK_FALSE(out->leased[1].payload);
   // Only the others are due now; the leased ones once their lease ends
   // (should their holder have died), as claimed ones are.
   auto now = claim(s, 1'000, 10);
@@ -141,13 +152,13 @@ TEST_CASE("store: a leasing fan-out stores what its worker takes as a claim leav
   REQUIRE(queue);
   CHECK(queue->next_due_ms == 60'000);
   // Handed back unsent, a leased one is due again at once.
-  REQUIRE(store::release_lease(s, out->leased[0]));
+  REQUIRE(store::release_lease(s, out->leased[0].delivery));
   auto released = claim(s, 1'000, 10);
   REQUIRE(released.size() == 1);
-  CHECK(released[0].id == out->leased[0].id);
+  CHECK(released[0].id == out->leased[0].delivery.id);
   auto taken_over = claim(s, 60'000, 10);
   REQUIRE(taken_over.size() == 1);
-  CHECK(taken_over[0].id == out->leased[1].id);
+  CHECK(taken_over[0].id == out->leased[1].delivery.id);
 }
 
 TEST_CASE("store::release_lease makes a delivery due when it was due before its claim", "[store]")

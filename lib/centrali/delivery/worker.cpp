@@ -27,6 +27,9 @@ constexpr int k_claim_rounds = 16;
 // in memory (a few hundred bytes), not its payload, which is read when its
 // URL has room (as for a claim).
 constexpr int k_max_handed = 8192;
+// And their events' bodies, which the fan-out reads with the events and
+// hands over with them while they fit in this (the rest are read later).
+constexpr std::size_t k_max_handed_bytes = 64u << 20;
 } // namespace
 
 std::vector<std::chrono::milliseconds> default_forward_schedule()
@@ -122,7 +125,7 @@ bool Worker::wait_idle_after(std::uint64_t epoch, std::chrono::milliseconds time
 store::DeliveryHandOff Worker::hand_off()
 {
   return {[this](store::Store& s, std::int64_t now_ms) { return lease_for_fan_out(s, now_ms); },
-          [this](std::vector<store::Delivery> deliveries) { take_handed(std::move(deliveries)); }};
+          [this](std::vector<store::LeasedDelivery> deliveries) { take_handed(std::move(deliveries)); }};
 }
 
 std::int64_t Worker::lease_ms(store::Store& store) const
@@ -139,31 +142,49 @@ std::int64_t Worker::lease_ms(store::Store& store) const
 store::FanOutLease Worker::lease_for_fan_out(store::Store& writer_store, std::int64_t now_ms)
 {
   int room = 0;
+  std::size_t bytes = 0;
   {
     std::lock_guard lock(m_mutex);
     m_handing_over = true;  // until take_handed: see idle()
     room = m_stopping ? 0 : k_max_handed - m_handed;
+    bytes = m_handed_bytes < k_max_handed_bytes ? k_max_handed_bytes - m_handed_bytes : 0;
   }
   // Accepts on the writer thread within this one transaction: a count of
   // its own is enough (a redone transaction asks again).
   auto left = std::make_shared<int>(room);
-  return {now_ms + lease_ms(writer_store), [left](const std::string&) { return (*left)-- > 0; }};
+  return {now_ms + lease_ms(writer_store), [left](const std::string&) { return (*left)-- > 0; }, bytes};
 }
 
-void Worker::take_handed(std::vector<store::Delivery> deliveries)
+void Worker::take_handed(std::vector<store::LeasedDelivery> deliveries)
 {
+  // One shared payload per event, as claim_batch makes them; each delivery
+  // counts its body (an overcount when an event has several).
+  std::vector<Handed> handed;
+  handed.reserve(deliveries.size());
+  std::unordered_map<const store::Event*, std::shared_ptr<const Result<store::Event>>> payloads;
+  for (auto& d : deliveries) {
+    Handed h{std::move(d.delivery), nullptr, 0};
+    if (d.payload) {
+      auto& payload = payloads[d.payload.get()];
+      if (!payload) payload = std::make_shared<const Result<store::Event>>(std::move(*d.payload));
+      h.payload = payload;
+      h.bytes = (*payload)->body.size();
+    }
+    handed.push_back(std::move(h));
+  }
   bool stopping = false;
   bool notify = false;
   {
     std::lock_guard lock(m_mutex);
     m_handing_over = false;
     stopping = m_stopping;
-    if (!stopping && !deliveries.empty()) {
-      m_claimed += static_cast<int>(deliveries.size());
-      m_handed += static_cast<int>(deliveries.size());
-      for (auto& d : deliveries) {
-        auto& q = m_urls[d.url];
-        q.handed.push_back(std::move(d));
+    if (!stopping && !handed.empty()) {
+      m_claimed += static_cast<int>(handed.size());
+      m_handed += static_cast<int>(handed.size());
+      for (auto& h : handed) {
+        m_handed_bytes += h.bytes;
+        auto& q = m_urls[h.delivery.url];
+        q.handed.push_back(std::move(h));
       }
       m_woken = true;
       notify = m_claimer_sleeping;
@@ -171,12 +192,12 @@ void Worker::take_handed(std::vector<store::Delivery> deliveries)
     }
   }
   if (notify) m_wake.notify_one();
-  if (!stopping || deliveries.empty()) return;
+  if (!stopping || handed.empty()) return;
   // Leased after the worker began to stop: free them for the next run.
   m_writer
-      .submit([&deliveries](store::Store& s) -> Result<void> {
-        for (const auto& d : deliveries)
-          if (auto r = store::release_lease(s, d); !r) return r;
+      .submit([&handed](store::Store& s) -> Result<void> {
+        for (const auto& h : handed)
+          if (auto r = store::release_lease(s, h.delivery); !r) return r;
         return {};
       }, store::Durability::normal)
       .wait();
@@ -251,6 +272,7 @@ bool Worker::claim_batch(store::Store& reader, int capacity)
   // already); the store is asked for the rest.
   const int per_url_claims = k_claim_rounds * m_options.per_url;
   std::vector<store::Delivery> claimed;
+  std::vector<std::shared_ptr<const Result<store::Event>>> handed_payloads;  // of claimed's first entries
   std::unordered_map<std::string, int> held;
   int from_store = 0;
   {
@@ -259,7 +281,10 @@ bool Worker::claim_batch(store::Store& reader, int capacity)
       int& h = held[url];
       h = q.sending + static_cast<int>(q.ready.size());
       while (h < per_url_claims && !q.handed.empty()) {
-        claimed.push_back(std::move(q.handed.front()));
+        auto& next = q.handed.front();
+        claimed.push_back(std::move(next.delivery));
+        handed_payloads.push_back(std::move(next.payload));
+        m_handed_bytes -= next.bytes;
         q.handed.pop_front();
         --m_handed;
         ++h;
@@ -300,6 +325,12 @@ bool Worker::claim_batch(store::Store& reader, int capacity)
     std::shared_ptr<const std::string> envelope;  // null when the event could not be read
   };
   std::unordered_map<std::string, Payload> payloads;
+  // What the fan-out handed over with its deliveries needs no read.
+  for (std::size_t i = 0; i < handed_payloads.size(); ++i)
+    if (handed_payloads[i] && claimed[i].kind == "webhook") {
+      auto& payload = payloads[claimed[i].event_id];
+      if (!payload.event) payload.event = std::move(handed_payloads[i]);
+    }
   std::unordered_map<std::string, std::shared_ptr<const Result<store::Event>>> events;
   std::unordered_map<std::string, std::shared_ptr<const Result<store::Webhook>>> webhooks;
   std::vector<JobPtr> jobs;
@@ -309,12 +340,12 @@ bool Worker::claim_batch(store::Store& reader, int capacity)
       auto job = std::make_shared<Job>();
       if (d.kind == "webhook" && !d.webhook_id.empty()) {
         auto& payload = payloads[d.event_id];
-        if (!payload.event) {
+        if (!payload.event)
           payload.event = std::make_shared<const Result<store::Event>>(store::get_event_payload(reader, d.event_id));
-          // The envelope is the same bytes on every attempt: build it here,
-          // so the thread that sends only signs.
-          if (*payload.event) payload.envelope = std::make_shared<const std::string>(envelope_body(**payload.event));
-        }
+        // The envelope is the same bytes on every attempt: build it here, so
+        // the thread that sends only signs.
+        if (!payload.envelope && *payload.event)
+          payload.envelope = std::make_shared<const std::string>(envelope_body(**payload.event));
         job->event = payload.event;
         job->envelope = payload.envelope;
         auto& webhook = webhooks[d.webhook_id];
@@ -574,10 +605,11 @@ void Worker::hand_back_unsent()
     for (auto& [url, q] : m_urls) {
       for (const auto& job : q.ready) unsent.push_back(job->delivery);
       q.ready.clear();
-      for (auto& d : q.handed) unsent.push_back(std::move(d));
+      for (auto& h : q.handed) unsent.push_back(std::move(h.delivery));
       q.handed.clear();
     }
     m_handed = 0;
+    m_handed_bytes = 0;
     for (const auto& job : m_https) {
       unsent.push_back(job->delivery);
       if (auto it = m_urls.find(job->delivery.url); it != m_urls.end()) --it->second.sending;

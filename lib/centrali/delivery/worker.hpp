@@ -102,12 +102,17 @@ public:
 
 private:
   // Per target URL: attempts on the wire, and claimed ones waiting for a slot.
+  struct Handed {
+    store::Delivery delivery;
+    std::shared_ptr<const Result<store::Event>> payload;  // as the fan-out read it; null: read when taken
+    std::size_t bytes = 0;                                 // counted against k_max_handed_bytes
+  };
   struct UrlQueue {
     int sending = 0;
     std::deque<JobPtr> ready;
-    // Handed over by the fan-out, leased, their events not read yet: they
-    // become jobs as claims do, when the URL has room for them.
-    std::deque<store::Delivery> handed;
+    // Handed over by the fan-out, leased: they become jobs as claims do,
+    // when the URL has room for them.
+    std::deque<Handed> handed;
   };
   struct Finished {
     JobPtr job;
@@ -120,7 +125,7 @@ private:
   // true when the claim was cut short by the window or by busy URLs.
   bool claim_batch(store::Store& reader, int capacity);
   store::FanOutLease lease_for_fan_out(store::Store& writer_store, std::int64_t now_ms);
-  void take_handed(std::vector<store::Delivery> deliveries);
+  void take_handed(std::vector<store::LeasedDelivery> deliveries);
   // How long a claim's (or a hand-over's) lease lasts.
   std::int64_t lease_ms(store::Store& store) const;
   void https_loop();
@@ -163,7 +168,8 @@ private:
   // already claimed for them fails as disabled instead of being sent.
   std::unordered_map<std::string, std::string> m_gone;
   int m_claimed = 0;                     // claimed (or handed over) and not yet reported
-  int m_handed = 0;                      // handed over, events not read yet (in UrlQueue::handed)
+  int m_handed = 0;                      // handed over, not yet jobs (in UrlQueue::handed)
+  std::size_t m_handed_bytes = 0;        // their payloads' bodies
   bool m_handing_over = false;           // a fan-out is leasing deliveries to this worker
   std::uint64_t m_idle_epoch = 0;        // times m_claimed fell to 0
   bool m_claiming = false;               // a claim is under way (see idle())

@@ -73,7 +73,7 @@ Result<store::FanOutResult> Dispatcher::drain()
                  }, store::Durability::normal)  // redone whole if lost: the events stay pending in the same transaction
                  .get();
     const int leased = r ? static_cast<int>(batch.leased.size()) : 0;
-    if (hand_off.take) hand_off.take(r ? std::move(batch.leased) : std::vector<store::Delivery>{});
+    if (hand_off.take) hand_off.take(r ? std::move(batch.leased) : std::vector<store::LeasedDelivery>{});
     if (!r) return std::unexpected(r.error());
     total.events += batch.events;
     total.deliveries += batch.deliveries;

@@ -1,5 +1,7 @@
 #include "centrali/store/fanout.hpp"
 
+#include <memory>
+
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 #include <nlohmann/json.hpp>
@@ -59,21 +61,38 @@ Result<FanOutResult> fan_out_pending(Store& store, int limit, std::int64_t now_m
         triggers.push_back({st.getColumn(0).getString(), st.getColumn(1).getString(), st.getColumn(2).getString(),
                             st.getColumn(3).getString()});
     }
+    // Bodies are read for record events (a trigger may filter on their
+    // collection) and, when deliveries go to a worker with the payload they
+    // send, for every event: the row is being read here anyway.
+    std::size_t payload_budget = lease ? lease->payload_budget : 0;
     auto& pending = store.statement(
-        "SELECT seq, id, source, type, CASE WHEN type LIKE 'record\\_%' ESCAPE '\\' THEN body ELSE NULL END "
-        "FROM events WHERE seq > (SELECT last_seq FROM fanout_cursor) AND dispatched = 0 ORDER BY seq LIMIT ?");
+        payload_budget > 0
+            ? "SELECT seq, id, source, type, body, received_ms "
+              "FROM events WHERE seq > (SELECT last_seq FROM fanout_cursor) AND dispatched = 0 ORDER BY seq LIMIT ?"
+            : "SELECT seq, id, source, type, CASE WHEN type LIKE 'record\\_%' ESCAPE '\\' THEN body ELSE NULL END, "
+              "received_ms "
+              "FROM events WHERE seq > (SELECT last_seq FROM fanout_cursor) AND dispatched = 0 ORDER BY seq LIMIT ?");
     pending.bind(1, limit);
     struct Row {
       std::int64_t seq;
       std::string id, source, type, body;
+      std::int64_t received_ms;
     };
     std::vector<Row> rows;
-    while (pending.executeStep())
+    while (pending.executeStep()) {
+      auto body = pending.getColumn(4);
       rows.push_back({pending.getColumn(0).getInt64(), pending.getColumn(1).getString(), pending.getColumn(2).getString(),
-                      pending.getColumn(3).getString(), pending.getColumn(4).getString()});
+                      pending.getColumn(3).getString(),
+                      std::string(static_cast<const char*>(body.getBlob()), static_cast<std::size_t>(body.getBytes())),
+                      pending.getColumn(5).getInt64()});
+    }
     pending.reset();
 
-    for (const auto& row : rows) {
+    for (auto& row : rows) {
+      // What get_event_payload would read, shared by the event's leased
+      // deliveries; made for the first of them while the budget lasts.
+      std::shared_ptr<Event> payload;
+      bool payload_made = false;
       for (const auto& w : webhooks) {
         if (!glob_match_any(w.globs, row.type)) continue;
         Delivery d;
@@ -92,7 +111,19 @@ Result<FanOutResult> fan_out_pending(Store& store, int limit, std::int64_t now_m
         ++result.deliveries;
         if (leased) {
           d.seq = store.db().getLastInsertRowid();
-          result.leased.push_back(std::move(d));
+          if (!payload_made) {
+            payload_made = true;
+            if (row.body.size() <= payload_budget) {
+              payload_budget -= row.body.size();
+              payload = std::make_shared<Event>();
+              payload->id = row.id;
+              payload->type = row.type;
+              payload->received_ms = row.received_ms;
+              // Record events' triggers may still need the body below.
+              payload->body = triggers.empty() ? std::move(row.body) : row.body;
+            }
+          }
+          result.leased.push_back({std::move(d), payload});
         }
       }
       std::string collection;

@@ -5,13 +5,22 @@
 // run for each unpaused event trigger that matches it.
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "centrali/store/deliveries.hpp"
+#include "centrali/store/events.hpp"
 #include "centrali/store/store.hpp"
 
 namespace centrali::store {
+
+struct LeasedDelivery {
+  Delivery delivery;
+  // Its event as get_event_payload reads it (id, type, received_ms, body),
+  // shared by the event's deliveries; null when the budget ran out.
+  std::shared_ptr<Event> payload;
+};
 
 struct FanOutResult {
   int events = 0;      // events fanned out (the cursor moved past them)
@@ -19,7 +28,7 @@ struct FanOutResult {
   int runs = 0;        // trigger runs queued
   // The deliveries made already leased (see FanOutLease), as claimed ones
   // are returned: seq filled in, due time the one they would have had.
-  std::vector<Delivery> leased;
+  std::vector<LeasedDelivery> leased;
 };
 
 // Fresh deliveries for an in-process delivery worker: those `accept` takes
@@ -30,6 +39,9 @@ struct FanOutResult {
 struct FanOutLease {
   std::int64_t lease_until_ms = 0;
   std::function<bool(const std::string& url)> accept;
+  // Up to this many bytes of event bodies come with the leased deliveries
+  // (read with the event here, instead of again by the worker).
+  std::size_t payload_budget = 0;
 };
 
 // How fan-out reaches an in-process delivery worker (see FanOutLease).
@@ -41,7 +53,7 @@ struct DeliveryHandOff {
   std::function<FanOutLease(Store&, std::int64_t now_ms)> lease;
   // After the transaction, always: what was leased to it (nothing if the
   // transaction failed).
-  std::function<void(std::vector<Delivery>)> take;
+  std::function<void(std::vector<LeasedDelivery>)> take;
 };
 
 // Fans out up to `limit` pending events, oldest first, in the caller's
