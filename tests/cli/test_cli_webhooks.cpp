@@ -440,6 +440,36 @@ TEST_CASE("a running listener delivers events emitted by other commands, and res
   CHECK(status == "succeeded");
 }
 
+TEST_CASE("deliveries a killed listener held go out as soon as the next one starts", "[cli][webhooks]")
+{
+  // kill -9 with attempts in flight leaves their deliveries leased (here
+  // 4 x 10s + 60s). A listener that starts with no other sender on the
+  // store frees those leases at once instead of waiting them out.
+  TempDir dir;
+  auto store = dir.str("s.db");
+  std::atomic<bool> hang{true};
+  Endpoint ep([&hang](int, const httplib::Request&, httplib::Response&) {
+    while (hang) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  });
+  add_webhook(store, ep.url(), {"--timeout", "10s"});
+  constexpr int n = 3;
+  {
+    Listen l(store);
+    for (int i = 0; i < n; ++i) emit(store, "order.created", R"({"n":)" + std::to_string(i) + "}");
+    for (int i = 0; i < 400 && ep.requests().size() < n; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    REQUIRE(ep.requests().size() == n);  // all in flight, none answered
+    kill(l.process().pid(), SIGKILL);
+  }
+  hang = false;
+  Listen again(store);
+  int succeeded = 0;
+  for (int i = 0; i < 400 && succeeded < n; ++i) {
+    succeeded = static_cast<int>(deliveries(store, {"--status", "succeeded"}).size());
+    if (succeeded < n) std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  CHECK(succeeded == n);  // within the 10 s waited here; the leases ran 100 s
+}
+
 TEST_CASE("resend keeps the webhook-id, signs a fresh timestamp and logs a resend attempt", "[cli][webhooks]")
 {
   TempDir dir;

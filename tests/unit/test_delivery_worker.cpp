@@ -3,6 +3,7 @@
 // `dispatch` next to it), each with its own writer and connections.
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <mutex>
@@ -17,6 +18,7 @@
 #include "centrali/store/deliveries.hpp"
 #include "centrali/store/events.hpp"
 #include "centrali/store/group_commit.hpp"
+#include "centrali/store/sender_lock.hpp"
 #include "centrali/store/webhooks.hpp"
 #include "centrali/util/time.hpp"
 #include "temp_store.hpp"
@@ -279,4 +281,66 @@ TEST_CASE("worker: deliveries the fan-out hands over are sent, and free again at
     INFO(id);
     CHECK(times == 1);
   }
+}
+
+TEST_CASE("worker: leases a dead sender left are freed at start, unless another sender runs on the store", "[delivery]")
+{
+  // A process killed with deliveries claimed leaves them leased for
+  // minutes. The next sender frees them at once when it is the only one
+  // (every lease then belongs to the dead); with another sender running
+  // they may be that one's, and wait for their lease.
+  std::atomic<int> received{0};
+  http::ServerOptions server_options;
+  server_options.port = 0;
+  server_options.loops = 1;
+  http::Server server(server_options);
+  server.route("/", [&](http::Request&, http::Response& res) {
+    ++received;
+    res.status = 200;
+  });
+  auto port = server.bind();
+  REQUIRE(port);
+  std::thread serving([&] { server.run(); });
+
+  unit::TempDir dir;
+  const auto path = dir.path() / "s.db";
+  {
+    auto s = unit::open_store(dir);
+    add_forward(s, "dlv_orphan", "http://127.0.0.1:" + std::to_string(*port) + "/app", "{}");
+    // Claimed by a process that then died: leased for ten minutes.
+    auto claimed = store::claim_due_deliveries(s, timeutil::now_ms(), 10, 600'000);
+    REQUIRE(claimed);
+    REQUIRE(claimed->size() == 1);
+  }
+  auto reader = unit::open_store(dir);
+  auto leased = [&] {
+    return reader.db().execAndGet("SELECT count(*) FROM deliveries WHERE lease_until_ms IS NOT NULL").getInt();
+  };
+  delivery::WorkerOptions options;
+  options.poll_interval = 10ms;
+  auto run_worker = [&](std::chrono::milliseconds for_at_most) {
+    auto s = store::Store::open(path, {store::Durability::normal});
+    REQUIRE(s);
+    store::GroupCommitter writer(std::move(*s));
+    delivery::Worker worker(writer, path, options, {});
+    worker.start();
+    const auto until = std::chrono::steady_clock::now() + for_at_most;
+    while (received == 0 && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(10ms);
+    worker.stop();
+  };
+  {
+    // Another sender is running: the lease may be its own.
+    auto other = store::SenderLock::acquire(path);
+    REQUIRE(other);
+    other->share();
+    run_worker(300ms);
+    CHECK(received == 0);
+    CHECK(leased() == 1);
+  }
+  // Alone: the lease is freed and the delivery sent at once.
+  run_worker(10s);
+  CHECK(received == 1);
+  CHECK(leased() == 0);
+  server.stop();
+  serving.join();
 }

@@ -61,6 +61,19 @@ Worker::~Worker()
 
 void Worker::start()
 {
+  // Without the lock file (an unwritable folder), leases simply run out.
+  if (auto lock = store::SenderLock::acquire(m_store_path); lock) {
+    if (lock->alone())
+      (void)m_writer
+          .submit([](store::Store& s) -> Result<void> {
+            auto freed = store::release_abandoned_leases(s, timeutil::now_ms());
+            if (!freed) return std::unexpected(freed.error());
+            return {};
+          }, store::Durability::normal)
+          .wait();
+    lock->share();
+    m_sender_lock = std::move(*lock);
+  }
   http::AsyncClientOptions client_options;
   client_options.max_connections_per_origin = m_options.connections_per_origin;
   m_async = std::make_unique<http::AsyncClient>(client_options);
@@ -85,6 +98,7 @@ void Worker::stop()
   for (auto& t : m_https_senders)
     if (t.joinable()) t.join();
   if (m_async) m_async->stop();
+  m_sender_lock.reset();  // sends no more: holds no lease
 }
 
 void Worker::wake()

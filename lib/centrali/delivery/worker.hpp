@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -26,6 +27,7 @@
 #include "centrali/store/deliveries.hpp"
 #include "centrali/store/fanout.hpp"
 #include "centrali/store/group_commit.hpp"
+#include "centrali/store/sender_lock.hpp"
 
 namespace centrali::delivery {
 
@@ -75,6 +77,9 @@ public:
          std::function<void(const AttemptReport&)> on_attempt);
   ~Worker();
 
+  // Joins the store's senders (see SenderLock); when no other process is
+  // one, first frees the leases that dead ones left, so their deliveries go
+  // out now instead of when the leases end.
   void start();
   // Finishes attempts in flight (bounded by their timeouts) and stops;
   // claimed deliveries not yet sent are handed back.
@@ -177,6 +182,7 @@ private:
   bool m_claimer_sleeping = false;
   bool m_stopping = false;
   bool m_https_started = false;
+  std::optional<store::SenderLock> m_sender_lock;  // held while this worker may send
   std::thread m_claimer;
   std::vector<std::thread> m_https_senders;
 };

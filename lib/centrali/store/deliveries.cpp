@@ -138,6 +138,18 @@ Result<void> release_lease(Store& store, const Delivery& claimed)
   });
 }
 
+Result<int> release_abandoned_leases(Store& store, std::int64_t now_ms)
+{
+  return guarded("release abandoned leases", [&]() -> Result<int> {
+    // A claim only takes what is due, so each was due by now at the latest.
+    // Run once when a sender starts: it reads every pending row.
+    auto& st = store.statement("UPDATE deliveries SET lease_until_ms = NULL, next_attempt_ms = ? "
+                               "WHERE status = 'pending' AND lease_until_ms IS NOT NULL");
+    st.bind(1, static_cast<int64_t>(now_ms));
+    return st.exec();
+  });
+}
+
 namespace {
 
 // Writes the delivery's new state as attempt `number`; false when its row

@@ -1,0 +1,36 @@
+#pragma once
+// Which processes send deliveries from a store. Every `listen` and
+// `dispatch` holds a shared lock on `<store>-senders` while it runs; the
+// kernel drops it when the process ends, however it ends (kill -9 too). A
+// sender that finds nobody else holding it knows every lease in the store
+// belongs to a process that is gone.
+#include <filesystem>
+
+#include "centrali/util/error.hpp"
+
+namespace centrali::store {
+
+class SenderLock {
+public:
+  // Joins the store's senders. alone() tells whether no other process was
+  // one: the lock is then held exclusively until share(), so that no sender
+  // starts while this one frees what the dead left leased.
+  static Result<SenderLock> acquire(const std::filesystem::path& store_path);
+
+  SenderLock(SenderLock&& other) noexcept;
+  SenderLock& operator=(SenderLock&& other) noexcept;
+  SenderLock(const SenderLock&) = delete;
+  SenderLock& operator=(const SenderLock&) = delete;
+  ~SenderLock();
+
+  bool alone() const { return m_alone; }
+  // Lets other senders join (after the cleanup alone() allowed).
+  void share();
+
+private:
+  SenderLock(int fd, bool alone) : m_fd(fd), m_alone(alone) {}
+  int m_fd = -1;
+  bool m_alone = false;
+};
+
+} // namespace centrali::store
