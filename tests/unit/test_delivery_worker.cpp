@@ -28,6 +28,40 @@ using namespace std::chrono_literals;
 
 namespace {
 
+// An endpoint on loopback: centrali's own server, whose plain handlers run
+// on its thread pool and may block, so a TSan build sees every thread.
+class Receiver {
+public:
+  explicit Receiver(http::Server::Handler handler) : m_server(options())
+  {
+    m_server.route("/", std::move(handler));
+    auto port = m_server.bind();
+    REQUIRE(port);
+    m_port = *port;
+    m_thread = std::thread([this] { m_server.run(); });
+  }
+  ~Receiver() { stop(); }
+  int port() const { return m_port; }
+  void stop()
+  {
+    if (!m_thread.joinable()) return;
+    m_server.stop();
+    m_thread.join();
+  }
+
+private:
+  static http::ServerOptions options()
+  {
+    http::ServerOptions o;
+    o.port = 0;
+    o.loops = 1;
+    return o;
+  }
+  http::Server m_server;
+  int m_port = 0;
+  std::thread m_thread;
+};
+
 // A forward of a fresh event whose body is `body`, due now.
 void add_forward(store::Store& s, const std::string& id, const std::string& url, const std::string& body)
 {
@@ -62,15 +96,9 @@ TEST_CASE("worker: deliveries queued past their lease are given back, never sent
   // lease must go back to the store unsent, for either worker to claim
   // afresh. Sent anyway, the other worker would claim them once the lease
   // ended and the endpoint would receive them twice.
-  // The receiver is centrali's own server (plain handlers run on its
-  // thread pool and may block), so a TSan build sees every thread here.
   std::mutex mutex;
   std::map<std::string, int> received;
-  http::ServerOptions server_options;
-  server_options.port = 0;
-  server_options.loops = 1;
-  http::Server server(server_options);
-  server.route("/", [&](http::Request& req, http::Response& res) {
+  Receiver receiver([&](http::Request& req, http::Response& res) {
     {
       std::lock_guard lock(mutex);
       ++received[req.body];
@@ -79,10 +107,7 @@ TEST_CASE("worker: deliveries queued past their lease are given back, never sent
     res.status = 200;
     res.body = "{}";
   });
-  auto port = server.bind();
-  REQUIRE(port);
-  std::thread serving([&] { server.run(); });
-  const auto url = "http://127.0.0.1:" + std::to_string(*port) + "/app";
+  const auto url = "http://127.0.0.1:" + std::to_string(receiver.port()) + "/app";
 
   unit::TempDir dir;
   const auto path = dir.path() / "s.db";
@@ -123,8 +148,7 @@ TEST_CASE("worker: deliveries queued past their lease are given back, never sent
   for (int i = 0; i < 300 && succeeded() < n; ++i) std::this_thread::sleep_for(50ms);
   a.stop();
   b.stop();
-  server.stop();
-  serving.join();
+  receiver.stop();
 
   CHECK(succeeded() == n);
   std::lock_guard lock(mutex);
@@ -139,23 +163,16 @@ TEST_CASE("worker: wait_idle_after wakes the caller when the last delivery is re
 {
   // `dispatch --until-idle` waits this way for the end of the work: it must
   // hear of it when it happens, not only when its wait runs out.
-  http::ServerOptions server_options;
-  server_options.port = 0;
-  server_options.loops = 1;
-  http::Server server(server_options);
-  server.route("/", [](http::Request&, http::Response& res) {
+  Receiver receiver([](http::Request&, http::Response& res) {
     std::this_thread::sleep_for(100ms);
     res.status = 200;
   });
-  auto port = server.bind();
-  REQUIRE(port);
-  std::thread serving([&] { server.run(); });
 
   unit::TempDir dir;
   const auto path = dir.path() / "s.db";
   {
     auto s = unit::open_store(dir);
-    add_forward(s, "dlv_idle", "http://127.0.0.1:" + std::to_string(*port) + "/app", "{}");
+    add_forward(s, "dlv_idle", "http://127.0.0.1:" + std::to_string(receiver.port()) + "/app", "{}");
   }
   auto s = store::Store::open(path, {store::Durability::normal});
   REQUIRE(s);
@@ -172,8 +189,7 @@ TEST_CASE("worker: wait_idle_after wakes the caller when the last delivery is re
   // Nothing more to do: a further wait times out.
   CHECK_FALSE(worker.wait_idle_after(worker.idle_epoch(), 50ms));
   worker.stop();
-  server.stop();
-  serving.join();
+  receiver.stop();
 }
 
 TEST_CASE("worker: deliveries the fan-out hands over are sent, and free again at once if it stops first", "[delivery]")
@@ -185,11 +201,7 @@ TEST_CASE("worker: deliveries the fan-out hands over are sent, and free again at
   std::mutex mutex;
   std::map<std::string, int> received;  // by webhook-id
   std::string a_body;
-  http::ServerOptions server_options;
-  server_options.port = 0;
-  server_options.loops = 1;
-  http::Server server(server_options);
-  server.route("/", [&](http::Request& req, http::Response& res) {
+  Receiver receiver([&](http::Request& req, http::Response& res) {
     {
       std::lock_guard lock(mutex);
       const auto* id = find_header(req.headers, "webhook-id");
@@ -199,9 +211,6 @@ TEST_CASE("worker: deliveries the fan-out hands over are sent, and free again at
     std::this_thread::sleep_for(20ms);
     res.status = 204;
   });
-  auto port = server.bind();
-  REQUIRE(port);
-  std::thread serving([&] { server.run(); });
 
   unit::TempDir dir;
   const auto path = dir.path() / "s.db";
@@ -213,7 +222,7 @@ TEST_CASE("worker: deliveries the fan-out hands over are sent, and free again at
     store::Webhook w;
     w.id = "whk_1";
     w.name = "app";
-    w.url = "http://127.0.0.1:" + std::to_string(*port) + "/hook";
+    w.url = "http://127.0.0.1:" + std::to_string(receiver.port()) + "/hook";
     w.events = "order.*";
     w.secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
     w.retry_schedule_ms = {30'000};
@@ -270,8 +279,7 @@ TEST_CASE("worker: deliveries the fan-out hands over are sent, and free again at
     for (int i = 0; i < 500 && count("status = 'succeeded'") < n; ++i) std::this_thread::sleep_for(10ms);
     worker.stop();
   }
-  server.stop();
-  serving.join();
+  receiver.stop();
   CHECK(count("status = 'succeeded'") == n);
   std::lock_guard lock(mutex);
   // The envelope of the event (whose payload came with the hand-over).
@@ -290,23 +298,16 @@ TEST_CASE("worker: leases a dead sender left are freed at start, unless another 
   // (every lease then belongs to the dead); with another sender running
   // they may be that one's, and wait for their lease.
   std::atomic<int> received{0};
-  http::ServerOptions server_options;
-  server_options.port = 0;
-  server_options.loops = 1;
-  http::Server server(server_options);
-  server.route("/", [&](http::Request&, http::Response& res) {
+  Receiver receiver([&](http::Request&, http::Response& res) {
     ++received;
     res.status = 200;
   });
-  auto port = server.bind();
-  REQUIRE(port);
-  std::thread serving([&] { server.run(); });
 
   unit::TempDir dir;
   const auto path = dir.path() / "s.db";
   {
     auto s = unit::open_store(dir);
-    add_forward(s, "dlv_orphan", "http://127.0.0.1:" + std::to_string(*port) + "/app", "{}");
+    add_forward(s, "dlv_orphan", "http://127.0.0.1:" + std::to_string(receiver.port()) + "/app", "{}");
     // Claimed by a process that then died: leased for ten minutes.
     auto claimed = store::claim_due_deliveries(s, timeutil::now_ms(), 10, 600'000);
     REQUIRE(claimed);
@@ -341,6 +342,5 @@ TEST_CASE("worker: leases a dead sender left are freed at start, unless another 
   run_worker(10s);
   CHECK(received == 1);
   CHECK(leased() == 0);
-  server.stop();
-  serving.join();
+  receiver.stop();
 }

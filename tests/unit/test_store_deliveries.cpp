@@ -13,22 +13,29 @@ using namespace centrali;
 
 namespace {
 
-// A forward delivery of a fresh event, due at `due_ms`.
-void add_delivery(store::Store& s, const std::string& id, std::int64_t due_ms)
+// An accepted event received at 1 ms; `pending`: waiting for fan-out.
+void add_event(store::Store& s, const std::string& id, const std::string& type, bool pending, std::string body = "")
 {
   store::Event e;
-  e.id = "evt_" + id;
+  e.id = id;
   e.source = "src";
-  e.type = "t";
+  e.type = type;
   e.status = "accepted";
   e.method = "POST";
   e.path = "/ingest/src";
+  e.body = std::move(body);
   e.received_ms = 1;
-  REQUIRE(store::insert_event(s, e, false));
+  REQUIRE(store::insert_event(s, e, pending));
+}
+
+// A forward delivery of a fresh event, due at `due_ms`.
+void add_delivery(store::Store& s, const std::string& id, std::int64_t due_ms)
+{
+  add_event(s, "evt_" + id, "t", false);
   store::Delivery d;
   d.id = id;
   d.kind = "forward";
-  d.event_id = e.id;
+  d.event_id = "evt_" + id;
   d.event_type = "t";
   d.url = "http://127.0.0.1:9/app";
   d.status = "pending";
@@ -108,16 +115,7 @@ TEST_CASE("store: a leasing fan-out stores what its worker takes as a claim leav
     w.retry_schedule_ms = {30'000};
     REQUIRE(store::insert_webhook(s, w));
   }
-  for (const char* id : {"evt_1", "evt_2"}) {
-    store::Event e;
-    e.id = id;
-    e.source = "local";
-    e.type = "order.created";
-    e.status = "accepted";
-    e.body = "{}";
-    e.received_ms = 1;
-    REQUIRE(store::insert_event(s, e, true));
-  }
+  for (const char* id : {"evt_1", "evt_2"}) add_event(s, id, "order.created", true, "{}");
   // The worker takes one URL's deliveries, leased until 60 s, and room for
   // one event's body (2 bytes) besides.
   store::FanOutLease lease{60'000, [&](const std::string& url) { return url == held_url; }, 2};
