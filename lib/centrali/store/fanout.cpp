@@ -63,8 +63,9 @@ Result<FanOutResult> fan_out_pending(Store& store, int limit, std::int64_t now_m
     }
     // Bodies are read for record events (a trigger may filter on their
     // collection) and, when deliveries go to a worker with the payload they
-    // send, for every event: the row is being read here anyway.
-    std::size_t payload_budget = lease ? lease->payload_budget : 0;
+    // send, for every event: the row is being read here anyway. Not when no
+    // webhook could take one (a listener that only stores and triggers).
+    std::size_t payload_budget = lease && !webhooks.empty() ? lease->payload_budget : 0;
     auto& pending = store.statement(
         payload_budget > 0
             ? "SELECT seq, id, source, type, body, received_ms "
