@@ -22,13 +22,12 @@ namespace {
 // claim for a URL is made once half of this is left. The lease does not
 // grow with it (see WorkerOptions::lease_rounds).
 constexpr int k_claim_rounds = 16;
-// At most this many handed-over deliveries wait for their events to be
-// read; the fan-out leaves the rest due, to be claimed. Each costs its row
-// in memory (a few hundred bytes), not its payload, which is read when its
-// URL has room (as for a claim).
+// At most this many handed-over deliveries wait for room at their URL;
+// the fan-out leaves the rest due, to be claimed. Each costs its row in
+// memory (a few hundred bytes) and its event's body while those fit in
+// k_max_handed_bytes; past that the body is read when the job is made, as
+// for a claim.
 constexpr int k_max_handed = 8192;
-// And their events' bodies, which the fan-out reads with the events and
-// hands over with them while they fit in this (the rest are read later).
 constexpr std::size_t k_max_handed_bytes = 64u << 20;
 } // namespace
 

@@ -84,7 +84,9 @@ Result<FanOutResult> fan_out_pending(Store& store, int limit, std::int64_t now_m
       auto body = pending.getColumn(4);
       rows.push_back({pending.getColumn(0).getInt64(), pending.getColumn(1).getString(), pending.getColumn(2).getString(),
                       pending.getColumn(3).getString(),
-                      std::string(static_cast<const char*>(body.getBlob()), static_cast<std::size_t>(body.getBytes())),
+                      body.isNull() ? std::string() :
+                                      std::string(static_cast<const char*>(body.getBlob()),
+                                                  static_cast<std::size_t>(body.getBytes())),
                       pending.getColumn(5).getInt64()});
     }
     pending.reset();
