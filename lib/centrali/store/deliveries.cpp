@@ -142,9 +142,12 @@ Result<int> release_abandoned_leases(Store& store, std::int64_t now_ms)
 {
   return guarded("release abandoned leases", [&]() -> Result<int> {
     // A claim only takes what is due, so each was due by now at the latest.
-    // Run once when a sender starts: it reads every pending row.
-    auto& st = store.statement("UPDATE deliveries SET lease_until_ms = NULL, next_attempt_ms = ? "
-                               "WHERE status = 'pending' AND lease_until_ms IS NOT NULL");
+    // A leased row is due at its lease's end: only those still ahead need
+    // freeing, and the due-time index finds them without reading the
+    // backlog that is due already.
+    auto& st = store.statement("UPDATE deliveries INDEXED BY deliveries_due SET lease_until_ms = NULL, "
+                               "next_attempt_ms = ?1 WHERE status = 'pending' AND next_attempt_ms > ?1 "
+                               "AND lease_until_ms IS NOT NULL");
     st.bind(1, static_cast<int64_t>(now_ms));
     return st.exec();
   });

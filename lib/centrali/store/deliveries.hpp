@@ -78,9 +78,10 @@ Result<std::vector<Delivery>> claim_due_deliveries(Store& store, std::int64_t no
 // given back: once it has ended and another holder has claimed the
 // delivery, nothing changes.
 Result<void> release_lease(Store& store, const Delivery& claimed);
-// Frees every lease in the store, making those deliveries due at `now_ms`:
-// for a sender that knows it is the only one (see SenderLock), every lease
-// was left by a process that died. Returns how many were freed.
+// Frees every lease in the store that has not ended by `now_ms`, making
+// those deliveries due then (ended ones are due already): for a sender that
+// knows it is the only one (see SenderLock), every lease was left by a
+// process that died. Returns how many were freed.
 Result<int> release_abandoned_leases(Store& store, std::int64_t now_ms);
 
 // Stores `attempt` (numbered after the delivery's last) and the delivery's
