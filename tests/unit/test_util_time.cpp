@@ -52,6 +52,9 @@ TEST_CASE("format_rfc3339 and relative render times for people", "[time]")
   CHECK(relative(0, 180'000) == "3m ago");
   CHECK(relative(0, 7'200'000) == "2h ago");
   CHECK(relative(30'000, 0) == "in 30s");
+  // Less than a second either way: what is still to come is never "ago".
+  CHECK(relative(80, 0) == "in 1s");
+  CHECK(relative(0, 80) == "0s ago");
   CHECK(format_duration(Millis(250)) == "250ms");
   CHECK(format_duration(Millis(1500)) == "1.5s");
   CHECK(format_duration(Millis(120'000)) == "2m");

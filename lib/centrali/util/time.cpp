@@ -187,9 +187,11 @@ std::string format_rfc3339(std::int64_t unix_ms)
 
 std::string relative(std::int64_t unix_ms, std::int64_t now)
 {
-  std::int64_t diff = (now - unix_ms) / 1000;
-  bool future = diff < 0;
-  std::int64_t a = future ? -diff : diff;
+  // Past times round down (`0s ago`: it just happened); future ones round
+  // up, so a retry 80 ms away reads `in 1s`, never `0s ago`.
+  const bool future = unix_ms > now;
+  const std::int64_t ms = future ? unix_ms - now : now - unix_ms;
+  const std::int64_t a = future ? (ms + 999) / 1000 : ms / 1000;
   std::string amount;
   if (a < 60) amount = std::to_string(a) + "s";
   else if (a < 3600) amount = std::to_string(a / 60) + "m";
