@@ -56,7 +56,7 @@ PY
 recv_cpu() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$recv_pid/stat"; }
 TIMEFORMAT='%U %S'
 per_request_us() { python3 -c "print(f'{($2 - $1) * 1e6 / $3:.0f}')"; }  # from to count
-cpu_us() { read -r u s < <(tail -n 1 "$1"); python3 -c "print(f'{($u + $s) * 1e6 / $2:.0f}')"; }  # time-file count
+cpu_us() { read -r u s < <(tail -n 1 "$1"); per_request_us 0 "$u + $s" "$2"; }  # time-file count
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 wrk_all=(); rate_all=(); ms_all=(); sending_all=()
 wrk_cpu_all=(); wrk_recv_all=(); c_cpu_all=(); c_recv_all=()
