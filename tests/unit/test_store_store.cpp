@@ -12,6 +12,7 @@
 #include "centrali/store/deliveries.hpp"
 #include "centrali/store/fanout.hpp"
 #include "centrali/store/store.hpp"
+#include "centrali/store/webhooks.hpp"
 #include "temp_dir.hpp"
 
 using namespace centrali;
@@ -127,7 +128,7 @@ TEST_CASE("store: version 5 keeps every CHECK and the numbering, without per-row
   CHECK_FALSE(refused("INSERT INTO runs (id, trigger, status, origin, queued_ms) VALUES ('run_1', 't', 'queued', 'demand', 1)"));
 }
 
-TEST_CASE("store: version 6 indexes only unsettled deliveries, and every status still lists newest first", "[store]")
+TEST_CASE("store: version 7 indexes only failed and cancelled deliveries, and every status still lists newest first", "[store]")
 {
   unit::TempDir dir;
   auto path = dir.path() / "v5.db";
@@ -148,18 +149,21 @@ TEST_CASE("store: version 6 indexes only unsettled deliveries, and every status 
   REQUIRE(store);
   auto& db = store->db();
   CHECK(db.execAndGet("PRAGMA integrity_check").getString() == "ok");
-  CHECK_FALSE(db.execAndGet("SELECT count(*) FROM sqlite_schema WHERE name = 'deliveries_status'").getInt());
-  // A success no longer writes a status index entry; the others are there.
-  CHECK(db.execAndGet("SELECT count(*) FROM deliveries INDEXED BY deliveries_unsettled "
-                      "WHERE status = 'pending' OR status = 'failed' OR status = 'cancelled'")
-            .getInt() == 9);
+  CHECK_FALSE(db.execAndGet("SELECT count(*) FROM sqlite_schema WHERE name IN ('deliveries_status', "
+                            "'deliveries_unsettled')")
+                  .getInt());
+  // Neither a new delivery nor a success writes a status index entry; the
+  // deliveries a support engineer looks for are there.
+  CHECK(db.execAndGet("SELECT count(*) FROM deliveries INDEXED BY deliveries_unsuccessful "
+                      "WHERE status = 'failed' OR status = 'cancelled'")
+            .getInt() == 6);
   // `status = ?`, as list_deliveries binds it, is answered from the index.
   {
     SQLite::Statement plan(db, "EXPLAIN QUERY PLAN SELECT seq FROM deliveries WHERE status = ? ORDER BY seq DESC");
     plan.bind(1, "failed");
     std::string steps;
     while (plan.executeStep()) steps += plan.getColumn(3).getString() + "\n";
-    CHECK_THAT(steps, Catch::Contains("deliveries_unsettled"));
+    CHECK_THAT(steps, Catch::Contains("deliveries_unsuccessful"));
   }
   for (std::string status : {"pending", "succeeded", "failed", "cancelled"}) {
     store::DeliveryFilter filter;
@@ -172,6 +176,94 @@ TEST_CASE("store: version 6 indexes only unsettled deliveries, and every status 
     CHECK((*list)[0].seq > (*list)[1].seq);
     CHECK((*list)[1].seq > (*list)[2].seq);
   }
+}
+
+TEST_CASE("store: version 7 checks no foreign key per insert, and removing a webhook still detaches its deliveries", "[store]")
+{
+  unit::TempDir dir;
+  auto path = dir.path() / "v6.db";
+  {
+    SQLite::Database db(path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    REQUIRE(store::migrate(db, 6));
+    db.exec("INSERT INTO events (id, source, type, status, method, path, remote_addr, received_ms, headers, body) "
+            "VALUES ('evt_1', 's', 't', 'accepted', 'POST', '/', '', 1, '[]', '')");
+    db.exec("INSERT INTO webhooks (id, url, events, secret, retry_schedule, timeout_ms, disable_after_ms, "
+            "created_ms, updated_ms) VALUES ('whk_1', 'http://x', '*', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', "
+            "'[]', 1000, 1000, 0, 0)");
+    db.exec("INSERT INTO deliveries (id, kind, event_id, webhook_id, event_type, url, status, created_ms, "
+            "updated_ms) VALUES ('dlv_old', 'webhook', 'evt_1', 'whk_1', 't', 'http://x', 'succeeded', 1, 1)");
+    db.exec("INSERT INTO attempts (id, delivery_id, number, trigger, url, started_ms) "
+            "VALUES ('att_old', 'dlv_old', 1, 'scheduled', 'http://x', 1)");
+  }
+  auto store = store::Store::open(path);
+  REQUIRE(store);
+  auto& db = store->db();
+  CHECK(db.execAndGet("PRAGMA integrity_check").getString() == "ok");
+  CHECK(db.execAndGet("SELECT count(*) FROM sqlite_schema WHERE name IN ('deliveries', 'attempts') "
+                      "AND sql LIKE '%REFERENCES%'")
+            .getInt() == 0);
+  CHECK(db.execAndGet("SELECT count(*) FROM attempts WHERE delivery_id = 'dlv_old'").getInt() == 1);
+  // The insert programs look up no parent row (no table is opened to read).
+  auto program_has = [&](const std::string& sql, const std::string& opcode) {
+    SQLite::Statement st(db, "EXPLAIN " + sql);
+    bool found = false;
+    while (st.executeStep()) found = found || st.getColumn(1).getString() == opcode;
+    return found;
+  };
+  CHECK_FALSE(program_has("INSERT INTO attempts (id, delivery_id, number, trigger, url, started_ms) "
+                          "VALUES (?,?,?,?,?,?)",
+                          "OpenRead"));
+  CHECK_FALSE(program_has("INSERT INTO deliveries (id, kind, event_id, webhook_id, event_type, url, status, "
+                          "created_ms, updated_ms) VALUES (?,?,?,?,?,?,?,?,?)",
+                          "OpenRead"));
+  // What ON DELETE SET NULL did, remove_webhook does.
+  REQUIRE(store::remove_webhook(*store, "whk_1"));
+  CHECK(db.execAndGet("SELECT webhook_id IS NULL FROM deliveries WHERE id = 'dlv_old'").getInt() == 1);
+  auto again = store::remove_webhook(*store, "whk_1");
+  REQUIRE_FALSE(again);
+  CHECK(again.error().kind == ErrorKind::not_found);
+}
+
+TEST_CASE("store::list_deliveries finds pending deliveries newest first, in a backlog and among many settled ones", "[store]")
+{
+  unit::TempDir dir;
+  auto store = store::Store::open(dir.path() / "s.db");
+  REQUIRE(store);
+  auto& db = store->db();
+  db.exec("INSERT INTO events (id, source, type, status, method, path, remote_addr, received_ms, headers, body) "
+          "VALUES ('evt_1', 's', 't', 'accepted', 'POST', '/', '', 1, '[]', '')");
+  SQLite::Statement ins(db, "INSERT INTO deliveries (id, kind, event_id, event_type, url, status, next_attempt_ms, "
+                            "created_ms, updated_ms) VALUES (?, 'webhook', 'evt_1', 't', 'http://x', ?, ?, 1, 1)");
+  int n = 0;
+  auto add = [&](const std::string& status) {
+    ins.bind(1, "dlv_" + std::to_string(n++));
+    ins.bind(2, status);
+    if (status == "pending") ins.bind(3, 1);
+    else ins.bind(3);
+    ins.exec();
+    ins.reset();
+  };
+  db.exec("BEGIN");
+  // Two old retries, then more settled deliveries than the newest-rows scan
+  // reads, then a backlog of three.
+  add("pending");
+  add("pending");
+  for (int i = 0; i < 12000; ++i) add("succeeded");
+  for (int i = 0; i < 3; ++i) add("pending");
+  db.exec("COMMIT");
+  auto ids = [&](int limit) {
+    store::DeliveryFilter filter;
+    filter.status = "pending";
+    filter.limit = limit;
+    auto list = store::list_deliveries(*store, filter);
+    REQUIRE(list);
+    std::vector<std::string> out;
+    for (const auto& d : *list) out.push_back(d.id);
+    return out;
+  };
+  CHECK(ids(0) == std::vector<std::string>{"dlv_12004", "dlv_12003", "dlv_12002", "dlv_1", "dlv_0"});
+  CHECK(ids(4) == std::vector<std::string>{"dlv_12004", "dlv_12003", "dlv_12002", "dlv_1"});
+  CHECK(ids(2) == std::vector<std::string>{"dlv_12004", "dlv_12003"});
 }
 
 TEST_CASE("store: events pending fan-out in a version 3 store are fanned out after the upgrade, the others not", "[store]")

@@ -326,30 +326,68 @@ Result<std::int64_t> last_attempt_seq(Store& store)
   });
 }
 
+namespace {
+
+// How many of the newest deliveries `--status pending` scans before it
+// turns to the due-time index: a backlog is found among them at once, and
+// reading this many rows costs a few milliseconds.
+constexpr std::int64_t k_pending_scan_rows = 10000;
+
+// One part of a listing: the filter's rows that also meet `extra`, newest
+// first, at most `limit` (0: all).
+std::vector<Delivery> list_part(Store& store, const DeliveryFilter& f, const char* extra, std::int64_t cut, int limit)
+{
+  std::string sql = std::string("SELECT ") + k_delivery_columns + " FROM deliveries WHERE 1=1";
+  if (!f.webhook_id.empty()) sql += " AND webhook_id = :webhook";
+  if (!f.status.empty()) sql += " AND status = :status";
+  if (!f.event_id.empty()) sql += " AND event_id = :event";
+  if (!f.kind.empty()) sql += " AND kind = :kind";
+  if (!f.type_glob.empty()) sql += " AND event_type GLOB :type";
+  if (f.since_ms) sql += " AND created_ms >= :since";
+  if (f.until_ms) sql += " AND created_ms < :until";
+  if (*extra) sql += std::string(" AND ") + extra;
+  sql += " ORDER BY seq DESC";
+  if (limit > 0) sql += " LIMIT :limit";
+  SQLite::Statement st(store.db(), sql);
+  if (!f.webhook_id.empty()) st.bind(":webhook", f.webhook_id);
+  if (!f.status.empty()) st.bind(":status", f.status);
+  if (!f.event_id.empty()) st.bind(":event", f.event_id);
+  if (!f.kind.empty()) st.bind(":kind", f.kind);
+  if (!f.type_glob.empty()) st.bind(":type", f.type_glob);
+  if (f.since_ms) st.bind(":since", static_cast<int64_t>(*f.since_ms));
+  if (f.until_ms) st.bind(":until", static_cast<int64_t>(*f.until_ms));
+  if (*extra) st.bind(":cut", static_cast<int64_t>(cut));
+  if (limit > 0) st.bind(":limit", limit);
+  std::vector<Delivery> out;
+  while (st.executeStep()) out.push_back(read_delivery(st));
+  return out;
+}
+
+} // namespace
+
 Result<std::vector<Delivery>> list_deliveries(Store& store, const DeliveryFilter& f)
 {
   return guarded("list deliveries", [&]() -> Result<std::vector<Delivery>> {
-    std::string sql = std::string("SELECT ") + k_delivery_columns + " FROM deliveries WHERE 1=1";
-    if (!f.webhook_id.empty()) sql += " AND webhook_id = :webhook";
-    if (!f.status.empty()) sql += " AND status = :status";
-    if (!f.event_id.empty()) sql += " AND event_id = :event";
-    if (!f.kind.empty()) sql += " AND kind = :kind";
-    if (!f.type_glob.empty()) sql += " AND event_type GLOB :type";
-    if (f.since_ms) sql += " AND created_ms >= :since";
-    if (f.until_ms) sql += " AND created_ms < :until";
-    sql += " ORDER BY seq DESC";
-    if (f.limit > 0) sql += " LIMIT :limit";
-    SQLite::Statement st(store.db(), sql);
-    if (!f.webhook_id.empty()) st.bind(":webhook", f.webhook_id);
-    if (!f.status.empty()) st.bind(":status", f.status);
-    if (!f.event_id.empty()) st.bind(":event", f.event_id);
-    if (!f.kind.empty()) st.bind(":kind", f.kind);
-    if (!f.type_glob.empty()) st.bind(":type", f.type_glob);
-    if (f.since_ms) st.bind(":since", static_cast<int64_t>(*f.since_ms));
-    if (f.until_ms) st.bind(":until", static_cast<int64_t>(*f.until_ms));
-    if (f.limit > 0) st.bind(":limit", f.limit);
+    if (f.status != "pending") return list_part(store, f, "", 0, f.limit);
+    // Pending deliveries are in the due-time index (the queue), not the
+    // status index (schema 7), and that index is not in seq order. A
+    // backlog is the newest rows: scan those first. A few retries among
+    // many settled deliveries are older: the due-time index finds them
+    // without a scan of everything since.
     std::vector<Delivery> out;
-    while (st.executeStep()) out.push_back(read_delivery(st));
+    auto read = read_snapshot(store, [&]() -> Result<void> {
+      const auto newest = store.db().execAndGet("SELECT coalesce(max(seq), 0) FROM deliveries").getInt64();
+      const auto cut = newest - k_pending_scan_rows;
+      out = list_part(store, f, "seq > :cut", cut, f.limit);
+      if (f.limit > 0 && static_cast<int>(out.size()) >= f.limit) return {};
+      auto older = list_part(store, f,
+                             "seq <= :cut AND seq IN (SELECT seq FROM deliveries INDEXED BY deliveries_due "
+                             "WHERE status = 'pending')",
+                             cut, f.limit > 0 ? f.limit - static_cast<int>(out.size()) : 0);
+      for (auto& d : older) out.push_back(std::move(d));
+      return {};
+    });
+    if (!read) return std::unexpected(read.error());
     return out;
   });
 }
