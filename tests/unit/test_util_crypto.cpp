@@ -17,6 +17,26 @@ TEST_CASE("crypto::hmac_sha256 matches RFC 4231 test case 2, whole or in parts",
         expected);
 }
 
+TEST_CASE("crypto::hmac_sha256 gives each key its own MAC when keys repeat, alternate or share a prefix", "[signatures][crypto]")
+{
+  // RFC 4231 test cases 1 and 2, and keys that differ only in length: a
+  // context reused for the same key must never carry one key into another.
+  const std::string key1 = std::string(20, '\x0b');
+  const std::string case1 = "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7";
+  const std::string case2 = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
+  for (int round = 0; round < 3; ++round) {
+    CHECK(hex_encode(crypto::as_view(crypto::hmac_sha256(key1, {"Hi There"}))) == case1);
+    CHECK(hex_encode(crypto::as_view(crypto::hmac_sha256(key1, {"Hi There"}))) == case1);
+    CHECK(hex_encode(crypto::as_view(crypto::hmac_sha256("Jefe", {"what do ya want for nothing?"}))) == case2);
+  }
+  const auto longer = crypto::hmac_sha256("Jefe!", {"what do ya want for nothing?"});
+  const auto shorter = crypto::hmac_sha256("Jef", {"what do ya want for nothing?"});
+  CHECK(hex_encode(crypto::as_view(longer)) != case2);
+  CHECK(hex_encode(crypto::as_view(shorter)) != case2);
+  CHECK(hex_encode(crypto::as_view(longer)) != hex_encode(crypto::as_view(shorter)));
+  CHECK(hex_encode(crypto::as_view(crypto::hmac_sha256("Jefe", {"what do ya want for nothing?"}))) == case2);
+}
+
 TEST_CASE("crypto::hmac_sha1 matches RFC 2202 test case 2 and takes an empty key", "[signatures][crypto]")
 {
   CHECK(hex_encode(crypto::as_view(crypto::hmac_sha1("Jefe", {"what do ya want for nothing?"}))) ==

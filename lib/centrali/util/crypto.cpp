@@ -2,6 +2,7 @@
 
 #include <memory>
 #include <stdexcept>
+#include <string>
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -36,10 +37,19 @@ EVP_MAC* hmac_method()
 
 // One HMAC context per digest and thread, its digest set once: a new context
 // per call (and the digest looked up by name each time) cost more than the
-// MAC of a typical webhook body. EVP_MAC_init with a key starts it afresh.
-EVP_MAC_CTX* hmac_context(const char* digest, std::unique_ptr<EVP_MAC_CTX, MacCtxFree>& slot)
+// MAC of a typical webhook body. It remembers the last key it was given:
+// signing or verifying for one endpoint uses one secret again and again, and
+// reusing the key's inner and outer pads saves hashing them (two of the
+// compression rounds of a small body) and OpenSSL's key setup every call.
+struct HmacSlot {
+  std::unique_ptr<EVP_MAC_CTX, MacCtxFree> ctx;
+  std::string key;
+  bool keyed = false;
+};
+
+EVP_MAC_CTX* hmac_context(const char* digest, HmacSlot& slot)
 {
-  if (slot) return slot.get();
+  if (slot.ctx) return slot.ctx.get();
   std::unique_ptr<EVP_MAC_CTX, MacCtxFree> ctx(EVP_MAC_CTX_new(hmac_method()));
   if (!ctx) throw std::runtime_error("OpenSSL: out of memory");
   OSSL_PARAM params[] = {
@@ -47,18 +57,26 @@ EVP_MAC_CTX* hmac_context(const char* digest, std::unique_ptr<EVP_MAC_CTX, MacCt
       OSSL_PARAM_construct_end(),
   };
   if (EVP_MAC_CTX_set_params(ctx.get(), params) != 1) throw std::runtime_error("OpenSSL: HMAC digest unavailable");
-  slot = std::move(ctx);
-  return slot.get();
+  slot.ctx = std::move(ctx);
+  return slot.ctx.get();
 }
 
 template <std::size_t N>
-std::array<unsigned char, N> hmac(EVP_MAC_CTX* ctx, std::string_view key, std::initializer_list<std::string_view> parts)
+std::array<unsigned char, N> hmac(const char* digest, HmacSlot& slot, std::string_view key,
+                                  std::initializer_list<std::string_view> parts)
 {
-  // An empty key is a valid HMAC key, but a null pointer means "keep the
-  // previous key" to OpenSSL: always pass a real address.
+  auto* ctx = hmac_context(digest, slot);
+  // A null key tells OpenSSL to start again with the key it has; an empty
+  // key is a valid HMAC key, so it is passed as a real address.
   static const unsigned char k_empty = 0;
-  const auto* key_bytes = key.empty() ? &k_empty : reinterpret_cast<const unsigned char*>(key.data());
-  if (EVP_MAC_init(ctx, key_bytes, key.size(), nullptr) != 1) throw std::runtime_error("OpenSSL: HMAC init failed");
+  const bool same_key = slot.keyed && slot.key.size() == key.size() &&
+                        CRYPTO_memcmp(slot.key.data(), key.data(), key.size()) == 0;
+  const auto* key_bytes = same_key ? nullptr : key.empty() ? &k_empty : reinterpret_cast<const unsigned char*>(key.data());
+  slot.keyed = false;  // until this init succeeds
+  if (EVP_MAC_init(ctx, key_bytes, same_key ? 0 : key.size(), nullptr) != 1)
+    throw std::runtime_error("OpenSSL: HMAC init failed");
+  if (!same_key) slot.key.assign(key);
+  slot.keyed = true;
   for (auto part : parts)
     if (!part.empty() && EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(part.data()), part.size()) != 1)
       throw std::runtime_error("OpenSSL: HMAC update failed");
@@ -78,14 +96,14 @@ Pkey private_key(const Ed25519Seed& seed)
 
 Sha256Digest hmac_sha256(std::string_view key, std::initializer_list<std::string_view> parts)
 {
-  thread_local std::unique_ptr<EVP_MAC_CTX, MacCtxFree> ctx;
-  return hmac<32>(hmac_context("SHA256", ctx), key, parts);
+  thread_local HmacSlot slot;
+  return hmac<32>("SHA256", slot, key, parts);
 }
 
 Sha1Digest hmac_sha1(std::string_view key, std::initializer_list<std::string_view> parts)
 {
-  thread_local std::unique_ptr<EVP_MAC_CTX, MacCtxFree> ctx;
-  return hmac<20>(hmac_context("SHA1", ctx), key, parts);
+  thread_local HmacSlot slot;
+  return hmac<20>("SHA1", slot, key, parts);
 }
 
 Sha256Digest sha256(std::string_view data)
