@@ -37,7 +37,7 @@ Delivery read_delivery(SQLite::Statement& st)
 
 Result<void> insert_delivery(Store& store, const Delivery& d)
 {
-  return guarded("store delivery " + d.id, [&]() -> Result<void> {
+  return guarded("store delivery ", d.id, [&]() -> Result<void> {
     auto& st = store.statement(
         "INSERT INTO deliveries (id, kind, event_id, webhook_id, event_type, url, status, attempt_count, "
         "next_attempt_ms, created_ms, updated_ms, lease_until_ms) VALUES (?,?,?,?,?,?,?,0,?,?,?,?)");
@@ -185,7 +185,7 @@ bool update_for_attempt(Store& store, const Attempt& a, const DeliveryUpdate& u,
 
 Result<int> record_attempt(Store& store, const Attempt& a, const DeliveryUpdate& u)
 {
-  return guarded("record attempt for " + a.delivery_id, [&]() -> Result<int> {
+  return guarded("record attempt for ", a.delivery_id, [&]() -> Result<int> {
     // The caller that read the row (the worker) names the count it saw:
     // the update then numbers the attempt itself, and only when another
     // attempt was recorded meanwhile (a resend from elsewhere) is the

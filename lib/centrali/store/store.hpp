@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -98,6 +99,10 @@ Result<void> migrate(SQLite::Database& db, int target = -1);
 // whose message starts with `context`. Internal text never leaves unlabelled.
 template <class Fn>
 auto guarded(const std::string& context, Fn&& fn) -> decltype(fn());
+// The same with the context `what` followed by `subject` (an id), put
+// together only on failure: the hot paths run it for every delivery.
+template <class Fn>
+auto guarded(std::string_view what, std::string_view subject, Fn&& fn) -> decltype(fn());
 
 // Message for a SQLite failure, without internal exception noise.
 std::string describe_sqlite_error(int code, int extended_code, const std::string& what);

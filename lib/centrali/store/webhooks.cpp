@@ -139,14 +139,14 @@ Result<void> remove_webhook(Store& store, const std::string& id)
 Result<std::optional<std::int64_t>> note_webhook_health(Store& store, const std::string& id, bool success,
                                                         std::int64_t now_ms)
 {
-  return guarded("update webhook " + id, [&]() -> Result<std::optional<std::int64_t>> {
+  return guarded("update webhook ", id, [&]() -> Result<std::optional<std::int64_t>> {
     // Written only when the streak starts or ends: a healthy webhook's row
     // is not rewritten on every delivery.
     if (success) {
       // Read first: a write statement costs a statement journal even when
       // it changes nothing, and almost every success finds no streak.
       auto& streak = store.statement("SELECT failing_since_ms IS NOT NULL FROM webhooks WHERE id = ?");
-      streak.bind(1, id);
+      streak.bindNoCopy(1, id);  // `id` outlives the step and reset below
       bool failing = streak.executeStep() && streak.getColumn(0).getInt() != 0;
       streak.reset();
       if (!failing) return std::optional<std::int64_t>{};
