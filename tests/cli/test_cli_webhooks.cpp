@@ -572,6 +572,33 @@ TEST_CASE("cancel stops a pending delivery - cancelling a finished one exits 1",
   CHECK(centrali({"--store", store, "deliveries", "cancel", d["id"]}).exit_code == 1);
 }
 
+TEST_CASE("removing a webhook keeps its deliveries - a pending one fails saying its webhook was removed", "[cli][webhooks]")
+{
+  TempDir dir;
+  auto store = dir.str("s.db");
+  auto hook = add_webhook(store, "http://127.0.0.1:" + std::to_string(unused_port()) + "/down", {"--retry-schedule", "2s"});
+  emit(store, "order.created", "{}");
+  CHECK(centrali({"--store", store, "dispatch", "--until-idle"}).exit_code == 0);  // the retry waits, pending
+  auto pending = deliveries(store, {"--status", "pending"});
+  REQUIRE(pending.size() == 1);
+  CHECK(pending[0]["webhook_id"] == hook.id);
+  const std::string id = pending[0]["id"];
+  CHECK(centrali({"--store", store, "webhooks", "rm", hook.id}).exit_code == 0);
+  CHECK(deliveries(store, {"--webhook", hook.id}).empty());
+  // Its turn comes: it fails for good with the reason, its first attempt kept.
+  CHECK(centrali({"--store", store, "dispatch", "--until-idle", "--timeout", "10s"}).exit_code == 1);
+  auto shown = show_delivery(store, id);
+  CHECK(shown["status"] == "failed");
+  CHECK(shown["webhook_id"].is_null());
+  CHECK(shown["last_error"].get<std::string>().find("webhook of this delivery was removed") != std::string::npos);
+  CHECK(shown["next_attempt_at"].is_null());
+  CHECK(shown["attempts"] == 2);
+  REQUIRE(shown["attempt_log"].size() == 2);
+  CHECK(shown["attempt_log"][1]["error"].get<std::string>().find("was removed") != std::string::npos);
+  CHECK(deliveries(store, {"--status", "pending"}).empty());
+  CHECK(deliveries(store, {"--status", "failed"}).size() == 1);
+}
+
 TEST_CASE("a hanging endpoint does not delay deliveries to a healthy one", "[cli][webhooks]")
 {
   TempDir dir;

@@ -27,6 +27,7 @@ void fail_now(AttemptResult& r, const std::string& why)
 {
   r.attempt.error = why;
   r.update.status = "failed";
+  r.update.next_attempt_ms.reset();  // failed for good: nothing is due
   r.update.last_error = why;
 }
 
