@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <functional>
 #include <regex>
 
 #include <SQLiteCpp/Database.h>
@@ -24,6 +25,33 @@ int mode_of(const fs::path& p)
   struct stat st{};
   stat(p.c_str(), &st);
   return st.st_mode & 0777;
+}
+
+// A store as a binary of schema `version` would have left it.
+fs::path store_at_version(const unit::TempDir& dir, int version, const std::function<void(SQLite::Database&)>& fill)
+{
+  auto path = dir.path() / ("v" + std::to_string(version) + ".db");
+  SQLite::Database db(path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+  REQUIRE(store::migrate(db, version));
+  fill(db);
+  return path;
+}
+
+// Opens `path` as this binary does, migrating it, and checks the file is sound.
+store::Store open_upgraded(const fs::path& path)
+{
+  auto store = store::Store::open(path);
+  REQUIRE(store);
+  CHECK(store->db().execAndGet("PRAGMA integrity_check").getString() == "ok");
+  return std::move(*store);
+}
+
+void insert_event(SQLite::Database& db, const std::string& id)
+{
+  SQLite::Statement st(db, "INSERT INTO events (id, source, type, status, method, path, remote_addr, received_ms, "
+                           "headers, body) VALUES (?, 's', 't', 'accepted', 'POST', '/', '', 1, '[]', '')");
+  st.bind(1, id);
+  st.exec();
 }
 } // namespace
 
@@ -67,18 +95,9 @@ TEST_CASE("store::Store::open upgrades a store made by an older schema and keeps
 TEST_CASE("store: version 5 keeps every CHECK and the numbering, without per-row ephemeral tables or sequence writes", "[store]")
 {
   unit::TempDir dir;
-  auto path = dir.path() / "v4.db";
-  {
-    SQLite::Database db(path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
-    REQUIRE(store::migrate(db, 4));
-    db.exec("INSERT INTO events (id, source, type, status, method, path, remote_addr, received_ms, headers, body) "
-            "VALUES ('evt_old', 's', 't', 'accepted', 'POST', '/', '', 1, '[]', '')");
-  }
-  auto store = store::Store::open(path);
-  REQUIRE(store);
-  auto& db = store->db();
+  auto store = open_upgraded(store_at_version(dir, 4, [](SQLite::Database& db) { insert_event(db, "evt_old"); }));
+  auto& db = store.db();
   CHECK(db.execAndGet("SELECT count(*) FROM events WHERE id = 'evt_old'").getInt() == 1);
-  CHECK(db.execAndGet("PRAGMA integrity_check").getString() == "ok");
   // No table keeps a CHECK over an IN list of three or more values (SQLite
   // builds a b-tree of such a list for every row it checks).
   {
@@ -131,12 +150,8 @@ TEST_CASE("store: version 5 keeps every CHECK and the numbering, without per-row
 TEST_CASE("store: version 7 indexes only failed and cancelled deliveries, and every status still lists newest first", "[store]")
 {
   unit::TempDir dir;
-  auto path = dir.path() / "v5.db";
-  {
-    SQLite::Database db(path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
-    REQUIRE(store::migrate(db, 5));
-    db.exec("INSERT INTO events (id, source, type, status, method, path, remote_addr, received_ms, headers, body) "
-            "VALUES ('evt_1', 's', 't', 'accepted', 'POST', '/', '', 1, '[]', '')");
+  auto path = store_at_version(dir, 5, [](SQLite::Database& db) {
+    insert_event(db, "evt_1");
     // Three of each status, interleaved.
     const char* statuses[] = {"pending", "succeeded", "failed", "cancelled"};
     for (int i = 0; i < 12; ++i)
@@ -144,11 +159,9 @@ TEST_CASE("store: version 7 indexes only failed and cancelled deliveries, and ev
                           "created_ms, updated_ms) VALUES ('dlv_") +
               std::to_string(i) + "', 'webhook', 'evt_1', 't', 'http://x', '" + statuses[i % 4] + "', " +
               (i % 4 == 0 ? "1" : "NULL") + ", 1, 1)");
-  }
-  auto store = store::Store::open(path);
-  REQUIRE(store);
-  auto& db = store->db();
-  CHECK(db.execAndGet("PRAGMA integrity_check").getString() == "ok");
+  });
+  auto store = open_upgraded(path);
+  auto& db = store.db();
   CHECK_FALSE(db.execAndGet("SELECT count(*) FROM sqlite_schema WHERE name IN ('deliveries_status', "
                             "'deliveries_unsettled')")
                   .getInt());
@@ -168,7 +181,7 @@ TEST_CASE("store: version 7 indexes only failed and cancelled deliveries, and ev
   for (std::string status : {"pending", "succeeded", "failed", "cancelled"}) {
     store::DeliveryFilter filter;
     filter.status = status;
-    auto list = store::list_deliveries(*store, filter);
+    auto list = store::list_deliveries(store, filter);
     REQUIRE(list);
     REQUIRE(list->size() == 3);
     INFO(status);
@@ -181,12 +194,8 @@ TEST_CASE("store: version 7 indexes only failed and cancelled deliveries, and ev
 TEST_CASE("store: version 7 checks no foreign key per insert, and removing a webhook still detaches its deliveries", "[store]")
 {
   unit::TempDir dir;
-  auto path = dir.path() / "v6.db";
-  {
-    SQLite::Database db(path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
-    REQUIRE(store::migrate(db, 6));
-    db.exec("INSERT INTO events (id, source, type, status, method, path, remote_addr, received_ms, headers, body) "
-            "VALUES ('evt_1', 's', 't', 'accepted', 'POST', '/', '', 1, '[]', '')");
+  auto path = store_at_version(dir, 6, [](SQLite::Database& db) {
+    insert_event(db, "evt_1");
     db.exec("INSERT INTO webhooks (id, url, events, secret, retry_schedule, timeout_ms, disable_after_ms, "
             "created_ms, updated_ms) VALUES ('whk_1', 'http://x', '*', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', "
             "'[]', 1000, 1000, 0, 0)");
@@ -194,11 +203,9 @@ TEST_CASE("store: version 7 checks no foreign key per insert, and removing a web
             "updated_ms) VALUES ('dlv_old', 'webhook', 'evt_1', 'whk_1', 't', 'http://x', 'succeeded', 1, 1)");
     db.exec("INSERT INTO attempts (id, delivery_id, number, trigger, url, started_ms) "
             "VALUES ('att_old', 'dlv_old', 1, 'scheduled', 'http://x', 1)");
-  }
-  auto store = store::Store::open(path);
-  REQUIRE(store);
-  auto& db = store->db();
-  CHECK(db.execAndGet("PRAGMA integrity_check").getString() == "ok");
+  });
+  auto store = open_upgraded(path);
+  auto& db = store.db();
   CHECK(db.execAndGet("SELECT count(*) FROM sqlite_schema WHERE name IN ('deliveries', 'attempts') "
                       "AND sql LIKE '%REFERENCES%'")
             .getInt() == 0);
@@ -217,9 +224,9 @@ TEST_CASE("store: version 7 checks no foreign key per insert, and removing a web
                           "created_ms, updated_ms) VALUES (?,?,?,?,?,?,?,?,?)",
                           "OpenRead"));
   // What ON DELETE SET NULL did, remove_webhook does.
-  REQUIRE(store::remove_webhook(*store, "whk_1"));
+  REQUIRE(store::remove_webhook(store, "whk_1"));
   CHECK(db.execAndGet("SELECT webhook_id IS NULL FROM deliveries WHERE id = 'dlv_old'").getInt() == 1);
-  auto again = store::remove_webhook(*store, "whk_1");
+  auto again = store::remove_webhook(store, "whk_1");
   REQUIRE_FALSE(again);
   CHECK(again.error().kind == ErrorKind::not_found);
 }
@@ -230,8 +237,7 @@ TEST_CASE("store::list_deliveries finds pending deliveries newest first, in a ba
   auto store = store::Store::open(dir.path() / "s.db");
   REQUIRE(store);
   auto& db = store->db();
-  db.exec("INSERT INTO events (id, source, type, status, method, path, remote_addr, received_ms, headers, body) "
-          "VALUES ('evt_1', 's', 't', 'accepted', 'POST', '/', '', 1, '[]', '')");
+  insert_event(db, "evt_1");
   SQLite::Statement ins(db, "INSERT INTO deliveries (id, kind, event_id, event_type, url, status, next_attempt_ms, "
                             "created_ms, updated_ms) VALUES (?, 'webhook', 'evt_1', 't', 'http://x', ?, ?, 1, 1)");
   int n = 0;
