@@ -1,6 +1,7 @@
 #include "centrali/util/crypto.hpp"
 
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -43,8 +44,7 @@ EVP_MAC* hmac_method()
 // compression rounds of a small body) and OpenSSL's key setup every call.
 struct HmacSlot {
   std::unique_ptr<EVP_MAC_CTX, MacCtxFree> ctx;
-  std::string key;
-  bool keyed = false;
+  std::optional<std::string> key;  // what the context is keyed with, once it is
 };
 
 EVP_MAC_CTX* hmac_context(const char* digest, HmacSlot& slot)
@@ -69,14 +69,14 @@ std::array<unsigned char, N> hmac(const char* digest, HmacSlot& slot, std::strin
   // A null key tells OpenSSL to start again with the key it has; an empty
   // key is a valid HMAC key, so it is passed as a real address.
   static const unsigned char k_empty = 0;
-  const bool same_key = slot.keyed && slot.key.size() == key.size() &&
-                        CRYPTO_memcmp(slot.key.data(), key.data(), key.size()) == 0;
+  const bool same_key = slot.key && slot.key->size() == key.size() &&
+                        CRYPTO_memcmp(slot.key->data(), key.data(), key.size()) == 0;
   const auto* key_bytes = same_key ? nullptr : key.empty() ? &k_empty : reinterpret_cast<const unsigned char*>(key.data());
-  slot.keyed = false;  // until this init succeeds
-  if (EVP_MAC_init(ctx, key_bytes, same_key ? 0 : key.size(), nullptr) != 1)
+  if (EVP_MAC_init(ctx, key_bytes, same_key ? 0 : key.size(), nullptr) != 1) {
+    slot.key.reset();  // its state is unknown: key it afresh next time
     throw std::runtime_error("OpenSSL: HMAC init failed");
-  if (!same_key) slot.key.assign(key);
-  slot.keyed = true;
+  }
+  if (!same_key) slot.key.emplace(key);
   for (auto part : parts)
     if (!part.empty() && EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(part.data()), part.size()) != 1)
       throw std::runtime_error("OpenSSL: HMAC update failed");
