@@ -231,6 +231,49 @@ TEST_CASE("store: version 7 checks no foreign key per insert, and removing a web
   CHECK(again.error().kind == ErrorKind::not_found);
 }
 
+TEST_CASE("store: version 8 drops the attempts id index without copying the table, and frees its pages", "[store]")
+{
+  unit::TempDir dir;
+  auto path = store_at_version(dir, 7, [](SQLite::Database& db) {
+    insert_event(db, "evt_1");
+    db.exec("INSERT INTO deliveries (id, kind, event_id, event_type, url, status, created_ms, updated_ms) "
+            "VALUES ('dlv_1', 'webhook', 'evt_1', 't', 'http://x', 'succeeded', 1, 1)");
+    // Enough rows that the index spans pages of its own.
+    SQLite::Statement ins(db, "INSERT INTO attempts (id, delivery_id, number, trigger, url, started_ms) "
+                              "VALUES (printf('att_%026d', ?1), 'dlv_1', ?1, 'scheduled', 'http://x', 1)");
+    for (int i = 1; i <= 2000; ++i) {
+      ins.bind(1, i);
+      ins.exec();
+      ins.reset();
+    }
+  });
+  const auto table_root = [&] {
+    SQLite::Database db(path.string());
+    return db.execAndGet("SELECT rootpage FROM sqlite_schema WHERE name = 'attempts'").getInt();
+  }();
+  auto store = open_upgraded(path);
+  auto& db = store.db();
+  CHECK(db.execAndGet("PRAGMA user_version").getInt() == 8);
+  // The table is the same b-tree (not a copy); only attempts_delivery indexes it now.
+  CHECK(db.execAndGet("SELECT rootpage FROM sqlite_schema WHERE name = 'attempts'").getInt() == table_root);
+  CHECK(db.execAndGet("SELECT group_concat(name) FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'attempts'")
+            .getString() == "attempts_delivery");
+  CHECK(db.execAndGet("PRAGMA freelist_count").getInt() > 0);
+  CHECK(db.execAndGet("SELECT count(*) FROM attempts WHERE delivery_id = 'dlv_1'").getInt() == 2000);
+  CHECK(db.execAndGet("SELECT number FROM attempts WHERE id = printf('att_%026d', 1234)").getInt() == 1234);
+  // Every other constraint of the table holds.
+  CHECK_THROWS(db.exec("INSERT INTO attempts (id, delivery_id, number, trigger, url, started_ms) "
+                       "VALUES ('att_x', 'dlv_1', 1, 'bogus', 'http://x', 1)"));
+  CHECK_THROWS(db.exec("INSERT INTO attempts (delivery_id, number, trigger, url, started_ms) "
+                       "VALUES ('dlv_1', 1, 'scheduled', 'http://x', 1)"));
+  // The insert program writes the table and the one index, nothing more.
+  SQLite::Statement explain(db, "EXPLAIN INSERT INTO attempts (id, delivery_id, number, trigger, url, started_ms) "
+                                "VALUES (?,?,?,?,?,?)");
+  int writes = 0;
+  while (explain.executeStep()) writes += explain.getColumn(1).getString() == "OpenWrite" ? 1 : 0;
+  CHECK(writes == 2);
+}
+
 TEST_CASE("store::list_deliveries finds pending deliveries newest first, in a backlog and among many settled ones", "[store]")
 {
   unit::TempDir dir;
