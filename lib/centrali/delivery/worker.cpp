@@ -29,6 +29,9 @@ constexpr int k_claim_rounds = 16;
 // for a claim.
 constexpr int k_max_handed = 8192;
 constexpr std::size_t k_max_handed_bytes = 64u << 20;
+// See claim_batch: how often the store is asked while handed-over
+// deliveries keep the worker busy.
+constexpr auto k_store_claim_interval = std::chrono::milliseconds(50);
 } // namespace
 
 std::vector<std::chrono::milliseconds> default_forward_schedule()
@@ -284,10 +287,9 @@ bool Worker::claim_batch(store::Store& reader, int capacity)
   // other endpoints. Handed-over deliveries come first (they are leased
   // already); the store is asked for the rest.
   const int per_url_claims = k_claim_rounds * m_options.per_url;
-  std::vector<store::Delivery> claimed;
-  std::vector<std::shared_ptr<const Result<store::Event>>> handed_payloads;  // of claimed's first entries
+  std::vector<store::Delivery> handed;
+  std::vector<std::shared_ptr<const Result<store::Event>>> handed_payloads;  // one per handed delivery
   std::unordered_map<std::string, int> held;
-  int from_store = 0;
   {
     std::lock_guard lock(m_mutex);
     for (auto& [url, q] : m_urls) {
@@ -295,7 +297,7 @@ bool Worker::claim_batch(store::Store& reader, int capacity)
       h = q.sending + static_cast<int>(q.ready.size());
       while (h < per_url_claims && !q.handed.empty()) {
         auto& next = q.handed.front();
-        claimed.push_back(std::move(next.delivery));
+        handed.push_back(std::move(next.delivery));
         handed_payloads.push_back(std::move(next.payload));
         m_handed_bytes -= next.bytes;
         q.handed.pop_front();
@@ -305,29 +307,45 @@ bool Worker::claim_batch(store::Store& reader, int capacity)
       h += static_cast<int>(q.handed.size());
     }
   }
-  int refused = 0;
-  if (capacity > 0) {
-    auto accept = [&](const std::string& url) {
-      bool ok = ++held[url] <= per_url_claims;
-      refused += ok ? 0 : 1;
-      return ok;
-    };
-    std::vector<store::Delivery> due;
-    auto now = timeutil::now_ms();
-    m_writer
-        .submit([&](store::Store& s) -> Result<void> {
-          auto r = store::claim_due_deliveries(s, now, capacity, lease_ms(s), accept);
-          if (!r) return std::unexpected(r.error());
-          due = std::move(*r);
-          return {};
-        }, store::Durability::normal)
-        .wait();
-    from_store = static_cast<int>(due.size());
-    for (auto& d : due) claimed.push_back(std::move(d));
-  }
-  const bool limited = capacity <= 0 || from_store == capacity || refused > 0;
-  if (claimed.empty()) return limited;
+  // They need no writer: they go out before the store is asked, which
+  // waits for the writer (behind a checkpoint, tens of milliseconds, while
+  // nothing refilled the ready queues and sending stopped).
+  const bool supplied = !handed.empty();
+  if (supplied) start_claimed(reader, std::move(handed), handed_payloads, 0);
+  if (capacity <= 0) return true;
+  // While the fan-out keeps this worker supplied, the store is asked only
+  // every k_store_claim_interval: deliveries due there (retries, or what
+  // the fan-out made past its hand-over bound) wait at most that long.
+  const auto now = std::chrono::steady_clock::now();
+  if (supplied && now < m_next_store_claim) return true;  // cut short: asked again as endpoints drain
+  m_next_store_claim = now + k_store_claim_interval;
 
+  int refused = 0;
+  auto accept = [&](const std::string& url) {
+    bool ok = ++held[url] <= per_url_claims;
+    refused += ok ? 0 : 1;
+    return ok;
+  };
+  std::vector<store::Delivery> due;
+  auto now_ms = timeutil::now_ms();
+  m_writer
+      .submit([&](store::Store& s) -> Result<void> {
+        auto r = store::claim_due_deliveries(s, now_ms, capacity, lease_ms(s), accept);
+        if (!r) return std::unexpected(r.error());
+        due = std::move(*r);
+        return {};
+      }, store::Durability::normal)
+      .wait();
+  const int from_store = static_cast<int>(due.size());
+  const bool limited = from_store == capacity || refused > 0;
+  if (!due.empty()) start_claimed(reader, std::move(due), {}, from_store);
+  return limited;
+}
+
+void Worker::start_claimed(store::Store& reader, std::vector<store::Delivery> claimed,
+                           const std::vector<std::shared_ptr<const Result<store::Event>>>& payloads_read,
+                           int from_store)
+{
   // Read what the batch needs once: a fan-out makes several deliveries of
   // one event, and most deliveries share a few webhooks. Webhooks are read
   // fresh per batch, so an edit or a disable applies from the next batch.
@@ -339,10 +357,10 @@ bool Worker::claim_batch(store::Store& reader, int capacity)
   };
   std::unordered_map<std::string, Payload> payloads;
   // What the fan-out handed over with its deliveries needs no read.
-  for (std::size_t i = 0; i < handed_payloads.size(); ++i)
-    if (handed_payloads[i] && claimed[i].kind == "webhook") {
+  for (std::size_t i = 0; i < payloads_read.size(); ++i)
+    if (payloads_read[i] && claimed[i].kind == "webhook") {
       auto& payload = payloads[claimed[i].event_id];
-      if (!payload.event) payload.event = std::move(handed_payloads[i]);
+      if (!payload.event) payload.event = payloads_read[i];
     }
   std::unordered_map<std::string, std::shared_ptr<const Result<store::Event>>> events;
   std::unordered_map<std::string, std::shared_ptr<const Result<store::Webhook>>> webhooks;
@@ -392,13 +410,12 @@ bool Worker::claim_batch(store::Store& reader, int capacity)
     for (const auto& [id, webhook] : webhooks)
       if (*webhook && (*webhook)->active) m_gone.erase(id);
     m_claimed += from_store;  // handed-over ones were counted when handed
-    m_claiming = false;
+    if (from_store > 0) m_claiming = false;  // counted now (see idle())
     for (auto& job : jobs) m_urls[job->delivery.url].ready.push_back(job);
     for (const auto& job : jobs) take_startable(job->delivery.url, startable, expired);
   }
   give_back(expired);
   for (const auto& job : startable) start_job(job);
-  return limited;
 }
 
 void Worker::take_startable(const std::string& url, std::vector<JobPtr>& out, std::vector<JobPtr>& expired)

@@ -129,6 +129,12 @@ private:
   // `capacity` more from the store, reads their events and starts them;
   // true when the claim was cut short by the window or by busy URLs.
   bool claim_batch(store::Store& reader, int capacity);
+  // Reads what `claimed` needs (`payloads_read`, one per leading entry,
+  // may hold what the fan-out read already), makes them jobs and starts
+  // what their URLs have room for. `from_store` of them were claimed from
+  // the store just now (handed-over ones are counted when handed).
+  void start_claimed(store::Store& reader, std::vector<store::Delivery> claimed,
+                     const std::vector<std::shared_ptr<const Result<store::Event>>>& payloads_read, int from_store);
   store::FanOutLease lease_for_fan_out(store::Store& writer_store, std::int64_t now_ms);
   void take_handed(std::vector<store::LeasedDelivery> deliveries);
   // How long a claim's (or a hand-over's) lease lasts.
@@ -178,6 +184,7 @@ private:
   bool m_handing_over = false;           // a fan-out is leasing deliveries to this worker
   std::uint64_t m_idle_epoch = 0;        // times m_claimed fell to 0
   bool m_claiming = false;               // a claim is under way (see idle())
+  std::chrono::steady_clock::time_point m_next_store_claim{};  // claim loop only
   bool m_woken = false;
   bool m_claimer_sleeping = false;
   bool m_stopping = false;
