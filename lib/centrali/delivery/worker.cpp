@@ -20,8 +20,11 @@ namespace {
 // and claims come in large batches (each claim is a commit the writer must
 // make at once; at 4 rounds, claims were a third of all commits). The next
 // claim for a URL is made once half of this is left. The lease does not
-// grow with it (see WorkerOptions::lease_rounds).
-constexpr int k_claim_rounds = 16;
+// grow with it (see WorkerOptions::lease_rounds). Half of it must outlast
+// a claim that waits behind a WAL checkpoint on the writer (20-40 ms, at
+// about 10 attempts per ms to a fast local receiver): at 16 rounds, sending
+// stopped for the rest of each such wait.
+constexpr int k_claim_rounds = 32;
 // At most this many handed-over deliveries wait for room at their URL;
 // the fan-out leaves the rest due, to be claimed. Each costs its row in
 // memory (a few hundred bytes) and its event's body while those fit in

@@ -47,8 +47,10 @@ struct WorkerOptions {
   // connection (cpp-httplib: 8 by default): a connection beyond their
   // threads is not read until another idles out, so more is slower.
   int connections_per_origin = 8;
-  // Deliveries claimed at once (waiting, in flight or being recorded).
-  int window = 1024;
+  // Deliveries claimed at once (waiting, in flight or being recorded): room
+  // for one URL's claimed rounds (see k_claim_rounds) plus the attempts
+  // that wait for the writer meanwhile.
+  int window = 2048;
   std::vector<std::chrono::milliseconds> forward_schedule = default_forward_schedule();
   std::chrono::milliseconds forward_timeout{30'000};
   std::chrono::milliseconds poll_interval{500};  // picks up work queued by other processes
