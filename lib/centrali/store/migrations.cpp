@@ -2,6 +2,7 @@
 // inside one IMMEDIATE transaction, so two processes opening a new store at
 // once cannot both migrate it. Migrations are append-only: never edit one
 // that has shipped; add the next.
+#include <functional>
 #include <initializer_list>
 #include <stdexcept>
 #include <string>
@@ -28,6 +29,23 @@ struct Rewrite {
   const char* to;
 };
 
+// Runs `edit` on sqlite_schema with writable_schema on, then bumps
+// schema_version so that other connections (and this one) re-read the
+// schema on their next statement.
+void edit_schema(SQLite::Database& db, const std::function<void()>& edit)
+{
+  const int schema_version = db.execAndGet("PRAGMA schema_version").getInt();
+  db.exec("PRAGMA writable_schema = ON");
+  try {
+    edit();
+    db.exec("PRAGMA schema_version = " + std::to_string(schema_version + 1));
+  } catch (...) {
+    db.exec("PRAGMA writable_schema = OFF");
+    throw;
+  }
+  db.exec("PRAGMA writable_schema = OFF");
+}
+
 // Replaces text in the CREATE TABLE statements of sqlite_schema, SQLite's
 // documented procedure for schema changes that leave the stored rows as they
 // are (https://sqlite.org/lang_altertable.html, "other kinds of table schema
@@ -35,9 +53,7 @@ struct Rewrite {
 // is copied, so a large store upgrades at once.
 void rewrite_table_text(SQLite::Database& db, std::initializer_list<Rewrite> rewrites)
 {
-  const int schema_version = db.execAndGet("PRAGMA schema_version").getInt();
-  db.exec("PRAGMA writable_schema = ON");
-  try {
+  edit_schema(db, [&] {
     SQLite::Statement st(db, "UPDATE sqlite_schema SET sql = replace(sql, ?, ?) WHERE type = 'table' AND name = ?");
     for (const auto& r : rewrites) {
       st.bind(1, r.from);
@@ -46,14 +62,7 @@ void rewrite_table_text(SQLite::Database& db, std::initializer_list<Rewrite> rew
       st.exec();
       st.reset();
     }
-    // Other connections (and this one) re-read the schema on their next
-    // statement.
-    db.exec("PRAGMA schema_version = " + std::to_string(schema_version + 1));
-  } catch (...) {
-    db.exec("PRAGMA writable_schema = OFF");
-    throw;
-  }
-  db.exec("PRAGMA writable_schema = OFF");
+  });
 }
 
 // Version 5 removes two costs SQLite pays on every insert:
@@ -121,9 +130,7 @@ void drop_delivery_foreign_keys(SQLite::Database& db)
 void drop_attempt_id_index(SQLite::Database& db)
 {
   constexpr const char* retired = "attempts_id_retired";
-  const int schema_version = db.execAndGet("PRAGMA schema_version").getInt();
-  db.exec("PRAGMA writable_schema = ON");
-  try {
+  edit_schema(db, [&] {
     SQLite::Statement table(db, "UPDATE sqlite_schema SET sql = replace(sql, 'id               TEXT NOT NULL UNIQUE,', "
                                 "'id               TEXT NOT NULL,') WHERE type = 'table' AND name = 'attempts'");
     table.exec();
@@ -137,12 +144,7 @@ void drop_attempt_id_index(SQLite::Database& db)
                       "sql LIKE '%UNIQUE%'")
             .getInt() == 0;
     if (!unique_gone || index.exec() != 1) throw std::runtime_error("attempts table is not as version 7 left it");
-    db.exec("PRAGMA schema_version = " + std::to_string(schema_version + 1));
-  } catch (...) {
-    db.exec("PRAGMA writable_schema = OFF");
-    throw;
-  }
-  db.exec("PRAGMA writable_schema = OFF");
+  });
   // This connection still holds the old schema: the first statement to run
   // sees the new schema_version and reloads it, after which the renamed
   // index can be named.
