@@ -46,6 +46,19 @@ void edit_schema(SQLite::Database& db, const std::function<void()>& edit)
   db.exec("PRAGMA writable_schema = OFF");
 }
 
+// The UPDATEs alone, for an edit_schema that changes more than table text.
+void replace_table_text(SQLite::Database& db, std::initializer_list<Rewrite> rewrites)
+{
+  SQLite::Statement st(db, "UPDATE sqlite_schema SET sql = replace(sql, ?, ?) WHERE type = 'table' AND name = ?");
+  for (const auto& r : rewrites) {
+    st.bind(1, r.from);
+    st.bind(2, r.to);
+    st.bind(3, r.table);
+    st.exec();
+    st.reset();
+  }
+}
+
 // Replaces text in the CREATE TABLE statements of sqlite_schema, SQLite's
 // documented procedure for schema changes that leave the stored rows as they
 // are (https://sqlite.org/lang_altertable.html, "other kinds of table schema
@@ -53,16 +66,7 @@ void edit_schema(SQLite::Database& db, const std::function<void()>& edit)
 // is copied, so a large store upgrades at once.
 void rewrite_table_text(SQLite::Database& db, std::initializer_list<Rewrite> rewrites)
 {
-  edit_schema(db, [&] {
-    SQLite::Statement st(db, "UPDATE sqlite_schema SET sql = replace(sql, ?, ?) WHERE type = 'table' AND name = ?");
-    for (const auto& r : rewrites) {
-      st.bind(1, r.from);
-      st.bind(2, r.to);
-      st.bind(3, r.table);
-      st.exec();
-      st.reset();
-    }
-  });
+  edit_schema(db, [&] { replace_table_text(db, rewrites); });
 }
 
 // Version 5 removes two costs SQLite pays on every insert:
@@ -131,9 +135,7 @@ void drop_attempt_id_index(SQLite::Database& db)
 {
   constexpr const char* retired = "attempts_id_retired";
   edit_schema(db, [&] {
-    SQLite::Statement table(db, "UPDATE sqlite_schema SET sql = replace(sql, 'id               TEXT NOT NULL UNIQUE,', "
-                                "'id               TEXT NOT NULL,') WHERE type = 'table' AND name = 'attempts'");
-    table.exec();
+    replace_table_text(db, {{"attempts", "id               TEXT NOT NULL UNIQUE,", "id               TEXT NOT NULL,"}});
     SQLite::Statement index(db, "UPDATE sqlite_schema SET name = ?1, sql = 'CREATE INDEX ' || ?1 || ' ON attempts(id)' "
                                 "WHERE type = 'index' AND name = 'sqlite_autoindex_attempts_1' AND sql IS NULL");
     index.bind(1, retired);
