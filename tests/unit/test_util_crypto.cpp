@@ -37,6 +37,28 @@ TEST_CASE("crypto::hmac_sha256 gives each key its own MAC when keys repeat, alte
   CHECK(hex_encode(crypto::as_view(crypto::hmac_sha256("Jefe", {"what do ya want for nothing?"}))) == case2);
 }
 
+TEST_CASE("crypto::hmac_sha256 hashes a key longer than a block first (RFC 4231 test cases 6 and 7)", "[signatures][crypto]")
+{
+  const std::string key(131, '\xaa');
+  const std::string case6 = "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54";
+  const std::string case7 = "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2";
+  const std::string message7 =
+      "This is a test using a larger than block-size key and a larger than block-size data. The key needs to be "
+      "hashed before being used by the HMAC algorithm.";
+  for (int round = 0; round < 2; ++round) {
+    CHECK(hex_encode(crypto::as_view(crypto::hmac_sha256(key, {"Test Using Larger Than Block-Size Key - Hash Key First"}))) ==
+          case6);
+    CHECK(hex_encode(crypto::as_view(crypto::hmac_sha256(key, {message7}))) == case7);
+    // A key of exactly one block is used as it is; its digest is another key.
+    const auto block_key = crypto::hmac_sha256(std::string(64, '\xaa'), {"x"});
+    const auto digest_key = crypto::hmac_sha256(std::string_view(crypto::as_view(crypto::sha256(std::string(64, '\xaa')))), {"x"});
+    CHECK(hex_encode(crypto::as_view(block_key)) != hex_encode(crypto::as_view(digest_key)));
+  }
+  // The empty key is a key (HMAC of nothing under nothing, a well-known value).
+  CHECK(hex_encode(crypto::as_view(crypto::hmac_sha256("", {""}))) ==
+        "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
+}
+
 TEST_CASE("crypto::hmac_sha1 matches RFC 2202 test case 2 and takes an empty key", "[signatures][crypto]")
 {
   CHECK(hex_encode(crypto::as_view(crypto::hmac_sha1("Jefe", {"what do ya want for nothing?"}))) ==

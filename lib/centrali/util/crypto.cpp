@@ -94,12 +94,6 @@ Pkey private_key(const Ed25519Seed& seed)
 
 } // namespace
 
-Sha256Digest hmac_sha256(std::string_view key, std::initializer_list<std::string_view> parts)
-{
-  thread_local HmacSlot slot;
-  return hmac<32>("SHA256", slot, key, parts);
-}
-
 Sha1Digest hmac_sha1(std::string_view key, std::initializer_list<std::string_view> parts)
 {
   thread_local HmacSlot slot;
