@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include "centrali/store/deliveries.hpp"
+#include "centrali/store/webhooks.hpp"
 #include "centrali/util/time.hpp"
 #include "context.hpp"
 #include "render_deliveries.hpp"
@@ -55,9 +56,9 @@ Result<void> run_list(Context& ctx, const ListArgs& a)
                   : d.status == "failed"  ? ctx.out().paint(d.status, Style::red)
                   : d.status == "pending" ? ctx.out().paint(d.status, Style::yellow)
                                           : d.status;
-    std::string last = d.last_status ? std::to_string(*d.last_status) : (d.last_error.empty() ? "-" : d.last_error);
+    std::string last = d.last_status ? std::to_string(*d.last_status) : (d.last_error.empty() ? "-" : for_terminal(d.last_error));
     std::string next = d.next_attempt_ms ? timeutil::relative(*d.next_attempt_ms, now) : "-";
-    table.push_back({d.id, d.kind == "webhook" ? d.webhook_id : "forward", d.event_type, status,
+    table.push_back({d.id, d.kind == "webhook" ? d.webhook_id : "forward", for_terminal(d.event_type), status,
                      std::to_string(d.attempt_count), last, next, timeutil::relative(d.created_ms, now)});
   }
   ctx.out().table({"ID", "WEBHOOK", "TYPE", "STATUS", "ATTEMPTS", "LAST", "NEXT", "CREATED"}, table);
@@ -72,8 +73,16 @@ Result<void> run_show(Context& ctx, const std::string& id)
   if (!d) return std::unexpected(d.error());
   auto attempts = store::list_attempts(**store, id);
   if (!attempts) return std::unexpected(attempts.error());
+  // A removed webhook's deliveries keep its id; say that it is gone.
+  bool webhook_removed = false;
+  if (d->kind == "webhook" && !d->webhook_id.empty()) {
+    auto w = store::get_webhook(**store, d->webhook_id);
+    if (!w && w.error().kind != ErrorKind::not_found) return std::unexpected(w.error());
+    webhook_removed = !w;
+  }
   if (ctx.out().json()) {
     auto j = delivery_json(*d);
+    if (d->kind == "webhook") j["webhook_removed"] = webhook_removed || d->webhook_id.empty();
     j["attempt_log"] = json::array();
     for (const auto& a : *attempts) j["attempt_log"].push_back(attempt_json(a));
     ctx.out().json_document(j);
@@ -82,9 +91,10 @@ Result<void> run_show(Context& ctx, const std::string& id)
   auto now = timeutil::now_ms();
   ctx.out().fields({{"id", d->id},
                     {"kind", d->kind},
-                    {"webhook", d->webhook_id.empty() ? "-" : d->webhook_id},
-                    {"event", d->event_id + " (" + d->event_type + ")"},
-                    {"url", d->url},
+                    {"webhook", d->webhook_id.empty() ? (d->kind == "webhook" ? "- (removed)" : "-")
+                                                      : d->webhook_id + (webhook_removed ? " (removed)" : "")},
+                    {"event", d->event_id + " (" + for_terminal(d->event_type) + ")"},
+                    {"url", for_terminal(d->url)},
                     {"status", d->status},
                     {"next attempt", d->next_attempt_ms ? timeutil::format_rfc3339(*d->next_attempt_ms) + " (" +
                                                               timeutil::relative(*d->next_attempt_ms, now) + ")"
@@ -94,17 +104,17 @@ Result<void> run_show(Context& ctx, const std::string& id)
     ctx.out().line("");
     ctx.out().line(ctx.out().paint("attempt " + std::to_string(a.number), Style::bold) + "  " + a.trigger + "  " +
                    timeutil::format_rfc3339(a.started_ms) + "  " + std::to_string(a.duration_ms) + "ms");
-    ctx.out().line("  POST " + a.url);
-    for (const auto& h : a.request_headers) ctx.out().line("  > " + h.name + ": " + h.value);
+    ctx.out().line("  POST " + for_terminal(a.url));
+    for (const auto& h : a.request_headers) ctx.out().line("  > " + for_terminal(h.name) + ": " + for_terminal(h.value));
     if (a.response_status) {
       ctx.out().line("  < HTTP " + std::to_string(*a.response_status));
-      for (const auto& h : a.response_headers) ctx.out().line("  < " + h.name + ": " + h.value);
+      for (const auto& h : a.response_headers) ctx.out().line("  < " + for_terminal(h.name) + ": " + for_terminal(h.value));
       if (!a.response_body.empty()) {
         std::string body = a.response_body.size() > 2000 ? a.response_body.substr(0, 2000) + "…" : a.response_body;
-        ctx.out().line("  " + body);
+        ctx.out().line("  " + for_terminal(body, true));
       }
     } else {
-      ctx.out().line("  " + ctx.out().paint("error: " + a.error, Style::red));
+      ctx.out().line("  " + ctx.out().paint("error: " + for_terminal(a.error), Style::red));
     }
   }
   return {};

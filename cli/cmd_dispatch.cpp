@@ -156,8 +156,8 @@ Result<void> run_dispatch(Context& ctx, const DispatchArgs& a)
              " failed for good; " + waiting);
   }
   if (gave_up > 0)
-    return fail(ErrorKind::rejected, std::to_string(gave_up.load()) +
-                                         " deliveries failed after their last retry (see 'centrali deliveries list --status failed')");
+    return fail(ErrorKind::rejected, count_of(static_cast<std::size_t>(gave_up.load()), "delivery", "deliveries") +
+                                         " failed after their last retry (see 'centrali deliveries list --status failed')");
   return {};
 }
 

@@ -160,8 +160,8 @@ Result<void> run_list(Context& ctx, const FilterArgs& args)
     auto status = e.status == "accepted"   ? ctx.out().paint(e.status, Style::green)
                   : e.status == "rejected" ? ctx.out().paint(e.status, Style::red)
                                            : ctx.out().paint(e.status, Style::yellow);
-    rows.push_back({e.id, e.source, e.type, status, std::to_string(e.http_status), timeutil::relative(e.received_ms, now),
-                    e.reason});
+    rows.push_back({e.id, for_terminal(e.source), for_terminal(e.type), status, std::to_string(e.http_status),
+                    timeutil::relative(e.received_ms, now), for_terminal(e.reason)});
   }
   ctx.out().table({"ID", "SOURCE", "TYPE", "STATUS", "HTTP", "RECEIVED", "REASON"}, rows);
   return {};
@@ -192,22 +192,22 @@ Result<void> run_show(Context& ctx, const std::string& id, bool raw)
   auto now = timeutil::now_ms();
   std::vector<std::pair<std::string, std::string>> fields = {
       {"id", e->id},
-      {"source", e->source},
-      {"type", e->type},
-      {"status", e->status + (e->reason.empty() ? "" : " (" + e->reason + ")")},
+      {"source", for_terminal(e->source)},
+      {"type", for_terminal(e->type)},
+      {"status", e->status + (e->reason.empty() ? "" : " (" + for_terminal(e->reason) + ")")},
       {"answered", std::to_string(e->http_status)},
       {"received", timeutil::format_rfc3339(e->received_ms) + " (" + timeutil::relative(e->received_ms, now) + ")"},
-      {"request", e->method + " " + e->path + " from " + e->remote_addr},
-      {"dedupe key", e->dedupe_key.empty() ? "-" : e->dedupe_key}};
+      {"request", for_terminal(e->method + " " + e->path + " from " + e->remote_addr)},
+      {"dedupe key", e->dedupe_key.empty() ? "-" : for_terminal(e->dedupe_key)}};
   ctx.out().fields(fields);
   ctx.out().line("");
   ctx.out().line(ctx.out().paint("headers", Style::bold));
-  for (const auto& h : e->headers) ctx.out().line("  " + h.name + ": " + h.value);
+  for (const auto& h : e->headers) ctx.out().line("  " + for_terminal(h.name) + ": " + for_terminal(h.value));
   ctx.out().line("");
   ctx.out().line(ctx.out().paint("body (" + std::to_string(e->body.size()) + " bytes)", Style::bold));
   if (is_valid_utf8(e->body)) {
     auto parsed = json::parse(e->body, nullptr, false);
-    ctx.out().line(parsed.is_discarded() ? e->body : dump_json(parsed, 2));
+    ctx.out().line(parsed.is_discarded() ? for_terminal(e->body, true) : dump_json(parsed, 2));
   } else {
     ctx.out().line("(binary; use --raw for the exact bytes)");
   }
@@ -215,8 +215,9 @@ Result<void> run_show(Context& ctx, const std::string& id, bool raw)
     ctx.out().line("");
     std::vector<std::vector<std::string>> rows;
     for (const auto& d : *deliveries)
-      rows.push_back({d.id, d.kind, d.url, d.status, std::to_string(d.attempt_count),
-                      d.last_status ? std::to_string(*d.last_status) : (d.last_error.empty() ? "-" : d.last_error)});
+      rows.push_back({d.id, d.kind, for_terminal(d.url), d.status, std::to_string(d.attempt_count),
+                      d.last_status ? std::to_string(*d.last_status)
+                                    : (d.last_error.empty() ? "-" : for_terminal(d.last_error))});
     ctx.out().table({"DELIVERY", "KIND", "URL", "STATUS", "ATTEMPTS", "LAST"}, rows);
   }
   return {};
@@ -244,8 +245,8 @@ Result<void> run_tail(Context& ctx, const FilterArgs& args)
     for (const auto& e : *events) {
       if (ctx.out().json()) ctx.out().json_line(event_full(e));
       else {
-        ctx.out().line(timeutil::format_rfc3339(e.received_ms) + "  " + e.id + "  " + e.source + "  " + e.type + "  " +
-                       e.status + (e.reason.empty() ? "" : "  " + e.reason));
+        ctx.out().line(timeutil::format_rfc3339(e.received_ms) + "  " + e.id + "  " + for_terminal(e.source) + "  " +
+                       for_terminal(e.type) + "  " + e.status + (e.reason.empty() ? "" : "  " + for_terminal(e.reason)));
         std::cout << std::flush;
       }
       filter->after_seq = e.seq;
@@ -377,8 +378,7 @@ struct EmitArgs {
 
 Result<void> run_emit(Context& ctx, const EmitArgs& a)
 {
-  if (a.type.empty() || a.type.size() > 200 || a.type.find_first_of(" \t\r\n") != std::string::npos)
-    return fail(ErrorKind::usage, "event type must be 1-200 characters without spaces");
+  if (auto r = check_event_type(a.type, "the event type"); !r) return r;
   if (!a.data.empty() && !a.data_file.empty()) return fail(ErrorKind::usage, "give --data or --data-file, not both");
   std::string body = "{}";
   if (!a.data.empty()) body = a.data;

@@ -1,8 +1,11 @@
 // `centrali webhooks ...`: outbound subscriptions, test sends, resend and replay.
+#include <map>
+
 #include <CLI/CLI.hpp>
 
 #include "centrali/delivery/attempt.hpp"
 #include "centrali/delivery/retry.hpp"
+#include "centrali/delivery/webhook_request.hpp"
 #include "centrali/ingest/secrets.hpp"
 #include "centrali/signatures/signatures.hpp"
 #include "centrali/store/deliveries.hpp"
@@ -22,8 +25,8 @@ constexpr std::int64_t k_rotation_grace_ms = 24LL * 3600 * 1000;
 
 struct WebhookArgs {
   std::string id;
-  std::string url;
-  std::string events;
+  std::optional<std::string> url;
+  std::optional<std::string> events;
   std::optional<std::string> name;
   std::string secret;
   std::vector<std::string> headers;
@@ -32,12 +35,16 @@ struct WebhookArgs {
   std::optional<std::string> disable_after;
   bool insecure = false;
   bool secure = false;
+  bool clear_headers = false;  // update: drop every custom header
 };
 
 Result<std::vector<std::int64_t>> parse_schedule(const std::string& text)
 {
   std::vector<std::int64_t> out;
-  if (text.empty() || text == "none") return out;  // no retries
+  // Empty is refused rather than read as "none": an unset shell variable
+  // must not turn retries off.
+  if (text.empty()) return fail(ErrorKind::usage, "--retry-schedule is empty: give delays (e.g. 30s,2m,10m) or 'none'");
+  if (text == "none") return out;  // no retries
   std::size_t start = 0;
   while (start <= text.size()) {
     auto end = text.find(',', start);
@@ -69,26 +76,42 @@ Result<void> validate_globs(const std::string& globs)
 {
   if (globs.find_first_not_of(", ") == std::string::npos)
     return fail(ErrorKind::usage, "--events needs at least one event type or glob (e.g. 'invoice.*' or '*')");
+  std::size_t start = 0;
+  while (start <= globs.size()) {
+    auto end = std::min(globs.find(',', start), globs.size());
+    auto glob = globs.substr(start, end - start);
+    const auto first = glob.find_first_not_of(' ');
+    if (first == std::string::npos)
+      return fail(ErrorKind::usage, "--events '" + globs + "' has an empty entry between commas");
+    glob = glob.substr(first, glob.find_last_not_of(' ') - first + 1);
+    if (auto r = check_event_type(glob, "--events entry '" + glob + "'"); !r) return r;
+    start = end + 1;
+  }
   return {};
 }
 
 // Applies the options that `add` and `update` share onto `w`.
 Result<void> apply_options(const WebhookArgs& a, store::Webhook& w)
 {
-  if (!a.url.empty()) {
-    if (auto r = validate_url(a.url); !r) return r;
-    w.url = a.url;
+  if (a.url) {
+    if (auto r = validate_url(*a.url); !r) return r;
+    w.url = *a.url;
   }
-  if (!a.events.empty()) {
-    if (auto r = validate_globs(a.events); !r) return r;
-    w.events = a.events;
+  if (a.events) {
+    if (auto r = validate_globs(*a.events); !r) return r;
+    w.events = *a.events;
   }
   if (a.name) w.name = *a.name;
+  if (a.clear_headers && !a.headers.empty())
+    return fail(ErrorKind::usage, "give --header or --clear-headers, not both (--header alone replaces the list)");
+  if (a.clear_headers) w.headers.clear();
   if (!a.headers.empty()) {
     w.headers.clear();
     for (const auto& line : a.headers) {
       auto h = parse_header_line(line);
       if (!h) return fail(ErrorKind::usage, "--header: " + h.error().message);
+      if (auto why = delivery::reserved_header_reason(h->name); !why.empty())
+        return fail(ErrorKind::usage, "--header: " + why + " and it cannot be overridden");
       w.headers.push_back(*h);
     }
   }
@@ -155,8 +178,8 @@ json webhook_json(const store::Webhook& w, bool with_secret)
 
 Result<void> run_add(Context& ctx, const WebhookArgs& a)
 {
-  if (a.url.empty()) return fail(ErrorKind::usage, "--url is required");
-  if (auto r = validate_globs(a.events); !r) return r;
+  if (!a.url) return fail(ErrorKind::usage, "--url is required");
+  if (auto r = validate_globs(a.events.value_or("")); !r) return r;
   store::Webhook w;
   w.id = ids::make(ids::k_webhook);
   w.retry_schedule_ms = delivery::default_retry_schedule_ms();
@@ -258,8 +281,9 @@ Result<void> run_show(Context& ctx, const std::string& id)
     ctx.out().line("");
     std::vector<std::vector<std::string>> rows;
     for (const auto& d : *recent)
-      rows.push_back({d.id, d.event_type, d.status, std::to_string(d.attempt_count),
-                      d.last_status ? std::to_string(*d.last_status) : (d.last_error.empty() ? "-" : d.last_error),
+      rows.push_back({d.id, for_terminal(d.event_type), d.status, std::to_string(d.attempt_count),
+                      d.last_status ? std::to_string(*d.last_status)
+                                    : (d.last_error.empty() ? "-" : for_terminal(d.last_error)),
                       timeutil::relative(d.created_ms, now)});
     ctx.out().table({"RECENT DELIVERY", "TYPE", "STATUS", "ATTEMPTS", "LAST", "CREATED"}, rows);
   }
@@ -337,6 +361,22 @@ Result<void> run_rotate(Context& ctx, const std::string& id, const std::string& 
   return {};
 }
 
+// A webhook delivery can be sent again only while its webhook exists: the
+// webhook holds the secret that signs it. Refused before anything is sent
+// or recorded, so the delivery's log and state stay as they were.
+Result<void> check_webhook_kept(store::Store& store, const store::Delivery& d)
+{
+  if (d.kind != "webhook") return {};
+  if (!d.webhook_id.empty()) {
+    auto w = store::get_webhook(store, d.webhook_id);
+    if (w) return {};
+    if (w.error().kind != ErrorKind::not_found) return std::unexpected(w.error());
+  }
+  return fail(ErrorKind::not_found, "cannot send " + d.id + " again: its webhook " +
+                                        (d.webhook_id.empty() ? std::string() : d.webhook_id + " ") +
+                                        "was removed, and with it the secret that signs it (its log is kept)");
+}
+
 // Prints one manual attempt; the error (if any) decides the exit code:
 // 1 for a non-2xx answer, 5 when the endpoint could not be reached.
 Result<void> report_attempt(Context& ctx, const delivery::AttemptResult& r, json extra = json::object())
@@ -345,10 +385,15 @@ Result<void> report_attempt(Context& ctx, const delivery::AttemptResult& r, json
     auto j = attempt_json(r.attempt);
     for (auto& [k, v] : extra.items()) j[k] = v;
     j["ok"] = r.ok;
+    if (!r.disable_reason.empty()) j["webhook_disabled"] = r.disable_reason;
     ctx.out().json_document(j);
   } else {
     ctx.out().line(attempt_line(ctx.out(), r.attempt));
   }
+  // A 410 switches the webhook off; say so where the answer is read.
+  if (!r.disable_reason.empty() && !ctx.out().json())
+    ctx.out().note("webhook " + r.webhook_id + " is now disabled: " + r.disable_reason +
+                   " (turn it on again with 'centrali webhooks enable " + r.webhook_id + "')");
   if (r.ok) return {};
   if (!r.reached) return fail(ErrorKind::network, "no response: " + r.attempt.error);
   return fail(ErrorKind::rejected, "the endpoint answered " + attempt_outcome(r.attempt) + ", not 2xx");
@@ -357,12 +402,14 @@ Result<void> report_attempt(Context& ctx, const delivery::AttemptResult& r, json
 struct TestArgs {
   std::string id;
   std::string type = "webhook.test";
-  std::string data;
+  std::optional<std::string> data;
 };
 
 Result<void> run_test(Context& ctx, const TestArgs& a)
 {
-  std::string body = a.data.empty() ? R"({"message":"test event from centrali"})" : a.data;
+  if (auto r = check_event_type(a.type, "--type"); !r) return r;
+  std::string body = a.data ? *a.data : R"({"message":"test event from centrali"})";
+  if (body.empty()) return fail(ErrorKind::usage, "--data is empty (leave it out for the default test data)");
   if (nlohmann::json::parse(body, nullptr, false).is_discarded())
     return fail(ErrorKind::usage, "--data is not valid JSON");
   auto store = ctx.store();
@@ -409,6 +456,7 @@ Result<void> run_resend(Context& ctx, const std::string& id, const std::string& 
   if (!store) return std::unexpected(store.error());
   auto d = store::get_delivery(**store, id);
   if (!d) return std::unexpected(d.error());
+  if (auto r = check_webhook_kept(**store, *d); !r) return r;
   delivery::AttemptInput in;
   in.delivery = *d;
   in.trigger = delivery::Trigger::resend;
@@ -450,24 +498,47 @@ Result<void> run_replay(Context& ctx, const ReplayArgs& a)
   auto matched = store::list_deliveries(**store, f);
   if (!matched) return std::unexpected(matched.error());
   std::reverse(matched->begin(), matched->end());  // oldest first: replay in the order things happened
+  // Deliveries of removed webhooks cannot be signed: they are left out, and
+  // said so, rather than recorded as failed attempts.
+  std::size_t orphaned = 0;
+  {
+    std::map<std::string, bool> kept;
+    std::vector<store::Delivery> sendable;
+    for (auto& d : *matched) {
+      auto [it, fresh] = kept.try_emplace(d.webhook_id, false);
+      if (fresh) {
+        auto r = check_webhook_kept(**store, d);
+        if (!r && r.error().kind != ErrorKind::not_found) return r;
+        it->second = r.has_value();
+      }
+      if (it->second) sendable.push_back(std::move(d));
+      else ++orphaned;
+    }
+    *matched = std::move(sendable);
+  }
+  const std::string orphan_note =
+      orphaned == 0 ? ""
+                    : "; " + count_of(orphaned, "delivery", "deliveries") + " of removed webhooks left out (nothing signs them)";
   if (a.dry_run) {
     if (ctx.out().json()) {
       auto arr = json::array();
       for (const auto& d : *matched) arr.push_back(delivery_json(d));
-      ctx.out().json_document({{"matched", matched->size()}, {"dry_run", true}, {"deliveries", arr}});
+      ctx.out().json_document(
+          {{"matched", matched->size()}, {"skipped_removed_webhook", orphaned}, {"dry_run", true}, {"deliveries", arr}});
     } else {
       std::vector<std::vector<std::string>> rows;
       for (const auto& d : *matched)
-        rows.push_back({d.id, d.event_type, d.status, a.to.empty() ? d.url : a.to});
+        rows.push_back({d.id, for_terminal(d.event_type), d.status, for_terminal(a.to.empty() ? d.url : a.to)});
       if (!rows.empty()) ctx.out().table({"DELIVERY", "TYPE", "STATUS", "WOULD SEND TO"}, rows);
-      ctx.out().note(std::to_string(matched->size()) + " deliveries match (dry run: nothing sent)");
+      ctx.out().note(count_of(matched->size(), "delivery matches", "deliveries match") + " (dry run: nothing sent)" +
+                     orphan_note);
     }
     return {};
   }
   http::ClientPool clients;
   std::size_t ok = 0, done = 0;
   auto results = json::array();
-  ctx.out().note("replaying " + std::to_string(matched->size()) + " deliveries");
+  ctx.out().note("replaying " + count_of(matched->size(), "delivery", "deliveries") + orphan_note);
   for (const auto& d : *matched) {
     delivery::AttemptInput in;
     in.delivery = d;
@@ -477,31 +548,42 @@ Result<void> run_replay(Context& ctx, const ReplayArgs& a)
     if (auto r = delivery::record_result(**store, result); !r) return r;
     ok += result.ok ? 1 : 0;
     ++done;
+    if (!result.disable_reason.empty() && !ctx.out().json())
+      ctx.out().note("webhook " + result.webhook_id + " is now disabled: " + result.disable_reason);
     if (ctx.out().json()) results.push_back(attempt_json(result.attempt));
     else if (!::isatty(STDERR_FILENO) || ctx.out().verbosity() > 0) ctx.out().line(attempt_line(ctx.out(), result.attempt));
     ctx.out().progress(done, matched->size(), "replay");
   }
   if (ctx.out().json())
-    ctx.out().json_document({{"matched", matched->size()}, {"succeeded", ok}, {"failed", done - ok}, {"attempts", results}});
+    ctx.out().json_document({{"matched", matched->size()},
+                             {"skipped_removed_webhook", orphaned},
+                             {"succeeded", ok},
+                             {"failed", done - ok},
+                             {"attempts", results}});
   else
     ctx.out().line("replayed " + std::to_string(done) + ": " + std::to_string(ok) + " succeeded, " +
                    std::to_string(done - ok) + " failed");
-  if (ok < done) return fail(ErrorKind::rejected, std::to_string(done - ok) + " replays did not get a 2xx answer");
+  if (ok < done)
+    return fail(ErrorKind::rejected, count_of(done - ok, "replay", "replays") + " did not get a 2xx answer");
   return {};
 }
 
-void add_shared_options(CLI::App* cmd, WebhookArgs& a)
+// `add` shows the defaults a new webhook gets; `update` keeps what it has.
+void add_shared_options(CLI::App* cmd, WebhookArgs& a, bool adding)
 {
+  auto deflt = [adding](const char* text) { return adding ? std::string(" [default: ") + text + "]" : std::string(); };
   cmd->add_option("--name", a.name, "A name for people")->type_name("NAME");
-  cmd->add_option("--header", a.headers, "Extra header on every attempt, 'Name: value' (repeatable)")
+  cmd->add_option("--header", a.headers,
+                  std::string("Extra header on every attempt, 'Name: value' (repeatable") +
+                      (adding ? ")" : "; replaces all of them)"))
       ->type_name("'NAME: VALUE'");
   cmd->add_option("--retry-schedule", a.retry_schedule,
-                  "Delays between attempts after the first ('none' for no retries) [default: 30s,2m,10m,30m]")
+                  "Delays between attempts after the first ('none' for no retries)" + deflt("30s,2m,10m,30m"))
       ->type_name("D,D,...");
-  cmd->add_option("--timeout", a.timeout, "Per-attempt timeout; slower counts as failure [default: 15s]")
+  cmd->add_option("--timeout", a.timeout, "Per-attempt timeout; slower counts as failure" + deflt("15s"))
       ->type_name("DURATION");
   cmd->add_option("--disable-after", a.disable_after,
-                  "Disable the webhook after failing continuously this long [default: 5d]")
+                  "Disable the webhook after failing continuously this long" + deflt("5d"))
       ->type_name("DURATION");
   cmd->add_flag("--insecure", a.insecure, "Do not verify the TLS certificate (self-signed local servers)");
 }
@@ -522,7 +604,7 @@ void add_webhooks_command(CLI::App& app, Selected& selected)
       ->required()
       ->type_name("GLOB[,GLOB...]");
   add->add_option("--secret", add_args->secret, "Signing secret [default: generated]")->type_name("whsec_...");
-  add_shared_options(add, *add_args);
+  add_shared_options(add, *add_args, true);
   add->footer("Examples:\n  centrali webhooks add --url http://localhost:4000/hooks --events 'order.*'\n"
               "  centrali webhooks add --url https://erp.test/in --events '*' --header 'X-Tenant: 42' --retry-schedule 5s,1m");
   add->callback([&selected, add_args] { selected.run = [add_args](Context& c) { return run_add(c, *add_args); }; });
@@ -544,7 +626,8 @@ void add_webhooks_command(CLI::App& app, Selected& selected)
   update->add_option("--events", update_args->events, "Event types or globs, comma-separated")
       ->type_name("GLOB[,GLOB...]");
   update->add_flag("--secure", update_args->secure, "Verify TLS certificates again");
-  add_shared_options(update, *update_args);
+  update->add_flag("--clear-headers", update_args->clear_headers, "Remove every custom header");
+  add_shared_options(update, *update_args, false);
   update->footer("Examples:\n  centrali webhooks update whk_01J... --events 'order.*,invoice.*'\n"
                  "  centrali webhooks update whk_01J... --retry-schedule 5s,1m --timeout 30s");
   update->callback([&selected, update_args] {
@@ -553,7 +636,7 @@ void add_webhooks_command(CLI::App& app, Selected& selected)
 
   for (auto [verb, help] : {std::pair{"rm", "Remove a webhook (its delivery log is kept)"},
                             std::pair{"enable", "Enable a webhook (clears its failure streak)"},
-                            std::pair{"disable", "Disable a webhook; nothing is sent to it"}}) {
+                            std::pair{"disable", "Disable a webhook: deliveries to it stop (test, resend, replay still send)"}}) {
     auto id = std::make_shared<std::string>();
     auto* sub = cmd->add_subcommand(verb, help);
     sub->add_option("id", *id, "Webhook id")->required();

@@ -26,6 +26,19 @@ Result<store::Store*> Context::store()
   return &*m_store;
 }
 
+Result<void> check_event_type(const std::string& type, const std::string& what)
+{
+  if (type.empty() || type.size() > 200) return fail(ErrorKind::usage, what + " must be 1-200 characters");
+  for (std::size_t i = 0; i < type.size(); ++i) {
+    const auto c = static_cast<unsigned char>(type[i]);
+    // C0 controls, space and DEL; and the C1 controls U+0080-U+009F.
+    const bool c1 = c == 0xc2 && i + 1 < type.size() && static_cast<unsigned char>(type[i + 1]) < 0xa0;
+    if (c <= 0x20 || c == 0x7f || c1)
+      return fail(ErrorKind::usage, what + " must not contain spaces or control characters");
+  }
+  return {};
+}
+
 Result<std::optional<std::int64_t>> time_option(const std::string& flag, const std::string& value)
 {
   if (value.empty()) return std::optional<std::int64_t>{};

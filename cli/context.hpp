@@ -50,6 +50,11 @@ struct Selected {
 // Unix milliseconds; nullopt when the option was not given.
 Result<std::optional<std::int64_t>> time_option(const std::string& flag, const std::string& value);
 
+// An event type given on the command line: 1-200 characters, none of them
+// whitespace or a control character (types are shown in tables and
+// terminals, and matched by globs). `what` names it in the error.
+Result<void> check_event_type(const std::string& type, const std::string& what);
+
 // Reads a whole file (for --data-file); a clear usage error when it cannot.
 Result<std::string> read_file(const std::string& path);
 // Reads all of standard input; fails when stdin is a terminal, since

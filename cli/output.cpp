@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "centrali/util/time.hpp"
+#include "centrali/util/utf8.hpp"
 
 namespace centrali::cli {
 
@@ -18,6 +19,51 @@ std::string message_line(const std::string& text, bool json)
 {
   if (!json) return text + "\n";
   return dump_json({{"time", timeutil::format_rfc3339(timeutil::now_ms())}, {"message", text}}) + "\n";
+}
+
+std::string for_terminal(std::string_view text, bool multiline)
+{
+  static constexpr char k_hex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size());
+  auto escape = [&](unsigned char c) {
+    out += "\\x";
+    out += k_hex[c >> 4];
+    out += k_hex[c & 15];
+  };
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c < 0x7f) {
+      out += static_cast<char>(c);
+      ++i;
+    } else if (c == '\n' || c == '\t') {
+      if (multiline) out += static_cast<char>(c);
+      else out += c == '\n' ? "\\n" : "\\t";
+      ++i;
+    } else if (c < 0x80) {
+      escape(c);  // the other C0 controls and DEL
+      ++i;
+    } else {
+      // A whole UTF-8 sequence is kept, except the C1 controls U+0080-U+009F
+      // (some terminals act on them as on ESC sequences).
+      const std::size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+      const bool whole = n > 1 && i + n <= text.size() && is_valid_utf8(text.substr(i, n));
+      if (!whole || (c == 0xc2 && static_cast<unsigned char>(text[i + 1]) < 0xa0)) {
+        for (std::size_t k = 0; k < (whole ? n : 1); ++k) escape(static_cast<unsigned char>(text[i + k]));
+        i += whole ? n : 1;
+      } else {
+        out.append(text.substr(i, n));
+        i += n;
+      }
+    }
+  }
+  return out;
+}
+
+std::string count_of(std::size_t n, std::string_view one, std::string_view many)
+{
+  return std::to_string(n) + " " + std::string(n == 1 ? one : many);
 }
 
 std::size_t display_width(std::string_view text)

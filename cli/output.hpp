@@ -57,6 +57,16 @@ std::string dump_json(const nlohmann::json& value, int indent = -1);
 // when `json`, else the text itself; newline included.
 std::string message_line(const std::string& text, bool json);
 
+// Text from outside (payloads, headers, response bodies, event types) made
+// safe to print on a terminal: control characters (C0, DEL, C1) and bytes
+// that are not UTF-8 become visible escapes (\x1b, \n, ...), so a webhook
+// sender cannot move the cursor, rewrite lines or set the clipboard of the
+// person reading the log. `multiline` keeps line breaks and tabs.
+std::string for_terminal(std::string_view text, bool multiline = false);
+
+// "1 delivery", "3 deliveries": a count with its noun in the right number.
+std::string count_of(std::size_t n, std::string_view one, std::string_view many);
+
 // Display width of UTF-8 text (code points; good enough for tables).
 std::size_t display_width(std::string_view text);
 

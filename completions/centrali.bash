@@ -50,7 +50,7 @@ _centrali_flags() {
         'webhooks add') printf '%s\n' '-h --help --url --events --secret --name --header --retry-schedule --timeout --disable-after --insecure' ;;
         'webhooks list') printf '%s\n' '-h --help' ;;
         'webhooks show') printf '%s\n' '-h --help' ;;
-        'webhooks update') printf '%s\n' '-h --help --url --events --secure --name --header --retry-schedule --timeout --disable-after --insecure' ;;
+        'webhooks update') printf '%s\n' '-h --help --url --events --secure --clear-headers --name --header --retry-schedule --timeout --disable-after --insecure' ;;
         'webhooks rm') printf '%s\n' '-h --help' ;;
         'webhooks enable') printf '%s\n' '-h --help' ;;
         'webhooks disable') printf '%s\n' '-h --help' ;;

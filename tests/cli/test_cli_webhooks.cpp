@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <SQLiteCpp/Database.h>
 
 #include "listener.hpp"
 #include "loopback.hpp"
@@ -572,7 +573,7 @@ TEST_CASE("cancel stops a pending delivery - cancelling a finished one exits 1",
   CHECK(centrali({"--store", store, "deliveries", "cancel", d["id"]}).exit_code == 1);
 }
 
-TEST_CASE("removing a webhook keeps its deliveries - a pending one fails saying its webhook was removed", "[cli][webhooks]")
+TEST_CASE("removing a webhook keeps its deliveries under its id - a pending one fails saying its webhook was removed", "[cli][webhooks]")
 {
   TempDir dir;
   auto store = dir.str("s.db");
@@ -584,12 +585,16 @@ TEST_CASE("removing a webhook keeps its deliveries - a pending one fails saying 
   CHECK(pending[0]["webhook_id"] == hook.id);
   const std::string id = pending[0]["id"];
   CHECK(centrali({"--store", store, "webhooks", "rm", hook.id}).exit_code == 0);
-  CHECK(deliveries(store, {"--webhook", hook.id}).empty());
+  // A support engineer still finds the removed webhook's log by its id.
+  CHECK(deliveries(store, {"--webhook", hook.id}).size() == 1);
+  CHECK(show_delivery(store, id)["webhook_removed"] == true);
+  auto human = centrali({"--store", store, "deliveries", "show", id});
+  CHECK(human.out.find(hook.id + " (removed)") != std::string::npos);
   // Its turn comes: it fails for good with the reason, its first attempt kept.
   CHECK(centrali({"--store", store, "dispatch", "--until-idle", "--timeout", "10s"}).exit_code == 1);
   auto shown = show_delivery(store, id);
   CHECK(shown["status"] == "failed");
-  CHECK(shown["webhook_id"].is_null());
+  CHECK(shown["webhook_id"] == hook.id);
   CHECK(shown["last_error"].get<std::string>().find("webhook of this delivery was removed") != std::string::npos);
   CHECK(shown["next_attempt_at"].is_null());
   CHECK(shown["attempts"] == 2);
@@ -716,4 +721,201 @@ TEST_CASE("dispatch delivers everything and exits while nobody reads its output"
   REQUIRE(n > 0);
   CHECK_THAT(std::string(buf, static_cast<std::size_t>(n)), Catch::Contains("200"));
   ::close(log_pipe[0]);
+}
+
+TEST_CASE("headers centrali sets cannot be added as custom headers - every send path sends one of each", "[cli][webhooks]")
+{
+  TempDir dir;
+  auto store = dir.str("s.db");
+  Endpoint ep;
+  for (const char* header : {"Content-Length: 5", "transfer-encoding: chunked", "Host: evil.test", "Connection: close",
+                             "Content-Type: text/plain", "User-Agent: other/1", "webhook-id: x", "Centrali-Signature: v1,x"}) {
+    auto r = centrali({"--store", store, "webhooks", "add", "--url", ep.url(), "--events", "*", "--header", header});
+    INFO(header);
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("cannot be overridden") != std::string::npos);
+  }
+  auto hook = add_webhook(store, ep.url(), {"--header", "X-Tenant: 42"});
+  CHECK(centrali({"--store", store, "webhooks", "update", hook.id, "--header", "Content-Length: 5"}).exit_code == 2);
+  // A store written before the check may hold one: it is never sent.
+  {
+    SQLite::Database db(store, SQLite::OPEN_READWRITE);
+    db.exec(R"(UPDATE webhooks SET headers = '[["Content-Length","5"],["webhook-id","x"],["X-Tenant","42"]]')");
+  }
+  CHECK(centrali({"--store", store, "webhooks", "test", hook.id}).exit_code == 0);
+  emit(store, "order.created", R"({"n":1})");
+  CHECK(centrali({"--store", store, "dispatch", "--until-idle"}).exit_code == 0);
+  auto id = deliveries(store, {"--type", "order.created"})[0]["id"].get<std::string>();
+  CHECK(centrali({"--store", store, "webhooks", "resend", id}).exit_code == 0);
+  auto got = ep.requests();
+  REQUIRE(got.size() == 3);
+  for (const auto& req : got) {
+    CHECK(req.get_header_value_count("webhook-id") == 1);
+    CHECK(req.get_header_value_count("Content-Length") == 1);
+    CHECK(req.get_header_value("X-Tenant") == "42");
+    CHECK(json::parse(req.body)["type"].is_string());  // the whole envelope arrived
+    CHECK(standard_webhooks_valid(hook.secret, req));
+  }
+  // The log shows what was sent: no Content-Length: 5.
+  for (const auto& attempt : show_delivery(store, id)["attempt_log"])
+    for (const auto& h : attempt["request_headers"]) CHECK(h[0] != "Content-Length");
+}
+
+TEST_CASE("resend --to sends a copy that settles nothing - the delivery keeps retrying its own endpoint", "[cli][webhooks]")
+{
+  TempDir dir;
+  auto store = dir.str("s.db");
+  std::atomic<int> status{500};
+  Endpoint down([&](int, const httplib::Request&, httplib::Response& res) { res.status = status; });
+  Endpoint elsewhere([&](int n, const httplib::Request&, httplib::Response& res) { res.status = n == 1 ? 200 : 410; });
+  auto hook = add_webhook(store, down.url(), {"--retry-schedule", "1h"});
+  emit(store, "order.created", "{}");
+  CHECK(centrali({"--store", store, "dispatch", "--until-idle"}).exit_code == 0);
+  auto before = deliveries(store)[0];
+  REQUIRE(before["status"] == "pending");
+  const std::string id = before["id"];
+  // A 2xx from elsewhere: logged, but the delivery is still pending for its endpoint.
+  auto copy = centrali({"--store", store, "--json", "webhooks", "resend", id, "--to", elsewhere.url()});
+  INFO(copy.err);
+  CHECK(copy.exit_code == 0);
+  auto after = show_delivery(store, id);
+  CHECK(after["status"] == "pending");
+  CHECK(after["next_attempt_at"] == before["next_attempt_at"]);
+  CHECK(after["last_status"] == 500);
+  CHECK(after["attempts"] == 2);
+  CHECK(after["attempt_log"][1]["url"] == elsewhere.url());
+  // A 410 from elsewhere disables nothing.
+  CHECK(centrali({"--store", store, "webhooks", "resend", id, "--to", elsewhere.url()}).exit_code == 1);
+  auto w = json::parse(centrali({"--store", store, "--json", "webhooks", "show", hook.id}).out);
+  CHECK(w["active"] == true);
+  CHECK(show_delivery(store, id)["status"] == "pending");
+  // Resent to its own endpoint, a 2xx does settle it.
+  status = 200;
+  CHECK(centrali({"--store", store, "webhooks", "resend", id}).exit_code == 0);
+  CHECK(show_delivery(store, id)["status"] == "succeeded");
+}
+
+TEST_CASE("a removed webhook's delivery is not resent or replayed - nothing is recorded", "[cli][webhooks]")
+{
+  TempDir dir;
+  auto store = dir.str("s.db");
+  Endpoint ep;
+  auto gone = add_webhook(store, ep.url());
+  auto kept = add_webhook(store, ep.url());
+  emit(store, "order.created", "{}");
+  CHECK(centrali({"--store", store, "dispatch", "--until-idle"}).exit_code == 0);
+  REQUIRE(deliveries(store).size() == 2);
+  std::string orphan = deliveries(store, {"--webhook", gone.id})[0]["id"];
+  CHECK(centrali({"--store", store, "webhooks", "rm", gone.id}).exit_code == 0);
+  for (auto extra : {std::vector<std::string>{}, std::vector<std::string>{"--to", ep.url()}}) {
+    std::vector<std::string> args{"--store", store, "webhooks", "resend", orphan};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto r = centrali(args);
+    CHECK(r.exit_code == 3);
+    CHECK(r.err.find("was removed") != std::string::npos);
+  }
+  auto shown = show_delivery(store, orphan);
+  CHECK(shown["status"] == "succeeded");
+  CHECK(shown["attempts"] == 1);
+  auto dry = centrali({"--store", store, "--json", "webhooks", "replay", "--dry-run"});
+  REQUIRE(dry.exit_code == 0);
+  CHECK(json::parse(dry.out)["matched"] == 1);
+  CHECK(json::parse(dry.out)["skipped_removed_webhook"] == 1);
+  auto r = centrali({"--store", store, "webhooks", "replay"});
+  CHECK(r.exit_code == 0);
+  CHECK(r.err.find("1 delivery of removed webhooks left out") != std::string::npos);
+  CHECK(ep.requests().size() == 3);  // two first sends, one replay to the kept webhook
+  CHECK(show_delivery(store, orphan)["attempts"] == 1);
+}
+
+TEST_CASE("a resent or replayed test delivery is still marked as a test", "[cli][webhooks]")
+{
+  TempDir dir;
+  auto store = dir.str("s.db");
+  std::atomic<int> status{500};
+  Endpoint ep([&](int, const httplib::Request&, httplib::Response& res) { res.status = status; });
+  auto hook = add_webhook(store, ep.url());
+  CHECK(centrali({"--store", store, "webhooks", "test", hook.id, "--type", "order.created"}).exit_code == 1);
+  status = 200;
+  CHECK(centrali({"--store", store, "webhooks", "replay", "--status", "failed"}).exit_code == 0);
+  std::string id = deliveries(store)[0]["id"];
+  CHECK(centrali({"--store", store, "webhooks", "resend", id}).exit_code == 0);
+  auto got = ep.requests();
+  REQUIRE(got.size() == 3);
+  for (const auto& req : got) CHECK(req.get_header_value("Centrali-Test-Event") == "true");
+  // A real event's resend is not marked.
+  emit(store, "order.created", "{}");
+  CHECK(centrali({"--store", store, "dispatch", "--until-idle"}).exit_code == 0);
+  REQUIRE(ep.requests().size() == 4);
+  CHECK(!ep.requests()[3].has_header("Centrali-Test-Event"));
+}
+
+TEST_CASE("a 410 answer to webhooks test says the webhook is now disabled", "[cli][webhooks]")
+{
+  TempDir dir;
+  auto store = dir.str("s.db");
+  Endpoint ep([&](int, const httplib::Request&, httplib::Response& res) { res.status = 410; });
+  auto hook = add_webhook(store, ep.url());
+  auto r = centrali({"--store", store, "webhooks", "test", hook.id});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("webhook " + hook.id + " is now disabled") != std::string::npos);
+  auto j = centrali({"--store", store, "--json", "webhooks", "test", hook.id});
+  CHECK(json::parse(j.out)["webhook_disabled"].get<std::string>().find("410") != std::string::npos);
+}
+
+TEST_CASE("webhook options refuse empty values instead of reading them as defaults", "[cli][webhooks]")
+{
+  TempDir dir;
+  auto store = dir.str("s.db");
+  Endpoint ep;
+  auto hook = add_webhook(store, ep.url(), {"--header", "X-Tenant: 42"});
+  auto base = std::vector<std::string>{"--store", store, "webhooks"};
+  auto run = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), base.begin(), base.end());
+    return centrali(args);
+  };
+  CHECK(run({"update", hook.id, "--events", ""}).exit_code == 2);
+  CHECK(run({"update", hook.id, "--url", ""}).exit_code == 2);
+  CHECK(run({"update", hook.id, "--retry-schedule", ""}).exit_code == 2);
+  CHECK(run({"add", "--url", ep.url(), "--events", "a,,b"}).exit_code == 2);
+  CHECK(run({"add", "--url", ep.url(), "--events", "a,\x1b[31mb"}).exit_code == 2);
+  CHECK(run({"test", hook.id, "--type", ""}).exit_code == 2);
+  CHECK(run({"test", hook.id, "--data", ""}).exit_code == 2);
+  CHECK(ep.requests().empty());
+  auto w = json::parse(centrali({"--store", store, "--json", "webhooks", "show", hook.id}).out);
+  CHECK(w["events"] == "order.*");
+  CHECK(w["retry_schedule"] == "30s,2m,10m,30m");
+  // Spaces around commas are fine; --clear-headers drops the custom headers.
+  CHECK(run({"update", hook.id, "--events", "order.*, refund.*", "--clear-headers"}).exit_code == 0);
+  w = json::parse(centrali({"--store", store, "--json", "webhooks", "show", hook.id}).out);
+  CHECK(w["headers"].empty());
+  CHECK(run({"update", hook.id, "--clear-headers", "--header", "X-A: 1"}).exit_code == 2);
+  // update --help shows no defaults: options left out keep their value.
+  auto help = run({"update", "--help"});
+  CHECK(help.out.find("[default: 15s]") == std::string::npos);
+}
+
+TEST_CASE("control characters from senders reach the terminal only as escapes", "[cli][webhooks]")
+{
+  TempDir dir;
+  auto store = dir.str("s.db");
+  Endpoint ep([&](int, const httplib::Request&, httplib::Response& res) {
+    res.set_header("X-Evil", "a\x1b]52;c;AAAA\x07");
+    res.set_content(std::string("line1\n\x1b[2J\x1b[Hgone\xc2\x9b" "31m"), "text/plain");
+  });
+  add_webhook(store, ep.url());
+  CHECK(centrali({"--store", store, "events", "emit", "order.\x1b[31mred", "--data", "{}"}).exit_code == 2);
+  emit(store, "order.created", "{}");
+  CHECK(centrali({"--store", store, "dispatch", "--until-idle"}).exit_code == 0);
+  std::string id = deliveries(store)[0]["id"];
+  auto shown = centrali({"--store", store, "deliveries", "show", id});
+  CHECK(shown.exit_code == 0);
+  CHECK(shown.out.find('\x1b') == std::string::npos);
+  CHECK(shown.out.find('\x07') == std::string::npos);
+  CHECK(shown.out.find("\xc2\x9b") == std::string::npos);
+  CHECK(shown.out.find("\\x1b[2J") != std::string::npos);
+  CHECK(shown.out.find("line1\n") != std::string::npos);  // the body keeps its lines
+  // --json keeps the exact bytes (JSON escapes them).
+  auto j = show_delivery(store, id);
+  CHECK(j["attempt_log"][0]["response_body"].get<std::string>().find("\x1b[2J") != std::string::npos);
 }

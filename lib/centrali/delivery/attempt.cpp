@@ -26,6 +26,7 @@ namespace {
 void fail_now(AttemptResult& r, const std::string& why)
 {
   r.attempt.error = why;
+  if (r.copy) return;  // a copy that could not go out leaves the delivery as it was
   r.update.status = "failed";
   r.update.next_attempt_ms.reset();  // failed for good: nothing is due
   r.update.last_error = why;
@@ -47,11 +48,17 @@ PreparedAttempt prepare_attempt(const AttemptInput& in, const Result<store::Even
   a.started_ms = timeutil::now_ms();
   p.manual = in.trigger != Trigger::scheduled;
   p.number = d.attempt_count + 1;
-  // A manual attempt that fails changes nothing about the schedule.
+  // A manual attempt that fails changes nothing about the schedule; a copy
+  // sent elsewhere changes nothing at all.
   r.update.seq = d.seq;
   r.update.attempts_seen = d.attempt_count;
   r.update.status = d.status;
   r.update.next_attempt_ms = d.next_attempt_ms;
+  r.copy = !in.url_override.empty() && in.url_override != d.url;
+  if (r.copy) {
+    r.update.last_status = d.last_status;
+    r.update.last_error = d.last_error;
+  }
 
   if (!event) {
     fail_now(r, "cannot read event " + d.event_id + ": " + event.error().message);
@@ -66,7 +73,9 @@ PreparedAttempt prepare_attempt(const AttemptInput& in, const Result<store::Even
       return p;
     }
     if (!*webhook) {
-      fail_now(r, "cannot read webhook " + d.webhook_id + ": " + webhook->error().message);
+      fail_now(r, webhook->error().kind == ErrorKind::not_found
+                      ? "the webhook of this delivery was removed"
+                      : "cannot read webhook " + d.webhook_id + ": " + webhook->error().message);
       return p;
     }
     const auto& w = **webhook;
@@ -82,7 +91,9 @@ PreparedAttempt prepare_attempt(const AttemptInput& in, const Result<store::Even
     wi.event_type = d.event_type;
     wi.body = in.envelope ? std::string_view(*in.envelope) : std::string_view(envelope);
     wi.attempt_number = p.number;
-    wi.test_event = in.test_event;
+    // A test event stays one when it is resent or replayed: receivers
+    // must not act on its made-up data.
+    wi.test_event = in.test_event || event->method == "TEST";
     wi.now_ms = a.started_ms;
     auto built = webhook_request(wi);
     if (!built) {
@@ -112,24 +123,29 @@ void conclude_attempt(PreparedAttempt& p, http::SendOutcome sent)
   if (!sent.request_headers.empty()) a.request_headers = redact_credentials(std::move(sent.request_headers));
   else if (p.request) a.request_headers = redact_credentials(p.request->headers);
   std::optional<std::int64_t> retry_after;
+  std::optional<int> last_status;
+  std::string last_error;
   if (sent.response) {
     r.reached = true;
     a.response_status = sent.response->status;
     a.response_headers = std::move(sent.response->headers);
     a.response_body = std::move(sent.response->body);
-    r.update.last_status = sent.response->status;
+    last_status = sent.response->status;
     r.ok = sent.response->status >= 200 && sent.response->status < 300;
     if (!r.ok) {
-      r.update.last_error = sent.response->status >= 300 && sent.response->status < 400
-                                ? "HTTP " + std::to_string(sent.response->status) + " (redirects are not followed)"
-                                : "HTTP " + std::to_string(sent.response->status);
+      last_error = sent.response->status >= 300 && sent.response->status < 400
+                       ? "HTTP " + std::to_string(sent.response->status) + " (redirects are not followed)"
+                       : "HTTP " + std::to_string(sent.response->status);
       if (const auto* ra = find_header(a.response_headers, "Retry-After"))
         retry_after = parse_retry_after_ms(*ra, a.started_ms);
     }
   } else {
-    r.update.last_error = sent.error;
+    last_error = sent.error;
     a.error = std::move(sent.error);
   }
+  if (r.copy) return;  // the delivery keeps what prepare_attempt read
+  r.update.last_status = last_status;
+  r.update.last_error = std::move(last_error);
 
   auto finished = a.started_ms + a.duration_ms;
   if (r.ok) {
@@ -169,7 +185,7 @@ Result<void> record_result(store::Store& store, AttemptResult& r)
   auto number = store::record_attempt(store, r.attempt, r.update);
   if (!number) return std::unexpected(number.error());
   r.attempt.number = *number;
-  if (r.webhook_id.empty()) return {};
+  if (r.webhook_id.empty() || r.copy) return {};
   auto now = r.attempt.started_ms + r.attempt.duration_ms;
   if (!r.disable_reason.empty()) return store::disable_webhook(store, r.webhook_id, r.disable_reason, now);
   auto since = store::note_webhook_health(store, r.webhook_id, r.ok, now);

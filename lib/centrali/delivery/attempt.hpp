@@ -23,8 +23,10 @@ std::string_view trigger_name(Trigger trigger);
 struct AttemptInput {
   store::Delivery delivery;
   Trigger trigger = Trigger::scheduled;
-  std::string url_override;  // resend/replay `--to`
-  bool test_event = false;   // webhook test sends
+  // resend/replay `--to`: a copy sent elsewhere. When it differs from the
+  // delivery's URL the attempt is recorded but settles nothing (see copy).
+  std::string url_override;
+  bool test_event = false;   // webhook test sends (resends of one are marked as well)
   // envelope_body(event), when the caller built it already (the worker does
   // so off the thread that sends); null: built here.
   const std::string* envelope = nullptr;
@@ -43,6 +45,10 @@ struct AttemptResult {
   bool reached = false;        // a response arrived (else a network error)
   std::string webhook_id;      // for health bookkeeping; empty for forwards
   std::string disable_reason;  // set when the webhook must be turned off (410)
+  // Sent to another URL than the delivery's (`--to`): its answer says
+  // nothing about the delivery or its webhook, so the delivery keeps its
+  // state and schedule and the webhook's health is not touched.
+  bool copy = false;
 };
 
 // An attempt split around its send, so an event loop can do the sending:

@@ -2,6 +2,7 @@
 
 #include "centrali/ingest/json_peek.hpp"
 #include "centrali/signatures/signatures.hpp"
+#include "centrali/util/headers.hpp"
 #include "centrali/util/json_text.hpp"
 #include "centrali/util/time.hpp"
 #include "centrali/version.hpp"
@@ -24,7 +25,24 @@ std::string_view bare_json(std::string_view s)
   return s.substr(first, s.find_last_not_of(ws) - first + 1);
 }
 
+bool starts_with_ci(std::string_view s, std::string_view prefix)
+{
+  return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
+}
+
 } // namespace
+
+std::string reserved_header_reason(std::string_view name)
+{
+  for (std::string_view framing : {"Content-Length", "Transfer-Encoding", "Connection", "Keep-Alive", "Host", "Upgrade",
+                                   "TE", "Trailer", "Expect", "Proxy-Connection"})
+    if (iequals(name, framing)) return std::string(name) + " frames the HTTP message; centrali sets it on every attempt";
+  if (iequals(name, "Content-Type")) return "Content-Type is the envelope's (application/json); centrali sets it";
+  if (iequals(name, "User-Agent")) return "User-Agent is centrali's own (centrali/<version>)";
+  if (starts_with_ci(name, "webhook-") || starts_with_ci(name, "Centrali-"))
+    return std::string(name) + " is a signature or delivery header; centrali sets the webhook-* and Centrali-* headers";
+  return {};
+}
 
 std::string envelope_body(const store::Event& event)
 {
@@ -79,7 +97,8 @@ Result<http::OutboundRequest> webhook_request(const WebhookRequestInput& in)
   add("User-Agent", k_user_agent);
   if (in.attempt_number > 1) add("Centrali-Retry-Attempt", std::to_string(in.attempt_number - 1));
   if (in.test_event) add("Centrali-Test-Event", "true");
-  for (const auto& custom : w.headers) h.push_back(custom);
+  for (const auto& custom : w.headers)
+    if (reserved_header_reason(custom.name).empty()) h.push_back(custom);
   req.body = in.body;
   return req;
 }

@@ -30,4 +30,13 @@ struct WebhookRequestInput {
 
 Result<http::OutboundRequest> webhook_request(const WebhookRequestInput& in);
 
+// Why a webhook's custom header `name` cannot be sent, or empty when it can.
+// centrali sets the message framing (Content-Length, Host, ...), the
+// envelope's Content-Type, the signature headers (webhook-*, Centrali-*)
+// and User-Agent itself: a second copy from the webhook would contradict
+// them (a shorter Content-Length cuts the body and desyncs the connection;
+// two webhook-id headers break a receiver's deduplication). `webhooks add`
+// and `update` refuse these; webhook_request skips any a store still holds.
+std::string reserved_header_reason(std::string_view name);
+
 } // namespace centrali::delivery

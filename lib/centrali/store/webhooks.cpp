@@ -121,18 +121,14 @@ Result<void> update_webhook(Store& store, const Webhook& w)
 Result<void> remove_webhook(Store& store, const std::string& id)
 {
   return guarded("remove webhook " + id, [&]() -> Result<void> {
-    // Its deliveries stay, marked as having lost their webhook (what a
-    // pending one reports when its turn comes); the store keeps no foreign
-    // key to do this (schema 7).
-    return write_transaction(store, [&]() -> Result<void> {
-      SQLite::Statement st(store.db(), "DELETE FROM webhooks WHERE id = ?");
-      st.bind(1, id);
-      if (st.exec() == 0) return fail(ErrorKind::not_found, "no webhook " + id);
-      SQLite::Statement orphan(store.db(), "UPDATE deliveries SET webhook_id = NULL WHERE webhook_id = ?");
-      orphan.bind(1, id);
-      orphan.exec();
-      return {};
-    });
+    // Its deliveries stay, still naming it: `deliveries list --webhook ID`
+    // keeps finding the log of a removed webhook, and a pending one fails
+    // saying its webhook was removed when its turn comes. (Stores before
+    // this kept the log but cleared the name.)
+    SQLite::Statement st(store.db(), "DELETE FROM webhooks WHERE id = ?");
+    st.bind(1, id);
+    if (st.exec() == 0) return fail(ErrorKind::not_found, "no webhook " + id);
+    return {};
   });
 }
 
