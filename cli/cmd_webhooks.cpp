@@ -493,10 +493,18 @@ Result<void> run_replay(Context& ctx, const ReplayArgs& a)
   if (!until) return std::unexpected(until.error());
   f.since_ms = *since;
   f.until_ms = *until;
+  if (*since && *until && **since >= **until)
+    return fail(ErrorKind::usage, "--since " + a.since + " is not before --until " + a.until + ": nothing could match");
   auto store = ctx.store();
   if (!store) return std::unexpected(store.error());
   auto matched = store::list_deliveries(**store, f);
   if (!matched) return std::unexpected(matched.error());
+  // A mistyped --webhook matches nothing; say so rather than replay nothing
+  // quietly. (A removed webhook's id still finds its deliveries.)
+  if (!a.webhook.empty() && matched->empty()) {
+    auto w = store::get_webhook(**store, a.webhook);
+    if (!w) return std::unexpected(w.error());
+  }
   std::reverse(matched->begin(), matched->end());  // oldest first: replay in the order things happened
   // Deliveries of removed webhooks cannot be signed: they are left out, and
   // said so, rather than recorded as failed attempts.

@@ -3,8 +3,11 @@
 // exit code. This file is the only place an Error becomes an exit status.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
+#include <string_view>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -52,6 +55,90 @@ std::string unknown_command_message(const CLI::App& app, int argc, char** argv)
     return "unknown command '" + arg + "' (see 'centrali --help')";
   }
   return {};
+}
+
+// The command the arguments name, as deep as they go: {app, webhooks,
+// update} for `centrali webhooks update whk_1 --bad`. Options and their
+// values are skipped the way the parser would not need to know them: a
+// word that is not a subcommand of the current one ends the walk.
+std::vector<const CLI::App*> command_path(const CLI::App& app, int argc, char** argv)
+{
+  std::vector<const CLI::App*> path{&app};
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--store") { ++i; continue; }
+    if (!arg.empty() && arg[0] == '-') continue;
+    const CLI::App* next = nullptr;
+    for (const auto* sub : path.back()->get_subcommands({}))
+      if (sub->get_name() == arg) next = sub;
+    if (!next) break;
+    path.push_back(next);
+  }
+  return path;
+}
+
+std::string command_name(const std::vector<const CLI::App*>& path)
+{
+  std::string out = "centrali";
+  for (std::size_t i = 1; i < path.size(); ++i) out += " " + path[i]->get_name();
+  return out;
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b)
+{
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// For an unknown `--flag`: the closest flag of the command (or of the
+// commands it sits in, whose global options it accepts), if one is close.
+std::string flag_suggestion(const std::vector<const CLI::App*>& path, int argc, char** argv)
+{
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (!arg.starts_with("--")) continue;
+    arg = arg.substr(0, arg.find('='));
+    std::string best;
+    std::size_t best_distance = 3;  // at most two edits away
+    bool known = false;
+    for (const auto* cmd : path)
+      for (const auto* opt : cmd->get_options())
+        for (const auto& name : opt->get_lnames()) {
+          if ("--" + name == arg) known = true;
+          auto d = edit_distance(arg, "--" + name);
+          if (d < best_distance) {
+            best_distance = d;
+            best = "--" + name;
+          }
+        }
+    if (!known) return "unknown option " + arg + (best.empty() ? "" : "; did you mean " + best + "?");
+  }
+  return {};
+}
+
+// CLI11's conversion failures ("Could not convert: --limit = abc") in our
+// words.
+std::string readable_parse_error(const CLI::ParseError& e)
+{
+  std::string what = e.what();
+  constexpr std::string_view convert = "Could not convert: ";
+  if (what.starts_with(convert)) {
+    auto rest = what.substr(convert.size());
+    auto eq = rest.find(" = ");
+    if (eq != std::string::npos)
+      return rest.substr(0, eq) + ": '" + rest.substr(eq + 3) + "' is not a valid value";
+  }
+  return what;
 }
 
 bool wants_json(int argc, char** argv)
@@ -117,10 +204,12 @@ int main(int argc, char** argv)
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     // CLI11's own codes (104-109) all mean "usage" to our callers.
+    const auto path = command_path(app, argc, argv);
     std::string message = unknown_command_message(app, argc, argv);
-    if (message.empty()) message = e.what();
+    if (message.empty()) message = flag_suggestion(path, argc, argv);
+    if (message.empty()) message = readable_parse_error(e);
     report_error({ErrorKind::usage, message}, wants_json(argc, argv));
-    if (!wants_json(argc, argv)) std::cerr << "Run 'centrali --help' for usage.\n";
+    if (!wants_json(argc, argv)) std::cerr << "Run '" << command_name(path) << " --help' for usage.\n";
     return exit_code(ErrorKind::usage);
   }
 

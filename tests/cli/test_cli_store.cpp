@@ -38,6 +38,20 @@ TEST_CASE("centrali with a bad flag exits 2 with a usage error, JSON too with --
   CHECK(doc["error"]["exit_code"] == 2);
 }
 
+TEST_CASE("usage errors name the command's own help, suggest a near flag and say which value is bad", "[cli][foundation]")
+{
+  TempDir dir;
+  auto typo = centrali({"--store", dir.str("s.db"), "deliveries", "list", "--limt", "3"});
+  CHECK(typo.exit_code == 2);
+  CHECK_THAT(typo.err, Catch::StartsWith("centrali: error: unknown option --limt; did you mean --limit?"));
+  CHECK_THAT(typo.err, Catch::Contains("Run 'centrali deliveries list --help' for usage."));
+  auto value = centrali({"--store", dir.str("s.db"), "deliveries", "list", "--limit", "abc"});
+  CHECK(value.exit_code == 2);
+  CHECK_THAT(value.err, Catch::StartsWith("centrali: error: --limit: 'abc' is not a valid value"));
+  auto global = centrali({"--store", dir.str("s.db"), "store", "info", "--jsn"});
+  CHECK_THAT(global.err, Catch::Contains("did you mean --json?"));
+}
+
 TEST_CASE("centrali --version and --help exit 0", "[cli][foundation]")
 {
   auto v = centrali({"--version"});

@@ -919,3 +919,20 @@ TEST_CASE("control characters from senders reach the terminal only as escapes", 
   auto j = show_delivery(store, id);
   CHECK(j["attempt_log"][0]["response_body"].get<std::string>().find("\x1b[2J") != std::string::npos);
 }
+
+TEST_CASE("replay refuses an empty time range and an unknown webhook instead of replaying nothing", "[cli][webhooks]")
+{
+  TempDir dir;
+  auto store = dir.str("s.db");
+  Endpoint ep;
+  add_webhook(store, ep.url());
+  auto range = centrali({"--store", store, "webhooks", "replay", "--since", "1h", "--until", "2h"});
+  CHECK(range.exit_code == 2);
+  CHECK(range.err.find("is not before --until") != std::string::npos);
+  auto unknown = centrali({"--store", store, "webhooks", "replay", "--webhook", "whk_nope"});
+  CHECK(unknown.exit_code == 3);
+  CHECK(unknown.err.find("no webhook whk_nope") != std::string::npos);
+  // A date alone is accepted as its midnight.
+  CHECK(centrali({"--store", store, "webhooks", "replay", "--since", "2026-01-01", "--dry-run"}).exit_code == 0);
+  CHECK(ep.requests().empty());
+}

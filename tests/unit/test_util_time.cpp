@@ -42,6 +42,10 @@ TEST_CASE("parse_since takes a duration back from now or an instant", "[time]")
 {
   CHECK(*parse_since("2h", 10'000'000) == 10'000'000 - 7'200'000);
   CHECK(*parse_since("2026-11-27T10:00:00Z", 0) == 1795773600000LL);
+  // A date alone is its midnight UTC; a malformed one is still refused.
+  CHECK(*parse_since("2026-11-27", 0) == 1795773600000LL - 10 * 3600 * 1000);
+  CHECK_FALSE(parse_since("2026-13-27", 0));
+  CHECK_FALSE(parse_since("2026-11-2x", 0));
 }
 
 TEST_CASE("format_rfc3339 and relative render times for people", "[time]")

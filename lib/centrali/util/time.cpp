@@ -92,10 +92,18 @@ Result<std::int64_t> parse_instant(std::string_view text)
 {
   auto bad = [&] {
     return fail(ErrorKind::usage, "invalid time '" + std::string(text) +
-                                      "' (expected RFC 3339 like 2026-11-27T10:00:00Z or Unix seconds)");
+                                      "' (expected RFC 3339 like 2026-11-27T10:00:00Z, a date like 2026-11-27, or Unix seconds)");
   };
   std::int64_t unix_s = 0;
   if (parse_int(text, unix_s)) return unix_s * 1000;
+  // A date alone (YYYY-MM-DD) is its midnight, UTC: `--since 2026-11-29`.
+  if (text.size() == 10 && text[4] == '-' && text[7] == '-') {
+    std::string midnight(text);
+    midnight += "T00:00:00Z";
+    auto r = parse_instant(midnight);
+    if (!r) return bad();
+    return r;
+  }
   // YYYY-MM-DDTHH:MM:SS[.fff](Z|±hh:mm)
   if (text.size() < 20) return bad();
   std::int64_t y, mo, d, h, mi, s;
