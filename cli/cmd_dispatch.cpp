@@ -64,8 +64,15 @@ Result<void> run_dispatch(Context& ctx, const DispatchArgs& a)
   // that stops reading must not stall the delivery worker, which reports
   // from its claim thread, nor the exit.
   LogWriter log_out(STDERR_FILENO, 4 << 20, [json_out](const std::string& text) { return message_line(text, json_out); });
+  // Webhooks this run turned off (id, reason); read after the worker stops.
+  std::vector<std::pair<std::string, std::string>> disabled;
   auto report = [&](const delivery::AttemptReport& r) {
     ++attempts;
+    if (!r.disabled_webhook.empty()) {
+      disabled.emplace_back(r.delivery.webhook_id, r.disabled_webhook);
+      // Always said, whatever the verbosity: nothing goes to it any more.
+      log_out.write(message_line("webhook " + r.delivery.webhook_id + " disabled: " + r.disabled_webhook, json_out));
+    }
     if (r.update.status == "succeeded") ++succeeded;
     if (r.update.status == "failed") ++gave_up;
     // Failures always, successes with -v: a CI log of thousands of 200s
@@ -149,11 +156,19 @@ Result<void> run_dispatch(Context& ctx, const DispatchArgs& a)
                        {"succeeded", succeeded.load()},
                        {"failed", gave_up.load()},
                        {"pending", queue.pending},
+                       {"webhooks_disabled", [&] {
+                          auto arr = json::array();
+                          for (const auto& [id, why] : disabled) arr.push_back({{"id", id}, {"reason", why}});
+                          return arr;
+                        }()},
                        {"next_due_at", queue.next_due_ms ? json(timeutil::format_rfc3339(*queue.next_due_ms)) : json(nullptr)}});
   } else {
     out.line("dispatched: " + std::to_string(runs_done) + " trigger runs, " + std::to_string(attempts.load()) +
              " attempts, " + std::to_string(succeeded.load()) + " delivered, " + std::to_string(gave_up.load()) +
-             " failed for good; " + waiting);
+             " failed for good; " + waiting +
+             (disabled.empty() ? ""
+                               : "; " + count_of(disabled.size(), "webhook", "webhooks") +
+                                     " disabled (see 'centrali webhooks show " + disabled.front().first + "')"));
   }
   if (gave_up > 0)
     return fail(ErrorKind::rejected, count_of(static_cast<std::size_t>(gave_up.load()), "delivery", "deliveries") +

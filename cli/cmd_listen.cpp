@@ -95,6 +95,10 @@ Result<void> run_listen(Context& ctx, const ListenArgs& args)
   };
   callbacks.on_attempt = [json, quiet, &log_line](const delivery::AttemptReport& r) {
     if (quiet) return;
+    if (!r.disabled_webhook.empty()) {
+      const std::string text = "webhook " + r.delivery.webhook_id + " disabled: " + r.disabled_webhook;
+      log_line(message_line(json ? text : clock_now() + " " + text, json));
+    }
     std::string result = r.attempt.response_status ? "HTTP " + std::to_string(*r.attempt.response_status)
                                                    : r.attempt.error;
     std::string next;

@@ -385,14 +385,14 @@ Result<void> report_attempt(Context& ctx, const delivery::AttemptResult& r, json
     auto j = attempt_json(r.attempt);
     for (auto& [k, v] : extra.items()) j[k] = v;
     j["ok"] = r.ok;
-    if (!r.disable_reason.empty()) j["webhook_disabled"] = r.disable_reason;
+    if (!r.disabled_webhook.empty()) j["webhook_disabled"] = r.disabled_webhook;
     ctx.out().json_document(j);
   } else {
     ctx.out().line(attempt_line(ctx.out(), r.attempt));
   }
   // A 410 switches the webhook off; say so where the answer is read.
-  if (!r.disable_reason.empty() && !ctx.out().json())
-    ctx.out().note("webhook " + r.webhook_id + " is now disabled: " + r.disable_reason +
+  if (!r.disabled_webhook.empty() && !ctx.out().json())
+    ctx.out().note("webhook " + r.webhook_id + " is now disabled: " + r.disabled_webhook +
                    " (turn it on again with 'centrali webhooks enable " + r.webhook_id + "')");
   if (r.ok) return {};
   if (!r.reached) return fail(ErrorKind::network, "no response: " + r.attempt.error);
@@ -556,8 +556,8 @@ Result<void> run_replay(Context& ctx, const ReplayArgs& a)
     if (auto r = delivery::record_result(**store, result); !r) return r;
     ok += result.ok ? 1 : 0;
     ++done;
-    if (!result.disable_reason.empty() && !ctx.out().json())
-      ctx.out().note("webhook " + result.webhook_id + " is now disabled: " + result.disable_reason);
+    if (!result.disabled_webhook.empty() && !ctx.out().json())
+      ctx.out().note("webhook " + result.webhook_id + " is now disabled: " + result.disabled_webhook);
     if (ctx.out().json()) results.push_back(attempt_json(result.attempt));
     else if (!::isatty(STDERR_FILENO) || ctx.out().verbosity() > 0) ctx.out().line(attempt_line(ctx.out(), result.attempt));
     ctx.out().progress(done, matched->size(), "replay");

@@ -300,8 +300,11 @@ TEST_CASE("410 Gone disables the webhook with a reason shown by webhooks show", 
   Endpoint ep([](int, const httplib::Request&, httplib::Response& res) { res.status = 410; });
   auto hook = add_webhook(store, ep.url(), {"--retry-schedule", "50ms,50ms"});
   emit(store, "order.paid", "{}");
-  centrali({"--store", store, "dispatch", "--until-idle", "--timeout", "5s"});
+  auto run = centrali({"--store", store, "dispatch", "--until-idle", "--timeout", "5s"});
   CHECK(ep.requests().size() == 1);  // no retries after 410
+  // The run says so, whatever the verbosity, and in its summary.
+  CHECK(run.err.find("webhook " + hook.id + " disabled: endpoint answered 410") != std::string::npos);
+  CHECK(run.out.find("1 webhook disabled") != std::string::npos);
   auto show = json::parse(centrali({"--store", store, "--json", "webhooks", "show", hook.id}).out);
   CHECK(show["active"] == false);
   CHECK_THAT(show["disabled_reason"].get<std::string>(), Catch::Contains("410"));

@@ -182,21 +182,25 @@ AttemptResult perform_attempt(store::Store& reader, http::ClientPool& clients, c
 
 Result<void> record_result(store::Store& store, AttemptResult& r)
 {
+  r.disabled_webhook.clear();  // a rolled-back run must not leave its verdict
   auto number = store::record_attempt(store, r.attempt, r.update);
   if (!number) return std::unexpected(number.error());
   r.attempt.number = *number;
   if (r.webhook_id.empty() || r.copy) return {};
   auto now = r.attempt.started_ms + r.attempt.duration_ms;
-  if (!r.disable_reason.empty()) return store::disable_webhook(store, r.webhook_id, r.disable_reason, now);
+  auto disable = [&](std::string reason) -> Result<void> {
+    if (auto d = store::disable_webhook(store, r.webhook_id, reason, now); !d) return d;
+    r.disabled_webhook = std::move(reason);
+    return {};
+  };
+  if (!r.disable_reason.empty()) return disable(r.disable_reason);
   auto since = store::note_webhook_health(store, r.webhook_id, r.ok, now);
   if (!since) return std::unexpected(since.error());
   if (*since) {
     auto webhook = store::get_webhook(store, r.webhook_id);
     if (webhook && webhook->active && now - **since >= webhook->disable_after_ms)
-      return store::disable_webhook(store, r.webhook_id,
-                                    "failing continuously since " + timeutil::format_rfc3339(**since) + " (" +
-                                        timeutil::format_duration(std::chrono::milliseconds(now - **since)) + ")",
-                                    now);
+      return disable("failing continuously since " + timeutil::format_rfc3339(**since) + " (" +
+                     timeutil::format_duration(std::chrono::milliseconds(now - **since)) + ")");
   }
   return {};
 }

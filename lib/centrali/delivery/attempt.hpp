@@ -49,6 +49,10 @@ struct AttemptResult {
   // nothing about the delivery or its webhook, so the delivery keeps its
   // state and schedule and the webhook's health is not touched.
   bool copy = false;
+  // Set by record_result when this attempt turned the webhook off (410, or
+  // the end of its disable-after period): the reason, for the person
+  // watching. Only what committed counts, so it is cleared on every run.
+  std::string disabled_webhook;
 };
 
 // An attempt split around its send, so an event loop can do the sending:

@@ -586,7 +586,8 @@ void Worker::report_finished()
     for (const auto& f : done)
       if (f.recorded) {
         auto& result = f.job->prepared.result;
-        m_on_attempt({std::move(f.job->delivery), std::move(result.attempt), std::move(result.update)});
+        m_on_attempt({std::move(f.job->delivery), std::move(result.attempt), std::move(result.update),
+                      std::move(result.disabled_webhook)});
       }
   std::lock_guard lock(m_mutex);
   settle(static_cast<int>(done.size()));

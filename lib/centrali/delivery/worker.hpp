@@ -71,6 +71,7 @@ struct AttemptReport {
   store::Delivery delivery;
   store::Attempt attempt;
   store::DeliveryUpdate update;
+  std::string disabled_webhook;  // why this attempt turned the delivery's webhook off, if it did
 };
 
 class Worker {
