@@ -760,7 +760,8 @@ TEST_CASE("headers centrali sets cannot be added as custom headers - every send 
     CHECK(standard_webhooks_valid(hook.secret, req));
   }
   // The log shows what was sent: no Content-Length: 5.
-  for (const auto& attempt : show_delivery(store, id)["attempt_log"])
+  const auto shown = show_delivery(store, id);  // named: a range-for over a temporary's member dangles
+  for (const auto& attempt : shown["attempt_log"])
     for (const auto& h : attempt["request_headers"]) CHECK(h[0] != "Content-Length");
 }
 
