@@ -1,20 +1,14 @@
 #include "centrali/delivery/forward.hpp"
 
-#include <array>
-
 namespace centrali::delivery {
 namespace {
 
-// Headers that describe one connection, not the message: the client sets
-// its own. Redacted credentials are dropped rather than sent as "[redacted]".
+// The framing the client sets itself, and the encodings: the stored body
+// is sent as it was stored. Redacted credentials are dropped rather than
+// sent as "[redacted]".
 bool is_hop_by_hop(std::string_view name)
 {
-  static constexpr std::array<std::string_view, 12> k_names = {
-      "host",    "content-length", "connection", "keep-alive", "transfer-encoding", "te",
-      "trailer", "upgrade",        "proxy-connection", "expect", "accept-encoding", "content-encoding"};
-  for (auto n : k_names)
-    if (iequals(n, name)) return true;
-  return false;
+  return is_framing_header(name) || iequals(name, "accept-encoding") || iequals(name, "content-encoding");
 }
 
 } // namespace

@@ -34,9 +34,7 @@ bool starts_with_ci(std::string_view s, std::string_view prefix)
 
 std::string reserved_header_reason(std::string_view name)
 {
-  for (std::string_view framing : {"Content-Length", "Transfer-Encoding", "Connection", "Keep-Alive", "Host", "Upgrade",
-                                   "TE", "Trailer", "Expect", "Proxy-Connection"})
-    if (iequals(name, framing)) return std::string(name) + " frames the HTTP message; centrali sets it on every attempt";
+  if (is_framing_header(name)) return std::string(name) + " frames the HTTP message; centrali sets it on every attempt";
   if (iequals(name, "Content-Type")) return "Content-Type is the envelope's (application/json); centrali sets it";
   if (iequals(name, "User-Agent")) return "User-Agent is centrali's own (centrali/<version>)";
   if (starts_with_ci(name, "webhook-") || starts_with_ci(name, "Centrali-"))

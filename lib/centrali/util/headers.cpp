@@ -75,6 +75,16 @@ const std::string* find_header(const HeaderList& headers, std::string_view name)
   return nullptr;
 }
 
+bool is_framing_header(std::string_view name)
+{
+  static constexpr std::string_view k_names[] = {"host",    "content-length", "connection", "keep-alive",
+                                                 "transfer-encoding", "te", "trailer", "upgrade",
+                                                 "expect", "proxy-connection"};
+  for (auto n : k_names)
+    if (iequals(n, name)) return true;
+  return false;
+}
+
 bool is_credential_header(std::string_view name)
 {
   static constexpr std::array<std::string_view, 8> k_names = {

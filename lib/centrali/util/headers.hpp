@@ -33,6 +33,13 @@ Result<HeaderField> parse_header_line(std::string_view line);
 // First value of `name`, or nullptr.
 const std::string* find_header(const HeaderList& headers, std::string_view name);
 
+// Headers that frame one HTTP message on one connection (Host,
+// Content-Length, Transfer-Encoding, Connection, Keep-Alive, TE, Trailer,
+// Upgrade, Expect, Proxy-Connection): whoever sends the message sets them,
+// so copies from elsewhere (a stored request, a webhook's custom headers)
+// are never sent.
+bool is_framing_header(std::string_view name);
+
 // Headers whose values are credentials (Authorization, Cookie, API keys):
 // stored and shown as "[redacted]".
 bool is_credential_header(std::string_view name);
