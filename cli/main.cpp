@@ -42,39 +42,40 @@ void report_error(const Error& error, bool json)
   }
 }
 
-// `centrali frobnicate`: name the unknown command rather than CLI11's
-// "arguments were not expected".
-std::string unknown_command_message(const CLI::App& app, int argc, char** argv)
-{
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "--store") { ++i; continue; }
-    if (!arg.empty() && arg[0] == '-') continue;
-    for (const auto* sub : app.get_subcommands({}))
-      if (sub->get_name() == arg) return {};
-    return "unknown command '" + arg + "' (see 'centrali --help')";
-  }
-  return {};
-}
+// The command the arguments name, as deep as they go ({app, webhooks,
+// update} for `centrali webhooks update whk_1 --bad`), and the first word
+// after it that names no subcommand (the id here). Options are skipped;
+// only --store is known to take a separate value before any command.
+struct CommandPath {
+  std::vector<const CLI::App*> apps;
+  std::string next_word;
+};
 
-// The command the arguments name, as deep as they go: {app, webhooks,
-// update} for `centrali webhooks update whk_1 --bad`. Options and their
-// values are skipped the way the parser would not need to know them: a
-// word that is not a subcommand of the current one ends the walk.
-std::vector<const CLI::App*> command_path(const CLI::App& app, int argc, char** argv)
+CommandPath command_path(const CLI::App& app, int argc, char** argv)
 {
-  std::vector<const CLI::App*> path{&app};
+  CommandPath path{{&app}, {}};
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--store") { ++i; continue; }
     if (!arg.empty() && arg[0] == '-') continue;
     const CLI::App* next = nullptr;
-    for (const auto* sub : path.back()->get_subcommands({}))
+    for (const auto* sub : path.apps.back()->get_subcommands({}))
       if (sub->get_name() == arg) next = sub;
-    if (!next) break;
-    path.push_back(next);
+    if (!next) {
+      path.next_word = arg;
+      break;
+    }
+    path.apps.push_back(next);
   }
   return path;
+}
+
+// `centrali frobnicate`: name the unknown command rather than CLI11's
+// "arguments were not expected".
+std::string unknown_command_message(const CommandPath& path)
+{
+  if (path.apps.size() > 1 || path.next_word.empty()) return {};
+  return "unknown command '" + path.next_word + "' (see 'centrali --help')";
 }
 
 std::string command_name(const std::vector<const CLI::App*>& path)
@@ -205,11 +206,11 @@ int main(int argc, char** argv)
   } catch (const CLI::ParseError& e) {
     // CLI11's own codes (104-109) all mean "usage" to our callers.
     const auto path = command_path(app, argc, argv);
-    std::string message = unknown_command_message(app, argc, argv);
-    if (message.empty()) message = flag_suggestion(path, argc, argv);
+    std::string message = unknown_command_message(path);
+    if (message.empty()) message = flag_suggestion(path.apps, argc, argv);
     if (message.empty()) message = readable_parse_error(e);
     report_error({ErrorKind::usage, message}, wants_json(argc, argv));
-    if (!wants_json(argc, argv)) std::cerr << "Run '" << command_name(path) << " --help' for usage.\n";
+    if (!wants_json(argc, argv)) std::cerr << "Run '" << command_name(path.apps) << " --help' for usage.\n";
     return exit_code(ErrorKind::usage);
   }
 
