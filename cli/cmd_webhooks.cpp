@@ -636,8 +636,12 @@ void add_webhooks_command(CLI::App& app, Selected& selected)
   update->add_flag("--secure", update_args->secure, "Verify TLS certificates again");
   update->add_flag("--clear-headers", update_args->clear_headers, "Remove every custom header");
   add_shared_options(update, *update_args, false);
-  update->footer("Examples:\n  centrali webhooks update whk_01J... --events 'order.*,invoice.*'\n"
-                 "  centrali webhooks update whk_01J... --retry-schedule 5s,1m --timeout 30s");
+  update->footer("A new --url also retargets the webhook's existing deliveries: pending retries,\n"
+                 "resend and replay go to it (each attempt keeps the URL it was sent to).\n\n"
+                 "Examples:\n  centrali webhooks update whk_01J... --events 'order.*,invoice.*'\n"
+                 "  centrali webhooks update whk_01J... --retry-schedule 5s,1m --timeout 30s\n"
+                 "  centrali webhooks update whk_01J... --url http://localhost:3000/hooks && \\\n"
+                 "    centrali webhooks replay --webhook whk_01J... --status failed");
   update->callback([&selected, update_args] {
     selected.run = [update_args](Context& c) { return run_update(c, *update_args); };
   });

@@ -940,3 +940,36 @@ TEST_CASE("replay refuses an empty time range and an unknown webhook instead of 
   CHECK(centrali({"--store", store, "webhooks", "replay", "--since", "2026-01-01", "--dry-run"}).exit_code == 0);
   CHECK(ep.requests().empty());
 }
+
+TEST_CASE("a new webhook URL retargets its pending retries and replays - attempts keep the URL they went to",
+          "[cli][webhooks]")
+{
+  TempDir dir;
+  auto store = dir.str("s.db");
+  Endpoint typo([](int, const httplib::Request&, httplib::Response& res) { res.status = 404; });
+  Endpoint fixed;
+  auto hook = add_webhook(store, typo.url(), {"--retry-schedule", "200ms"});
+  emit(store, "order.paid", "{}");
+  centrali({"--store", store, "dispatch", "--until-idle"});  // the first attempt fails; the retry is not due yet
+  REQUIRE(typo.requests().size() == 1);
+  auto u = centrali({"--store", store, "webhooks", "update", hook.id, "--url", fixed.url()});
+  INFO(u.err);
+  REQUIRE(u.exit_code == 0);
+  auto d = deliveries(store)[0];
+  CHECK(d["url"] == fixed.url());
+  auto r = centrali({"--store", store, "dispatch", "--until-idle", "--timeout", "10s"});
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(typo.requests().size() == 1);
+  REQUIRE(fixed.requests().size() == 1);
+  CHECK(standard_webhooks_valid(hook.secret, fixed.requests()[0]));
+  auto log = show_delivery(store, d["id"])["attempt_log"];
+  REQUIRE(log.size() == 2);
+  CHECK(log[0]["url"] == typo.url());
+  CHECK(log[1]["url"] == fixed.url());
+  // Replays follow the webhook too.
+  auto replay = centrali({"--store", store, "webhooks", "replay", "--webhook", hook.id});
+  CHECK(replay.exit_code == 0);
+  CHECK(fixed.requests().size() == 2);
+  CHECK(typo.requests().size() == 1);
+}

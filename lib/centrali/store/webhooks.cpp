@@ -105,16 +105,33 @@ Result<std::vector<Webhook>> list_webhooks(Store& store)
 
 Result<void> update_webhook(Store& store, const Webhook& w)
 {
-  return guarded("update webhook " + w.id, [&]() -> Result<void> {
-    SQLite::Statement st(store.db(),
-                         "UPDATE webhooks SET id = ?1, name = ?2, url = ?3, events = ?4, secret = ?5, "
-                         "previous_secret = ?6, previous_until_ms = ?7, headers = ?8, retry_schedule = ?9, "
-                         "timeout_ms = ?10, insecure = ?11, active = ?12, disabled_reason = ?13, "
-                         "failing_since_ms = ?14, disable_after_ms = ?15, created_ms = ?16, updated_ms = ?17 "
-                         "WHERE id = ?1");
-    bind_all(st, w);
-    if (st.exec() == 0) return fail(ErrorKind::not_found, "no webhook " + w.id);
-    return {};
+  return write_transaction(store, [&]() -> Result<void> {
+    return guarded("update webhook " + w.id, [&]() -> Result<void> {
+      SQLite::Statement before(store.db(), "SELECT url FROM webhooks WHERE id = ?");
+      before.bind(1, w.id);
+      if (!before.executeStep()) return fail(ErrorKind::not_found, "no webhook " + w.id);
+      const bool url_changed = before.getColumn(0).getString() != w.url;
+      before.reset();
+      SQLite::Statement st(store.db(),
+                           "UPDATE webhooks SET id = ?1, name = ?2, url = ?3, events = ?4, secret = ?5, "
+                           "previous_secret = ?6, previous_until_ms = ?7, headers = ?8, retry_schedule = ?9, "
+                           "timeout_ms = ?10, insecure = ?11, active = ?12, disabled_reason = ?13, "
+                           "failing_since_ms = ?14, disable_after_ms = ?15, created_ms = ?16, updated_ms = ?17 "
+                           "WHERE id = ?1");
+      bind_all(st, w);
+      st.exec();
+      if (url_changed) {
+        // A delivery goes to its webhook's endpoint as it is now: after
+        // "fix the URL", pending retries, resends and replays reach the
+        // fixed one. Each attempt keeps the URL it was actually sent to.
+        SQLite::Statement retarget(store.db(),
+                                   "UPDATE deliveries SET url = ?1 WHERE webhook_id = ?2 AND kind = 'webhook'");
+        retarget.bind(1, w.url);
+        retarget.bind(2, w.id);
+        retarget.exec();
+      }
+      return {};
+    });
   });
 }
 
