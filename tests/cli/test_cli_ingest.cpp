@@ -541,3 +541,14 @@ TEST_CASE("listen keeps acknowledging webhooks while nobody reads its log", "[cl
   CHECK_THAT(std::string(buf, static_cast<std::size_t>(n)), Catch::Contains("POST /ingest/open"));
   ::close(log_pipe[0]);
 }
+
+TEST_CASE("a running listener finds a source added after a request to its name was refused", "[cli][ingest]")
+{
+  TempDir dir;
+  auto store = dir.str("s.db");
+  Listen listen(store);
+  // What a CI script does: start the listener, add the source, send at once.
+  CHECK(post(listen.url(), "/ingest/late", R"({"type":"a.b"})").status == 404);
+  add_source(store, {"late", "--provider", "none"});
+  CHECK(post(listen.url(), "/ingest/late", R"({"type":"a.b"})").status == 202);
+}

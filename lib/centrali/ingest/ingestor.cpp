@@ -77,6 +77,9 @@ std::shared_ptr<const Ingestor::CachedSource> Ingestor::lookup(const std::string
 {
   {
     std::shared_lock lock(m_cache_mutex);
+    // Only sources that exist are served from the cache: a name that was
+    // unknown is looked up again on every request, so a request sent right
+    // after `sources add` finds the new source (CI scripts do exactly that).
     auto it = m_cache.find(name);
     if (it != m_cache.end() && now_ms - it->second->loaded_ms < m_options.source_cache_ms) return it->second;
   }
@@ -106,7 +109,11 @@ std::shared_ptr<const Ingestor::CachedSource> Ingestor::lookup(const std::string
     }
   }
   std::unique_lock lock(m_cache_mutex);
-  if (m_cache.size() > 10'000) m_cache.clear();  // unknown names must not grow it without bound
+  if (!fresh->exists) {
+    m_cache.erase(name);  // removed meanwhile: forget it at once
+    return fresh;
+  }
+  if (m_cache.size() > 10'000) m_cache.clear();  // bounded even with many sources
   m_cache[name] = fresh;
   return fresh;
 }
