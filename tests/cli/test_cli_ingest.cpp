@@ -274,10 +274,12 @@ TEST_CASE("ingest stores credentials in headers redacted", "[cli][ingest]")
   add_source(store, {"open", "--provider", "none"});
   Listen l(store);
   auto id = queued_id(post(l.url(), "/ingest/open", "{}",
-                           {{"Authorization", "Bearer sk_live_very_secret"}, {"Cookie", "session=abc"}}));
+                           {{"Authorization", "Bearer sk_live_very_secret"}, {"Cookie", "session=abc"},
+                            {"X-Gitlab-Token", "glpat-shared-token"}}));
   auto show = centrali({"--store", store, "events", "show", id, "--json"});
   CHECK(show.out.find("sk_live_very_secret") == std::string::npos);
   CHECK(show.out.find("session=abc") == std::string::npos);
+  CHECK(show.out.find("glpat-shared-token") == std::string::npos);
   CHECK(show.out.find("[redacted]") != std::string::npos);
 }
 
@@ -551,4 +553,24 @@ TEST_CASE("a running listener finds a source added after a request to its name w
   CHECK(post(listen.url(), "/ingest/late", R"({"type":"a.b"})").status == 404);
   add_source(store, {"late", "--provider", "none"});
   CHECK(post(listen.url(), "/ingest/late", R"({"type":"a.b"})").status == 202);
+}
+
+TEST_CASE("a signed Slack url_verification is stored and answered with its challenge", "[cli][ingest]")
+{
+  TempDir dir;
+  auto store = dir.str("s.db");
+  const std::string secret = "8f742231b10e8888abcd99yyyzzz85a5";
+  add_source(store, {"slack", "--provider", "slack", "--secret", secret});
+  Listen l(store);
+  const std::string body = R"({"token":"Jhj5dZrVaK7ZwHHjRyZWjbDl","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P","type":"url_verification"})";
+  auto answer = post(l.url(), "/ingest/slack", body, sign("slack", secret, body));
+  CHECK(answer.status == 200);
+  CHECK(json::parse(answer.body) == json{{"challenge", "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}});
+  // Unsigned, it is refused like any other request: no challenge leaks.
+  auto unsigned_answer = post(l.url(), "/ingest/slack", body);
+  CHECK(unsigned_answer.status == 401);
+  CHECK(unsigned_answer.body.find("3eZbrw") == std::string::npos);
+  auto events = cli_json(store, {"events", "list", "--status", "accepted"});
+  REQUIRE(events.size() == 1);
+  CHECK(events[0]["type"] == "url_verification");
 }

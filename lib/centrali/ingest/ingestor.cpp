@@ -27,6 +27,7 @@ struct Pending {
   std::string hints;  // signature diagnosis, stored but not sent
   std::string public_reason;  // what the sender is told
   std::string forward_to;
+  std::string slack_challenge;  // answered back: Slack's URL verification handshake
   int status = 0;
   std::string error_code;  // for rejections
 };
@@ -34,6 +35,15 @@ struct Pending {
 namespace {
 
 constexpr std::size_t k_max_stored_source_name = 200;
+
+// The "challenge" of a Slack url_verification request; empty when absent.
+std::string slack_challenge(std::string_view body)
+{
+  auto doc = nlohmann::json::parse(body, nullptr, false);
+  if (!doc.is_object()) return {};
+  auto it = doc.find("challenge");
+  return it != doc.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
 
 std::string json_string(std::string_view s)
 {
@@ -192,6 +202,8 @@ void Ingestor::handle(http::Request& req, http::Server::Reply reply)
           ev.status = "accepted";
           ev.dedupe_key = dedupe_key(source->provider, req.headers, peek);
           p.forward_to = source->source.forward_to.empty() ? m_options.forward_to : source->source.forward_to;
+          if (source->provider == Provider::slack && ev.type == "url_verification")
+            p.slack_challenge = slack_challenge(req.body);
         }
       }
     }
@@ -249,6 +261,11 @@ http::Response Ingestor::respond(const Pending& p, http::Response res, const Res
   if (ev.status == "accepted") {
     res.status = 202;
     res.body = R"({"status":"queued","id":")" + ev.id + R"("})";
+    if (!p.slack_challenge.empty()) {
+      // Slack registers an Events API URL only once it hears the challenge back.
+      res.status = 200;
+      res.body = R"({"challenge":)" + json_string(p.slack_challenge) + "}";
+    }
     res.note = ev.id + " " + ev.type;
     if (m_on_accepted) m_on_accepted(!p.forward_to.empty());
   } else if (ev.status == "duplicate") {
