@@ -35,14 +35,23 @@ TEST_CASE("delivery::envelope_body carries a JSON body as the sender's bytes", "
         R"({"type":"order.created","timestamp":"2026-11-18T11:06:40Z","data":)" + body + "}");
 }
 
-TEST_CASE("delivery::envelope_body carries a body that is not JSON as a string", "[delivery]")
+TEST_CASE("delivery::envelope_body carries text as a string and other bytes as base64", "[delivery]")
 {
-  CHECK(json::parse(delivery::envelope_body(event_with_body("a=1&b=2")))["data"] == "a=1&b=2");
+  auto text = json::parse(delivery::envelope_body(event_with_body("a=1&b=2")));
+  CHECK(text["data"] == "a=1&b=2");
+  CHECK_FALSE(text.contains("dataEncoding"));
   CHECK(json::parse(delivery::envelope_body(event_with_body("")))["data"] == "");
   CHECK(json::parse(delivery::envelope_body(event_with_body(R"({"a":1} trailing)")))["data"] == R"({"a":1} trailing)");
-  // Invalid UTF-8 becomes U+FFFD, so the envelope still parses.
-  auto bad = json::parse(delivery::envelope_body(event_with_body("caf\xe9")));
-  CHECK(bad["data"] == "caf\xef\xbf\xbd");
+  // Bytes that are not UTF-8 arrive unchanged, as base64 marked as such.
+  auto binary = json::parse(delivery::envelope_body(event_with_body("caf\xe9")));
+  CHECK(binary["data"] == "Y2Fm6Q==");
+  CHECK(binary["dataEncoding"] == "base64");
+  const std::string all_bytes = [] {
+    std::string s;
+    for (int i = 0; i < 256; ++i) s += static_cast<char>(i);
+    return s;
+  }();
+  CHECK(json::parse(delivery::envelope_body(event_with_body(all_bytes)))["dataEncoding"] == "base64");
   // An event type needing escapes stays valid JSON.
   auto e = event_with_body("{}");
   e.type = "a\"b\\c\n";

@@ -2,9 +2,11 @@
 
 #include "centrali/ingest/json_peek.hpp"
 #include "centrali/signatures/signatures.hpp"
+#include "centrali/util/encoding.hpp"
 #include "centrali/util/headers.hpp"
 #include "centrali/util/json_text.hpp"
 #include "centrali/util/time.hpp"
+#include "centrali/util/utf8.hpp"
 #include "centrali/version.hpp"
 
 namespace centrali::delivery {
@@ -46,8 +48,9 @@ std::string envelope_body(const store::Event& event)
 {
   // A JSON body goes in as the sender's bytes (key order, number spelling),
   // checked by the same scanner as ingestion rather than parsed into a
-  // document and re-serialised for every delivery. Anything else is carried
-  // as a JSON string.
+  // document and re-serialised for every delivery. Other text is carried as
+  // a JSON string; bytes that are not UTF-8 as base64, marked as triggers
+  // mark it, since a JSON string cannot hold them unchanged.
   std::string out;
   out.reserve(event.body.size() + event.type.size() + 64);
   out += R"({"type":)";
@@ -55,8 +58,14 @@ std::string envelope_body(const store::Event& event)
   out += R"(,"timestamp":)";
   append_json_string(out, timeutil::format_rfc3339(event.received_ms));
   out += R"(,"data":)";
-  if (ingest::peek_json(event.body).valid) out += bare_json(event.body);
-  else append_json_string(out, event.body);
+  if (ingest::peek_json(event.body).valid) {
+    out += bare_json(event.body);
+  } else if (is_valid_utf8(event.body)) {
+    append_json_string(out, event.body);
+  } else {
+    append_json_string(out, encoding::base64_encode(event.body));
+    out += R"(,"dataEncoding":"base64")";
+  }
   out += '}';
   return out;
 }
