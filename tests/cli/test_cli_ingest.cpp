@@ -574,3 +574,15 @@ TEST_CASE("a signed Slack url_verification is stored and answered with its chall
   REQUIRE(events.size() == 1);
   CHECK(events[0]["type"] == "url_verification");
 }
+
+TEST_CASE("a bare number too small to be a Unix time is refused as a duration missing its unit", "[cli][ingest]")
+{
+  TempDir dir;
+  auto store = dir.str("s.db");
+  auto r = centrali({"--store", store, "events", "list", "--since", "600"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("600s") != std::string::npos);
+  CHECK(centrali({"--store", store, "events", "list", "--since", "600s"}).exit_code == 0);
+  CHECK(centrali({"--store", store, "events", "list", "--since", "1795000000"}).exit_code == 0);
+  CHECK(centrali({"--store", store, "deliveries", "list", "--since", "90"}).exit_code == 2);
+}
