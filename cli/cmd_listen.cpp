@@ -124,7 +124,9 @@ Result<void> run_listen(Context& ctx, const ListenArgs& args)
       log_line(dump_json(j) + "\n");
       return;
     }
-    log_line(clock_now() + " -> " + r.delivery.kind + " " + r.delivery.event_id + " to " + r.delivery.url + ": " +
+    // The delivery id first: it is what `deliveries show` and `resend` take.
+    log_line(clock_now() + " -> " + r.delivery.kind + " " + r.delivery.id + " (" + r.delivery.event_id + ") to " +
+             r.delivery.url + ": " +
              result + " (" + std::to_string(r.attempt.duration_ms) + "ms, attempt " +
              std::to_string(r.attempt.number) + ")" + next + "\n");
   };

@@ -175,11 +175,13 @@ void add_records_command(CLI::App& app, Selected& selected)
   auto delete_id = std::make_shared<std::string>();
   auto* del = cmd->add_subcommand("delete", "Delete a record");
   del->add_option("id", *delete_id, "Record id")->required();
+  del->footer("Emits record_deleted carrying the record's last data.\nExample:\n  centrali records delete rec_01J...");
   del->callback([&selected, delete_id] { selected.run = [delete_id](Context& c) { return run_delete(c, *delete_id); }; });
 
   auto get_id = std::make_shared<std::string>();
   auto* get = cmd->add_subcommand("get", "Show one record");
   get->add_option("id", *get_id, "Record id")->required();
+  get->footer("Example:\n  centrali records get rec_01J... --json");
   get->callback([&selected, get_id] { selected.run = [get_id](Context& c) { return run_get(c, *get_id); }; });
 
   auto list_args = std::make_shared<ListArgs>();

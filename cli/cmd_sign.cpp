@@ -179,8 +179,8 @@ Result<void> run_verify(Context& ctx, const VerifyArgs& args)
   for (const auto& hint : verdict.hints) ctx.out().note("hint: " + hint);
   // A secret that cannot be a key for this scheme is a mistake in the
   // command, not a verdict on the request.
-  auto kind = verdict.failure == sig::Failure::bad_secret ? ErrorKind::usage : ErrorKind::rejected;
-  return fail(kind, "signature invalid: " + verdict.reason);
+  if (verdict.failure == sig::Failure::bad_secret) return fail(ErrorKind::usage, "--secret: " + verdict.reason);
+  return fail(ErrorKind::rejected, "signature invalid: " + verdict.reason);
 }
 
 Result<void> run_keys_generate(Context& ctx, const KeysArgs& args)

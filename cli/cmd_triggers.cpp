@@ -440,6 +440,7 @@ void add_add_command(CLI::App* cmd, Selected& selected)
       ->type_name("KEY=VALUE")
       ->allow_extra_args(false);
   add->add_option("--timeout", spec->timeout, "Kill the command (and all it started) after this long")
+      ->type_name("DURATION")
       ->capture_default_str();
   add->add_option("--concurrency", spec->concurrency, "Runs of this trigger at once; others wait in order")
       ->capture_default_str();
@@ -473,7 +474,6 @@ void add_triggers_command(CLI::App& app, Selected& selected)
 {
   auto* cmd = app.add_subcommand("triggers", "Run commands on events, record changes, schedules, demand or HTTP");
   cmd->require_subcommand(1);
-  cmd->footer("Exit codes: fire --wait exits 1 when the function fails or times out.");
 
   add_add_command(cmd, selected);
 
@@ -492,6 +492,8 @@ void add_triggers_command(CLI::App& app, Selected& selected)
   fire->add_option("name", fire_args->name, "Trigger name")->required();
   auto* data = fire->add_option("--data", fire_args->data, "executionParams.data for this run")->type_name("JSON");
   fire->add_flag("--wait", fire_args->wait, "Run it now in this process and print its output; exit 1 if it fails");
+  fire->footer("Without --wait the run is queued for a running 'centrali listen' or 'centrali dispatch'.\n"
+               "Examples:\n  centrali triggers fire reindex --wait\n  centrali triggers fire reindex --data '{\"full\": true}'");
   fire->callback([&selected, fire_args, data] {
     fire_args->data_given = data->count() > 0;
     selected.run = [fire_args](Context& c) { return run_fire(c, *fire_args); };
@@ -516,6 +518,9 @@ void add_triggers_command(CLI::App& app, Selected& selected)
   auto* rerun = cmd->add_subcommand("rerun", "Queue a new run with the same input as RUN_ID");
   rerun->add_option("id", *rerun_id, "Run id (run_...)")->required();
   rerun->callback([&selected, rerun_id] { selected.run = [rerun_id](Context& c) { return run_rerun(c, *rerun_id); }; });
+
+  // Set last: CLI11 gives a parent's footer to subcommands added after it.
+  cmd->footer("Exit codes: fire --wait exits 1 when the function fails or times out.");
 }
 
 } // namespace centrali::cli

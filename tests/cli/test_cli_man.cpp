@@ -247,3 +247,35 @@ TEST_CASE("man page cross-references name pages that exist", "[cli][man]")
     }
   }
 }
+
+TEST_CASE("no command's --help ends with its parent's footer", "[cli][man]")
+{
+  // CLI11 hands a parent's footer to subcommands added after it is set: a
+  // note about `fire` or about record changes then shows up under `runs`
+  // or `get`, where it is wrong.
+  auto last_paragraph = [](const std::string& help) {
+    auto end = help.find_last_not_of('\n');
+    if (end == std::string::npos) return std::string();
+    auto start = help.rfind("\n\n", end);
+    return help.substr(start == std::string::npos ? 0 : start + 2, end + 1 - (start == std::string::npos ? 0 : start + 2));
+  };
+  std::map<std::string, std::string> footer_of;  // path -> last paragraph of its help
+  auto tree = command_tree();
+  for (const auto& c : tree["commands"]) {
+    std::string path = c["path"];
+    std::vector<std::string> args;
+    std::istringstream words(path);
+    for (std::string w; words >> w;) args.push_back(w);
+    args.push_back("--help");
+    auto r = centrali(args);
+    REQUIRE(r.exit_code == 0);
+    footer_of[path] = last_paragraph(r.out);
+  }
+  for (const auto& [path, footer] : footer_of) {
+    auto space = path.rfind(' ');
+    if (space == std::string::npos) continue;  // top-level commands: the root has no footer to leak
+    auto parent = path.substr(0, space);
+    INFO("'centrali " << path << " --help' ends with the footer of 'centrali " << parent << "'");
+    CHECK(footer != footer_of[parent]);
+  }
+}
