@@ -20,6 +20,7 @@ struct ListArgs {
   std::string event;
   std::string type;
   std::string since;
+  std::string kind;
   int limit = 50;
 };
 
@@ -30,6 +31,7 @@ Result<void> run_list(Context& ctx, const ListArgs& a)
   f.status = a.status;
   f.event_id = a.event;
   f.type_glob = a.type;
+  f.kind = a.kind;
   f.limit = a.limit;
   if (a.limit < 0) return fail(ErrorKind::usage, "--limit must be 0 or more");
   auto since = time_option("--since", a.since);
@@ -169,6 +171,8 @@ void add_deliveries_command(CLI::App& app, Selected& selected)
       ->check(CLI::IsMember({"pending", "succeeded", "failed", "cancelled"}));
   list->add_option("--event", list_args->event, "Only deliveries of this event")->type_name("ID");
   list->add_option("--type", list_args->type, "Only event types matching this glob")->type_name("GLOB");
+  list->add_option("--kind", list_args->kind, "Only webhook deliveries, or only listen's forwards to your app")
+      ->check(CLI::IsMember({"webhook", "forward"}));
   list->add_option("--since", list_args->since, "Only deliveries created since")->type_name("DURATION|TIME");
   list->add_option("--limit", list_args->limit, "At most N (0 = all)")->capture_default_str();
   list->footer("Example:\n  centrali deliveries list --status failed --since 1h");

@@ -59,7 +59,7 @@ _centrali_flags() {
         'webhooks resend') printf '%s\n' '-h --help --to' ;;
         'webhooks replay') printf '%s\n' '-h --help --webhook --status --type --since --until --to --dry-run' ;;
         'deliveries') printf '%s\n' '-h --help' ;;
-        'deliveries list') printf '%s\n' '-h --help --webhook --status --event --type --since --limit' ;;
+        'deliveries list') printf '%s\n' '-h --help --webhook --status --event --type --kind --since --limit' ;;
         'deliveries show') printf '%s\n' '-h --help' ;;
         'deliveries tail') printf '%s\n' '-h --help' ;;
         'deliveries cancel') printf '%s\n' '-h --help' ;;
@@ -166,6 +166,7 @@ _centrali_flag_value() {
         'deliveries list:--status') printf '%s\n' 'pending succeeded failed cancelled' ;;
         'deliveries list:--event') printf '%s\n' '@dyn:events' ;;
         'deliveries list:--type') printf '%s\n' '@text' ;;
+        'deliveries list:--kind') printf '%s\n' 'webhook forward' ;;
         'deliveries list:--since') printf '%s\n' '@text' ;;
         'deliveries list:--limit') printf '%s\n' '@text' ;;
         'dispatch:--timeout') printf '%s\n' '@text' ;;

@@ -107,6 +107,7 @@ set -g __centrali_value_flags '*|--store' \
     'deliveries list|--status' \
     'deliveries list|--event' \
     'deliveries list|--type' \
+    'deliveries list|--kind' \
     'deliveries list|--since' \
     'deliveries list|--limit' \
     'dispatch|--timeout' \
@@ -464,6 +465,7 @@ complete -c centrali -n '__centrali_is \'deliveries list\'' -l webhook -x -a '(_
 complete -c centrali -n '__centrali_is \'deliveries list\'' -l status -x -a 'pending succeeded failed cancelled' -d 'Only deliveries in this state'
 complete -c centrali -n '__centrali_is \'deliveries list\'' -l event -x -a '(__centrali_dyn events)' -d 'Only deliveries of this event'
 complete -c centrali -n '__centrali_is \'deliveries list\'' -l type -x -d 'Only event types matching this glob'
+complete -c centrali -n '__centrali_is \'deliveries list\'' -l kind -x -a 'webhook forward' -d 'Only webhook deliveries, or only listen\'s forwards to your app'
 complete -c centrali -n '__centrali_is \'deliveries list\'' -l since -x -d 'Only deliveries created since'
 complete -c centrali -n '__centrali_is \'deliveries list\'' -l limit -x -d 'At most N (0 = all)'
 

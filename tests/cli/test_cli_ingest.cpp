@@ -379,6 +379,12 @@ TEST_CASE("listen forwards to an app that is down, then delivers once it comes u
   REQUIRE(ev["deliveries"].size() == 1);
   CHECK(ev["deliveries"][0]["status"] == "succeeded");
   CHECK(ev["deliveries"][0]["attempts"].get<int>() >= 2);
+  // The forward is found by kind; it is no webhook's delivery.
+  auto forwards = cli_json(store, {"deliveries", "list", "--kind", "forward"});
+  REQUIRE(forwards.size() == 1);
+  CHECK(forwards[0]["event_id"] == id);
+  CHECK(cli_json(store, {"deliveries", "list", "--kind", "webhook"}).empty());
+  CHECK(centrali({"--store", store, "deliveries", "list", "--kind", "other"}).exit_code == 2);
 }
 
 TEST_CASE("listen on SIGTERM finishes in-flight requests, commits them and exits 0", "[cli][ingest]")
