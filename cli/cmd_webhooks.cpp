@@ -1,5 +1,6 @@
 // `centrali webhooks ...`: outbound subscriptions, test sends, resend and replay.
 #include <map>
+#include <optional>
 
 #include <CLI/CLI.hpp>
 
@@ -296,13 +297,21 @@ Result<void> run_update(Context& ctx, const WebhookArgs& a)
     return fail(ErrorKind::usage, "change the secret with 'centrali webhooks rotate-secret " + a.id + "'");
   auto store = ctx.store();
   if (!store) return std::unexpected(store.error());
-  auto w = store::get_webhook(**store, a.id);
-  if (!w) return std::unexpected(w.error());
-  if (auto r = apply_options(a, *w); !r) return r;
-  w->updated_ms = timeutil::now_ms();
-  if (auto r = store::update_webhook(**store, *w); !r) return r;
-  if (ctx.out().json()) ctx.out().json_document(webhook_json(*w, false));
-  else ctx.out().line("updated " + w->id);
+  // Read, change and write in one transaction: a running listener that
+  // disables the webhook or notes a failure meanwhile is not overwritten.
+  store::Webhook updated;
+  auto done = store::write_transaction(**store, [&]() -> Result<void> {
+    auto w = store::get_webhook(**store, a.id);
+    if (!w) return std::unexpected(w.error());
+    if (auto r = apply_options(a, *w); !r) return r;
+    w->updated_ms = timeutil::now_ms();
+    if (auto r = store::update_webhook(**store, *w); !r) return r;
+    updated = std::move(*w);
+    return {};
+  });
+  if (!done) return done;
+  if (ctx.out().json()) ctx.out().json_document(webhook_json(updated, false));
+  else ctx.out().line("updated " + updated.id);
   return {};
 }
 
@@ -361,15 +370,16 @@ Result<void> run_rotate(Context& ctx, const std::string& id, const std::string& 
   return {};
 }
 
+// Where sending `d` again goes: its webhook's URL now, or a forward's own.
 // A webhook delivery can be sent again only while its webhook exists: the
 // webhook holds the secret that signs it. Refused before anything is sent
 // or recorded, so the delivery's log and state stay as they were.
-Result<void> check_webhook_kept(store::Store& store, const store::Delivery& d)
+Result<std::string> send_target(store::Store& store, const store::Delivery& d)
 {
-  if (d.kind != "webhook") return {};
+  if (d.kind != "webhook") return d.url;
   if (!d.webhook_id.empty()) {
     auto w = store::get_webhook(store, d.webhook_id);
-    if (w) return {};
+    if (w) return w->url;
     if (w.error().kind != ErrorKind::not_found) return std::unexpected(w.error());
   }
   return fail(ErrorKind::not_found, "cannot send " + d.id + " again: its webhook " +
@@ -456,7 +466,7 @@ Result<void> run_resend(Context& ctx, const std::string& id, const std::string& 
   if (!store) return std::unexpected(store.error());
   auto d = store::get_delivery(**store, id);
   if (!d) return std::unexpected(d.error());
-  if (auto r = check_webhook_kept(**store, *d); !r) return r;
+  if (auto r = send_target(**store, *d); !r) return std::unexpected(r.error());
   delivery::AttemptInput in;
   in.delivery = *d;
   in.trigger = delivery::Trigger::resend;
@@ -510,17 +520,23 @@ Result<void> run_replay(Context& ctx, const ReplayArgs& a)
   // said so, rather than recorded as failed attempts.
   std::size_t orphaned = 0;
   {
-    std::map<std::string, bool> kept;
+    std::map<std::string, std::optional<std::string>> webhook_url;  // nullopt: removed
     std::vector<store::Delivery> sendable;
     for (auto& d : *matched) {
-      auto [it, fresh] = kept.try_emplace(d.webhook_id, false);
-      if (fresh) {
-        auto r = check_webhook_kept(**store, d);
-        if (!r && r.error().kind != ErrorKind::not_found) return r;
-        it->second = r.has_value();
+      if (d.kind == "webhook") {
+        auto [it, fresh] = webhook_url.try_emplace(d.webhook_id);
+        if (fresh) {
+          auto r = send_target(**store, d);
+          if (!r && r.error().kind != ErrorKind::not_found) return std::unexpected(r.error());
+          if (r) it->second = std::move(*r);
+        }
+        if (!it->second) {
+          ++orphaned;
+          continue;
+        }
+        d.url = *it->second;  // what --dry-run shows is where it would go
       }
-      if (it->second) sendable.push_back(std::move(d));
-      else ++orphaned;
+      sendable.push_back(std::move(d));
     }
     *matched = std::move(sendable);
   }

@@ -42,12 +42,16 @@ Result<void> check_event_type(const std::string& type, const std::string& what)
 Result<std::optional<std::int64_t>> time_option(const std::string& flag, const std::string& value)
 {
   if (value.empty()) return std::optional<std::int64_t>{};
-  // A bare number is Unix seconds. One small enough to fall before 2001 is
+  // A bare number is Unix seconds. One below 1e9 (before 2001-09-09) is
   // almost surely a duration missing its unit (`--since 600` meaning ten
   // minutes): matching everything, or nothing, silently would be worse.
-  if (value.size() < 10 && value.find_first_not_of("0123456789") == std::string::npos)
-    return fail(ErrorKind::usage, flag + ": '" + value + "' is read as Unix seconds, which is before 2001; for a " +
-                                      "duration back from now give a unit, e.g. " + value + "s or " + value + "m");
+  // 0, the epoch, is a plain way to say "from the start".
+  if (value.find_first_not_of("0123456789") == std::string::npos) {
+    auto digits = value.substr(std::min(value.find_first_not_of('0'), value.size()));
+    if (!digits.empty() && digits.size() < 10)
+      return fail(ErrorKind::usage, flag + ": '" + value + "' is read as Unix seconds, which is before 2001-09-09; " +
+                                        "for a duration back from now give a unit, e.g. " + digits + "s or " + digits + "m");
+  }
   auto t = timeutil::parse_since(value, timeutil::now_ms());
   if (!t) return fail(ErrorKind::usage, flag + ": " + t.error().message);
   return std::optional<std::int64_t>{*t};

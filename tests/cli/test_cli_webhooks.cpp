@@ -967,9 +967,20 @@ TEST_CASE("a new webhook URL retargets its pending retries and replays - attempt
   REQUIRE(log.size() == 2);
   CHECK(log[0]["url"] == typo.url());
   CHECK(log[1]["url"] == fixed.url());
-  // Replays follow the webhook too.
+  // A settled delivery is not rewritten, but sending it again follows the
+  // webhook too: resend, replay and what replay --dry-run shows.
+  Endpoint moved;
+  REQUIRE(centrali({"--store", store, "webhooks", "update", hook.id, "--url", moved.url()}).exit_code == 0);
+  auto dry = centrali({"--store", store, "--json", "webhooks", "replay", "--webhook", hook.id, "--dry-run"});
+  REQUIRE(dry.exit_code == 0);
+  CHECK(json::parse(dry.out)["deliveries"][0]["url"] == moved.url());
   auto replay = centrali({"--store", store, "webhooks", "replay", "--webhook", hook.id});
   CHECK(replay.exit_code == 0);
-  CHECK(fixed.requests().size() == 2);
+  CHECK(centrali({"--store", store, "webhooks", "resend", d["id"]}).exit_code == 0);
+  CHECK(moved.requests().size() == 2);
+  CHECK(fixed.requests().size() == 1);
   CHECK(typo.requests().size() == 1);
+  auto replayed = show_delivery(store, d["id"])["attempt_log"][2];
+  CHECK(replayed["trigger"] == "replay");
+  CHECK(replayed["url"] == moved.url());
 }

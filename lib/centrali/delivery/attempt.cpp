@@ -44,7 +44,11 @@ PreparedAttempt prepare_attempt(const AttemptInput& in, const Result<store::Even
   a.id = ids::make(ids::k_attempt);
   a.delivery_id = d.id;
   a.trigger = std::string(trigger_name(in.trigger));
-  a.url = in.url_override.empty() ? d.url : in.url_override;
+  // A webhook delivery goes where its webhook points now: after `webhooks
+  // update --url`, retries, resends and replays reach the fixed endpoint.
+  const std::string& target =
+      d.kind == "webhook" && webhook && *webhook && !(**webhook).url.empty() ? (**webhook).url : d.url;
+  a.url = in.url_override.empty() ? target : in.url_override;
   a.started_ms = timeutil::now_ms();
   p.manual = in.trigger != Trigger::scheduled;
   p.number = d.attempt_count + 1;
@@ -54,7 +58,7 @@ PreparedAttempt prepare_attempt(const AttemptInput& in, const Result<store::Even
   r.update.attempts_seen = d.attempt_count;
   r.update.status = d.status;
   r.update.next_attempt_ms = d.next_attempt_ms;
-  r.copy = !in.url_override.empty() && in.url_override != d.url;
+  r.copy = !in.url_override.empty() && in.url_override != target;
   if (r.copy) {
     r.update.last_status = d.last_status;
     r.update.last_error = d.last_error;

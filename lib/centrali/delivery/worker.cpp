@@ -386,6 +386,8 @@ void Worker::start_claimed(store::Store& reader, std::vector<store::Delivery> cl
         if (!webhook)
           webhook = std::make_shared<const Result<store::Webhook>>(store::get_webhook(reader, d.webhook_id));
         job->webhook = webhook;
+        // Queued by where it will go: the webhook's URL now (see prepare_attempt).
+        if (*webhook && !(*webhook)->url.empty()) d.url = (*webhook)->url;
       } else {
         auto& event = events[d.event_id];
         if (!event) event = std::make_shared<const Result<store::Event>>(store::get_event(reader, d.event_id));

@@ -202,7 +202,9 @@ void Ingestor::handle(http::Request& req, http::Server::Reply reply)
           ev.status = "accepted";
           ev.dedupe_key = dedupe_key(source->provider, req.headers, peek);
           p.forward_to = source->source.forward_to.empty() ? m_options.forward_to : source->source.forward_to;
-          if (source->provider == Provider::slack && ev.type == "url_verification")
+          // The body's own type, signed, decides: not a derived event type
+          // that an unsigned X-Event-Type header could set.
+          if (source->provider == Provider::slack && peek.type == "url_verification")
             p.slack_challenge = slack_challenge(req.body);
         }
       }

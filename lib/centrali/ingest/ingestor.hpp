@@ -21,7 +21,7 @@ namespace centrali::ingest {
 struct IngestOptions {
   std::string forward_to;                   // for sources without their own forward target
   std::size_t max_header_bytes = 64 * 1024;
-  std::int64_t source_cache_ms = 100;       // how soon `sources update/rm` reach a running listener (add: at once)
+  std::int64_t source_cache_ms = 100;       // how soon `sources rm` reaches a running listener (add: at once)
 };
 
 class Ingestor {

@@ -121,11 +121,14 @@ Result<void> update_webhook(Store& store, const Webhook& w)
       bind_all(st, w);
       st.exec();
       if (url_changed) {
-        // A delivery goes to its webhook's endpoint as it is now: after
-        // "fix the URL", pending retries, resends and replays reach the
-        // fixed one. Each attempt keeps the URL it was actually sent to.
+        // Attempts go to the webhook's URL at send time (delivery layer);
+        // the pending deliveries' own url follows, so listings and the
+        // sender's per-endpoint queues agree. Only pending rows, through the
+        // index of pending ones: a webhook's settled history can be millions
+        // of rows, and each attempt keeps the URL it was actually sent to.
         SQLite::Statement retarget(store.db(),
-                                   "UPDATE deliveries SET url = ?1 WHERE webhook_id = ?2 AND kind = 'webhook'");
+                                   "UPDATE deliveries INDEXED BY deliveries_due SET url = ?1 "
+                                   "WHERE status = 'pending' AND webhook_id = ?2 AND kind = 'webhook'");
         retarget.bind(1, w.url);
         retarget.bind(2, w.id);
         retarget.exec();

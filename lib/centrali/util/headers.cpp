@@ -87,10 +87,9 @@ bool is_framing_header(std::string_view name)
 
 bool is_credential_header(std::string_view name)
 {
-  static constexpr std::array<std::string_view, 11> k_names = {
-      "authorization", "proxy-authorization", "cookie",         "set-cookie",
-      "x-api-key",     "x-auth-token",        "api-key",        "x-csrf-token",
-      "x-gitlab-token", "x-webhook-secret",   "x-webhook-token"};  // shared-secret tokens
+  static constexpr std::array<std::string_view, 8> k_names = {
+      "authorization", "proxy-authorization", "cookie", "set-cookie",
+      "x-api-key",     "x-auth-token",        "api-key", "x-csrf-token"};
   for (auto n : k_names)
     if (iequals(n, name)) return true;
   return false;
