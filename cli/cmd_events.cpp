@@ -9,10 +9,13 @@
 #include <CLI/CLI.hpp>
 
 #include "centrali/delivery/replay.hpp"
+#include "centrali/ingest/event_type.hpp"
+#include "centrali/ingest/verification.hpp"
 #include "centrali/store/deliveries.hpp"
 #include "centrali/store/events.hpp"
 #include "centrali/util/encoding.hpp"
 #include "centrali/util/ids.hpp"
+#include "centrali/util/json_bounded.hpp"
 #include "centrali/util/time.hpp"
 #include "centrali/util/url.hpp"
 #include "centrali/util/utf8.hpp"
@@ -113,6 +116,10 @@ Result<store::Event> event_from_json(const json& j)
     *field = *v;
   }
   if (!ids::is_valid(e.id, ids::k_event)) return fail(ErrorKind::usage, "\"id\" is not an evt_ id");
+  // A fixture may come from anywhere: its type is made as safe as one the
+  // listener received.
+  e.type = ingest::sanitize_event_type(e.type);
+  if (e.type.empty()) return fail(ErrorKind::usage, "\"type\" is empty");
   if (e.status != "accepted" && e.status != "rejected" && e.status != "duplicate")
     return fail(ErrorKind::usage, "\"status\" must be accepted, rejected or duplicate");
   if (e.method.empty()) e.method = "POST";
@@ -179,8 +186,13 @@ Result<void> run_show(Context& ctx, const std::string& id, bool raw)
   }
   auto deliveries = store::deliveries_for_event(**store, id);
   if (!deliveries) return std::unexpected(deliveries.error());
+  // Refused signatures are diagnosed here rather than in the listener,
+  // where anyone could make it re-sign large bodies again and again.
+  auto hints = ingest::diagnose_rejected(**store, *e);
+  if (!hints) return std::unexpected(hints.error());
   if (ctx.out().json()) {
     auto j = event_full(*e);
+    j["hints"] = *hints;
     j["deliveries"] = json::array();
     for (const auto& d : *deliveries)
       j["deliveries"].push_back({{"id", d.id}, {"kind", d.kind}, {"url", d.url}, {"status", d.status},
@@ -200,13 +212,14 @@ Result<void> run_show(Context& ctx, const std::string& id, bool raw)
       {"request", for_terminal(e->method + " " + e->path + " from " + e->remote_addr)},
       {"dedupe key", e->dedupe_key.empty() ? "-" : for_terminal(e->dedupe_key)}};
   ctx.out().fields(fields);
+  for (const auto& hint : *hints) ctx.out().line(ctx.out().paint("hint: ", Style::yellow) + for_terminal(hint));
   ctx.out().line("");
   ctx.out().line(ctx.out().paint("headers", Style::bold));
   for (const auto& h : e->headers) ctx.out().line("  " + for_terminal(h.name) + ": " + for_terminal(h.value));
   ctx.out().line("");
   ctx.out().line(ctx.out().paint("body (" + std::to_string(e->body.size()) + " bytes)", Style::bold));
   if (is_valid_utf8(e->body)) {
-    auto parsed = json::parse(e->body, nullptr, false);
+    auto parsed = parse_json(e->body);
     ctx.out().line(parsed.is_discarded() ? for_terminal(e->body, true) : dump_json(parsed, 2));
   } else {
     ctx.out().line("(binary; use --raw for the exact bytes)");
@@ -302,8 +315,8 @@ Result<void> run_import(Context& ctx, const std::string& path)
   while (std::getline(*in, line)) {
     ++line_no;
     if (line.empty() || line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    auto parsed = json::parse(line, nullptr, false);
-    Result<store::Event> event = parsed.is_discarded() ? fail(ErrorKind::usage, "not valid JSON") : event_from_json(parsed);
+    auto parsed = parse_json(line);
+    Result<store::Event> event = parsed.is_discarded() ? fail(ErrorKind::usage, json_refusal(line).substr(3)) : event_from_json(parsed);
     if (!event) {
       ++invalid;
       if (first_problem.empty()) first_problem = "line " + std::to_string(line_no) + ": " + event.error().message;
@@ -387,8 +400,8 @@ Result<void> run_emit(Context& ctx, const EmitArgs& a)
     if (!file) return std::unexpected(file.error());
     body = std::move(*file);
   }
-  if (json::parse(body, nullptr, false).is_discarded())
-    return fail(ErrorKind::usage, "event data is not valid JSON");
+  if (parse_json(body).is_discarded())
+    return fail(ErrorKind::usage, "event data " + json_refusal(body));
   auto store = ctx.store();
   if (!store) return std::unexpected(store.error());
   store::Event e;

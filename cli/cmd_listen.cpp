@@ -73,7 +73,18 @@ Result<void> run_listen(Context& ctx, const ListenArgs& args)
   // Log lines leave through their own thread: a terminal or pipe that stops
   // reading stderr must not stall the event loops that acknowledge webhooks.
   LogWriter log(STDERR_FILENO, 4 << 20, [json](const std::string& text) { return message_line(text, json); });
-  auto log_line = [&log](std::string line) { log.write(std::move(line)); };
+  // Request paths, source names, event types and errors come from the
+  // network: a human line is escaped whole, so none of them can write
+  // escape sequences to the terminal or forge a line of its own. (JSON
+  // lines are escaped by their encoder.)
+  auto log_line = [&log, json](std::string line) {
+    if (!json) {
+      const bool newline = !line.empty() && line.back() == '\n';
+      if (newline) line.pop_back();
+      line = for_terminal(line) + (newline ? "\n" : "");
+    }
+    log.write(std::move(line));
+  };
 
   listen::ListenerCallbacks callbacks;
   callbacks.on_request = [json, quiet, &log_line](const http::Request& req, const http::Response& res, double ms) {

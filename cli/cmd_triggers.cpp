@@ -13,6 +13,7 @@
 #include "centrali/triggers/function.hpp"
 #include "centrali/triggers/timing.hpp"
 #include "centrali/util/ids.hpp"
+#include "centrali/util/json_bounded.hpp"
 #include "centrali/util/time.hpp"
 #include "context.hpp"
 
@@ -121,12 +122,12 @@ json run_json(const store::Run& r, bool full)
             {"error", text_or_null(r.error)}};
   if (full) {
     j["output"] = triggers::output_value(r.output, r.stdout_data);
-    auto input = json::parse(r.input, nullptr, false);
+    auto input = parse_json(r.input);
     j["input"] = r.input.empty() || input.is_discarded() ? json(nullptr) : input;
     j["stdout"] = r.stdout_data;
     j["stderr"] = r.stderr_data;
   } else if (!r.output.empty()) {
-    j["output"] = json::parse(r.output, nullptr, false);
+    j["output"] = parse_json(r.output);
   }
   return j;
 }
@@ -281,8 +282,8 @@ Result<void> run_fire(Context& ctx, const FireArgs& args)
 {
   json data = nullptr;
   if (args.data_given) {
-    data = json::parse(args.data, nullptr, false);
-    if (data.is_discarded()) return fail(ErrorKind::usage, "--data is not valid JSON");
+    data = parse_json(args.data);
+    if (data.is_discarded()) return fail(ErrorKind::usage, "--data " + json_refusal(args.data));
   }
   auto store = ctx.store();
   if (!store) return std::unexpected(store.error());

@@ -13,6 +13,7 @@
 #include "centrali/store/events.hpp"
 #include "centrali/store/webhooks.hpp"
 #include "centrali/util/ids.hpp"
+#include "centrali/util/json_bounded.hpp"
 #include "centrali/util/time.hpp"
 #include "centrali/util/url.hpp"
 #include "context.hpp"
@@ -420,8 +421,8 @@ Result<void> run_test(Context& ctx, const TestArgs& a)
   if (auto r = check_event_type(a.type, "--type"); !r) return r;
   std::string body = a.data ? *a.data : R"({"message":"test event from centrali"})";
   if (body.empty()) return fail(ErrorKind::usage, "--data is empty (leave it out for the default test data)");
-  if (nlohmann::json::parse(body, nullptr, false).is_discarded())
-    return fail(ErrorKind::usage, "--data is not valid JSON");
+  if (parse_json(body).is_discarded())
+    return fail(ErrorKind::usage, "--data " + json_refusal(body));
   auto store = ctx.store();
   if (!store) return std::unexpected(store.error());
   auto w = store::get_webhook(**store, a.id);

@@ -1,5 +1,6 @@
 #include "context.hpp"
 
+#include "centrali/ingest/event_type.hpp"
 #include "centrali/util/time.hpp"
 
 #include <unistd.h>
@@ -28,14 +29,8 @@ Result<store::Store*> Context::store()
 
 Result<void> check_event_type(const std::string& type, const std::string& what)
 {
-  if (type.empty() || type.size() > 200) return fail(ErrorKind::usage, what + " must be 1-200 characters");
-  for (std::size_t i = 0; i < type.size(); ++i) {
-    const auto c = static_cast<unsigned char>(type[i]);
-    // C0 controls, space and DEL; and the C1 controls U+0080-U+009F.
-    const bool c1 = c == 0xc2 && i + 1 < type.size() && static_cast<unsigned char>(type[i + 1]) < 0xa0;
-    if (c <= 0x20 || c == 0x7f || c1)
-      return fail(ErrorKind::usage, what + " must not contain spaces or control characters");
-  }
+  if (auto problem = ingest::event_type_problem(type); !problem.empty())
+    return fail(ErrorKind::usage, what + " " + problem);
   return {};
 }
 

@@ -5,10 +5,12 @@
 #include "centrali/ingest/json_peek.hpp"
 #include "centrali/ingest/providers.hpp"
 #include "centrali/ingest/secrets.hpp"
+#include "centrali/ingest/verification.hpp"
 #include "centrali/signatures/signatures.hpp"
 #include "centrali/store/deliveries.hpp"
 #include "centrali/store/events.hpp"
 #include "centrali/util/ids.hpp"
+#include "centrali/util/json_bounded.hpp"
 #include "centrali/util/time.hpp"
 
 namespace centrali::ingest {
@@ -24,8 +26,7 @@ struct Ingestor::CachedSource {
 
 struct Pending {
   store::Event event;
-  std::string hints;  // signature diagnosis, stored but not sent
-  std::string public_reason;  // what the sender is told
+  std::string public_reason;  // what the sender is told; ev.reason when empty
   std::string forward_to;
   std::string slack_challenge;  // answered back: Slack's URL verification handshake
   int status = 0;
@@ -35,11 +36,19 @@ struct Pending {
 namespace {
 
 constexpr std::size_t k_max_stored_source_name = 200;
+// A refused request is kept so its sender can be debugged, but anyone who
+// can reach the port can send one: bodies of requests that no source took
+// (404, 405) are not kept at all, and other refusals keep their first
+// 64 KiB, enough to see what was sent without letting a flood fill the disk.
+constexpr std::size_t k_max_refused_body = 64 * 1024;
+// What a sender is told when the source's own secret is unusable: the
+// detail describes our configuration, so it goes to the store and log only.
+constexpr std::string_view k_unverifiable = "the signature could not be verified";
 
 // The "challenge" of a Slack url_verification request; empty when absent.
 std::string slack_challenge(std::string_view body)
 {
-  auto doc = nlohmann::json::parse(body, nullptr, false);
+  auto doc = parse_json(body);
   if (!doc.is_object()) return {};
   auto it = doc.find("challenge");
   return it != doc.end() && it->is_string() ? it->get<std::string>() : std::string();
@@ -48,15 +57,6 @@ std::string slack_challenge(std::string_view body)
 std::string json_string(std::string_view s)
 {
   return nlohmann::json(std::string(s)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
-std::string request_url(const http::Request& req)
-{
-  // Twilio signs the URL it called; behind a tunnel that is the public one.
-  const auto* proto = find_header(req.headers, "X-Forwarded-Proto");
-  const auto* host = find_header(req.headers, "X-Forwarded-Host");
-  if (!host) host = find_header(req.headers, "Host");
-  return std::string(proto ? *proto : "http") + "://" + (host ? *host : "localhost") + std::string(req.target);
 }
 
 // Keeps a stored header block bounded even when the request's was not.
@@ -70,6 +70,21 @@ HeaderList bounded_headers(HeaderList headers, std::size_t max_bytes)
     out.push_back(std::move(h));
   }
   return out;
+}
+
+// Bounds what a refused request leaves in the store (see k_max_refused_body)
+// and says so in its reason.
+void keep_refused_body(store::Event& ev)
+{
+  if (ev.status != "rejected" || ev.body.empty()) return;
+  const auto size = ev.body.size();
+  if (ev.http_status == 404 || ev.http_status == 405) {
+    ev.body.clear();
+    ev.reason += " (body of " + std::to_string(size) + " bytes not kept)";
+  } else if (size > k_max_refused_body) {
+    ev.body.resize(k_max_refused_body);
+    ev.reason += " (body of " + std::to_string(size) + " bytes: first 64 KiB kept)";
+  }
 }
 
 } // namespace
@@ -179,23 +194,17 @@ void Ingestor::handle(http::Request& req, http::Server::Reply reply)
         if (!source->secret_error.empty()) {
           reject(500, "source_misconfigured", source->secret_error);
         } else if (source->provider != Provider::none) {
-          auto scheme = sig::parse_scheme(provider_name(source->provider));
-          sig::VerifyInput in;
-          in.scheme = *scheme;
-          in.secrets = source->secrets;
-          in.headers = &req.headers;
-          in.body = req.body;
-          in.tolerance_s = source->source.tolerance_s.value_or(300);
-          in.now_s = ev.received_ms / 1000;
-          if (source->provider == Provider::twilio) in.url = request_url(req);
-          auto verdict = sig::verify(in);
+          SourceCheck check{source->provider, source->secrets, source->source.tolerance_s.value_or(300)};
+          // No diagnosis here: it re-signs the body in several variants, and
+          // anyone can send a forged request. `events show` diagnoses later.
+          auto verdict = verify_request(check, req.headers, req.body, req.target, ev.received_ms / 1000, sig::Diagnose::no);
           if (!verdict.valid) {
             reject(401, "invalid_signature", verdict.reason);
-            // The diagnosis is kept with the stored request for the developer;
-            // the sender's 401 carries only the reason.
-            for (const auto& hint : verdict.hints) p.hints += (p.hints.empty() ? "" : "; ") + hint;
+            if (verdict.failure == sig::Failure::bad_secret) p.public_reason = k_unverifiable;
           }
         }
+        if (p.status == 0 && peek.depth > static_cast<std::size_t>(k_max_json_depth))
+          reject(400, "json_too_deep", "JSON nested deeper than " + std::to_string(k_max_json_depth) + " levels");
         if (p.status == 0 && expects_json(source->provider, req.headers) && !peek.valid)
           reject(400, "invalid_json", std::string(provider_name(source->provider)) + " sends JSON but the body is not valid JSON");
         if (p.status == 0) {
@@ -213,8 +222,8 @@ void Ingestor::handle(http::Request& req, http::Server::Reply reply)
   if (ev.headers.empty()) ev.headers = redact_credentials(std::move(req.headers));  // after every use above
   ev.http_status = p.status == 0 ? 202 : p.status;
   ev.body = std::move(req.body);
-  p.public_reason = ev.reason;
-  if (!p.hints.empty()) ev.reason += " (hint: " + p.hints + ")";
+  if (p.public_reason.empty()) p.public_reason = ev.reason;
+  keep_refused_body(ev);
   finish(std::move(pending), std::move(res), std::move(reply));
 }
 
@@ -279,6 +288,7 @@ http::Response Ingestor::respond(const Pending& p, http::Response res, const Res
     res.body = p.status == 401 ? R"({"error":"invalid_signature","reason":)" + json_string(p.public_reason) + "}"
                                : http::error_body(p.error_code, p.status == 500 ? "" : p.public_reason);
     res.note = ev.id + " " + ev.reason;
+    if (p.status == 401) res.note += "; diagnose with: centrali events show " + ev.id;
   }
   return res;
 }

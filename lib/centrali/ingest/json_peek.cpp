@@ -40,6 +40,7 @@ public:
         ++m_p;
         const bool event_object = c == '{' && m_stack.size() == 1 && m_key == "event";
         m_stack.push_back(static_cast<char>(c));
+        if (m_stack.size() > m_out.depth) m_out.depth = m_stack.size();
         if (event_object) m_event_depth = m_stack.size();
         skip_ws();
         if (m_p < m_end && *m_p == (c == '{' ? '}' : ']')) {
@@ -319,7 +320,11 @@ JsonPeek peek_json(std::string_view body)
   JsonPeek out;
   Scanner scanner(body, out);
   out.valid = scanner.run();
-  if (!out.valid) out = JsonPeek{};
+  if (!out.valid) {
+    const auto depth = out.depth;
+    out = JsonPeek{};
+    out.depth = depth;
+  }
   return out;
 }
 

@@ -2,6 +2,7 @@
 // A single streaming pass over a JSON body that validates it and picks out
 // the few top-level fields ingestion needs (type, id, action...), without
 // building a document: ingestion is a hot path.
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -10,6 +11,7 @@ namespace centrali::ingest {
 struct JsonPeek {
   bool valid = false;
   bool is_object = false;
+  std::size_t depth = 0;    // deepest [ / { nesting reached (also when not valid)
   std::string type;         // top-level "type" when a string
   std::string id;           // top-level "id" when a string
   std::string action;       // top-level "action" (GitHub)

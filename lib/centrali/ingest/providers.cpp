@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "centrali/ingest/event_type.hpp"
+
 namespace centrali::ingest {
 namespace {
 
@@ -29,6 +31,37 @@ bool is_form(const HeaderList& headers)
 {
   const auto* ct = find_header(headers, "Content-Type");
   return ct && ct->find("application/x-www-form-urlencoded") != std::string::npos;
+}
+
+// The type as the provider gave it, before it is made safe to keep.
+std::string raw_event_type(Provider provider, const HeaderList& headers, const JsonPeek& body)
+{
+  switch (provider) {
+  case Provider::standard:
+  case Provider::svix:
+  case Provider::clerk:
+  case Provider::stripe:
+    if (!body.type.empty()) return body.type;
+    break;
+  case Provider::github: {
+    auto event = header_or_empty(headers, "X-GitHub-Event");
+    if (!event.empty()) return body.action.empty() ? event : event + "." + body.action;
+    break;
+  }
+  case Provider::shopify: {
+    auto topic = header_or_empty(headers, "X-Shopify-Topic");
+    if (!topic.empty()) return topic;
+    break;
+  }
+  case Provider::slack:
+    if (!body.event_type.empty()) return body.event_type;
+    break;
+  default: break;
+  }
+  auto custom = header_or_empty(headers, "X-Event-Type");
+  if (!custom.empty()) return custom;
+  if (!body.type.empty()) return body.type;
+  return "webhook";
 }
 
 } // namespace
@@ -72,32 +105,8 @@ bool expects_json(Provider provider, const HeaderList& headers)
 
 std::string event_type(Provider provider, const HeaderList& headers, const JsonPeek& body)
 {
-  switch (provider) {
-  case Provider::standard:
-  case Provider::svix:
-  case Provider::clerk:
-  case Provider::stripe:
-    if (!body.type.empty()) return body.type;
-    break;
-  case Provider::github: {
-    auto event = header_or_empty(headers, "X-GitHub-Event");
-    if (!event.empty()) return body.action.empty() ? event : event + "." + body.action;
-    break;
-  }
-  case Provider::shopify: {
-    auto topic = header_or_empty(headers, "X-Shopify-Topic");
-    if (!topic.empty()) return topic;
-    break;
-  }
-  case Provider::slack:
-    if (!body.event_type.empty()) return body.event_type;
-    break;
-  default: break;
-  }
-  auto custom = header_or_empty(headers, "X-Event-Type");
-  if (!custom.empty()) return custom;
-  if (!body.type.empty()) return body.type;
-  return "webhook";
+  auto type = sanitize_event_type(raw_event_type(provider, headers, body));
+  return type.empty() ? "webhook" : type;
 }
 
 std::string dedupe_key(Provider provider, const HeaderList& headers, const JsonPeek& body)

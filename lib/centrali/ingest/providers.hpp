@@ -23,7 +23,8 @@ bool expects_json(Provider provider, const HeaderList& headers);
 
 // Stripe/Svix/Clerk/standard: body `type`; GitHub: X-GitHub-Event plus
 // `.action` when present; Shopify: X-Shopify-Topic; otherwise
-// X-Event-Type, body `type`, or "webhook".
+// X-Event-Type, body `type`, or "webhook". Made safe to keep and show
+// (sanitize_event_type): at most 200 bytes, no control characters.
 std::string event_type(Provider provider, const HeaderList& headers, const JsonPeek& body);
 
 // The provider's own delivery id (Stripe `id`, X-GitHub-Delivery,

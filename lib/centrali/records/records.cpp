@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "centrali/records/merge_patch.hpp"
+#include "centrali/util/json_bounded.hpp"
 
 namespace centrali::records {
 
@@ -21,8 +22,8 @@ Result<void> check_collection(std::string_view name)
 
 Result<json> parse_object(std::string_view text, std::string_view what)
 {
-  auto j = json::parse(text, nullptr, false);
-  if (j.is_discarded()) return fail(ErrorKind::usage, std::string(what) + " is not valid JSON");
+  auto j = parse_json(text);
+  if (j.is_discarded()) return fail(ErrorKind::usage, std::string(what) + " " + json_refusal(text));
   if (!j.is_object()) return fail(ErrorKind::usage, std::string(what) + " must be a JSON object, e.g. '{\"status\":\"paid\"}'");
   return j;
 }
@@ -46,7 +47,7 @@ Result<store::FieldMatch> parse_where(std::string_view text)
     start = dot + 1;
   }
   std::string_view value = text.substr(eq + 1);
-  auto parsed = json::parse(value, nullptr, false);
+  auto parsed = parse_json(value);
   if (!parsed.is_discarded() && !parsed.is_structured()) m.value = std::move(parsed);
   else m.value = std::string(value);
   return m;

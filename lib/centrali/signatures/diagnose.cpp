@@ -4,45 +4,23 @@
 // differently. A hint is given only when that variant actually matches, so
 // every hint is a finding, not a guess. The work is bounded: at most
 // k_max_diagnosed_secrets secrets, body variants only for bodies up to
-// k_max_diagnosed_body bytes and JSON nested at most k_max_json_depth deep.
+// k_max_diagnosed_body bytes and JSON within util's nesting bound.
 #include <nlohmann/json.hpp>
 
 #include "centrali/signatures/detail.hpp"
+#include "centrali/util/json_bounded.hpp"
 
 namespace centrali::sig::detail {
 namespace {
 
 constexpr std::size_t k_max_diagnosed_secrets = 4;
 constexpr std::size_t k_max_diagnosed_body = 256 * 1024;
-constexpr int k_max_json_depth = 64;
 constexpr std::string_view k_whsec = "whsec_";
 
 struct BodyVariant {
   std::string finding;  // completes "the signature matches the body …"
   std::string bytes;
 };
-
-// Deepest [ / { nesting outside strings, stopping once past `limit`:
-// nlohmann's dump() recurses, so deep documents are not re-serialised.
-int json_depth(std::string_view text, int limit)
-{
-  int depth = 0, deepest = 0;
-  bool in_string = false, escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
-      continue;
-    }
-    if (c == '"') in_string = true;
-    else if (c == '[' || c == '{') {
-      deepest = std::max(deepest, ++depth);
-      if (deepest > limit) return deepest;
-    } else if (c == ']' || c == '}') --depth;
-  }
-  return deepest;
-}
 
 // Python's json.dumps default: ", " and ": " separators and ASCII escapes,
 // made from a compact ASCII dump by adding the spaces outside strings.
@@ -87,9 +65,8 @@ std::vector<BodyVariant> body_variants(std::string_view body)
   auto trimmed = trim(body);
   if (trimmed.size() != body.size())
     add("with surrounding whitespace trimmed: whitespace was added around the body after signing", std::string(trimmed));
-  if (json_depth(body, k_max_json_depth) <= k_max_json_depth) {
-    using Ordered = nlohmann::ordered_json;
-    auto doc = Ordered::parse(body, nullptr, false);
+  {
+    auto doc = parse_ordered_json(body);
     if (!doc.is_discarded()) {
       constexpr auto replace = nlohmann::json::error_handler_t::replace;
       const std::string reformatted = ": the bytes were re-formatted between signing and checking (a JSON parser or "
@@ -99,7 +76,7 @@ std::vector<BodyVariant> body_variants(std::string_view body)
       add("re-serialised as pretty JSON (4-space indent)" + reformatted, doc.dump(4, ' ', false, replace));
       add("re-serialised the way Python's json.dumps writes it (', ' and ': ')" + reformatted,
           python_style(doc.dump(-1, ' ', true, replace)));
-      auto sorted = nlohmann::json::parse(body, nullptr, false);
+      auto sorted = parse_json(body);
       if (!sorted.is_discarded())
         add("re-serialised as compact JSON with sorted keys" + reformatted, sorted.dump(-1, ' ', false, replace));
     }

@@ -6,6 +6,8 @@
 #include <SQLiteCpp/Statement.h>
 #include <nlohmann/json.hpp>
 
+#include "centrali/util/json_bounded.hpp"
+
 namespace centrali::store {
 namespace {
 
@@ -282,8 +284,8 @@ Attempt read_attempt(SQLite::Statement& st)
       a.duration_ms = st.getColumn(7).getInt64();
       a.error = st.getColumn(8).getString();
       a.started_ms = st.getColumn(9).getInt64();
-      a.request_headers = headers_from_json(nlohmann::json::parse(st.getColumn(10).getString(), nullptr, false));
-      a.response_headers = headers_from_json(nlohmann::json::parse(st.getColumn(11).getString(), nullptr, false));
+      a.request_headers = headers_from_json(parse_json(st.getColumn(10).getString()));
+      a.response_headers = headers_from_json(parse_json(st.getColumn(11).getString()));
       auto body = st.getColumn(12);
       if (!body.isNull())
         a.response_body.assign(static_cast<const char*>(body.getBlob()), static_cast<std::size_t>(body.getBytes()));

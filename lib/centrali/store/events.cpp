@@ -4,6 +4,8 @@
 #include <SQLiteCpp/Statement.h>
 #include <nlohmann/json.hpp>
 
+#include "centrali/util/json_bounded.hpp"
+
 namespace centrali::store {
 namespace {
 
@@ -65,7 +67,7 @@ Event read_row(SQLite::Statement& st, bool with_body)
   e.remote_addr = st.getColumn(11).getString();
   e.received_ms = st.getColumn(12).getInt64();
   if (with_body) {
-    auto headers = nlohmann::json::parse(st.getColumn(13).getString(), nullptr, false);
+    auto headers = parse_json(st.getColumn(13).getString());
     e.headers = headers_from_json(headers);
     auto body = st.getColumn(14);
     e.body.assign(static_cast<const char*>(body.getBlob()), static_cast<std::size_t>(body.getBytes()));

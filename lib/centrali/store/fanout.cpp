@@ -9,6 +9,7 @@
 #include "centrali/store/deliveries.hpp"
 #include "centrali/util/glob.hpp"
 #include "centrali/util/ids.hpp"
+#include "centrali/util/json_bounded.hpp"
 
 namespace centrali::store {
 namespace {
@@ -24,7 +25,7 @@ struct TriggerTarget {
 // trigger filters on it.
 std::string collection_of(const std::string& body)
 {
-  auto j = nlohmann::json::parse(body, nullptr, false);
+  auto j = parse_json(body);
   if (j.is_object() && j.contains("collection") && j["collection"].is_string()) return j["collection"];
   return {};
 }

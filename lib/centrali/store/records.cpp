@@ -5,6 +5,7 @@
 
 #include "centrali/store/events.hpp"
 #include "centrali/util/ids.hpp"
+#include "centrali/util/json_bounded.hpp"
 
 namespace centrali::store {
 namespace {
@@ -21,7 +22,7 @@ Record read_record(SQLite::Statement& st)
   Record r;
   r.id = st.getColumn(0).getString();
   r.collection = st.getColumn(1).getString();
-  r.data = json::parse(st.getColumn(2).getString(), nullptr, false);
+  r.data = parse_json(st.getColumn(2).getString());
   if (!r.data.is_object()) r.data = json::object();
   r.version = st.getColumn(3).getInt64();
   r.created_ms = st.getColumn(4).getInt64();

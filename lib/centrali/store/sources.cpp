@@ -4,6 +4,8 @@
 #include <SQLiteCpp/Statement.h>
 #include <nlohmann/json.hpp>
 
+#include "centrali/util/json_bounded.hpp"
+
 namespace centrali::store {
 namespace {
 
@@ -12,7 +14,7 @@ Source read_source(SQLite::Statement& st)
   Source s;
   s.name = st.getColumn(0).getString();
   s.provider = st.getColumn(1).getString();
-  auto secrets = nlohmann::json::parse(st.getColumn(2).getString(), nullptr, false);
+  auto secrets = parse_json(st.getColumn(2).getString());
   if (secrets.is_array())
     for (const auto& v : secrets)
       if (v.is_string()) s.secrets.push_back(v.get<std::string>());

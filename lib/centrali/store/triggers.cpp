@@ -4,6 +4,7 @@
 #include <SQLiteCpp/Statement.h>
 
 #include "centrali/store/records.hpp"
+#include "centrali/util/json_bounded.hpp"
 
 namespace centrali::store {
 namespace {
@@ -39,12 +40,12 @@ Trigger read_trigger(SQLite::Statement& st)
   t.kind = st.getColumn(1).getString();
   t.command = st.getColumn(2).getString();
   t.exec = st.getColumn(3).getInt() != 0;
-  t.params = json::parse(st.getColumn(4).getString(), nullptr, false);
+  t.params = parse_json(st.getColumn(4).getString());
   if (!t.params.is_object()) t.params = json::object();
   t.timeout_ms = st.getColumn(5).getInt64();
   t.concurrency = st.getColumn(6).getInt();
   t.cwd = st.getColumn(7).getString();
-  auto env = json::parse(st.getColumn(8).getString(), nullptr, false);
+  auto env = parse_json(st.getColumn(8).getString());
   if (env.is_array())
     for (const auto& kv : env)
       if (kv.is_array() && kv.size() == 2 && kv[0].is_string() && kv[1].is_string())

@@ -4,6 +4,8 @@
 #include <SQLiteCpp/Statement.h>
 #include <nlohmann/json.hpp>
 
+#include "centrali/util/json_bounded.hpp"
+
 namespace centrali::store {
 namespace {
 
@@ -26,8 +28,8 @@ Webhook read_webhook(SQLite::Statement& st)
   w.secret = st.getColumn(4).getString();
   w.previous_secret = st.getColumn(5).getString();
   if (!st.getColumn(6).isNull()) w.previous_until_ms = st.getColumn(6).getInt64();
-  w.headers = headers_from_json(nlohmann::json::parse(st.getColumn(7).getString(), nullptr, false));
-  auto schedule = nlohmann::json::parse(st.getColumn(8).getString(), nullptr, false);
+  w.headers = headers_from_json(parse_json(st.getColumn(7).getString()));
+  auto schedule = parse_json(st.getColumn(8).getString());
   if (schedule.is_array())
     for (const auto& v : schedule)
       if (v.is_number_integer()) w.retry_schedule_ms.push_back(v.get<std::int64_t>());

@@ -9,6 +9,7 @@
 #include "centrali/schedule/zone.hpp"
 #include "centrali/triggers/process.hpp"
 #include "centrali/triggers/timing.hpp"
+#include "centrali/util/json_bounded.hpp"
 #include "centrali/util/time.hpp"
 
 namespace centrali::triggers {
@@ -135,7 +136,7 @@ Result<void> build_common(const TriggerSpec& s, store::Trigger& t)
     auto eq = p.find('=');
     if (eq == std::string::npos || eq == 0) return usage("--param '" + p + "': expected key=value");
     std::string value = p.substr(eq + 1);
-    auto parsed = json::parse(value, nullptr, false);
+    auto parsed = parse_json(value);
     t.params[p.substr(0, eq)] = parsed.is_discarded() ? json(value) : parsed;
   }
   for (const auto& e : s.env) {

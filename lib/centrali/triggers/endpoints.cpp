@@ -8,6 +8,7 @@
 #include "centrali/triggers/execution_params.hpp"
 #include "centrali/triggers/function.hpp"
 #include "centrali/util/ids.hpp"
+#include "centrali/util/json_bounded.hpp"
 #include "centrali/util/time.hpp"
 
 namespace centrali::triggers {
@@ -49,7 +50,7 @@ bool framing_header(std::string_view name)
 // False when stdout is not such an object (the plain output rules apply).
 bool apply_envelope(const std::string& stdout_data, http::Response& res)
 {
-  auto j = json::parse(stdout_data, nullptr, false);
+  auto j = parse_json(stdout_data);
   if (!j.is_object() || !j.contains("statusCode")) return false;
   const auto& code = j["statusCode"];
   if (!code.is_number_integer() || code.get<std::int64_t>() < 200 || code.get<std::int64_t>() > 599) return false;
@@ -180,6 +181,12 @@ void Endpoints::handle(http::Request& req, http::Response& res)
   res.note = "endpoint " + trigger->name;
   if (trigger->paused) return answer_error(res, 503, "trigger_paused");
   if (req.body_too_large) return answer_error(res, 413, "payload_too_large");
+  // As ingestion does: a function is never handed a document too deep to
+  // print, and a string in its place would surprise it.
+  if (json_too_deep(req.body)) {
+    res.note += " JSON nested deeper than " + std::to_string(k_max_json_depth) + " levels";
+    return answer_error(res, 400, "json_too_deep");
+  }
   // Requests beyond --concurrency wait their turn, but not past the
   // function's own timeout.
   if (!acquire(*trigger, trigger->timeout_ms)) return answer_error(res, 503, "busy");

@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "centrali/util/encoding.hpp"
+#include "centrali/util/json_bounded.hpp"
 #include "centrali/util/time.hpp"
 #include "centrali/util/utf8.hpp"
 
@@ -14,7 +15,7 @@ using json = nlohmann::json;
 // Sets `object[key]` to the body as JSON, text, or base64 for binary.
 void put_body(json& object, const char* key, const char* encoding_key, std::string_view body)
 {
-  auto parsed = json::parse(body, nullptr, false);
+  auto parsed = parse_json(body);
   if (!parsed.is_discarded()) {
     object[key] = std::move(parsed);
   } else if (is_valid_utf8(body)) {

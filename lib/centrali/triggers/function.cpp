@@ -2,6 +2,7 @@
 
 #include "centrali/triggers/execution_params.hpp"
 #include "centrali/triggers/process.hpp"
+#include "centrali/util/json_bounded.hpp"
 #include "centrali/util/time.hpp"
 
 namespace centrali::triggers {
@@ -75,7 +76,7 @@ FunctionRun run_function(const store::Trigger& trigger, const json& execution_pa
   if (!p.out_truncated) {
     auto text = trimmed(r.stdout_data);
     if (!text.empty()) {
-      auto parsed = json::parse(text, nullptr, false);
+      auto parsed = parse_json(text);
       if (!parsed.is_discarded()) r.output = dump_json(parsed);
     }
   }
@@ -85,7 +86,7 @@ FunctionRun run_function(const store::Trigger& trigger, const json& execution_pa
 json output_value(const std::string& output_json, const std::string& stdout_data)
 {
   if (!output_json.empty()) {
-    auto parsed = json::parse(output_json, nullptr, false);
+    auto parsed = parse_json(output_json);
     if (!parsed.is_discarded()) return parsed;
   }
   if (stdout_data.empty()) return nullptr;

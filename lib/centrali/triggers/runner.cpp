@@ -3,6 +3,7 @@
 #include "centrali/store/events.hpp"
 #include "centrali/triggers/execution_params.hpp"
 #include "centrali/triggers/function.hpp"
+#include "centrali/util/json_bounded.hpp"
 #include "centrali/util/time.hpp"
 
 namespace centrali::triggers {
@@ -216,7 +217,7 @@ void Runner::execute(store::Store* reader, const store::ClaimedRun& claimed)
       problem = "cannot read event " + run.event_id + ": " + event.error().message;
     }
   } else {
-    params = json::parse(run.input.empty() ? std::string("{}") : run.input, nullptr, false);
+    params = parse_json(run.input.empty() ? std::string("{}") : run.input);
     if (params.is_discarded()) params = json::object();
   }
 

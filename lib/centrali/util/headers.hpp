@@ -30,6 +30,16 @@ bool lists_token(std::string_view value, std::string_view token);
 // CR/LF (which would smuggle in another header).
 Result<HeaderField> parse_header_line(std::string_view line);
 
+// Whether a header may be written into an HTTP/1.1 message as it is: the
+// name is a non-empty token and the value holds no CR, LF or NUL. Anything
+// else would end the header early, and what follows would become another
+// header (or another request) at the receiver. Every path that sends
+// headers (server responses, both clients) refuses what fails this.
+bool is_sendable_header(std::string_view name, std::string_view value);
+bool is_header_token(std::string_view name);
+// A header value without CR, LF or NUL.
+bool is_sendable_header_value(std::string_view value);
+
 // First value of `name`, or nullptr.
 const std::string* find_header(const HeaderList& headers, std::string_view name);
 
