@@ -418,6 +418,46 @@ Result<void> run_emit(Context& ctx, const EmitArgs& a)
   return {};
 }
 
+struct PruneArgs {
+  std::string before;
+  std::string source;
+  std::string type;
+  std::string status;
+  bool dry_run = false;
+};
+
+Result<void> run_prune(Context& ctx, const PruneArgs& a)
+{
+  auto before = time_option("--before", a.before);
+  if (!before) return std::unexpected(before.error());
+  store::EventFilter filter;
+  filter.source = a.source;
+  filter.type_glob = a.type;
+  filter.status = a.status;
+  filter.until_ms = *before;
+  auto store = ctx.store();
+  if (!store) return std::unexpected(store.error());
+  auto counts = store::prune_events(**store, filter, a.dry_run);
+  if (!counts) return std::unexpected(counts.error());
+  if (ctx.out().json()) {
+    ctx.out().json_document({{"events", counts->events},
+                             {"deliveries", counts->deliveries},
+                             {"runs", counts->runs},
+                             {"kept", counts->kept},
+                             {"dry_run", a.dry_run}});
+    return {};
+  }
+  ctx.out().line(std::string(a.dry_run ? "would prune " : "pruned ") + count_of(counts->events, "event", "events") + " (" +
+                 count_of(counts->deliveries, "delivery", "deliveries") + " with their attempts, " +
+                 count_of(counts->runs, "run", "runs") + ")");
+  if (counts->kept > 0)
+    ctx.out().note("kept " + count_of(counts->kept, "matching event", "matching events") +
+                   " still in use (waiting for fan-out, or with a pending delivery or an open run)");
+  if (!a.dry_run && counts->events > 0)
+    ctx.out().note("the space is reused by new events; 'centrali store vacuum' returns it to the file system");
+  return {};
+}
+
 } // namespace
 
 void add_events_command(CLI::App& app, Selected& selected)
@@ -474,6 +514,21 @@ void add_events_command(CLI::App& app, Selected& selected)
   emit->footer("Delivered by a running 'centrali listen', or by 'centrali dispatch --until-idle'.\n"
                "Example:\n  centrali events emit order.created --data '{\"id\":\"ord_1\",\"total\":42}'");
   emit->callback([&selected, emit_args] { selected.run = [emit_args](Context& c) { return run_emit(c, *emit_args); }; });
+
+  auto prune_args = std::make_shared<PruneArgs>();
+  auto* prune = cmd->add_subcommand("prune", "Delete old events with their deliveries, attempts and runs");
+  prune->add_option("--before", prune_args->before, "Only events received before this (e.g. 7d, 2026-11-01)")
+      ->required()
+      ->type_name("DURATION|TIME");
+  prune->add_option("--source", prune_args->source, "Only events from this source");
+  prune->add_option("--type", prune_args->type, "Only event types matching this glob")->type_name("GLOB");
+  prune->add_option("--status", prune_args->status, "Only accepted, rejected or duplicate events")
+      ->check(CLI::IsMember({"accepted", "rejected", "duplicate"}));
+  prune->add_flag("--dry-run", prune_args->dry_run, "Count what would be deleted; delete nothing");
+  prune->footer("Events still in use (waiting for fan-out, with a pending delivery or an open run) are kept.\n"
+                "Examples:\n  centrali events prune --before 1d --status rejected\n"
+                "  centrali events prune --before 30d --dry-run");
+  prune->callback([&selected, prune_args] { selected.run = [prune_args](Context& c) { return run_prune(c, *prune_args); }; });
 
   auto replay_args = std::make_shared<ReplayArgs>();
   auto* replay = cmd->add_subcommand("replay", "Re-send stored events (headers + exact body) to a URL");

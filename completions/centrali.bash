@@ -12,7 +12,7 @@ _centrali_commands() {
         'store') printf '%s\n' 'info vacuum' ;;
         'keys') printf '%s\n' 'generate' ;;
         'sources') printf '%s\n' 'add list show rm' ;;
-        'events') printf '%s\n' 'list show tail export import emit replay' ;;
+        'events') printf '%s\n' 'list show tail export import emit prune replay' ;;
         'webhooks') printf '%s\n' 'add list show update rm enable disable rotate-secret test resend replay' ;;
         'deliveries') printf '%s\n' 'list show tail cancel' ;;
         'records') printf '%s\n' 'create update delete get list' ;;
@@ -45,6 +45,7 @@ _centrali_flags() {
         'events export') printf '%s\n' '-h --help --source --type --status --since --until --limit' ;;
         'events import') printf '%s\n' '-h --help' ;;
         'events emit') printf '%s\n' '-h --help --data --data-file' ;;
+        'events prune') printf '%s\n' '-h --help --before --source --type --status --dry-run' ;;
         'events replay') printf '%s\n' '-h --help --to --timeout' ;;
         'webhooks') printf '%s\n' '-h --help' ;;
         'webhooks add') printf '%s\n' '-h --help --url --events --secret --name --header --retry-schedule --timeout --disable-after --insecure' ;;
@@ -135,6 +136,10 @@ _centrali_flag_value() {
         'events export:--limit') printf '%s\n' '@text' ;;
         'events emit:--data') printf '%s\n' '@text' ;;
         'events emit:--data-file') printf '%s\n' '@file' ;;
+        'events prune:--before') printf '%s\n' '@text' ;;
+        'events prune:--source') printf '%s\n' '@dyn:sources' ;;
+        'events prune:--type') printf '%s\n' '@text' ;;
+        'events prune:--status') printf '%s\n' 'accepted rejected duplicate' ;;
         'events replay:--to') printf '%s\n' '@text' ;;
         'events replay:--timeout') printf '%s\n' '@text' ;;
         'webhooks add:--url') printf '%s\n' '@text' ;;

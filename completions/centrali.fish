@@ -16,7 +16,7 @@ function __centrali_commands
         case 'sources'
             printf '%s\n' 'add' 'list' 'show' 'rm'
         case 'events'
-            printf '%s\n' 'list' 'show' 'tail' 'export' 'import' 'emit' 'replay'
+            printf '%s\n' 'list' 'show' 'tail' 'export' 'import' 'emit' 'prune' 'replay'
         case 'webhooks'
             printf '%s\n' 'add' 'list' 'show' 'update' 'rm' 'enable' 'disable' 'rotate-secret' 'test' 'resend' 'replay'
         case 'deliveries'
@@ -76,6 +76,10 @@ set -g __centrali_value_flags '*|--store' \
     'events export|--limit' \
     'events emit|--data' \
     'events emit|--data-file' \
+    'events prune|--before' \
+    'events prune|--source' \
+    'events prune|--type' \
+    'events prune|--status' \
     'events replay|--to' \
     'events replay|--timeout' \
     'webhooks add|--url' \
@@ -319,6 +323,7 @@ complete -c centrali -n '__centrali_at \'events\' 0' -a 'tail' -d 'Follow new ev
 complete -c centrali -n '__centrali_at \'events\' 0' -a 'export' -d 'Write events as NDJSON (oldest first, exact bodies)'
 complete -c centrali -n '__centrali_at \'events\' 0' -a 'import' -d 'Import events from an NDJSON export (\'-\' for stdin)'
 complete -c centrali -n '__centrali_at \'events\' 0' -a 'emit' -d 'Create a local event; it fans out to matching webhooks and triggers'
+complete -c centrali -n '__centrali_at \'events\' 0' -a 'prune' -d 'Delete old events with their deliveries, attempts and runs'
 complete -c centrali -n '__centrali_at \'events\' 0' -a 'replay' -d 'Re-send stored events (headers + exact body) to a URL'
 
 # centrali events list
@@ -360,6 +365,14 @@ complete -c centrali -n '__centrali_at \'events import\' 0' -F
 complete -c centrali -n '__centrali_is \'events emit\'' -s h -l help -d 'Print this help message and exit'
 complete -c centrali -n '__centrali_is \'events emit\'' -l data -x -d 'Event data (JSON) [default: {}]'
 complete -c centrali -n '__centrali_is \'events emit\'' -l data-file -r -F -d 'Read the event data from a file'
+
+# centrali events prune
+complete -c centrali -n '__centrali_is \'events prune\'' -s h -l help -d 'Print this help message and exit'
+complete -c centrali -n '__centrali_is \'events prune\'' -l before -x -d 'Only events received before this (e.g. 7d, 2026-11-01)'
+complete -c centrali -n '__centrali_is \'events prune\'' -l source -x -a '(__centrali_dyn sources)' -d 'Only events from this source'
+complete -c centrali -n '__centrali_is \'events prune\'' -l type -x -d 'Only event types matching this glob'
+complete -c centrali -n '__centrali_is \'events prune\'' -l status -x -a 'accepted rejected duplicate' -d 'Only accepted, rejected or duplicate events'
+complete -c centrali -n '__centrali_is \'events prune\'' -l dry-run -d 'Count what would be deleted; delete nothing'
 
 # centrali events replay
 complete -c centrali -n '__centrali_is \'events replay\'' -s h -l help -d 'Print this help message and exit'

@@ -258,3 +258,44 @@ TEST_CASE("a 401 tells the sender nothing of the source's configuration - the st
   REQUIRE(hints.size() == 1);
   CHECK_THAT(hints[0].get<std::string>(), Catch::Contains("trailing newline"));
 }
+
+TEST_CASE("events prune deletes old refusals with their deliveries and keeps events still in use", "[cli][security]")
+{
+  TempDir dir;
+  auto store = dir.str("s.db");
+  cli_ok(store, {"sources", "add", "stripe", "--provider", "stripe", "--secret", "whsec_test_secret"});
+  {
+    Listen l(store);
+    for (int i = 0; i < 3; ++i) CHECK(post(l.url(), "/ingest/stripe", std::string(100'000, 'a')).status == 401);
+  }
+  // One event whose webhook delivery failed for good, one still pending.
+  Receiver down;
+  down.status = 500;
+  cli_ok(store, {"webhooks", "add", "--url", down.url(), "--events", "done.*", "--retry-schedule", "none"});
+  cli_ok(store, {"webhooks", "add", "--url", down.url(), "--events", "waiting.*", "--retry-schedule", "1h"});
+  cli_ok(store, {"events", "emit", "done.one"});
+  cli_ok(store, {"events", "emit", "waiting.one"});
+  centrali({"--store", store, "dispatch", "--until-idle"});
+
+  auto dry = cli_json(store, {"events", "prune", "--before", "0s", "--status", "rejected", "--dry-run"});
+  CHECK(dry["events"] == 3);
+  CHECK(cli_json(store, {"events", "list", "--status", "rejected"}).size() == 3);
+
+  auto rejected = cli_json(store, {"events", "prune", "--before", "0s", "--status", "rejected"});
+  CHECK(rejected["events"] == 3);
+  CHECK(cli_json(store, {"events", "list", "--status", "rejected"}).empty());
+
+  auto rest = cli_json(store, {"events", "prune", "--before", "0s"});
+  CHECK(rest["events"] == 1);  // done.one, with its failed delivery
+  CHECK(rest["deliveries"] == 1);
+  CHECK(rest["kept"] == 1);    // waiting.one has a pending retry
+  auto left = cli_json(store, {"events", "list"});
+  REQUIRE(left.size() == 1);
+  CHECK(left[0]["type"] == "waiting.one");
+  CHECK(cli_json(store, {"deliveries", "list"}).size() == 1);
+
+  // Nothing newer than --before goes.
+  CHECK(cli_json(store, {"events", "prune", "--before", "1h"})["events"] == 0);
+  auto missing = centrali({"--store", store, "events", "prune"});
+  CHECK(missing.exit_code == 2);
+}

@@ -286,3 +286,31 @@ TEST_CASE("http::ResponseParser rejects a malformed status line", "[http]")
   parser.feed("SMTP ready\r\n");
   CHECK(parser.state() == http::ResponseParser::State::error);
 }
+
+TEST_CASE("http::AsyncClient refuses a header with CR, LF or NUL and sends nothing", "[http]")
+{
+  std::atomic<int> seen{0};
+  HttplibServer server([&](const httplib::Request&, httplib::Response& res) {
+    ++seen;
+    res.status = 200;
+  });
+  http::AsyncClient client;
+  for (auto [name, value] : std::vector<std::pair<std::string, std::string>>{
+           {"Centrali-Event-Type", "order.paid\r\nX-Injected: yes"},
+           {"X-Nul", std::string("a\0b", 3)},
+           {"X-Lf", "a\nb"},
+           {"Bad Name", "v"}}) {
+    http::OutboundRequest request;
+    request.url = server.url();
+    request.body = "{}";
+    request.headers = {{"webhook-id", "msg_1"}, {name, value}};
+    std::promise<http::SendOutcome> done;
+    auto future = done.get_future();
+    client.send(std::move(request), [&done](http::SendOutcome outcome) { done.set_value(std::move(outcome)); });
+    auto outcome = future.get();
+    INFO(name);
+    CHECK_FALSE(outcome.response);
+    CHECK_THAT(outcome.error, Catch::StartsWith("refused to send header '"));
+  }
+  CHECK(seen == 0);
+}

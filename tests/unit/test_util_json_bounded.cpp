@@ -51,3 +51,10 @@ TEST_CASE("triggers::event_params carries a body too deep to parse as text, with
   auto text = triggers::stdin_document(nlohmann::json::object(), params);
   CHECK(text.size() > 100'000);
 }
+
+TEST_CASE("util::parse_json refuses a NUL byte where nlohmann would stop reading", "[util]")
+{
+  const std::string text("{\"a\":1}\0junk", 12);
+  CHECK(nlohmann::json::accept(text));  // the library's own reading
+  CHECK(parse_json(text).is_discarded());
+}

@@ -114,13 +114,6 @@ bool numeric_address(const std::string& host, int port, Address& out)
   return false;
 }
 
-bool unsafe_header_text(const std::string& s)
-{
-  // Two memchr scans: find_first_of with a set calls memchr once per byte of
-  // `s`, which was 2% of a delivery's cost across a request's headers.
-  return s.find('\r') != std::string::npos || s.find('\n') != std::string::npos;
-}
-
 // Headers the client owns: a caller's copy would contradict the framing.
 bool framing_header(const std::string& name)
 {
@@ -142,7 +135,7 @@ std::string request_head(const OutboundRequest& r, const Url& url, const std::st
       if (content_type.empty()) content_type = h.value;
       continue;
     }
-    if (framing_header(h.name) || unsafe_header_text(h.name) || unsafe_header_text(h.value)) continue;
+    if (framing_header(h.name)) continue;
     has_host |= iequals(h.name, "Host");
     head += h.name;
     head += ": ";
@@ -155,11 +148,9 @@ std::string request_head(const OutboundRequest& r, const Url& url, const std::st
     head += "\r\n";
   }
   if (content_type.empty()) content_type = "application/json";
-  if (!unsafe_header_text(content_type)) {
-    head += "Content-Type: ";
-    head += content_type;
-    head += "\r\n";
-  }
+  head += "Content-Type: ";
+  head += content_type;
+  head += "\r\n";
   head += "Content-Length: ";
   head += std::to_string(r.body.size());
   head += "\r\n\r\n";
@@ -622,6 +613,10 @@ struct AsyncClient::Impl {
     auto url = parse_url(p->request.url);
     if (!url) return fail(std::move(p), url.error().message);
     if (url->scheme != "http") return fail(std::move(p), "the event-driven client sends only http:// requests");
+    // A line break in a header would let its value write headers of its own.
+    if (auto why = unsendable_header(p->request.headers); !why.empty()) return fail(std::move(p), why);
+    if (!is_sendable_header_value(p->request.content_type))
+      return fail(std::move(p), "refused to send header 'Content-Type': its value holds a line break or NUL");
     p->url = std::move(*url);
     auto& o = origin_for(p->url);
     p->origin = &o;

@@ -76,18 +76,6 @@ const char* reason_phrase(int status)
   }
 }
 
-// A header a handler set is written only when it cannot split the response
-// (a function's response envelope chooses header names and values).
-bool safe_header(const HeaderField& h)
-{
-  if (h.name.empty()) return false;
-  for (char c : h.name)
-    if (static_cast<unsigned char>(c) <= 0x20 || c == ':' || c == 0x7f) return false;
-  for (char c : h.value)
-    if (c == '\r' || c == '\n' || c == '\0') return false;
-  return true;
-}
-
 std::string format_address(const sockaddr_storage& addr)
 {
   char text[INET6_ADDRSTRLEN] = {};
@@ -606,7 +594,10 @@ private:
     }
     for (const auto& h : res.headers) {
       if (iequals(h.name, "Connection") || iequals(h.name, "Content-Length") ||
-          iequals(h.name, "Transfer-Encoding") || !safe_header(h))
+          iequals(h.name, "Transfer-Encoding") ||
+          // A function's response envelope chooses header names and values:
+          // one that could split the response is not written.
+          !is_sendable_header(h.name, h.value))
         continue;
       out += h.name;
       out += ": ";

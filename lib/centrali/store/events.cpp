@@ -165,35 +165,97 @@ Result<Event> get_event_payload(Store& store, const std::string& id)
   });
 }
 
+namespace {
+
+// ` AND …` terms for an event filter's fields, named parameters bound by
+// bind_filter: one spelling for listing and pruning.
+std::string filter_terms(const EventFilter& f)
+{
+  std::string sql;
+  // Exact types use the (type, seq) index directly; globs fall back to
+  // SQLite's GLOB, which has the same `*`/`?` meaning as ours.
+  bool type_is_glob = f.type_glob.find_first_of("*?[") != std::string::npos;
+  if (!f.source.empty()) sql += " AND source = :source";
+  if (!f.type_glob.empty()) sql += type_is_glob ? " AND type GLOB :type" : " AND type = :type";
+  if (!f.status.empty()) sql += " AND status = :status";
+  if (f.since_ms) sql += " AND received_ms >= :since";
+  if (f.until_ms) sql += " AND received_ms < :until";
+  return sql;
+}
+
+void bind_filter(SQLite::Statement& st, const EventFilter& f)
+{
+  if (!f.source.empty()) st.bind(":source", f.source);
+  if (!f.type_glob.empty()) st.bind(":type", f.type_glob);
+  if (!f.status.empty()) st.bind(":status", f.status);
+  if (f.since_ms) st.bind(":since", static_cast<int64_t>(*f.since_ms));
+  if (f.until_ms) st.bind(":until", static_cast<int64_t>(*f.until_ms));
+}
+
+std::int64_t count(Store& store, const std::string& sql)
+{
+  return store.db().execAndGet(sql).getInt64();
+}
+
+} // namespace
+
 Result<std::vector<Event>> list_events(Store& store, const EventFilter& f)
 {
   return guarded("list events", [&]() -> Result<std::vector<Event>> {
     std::string sql = std::string("SELECT ") + k_columns;
     sql += f.with_body ? ", headers, body" : "";
-    sql += " FROM events WHERE 1=1";
-    // Exact types use the (type, seq) index directly; globs fall back to
-    // SQLite's GLOB, which has the same `*`/`?` meaning as ours.
-    bool type_is_glob = f.type_glob.find_first_of("*?[") != std::string::npos;
-    if (!f.source.empty()) sql += " AND source = :source";
-    if (!f.type_glob.empty()) sql += type_is_glob ? " AND type GLOB :type" : " AND type = :type";
-    if (!f.status.empty()) sql += " AND status = :status";
-    if (f.since_ms) sql += " AND received_ms >= :since";
-    if (f.until_ms) sql += " AND received_ms < :until";
+    sql += " FROM events WHERE 1=1" + filter_terms(f);
     if (f.after_seq > 0) sql += " AND seq > :after";
     sql += f.oldest_first ? " ORDER BY seq ASC" : " ORDER BY seq DESC";
     if (f.limit > 0) sql += " LIMIT :limit";
     SQLite::Statement st(store.db(), sql);
-    if (!f.source.empty()) st.bind(":source", f.source);
-    if (!f.type_glob.empty()) st.bind(":type", f.type_glob);
-    if (!f.status.empty()) st.bind(":status", f.status);
-    if (f.since_ms) st.bind(":since", static_cast<int64_t>(*f.since_ms));
-    if (f.until_ms) st.bind(":until", static_cast<int64_t>(*f.until_ms));
+    bind_filter(st, f);
     if (f.after_seq > 0) st.bind(":after", static_cast<int64_t>(f.after_seq));
     if (f.limit > 0) st.bind(":limit", f.limit);
     std::vector<Event> out;
     while (st.executeStep()) out.push_back(read_row(st, f.with_body));
     return out;
   });
+}
+
+Result<PruneCounts> prune_events(Store& store, const EventFilter& f, bool dry_run)
+{
+  PruneCounts counts;
+  auto pruned = write_transaction(store, [&]() -> Result<void> {
+    return guarded("prune events", [&]() -> Result<void> {
+      store.db().exec("DROP TABLE IF EXISTS temp.pruned; CREATE TEMP TABLE pruned (id TEXT PRIMARY KEY)");
+      // In use: not yet fanned out (past the cursor), or queued work that
+      // reads the event when it runs (pending deliveries are the delivery
+      // queue's index; open runs are runs_open's).
+      SQLite::Statement pick(
+          store.db(),
+          "INSERT INTO temp.pruned SELECT id FROM events WHERE 1=1" + filter_terms(f) +
+              " AND seq <= (SELECT last_seq FROM fanout_cursor WHERE id = 1)"
+              " AND id NOT IN (SELECT event_id FROM deliveries WHERE status = 'pending')"
+              " AND id NOT IN (SELECT event_id FROM runs WHERE status IN ('queued', 'running') AND event_id IS NOT NULL)");
+      bind_filter(pick, f);
+      counts.events = pick.exec();
+      SQLite::Statement matched(store.db(), "SELECT count(*) FROM events WHERE 1=1" + filter_terms(f));
+      bind_filter(matched, f);
+      matched.executeStep();
+      counts.kept = matched.getColumn(0).getInt64() - counts.events;
+      matched.reset();
+      counts.deliveries = count(store, "SELECT count(*) FROM deliveries WHERE event_id IN (SELECT id FROM temp.pruned)");
+      counts.runs = count(store, "SELECT count(*) FROM runs WHERE event_id IN (SELECT id FROM temp.pruned)");
+      if (!dry_run) {
+        store.db().exec(
+            "DELETE FROM attempts WHERE delivery_id IN "
+            "  (SELECT id FROM deliveries WHERE event_id IN (SELECT id FROM temp.pruned));"
+            "DELETE FROM deliveries WHERE event_id IN (SELECT id FROM temp.pruned);"
+            "DELETE FROM runs WHERE event_id IN (SELECT id FROM temp.pruned);"
+            "DELETE FROM events WHERE id IN (SELECT id FROM temp.pruned);");
+      }
+      store.db().exec("DROP TABLE temp.pruned");
+      return {};
+    });
+  });
+  if (!pruned) return std::unexpected(pruned.error());
+  return counts;
 }
 
 } // namespace centrali::store

@@ -60,4 +60,19 @@ struct EventFilter {
 // Events matching `filter`, newest first unless `oldest_first`.
 Result<std::vector<Event>> list_events(Store& store, const EventFilter& filter);
 
+struct PruneCounts {
+  std::int64_t events = 0;
+  std::int64_t deliveries = 0;  // with every attempt of each
+  std::int64_t runs = 0;
+  std::int64_t kept = 0;        // matched, but still in use (see prune_events)
+};
+
+// Deletes the events matching `filter` (source, type, status, since/until;
+// its limit and order are ignored) with their deliveries, attempts and
+// trigger runs. An event still in use is kept: one waiting for fan-out, or
+// with a pending delivery or a queued or running run. `dry_run` counts
+// what would go and deletes nothing. Free pages are reused by later writes;
+// `vacuum` returns them to the file system.
+Result<PruneCounts> prune_events(Store& store, const EventFilter& filter, bool dry_run);
+
 } // namespace centrali::store

@@ -63,15 +63,24 @@ Result<HeaderField> parse_header_line(std::string_view line)
   return HeaderField{std::string(name), std::string(value)};
 }
 
+namespace {
+
+// RFC 9110 tchar, as a table: names are checked on every outbound request.
+constexpr std::array<bool, 256> k_token_chars = [] {
+  std::array<bool, 256> t{};
+  for (int c = '0'; c <= '9'; ++c) t[c] = true;
+  for (int c = 'a'; c <= 'z'; ++c) t[c] = t[c - 'a' + 'A'] = true;
+  for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
+  return t;
+}();
+
+} // namespace
+
 bool is_header_token(std::string_view name)
 {
   if (name.empty()) return false;
-  for (char c : name) {
-    auto u = static_cast<unsigned char>(c);
-    bool token = (u >= '0' && u <= '9') || ((u | 0x20) >= 'a' && (u | 0x20) <= 'z') ||
-                 std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-    if (!token) return false;
-  }
+  for (char c : name)
+    if (!k_token_chars[static_cast<unsigned char>(c)]) return false;
   return true;
 }
 
@@ -86,6 +95,17 @@ bool is_sendable_header_value(std::string_view value)
 bool is_sendable_header(std::string_view name, std::string_view value)
 {
   return is_header_token(name) && is_sendable_header_value(value);
+}
+
+std::string unsendable_header(const HeaderList& headers)
+{
+  for (const auto& h : headers) {
+    if (!is_header_token(h.name))
+      return "refused to send header '" + std::string(h.name.substr(0, 60)) + "': not a valid header name";
+    if (!is_sendable_header_value(h.value))
+      return "refused to send header '" + h.name + "': its value holds a line break or NUL";
+  }
+  return {};
 }
 
 const std::string* find_header(const HeaderList& headers, std::string_view name)

@@ -39,6 +39,9 @@ bool is_sendable_header(std::string_view name, std::string_view value);
 bool is_header_token(std::string_view name);
 // A header value without CR, LF or NUL.
 bool is_sendable_header_value(std::string_view value);
+// Why `headers` cannot be sent ("refused to send header 'X': its value
+// holds a line break or NUL"); empty when every one can.
+std::string unsendable_header(const HeaderList& headers);
 
 // First value of `name`, or nullptr.
 const std::string* find_header(const HeaderList& headers, std::string_view name);

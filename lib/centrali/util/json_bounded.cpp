@@ -24,15 +24,27 @@ int json_depth(std::string_view text, int limit)
   return deepest;
 }
 
+namespace {
+
+// Text parse_json refuses before nlohmann sees it: too deep to print, or
+// holding a NUL, where nlohmann stops reading as at the end of the input
+// (it would accept `{}` followed by a NUL and anything at all).
+bool refused(std::string_view text)
+{
+  return text.find('\0') != std::string_view::npos || json_too_deep(text);
+}
+
+} // namespace
+
 nlohmann::json parse_json(std::string_view text)
 {
-  if (json_too_deep(text)) return nlohmann::json(nlohmann::json::value_t::discarded);
+  if (refused(text)) return nlohmann::json(nlohmann::json::value_t::discarded);
   return nlohmann::json::parse(text, nullptr, false);
 }
 
 nlohmann::ordered_json parse_ordered_json(std::string_view text)
 {
-  if (json_too_deep(text)) return nlohmann::ordered_json(nlohmann::ordered_json::value_t::discarded);
+  if (refused(text)) return nlohmann::ordered_json(nlohmann::ordered_json::value_t::discarded);
   return nlohmann::ordered_json::parse(text, nullptr, false);
 }
 

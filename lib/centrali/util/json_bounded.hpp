@@ -28,8 +28,9 @@ inline bool json_too_deep(std::string_view text)
   return json_depth(text) > k_max_json_depth;
 }
 
-// `text` parsed; a discarded value (is_discarded()) when it is not JSON or
-// nests deeper than k_max_json_depth. Never throws.
+// `text` parsed; a discarded value (is_discarded()) when it is not JSON
+// (a NUL byte included: nlohmann would stop reading there) or nests deeper
+// than k_max_json_depth. Never throws.
 nlohmann::json parse_json(std::string_view text);
 nlohmann::ordered_json parse_ordered_json(std::string_view text);
 
