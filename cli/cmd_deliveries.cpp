@@ -96,7 +96,7 @@ Result<void> run_show(Context& ctx, const std::string& id)
                     {"webhook", d->webhook_id.empty() ? (d->kind == "webhook" ? "- (removed)" : "-")
                                                       : d->webhook_id + (webhook_removed ? " (removed)" : "")},
                     {"event", d->event_id + " (" + for_terminal(d->event_type) + ")"},
-                    {"url", for_terminal(d->url)},
+                    {"url", shown_url(d->url)},
                     {"status", d->status},
                     {"next attempt", d->next_attempt_ms ? timeutil::format_rfc3339(*d->next_attempt_ms) + " (" +
                                                               timeutil::relative(*d->next_attempt_ms, now) + ")"
@@ -106,7 +106,7 @@ Result<void> run_show(Context& ctx, const std::string& id)
     ctx.out().line("");
     ctx.out().line(ctx.out().paint("attempt " + std::to_string(a.number), Style::bold) + "  " + a.trigger + "  " +
                    timeutil::format_rfc3339(a.started_ms) + "  " + std::to_string(a.duration_ms) + "ms");
-    ctx.out().line("  POST " + for_terminal(a.url));
+    ctx.out().line("  POST " + shown_url(a.url));
     for (const auto& h : a.request_headers) ctx.out().line("  > " + for_terminal(h.name) + ": " + for_terminal(h.value));
     if (a.response_status) {
       ctx.out().line("  < HTTP " + std::to_string(*a.response_status));

@@ -209,7 +209,7 @@ Result<void> run_show(Context& ctx, const std::string& id, bool raw)
       {"status", e->status + (e->reason.empty() ? "" : " (" + for_terminal(e->reason) + ")")},
       {"answered", std::to_string(e->http_status)},
       {"received", timeutil::format_rfc3339(e->received_ms) + " (" + timeutil::relative(e->received_ms, now) + ")"},
-      {"request", for_terminal(e->method + " " + e->path + " from " + e->remote_addr)},
+      {"request", for_terminal(e->method) + " " + shown_url(e->path) + " from " + for_terminal(e->remote_addr)},
       {"dedupe key", e->dedupe_key.empty() ? "-" : for_terminal(e->dedupe_key)}};
   ctx.out().fields(fields);
   for (const auto& hint : *hints) ctx.out().line(ctx.out().paint("hint: ", Style::yellow) + for_terminal(hint));
@@ -228,7 +228,7 @@ Result<void> run_show(Context& ctx, const std::string& id, bool raw)
     ctx.out().line("");
     std::vector<std::vector<std::string>> rows;
     for (const auto& d : *deliveries)
-      rows.push_back({d.id, d.kind, for_terminal(d.url), d.status, std::to_string(d.attempt_count),
+      rows.push_back({d.id, d.kind, shown_url(d.url), d.status, std::to_string(d.attempt_count),
                       d.last_status ? std::to_string(*d.last_status)
                                     : (d.last_error.empty() ? "-" : for_terminal(d.last_error))});
     ctx.out().table({"DELIVERY", "KIND", "URL", "STATUS", "ATTEMPTS", "LAST"}, rows);

@@ -24,6 +24,7 @@ struct ListenArgs {
   std::string host = "127.0.0.1";
   int port = 8787;
   std::string forward_to;
+  std::vector<std::string> allowed_hosts;
   std::size_t max_body = 1 << 20;
   int threads = 64;
   bool quiet = false;
@@ -66,6 +67,7 @@ Result<void> run_listen(Context& ctx, const ListenArgs& args)
   options.http.host = args.host;
   options.http.port = args.port;
   options.http.max_body = args.max_body;
+  options.http.allowed_hosts = args.allowed_hosts;
   options.http.threads = args.threads;
   options.forward_to = args.forward_to;
   bool json = ctx.out().json();
@@ -95,14 +97,14 @@ Result<void> run_listen(Context& ctx, const ListenArgs& args)
       nlohmann::json j = {{"time", timeutil::format_rfc3339(timeutil::now_ms())},
                           {"status", res.status},
                           {"method", req.method},
-                          {"path", req.target},
+                          {"path", redact_url(req.target)},
                           {"ms", ms},
                           {"note", res.note}};
       log_line(dump_json(j) + "\n");
       return;
     }
     log_line(clock_now() + " " + std::to_string(res.status) + " " + std::string(req.method) + " " +
-             std::string(req.target) + " " + timing + (res.note.empty() ? "" : " " + res.note) + "\n");
+             redact_url(req.target) + " " + timing + (res.note.empty() ? "" : " " + res.note) + "\n");
   };
   callbacks.on_attempt = [json, quiet, &log_line](const delivery::AttemptReport& r) {
     if (quiet) return;
@@ -125,7 +127,7 @@ Result<void> run_listen(Context& ctx, const ListenArgs& args)
                           {"delivery", r.delivery.id},
                           {"kind", r.delivery.kind},
                           {"event", r.delivery.event_id},
-                          {"url", r.delivery.url},
+                          {"url", redact_url(r.delivery.url)},
                           {"attempt", r.attempt.number},
                           {"response_status", r.attempt.response_status ? nlohmann::json(*r.attempt.response_status)
                                                                         : nlohmann::json(nullptr)},
@@ -137,7 +139,7 @@ Result<void> run_listen(Context& ctx, const ListenArgs& args)
     }
     // The delivery id first: it is what `deliveries show` and `resend` take.
     log_line(clock_now() + " -> " + r.delivery.kind + " " + r.delivery.id + " (" + r.delivery.event_id + ") to " +
-             r.delivery.url + ": " +
+             redact_url(r.delivery.url) + ": " +
              result + " (" + std::to_string(r.attempt.duration_ms) + "ms, attempt " +
              std::to_string(r.attempt.number) + ")" + next + "\n");
   };
@@ -165,8 +167,8 @@ Result<void> run_listen(Context& ctx, const ListenArgs& args)
                std::string("stripe --secret whsec_...") + "\n");
     for (const auto& s : *sources)
       log_line("  POST " + base + "/ingest/" + s.name + "  (" + s.provider + ")" +
-               (s.forward_to.empty() ? "" : " -> " + s.forward_to) + "\n");
-    if (!args.forward_to.empty()) log_line("forwarding accepted events to " + args.forward_to + "\n");
+               (s.forward_to.empty() ? "" : " -> " + redact_url(s.forward_to)) + "\n");
+    if (!args.forward_to.empty()) log_line("forwarding accepted events to " + redact_url(args.forward_to) + "\n");
   }
 
   std::thread watcher([&l, stop_signals] {
@@ -198,6 +200,10 @@ void add_listen_command(CLI::App& app, Selected& selected)
   cmd->add_option("--port", args->port, "Port to bind (0 picks a free one)")->capture_default_str();
   cmd->add_option("--forward-to", args->forward_to, "Forward accepted events to this URL (per-source setting wins)")
       ->type_name("URL");
+  cmd->add_option("--allow-host", args->allowed_hosts,
+                  "Also answer requests for this name in Host or Origin (a tunnel's public name; .example.com for "
+                  "subdomains; '*' for any). Repeatable")
+      ->type_name("NAME");
   cmd->add_option("--max-body", args->max_body, "Largest accepted body in bytes (413 above)")->capture_default_str();
   cmd->add_option("--threads", args->threads, "Threads for requests that run a command (endpoint triggers); other requests are served by event loops")
       ->capture_default_str()

@@ -46,6 +46,8 @@ Result<void> run_add(Context& ctx, const AddArgs& args)
   if (!valid_name(args.name))
     return fail(ErrorKind::usage, "invalid source name '" + args.name +
                                       "' (1-64 characters: letters, digits, '-', '_', '.')");
+  if (args.name == "local")
+    return fail(ErrorKind::usage, "the source name 'local' is reserved for events made here (records, events emit)");
   auto provider = ingest::parse_provider(args.provider);
   if (!provider)
     return fail(ErrorKind::usage,
@@ -111,7 +113,7 @@ Result<void> run_list(Context& ctx)
   std::vector<std::vector<std::string>> rows;
   auto now = timeutil::now_ms();
   for (const auto& s : *sources)
-    rows.push_back({s.name, s.provider, std::to_string(s.secrets.size()), s.forward_to.empty() ? "-" : s.forward_to,
+    rows.push_back({s.name, s.provider, std::to_string(s.secrets.size()), s.forward_to.empty() ? "-" : shown_url(s.forward_to),
                     timeutil::relative(s.created_ms, now)});
   ctx.out().table({"NAME", "PROVIDER", "SECRETS", "FORWARD", "CREATED"}, rows);
   return {};
@@ -134,7 +136,7 @@ Result<void> run_show(Context& ctx, const std::string& name)
                     {"ingest", "POST /ingest/" + s->name},
                     {"secrets", secrets.empty() ? "-" : secrets},
                     {"tolerance", s->tolerance_s ? std::to_string(*s->tolerance_s) + "s" : "300s (default)"},
-                    {"forward to", s->forward_to.empty() ? "-" : s->forward_to},
+                    {"forward to", s->forward_to.empty() ? "-" : shown_url(s->forward_to)},
                     {"created", timeutil::format_rfc3339(s->created_ms)}});
   return {};
 }

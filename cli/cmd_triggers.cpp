@@ -7,6 +7,7 @@
 
 #include "centrali/schedule/zone.hpp"
 #include "centrali/store/runs.hpp"
+#include "centrali/store/sources.hpp"
 #include "centrali/store/triggers.hpp"
 #include "centrali/triggers/definition.hpp"
 #include "centrali/triggers/execution_params.hpp"
@@ -27,6 +28,8 @@ json optional_time(const std::optional<std::int64_t>& ms)
   return ms ? json(timeutil::format_rfc3339(*ms)) : json(nullptr);
 }
 
+constexpr const char* k_redacted = "[redacted]";
+
 json text_or_null(const std::string& s)
 {
   return s.empty() ? json(nullptr) : json(s);
@@ -34,8 +37,9 @@ json text_or_null(const std::string& s)
 
 json trigger_json(const store::Trigger& t)
 {
+  // --env values are often API keys: shown by name only, like secrets.
   json env = json::object();
-  for (const auto& [k, v] : t.env) env[k] = v;
+  for (const auto& [k, v] : t.env) env[k] = k_redacted;
   json j = {{"name", t.name},
             {"kind", t.kind},
             {"command", t.command},
@@ -214,7 +218,7 @@ Result<void> run_show(Context& ctx, const std::string& name)
       {"timeout", timeutil::format_duration(std::chrono::milliseconds(t->timeout_ms))},
       {"concurrency", std::to_string(t->concurrency)},
       {"cwd", t->cwd.empty() ? "-" : t->cwd}};
-  for (const auto& [k, v] : t->env) rows.push_back({"env", k + "=" + v});
+  for (const auto& [k, v] : t->env) rows.push_back({"env", k + "=" + k_redacted});
   if (t->kind == "endpoint") rows.push_back({"response", t->response_mode});
   ctx.out().fields(rows);
   if (t->kind == "schedule") {
@@ -313,7 +317,9 @@ Result<void> run_fire(Context& ctx, const FireArgs& args)
   run.started_ms = run.queued_ms;
   run.lease_until_ms = run.queued_ms + t->timeout_ms + store::k_lease_margin_ms;
   if (auto r = store::insert_run(**store, run); !r) return r;
-  auto outcome = triggers::run_function(*t, params, {run.id, "", ctx.options().store_path});
+  auto withheld = store::secret_env_names(**store);
+  if (!withheld) return std::unexpected(withheld.error());
+  auto outcome = triggers::run_function(*t, params, {run.id, "", ctx.options().store_path, std::move(*withheld)});
   if (auto r = store::finish_run(**store, outcome.result); !r) return r;
   auto done = store::get_run(**store, run.id);
   if (!done) return std::unexpected(done.error());
@@ -355,7 +361,7 @@ Result<void> run_runs(Context& ctx, const RunsArgs& args)
   for (const auto& r : *runs) {
     std::string took = r.started_ms && r.ended_ms ? std::to_string(*r.ended_ms - *r.started_ms) + "ms" : "-";
     rows.push_back({r.id, r.trigger, ctx.out().paint(r.status, status_style(r.status)), r.origin,
-                    timeutil::relative(r.queued_ms, now), took, r.error});
+                    timeutil::relative(r.queued_ms, now), took, for_terminal(r.error)});
   }
   ctx.out().table({"RUN", "TRIGGER", "STATUS", "ORIGIN", "QUEUED", "TOOK", "ERROR"}, rows);
   return {};
@@ -381,12 +387,14 @@ Result<void> run_runs_show(Context& ctx, const std::string& id)
       {"started", r->started_ms ? timeutil::format_rfc3339(*r->started_ms) : "-"},
       {"ended", r->ended_ms ? timeutil::format_rfc3339(*r->ended_ms) : "-"},
       {"exit code", r->exit_code ? std::to_string(*r->exit_code) : "-"},
-      {"error", r->error.empty() ? "-" : r->error}};
+      {"error", r->error.empty() ? "-" : for_terminal(r->error)}};
   ctx.out().fields(rows);
   auto section = [&](const std::string& title, const std::string& text) {
     ctx.out().line("");
     ctx.out().line(ctx.out().paint(title + " (" + std::to_string(text.size()) + " bytes)", Style::bold));
-    if (!text.empty()) ctx.out().line(text.back() == '\n' ? text.substr(0, text.size() - 1) : text);
+    // A function's output may echo what a sender wrote: escaped, so it
+    // cannot drive the terminal of whoever inspects the run.
+    if (!text.empty()) ctx.out().line(for_terminal(text.back() == '\n' ? text.substr(0, text.size() - 1) : text, true));
   };
   if (!r->input.empty()) section("input (executionParams)", r->input);
   section("stdout", r->stdout_data);
@@ -428,7 +436,7 @@ void add_add_command(CLI::App* cmd, Selected& selected)
       ->type_name("GLOB[,GLOB...]")
       ->allow_extra_args(false);
   add->add_option("--source", spec->source, "event: only events from this source ('local' for records)");
-  add->add_option("--collection", spec->collection, "event: only record events of this collection");
+  add->add_option("--collection", spec->collection, "event: only record events of this collection (always local)");
   add->add_option("--cron", spec->cron, "schedule: 5-field cron expression")->type_name("EXPR");
   add->add_option("--tz", spec->tz, "schedule: time zone of --cron (default UTC)")->type_name("ZONE");
   add->add_option("--every", spec->every, "schedule: interval (30s, 5m, 1h)")->type_name("DURATION");

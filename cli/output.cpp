@@ -9,6 +9,7 @@
 #include "centrali/util/utf8.hpp"
 
 namespace centrali::cli {
+#include "centrali/util/url.hpp"
 
 std::string dump_json(const nlohmann::json& value, int indent)
 {
@@ -169,3 +170,8 @@ std::string Output::paint(std::string_view text, Style style) const
 }
 
 } // namespace centrali::cli
+std::string shown_url(std::string_view url)
+{
+  return for_terminal(redact_url(url));
+}
+

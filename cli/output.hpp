@@ -65,6 +65,11 @@ std::string message_line(const std::string& text, bool json);
 std::string for_terminal(std::string_view text, bool multiline = false);
 
 // "1 delivery", "3 deliveries": a count with its noun in the right number.
+// A URL (or a path and query) as people see it in tables, details and logs:
+// credentials in it redacted (redact_url) and escaped for the terminal.
+// --json output keeps URLs exact.
+std::string shown_url(std::string_view url);
+
 std::string count_of(std::size_t n, std::string_view one, std::string_view many);
 
 // Display width of UTF-8 text (code points; good enough for tables).

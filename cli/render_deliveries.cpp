@@ -58,7 +58,7 @@ std::string attempt_outcome(const store::Attempt& a)
 std::string attempt_line(Output& out, const store::Attempt& a)
 {
   bool ok = a.response_status && *a.response_status >= 200 && *a.response_status < 300;
-  return a.id + " #" + std::to_string(a.number) + " " + a.trigger + " -> " + for_terminal(a.url) + ": " +
+  return a.id + " #" + std::to_string(a.number) + " " + a.trigger + " -> " + shown_url(a.url) + ": " +
          out.paint(for_terminal(attempt_outcome(a)), ok ? Style::green : Style::red) + " (" + std::to_string(a.duration_ms) + "ms)";
 }
 

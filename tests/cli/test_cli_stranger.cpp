@@ -13,6 +13,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <httplib.h>
+
 #include "listener.hpp"
 #include "loopback.hpp"
 #include "process.hpp"
@@ -298,4 +300,153 @@ TEST_CASE("events prune deletes old refusals with their deliveries and keeps eve
   CHECK(cli_json(store, {"events", "prune", "--before", "1h"})["events"] == 0);
   auto missing = centrali({"--store", store, "events", "prune"});
   CHECK(missing.exit_code == 2);
+}
+
+TEST_CASE("a web page cannot reach the listener - a foreign Host or Origin gets 403 and nothing runs or is stored", "[cli][security]")
+{
+  TempDir dir;
+  auto store = dir.str("s.db");
+  cli_ok(store, {"sources", "add", "open", "--provider", "none"});
+  cli_ok(store, {"triggers", "add", "hook", "--on", "endpoint", "--path", "/hook", "--run", "cat"});
+  Listen l(store);
+  auto request = [&](const std::string& path, const std::string& headers) {
+    return send_raw(l.url(), "POST " + path + " HTTP/1.1\r\n" + headers +
+                                 "Content-Type: text/plain\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}");
+  };
+  // DNS rebinding: the page's own name, now resolving to 127.0.0.1.
+  auto rebound = request("/ingest/open", "Host: attacker.example:" + std::to_string(port_of(l.url())) + "\r\n");
+  CHECK_THAT(rebound, Catch::StartsWith("HTTP/1.1 403 "));
+  CHECK_THAT(rebound, Catch::Contains("host_not_allowed"));
+  // A cross-site form post names the loopback host but carries its Origin.
+  auto cross_site = request("/endpoints/hook", "Host: 127.0.0.1\r\nOrigin: https://attacker.example\r\n");
+  CHECK_THAT(cross_site, Catch::StartsWith("HTTP/1.1 403 "));
+  CHECK_THAT(cross_site, Catch::Contains("origin_not_allowed"));
+  CHECK_THAT(request("/ingest/open", "Host: 127.0.0.1\r\nOrigin: null\r\n"), Catch::StartsWith("HTTP/1.1 403 "));
+  CHECK(cli_json(store, {"events", "list"}).empty());
+  CHECK(cli_json(store, {"triggers", "runs"}).empty());
+
+  // What RFC 9112 requires of a Host header, and absolute-form targets.
+  CHECK_THAT(request("/ingest/open", ""), Catch::StartsWith("HTTP/1.1 400 "));
+  CHECK_THAT(request("/ingest/open", "Host: localhost\r\nHost: localhost\r\n"), Catch::StartsWith("HTTP/1.1 400 "));
+  CHECK_THAT(request("/ingest/open", "Host: bad host\r\n"), Catch::StartsWith("HTTP/1.1 400 "));
+  CHECK_THAT(request(l.url() + "/ingest/open", "Host: attacker.example\r\n"), Catch::StartsWith("HTTP/1.1 202 "));
+
+  // Loopback names and the developer's own app on another port are served.
+  CHECK_THAT(request("/ingest/open", "Host: localhost:" + std::to_string(port_of(l.url())) + "\r\n"),
+             Catch::StartsWith("HTTP/1.1 202 "));
+  CHECK_THAT(request("/endpoints/hook", "Host: 127.0.0.1\r\nOrigin: http://localhost:3000\r\n"),
+             Catch::StartsWith("HTTP/1.1 200 "));
+  CHECK(cli_json(store, {"events", "list"}).size() == 2);
+}
+
+TEST_CASE("listen --allow-host serves a tunnel's public name", "[cli][security]")
+{
+  TempDir dir;
+  auto store = dir.str("s.db");
+  cli_ok(store, {"sources", "add", "open", "--provider", "none"});
+  Listen l(store, {"--allow-host", "abc.tunnel.example", "--allow-host", ".trycloudflare.com"});
+  for (const char* host : {"abc.tunnel.example", "x-y.trycloudflare.com"}) {
+    INFO(host);
+    auto answer = send_raw(l.url(), std::string("POST /ingest/open HTTP/1.1\r\nHost: ") + host +
+                                        "\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}");
+    CHECK_THAT(answer, Catch::StartsWith("HTTP/1.1 202 "));
+  }
+  auto other = send_raw(l.url(), "POST /ingest/open HTTP/1.1\r\nHost: other.example\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}");
+  CHECK_THAT(other, Catch::StartsWith("HTTP/1.1 403 "));
+  CHECK(l.process().stop(SIGTERM) == 0);
+  CHECK_THAT(l.process().err(), Catch::Contains("Host 'other.example' is not allowed (see --allow-host)"));
+}
+
+TEST_CASE("an inbound webhook cannot pass for a record change or for a local event", "[cli][security]")
+{
+  TempDir dir;
+  auto store = dir.str("s.db");
+  auto reserved = centrali({"--store", store, "sources", "add", "local", "--provider", "none"});
+  CHECK(reserved.exit_code == 2);
+  CHECK_THAT(reserved.err, Catch::Contains("reserved"));
+  cli_ok(store, {"sources", "add", "open", "--provider", "none"});
+  cli_ok(store, {"triggers", "add", "orders", "--on", "event", "--events", "record_*", "--collection", "orders", "--run", "cat"});
+  Listen l(store);
+  CHECK(post(l.url(), "/ingest/local", R"({"type":"record_created"})").status == 404);
+  CHECK(post(l.url(), "/ingest/open", R"({"type":"record_created","collection":"orders","id":"rec_x","data":{}})").status == 202);
+  cli_ok(store, {"records", "create", "orders", "--data", R"({"total":1})"});
+  json runs;
+  for (int i = 0; i < 100; ++i) {
+    runs = cli_json(store, {"triggers", "runs", "orders"});
+    if (!runs.empty() && runs[0]["status"] == "completed") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // a second, wrong run would show up by now
+  runs = cli_json(store, {"triggers", "runs", "orders"});
+  REQUIRE(runs.size() == 1);  // the record change only
+  CHECK(cli_json(store, {"events", "show", runs[0]["event_id"].get<std::string>()})["source"] == "local");
+}
+
+TEST_CASE("functions do not inherit the variables that hold sources' secrets, and triggers show hides --env values", "[cli][security]")
+{
+  TempDir dir;
+  auto store = dir.str("s.db");
+  cli_ok(store, {"sources", "add", "stripe", "--provider", "stripe", "--secret", "env:CENTRALI_TEST_STRIPE_SECRET"});
+  cli_ok(store, {"triggers", "add", "peek", "--on", "endpoint", "--path", "/peek", "--env", "API_KEY=sk_live_123", "--run",
+                 "printf '%s|%s' \"${CENTRALI_TEST_STRIPE_SECRET-unset}\" \"$API_KEY\""});
+  RunOptions env;
+  env.env["CENTRALI_TEST_STRIPE_SECRET"] = "whsec_test_secret";
+  Listen l(store, {}, env);
+  auto answer = post(l.url(), "/endpoints/peek", "{}");
+  CHECK(answer.status == 200);
+  CHECK(answer.body == "unset|sk_live_123");
+
+  auto shown = centrali({"--store", store, "triggers", "show", "peek"});
+  CHECK(shown.out.find("sk_live_123") == std::string::npos);
+  CHECK_THAT(shown.out, Catch::Contains("API_KEY=[redacted]"));
+  CHECK(cli_json(store, {"triggers", "show", "peek"})["env"]["API_KEY"] == "[redacted]");
+}
+
+TEST_CASE("tokens in URLs and response cookies are redacted where people and logs see them", "[cli][security]")
+{
+  TempDir dir;
+  auto store = dir.str("s.db");
+  cli_ok(store, {"sources", "add", "open", "--provider", "none"});
+  auto with_password = centrali({"--store", store, "webhooks", "add", "--url", "https://ops:hunter2@erp.example/hook", "--events", "*"});
+  CHECK(with_password.exit_code == 2);
+  CHECK(with_password.err.find("hunter2") == std::string::npos);
+
+  httplib::Server receiver;
+  receiver.Post("/hook", [](const httplib::Request&, httplib::Response& res) {
+    res.set_header("Set-Cookie", "session=s3cr3t; HttpOnly");
+    res.status = 200;
+  });
+  int port = receiver.bind_to_any_port("127.0.0.1");
+  std::thread serving([&] { receiver.listen_after_bind(); });
+  const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/hook?token=tok_abc&order=1";
+  cli_ok(store, {"webhooks", "add", "--url", url, "--events", "*"});
+  {
+    Listen l(store);
+    CHECK(post(l.url(), "/ingest/open?api_key=key_abc", R"({"type":"a"})").status == 202);
+    auto deliveries = json();
+    for (int i = 0; i < 100; ++i) {
+      deliveries = cli_json(store, {"deliveries", "list"});
+      if (!deliveries.empty() && deliveries[0]["status"] == "succeeded") break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    REQUIRE(deliveries.size() == 1);
+    CHECK(l.process().stop(SIGTERM) == 0);
+    auto log = l.process().err();
+    INFO(log);
+    CHECK(log.find("key_abc") == std::string::npos);
+    CHECK(log.find("tok_abc") == std::string::npos);
+    CHECK_THAT(log, Catch::Contains("api_key=[redacted]"));
+
+    auto id = deliveries[0]["id"].get<std::string>();
+    auto shown = centrali({"--store", store, "deliveries", "show", id});
+    CHECK(shown.out.find("tok_abc") == std::string::npos);
+    CHECK(shown.out.find("s3cr3t") == std::string::npos);
+    CHECK_THAT(shown.out, Catch::Contains("token=[redacted]&order=1"));
+    auto as_json = cli_json(store, {"deliveries", "show", id});
+    CHECK(as_json.dump().find("s3cr3t") == std::string::npos);  // never stored
+  }
+  auto listed = centrali({"--store", store, "webhooks", "list"});
+  CHECK(listed.out.find("tok_abc") == std::string::npos);
+  receiver.stop();
+  serving.join();
 }

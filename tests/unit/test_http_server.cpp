@@ -157,14 +157,14 @@ TEST_CASE("server: keep-alive and pipelined requests are answered in order on on
 {
   TestServer s;
   Raw c(s.port);
-  c.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc");
+  c.send("POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 3\r\n\r\nabc");
   auto first = c.response();
   CHECK(first.starts_with("HTTP/1.1 200 OK\r\n"));
   CHECK(body_of(first) == "POST /echo abc");
   // Three at once, one of them answered later from another thread.
-  c.send("GET /echo?a=1 HTTP/1.1\r\nHost: x\r\n\r\n"
-         "POST /later HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi"
-         "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nz");
+  c.send("GET /echo?a=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+         "POST /later HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\n\r\nhi"
+         "POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1\r\n\r\nz");
   CHECK(body_of(c.response()) == "GET /echo?a=1 ");
   auto later = c.response();
   CHECK(later.starts_with("HTTP/1.1 202 Accepted\r\n"));
@@ -176,11 +176,11 @@ TEST_CASE("server: a chunked body is decoded to its exact bytes, extensions and 
 {
   TestServer s;
   Raw c(s.port);
-  c.send("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+  c.send("POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"
          "4;ext=1\r\nWiki\r\n5\r\npedia\r\nE\r\n in\r\n\r\nchunks.\r\n0\r\nX-Trailer: t\r\n\r\n");
   CHECK(body_of(c.response()) == "POST /echo Wikipedia in\r\n\r\nchunks.");
   // The connection stays usable after it.
-  c.send("GET /echo HTTP/1.1\r\n\r\n");
+  c.send("GET /echo HTTP/1.1\r\nHost: localhost\r\n\r\n");
   CHECK(body_of(c.response()) == "GET /echo ");
 }
 
@@ -188,7 +188,7 @@ TEST_CASE("server: Expect 100-continue gets an interim response before the body 
 {
   TestServer s;
   Raw c(s.port);
-  c.send("POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n");
+  c.send("POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n");
   CHECK(c.response() == "HTTP/1.1 100 Continue\r\n\r\n");
   c.send("body");
   CHECK(body_of(c.response()) == "POST /echo body");
@@ -200,7 +200,7 @@ TEST_CASE("server: a body over the limit reaches the handler flagged, and the co
   options.max_body = 10;
   TestServer s(options);
   Raw c(s.port);
-  c.send("POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 11\r\n\r\n");
+  c.send("POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 100-continue\r\nContent-Length: 11\r\n\r\n");
   auto res = c.response();
   CHECK(res.starts_with("HTTP/1.1 413 "));
   CHECK(res.find("Connection: close\r\n") != std::string::npos);
@@ -208,7 +208,7 @@ TEST_CASE("server: a body over the limit reaches the handler flagged, and the co
   CHECK(c.closed());
   // Chunked bodies are held to the same limit.
   Raw d(s.port);
-  d.send("POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n8\r\n12345678\r\n8\r\n12345678\r\n0\r\n\r\n");
+  d.send("POST /echo HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n8\r\n12345678\r\n8\r\n12345678\r\n0\r\n\r\n");
   CHECK(d.response().starts_with("HTTP/1.1 413 "));
 }
 
@@ -224,14 +224,14 @@ TEST_CASE("server: malformed or ambiguous requests get a 4xx/5xx with a reason a
   std::vector<Case> cases = {
       {"NONSENSE\r\n\r\n", "400"},
       {"GET /echo HTTP/2.0\r\n\r\n", "505"},
-      {"GET nopath HTTP/1.1\r\n\r\n", "400"},
-      {"POST /echo HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", "400"},
-      {"POST /echo HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n", "400"},
-      {"POST /echo HTTP/1.1\r\nContent-Length: -1\r\n\r\n", "400"},
-      {"POST /echo HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", "501"},
-      {"GET /echo HTTP/1.1\r\n folded: x\r\n\r\n", "400"},
-      {"GET /echo HTTP/1.1\r\nX-Big: " + std::string(5000, 'a') + "\r\n\r\n", "431"},
-      {"POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "400"},
+      {"GET nopath HTTP/1.1\r\nHost: localhost\r\n\r\n", "400"},
+      {"POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", "400"},
+      {"POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n", "400"},
+      {"POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: -1\r\n\r\n", "400"},
+      {"POST /echo HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: gzip\r\n\r\n", "501"},
+      {"GET /echo HTTP/1.1\r\nHost: localhost\r\n folded: x\r\n\r\n", "400"},
+      {"GET /echo HTTP/1.1\r\nHost: localhost\r\nX-Big: " + std::string(5000, 'a') + "\r\n\r\n", "431"},
+      {"POST /echo HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "400"},
   };
   for (const auto& k : cases) {
     CAPTURE(k.bytes.substr(0, 60));
@@ -256,7 +256,7 @@ TEST_CASE("server: HTTP/1.0 closes unless keep-alive is asked for, HEAD has no b
   }
   {
     Raw c(s.port);
-    c.send("GET /echo HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /echo HTTP/1.1\r\nConnection: close\r\n\r\n");
+    c.send("GET /echo HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /echo HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
     CHECK(body_of(c.response()) == "GET /echo ");
     auto last = c.response();
     CHECK(last.find("Connection: close\r\n") != std::string::npos);
@@ -265,7 +265,7 @@ TEST_CASE("server: HTTP/1.0 closes unless keep-alive is asked for, HEAD has no b
   {
     Raw c(s.port);
     c.expect_head_only(true);
-    c.send("HEAD /echo HTTP/1.1\r\n\r\n");
+    c.send("HEAD /echo HTTP/1.1\r\nHost: localhost\r\n\r\n");
     auto res = c.response();
     CHECK(res.starts_with("HTTP/1.1 200 "));
     CHECK(res.find("Content-Length: 11\r\n") != std::string::npos);
@@ -273,7 +273,7 @@ TEST_CASE("server: HTTP/1.0 closes unless keep-alive is asked for, HEAD has no b
   }
   {
     Raw c(s.port);
-    c.send("GET /nowhere HTTP/1.1\r\n\r\n");
+    c.send("GET /nowhere HTTP/1.1\r\nHost: localhost\r\n\r\n");
     auto res = c.response();
     CHECK(res.starts_with("HTTP/1.1 404 "));
     CHECK(body_of(res) == R"({"error":"not_found","reason":"no route for this path"})");
@@ -284,7 +284,7 @@ TEST_CASE("server: a handler's header that would split the response is not writt
 {
   TestServer s;
   Raw c(s.port);
-  c.send("GET /evil HTTP/1.1\r\n\r\n");
+  c.send("GET /evil HTTP/1.1\r\nHost: localhost\r\n\r\n");
   auto res = c.response();
   CHECK(res.find("X-Ok: fine\r\n") != std::string::npos);
   CHECK(res.find("Injected") == std::string::npos);
@@ -295,13 +295,13 @@ TEST_CASE("server: a client that leaves before its async reply does not disturb 
   TestServer s;
   {
     Raw gone(s.port);
-    gone.send("POST /later HTTP/1.1\r\nContent-Length: 1\r\n\r\nx");
+    gone.send("POST /later HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1\r\n\r\nx");
   }  // closed before the reply
   Raw c(s.port);
-  c.send("POST /later HTTP/1.1\r\nContent-Length: 1\r\n\r\ny");
+  c.send("POST /later HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1\r\n\r\ny");
   CHECK(body_of(c.response()) == "later:y");
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  c.send("GET /echo HTTP/1.1\r\n\r\n");
+  c.send("GET /echo HTTP/1.1\r\nHost: localhost\r\n\r\n");
   CHECK(body_of(c.response()) == "GET /echo ");
 }
 
@@ -309,10 +309,10 @@ TEST_CASE("server: stop() answers the requests in flight, closes idle connection
 {
   TestServer s;
   Raw idle(s.port);
-  idle.send("GET /echo HTTP/1.1\r\n\r\n");
+  idle.send("GET /echo HTTP/1.1\r\nHost: localhost\r\n\r\n");
   CHECK(!idle.response().empty());
   Raw busy(s.port);
-  busy.send("POST /later HTTP/1.1\r\nContent-Length: 1\r\n\r\nq");
+  busy.send("POST /later HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1\r\n\r\nq");
   std::this_thread::sleep_for(std::chrono::milliseconds(30));
   auto stopped = std::async(std::launch::async, [&] { s.stop(); });
   auto res = busy.response();
@@ -324,7 +324,7 @@ TEST_CASE("server: stop() answers the requests in flight, closes idle connection
 
 TEST_CASE("request parser: a head split at every byte parses the same as whole")
 {
-  std::string head = "POST /ingest/a%20b?x=1 HTTP/1.1\r\nHost: h\r\nX-A:  v  \r\nContent-Length: 5\r\n\r\n";
+  std::string head = "POST /ingest/a%20b?x=1 HTTP/1.1\r\nHost: localhost\r\nX-A:  v  \r\nContent-Length: 5\r\n\r\n";
   for (std::size_t cut = 0; cut < head.size(); ++cut) {
     auto partial = centrali::http::parse_request_head(std::string_view(head).substr(0, cut));
     REQUIRE(partial.status == centrali::http::HeadStatus::incomplete);

@@ -132,7 +132,8 @@ void conclude_attempt(PreparedAttempt& p, http::SendOutcome sent)
   if (sent.response) {
     r.reached = true;
     a.response_status = sent.response->status;
-    a.response_headers = std::move(sent.response->headers);
+    // A receiver may answer with a session (Set-Cookie): not kept either.
+    a.response_headers = redact_credentials(std::move(sent.response->headers));
     a.response_body = std::move(sent.response->body);
     last_status = sent.response->status;
     r.ok = sent.response->status >= 200 && sent.response->status < 300;

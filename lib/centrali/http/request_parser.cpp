@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "centrali/http/host_policy.hpp"
 #include "centrali/util/encoding.hpp"
 
 namespace centrali::http {
@@ -34,6 +35,23 @@ std::size_t line_end(std::string_view bytes, std::size_t pos)
   return bytes.find('\n', pos);
 }
 
+// `http://authority/path?query` (absolute-form, RFC 9112 §3.2.2), which a
+// server must accept though clients send it only to proxies: splits it into
+// the authority and an origin-form target. False when `target` is not one.
+bool split_absolute_form(std::string_view target, std::string& authority, std::string& origin_form)
+{
+  auto scheme_end = target.find("://");
+  if (scheme_end == std::string_view::npos) return false;
+  auto scheme = target.substr(0, scheme_end);
+  if (!iequals(scheme, "http") && !iequals(scheme, "https")) return false;
+  auto rest = target.substr(scheme_end + 3);
+  auto end = rest.find_first_of("/?");
+  authority.assign(rest.substr(0, end));
+  origin_form = end == std::string_view::npos ? "/" : std::string(rest.substr(end));
+  if (origin_form.front() == '?') origin_form.insert(0, "/");
+  return true;
+}
+
 std::string_view strip_cr(std::string_view line)
 {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
@@ -58,6 +76,8 @@ HeadResult parse_request_head(std::string_view bytes, const HeadLimits& limits)
   std::string_view request_line = strip_cr(bytes.substr(pos, end - pos));
   HeadResult result;
   RequestHead& head = result.head;
+  bool absolute_form = false;
+  std::string absolute_authority, absolute_target;
   {
     auto sp1 = request_line.find(' ');
     auto sp2 = sp1 == std::string_view::npos ? sp1 : request_line.find(' ', sp1 + 1);
@@ -67,9 +87,15 @@ HeadResult parse_request_head(std::string_view bytes, const HeadLimits& limits)
     std::string_view target = request_line.substr(sp1 + 1, sp2 - sp1 - 1);
     std::string_view version = request_line.substr(sp2 + 1);
     if (!is_token(method)) return refuse(400, "bad_request", "malformed method");
-    if (target.empty() || target.front() != '/' ||
+    if (target.empty() ||
         std::any_of(target.begin(), target.end(), [](char c) { return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f; }))
       return refuse(400, "bad_request", "malformed request target");
+    if (target.front() != '/') {
+      if (!split_absolute_form(target, absolute_authority, absolute_target) || host_name(absolute_authority).empty())
+        return refuse(400, "bad_request", "malformed request target");
+      absolute_form = true;
+      target = absolute_target;
+    }
     if (version.size() != 8 || version.substr(0, 5) != "HTTP/" || version[6] != '.' || version[5] < '0' ||
         version[5] > '9' || version[7] < '0' || version[7] > '9')
       return refuse(400, "bad_request", "malformed HTTP version");
@@ -81,6 +107,7 @@ HeadResult parse_request_head(std::string_view bytes, const HeadLimits& limits)
   }
   bool saw_length = false;
   bool saw_transfer_encoding = false;
+  int host_fields = 0;
   std::string_view connection;
   pos = end + 1;
   while (true) {
@@ -117,6 +144,10 @@ HeadResult parse_request_head(std::string_view bytes, const HeadLimits& limits)
         return refuse(501, "not_implemented", "only Transfer-Encoding: chunked is supported");
       saw_transfer_encoding = true;
       head.chunked = true;
+    } else if (iequals(name, "Host")) {
+      if (++host_fields > 1) return refuse(400, "bad_request", "more than one Host header");
+      if (host_name(value).empty()) return refuse(400, "bad_request", "malformed Host header");
+      head.host.assign(value);
     } else if (iequals(name, "Connection")) {
       connection = value;
     } else if (iequals(name, "Expect")) {
@@ -125,6 +156,10 @@ HeadResult parse_request_head(std::string_view bytes, const HeadLimits& limits)
     }
     head.headers.push_back({std::string(name), std::string(value)});
   }
+  // RFC 9112 §3.2: an HTTP/1.1 request names its host; an absolute-form
+  // target's authority replaces whatever Host says.
+  if (absolute_form) head.host = std::move(absolute_authority);
+  else if (host_fields == 0 && head.minor_version >= 1) return refuse(400, "bad_request", "missing Host header");
   if (saw_length && saw_transfer_encoding)
     return refuse(400, "bad_request", "both Content-Length and Transfer-Encoding");
   if (head.minor_version == 0 && head.chunked)

@@ -17,8 +17,9 @@ namespace centrali::http {
 
 struct RequestHead {
   std::string method;
-  std::string target;        // as sent: path and query
+  std::string target;        // path and query (from an absolute-form target, the part after the authority)
   std::string path;          // percent-decoded, no query
+  std::string host;          // the Host header, or an absolute-form target's authority; empty only for HTTP/1.0
   int minor_version = 1;     // HTTP/1.<minor>
   HeaderList headers;
   std::size_t head_bytes = 0;  // request line + headers + blank line, as received

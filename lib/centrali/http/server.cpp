@@ -24,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "centrali/http/handler_pool.hpp"
+#include "centrali/http/host_policy.hpp"
 #include "centrali/http/request_parser.hpp"
 
 namespace centrali::http {
@@ -155,6 +156,7 @@ struct Server::Impl {
   class Loop;
 
   ServerOptions options;
+  HostPolicy host_policy;
   std::vector<Route> routes;  // longest prefix first
   AccessLog access_log;
   int listen_fd = -1;
@@ -455,6 +457,7 @@ private:
     req.method = conn.head.method;
     req.path = conn.head.path;
     req.target = conn.head.target;
+    req.host = conn.head.host;
     req.remote_addr = conn.remote;
     req.header_bytes = conn.head.head_bytes;
     req.headers = std::move(conn.head.headers);
@@ -499,10 +502,35 @@ private:
     respond(conn, std::move(res));
   }
 
+  // A 403 for a request whose Host or Origin names a site this server does
+  // not answer for (DNS rebinding, cross-site requests from a web page).
+  std::optional<Response> foreign_name(const Request& req) const
+  {
+    const auto& policy = m_server.host_policy;
+    Response res;
+    res.status = 403;
+    if (!req.host.empty() && !policy.allows_host(req.host)) {
+      res.body = error_body("host_not_allowed", "this server does not answer to the name '" + host_name(req.host) + "'");
+      res.note = "Host '" + std::string(req.host) + "' is not allowed (see --allow-host)";
+      return res;
+    }
+    const auto* origin = find_header(req.headers, "Origin");
+    if (origin && !policy.allows_origin(*origin)) {
+      res.body = error_body("origin_not_allowed", "requests from web pages of other sites are not served");
+      res.note = "Origin '" + *origin + "' is not allowed (see --allow-host)";
+      return res;
+    }
+    return std::nullopt;
+  }
+
   void dispatch(Connection& conn)
   {
     conn.state = Connection::State::handling;
     auto seq = ++conn.request_seq;
+    if (auto refusal = foreign_name(conn.request)) {
+      respond(conn, std::move(*refusal));
+      return;
+    }
     const Route* route = m_server.find(conn.request.path);
     if (!route) {
       Response res;
@@ -728,6 +756,7 @@ private:
 
 Server::Server(ServerOptions options) : m_impl(std::make_unique<Impl>())
 {
+  m_impl->host_policy = HostPolicy(options.host, options.allowed_hosts);
   m_impl->options = std::move(options);
 }
 

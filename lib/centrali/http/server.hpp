@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "centrali/util/error.hpp"
 #include "centrali/util/headers.hpp"
@@ -19,7 +20,8 @@ namespace centrali::http {
 struct Request {
   std::string_view method;
   std::string_view path;     // decoded path, no query
-  std::string_view target;   // path and query exactly as sent
+  std::string_view target;   // path and query exactly as sent (origin-form)
+  std::string_view host;     // Host, or an absolute-form target's authority; empty only for HTTP/1.0
   std::string_view remote_addr;
   HeaderList headers;        // every header received (duplicates kept)
   std::size_t header_bytes = 0;  // total size of the header block as received
@@ -36,7 +38,11 @@ struct Response {
 };
 
 struct ServerOptions {
-  std::string host = "127.0.0.1";
+  std::string host = "127.0.0.1";       // the address to bind
+  // Names requests may carry in Host and Origin besides loopback and the
+  // bound address (HostPolicy): a tunnel's public name, `.example.com`,
+  // or `*` for any. Others are answered 403 without reaching a route.
+  std::vector<std::string> allowed_hosts;
   int port = 8787;                       // 0 = any free port
   std::size_t max_body = 1 << 20;
   int loops = 0;                         // event-loop threads; 0 = one per core, at most 4

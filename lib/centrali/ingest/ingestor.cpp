@@ -177,6 +177,10 @@ void Ingestor::handle(http::Request& req, http::Server::Reply reply)
       reject(413, "payload_too_large", "body larger than the listener's --max-body");
     } else if (name.empty() || name.find('/') != std::string::npos) {
       reject(404, "unknown_source", "no source in path (expected /ingest/<source>)");
+    } else if (name == "local") {
+      // Reserved for events made here: a request must not pass for one,
+      // even in a store made before the name was refused.
+      reject(404, "unknown_source", "'local' is not a source: it names events made here");
     } else {
       auto source = lookup(name, ev.received_ms);
       if (!source) {

@@ -53,10 +53,9 @@ Result<std::unique_ptr<Listener>> Listener::create(ListenerOptions options, List
   parts.server->route_async("/ingest/", [ingestor](http::Request& req, http::Server::Reply reply) {
     ingestor->handle(req, std::move(reply));
   });
-  std::string health = nlohmann::json{{"status", "ok"},
-                                      {"version", k_version},
-                                      {"store", std::filesystem::absolute(options.store_path).lexically_normal().string()}}
-                           .dump();
+  // Status and version only: anyone who can reach the port can ask, and the
+  // store's path says where the developer keeps their work.
+  std::string health = nlohmann::json{{"status", "ok"}, {"version", k_version}}.dump();
   parts.server->route("/healthz", [health](http::Request& req, http::Response& res) {
     if (req.method != "GET" && req.method != "HEAD") {
       res.status = 405;

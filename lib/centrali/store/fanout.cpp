@@ -136,6 +136,10 @@ Result<FanOutResult> fan_out_pending(Store& store, int limit, std::int64_t now_m
         if (!glob_match_any(t.globs, row.type)) continue;
         if (!t.source.empty() && t.source != row.source) continue;
         if (!t.collection.empty()) {
+          // A collection names records of this store: an inbound webhook
+          // whose body says {"type":"record_created","collection":…} is
+          // not a record change.
+          if (row.source != "local") continue;
           if (!collection_read) {
             collection = collection_of(row.body);
             collection_read = true;

@@ -80,4 +80,15 @@ Result<void> remove_source(Store& store, const std::string& name)
   });
 }
 
+Result<std::vector<std::string>> secret_env_names(Store& store)
+{
+  auto sources = list_sources(store);
+  if (!sources) return std::unexpected(sources.error());
+  std::vector<std::string> names;
+  for (const auto& s : *sources)
+    for (const auto& ref : s.secrets)
+      if (ref.starts_with("env:")) names.push_back(ref.substr(4));
+  return names;
+}
+
 } // namespace centrali::store

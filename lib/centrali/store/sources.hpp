@@ -24,5 +24,8 @@ Result<void> add_source(Store& store, const Source& source);
 Result<Source> get_source(Store& store, const std::string& name);  // not_found when absent
 Result<std::vector<Source>> list_sources(Store& store);
 Result<void> remove_source(Store& store, const std::string& name);  // not_found when absent
+// The environment variables that sources read their secrets from (`env:NAME`
+// references), so functions can run without them.
+Result<std::vector<std::string>> secret_env_names(Store& store);
 
 } // namespace centrali::store

@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "centrali/store/runs.hpp"
+#include "centrali/store/sources.hpp"
 #include "centrali/triggers/execution_params.hpp"
 #include "centrali/triggers/function.hpp"
 #include "centrali/util/ids.hpp"
@@ -17,6 +18,7 @@ using json = nlohmann::json;
 
 struct Endpoints::Table {
   std::map<std::string, std::vector<store::Trigger>> by_path;
+  std::vector<std::string> withheld_env;  // store::secret_env_names
 };
 
 namespace {
@@ -125,8 +127,14 @@ std::shared_ptr<const Endpoints::Table> Endpoints::table(std::int64_t now_ms)
     m_log("endpoints: " + triggers.error().message);
     return m_table;  // the last good table beats none
   }
+  auto withheld = store::secret_env_names(*m_reader);
+  if (!withheld) {
+    m_log("endpoints: " + withheld.error().message);
+    return m_table;
+  }
   auto fresh = std::make_shared<Table>();
   for (auto& t : *triggers) fresh->by_path[t.path].push_back(std::move(t));
+  fresh->withheld_env = std::move(*withheld);
   m_table = std::move(fresh);
   m_loaded_ms = now_ms;
   return m_table;
@@ -193,7 +201,7 @@ void Endpoints::handle(http::Request& req, http::Response& res)
 
   const std::string run_id = ids::make(ids::k_run);
   json params = request_params(req.method, sub, req.target, req.headers, req.body);
-  auto run = run_function(*trigger, params, {run_id, "", m_store_path});
+  auto run = run_function(*trigger, params, {run_id, "", m_store_path, tab->withheld_env});
   release(trigger->name);
 
   // The stored input keeps no credentials; the function itself saw them,

@@ -32,6 +32,7 @@ FunctionRun run_function(const store::Trigger& trigger, const json& execution_pa
   spec.mode = trigger.exec ? CommandMode::exec : CommandMode::shell;
   spec.stdin_data = stdin_document(trigger.params, execution_params);
   spec.env = trigger.env;
+  spec.withheld_env = identity.withheld_env;
   // Last, so a trigger's own --env can never pretend to be another run.
   std::error_code ec;
   auto store = std::filesystem::absolute(identity.store_path, ec);

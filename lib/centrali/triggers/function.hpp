@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -20,6 +21,9 @@ struct RunIdentity {
   std::string run_id;
   std::string event_type;            // CENTRALI_EVENT_TYPE; empty unless an event started it
   std::filesystem::path store_path;  // CENTRALI_STORE (made absolute)
+  // Variables the listener holds secrets in (store::secret_env_names): a
+  // function is any command, and it gets none of them.
+  std::vector<std::string> withheld_env;
 };
 
 struct FunctionRun {

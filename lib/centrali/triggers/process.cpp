@@ -111,8 +111,11 @@ Result<void> build_env(const ProcessSpec& spec, ExecPlan& plan)
   auto overridden = [&](std::string_view name) {
     return std::any_of(spec.env.begin(), spec.env.end(), [&](const auto& kv) { return kv.first == name; });
   };
+  auto withheld = [&](std::string_view name) {
+    return std::find(spec.withheld_env.begin(), spec.withheld_env.end(), name) != spec.withheld_env.end();
+  };
   for (char** e = environ; e && *e; ++e)
-    if (!overridden(env_name(*e))) plan.env_text.emplace_back(*e);
+    if (!overridden(env_name(*e)) && !withheld(env_name(*e))) plan.env_text.emplace_back(*e);
   // Later entries of spec.env win over earlier ones with the same name.
   for (std::size_t i = 0; i < spec.env.size(); ++i) {
     bool later = std::any_of(spec.env.begin() + static_cast<std::ptrdiff_t>(i) + 1, spec.env.end(),

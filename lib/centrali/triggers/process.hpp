@@ -26,6 +26,7 @@ struct ProcessSpec {
   CommandMode mode = CommandMode::shell;
   std::string stdin_data;  // written fully, then stdin is closed; a child that never reads is fine
   std::vector<std::pair<std::string, std::string>> env;  // added to (or replacing in) the inherited environment
+  std::vector<std::string> withheld_env;                 // inherited variables not passed on (unless `env` sets them)
   std::string cwd;                                       // empty = inherit
   std::chrono::milliseconds timeout{30000};
   std::size_t max_output = 1 << 20;  // per stream; beyond it bytes are drained and discarded, `*_truncated` set

@@ -1,6 +1,7 @@
 #include "centrali/triggers/runner.hpp"
 
 #include "centrali/store/events.hpp"
+#include "centrali/store/sources.hpp"
 #include "centrali/triggers/execution_params.hpp"
 #include "centrali/triggers/function.hpp"
 #include "centrali/util/json_bounded.hpp"
@@ -204,9 +205,13 @@ void Runner::work_loop()
 void Runner::execute(store::Store* reader, const store::ClaimedRun& claimed)
 {
   const auto& run = claimed.run;
-  RunIdentity identity{run.id, "", m_store_path};
+  RunIdentity identity{run.id, "", m_store_path, {}};
   json params;
   std::string problem;
+  if (reader) {
+    if (auto names = store::secret_env_names(*reader)) identity.withheld_env = std::move(*names);
+    else problem = "cannot read the sources' secret variables: " + names.error().message;
+  }
   if (!run.event_id.empty()) {
     if (!reader) {
       problem = "cannot open the store to read event " + run.event_id;

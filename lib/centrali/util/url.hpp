@@ -18,4 +18,10 @@ struct Url {
 // ErrorKind::usage for anything but an absolute http(s) URL with a host.
 Result<Url> parse_url(std::string_view text);
 
+// A URL, or a path and query, as it may be shown and logged: credentials in
+// its userinfo (`user:pass@`) and the values of query parameters whose names
+// say they are credentials (token, key, secret, password, signature, auth,
+// session, ...) become "[redacted]". Everything else is kept as it was.
+std::string redact_url(std::string_view url);
+
 } // namespace centrali
