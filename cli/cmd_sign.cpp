@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "centrali/ingest/secrets.hpp"
 #include "centrali/signatures/signatures.hpp"
 #include "centrali/util/ids.hpp"
 #include "centrali/util/time.hpp"
@@ -62,6 +63,20 @@ Result<std::int64_t> seconds_arg(std::string_view flag, const std::string& text)
   return value;
 }
 
+// --secret takes a value, env:NAME or file:PATH, as `sources add` does, so
+// that a secret need not show in `ps` or the shell's history. A reference
+// that cannot be read is named in the error; its value never is.
+Result<std::vector<std::string>> resolve_secrets(const std::vector<std::string>& references)
+{
+  std::vector<std::string> values;
+  for (const auto& ref : references) {
+    auto value = ingest::resolve_secret(ref);
+    if (!value) return std::unexpected(value.error());
+    values.push_back(std::move(*value));
+  }
+  return values;
+}
+
 Result<std::string> read_body(const BodyArgs& args)
 {
   if (args.data_opt->count() > 0) return args.data;
@@ -96,7 +111,9 @@ Result<void> run_sign(Context& ctx, const SignArgs& args)
 {
   auto scheme = scheme_arg(args.scheme);
   if (!scheme) return std::unexpected(scheme.error());
-  sig::SignInput input{.scheme = *scheme, .secrets = args.secrets};
+  auto secrets = resolve_secrets(args.secrets);
+  if (!secrets) return std::unexpected(secrets.error());
+  sig::SignInput input{.scheme = *scheme, .secrets = std::move(*secrets)};
   if (!args.timestamp.empty()) {
     auto ts = seconds_arg("--timestamp", args.timestamp);
     if (!ts) return std::unexpected(ts.error());
@@ -162,10 +179,12 @@ Result<void> run_verify(Context& ctx, const VerifyArgs& args)
   }
   if (*scheme == sig::Scheme::twilio && args.url.empty())
     return fail(ErrorKind::usage, "twilio signatures cover the request URL: pass --url (the full URL Twilio requested)");
+  auto secrets = resolve_secrets(args.secrets);
+  if (!secrets) return std::unexpected(secrets.error());
   auto body = read_body(args.body);
   if (!body) return std::unexpected(body.error());
 
-  sig::VerifyInput input{.scheme = *scheme, .secrets = args.secrets, .headers = &headers, .body = *body,
+  sig::VerifyInput input{.scheme = *scheme, .secrets = *secrets, .headers = &headers, .body = *body,
                          .url = args.url, .tolerance_s = *tolerance, .now_s = now};
   auto verdict = sig::verify(input);
 
@@ -214,7 +233,9 @@ void add_signature_commands(CLI::App& app, Selected& selected)
   sign->add_option("--scheme", sign_args->scheme, schemes)
       ->required()
       ->type_name(scheme_choices);
-  sign->add_option("--secret", sign_args->secrets, "Signing secret; repeat to sign with several (rotation)")
+  sign->add_option("--secret", sign_args->secrets,
+                   "Signing secret: a value, env:NAME or file:PATH (its first line); repeat to sign with several "
+                   "(rotation)")
       ->required()
       ->allow_extra_args(false)
       ->type_name("SECRET");
@@ -233,7 +254,9 @@ void add_signature_commands(CLI::App& app, Selected& selected)
   verify->add_option("--scheme", verify_args->scheme, schemes)
       ->required()
       ->type_name(scheme_choices);
-  verify->add_option("--secret", verify_args->secrets, "Secret (or whpk_ public key); repeat for rotation")
+  verify->add_option("--secret", verify_args->secrets,
+                     "Secret (or whpk_ public key): a value, env:NAME or file:PATH (its first line); repeat for "
+                     "rotation")
       ->required()
       ->allow_extra_args(false)
       ->type_name("SECRET");
@@ -248,7 +271,7 @@ void add_signature_commands(CLI::App& app, Selected& selected)
   add_body_options(verify, verify_args->body);
   verify->footer("Exit status: 0 valid, 1 invalid (the reason on stderr, hints as 'hint:' lines), 2 usage.\n"
                  "Example:\n"
-                 "  centrali verify --scheme github --secret \"$SECRET\" \\\n"
+                 "  centrali verify --scheme github --secret env:GITHUB_SECRET \\\n"
                  "    --header 'X-Hub-Signature-256: sha256=757107ea…' --data-file body.json");
   verify->callback(
       [&selected, verify_args] { selected.run = [verify_args](Context& c) { return run_verify(c, *verify_args); }; });

@@ -138,13 +138,35 @@ Result<void> apply_options(const WebhookArgs& a, store::Webhook& w)
   return {};
 }
 
-Result<void> check_secret(const std::string& secret)
+bool is_secret_reference(const std::string& given)
 {
-  if (!secret.starts_with("whsec_"))
-    return fail(ErrorKind::usage, "--secret must be a Standard Webhooks secret: whsec_ followed by base64");
-  if (auto r = sig::standard_v1_signature(secret, "msg_probe", 1, ""); !r)
-    return fail(ErrorKind::usage, "--secret: " + r.error().message);
-  return {};
+  return given.starts_with("env:") || given.starts_with("file:");
+}
+
+// The secret --secret gives: a value, or env:NAME / file:PATH read now (as
+// `sources add` takes them), so it need not show in `ps` or shell history.
+// Unlike a source, the webhook keeps the value: sending needs it, possibly
+// from a listener started elsewhere. Errors name the reference, never the
+// value.
+Result<std::string> given_secret(const std::string& given)
+{
+  auto secret = ingest::resolve_secret(given);
+  if (!secret) return std::unexpected(secret.error());
+  const std::string flag = is_secret_reference(given) ? "--secret " + given + ": its value" : "--secret";
+  if (!secret->starts_with("whsec_"))
+    return fail(ErrorKind::usage, flag + " must be a Standard Webhooks secret: whsec_ followed by base64");
+  if (auto r = sig::standard_v1_signature(*secret, "msg_probe", 1, ""); !r)
+    return fail(ErrorKind::usage, flag + ": " + r.error().message);
+  return secret;
+}
+
+// How a new secret is reported: a generated or literal one is shown (this is
+// the only time), one read from env:/file: is not, since the user has it and
+// keeping it out of sight is why it was given that way.
+std::string secret_line(const std::string& given, const std::string& secret)
+{
+  if (is_secret_reference(given)) return "secret: read from " + given + " and stored (not shown)";
+  return "secret: " + secret;
 }
 
 Result<std::string> new_secret()
@@ -187,8 +209,9 @@ Result<void> run_add(Context& ctx, const WebhookArgs& a)
   w.retry_schedule_ms = delivery::default_retry_schedule_ms();
   if (auto r = apply_options(a, w); !r) return r;
   if (!a.secret.empty()) {
-    if (auto r = check_secret(a.secret); !r) return r;
-    w.secret = a.secret;
+    auto s = given_secret(a.secret);
+    if (!s) return std::unexpected(s.error());
+    w.secret = std::move(*s);
   } else {
     auto s = new_secret();
     if (!s) return std::unexpected(s.error());
@@ -199,12 +222,12 @@ Result<void> run_add(Context& ctx, const WebhookArgs& a)
   if (!store) return std::unexpected(store.error());
   if (auto r = store::insert_webhook(**store, w); !r) return r;
   if (ctx.out().json()) {
-    ctx.out().json_document(webhook_json(w, true));
+    ctx.out().json_document(webhook_json(w, !is_secret_reference(a.secret)));
   } else {
     ctx.out().line(w.id);
-    ctx.out().line("secret: " + w.secret);
-    ctx.out().note("created webhook " + w.id + " -> " + w.url + " for " + w.events +
-                   " (the secret is shown only now and on rotate-secret)");
+    ctx.out().line(secret_line(a.secret, w.secret));
+    ctx.out().note("created webhook " + w.id + " -> " + shown_url(w.url) + " for " + w.events +
+                   (is_secret_reference(a.secret) ? "" : " (the secret is shown only now and on rotate-secret)"));
   }
   return {};
 }
@@ -228,7 +251,7 @@ Result<void> run_list(Context& ctx)
   auto now = timeutil::now_ms();
   std::vector<std::vector<std::string>> rows;
   for (const auto& w : *hooks)
-    rows.push_back({w.id, w.name.empty() ? "-" : w.name, w.url, w.events,
+    rows.push_back({w.id, w.name.empty() ? "-" : w.name, shown_url(w.url), w.events,
                     w.active ? ctx.out().paint("active", Style::green) : ctx.out().paint("disabled", Style::red),
                     timeutil::relative(w.created_ms, now)});
   ctx.out().table({"ID", "NAME", "URL", "EVENTS", "STATE", "CREATED"}, rows);
@@ -261,7 +284,7 @@ Result<void> run_show(Context& ctx, const std::string& id)
   for (const auto& h : redact_credentials(w->headers)) headers += (headers.empty() ? "" : "; ") + h.name + ": " + h.value;
   ctx.out().fields({{"id", w->id},
                     {"name", w->name.empty() ? "-" : w->name},
-                    {"url", w->url},
+                    {"url", shown_url(w->url)},
                     {"events", w->events},
                     {"state", state},
                     {"failing since", w->failing_since_ms ? timeutil::format_rfc3339(*w->failing_since_ms) +
@@ -344,18 +367,20 @@ Result<void> run_rm(Context& ctx, const std::string& id)
 
 Result<void> run_rotate(Context& ctx, const std::string& id, const std::string& given)
 {
-  auto store = ctx.store();
-  if (!store) return std::unexpected(store.error());
-  auto w = store::get_webhook(**store, id);
-  if (!w) return std::unexpected(w.error());
-  std::string secret = given;
-  if (!secret.empty()) {
-    if (auto r = check_secret(secret); !r) return r;
+  std::string secret;
+  if (!given.empty()) {
+    auto s = given_secret(given);
+    if (!s) return std::unexpected(s.error());
+    secret = std::move(*s);
   } else {
     auto s = new_secret();
     if (!s) return std::unexpected(s.error());
     secret = *s;
   }
+  auto store = ctx.store();
+  if (!store) return std::unexpected(store.error());
+  auto w = store::get_webhook(**store, id);
+  if (!w) return std::unexpected(w.error());
   auto now = timeutil::now_ms();
   w->previous_secret = w->secret;
   w->previous_until_ms = now + k_rotation_grace_ms;
@@ -363,9 +388,9 @@ Result<void> run_rotate(Context& ctx, const std::string& id, const std::string& 
   w->updated_ms = now;
   if (auto r = store::update_webhook(**store, *w); !r) return r;
   if (ctx.out().json()) {
-    ctx.out().json_document(webhook_json(*w, true));
+    ctx.out().json_document(webhook_json(*w, !is_secret_reference(given)));
   } else {
-    ctx.out().line("secret: " + secret);
+    ctx.out().line(secret_line(given, secret));
     ctx.out().note("the old secret keeps signing alongside until " + timeutil::format_rfc3339(*w->previous_until_ms));
   }
   return {};
@@ -553,7 +578,7 @@ Result<void> run_replay(Context& ctx, const ReplayArgs& a)
     } else {
       std::vector<std::vector<std::string>> rows;
       for (const auto& d : *matched)
-        rows.push_back({d.id, for_terminal(d.event_type), d.status, for_terminal(a.to.empty() ? d.url : a.to)});
+        rows.push_back({d.id, for_terminal(d.event_type), d.status, shown_url(a.to.empty() ? d.url : a.to)});
       if (!rows.empty()) ctx.out().table({"DELIVERY", "TYPE", "STATUS", "WOULD SEND TO"}, rows);
       ctx.out().note(count_of(matched->size(), "delivery matches", "deliveries match") + " (dry run: nothing sent)" +
                      orphan_note);
@@ -628,7 +653,10 @@ void add_webhooks_command(CLI::App& app, Selected& selected)
   add->add_option("--events", add_args->events, "Event types or globs, comma-separated (e.g. 'order.*,record_created')")
       ->required()
       ->type_name("GLOB[,GLOB...]");
-  add->add_option("--secret", add_args->secret, "Signing secret [default: generated]")->type_name("whsec_...");
+  add->add_option("--secret", add_args->secret,
+                  "Signing secret: a value, env:NAME or file:PATH (read now; the value is stored, as sending needs "
+                  "it) [default: generated]")
+      ->type_name("whsec_...");
   add_shared_options(add, *add_args, true);
   add->footer("Examples:\n  centrali webhooks add --url http://localhost:4000/hooks --events 'order.*'\n"
               "  centrali webhooks add --url https://erp.test/in --events '*' --header 'X-Tenant: 42' --retry-schedule 5s,1m");
@@ -683,7 +711,10 @@ void add_webhooks_command(CLI::App& app, Selected& selected)
   auto rotate_secret = std::make_shared<std::string>();
   auto* rotate = cmd->add_subcommand("rotate-secret", "New signing secret; the old one keeps signing alongside for 24 h");
   rotate->add_option("id", *rotate_id, "Webhook id")->required();
-  rotate->add_option("--secret", *rotate_secret, "Use this secret instead of a generated one")->type_name("whsec_...");
+  rotate->add_option("--secret", *rotate_secret,
+                     "Use this secret instead of a generated one: a value, env:NAME or file:PATH (read now; the "
+                     "value is stored)")
+      ->type_name("whsec_...");
   rotate->footer("Prints the new secret (shown only here).\nExample:\n  centrali webhooks rotate-secret whk_01J...");
   rotate->callback([&selected, rotate_id, rotate_secret] {
     selected.run = [rotate_id, rotate_secret](Context& c) { return run_rotate(c, *rotate_id, *rotate_secret); };

@@ -286,3 +286,80 @@ TEST_CASE("centrali sign usage errors exit 2: bad whsec_ secret, missing --schem
   CHECK(centrali({"sign", "--scheme", "github", "--secret", "a", "--secret", "b", "--data", "x"}).exit_code == 2);
   CHECK(centrali({"sign", "--scheme", "twilio", "--secret", "a", "--data", "x"}).exit_code == 2);
 }
+
+TEST_CASE("centrali sign --secret env:NAME and file:PATH sign exactly as the literal secret does", "[cli][sign]")
+{
+  TempDir dir;
+  std::ofstream(dir.str("secret")) << k_whsec << "\n";
+  std::vector<std::string> fixed = {"--scheme", "standard", "--id", "msg_p5jXN8AQM9LWM0D4loKWxJek",
+                                    "--timestamp", "1614265330", "--data", k_body};
+  auto literal = centrali(concat({"sign", "--secret", k_whsec}, fixed));
+  REQUIRE(literal.exit_code == 0);
+  CHECK_THAT(literal.out, Catch::Contains("webhook-signature: v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="));
+
+  testing::RunOptions env;
+  env.env["CENTRALI_TEST_SIGNING_SECRET"] = k_whsec;
+  auto from_env = centrali(concat({"sign", "--secret", "env:CENTRALI_TEST_SIGNING_SECRET"}, fixed), env);
+  CHECK(from_env.exit_code == 0);
+  CHECK(from_env.out == literal.out);
+
+  auto from_file = centrali(concat({"sign", "--secret", "file:" + dir.str("secret")}, fixed));
+  CHECK(from_file.exit_code == 0);
+  CHECK(from_file.out == literal.out);
+}
+
+TEST_CASE("centrali verify --secret env:NAME and file:PATH verify as the literal secret does", "[cli][sign]")
+{
+  TempDir dir;
+  std::ofstream(dir.str("secret")) << "gh-secret\n";
+  auto s = centrali({"sign", "--scheme", "github", "--secret", "gh-secret", "--data", k_body});
+  REQUIRE(s.exit_code == 0);
+  testing::RunOptions env;
+  env.env["CENTRALI_TEST_VERIFY_SECRET"] = "gh-secret";
+  env.env["CENTRALI_TEST_WRONG_SECRET"] = "another-secret";
+  for (const std::string& ref : std::vector<std::string>{"env:CENTRALI_TEST_VERIFY_SECRET", "file:" + dir.str("secret")}) {
+    INFO(ref);
+    auto v = centrali(concat({"verify", "--scheme", "github", "--secret", ref, "--data", k_body}, header_args(s.out)),
+                      env);
+    CHECK(v.exit_code == 0);
+    CHECK(v.out == "valid (github, matched secret #1)\n");
+  }
+  auto wrong = centrali(concat({"verify", "--scheme", "github", "--secret", "env:CENTRALI_TEST_WRONG_SECRET", "--data",
+                                k_body},
+                               header_args(s.out)),
+                        env);
+  CHECK(wrong.exit_code == 1);
+  CHECK(wrong.err.find("another-secret") == std::string::npos);
+}
+
+TEST_CASE("centrali sign and verify with an unreadable --secret reference exit 2, naming it and no secret",
+          "[cli][sign]")
+{
+  TempDir dir;
+  testing::RunOptions env;
+  env.env["CENTRALI_TEST_SET_SECRET"] = k_whsec;
+  env.unset_env = {"CENTRALI_TEST_UNSET_SECRET"};
+  std::vector<std::string> hdr = {"--header", "X-Hub-Signature-256: sha256=00"};
+  for (const std::string& ref : std::vector<std::string>{"env:CENTRALI_TEST_UNSET_SECRET", "file:" + dir.str("absent")}) {
+    INFO(ref);
+    // The usable secret given first must not show up in the error either.
+    auto s = centrali({"sign", "--scheme", "standard", "--secret", "env:CENTRALI_TEST_SET_SECRET", "--secret", ref,
+                       "--data", "x"},
+                      env);
+    CHECK(s.exit_code == 2);
+    CHECK(s.out.empty());
+    CHECK_THAT(s.err, Catch::StartsWith("centrali: error: "));
+    CHECK_THAT(s.err, Catch::Contains(ref));
+    CHECK(s.err.find(k_whsec) == std::string::npos);
+    CHECK(s.err.find("MfKQ9r8") == std::string::npos);
+
+    auto v = centrali(concat({"verify", "--scheme", "github", "--secret", "env:CENTRALI_TEST_SET_SECRET", "--secret",
+                              ref, "--data", "x"},
+                             hdr),
+                      env);
+    CHECK(v.exit_code == 2);
+    CHECK(v.out.empty());
+    CHECK_THAT(v.err, Catch::Contains(ref));
+    CHECK(v.err.find("MfKQ9r8") == std::string::npos);
+  }
+}

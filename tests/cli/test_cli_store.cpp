@@ -2,7 +2,10 @@
 #include <catch2/catch.hpp>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <chrono>
+#include <filesystem>
 #include <fstream>
 
 #include <nlohmann/json.hpp>
@@ -147,4 +150,151 @@ TEST_CASE("centrali store info in an unwritable directory exits 4 saying read-on
   CHECK(r.exit_code == 4);
   CHECK_THAT(r.err, Catch::StartsWith("centrali: error: "));
   CHECK_THAT(r.err, Catch::Contains("read-only"));
+}
+
+namespace {
+
+// A command of each kind that opens the store: reads, writes, the sender and
+// the listener.
+const std::vector<std::vector<std::string>> k_store_commands = {
+    {"store", "info"},
+    {"events", "list"},
+    {"events", "emit", "order.created", "--data", "{}"},
+    {"sources", "list"},
+    {"webhooks", "list"},
+    {"deliveries", "list"},
+    {"triggers", "list"},
+    {"records", "list", "notes"},
+    {"dispatch", "--until-idle"},
+    {"listen", "--port", "0"},
+};
+
+std::vector<std::string> with_store(const std::string& store, const std::vector<std::string>& command)
+{
+  std::vector<std::string> args{"--store", store};
+  args.insert(args.end(), command.begin(), command.end());
+  return args;
+}
+
+} // namespace
+
+TEST_CASE("a store writable by group or others is refused by every command, saying how to fix it", "[cli][foundation]")
+{
+  TempDir dir;
+  auto store = dir.str("s.db");
+  REQUIRE(centrali({"--store", store, "store", "info"}).exit_code == 0);
+  REQUIRE(::chmod(store.c_str(), 0664) == 0);
+  testing::RunOptions opts;
+  opts.timeout = std::chrono::seconds(20);  // a listener that wrongly starts would otherwise run until killed
+  for (const auto& command : k_store_commands) {
+    INFO(command[0] + " " + command[1]);
+    auto r = centrali(with_store(store, command), opts);
+    CHECK(r.exit_code == 4);
+    CHECK(r.out.empty());
+    CHECK_THAT(r.err, Catch::StartsWith("centrali: error: store " + store +
+                                        " is writable by group or others (mode 0664)"));
+    CHECK_THAT(r.err, Catch::Contains("commands that triggers run: chmod 600 " + store));
+  }
+  auto j = centrali({"--json", "--store", store, "store", "info"});
+  CHECK(j.exit_code == 4);
+  CHECK(json::parse(j.err.substr(j.err.find('{')))["error"]["kind"] == "store");
+
+  REQUIRE(::chmod(store.c_str(), 0600) == 0);
+  CHECK(centrali({"--store", store, "store", "info"}).exit_code == 0);
+}
+
+TEST_CASE("a store, or a file SQLite reads with it, owned by another user is refused", "[cli][foundation]")
+{
+  if (geteuid() != 0) {
+    WARN("skipped: giving a file to another user (chown) needs root; CI runs this as root");
+    return;
+  }
+  TempDir dir;
+  auto store = dir.str("s.db");
+  REQUIRE(centrali({"--store", store, "store", "info"}).exit_code == 0);
+  REQUIRE(::chown(store.c_str(), 65534, 65534) == 0);
+  for (const auto& command : k_store_commands) {
+    INFO(command[0] + " " + command[1]);
+    testing::RunOptions opts;
+    opts.timeout = std::chrono::seconds(20);
+    auto r = centrali(with_store(store, command), opts);
+    CHECK(r.exit_code == 4);
+    CHECK_THAT(r.err, Catch::StartsWith("centrali: error: store " + store +
+                                        " is owned by another user (uid 65534; you are uid 0)"));
+    CHECK_THAT(r.err, Catch::Contains("chown 0 " + store));
+  }
+  REQUIRE(::chown(store.c_str(), 0, 0) == 0);
+  REQUIRE(centrali({"--store", store, "store", "info"}).exit_code == 0);
+
+  // A write-ahead log planted beside one's own store is as good as the store.
+  auto wal = store + "-wal";
+  std::ofstream(wal) << "";
+  REQUIRE(::chown(wal.c_str(), 65534, 65534) == 0);
+  auto r = centrali({"--store", store, "store", "info"});
+  CHECK(r.exit_code == 4);
+  CHECK_THAT(r.err, Catch::Contains("store file " + wal + " is owned by another user"));
+}
+
+TEST_CASE("the default ./.centrali folder is refused when it is a symbolic link or others can write it",
+          "[cli][foundation]")
+{
+  TempDir dir;
+  std::filesystem::create_directory(dir.path() / "a");
+  std::filesystem::create_directory(dir.path() / "b");
+  testing::RunOptions in_a;
+  in_a.cwd = dir.path() / "a";
+  in_a.unset_env = {"CENTRALI_STORE"};
+  REQUIRE(centrali({"store", "info"}, in_a).exit_code == 0);
+  std::filesystem::create_directory_symlink(dir.path() / "a" / ".centrali", dir.path() / "b" / ".centrali");
+
+  testing::RunOptions in_b = in_a;
+  in_b.cwd = dir.path() / "b";
+  auto linked = centrali({"webhooks", "list"}, in_b);
+  CHECK(linked.exit_code == 4);
+  CHECK_THAT(linked.err, Catch::StartsWith("centrali: error: store folder ./.centrali is a symbolic link (to " +
+                                           std::filesystem::canonical(dir.path() / "a" / ".centrali").string() + ")"));
+  CHECK_THAT(linked.err, Catch::Contains("--store " +
+                                         std::filesystem::canonical(dir.path() / "a").string() +
+                                         "/.centrali/centrali.db"));
+
+  // A link to a folder where no store exists yet is refused before one is made there.
+  std::filesystem::create_directory(dir.path() / "c");
+  std::filesystem::create_directory(dir.path() / "empty");
+  std::filesystem::create_directory_symlink(dir.path() / "empty", dir.path() / "c" / ".centrali");
+  testing::RunOptions in_c = in_a;
+  in_c.cwd = dir.path() / "c";
+  CHECK(centrali({"store", "info"}, in_c).exit_code == 4);
+  CHECK(std::filesystem::is_empty(dir.path() / "empty"));
+
+  REQUIRE(::chmod((dir.path() / "a" / ".centrali").c_str(), 0775) == 0);
+  auto shared = centrali({"store", "info"}, in_a);
+  CHECK(shared.exit_code == 4);
+  CHECK_THAT(shared.err, Catch::Contains("store folder ./.centrali is writable by group or others (mode 0775)"));
+  CHECK_THAT(shared.err, Catch::Contains("chmod 700 ./.centrali"));
+  REQUIRE(::chmod((dir.path() / "a" / ".centrali").c_str(), 0700) == 0);
+  CHECK(centrali({"store", "info"}, in_a).exit_code == 0);
+}
+
+TEST_CASE("a store named with --store may sit in a sticky shared folder like /tmp, not in one anyone can swap it in",
+          "[cli][foundation]")
+{
+  TempDir dir;
+  auto sticky = dir.path() / "sticky";
+  auto open = dir.path() / "open";
+  std::filesystem::create_directory(sticky);
+  std::filesystem::create_directory(open);
+  REQUIRE(::chmod(sticky.c_str(), 01777) == 0);
+  REQUIRE(::chmod(open.c_str(), 0777) == 0);
+
+  auto in_sticky = (sticky / "s.db").string();
+  REQUIRE(centrali({"--store", in_sticky, "store", "info"}).exit_code == 0);
+  CHECK(centrali({"--store", in_sticky, "webhooks", "list"}).exit_code == 0);
+
+  auto in_open = (open / "s.db").string();
+  auto r = centrali({"--store", in_open, "store", "info"});
+  CHECK(r.exit_code == 4);
+  CHECK_THAT(r.err, Catch::Contains("store folder " + open.string() +
+                                    " is writable by group or others (mode 0777) and not sticky"));
+  CHECK_THAT(r.err, Catch::Contains("chmod go-w " + open.string()));
+  CHECK_FALSE(std::filesystem::exists(in_open));
 }

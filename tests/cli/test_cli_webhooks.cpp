@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <fstream>
 #include <functional>
 #include <mutex>
 #include <sstream>
@@ -560,6 +561,63 @@ TEST_CASE("rotate-secret signs with both secrets - receivers holding either veri
   CHECK(req.get_header_value("webhook-signature").find(' ') != std::string::npos);
   CHECK(standard_webhooks_valid(hook.secret, req));
   CHECK(standard_webhooks_valid(fresh, req));
+}
+
+TEST_CASE("webhooks add --secret env:NAME stores the value - deliveries verify with it, and it is not echoed",
+          "[cli][webhooks]")
+{
+  TempDir dir;
+  auto store = dir.str("s.db");
+  Endpoint ep;
+  const std::string secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+  RunOptions env;
+  env.env["CENTRALI_TEST_WEBHOOK_SECRET"] = secret;
+  env.unset_env = {"CENTRALI_TEST_UNSET_SECRET"};
+  auto added = centrali({"--store", store, "webhooks", "add", "--url", ep.url(), "--events", "order.*", "--secret",
+                         "env:CENTRALI_TEST_WEBHOOK_SECRET"},
+                        env);
+  INFO(added.err);
+  REQUIRE(added.exit_code == 0);
+  CHECK(added.out.find(secret) == std::string::npos);
+  CHECK_THAT(added.out, Catch::Contains("env:CENTRALI_TEST_WEBHOOK_SECRET"));
+  // The listener or dispatch that sends need not have the variable.
+  emit(store, "order.created", "{}");
+  REQUIRE(centrali({"--store", store, "dispatch", "--until-idle"}).exit_code == 0);
+  REQUIRE(ep.requests().size() == 1);
+  CHECK(standard_webhooks_valid(secret, ep.requests().at(0)));
+
+  auto unset = centrali({"--store", store, "webhooks", "add", "--url", ep.url(), "--events", "*", "--secret",
+                         "env:CENTRALI_TEST_UNSET_SECRET"},
+                        env);
+  CHECK(unset.exit_code == 2);
+  CHECK_THAT(unset.err, Catch::Contains("env:CENTRALI_TEST_UNSET_SECRET"));
+  env.env["CENTRALI_TEST_NOT_WHSEC"] = "not-a-whsec-secret";
+  auto malformed = centrali({"--store", store, "webhooks", "add", "--url", ep.url(), "--events", "*", "--secret",
+                             "env:CENTRALI_TEST_NOT_WHSEC"},
+                            env);
+  CHECK(malformed.exit_code == 2);
+  CHECK(malformed.err.find("not-a-whsec-secret") == std::string::npos);
+  CHECK(json::parse(centrali({"--store", store, "--json", "webhooks", "list"}).out).size() == 1);
+}
+
+TEST_CASE("webhooks rotate-secret --secret file:PATH signs with the file's secret", "[cli][webhooks]")
+{
+  TempDir dir;
+  auto store = dir.str("s.db");
+  Endpoint ep;
+  auto hook = add_webhook(store, ep.url());
+  const std::string secret = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+  std::ofstream(dir.str("secret")) << secret << "\n";
+  auto rotated = centrali({"--store", store, "--json", "webhooks", "rotate-secret", hook.id, "--secret",
+                           "file:" + dir.str("secret")});
+  INFO(rotated.err);
+  REQUIRE(rotated.exit_code == 0);
+  CHECK(rotated.out.find(secret) == std::string::npos);
+  emit(store, "order.created", "{}");
+  REQUIRE(centrali({"--store", store, "dispatch", "--until-idle"}).exit_code == 0);
+  REQUIRE(ep.requests().size() == 1);
+  CHECK(standard_webhooks_valid(secret, ep.requests().at(0)));
+  CHECK(standard_webhooks_valid(hook.secret, ep.requests().at(0)));  // the old one still signs for 24 h
 }
 
 TEST_CASE("cancel stops a pending delivery - cancelling a finished one exits 1", "[cli][webhooks]")

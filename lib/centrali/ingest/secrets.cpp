@@ -29,9 +29,11 @@ Result<std::string> resolve_secret(std::string_view reference)
 std::string redact_secret(std::string_view reference)
 {
   if (reference.starts_with("env:") || reference.starts_with("file:")) return std::string(reference);
-  auto underscore = reference.find('_');
-  std::size_t keep = underscore != std::string_view::npos && underscore < 8 ? underscore + 1 : 0;
-  return std::string(reference.substr(0, keep)) + "…(redacted)";
+  // Only prefixes that say which kind of key it is and are the same for
+  // everyone; any other leading characters are part of the secret.
+  for (std::string_view prefix : {"whsec_", "whsk_", "whpk_"})
+    if (reference.starts_with(prefix)) return std::string(prefix) + "…(redacted)";
+  return "…(redacted)";
 }
 
 } // namespace centrali::ingest

@@ -12,7 +12,8 @@ namespace centrali::ingest {
 Result<std::string> resolve_secret(std::string_view reference);
 
 // How a secret reference is shown: env:/file: references as they are (they
-// are not secret), literal secrets as a short prefix and "…".
+// are not secret); literal secrets as "…(redacted)", after their whsec_,
+// whsk_ or whpk_ prefix when they have one, and nothing else of them.
 std::string redact_secret(std::string_view reference);
 
 } // namespace centrali::ingest

@@ -12,6 +12,8 @@
 #include <SQLiteCpp/Statement.h>
 #include <sqlite3.h>
 
+#include "centrali/store/file_safety.hpp"
+
 namespace fs = std::filesystem;
 
 namespace centrali::store {
@@ -132,6 +134,9 @@ Result<Store> Store::open(const fs::path& path, OpenOptions options)
   std::error_code ec;
   if (fs::is_directory(path, ec))
     return fail(ErrorKind::store, "store path " + path.string() + " is a directory, not a SQLite file");
+  // Before anything is created or read: the store holds commands that
+  // triggers run, so one that others could have written is not used.
+  if (auto r = check_store_safety(path); !r) return std::unexpected(r.error());
   const bool existed = fs::exists(path, ec);
   if (!existed) {
     if (auto r = make_private_dirs(path.parent_path()); !r) return std::unexpected(r.error());

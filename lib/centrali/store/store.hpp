@@ -48,7 +48,8 @@ public:
   // Opens (creating when absent) the store at `path`: the folder is created
   // 0700, the file 0600, WAL mode, foreign keys on, and migrations applied.
   // Fails with ErrorKind::store when the path is not a SQLite file, is
-  // read-only, or holds a schema newer than this binary understands.
+  // read-only, holds a schema newer than this binary understands, or is not
+  // safe to use (others could write it: see check_store_safety).
   static Result<Store> open(const std::filesystem::path& path, OpenOptions options = {});
 
   Store(Store&&) noexcept;
