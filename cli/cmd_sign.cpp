@@ -1,6 +1,8 @@
 // `centrali sign`, `centrali verify`, `centrali keys generate`: webhook
 // signatures of every common scheme from the command line. The work is in
 // lib/centrali/signatures; this file reads arguments and the body, and prints.
+#include <unistd.h>
+
 #include <charconv>
 
 #include <CLI/CLI.hpp>
@@ -214,8 +216,12 @@ Result<void> run_keys_generate(Context& ctx, const KeysArgs& args)
                              {"public_key", key->public_key.empty() ? nlohmann::json(nullptr) : nlohmann::json(key->public_key)}});
     return {};
   }
-  ctx.out().line("secret: " + key->secret);
-  if (!key->public_key.empty()) ctx.out().line("public: " + key->public_key);
+  // Labelled for people; bare on a pipe, so `S=$(centrali keys generate)`
+  // captures the secret itself (a labelled one would be refused by every
+  // check it is given to).
+  const bool labelled = ::isatty(STDOUT_FILENO) != 0;
+  ctx.out().line((labelled ? "secret: " : "") + key->secret);
+  if (!key->public_key.empty()) ctx.out().line((labelled ? "public: " : "") + key->public_key);
   return {};
 }
 

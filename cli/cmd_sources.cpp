@@ -1,4 +1,6 @@
 // `centrali sources add|list|show|rm`: the named inbound endpoints.
+#include <cctype>
+
 #include <CLI/CLI.hpp>
 
 #include "centrali/ingest/providers.hpp"
@@ -19,6 +21,19 @@ struct AddArgs {
   std::optional<std::int64_t> tolerance_s;
   std::string forward_to;
 };
+
+// The usual ways a secret gets mangled between being printed and being
+// pasted (or captured with $(…)): each would make every request a 401.
+std::string pasted_secret_problem(const std::string& secret)
+{
+  if (secret.starts_with("secret:"))
+    return "starts with 'secret:', the label a terminal shows; give the value alone (keys generate, webhooks add "
+           "and rotate-secret print it bare when their output is piped)";
+  if (!secret.empty() && (std::isspace(static_cast<unsigned char>(secret.front())) ||
+                          std::isspace(static_cast<unsigned char>(secret.back()))))
+    return "has spaces or a line break around it; give the value alone";
+  return {};
+}
 
 bool valid_name(const std::string& name)
 {
@@ -63,6 +78,8 @@ Result<void> run_add(Context& ctx, const AddArgs& args)
     if (auto u = parse_url(args.forward_to); !u) return fail(ErrorKind::usage, "--forward-to: " + u.error().message);
   // A literal secret that the scheme cannot use (e.g. whsec_ with broken
   // base64) is refused now rather than failing every request later.
+  for (const auto& ref : args.secrets)
+    if (auto problem = pasted_secret_problem(ref); !problem.empty()) return fail(ErrorKind::usage, "--secret " + problem);
   if (*provider != ingest::Provider::none) {
     auto scheme = sig::parse_scheme(ingest::provider_name(*provider));
     for (const auto& ref : args.secrets) {

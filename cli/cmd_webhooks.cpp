@@ -1,4 +1,6 @@
 // `centrali webhooks ...`: outbound subscriptions, test sends, resend and replay.
+#include <unistd.h>
+
 #include <map>
 #include <optional>
 
@@ -163,10 +165,13 @@ Result<std::string> given_secret(const std::string& given)
 // How a new secret is reported: a generated or literal one is shown (this is
 // the only time), one read from env:/file: is not, since the user has it and
 // keeping it out of sight is why it was given that way.
+// Labelled for people; bare on a pipe, so a script captures the secret
+// itself. Empty when there is nothing to print.
 std::string secret_line(const std::string& given, const std::string& secret)
 {
-  if (is_secret_reference(given)) return "secret: read from " + given + " and stored (not shown)";
-  return "secret: " + secret;
+  const bool labelled = ::isatty(STDOUT_FILENO) != 0;
+  if (is_secret_reference(given)) return labelled ? "secret: read from " + given + " and stored (not shown)" : "";
+  return (labelled ? "secret: " : "") + secret;
 }
 
 Result<std::string> new_secret()
@@ -225,7 +230,7 @@ Result<void> run_add(Context& ctx, const WebhookArgs& a)
     ctx.out().json_document(webhook_json(w, !is_secret_reference(a.secret)));
   } else {
     ctx.out().line(w.id);
-    ctx.out().line(secret_line(a.secret, w.secret));
+    if (auto line = secret_line(a.secret, w.secret); !line.empty()) ctx.out().line(line);
     ctx.out().note("created webhook " + w.id + " -> " + shown_url(w.url) + " for " + w.events +
                    (is_secret_reference(a.secret) ? "" : " (the secret is shown only now and on rotate-secret)"));
   }
@@ -390,7 +395,7 @@ Result<void> run_rotate(Context& ctx, const std::string& id, const std::string& 
   if (ctx.out().json()) {
     ctx.out().json_document(webhook_json(*w, !is_secret_reference(given)));
   } else {
-    ctx.out().line(secret_line(given, secret));
+    if (auto line = secret_line(given, secret); !line.empty()) ctx.out().line(line);
     ctx.out().note("the old secret keeps signing alongside until " + timeutil::format_rfc3339(*w->previous_until_ms));
   }
   return {};

@@ -246,10 +246,11 @@ TEST_CASE("centrali keys generate makes secrets that sign and verify, including 
   REQUIRE(nl != std::string::npos);
   auto secret_line = k.out.substr(0, nl);
   auto public_line = k.out.substr(nl + 1, k.out.find('\n', nl + 1) - nl - 1);
-  REQUIRE(secret_line.starts_with("secret: whsk_"));
-  REQUIRE(public_line.starts_with("public: whpk_"));
-  auto secret = secret_line.substr(8);
-  auto pub = public_line.substr(8);
+  // Piped (as here), the lines are the bare keys, ready for $(...).
+  REQUIRE(secret_line.starts_with("whsk_"));
+  REQUIRE(public_line.starts_with("whpk_"));
+  auto secret = secret_line;
+  auto pub = public_line;
   auto s = centrali({"sign", "--scheme", "v1a", "--secret", secret, "--data", "hi"});
   REQUIRE(s.exit_code == 0);
   CHECK_THAT(s.out, Catch::Contains("webhook-signature: v1a,"));
@@ -362,4 +363,22 @@ TEST_CASE("centrali sign and verify with an unreadable --secret reference exit 2
     CHECK_THAT(v.err, Catch::Contains(ref));
     CHECK(v.err.find("MfKQ9r8") == std::string::npos);
   }
+}
+
+TEST_CASE("a secret captured with $(centrali keys generate) is the bare secret, and a labelled or padded one is refused", "[cli][sign]")
+{
+  TempDir dir;
+  auto store = dir.str("s.db");
+  auto generated = centrali({"keys", "generate", "--scheme", "stripe"});
+  REQUIRE(generated.exit_code == 0);
+  auto secret = generated.out.substr(0, generated.out.find('\n'));
+  CHECK(secret.starts_with("whsec_"));
+  CHECK(centrali({"--store", store, "sources", "add", "st", "--provider", "stripe", "--secret", secret}).exit_code == 0);
+
+  auto labelled = centrali({"--store", store, "sources", "add", "a", "--provider", "stripe", "--secret", "secret: " + secret});
+  CHECK(labelled.exit_code == 2);
+  CHECK_THAT(labelled.err, Catch::Contains("starts with 'secret:'"));
+  auto padded = centrali({"--store", store, "sources", "add", "b", "--provider", "stripe", "--secret", secret + "\n"});
+  CHECK(padded.exit_code == 2);
+  CHECK_THAT(padded.err, Catch::Contains("spaces or a line break"));
 }

@@ -1042,3 +1042,20 @@ TEST_CASE("a new webhook URL retargets its pending retries and replays - attempt
   CHECK(replayed["trigger"] == "replay");
   CHECK(replayed["url"] == moved.url());
 }
+
+TEST_CASE("webhooks add and rotate-secret print the bare secret when piped, as a script captures it", "[cli][webhooks]")
+{
+  TempDir dir;
+  auto store = dir.str("s.db");
+  auto added = centrali({"--store", store, "webhooks", "add", "--url", "http://127.0.0.1:9/hook", "--events", "*"});
+  REQUIRE(added.exit_code == 0);
+  auto nl = added.out.find('\n');
+  auto id = added.out.substr(0, nl);
+  auto secret = added.out.substr(nl + 1, added.out.find('\n', nl + 1) - nl - 1);
+  CHECK(id.starts_with("whk_"));
+  CHECK(secret.starts_with("whsec_"));
+  auto rotated = centrali({"--store", store, "webhooks", "rotate-secret", id});
+  REQUIRE(rotated.exit_code == 0);
+  CHECK(rotated.out.starts_with("whsec_"));
+  CHECK(rotated.out.find("secret:") == std::string::npos);
+}
