@@ -16,6 +16,7 @@
 #include "centrali/util/encoding.hpp"
 #include "centrali/util/ids.hpp"
 #include "centrali/util/json_bounded.hpp"
+#include "centrali/util/json_path.hpp"
 #include "centrali/util/time.hpp"
 #include "centrali/util/url.hpp"
 #include "centrali/util/utf8.hpp"
@@ -339,22 +340,74 @@ Result<void> run_import(Context& ctx, const std::string& path)
 
 struct ReplayArgs {
   std::vector<std::string> ids;
+  FilterArgs filter;
   std::string to;
   std::string timeout = "30s";
+  std::vector<std::string> sets;
+  bool keep_signature = false;
 };
+
+bool has_filter(const FilterArgs& f)
+{
+  return !f.source.empty() || !f.type.empty() || !f.status.empty() || !f.since.empty() || !f.until.empty();
+}
+
+// The events a replay sends: those named, or those the filters match,
+// oldest first (accepted ones unless --status says otherwise).
+Result<std::vector<std::string>> replay_ids(store::Store& store, const ReplayArgs& args)
+{
+  const bool filtered = has_filter(args.filter) || args.filter.limit != 0;
+  if (!args.ids.empty() && filtered)
+    return fail(ErrorKind::usage, "give event ids or filters (--source, --type, --status, --since, --until, --limit), not both");
+  if (args.ids.empty() && !filtered)
+    return fail(ErrorKind::usage, "name the events to replay: event ids, or filters such as --source stripe --since 1h");
+  if (!args.ids.empty()) return args.ids;
+  auto filter = to_filter(args.filter);
+  if (!filter) return std::unexpected(filter.error());
+  if (filter->status.empty()) filter->status = "accepted";
+  filter->oldest_first = true;
+  auto events = store::list_events(store, *filter);
+  if (!events) return std::unexpected(events.error());
+  if (events->empty()) return fail(ErrorKind::not_found, "no stored events match the filters");
+  std::vector<std::string> ids;
+  for (const auto& e : *events) ids.push_back(e.id);
+  return ids;
+}
+
+// The event's body with the --set edits applied; nullopt without edits.
+Result<std::optional<std::string>> edited_body(store::Store& store, const std::string& id,
+                                               const std::vector<std::string>& sets)
+{
+  if (sets.empty()) return std::optional<std::string>();
+  auto event = store::get_event(store, id);
+  if (!event) return std::unexpected(event.error());
+  auto doc = parse_ordered_json(event->body);
+  if (doc.is_discarded() || !doc.is_object())
+    return fail(ErrorKind::usage, "--set edits JSON bodies; the body of " + id + " is not a JSON object");
+  for (const auto& assignment : sets)
+    if (auto r = apply_json_assignment(doc, assignment); !r) return std::unexpected(r.error());
+  return std::optional<std::string>(doc.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+}
 
 Result<void> run_replay(Context& ctx, const ReplayArgs& args)
 {
   if (auto u = parse_url(args.to); !u) return fail(ErrorKind::usage, "--to: " + u.error().message);
   auto timeout = timeutil::parse_duration(args.timeout);
   if (!timeout) return fail(ErrorKind::usage, "--timeout: " + timeout.error().message);
+  if (args.keep_signature && !args.sets.empty())
+    return fail(ErrorKind::usage, "--keep-signature sends the stored signature, which an edited body would not match; drop one");
   auto store = ctx.store();
   if (!store) return std::unexpected(store.error());
+  auto ids = replay_ids(**store, args);
+  if (!ids) return std::unexpected(ids.error());
   http::ClientPool clients;
   auto results = json::array();
   int failed = 0, unreachable = 0;
-  for (const auto& id : args.ids) {
-    auto r = delivery::replay_event(**store, clients, id, args.to, *timeout);
+  for (const auto& id : *ids) {
+    auto body = edited_body(**store, id, args.sets);
+    if (!body) return std::unexpected(body.error());
+    delivery::ReplayOptions options{*timeout, args.keep_signature, *body ? &**body : nullptr};
+    auto r = delivery::replay_event(**store, clients, id, args.to, options);
     if (!r) return std::unexpected(r.error());
     const auto& a = r->attempt;
     if (!r->ok) (a.response_status ? failed : unreachable)++;
@@ -365,20 +418,21 @@ Result<void> run_replay(Context& ctx, const ReplayArgs& args)
                          {"ok", r->ok},
                          {"response_status", a.response_status ? json(*a.response_status) : json(nullptr)},
                          {"error", a.error.empty() ? json(nullptr) : json(a.error)},
+                         {"signature", a.signature.empty() ? json(nullptr) : json(a.signature)},
                          {"duration_ms", a.duration_ms}});
     } else {
       std::string result = a.response_status ? "HTTP " + std::to_string(*a.response_status) : a.error;
-      ctx.out().line(id + " -> " + args.to + ": " +
-                     ctx.out().paint(result, r->ok ? Style::green : Style::red) + " (" +
-                     std::to_string(a.duration_ms) + "ms)");
+      ctx.out().line(id + " -> " + shown_url(args.to) + ": " +
+                     ctx.out().paint(for_terminal(result), r->ok ? Style::green : Style::red) + " (" +
+                     std::to_string(a.duration_ms) + "ms" + (a.signature.empty() ? "" : ", " + a.signature) + ")");
     }
   }
   if (ctx.out().json()) ctx.out().json_document(results);
   if (unreachable > 0)
-    return fail(ErrorKind::network, std::to_string(unreachable) + " of " + std::to_string(args.ids.size()) +
-                                        " replays could not reach " + args.to);
+    return fail(ErrorKind::network, std::to_string(unreachable) + " of " + std::to_string(ids->size()) +
+                                        " replays could not reach " + redact_url(args.to));
   if (failed > 0)
-    return fail(ErrorKind::rejected, std::to_string(failed) + " of " + std::to_string(args.ids.size()) +
+    return fail(ErrorKind::rejected, std::to_string(failed) + " of " + std::to_string(ids->size()) +
                                          " replays were answered with a non-2xx status");
   return {};
 }
@@ -531,13 +585,23 @@ void add_events_command(CLI::App& app, Selected& selected)
   prune->callback([&selected, prune_args] { selected.run = [prune_args](Context& c) { return run_prune(c, *prune_args); }; });
 
   auto replay_args = std::make_shared<ReplayArgs>();
-  auto* replay = cmd->add_subcommand("replay", "Re-send stored events (headers + exact body) to a URL");
-  replay->add_option("ids", replay_args->ids, "Event ids")->required();
+  auto* replay = cmd->add_subcommand("replay", "Re-send stored events (headers + exact body) to a URL, signed afresh");
+  replay->add_option("ids", replay_args->ids, "Event ids (or use filters)");
+  add_filter_options(replay, replay_args->filter, true, 0);
   replay->add_option("--to", replay_args->to, "Where to send them")->required()->type_name("URL");
+  replay->add_option("--set", replay_args->sets, "Edit the JSON body before sending, e.g. data.object.amount=5000 (repeatable)")
+      ->type_name("PATH=VALUE");
+  replay->add_flag("--keep-signature", replay_args->keep_signature,
+                   "Send the stored signature headers byte for byte instead of signing again");
   replay->add_option("--timeout", replay_args->timeout, "Per-request timeout")
       ->capture_default_str()
       ->type_name("DURATION");
-  replay->footer("Example:\n  centrali events replay evt_01J... --to http://localhost:3000/webhooks");
+  replay->footer("Stripe, Standard Webhooks, Svix, Clerk and Slack requests are signed again with the source's secret\n"
+                 "and a fresh timestamp, so the app's own check passes however old the event is.\n"
+                 "With filters, matching events are replayed oldest first (accepted ones unless --status says).\n"
+                 "Examples:\n  centrali events replay evt_01J... --to http://localhost:3000/webhooks\n"
+                 "  centrali events replay --source stripe --type 'invoice.*' --since 1d --to http://localhost:3000/hooks\n"
+                 "  centrali events replay evt_01J... --set data.object.amount=5000 --to http://localhost:3000/hooks");
   replay->callback([&selected, replay_args] {
     selected.run = [replay_args](Context& c) { return run_replay(c, *replay_args); };
   });

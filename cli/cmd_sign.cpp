@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include "centrali/ingest/secrets.hpp"
+#include "centrali/ingest/source_keys.hpp"
 #include "centrali/signatures/signatures.hpp"
 #include "centrali/util/ids.hpp"
 #include "centrali/util/time.hpp"
@@ -27,6 +28,7 @@ struct BodyArgs {
 struct SignArgs {
   std::string scheme;
   std::vector<std::string> secrets;
+  std::string source;
   std::string id;
   std::string timestamp;
   std::string url;
@@ -109,13 +111,42 @@ std::string twilio_url_for(const std::string& url, const std::string& body)
   return sig::twilio_url_with_body_hash(url, body);
 }
 
+// The scheme and secrets of a stored source, as `sign --source` uses them:
+// the developer signs as the provider would without typing the secret again.
+Result<std::pair<sig::Scheme, std::vector<std::string>>> source_signing(Context& ctx, const std::string& name)
+{
+  auto store = ctx.store();
+  if (!store) return std::unexpected(store.error());
+  auto keys = ingest::read_source_keys(**store, name);
+  if (!keys) return std::unexpected(keys.error());
+  if (!keys->exists) return fail(ErrorKind::not_found, "no source named '" + name + "'");
+  auto scheme = ingest::signature_scheme(keys->provider);
+  if (!scheme) return fail(ErrorKind::usage, "source '" + name + "' (provider none) does not sign");
+  if (!keys->secret_error.empty()) return fail(ErrorKind::usage, "source '" + name + "': " + keys->secret_error);
+  return std::pair{*scheme, std::move(keys->secrets)};
+}
+
 Result<void> run_sign(Context& ctx, const SignArgs& args)
 {
-  auto scheme = scheme_arg(args.scheme);
-  if (!scheme) return std::unexpected(scheme.error());
-  auto secrets = resolve_secrets(args.secrets);
-  if (!secrets) return std::unexpected(secrets.error());
-  sig::SignInput input{.scheme = *scheme, .secrets = std::move(*secrets)};
+  if (args.source.empty() && args.scheme.empty()) return fail(ErrorKind::usage, "give --scheme and --secret, or --source NAME");
+  if (!args.source.empty() && (!args.scheme.empty() || !args.secrets.empty()))
+    return fail(ErrorKind::usage, "--source takes its scheme and secret from the store: drop --scheme and --secret");
+  if (args.source.empty() && args.secrets.empty()) return fail(ErrorKind::usage, "--secret is required (or use --source NAME)");
+  sig::SignInput input;
+  if (!args.source.empty()) {
+    auto signing = source_signing(ctx, args.source);
+    if (!signing) return std::unexpected(signing.error());
+    input.scheme = signing->first;
+    input.secrets = std::move(signing->second);
+  } else {
+    auto scheme = scheme_arg(args.scheme);
+    if (!scheme) return std::unexpected(scheme.error());
+    auto secrets = resolve_secrets(args.secrets);
+    if (!secrets) return std::unexpected(secrets.error());
+    input.scheme = *scheme;
+    input.secrets = std::move(*secrets);
+  }
+  const auto* scheme = &input.scheme;
   if (!args.timestamp.empty()) {
     auto ts = seconds_arg("--timestamp", args.timestamp);
     if (!ts) return std::unexpected(ts.error());
@@ -236,15 +267,13 @@ void add_signature_commands(CLI::App& app, Selected& selected)
 
   auto sign_args = std::make_shared<SignArgs>();
   auto* sign = app.add_subcommand("sign", "Print the signature headers a webhook sender would send");
-  sign->add_option("--scheme", sign_args->scheme, schemes)
-      ->required()
-      ->type_name(scheme_choices);
+  sign->add_option("--scheme", sign_args->scheme, schemes + " (or --source)")->type_name(scheme_choices);
   sign->add_option("--secret", sign_args->secrets,
                    "Signing secret: a value, env:NAME or file:PATH (its first line); repeat to sign with several "
                    "(rotation)")
-      ->required()
       ->allow_extra_args(false)
       ->type_name("SECRET");
+  sign->add_option("--source", sign_args->source, "Sign as this stored source's provider, with its secret");
   sign->add_option("--id", sign_args->id, "Message id (standard/svix/clerk; default: a new msg_ id)");
   sign->add_option("--timestamp", sign_args->timestamp, "Unix time in seconds (default: now)")->type_name("UNIX");
   sign->add_option("--url", sign_args->url, "Full request URL (twilio)")->type_name("URL");
@@ -252,7 +281,8 @@ void add_signature_commands(CLI::App& app, Selected& selected)
   sign->footer("Prints one 'Name: value' line per header (or {\"headers\": {...}} with --json).\n"
                "Example:\n"
                "  curl -H @<(centrali sign --scheme stripe --secret whsec_x --data-file ev.json) \\\n"
-               "       --data-binary @ev.json http://127.0.0.1:8787/ingest/stripe");
+               "       --data-binary @ev.json http://127.0.0.1:8787/ingest/stripe\n"
+               "  centrali sign --source stripe --data-file ev.json");
   sign->callback([&selected, sign_args] { selected.run = [sign_args](Context& c) { return run_sign(c, *sign_args); }; });
 
   auto verify_args = std::make_shared<VerifyArgs>();

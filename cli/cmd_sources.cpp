@@ -81,7 +81,7 @@ Result<void> run_add(Context& ctx, const AddArgs& args)
   for (const auto& ref : args.secrets)
     if (auto problem = pasted_secret_problem(ref); !problem.empty()) return fail(ErrorKind::usage, "--secret " + problem);
   if (*provider != ingest::Provider::none) {
-    auto scheme = sig::parse_scheme(ingest::provider_name(*provider));
+    auto scheme = ingest::signature_scheme(*provider);
     for (const auto& ref : args.secrets) {
       if (ref.starts_with("env:") || ref.starts_with("file:")) continue;
       sig::SignInput probe;

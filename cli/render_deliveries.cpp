@@ -44,7 +44,8 @@ json attempt_json(const store::Attempt& a)
             {"request_headers", headers_to_json(a.request_headers)},
             {"response_status", a.response_status ? json(*a.response_status) : json(nullptr)},
             {"response_headers", headers_to_json(a.response_headers)},
-            {"error", or_null(a.error)}};
+            {"error", or_null(a.error)},
+            {"signature", or_null(a.signature)}};
   if (is_valid_utf8(a.response_body)) j["response_body"] = a.response_body;
   else j["response_body_base64"] = encoding::base64_encode(a.response_body);
   return j;

@@ -28,7 +28,7 @@ _centrali_flags() {
         'store') printf '%s\n' '-h --help' ;;
         'store info') printf '%s\n' '-h --help' ;;
         'store vacuum') printf '%s\n' '-h --help' ;;
-        'sign') printf '%s\n' '-h --help --scheme --secret --id --timestamp --url --data --data-file' ;;
+        'sign') printf '%s\n' '-h --help --scheme --secret --source --id --timestamp --url --data --data-file' ;;
         'verify') printf '%s\n' '-h --help --scheme --secret --header --tolerance --now --url --data --data-file' ;;
         'keys') printf '%s\n' '-h --help' ;;
         'keys generate') printf '%s\n' '-h --help --scheme' ;;
@@ -37,7 +37,7 @@ _centrali_flags() {
         'sources list') printf '%s\n' '-h --help' ;;
         'sources show') printf '%s\n' '-h --help' ;;
         'sources rm') printf '%s\n' '-h --help' ;;
-        'listen') printf '%s\n' '-h --help --host --port --forward-to --max-body --threads -q --quiet' ;;
+        'listen') printf '%s\n' '-h --help --host --port --forward-to --allow-host --max-body --threads -q --quiet' ;;
         'events') printf '%s\n' '-h --help' ;;
         'events list') printf '%s\n' '-h --help --source --type --status --since --until --limit' ;;
         'events show') printf '%s\n' '-h --help --raw' ;;
@@ -46,7 +46,7 @@ _centrali_flags() {
         'events import') printf '%s\n' '-h --help' ;;
         'events emit') printf '%s\n' '-h --help --data --data-file' ;;
         'events prune') printf '%s\n' '-h --help --before --source --type --status --dry-run' ;;
-        'events replay') printf '%s\n' '-h --help --to --timeout' ;;
+        'events replay') printf '%s\n' '-h --help --source --type --status --since --until --limit --to --set --keep-signature --timeout' ;;
         'webhooks') printf '%s\n' '-h --help' ;;
         'webhooks add') printf '%s\n' '-h --help --url --events --secret --name --header --retry-schedule --timeout --disable-after --insecure' ;;
         'webhooks list') printf '%s\n' '-h --help' ;;
@@ -94,6 +94,7 @@ _centrali_flag_value() {
         *:'--store') printf '%s\n' '@file' ;;
         'sign:--scheme') printf '%s\n' '@text' ;;
         'sign:--secret') printf '%s\n' '@text' ;;
+        'sign:--source') printf '%s\n' '@dyn:sources' ;;
         'sign:--id') printf '%s\n' '@text' ;;
         'sign:--timestamp') printf '%s\n' '@text' ;;
         'sign:--url') printf '%s\n' '@text' ;;
@@ -115,6 +116,7 @@ _centrali_flag_value() {
         'listen:--host') printf '%s\n' '@text' ;;
         'listen:--port') printf '%s\n' '@text' ;;
         'listen:--forward-to') printf '%s\n' '@text' ;;
+        'listen:--allow-host') printf '%s\n' '@text' ;;
         'listen:--max-body') printf '%s\n' '@text' ;;
         'listen:--threads') printf '%s\n' '@text' ;;
         'events list:--source') printf '%s\n' '@dyn:sources' ;;
@@ -140,7 +142,14 @@ _centrali_flag_value() {
         'events prune:--source') printf '%s\n' '@dyn:sources' ;;
         'events prune:--type') printf '%s\n' '@text' ;;
         'events prune:--status') printf '%s\n' 'accepted rejected duplicate' ;;
+        'events replay:--source') printf '%s\n' '@dyn:sources' ;;
+        'events replay:--type') printf '%s\n' '@text' ;;
+        'events replay:--status') printf '%s\n' 'accepted rejected duplicate' ;;
+        'events replay:--since') printf '%s\n' '@text' ;;
+        'events replay:--until') printf '%s\n' '@text' ;;
+        'events replay:--limit') printf '%s\n' '@text' ;;
         'events replay:--to') printf '%s\n' '@text' ;;
+        'events replay:--set') printf '%s\n' '@text' ;;
         'events replay:--timeout') printf '%s\n' '@text' ;;
         'webhooks add:--url') printf '%s\n' '@text' ;;
         'webhooks add:--events') printf '%s\n' '@text' ;;

@@ -34,6 +34,7 @@ end
 set -g __centrali_value_flags '*|--store' \
     'sign|--scheme' \
     'sign|--secret' \
+    'sign|--source' \
     'sign|--id' \
     'sign|--timestamp' \
     'sign|--url' \
@@ -55,6 +56,7 @@ set -g __centrali_value_flags '*|--store' \
     'listen|--host' \
     'listen|--port' \
     'listen|--forward-to' \
+    'listen|--allow-host' \
     'listen|--max-body' \
     'listen|--threads' \
     'events list|--source' \
@@ -80,7 +82,14 @@ set -g __centrali_value_flags '*|--store' \
     'events prune|--source' \
     'events prune|--type' \
     'events prune|--status' \
+    'events replay|--source' \
+    'events replay|--type' \
+    'events replay|--status' \
+    'events replay|--since' \
+    'events replay|--until' \
+    'events replay|--limit' \
     'events replay|--to' \
+    'events replay|--set' \
     'events replay|--timeout' \
     'webhooks add|--url' \
     'webhooks add|--events' \
@@ -254,8 +263,9 @@ complete -c centrali -n '__centrali_is \'store vacuum\'' -s h -l help -d 'Print 
 
 # centrali sign
 complete -c centrali -n '__centrali_is \'sign\'' -s h -l help -d 'Print this help message and exit'
-complete -c centrali -n '__centrali_is \'sign\'' -l scheme -x -d 'Scheme: standard, v1a, svix, clerk, stripe, github, shopify, slack, twilio'
-complete -c centrali -n '__centrali_is \'sign\'' -l secret -x -d 'Signing secret; repeat to sign with several (rotation)'
+complete -c centrali -n '__centrali_is \'sign\'' -l scheme -x -d 'Scheme: standard, v1a, svix, clerk, stripe, github, shopify, slack, twilio (or --source)'
+complete -c centrali -n '__centrali_is \'sign\'' -l secret -x -d 'Signing secret: a value, env:NAME or file:PATH (its first line); repeat to sign with several (rotation)'
+complete -c centrali -n '__centrali_is \'sign\'' -l source -x -a '(__centrali_dyn sources)' -d 'Sign as this stored source\'s provider, with its secret'
 complete -c centrali -n '__centrali_is \'sign\'' -l id -x -d 'Message id (standard/svix/clerk; default: a new msg_ id)'
 complete -c centrali -n '__centrali_is \'sign\'' -l timestamp -x -d 'Unix time in seconds (default: now)'
 complete -c centrali -n '__centrali_is \'sign\'' -l url -x -d 'Full request URL (twilio)'
@@ -265,7 +275,7 @@ complete -c centrali -n '__centrali_is \'sign\'' -l data-file -r -F -d 'Read the
 # centrali verify
 complete -c centrali -n '__centrali_is \'verify\'' -s h -l help -d 'Print this help message and exit'
 complete -c centrali -n '__centrali_is \'verify\'' -l scheme -x -d 'Scheme: standard, v1a, svix, clerk, stripe, github, shopify, slack, twilio'
-complete -c centrali -n '__centrali_is \'verify\'' -l secret -x -d 'Secret (or whpk_ public key); repeat for rotation'
+complete -c centrali -n '__centrali_is \'verify\'' -l secret -x -d 'Secret (or whpk_ public key): a value, env:NAME or file:PATH (its first line); repeat for rotation'
 complete -c centrali -n '__centrali_is \'verify\'' -l header -x -d 'A received header, \'Name: value\'; repeatable'
 complete -c centrali -n '__centrali_is \'verify\'' -l tolerance -x -d 'Allowed timestamp age in seconds'
 complete -c centrali -n '__centrali_is \'verify\'' -l now -x -d 'Check as if it were this Unix time (default: now)'
@@ -311,6 +321,7 @@ complete -c centrali -n '__centrali_is \'listen\'' -s h -l help -d 'Print this h
 complete -c centrali -n '__centrali_is \'listen\'' -l host -x -d 'Address to bind (use 0.0.0.0 to accept from other machines)'
 complete -c centrali -n '__centrali_is \'listen\'' -l port -x -d 'Port to bind (0 picks a free one)'
 complete -c centrali -n '__centrali_is \'listen\'' -l forward-to -x -d 'Forward accepted events to this URL (per-source setting wins)'
+complete -c centrali -n '__centrali_is \'listen\'' -l allow-host -x -d 'Also answer requests for this name in Host or Origin (a tunnel\'s public name; .example.com for subdomains; \'*\' for any). Repeatable'
 complete -c centrali -n '__centrali_is \'listen\'' -l max-body -x -d 'Largest accepted body in bytes (413 above)'
 complete -c centrali -n '__centrali_is \'listen\'' -l threads -x -d 'Threads for requests that run a command (endpoint triggers); other requests are served by event loops'
 complete -c centrali -n '__centrali_is \'listen\'' -s q -l quiet -d 'No per-request log lines on stderr'
@@ -324,7 +335,7 @@ complete -c centrali -n '__centrali_at \'events\' 0' -a 'export' -d 'Write event
 complete -c centrali -n '__centrali_at \'events\' 0' -a 'import' -d 'Import events from an NDJSON export (\'-\' for stdin)'
 complete -c centrali -n '__centrali_at \'events\' 0' -a 'emit' -d 'Create a local event; it fans out to matching webhooks and triggers'
 complete -c centrali -n '__centrali_at \'events\' 0' -a 'prune' -d 'Delete old events with their deliveries, attempts and runs'
-complete -c centrali -n '__centrali_at \'events\' 0' -a 'replay' -d 'Re-send stored events (headers + exact body) to a URL'
+complete -c centrali -n '__centrali_at \'events\' 0' -a 'replay' -d 'Re-send stored events (headers + exact body) to a URL, signed afresh'
 
 # centrali events list
 complete -c centrali -n '__centrali_is \'events list\'' -s h -l help -d 'Print this help message and exit'
@@ -376,7 +387,15 @@ complete -c centrali -n '__centrali_is \'events prune\'' -l dry-run -d 'Count wh
 
 # centrali events replay
 complete -c centrali -n '__centrali_is \'events replay\'' -s h -l help -d 'Print this help message and exit'
+complete -c centrali -n '__centrali_is \'events replay\'' -l source -x -a '(__centrali_dyn sources)' -d 'Only events from this source (\'local\' for events made here)'
+complete -c centrali -n '__centrali_is \'events replay\'' -l type -x -d 'Only event types matching this glob (e.g. \'invoice.*\')'
+complete -c centrali -n '__centrali_is \'events replay\'' -l status -x -a 'accepted rejected duplicate' -d 'Only accepted, rejected or duplicate events'
+complete -c centrali -n '__centrali_is \'events replay\'' -l since -x -d 'Only events received since (e.g. 2h, 2026-11-27T10:00:00Z)'
+complete -c centrali -n '__centrali_is \'events replay\'' -l until -x -d 'Only events received before this time'
+complete -c centrali -n '__centrali_is \'events replay\'' -l limit -x -d 'At most N events (0 = all)'
 complete -c centrali -n '__centrali_is \'events replay\'' -l to -x -d 'Where to send them'
+complete -c centrali -n '__centrali_is \'events replay\'' -l set -x -d 'Edit the JSON body before sending, e.g. data.object.amount=5000 (repeatable)'
+complete -c centrali -n '__centrali_is \'events replay\'' -l keep-signature -d 'Send the stored signature headers byte for byte instead of signing again'
 complete -c centrali -n '__centrali_is \'events replay\'' -l timeout -x -d 'Per-request timeout'
 complete -c centrali -n '__centrali_at \'events replay\' 0+' -a '(__centrali_dyn events)'
 
@@ -398,7 +417,7 @@ complete -c centrali -n '__centrali_at \'webhooks\' 0' -a 'replay' -d 'Resend ev
 complete -c centrali -n '__centrali_is \'webhooks add\'' -s h -l help -d 'Print this help message and exit'
 complete -c centrali -n '__centrali_is \'webhooks add\'' -l url -x -d 'Where to POST'
 complete -c centrali -n '__centrali_is \'webhooks add\'' -l events -x -d 'Event types or globs, comma-separated (e.g. \'order.*,record_created\')'
-complete -c centrali -n '__centrali_is \'webhooks add\'' -l secret -x -d 'Signing secret [default: generated]'
+complete -c centrali -n '__centrali_is \'webhooks add\'' -l secret -x -d 'Signing secret: a value, env:NAME or file:PATH (read now; the value is stored, as sending needs it) [default: generated]'
 complete -c centrali -n '__centrali_is \'webhooks add\'' -l name -x -d 'A name for people'
 complete -c centrali -n '__centrali_is \'webhooks add\'' -l header -x -d 'Extra header on every attempt, \'Name: value\' (repeatable)'
 complete -c centrali -n '__centrali_is \'webhooks add\'' -l retry-schedule -x -d 'Delays between attempts after the first (\'none\' for no retries) [default: 30s,2m,10m,30m]'
@@ -441,7 +460,7 @@ complete -c centrali -n '__centrali_at \'webhooks disable\' 0' -a '(__centrali_d
 
 # centrali webhooks rotate-secret
 complete -c centrali -n '__centrali_is \'webhooks rotate-secret\'' -s h -l help -d 'Print this help message and exit'
-complete -c centrali -n '__centrali_is \'webhooks rotate-secret\'' -l secret -x -d 'Use this secret instead of a generated one'
+complete -c centrali -n '__centrali_is \'webhooks rotate-secret\'' -l secret -x -d 'Use this secret instead of a generated one: a value, env:NAME or file:PATH (read now; the value is stored)'
 complete -c centrali -n '__centrali_at \'webhooks rotate-secret\' 0' -a '(__centrali_dyn webhooks)'
 
 # centrali webhooks test
@@ -543,7 +562,7 @@ complete -c centrali -n '__centrali_is \'triggers add\'' -l on -x -d 'What start
 complete -c centrali -n '__centrali_is \'triggers add\'' -l run -x -d 'Command to run (/bin/sh -c, or argv with --exec)'
 complete -c centrali -n '__centrali_is \'triggers add\'' -l events -x -d 'event: type globs, comma-separated (record_*, invoice.*)'
 complete -c centrali -n '__centrali_is \'triggers add\'' -l source -x -a '(__centrali_dyn sources)' -d 'event: only events from this source (\'local\' for records)'
-complete -c centrali -n '__centrali_is \'triggers add\'' -l collection -x -d 'event: only record events of this collection'
+complete -c centrali -n '__centrali_is \'triggers add\'' -l collection -x -d 'event: only record events of this collection (always local)'
 complete -c centrali -n '__centrali_is \'triggers add\'' -l cron -x -d 'schedule: 5-field cron expression'
 complete -c centrali -n '__centrali_is \'triggers add\'' -l tz -x -d 'schedule: time zone of --cron (default UTC)'
 complete -c centrali -n '__centrali_is \'triggers add\'' -l every -x -d 'schedule: interval (30s, 5m, 1h)'

@@ -23,6 +23,7 @@
 #include <openssl/hmac.h>
 #include <SQLiteCpp/Database.h>
 
+#include "independent_signatures.hpp"
 #include "listener.hpp"
 #include "loopback.hpp"
 #include "process.hpp"
@@ -33,48 +34,11 @@ using json = nlohmann::json;
 
 namespace {
 
-std::string b64decode(const std::string& in)
-{
-  std::string out(in.size(), '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
-  if (n < 0) return {};
-  std::size_t pad = in.size() >= 2 ? (in[in.size() - 1] == '=') + (in[in.size() - 2] == '=') : 0;
-  out.resize(static_cast<std::size_t>(n) - pad);
-  return out;
-}
-
-std::string b64encode(const unsigned char* data, std::size_t len)
-{
-  std::string out(4 * ((len + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(len));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
-}
-
-// The Standard Webhooks check as the spec's reference libraries do it.
 bool standard_webhooks_valid(const std::string& secret, const httplib::Request& req)
 {
-  auto id = req.get_header_value("webhook-id");
-  auto ts = req.get_header_value("webhook-timestamp");
-  auto sigs = req.get_header_value("webhook-signature");
-  if (id.empty() || ts.empty() || sigs.empty()) return false;
-  if (std::llabs(std::stoll(ts) - static_cast<long long>(time(nullptr))) > 300) return false;
-  auto key = b64decode(secret.substr(6));
-  std::string content = id + "." + ts + "." + req.body;
-  unsigned char mac[32];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(content.data()),
-       content.size(), mac, &len);
-  auto expected = "v1," + b64encode(mac, len);
-  std::size_t start = 0;
-  while (start < sigs.size()) {
-    auto end = sigs.find(' ', start);
-    if (end == std::string::npos) end = sigs.size();
-    if (sigs.substr(start, end - start) == expected) return true;
-    start = end + 1;
-  }
-  return false;
+  return testing::standard_webhooks_valid(secret, req.get_header_value("webhook-id"),
+                                          req.get_header_value("webhook-timestamp"),
+                                          req.get_header_value("webhook-signature"), req.body);
 }
 
 // A receiver whose behaviour per request is a function of the request count.
@@ -579,7 +543,8 @@ TEST_CASE("webhooks add --secret env:NAME stores the value - deliveries verify w
   INFO(added.err);
   REQUIRE(added.exit_code == 0);
   CHECK(added.out.find(secret) == std::string::npos);
-  CHECK_THAT(added.out, Catch::Contains("env:CENTRALI_TEST_WEBHOOK_SECRET"));
+  CHECK(added.out.rfind("whk_", 0) == 0);
+  CHECK(added.out.find('\n') == added.out.size() - 1);  // piped: the id alone, nothing to capture as a secret
   // The listener or dispatch that sends need not have the variable.
   emit(store, "order.created", "{}");
   REQUIRE(centrali({"--store", store, "dispatch", "--until-idle"}).exit_code == 0);

@@ -107,7 +107,9 @@ PreparedAttempt prepare_attempt(const AttemptInput& in, const Result<store::Even
     request = std::move(*built);
     p.schedule = w.retry_schedule_ms;
   } else {
-    request = forward_request(*event, a.url);
+    auto forward = forward_request(*event, a.url, in.forward_signing, a.started_ms);
+    request = std::move(forward.request);
+    a.signature = std::move(forward.signature);
     request.timeout = forward_policy.timeout;
     for (auto step : forward_policy.schedule) p.schedule.push_back(step.count());
   }

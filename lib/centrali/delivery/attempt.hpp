@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "centrali/delivery/forward.hpp"
 #include "centrali/http/client.hpp"
 #include "centrali/store/deliveries.hpp"
 #include "centrali/store/store.hpp"
@@ -30,6 +31,8 @@ struct AttemptInput {
   // envelope_body(event), when the caller built it already (the worker does
   // so off the thread that sends); null: built here.
   const std::string* envelope = nullptr;
+  // Forwards: how the stored request is signed again (forward.hpp).
+  ForwardSigning forward_signing;
 };
 
 // Timing rules for forwards (webhooks carry their own).

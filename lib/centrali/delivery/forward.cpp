@@ -1,5 +1,7 @@
 #include "centrali/delivery/forward.hpp"
 
+#include "centrali/signatures/signatures.hpp"
+
 namespace centrali::delivery {
 namespace {
 
@@ -11,11 +13,63 @@ bool is_hop_by_hop(std::string_view name)
   return is_framing_header(name) || iequals(name, "accept-encoding") || iequals(name, "content-encoding");
 }
 
+// Replaces the signature headers in `headers` with `fresh` (same names).
+void replace_headers(HeaderList& headers, const HeaderList& fresh)
+{
+  std::erase_if(headers, [&](const HeaderField& h) {
+    for (const auto& f : fresh)
+      if (iequals(f.name, h.name)) return true;
+    return false;
+  });
+  headers.insert(headers.end(), fresh.begin(), fresh.end());
+}
+
+// Signs `body` as the event's provider would now; the note says what was
+// done, or why the stored signature is sent instead.
+std::string sign_again(http::OutboundRequest& request, const store::Event& event, const ForwardSigning& signing,
+                       std::int64_t now_ms)
+{
+  const bool edited = signing.body != nullptr;
+  const auto& keys = signing.source;
+  if (!keys || !keys->exists) {
+    if (event.source == "local") return {};
+    return "original (source '" + event.source + "' no longer exists)";
+  }
+  auto scheme = ingest::signature_scheme(keys->provider);
+  if (!scheme) return {};  // a `none` source: nothing was signed
+  const std::string name(sig::scheme_name(*scheme));
+  if (!sig::has_timestamp(*scheme) && !edited) return "original (" + name + " signs no timestamp)";
+  if (*scheme == sig::Scheme::twilio) return "original (twilio signs the URL it called; not signed again)";
+  if (!keys->secret_error.empty() || keys->secrets.empty())
+    return "original (the source's secret cannot be read: " + keys->secret_error + ")";
+  sig::SignInput in;
+  in.scheme = *scheme;
+  // Every secret the source accepts, where the scheme carries several
+  // signatures: during a rotation the app may check with either.
+  in.secrets = keys->secrets;
+  if (*scheme == sig::Scheme::slack || *scheme == sig::Scheme::github || *scheme == sig::Scheme::shopify)
+    in.secrets.resize(1);
+  in.timestamp = now_ms / 1000;
+  in.body = request.body;
+  if (*scheme == sig::Scheme::standard || *scheme == sig::Scheme::svix || *scheme == sig::Scheme::clerk) {
+    const auto* id = find_header(event.headers, *scheme == sig::Scheme::standard ? "webhook-id" : "svix-id");
+    if (!id) return "original (no message id in the stored headers to sign with)";
+    in.id = *id;
+  }
+  auto fresh = sig::sign(in);
+  if (!fresh) return "original (cannot sign: " + fresh.error().message + ")";
+  replace_headers(request.headers, *fresh);
+  if (edited) return "re-signed (" + name + ", edited body)";
+  return "re-signed (" + name + ", fresh timestamp)";
+}
+
 } // namespace
 
-http::OutboundRequest forward_request(const store::Event& event, const std::string& url)
+Forward forward_request(const store::Event& event, const std::string& url, const ForwardSigning& signing,
+                        std::int64_t now_ms)
 {
-  http::OutboundRequest req;
+  Forward out;
+  auto& req = out.request;
   req.url = url;
   req.method = "POST";
   for (const auto& h : event.headers) {
@@ -24,8 +78,10 @@ http::OutboundRequest forward_request(const store::Event& event, const std::stri
   }
   req.headers.push_back({"Centrali-Event-Id", event.id});
   if (!find_header(req.headers, "Content-Type")) req.content_type = "application/octet-stream";
-  req.body = event.body;
-  return req;
+  req.body = signing.body ? *signing.body : event.body;
+  if (!signing.keep_original) out.signature = sign_again(req, event, signing, now_ms);
+  else if (event.source != "local") out.signature = "original (--keep-signature)";
+  return out;
 }
 
 } // namespace centrali::delivery

@@ -8,7 +8,7 @@
 namespace centrali::delivery {
 
 Result<ReplayOutcome> replay_event(store::Store& store, http::ClientPool& clients, const std::string& event_id,
-                                   const std::string& url, std::chrono::milliseconds timeout)
+                                   const std::string& url, const ReplayOptions& options)
 {
   auto event = store::get_event(store, event_id);
   if (!event) return std::unexpected(event.error());
@@ -35,7 +35,14 @@ Result<ReplayOutcome> replay_event(store::Store& store, http::ClientPool& client
   input.delivery = out.delivery;
   input.trigger = Trigger::replay;
   input.url_override = url;
-  auto result = perform_attempt(store, clients, input, {{}, timeout});
+  input.forward_signing.keep_original = options.keep_signature;
+  input.forward_signing.body = options.body;
+  if (!options.keep_signature && event->source != "local") {
+    auto keys = ingest::read_source_keys(store, event->source);
+    if (!keys) return std::unexpected(keys.error());
+    input.forward_signing.source = std::make_shared<const ingest::SourceKeys>(std::move(*keys));
+  }
+  auto result = perform_attempt(store, clients, input, {{}, options.timeout});
   if (auto r = record_result(store, result); !r) return std::unexpected(r.error());
   out.attempt = result.attempt;
   out.ok = result.ok;

@@ -1,7 +1,8 @@
 #pragma once
 // `events replay`: re-send stored events (original headers, exact body) to
 // a URL now, synchronously, recording each send as a `replay` attempt of the
-// event's forward delivery to that URL (created when there is none).
+// event's forward delivery to that URL (created when there is none). The
+// signature is made again as forwards make it (forward.hpp).
 #include <string>
 
 #include "centrali/http/client.hpp"
@@ -16,7 +17,13 @@ struct ReplayOutcome {
   bool ok = false;  // 2xx
 };
 
+struct ReplayOptions {
+  std::chrono::milliseconds timeout{30'000};
+  bool keep_signature = false;     // send the stored signature headers as they are
+  const std::string* body = nullptr;  // an edited body to send (signed again); null: the stored one
+};
+
 Result<ReplayOutcome> replay_event(store::Store& store, http::ClientPool& clients, const std::string& event_id,
-                                   const std::string& url, std::chrono::milliseconds timeout);
+                                   const std::string& url, const ReplayOptions& options);
 
 } // namespace centrali::delivery

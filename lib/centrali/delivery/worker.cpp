@@ -49,13 +49,15 @@ struct Worker::Job {
   std::shared_ptr<const Result<store::Event>> event;
   std::shared_ptr<const Result<store::Webhook>> webhook;  // null for forwards
   std::shared_ptr<const std::string> envelope;            // webhook deliveries of a readable event
+  std::shared_ptr<const ingest::SourceKeys> source;       // forwards: the event's source
   PreparedAttempt prepared;
 };
 
 Worker::Worker(store::GroupCommitter& writer, std::filesystem::path store_path, WorkerOptions options,
                std::function<void(const AttemptReport&)> on_attempt)
     : m_writer(writer), m_store_path(std::move(store_path)), m_options(std::move(options)),
-      m_forward_policy{m_options.forward_schedule, m_options.forward_timeout}, m_on_attempt(std::move(on_attempt))
+      m_forward_policy{m_options.forward_schedule, m_options.forward_timeout},
+      m_sources(m_store_path, 1000), m_on_attempt(std::move(on_attempt))
 {
 }
 
@@ -392,6 +394,7 @@ void Worker::start_claimed(store::Store& reader, std::vector<store::Delivery> cl
         auto& event = events[d.event_id];
         if (!event) event = std::make_shared<const Result<store::Event>>(store::get_event(reader, d.event_id));
         job->event = event;
+        if (*event && (*event)->source != "local") job->source = m_sources.lookup((*event)->source, timeutil::now_ms());
       }
       job->delivery = std::move(d);
       jobs.push_back(std::move(job));
@@ -467,6 +470,7 @@ void Worker::start_job(const JobPtr& job)
   AttemptInput input;
   input.delivery = std::move(job->delivery);
   input.envelope = job->envelope.get();
+  input.forward_signing.source = job->source;
   job->prepared = prepare_attempt(input, *job->event, job->webhook.get(),
                                   m_forward_policy);
   job->delivery = std::move(input.delivery);

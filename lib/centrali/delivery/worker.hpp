@@ -24,6 +24,7 @@
 #include "centrali/delivery/attempt.hpp"
 #include "centrali/http/async_client.hpp"
 #include "centrali/http/client.hpp"
+#include "centrali/ingest/source_keys.hpp"
 #include "centrali/store/deliveries.hpp"
 #include "centrali/store/fanout.hpp"
 #include "centrali/store/group_commit.hpp"
@@ -167,6 +168,7 @@ private:
   std::filesystem::path m_store_path;
   WorkerOptions m_options;
   ForwardPolicy m_forward_policy;  // from m_options, built once
+  ingest::SourceKeyCache m_sources;  // forwards sign again with their source's secret
   std::function<void(const AttemptReport&)> m_on_attempt;
   http::ClientPool m_clients;
   std::unique_ptr<http::AsyncClient> m_async;

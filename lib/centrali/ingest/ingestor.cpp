@@ -15,15 +15,6 @@
 
 namespace centrali::ingest {
 
-struct Ingestor::CachedSource {
-  bool exists = false;
-  store::Source source;
-  Provider provider = Provider::none;
-  std::vector<std::string> secrets;  // resolved
-  std::string secret_error;          // why a secret reference could not be resolved
-  std::int64_t loaded_ms = 0;
-};
-
 struct Pending {
   store::Event event;
   std::string public_reason;  // what the sender is told; ev.reason when empty
@@ -91,57 +82,12 @@ void keep_refused_body(store::Event& ev)
 
 Ingestor::Ingestor(store::GroupCommitter& writer, std::filesystem::path store_path, IngestOptions options,
                    std::function<void(bool)> on_accepted)
-    : m_writer(writer), m_store_path(std::move(store_path)), m_options(std::move(options)),
-      m_on_accepted(std::move(on_accepted))
+    : m_writer(writer), m_options(std::move(options)), m_on_accepted(std::move(on_accepted)),
+      m_sources(std::move(store_path), m_options.source_cache_ms)
 {
 }
 
 Ingestor::~Ingestor() = default;
-
-std::shared_ptr<const Ingestor::CachedSource> Ingestor::lookup(const std::string& name, std::int64_t now_ms)
-{
-  {
-    std::shared_lock lock(m_cache_mutex);
-    // Only sources that exist are served from the cache: a name that was
-    // unknown is looked up again on every request, so a request sent right
-    // after `sources add` finds the new source (CI scripts do exactly that).
-    auto it = m_cache.find(name);
-    if (it != m_cache.end() && now_ms - it->second->loaded_ms < m_options.source_cache_ms) return it->second;
-  }
-  auto fresh = std::make_shared<CachedSource>();
-  fresh->loaded_ms = now_ms;
-  {
-    std::lock_guard lock(m_reader_mutex);
-    if (!m_reader) {
-      auto opened = store::Store::open(m_store_path, {store::Durability::normal});
-      if (!opened) return nullptr;
-      m_reader = std::make_unique<store::Store>(std::move(*opened));
-    }
-    auto source = store::get_source(*m_reader, name);
-    if (source) {
-      fresh->exists = true;
-      fresh->source = std::move(*source);
-    } else if (source.error().kind != ErrorKind::not_found) {
-      return nullptr;  // the store is failing: answer 503, cache nothing
-    }
-  }
-  if (fresh->exists) {
-    fresh->provider = parse_provider(fresh->source.provider).value_or(Provider::none);
-    for (const auto& ref : fresh->source.secrets) {
-      auto secret = resolve_secret(ref);
-      if (secret) fresh->secrets.push_back(std::move(*secret));
-      else fresh->secret_error = secret.error().message;
-    }
-  }
-  std::unique_lock lock(m_cache_mutex);
-  if (!fresh->exists) {
-    m_cache.erase(name);  // removed meanwhile: forget it at once
-    return fresh;
-  }
-  if (m_cache.size() > 10'000) m_cache.clear();  // bounded even with many sources
-  m_cache[name] = fresh;
-  return fresh;
-}
 
 void Ingestor::handle(http::Request& req, http::Server::Reply reply)
 {
@@ -182,7 +128,7 @@ void Ingestor::handle(http::Request& req, http::Server::Reply reply)
       // even in a store made before the name was refused.
       reject(404, "unknown_source", "'local' is not a source: it names events made here");
     } else {
-      auto source = lookup(name, ev.received_ms);
+      auto source = m_sources.lookup(name, ev.received_ms);
       if (!source) {
         res.status = 503;
         res.body = http::error_body("store_unavailable");
@@ -198,10 +144,9 @@ void Ingestor::handle(http::Request& req, http::Server::Reply reply)
         if (!source->secret_error.empty()) {
           reject(500, "source_misconfigured", source->secret_error);
         } else if (source->provider != Provider::none) {
-          SourceCheck check{source->provider, source->secrets, source->source.tolerance_s.value_or(300)};
           // No diagnosis here: it re-signs the body in several variants, and
           // anyone can send a forged request. `events show` diagnoses later.
-          auto verdict = verify_request(check, req.headers, req.body, req.target, ev.received_ms / 1000, sig::Diagnose::no);
+          auto verdict = verify_request(*source, req.headers, req.body, req.target, ev.received_ms / 1000, sig::Diagnose::no);
           if (!verdict.valid) {
             reject(401, "invalid_signature", verdict.reason);
             if (verdict.failure == sig::Failure::bad_secret) p.public_reason = k_unverifiable;

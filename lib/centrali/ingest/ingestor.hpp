@@ -7,12 +7,10 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
-#include <mutex>
-#include <shared_mutex>
 #include <string>
-#include <unordered_map>
 
 #include "centrali/http/server.hpp"
+#include "centrali/ingest/source_keys.hpp"
 #include "centrali/store/group_commit.hpp"
 #include "centrali/store/sources.hpp"
 
@@ -38,20 +36,13 @@ public:
   void handle(http::Request& request, http::Server::Reply reply);
 
 private:
-  struct CachedSource;
-  std::shared_ptr<const CachedSource> lookup(const std::string& name, std::int64_t now_ms);
   void finish(std::shared_ptr<struct Pending> pending, http::Response response, http::Server::Reply reply);
   http::Response respond(const struct Pending& pending, http::Response response, const Result<void>& committed);
 
   store::GroupCommitter& m_writer;
-  std::filesystem::path m_store_path;
   IngestOptions m_options;
   std::function<void(bool)> m_on_accepted;
-
-  std::shared_mutex m_cache_mutex;
-  std::unordered_map<std::string, std::shared_ptr<const CachedSource>> m_cache;
-  std::mutex m_reader_mutex;
-  std::unique_ptr<store::Store> m_reader;
+  SourceKeyCache m_sources;
 };
 
 } // namespace centrali::ingest

@@ -73,6 +73,22 @@ std::optional<Provider> parse_provider(std::string_view name)
   return std::nullopt;
 }
 
+std::optional<sig::Scheme> signature_scheme(Provider provider)
+{
+  switch (provider) {
+  case Provider::standard: return sig::Scheme::standard;
+  case Provider::svix: return sig::Scheme::svix;
+  case Provider::clerk: return sig::Scheme::clerk;
+  case Provider::stripe: return sig::Scheme::stripe;
+  case Provider::github: return sig::Scheme::github;
+  case Provider::shopify: return sig::Scheme::shopify;
+  case Provider::slack: return sig::Scheme::slack;
+  case Provider::twilio: return sig::Scheme::twilio;
+  case Provider::none: break;
+  }
+  return std::nullopt;
+}
+
 std::string_view provider_name(Provider provider)
 {
   for (const auto& e : k_providers)

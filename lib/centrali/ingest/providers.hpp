@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "centrali/ingest/json_peek.hpp"
+#include "centrali/signatures/signatures.hpp"
 #include "centrali/util/headers.hpp"
 
 namespace centrali::ingest {
@@ -14,6 +15,8 @@ namespace centrali::ingest {
 enum class Provider { standard, svix, clerk, stripe, github, shopify, slack, twilio, none };
 
 std::optional<Provider> parse_provider(std::string_view name);
+// The signature scheme a provider signs with; nullopt for `none`.
+std::optional<sig::Scheme> signature_scheme(Provider provider);
 std::string_view provider_name(Provider provider);
 // "standard|svix|clerk|stripe|github|shopify|slack|twilio|none"
 std::string provider_names();

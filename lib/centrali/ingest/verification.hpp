@@ -10,21 +10,16 @@
 #include <vector>
 
 #include "centrali/ingest/providers.hpp"
+#include "centrali/ingest/source_keys.hpp"
 #include "centrali/signatures/signatures.hpp"
 #include "centrali/store/events.hpp"
 #include "centrali/util/error.hpp"
 
 namespace centrali::ingest {
 
-struct SourceCheck {
-  Provider provider = Provider::none;
-  std::vector<std::string> secrets;  // resolved
-  std::int64_t tolerance_s = 300;
-};
-
 // Checks a request to a source whose provider signs (not `none`). `target`
 // is the request's path and query as sent (Twilio signs the URL).
-sig::Verdict verify_request(const SourceCheck& source, const HeaderList& headers, std::string_view body,
+sig::Verdict verify_request(const SourceKeys& source, const HeaderList& headers, std::string_view body,
                             std::string_view target, std::int64_t now_s, sig::Diagnose diagnose);
 
 // Why a stored request failed its signature check: the check re-run with

@@ -216,7 +216,7 @@ Result<int> record_attempt(Store& store, const Attempt& a, const DeliveryUpdate&
     }
     auto& ins = store.statement(
         "INSERT INTO attempts (id, delivery_id, number, trigger, url, response_status, duration_ms, error, "
-        "started_ms, request_headers, response_headers, response_body) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
+        "started_ms, request_headers, response_headers, response_body, signature) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
     // No copies: every string here outlives the insert.
     ins.bindNoCopy(1, a.id);
     ins.bindNoCopy(2, a.delivery_id);
@@ -234,6 +234,8 @@ Result<int> record_attempt(Store& store, const Attempt& a, const DeliveryUpdate&
     ins.bindNoCopy(10, request_headers);
     ins.bindNoCopy(11, response_headers);
     ins.bindNoCopy(12, a.response_body.data(), static_cast<int>(a.response_body.size()));
+    if (a.signature.empty()) ins.bind(13);
+    else ins.bindNoCopy(13, a.signature);
     ins.exec();
     return number;
   });
@@ -269,7 +271,7 @@ namespace {
 
 constexpr const char* k_attempt_columns =
     "seq, id, delivery_id, number, trigger, url, response_status, duration_ms, error, started_ms, request_headers, "
-    "response_headers, response_body";
+    "response_headers, response_body, signature";
 
 Attempt read_attempt(SQLite::Statement& st)
 {
@@ -289,6 +291,7 @@ Attempt read_attempt(SQLite::Statement& st)
       auto body = st.getColumn(12);
       if (!body.isNull())
         a.response_body.assign(static_cast<const char*>(body.getBlob()), static_cast<std::size_t>(body.getBytes()));
+      a.signature = st.getColumn(13).getString();
   return a;
 }
 

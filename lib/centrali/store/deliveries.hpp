@@ -45,6 +45,7 @@ struct Attempt {
   HeaderList request_headers;  // secrets redacted
   HeaderList response_headers;
   std::string response_body;   // first 64 KiB
+  std::string signature;       // forwards: re-signed or original, and why (delivery/forward.hpp)
 };
 
 // The delivery's state after an attempt.

@@ -358,6 +358,10 @@ const std::vector<Migration>& migrations()
           WHERE status = 'failed' OR status = 'cancelled';
       )sql", drop_delivery_foreign_keys},
       {8, "", drop_attempt_id_index},
+      // How a forward's attempt was signed: again with a fresh timestamp, or
+      // as the provider sent it (and why). Last, after the response body, as
+      // only `deliveries show` reads it.
+      {9, "ALTER TABLE attempts ADD COLUMN signature TEXT;"},
   };
   return list;
 }
