@@ -72,6 +72,8 @@ void add_deliveries_command(CLI::App& app, Selected& selected);
 void add_dispatch_command(CLI::App& app, Selected& selected);
 void add_records_command(CLI::App& app, Selected& selected);
 void add_triggers_command(CLI::App& app, Selected& selected);
+void add_send_command(CLI::App& app, Selected& selected);
+void add_fixtures_command(CLI::App& app, Selected& selected);
 void add_completion_command(CLI::App& app, Selected& selected);
 
 } // namespace centrali::cli

@@ -179,6 +179,8 @@ int main(int argc, char** argv)
   add_records_command(app, selected);
   add_triggers_command(app, selected);
   add_completion_command(app, selected);
+  add_send_command(app, selected);
+  add_fixtures_command(app, selected);
   allow_globals_everywhere(app);
   // Set last: subcommands copy their parent's footer when they are made,
   // and these examples are for the top level only.

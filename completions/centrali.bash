@@ -8,11 +8,12 @@
 # The subcommands of a command path ('' is the top level).
 _centrali_commands() {
     case $1 in
-        '') printf '%s\n' 'store sign verify keys sources listen events webhooks deliveries dispatch records triggers completion' ;;
+        '') printf '%s\n' 'store sign verify keys sources listen events send fixtures webhooks deliveries dispatch records triggers completion' ;;
         'store') printf '%s\n' 'info vacuum' ;;
         'keys') printf '%s\n' 'generate' ;;
         'sources') printf '%s\n' 'add list show rm' ;;
         'events') printf '%s\n' 'list show tail export import emit prune replay' ;;
+        'fixtures') printf '%s\n' 'list show' ;;
         'webhooks') printf '%s\n' 'add list show update rm enable disable rotate-secret test resend replay' ;;
         'deliveries') printf '%s\n' 'list show tail cancel' ;;
         'records') printf '%s\n' 'create update delete get list' ;;
@@ -47,6 +48,10 @@ _centrali_flags() {
         'events emit') printf '%s\n' '-h --help --data --data-file' ;;
         'events prune') printf '%s\n' '-h --help --before --source --type --status --dry-run' ;;
         'events replay') printf '%s\n' '-h --help --source --type --status --since --until --limit --to --set --keep-signature --timeout' ;;
+        'send') printf '%s\n' '-h --help --source --as --secret --to --fixture --data --data-file --set --id --timestamp --header --repeat --duplicate --shuffle --timeout' ;;
+        'fixtures') printf '%s\n' '-h --help' ;;
+        'fixtures list') printf '%s\n' '-h --help --provider' ;;
+        'fixtures show') printf '%s\n' '-h --help --provider' ;;
         'webhooks') printf '%s\n' '-h --help' ;;
         'webhooks add') printf '%s\n' '-h --help --url --events --secret --name --header --retry-schedule --timeout --disable-after --insecure' ;;
         'webhooks list') printf '%s\n' '-h --help' ;;
@@ -151,6 +156,21 @@ _centrali_flag_value() {
         'events replay:--to') printf '%s\n' '@text' ;;
         'events replay:--set') printf '%s\n' '@text' ;;
         'events replay:--timeout') printf '%s\n' '@text' ;;
+        'send:--source') printf '%s\n' '@dyn:sources' ;;
+        'send:--as') printf '%s\n' 'standard svix clerk stripe github shopify slack twilio none' ;;
+        'send:--secret') printf '%s\n' '@text' ;;
+        'send:--to') printf '%s\n' '@text' ;;
+        'send:--fixture') printf '%s\n' '@text' ;;
+        'send:--data') printf '%s\n' '@text' ;;
+        'send:--data-file') printf '%s\n' '@file' ;;
+        'send:--set') printf '%s\n' '@text' ;;
+        'send:--id') printf '%s\n' '@text' ;;
+        'send:--timestamp') printf '%s\n' '@text' ;;
+        'send:--header') printf '%s\n' '@text' ;;
+        'send:--repeat') printf '%s\n' '@text' ;;
+        'send:--timeout') printf '%s\n' '@text' ;;
+        'fixtures list:--provider') printf '%s\n' 'standard svix clerk stripe github shopify slack twilio none' ;;
+        'fixtures show:--provider') printf '%s\n' 'standard svix clerk stripe github shopify slack twilio none' ;;
         'webhooks add:--url') printf '%s\n' '@text' ;;
         'webhooks add:--events') printf '%s\n' '@text' ;;
         'webhooks add:--secret') printf '%s\n' '@text' ;;

@@ -8,7 +8,7 @@
 function __centrali_commands
     switch $argv[1]
         case ''
-            printf '%s\n' 'store' 'sign' 'verify' 'keys' 'sources' 'listen' 'events' 'webhooks' 'deliveries' 'dispatch' 'records' 'triggers' 'completion'
+            printf '%s\n' 'store' 'sign' 'verify' 'keys' 'sources' 'listen' 'events' 'send' 'fixtures' 'webhooks' 'deliveries' 'dispatch' 'records' 'triggers' 'completion'
         case 'store'
             printf '%s\n' 'info' 'vacuum'
         case 'keys'
@@ -17,6 +17,8 @@ function __centrali_commands
             printf '%s\n' 'add' 'list' 'show' 'rm'
         case 'events'
             printf '%s\n' 'list' 'show' 'tail' 'export' 'import' 'emit' 'prune' 'replay'
+        case 'fixtures'
+            printf '%s\n' 'list' 'show'
         case 'webhooks'
             printf '%s\n' 'add' 'list' 'show' 'update' 'rm' 'enable' 'disable' 'rotate-secret' 'test' 'resend' 'replay'
         case 'deliveries'
@@ -91,6 +93,21 @@ set -g __centrali_value_flags '*|--store' \
     'events replay|--to' \
     'events replay|--set' \
     'events replay|--timeout' \
+    'send|--source' \
+    'send|--as' \
+    'send|--secret' \
+    'send|--to' \
+    'send|--fixture' \
+    'send|--data' \
+    'send|--data-file' \
+    'send|--set' \
+    'send|--id' \
+    'send|--timestamp' \
+    'send|--header' \
+    'send|--repeat' \
+    'send|--timeout' \
+    'fixtures list|--provider' \
+    'fixtures show|--provider' \
     'webhooks add|--url' \
     'webhooks add|--events' \
     'webhooks add|--secret' \
@@ -243,6 +260,8 @@ complete -c centrali -n '__centrali_at \'\' 0' -a 'keys' -d 'Make signing secret
 complete -c centrali -n '__centrali_at \'\' 0' -a 'sources' -d 'Manage inbound sources (POST /ingest/<name>)'
 complete -c centrali -n '__centrali_at \'\' 0' -a 'listen' -d 'Receive webhooks: verify, store durably, forward'
 complete -c centrali -n '__centrali_at \'\' 0' -a 'events' -d 'Inspect, export, import and replay received events'
+complete -c centrali -n '__centrali_at \'\' 0' -a 'send' -d 'Send an event as its provider would: signed, with the provider\'s headers'
+complete -c centrali -n '__centrali_at \'\' 0' -a 'fixtures' -d 'Realistic provider events for \'centrali send --fixture\''
 complete -c centrali -n '__centrali_at \'\' 0' -a 'webhooks' -d 'Manage outbound webhooks; test, resend and replay deliveries'
 complete -c centrali -n '__centrali_at \'\' 0' -a 'deliveries' -d 'Inspect the outbound delivery log'
 complete -c centrali -n '__centrali_at \'\' 0' -a 'dispatch' -d 'Fan out new events, run queued triggers, deliver due deliveries (no HTTP listener)'
@@ -398,6 +417,37 @@ complete -c centrali -n '__centrali_is \'events replay\'' -l set -x -d 'Edit the
 complete -c centrali -n '__centrali_is \'events replay\'' -l keep-signature -d 'Send the stored signature headers byte for byte instead of signing again'
 complete -c centrali -n '__centrali_is \'events replay\'' -l timeout -x -d 'Per-request timeout'
 complete -c centrali -n '__centrali_at \'events replay\' 0+' -a '(__centrali_dyn events)'
+
+# centrali send
+complete -c centrali -n '__centrali_is \'send\'' -s h -l help -d 'Print this help message and exit'
+complete -c centrali -n '__centrali_is \'send\'' -l source -x -a '(__centrali_dyn sources)' -d 'Send to this source of the store (through the running listener, or into the store)'
+complete -c centrali -n '__centrali_is \'send\'' -l as -x -a 'standard svix clerk stripe github shopify slack twilio none' -d 'Send as this provider (with --secret and --to)'
+complete -c centrali -n '__centrali_is \'send\'' -l secret -x -d 'With --as: the signing secret (a value, env:NAME or file:PATH)'
+complete -c centrali -n '__centrali_is \'send\'' -l to -x -d 'With --as: where to POST it'
+complete -c centrali -n '__centrali_is \'send\'' -l fixture -x -d 'A fixture of the provider (see \'centrali fixtures list\'); repeatable'
+complete -c centrali -n '__centrali_is \'send\'' -l data -x -d 'The body (JSON, or any text)'
+complete -c centrali -n '__centrali_is \'send\'' -l data-file -r -F -d 'Read the body from a file'
+complete -c centrali -n '__centrali_is \'send\'' -l set -x -d 'Edit a field of the JSON body, e.g. data.object.amount=5000; repeatable'
+complete -c centrali -n '__centrali_is \'send\'' -l id -x -d 'The provider\'s delivery id (default: a fresh one per send)'
+complete -c centrali -n '__centrali_is \'send\'' -l timestamp -x -d 'Sign (and fill the body\'s times) as of this time (default: now)'
+complete -c centrali -n '__centrali_is \'send\'' -l header -x -d 'Extra header, \'Name: value\'; repeatable'
+complete -c centrali -n '__centrali_is \'send\'' -l repeat -x -d 'Send it N times, each fresh (same id with --id)'
+complete -c centrali -n '__centrali_is \'send\'' -l duplicate -d 'Send each request twice, same delivery id: is the handler idempotent?'
+complete -c centrali -n '__centrali_is \'send\'' -l shuffle -d 'Send the --fixtures in a random order: does the handler depend on order?'
+complete -c centrali -n '__centrali_is \'send\'' -l timeout -x -d 'Per-request timeout'
+
+# centrali fixtures
+complete -c centrali -n '__centrali_is \'fixtures\'' -s h -l help -d 'Print this help message and exit'
+complete -c centrali -n '__centrali_at \'fixtures\' 0' -a 'list' -d 'List the fixtures, built in and your own'
+complete -c centrali -n '__centrali_at \'fixtures\' 0' -a 'show' -d 'Print a fixture: its headers and body, placeholders as written'
+
+# centrali fixtures list
+complete -c centrali -n '__centrali_is \'fixtures list\'' -s h -l help -d 'Print this help message and exit'
+complete -c centrali -n '__centrali_is \'fixtures list\'' -l provider -x -a 'standard svix clerk stripe github shopify slack twilio none' -d 'Only this provider\'s'
+
+# centrali fixtures show
+complete -c centrali -n '__centrali_is \'fixtures show\'' -s h -l help -d 'Print this help message and exit'
+complete -c centrali -n '__centrali_is \'fixtures show\'' -l provider -x -a 'standard svix clerk stripe github shopify slack twilio none' -d 'The provider, when the name exists for several'
 
 # centrali webhooks
 complete -c centrali -n '__centrali_is \'webhooks\'' -s h -l help -d 'Print this help message and exit'

@@ -1,84 +1,8 @@
 #include "centrali/ingest/ingestor.hpp"
 
-#include <nlohmann/json.hpp>
-
-#include "centrali/ingest/json_peek.hpp"
-#include "centrali/ingest/providers.hpp"
-#include "centrali/ingest/secrets.hpp"
-#include "centrali/ingest/verification.hpp"
-#include "centrali/signatures/signatures.hpp"
-#include "centrali/store/deliveries.hpp"
-#include "centrali/store/events.hpp"
-#include "centrali/util/ids.hpp"
-#include "centrali/util/json_bounded.hpp"
 #include "centrali/util/time.hpp"
 
 namespace centrali::ingest {
-
-struct Pending {
-  store::Event event;
-  std::string public_reason;  // what the sender is told; ev.reason when empty
-  std::string forward_to;
-  std::string slack_challenge;  // answered back: Slack's URL verification handshake
-  int status = 0;
-  std::string error_code;  // for rejections
-};
-
-namespace {
-
-constexpr std::size_t k_max_stored_source_name = 200;
-// A refused request is kept so its sender can be debugged, but anyone who
-// can reach the port can send one: bodies of requests that no source took
-// (404, 405) are not kept at all, and other refusals keep their first
-// 64 KiB, enough to see what was sent without letting a flood fill the disk.
-constexpr std::size_t k_max_refused_body = 64 * 1024;
-// What a sender is told when the source's own secret is unusable: the
-// detail describes our configuration, so it goes to the store and log only.
-constexpr std::string_view k_unverifiable = "the signature could not be verified";
-
-// The "challenge" of a Slack url_verification request; empty when absent.
-std::string slack_challenge(std::string_view body)
-{
-  auto doc = parse_json(body);
-  if (!doc.is_object()) return {};
-  auto it = doc.find("challenge");
-  return it != doc.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-std::string json_string(std::string_view s)
-{
-  return nlohmann::json(std::string(s)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
-// Keeps a stored header block bounded even when the request's was not.
-HeaderList bounded_headers(HeaderList headers, std::size_t max_bytes)
-{
-  std::size_t total = 0;
-  HeaderList out;
-  for (auto& h : headers) {
-    total += h.name.size() + h.value.size();
-    if (total > max_bytes) break;
-    out.push_back(std::move(h));
-  }
-  return out;
-}
-
-// Bounds what a refused request leaves in the store (see k_max_refused_body)
-// and says so in its reason.
-void keep_refused_body(store::Event& ev)
-{
-  if (ev.status != "rejected" || ev.body.empty()) return;
-  const auto size = ev.body.size();
-  if (ev.http_status == 404 || ev.http_status == 405) {
-    ev.body.clear();
-    ev.reason += " (body of " + std::to_string(size) + " bytes not kept)";
-  } else if (size > k_max_refused_body) {
-    ev.body.resize(k_max_refused_body);
-    ev.reason += " (body of " + std::to_string(size) + " bytes: first 64 KiB kept)";
-  }
-}
-
-} // namespace
 
 Ingestor::Ingestor(store::GroupCommitter& writer, std::filesystem::path store_path, IngestOptions options,
                    std::function<void(bool)> on_accepted)
@@ -91,155 +15,30 @@ Ingestor::~Ingestor() = default;
 
 void Ingestor::handle(http::Request& req, http::Server::Reply reply)
 {
-  auto pending = std::make_shared<Pending>();
-  Pending& p = *pending;
-  http::Response res;
-  auto& ev = p.event;
-  ev.id = ids::make(ids::k_event);
-  ev.received_ms = timeutil::now_ms();
-  ev.method = std::string(req.method);
-  ev.path = std::string(req.target);
-  ev.remote_addr = std::string(req.remote_addr);
-  std::string name(req.path.substr(std::string_view("/ingest/").size()));
-  while (!name.empty() && name.back() == '/') name.pop_back();
-  ev.source = name.substr(0, k_max_stored_source_name);
-  ev.type = "unknown";
-  ev.status = "rejected";
-
-  auto reject = [&](int status, std::string code, std::string reason) {
-    p.status = status;
-    p.error_code = std::move(code);
-    ev.reason = std::move(reason);
-  };
-
-  if (req.header_bytes > m_options.max_header_bytes) {
-    ev.headers = redact_credentials(bounded_headers(std::move(req.headers), m_options.max_header_bytes));
-    reject(431, "headers_too_large", "request headers exceed " + std::to_string(m_options.max_header_bytes / 1024) + " KiB");
-  } else {
-    if (req.method != "POST") {
-      res.headers.push_back({"Allow", "POST"});
-      reject(405, "method_not_allowed", "method " + ev.method + " not allowed; webhooks are POSTed");
-    } else if (req.body_too_large) {
-      reject(413, "payload_too_large", "body larger than the listener's --max-body");
-    } else if (name.empty() || name.find('/') != std::string::npos) {
-      reject(404, "unknown_source", "no source in path (expected /ingest/<source>)");
-    } else if (name == "local") {
-      // Reserved for events made here: a request must not pass for one,
-      // even in a store made before the name was refused.
-      reject(404, "unknown_source", "'local' is not a source: it names events made here");
-    } else {
-      auto source = m_sources.lookup(name, ev.received_ms);
-      if (!source) {
-        res.status = 503;
-        res.body = http::error_body("store_unavailable");
-        res.note = "store unavailable";
-        reply(std::move(res));
-        return;
-      }
-      if (!source->exists) {
-        reject(404, "unknown_source", "no source named '" + ev.source + "'");
-      } else {
-        auto peek = peek_json(req.body);
-        ev.type = event_type(source->provider, req.headers, peek);
-        if (!source->secret_error.empty()) {
-          reject(500, "source_misconfigured", source->secret_error);
-        } else if (source->provider != Provider::none) {
-          // No diagnosis here: it re-signs the body in several variants, and
-          // anyone can send a forged request. `events show` diagnoses later.
-          auto verdict = verify_request(*source, req.headers, req.body, req.target, ev.received_ms / 1000, sig::Diagnose::no);
-          if (!verdict.valid) {
-            reject(401, "invalid_signature", verdict.reason);
-            if (verdict.failure == sig::Failure::bad_secret) p.public_reason = k_unverifiable;
-          }
-        }
-        if (p.status == 0 && peek.depth > static_cast<std::size_t>(k_max_json_depth))
-          reject(400, "json_too_deep", "JSON nested deeper than " + std::to_string(k_max_json_depth) + " levels");
-        if (p.status == 0 && expects_json(source->provider, req.headers) && !peek.valid)
-          reject(400, "invalid_json", std::string(provider_name(source->provider)) + " sends JSON but the body is not valid JSON");
-        if (p.status == 0) {
-          ev.status = "accepted";
-          ev.dedupe_key = dedupe_key(source->provider, req.headers, peek);
-          p.forward_to = source->source.forward_to.empty() ? m_options.forward_to : source->source.forward_to;
-          // The body's own type, signed, decides: not a derived event type
-          // that an unsigned X-Event-Type header could set.
-          if (source->provider == Provider::slack && peek.type == "url_verification")
-            p.slack_challenge = slack_challenge(req.body);
-        }
-      }
-    }
+  const auto now_ms = timeutil::now_ms();
+  auto reception = std::make_shared<Reception>(receive(
+      req, {m_options.forward_to, m_options.max_header_bytes},
+      [this, now_ms](const std::string& name) { return m_sources.lookup(name, now_ms); }, now_ms));
+  if (reception->store_unavailable) {
+    reply(answer(*reception, {}));
+    return;
   }
-  if (ev.headers.empty()) ev.headers = redact_credentials(std::move(req.headers));  // after every use above
-  ev.http_status = p.status == 0 ? 202 : p.status;
-  ev.body = std::move(req.body);
-  if (p.public_reason.empty()) p.public_reason = ev.reason;
-  keep_refused_body(ev);
-  finish(std::move(pending), std::move(res), std::move(reply));
-}
-
-void Ingestor::finish(std::shared_ptr<Pending> pending, http::Response res, http::Server::Reply reply)
-{
-  auto durability = pending->event.status == "accepted" ? store::Durability::full : store::Durability::normal;
   // Only an accepted event is acknowledged with a 2xx that promises it is on
   // disk; rejections are recorded for inspection without forcing an fsync,
   // so a flood of bad requests cannot slow down good ones.
-  Pending* raw = pending.get();
-  auto work = [raw](store::Store& store) -> Result<void> {
-    Pending& p = *raw;
-    if (auto r = store::insert_event(store, p.event, true); !r) return r;
-    if (p.event.status == "accepted" && !p.forward_to.empty()) {
-      store::Delivery d;
-      d.id = ids::make(ids::k_delivery);
-      d.kind = "forward";
-      d.event_id = p.event.id;
-      d.event_type = p.event.type;
-      d.url = p.forward_to;
-      d.status = "pending";
-      d.next_attempt_ms = p.event.received_ms;
-      d.created_ms = d.updated_ms = p.event.received_ms;
-      return store::insert_delivery(store, d);
-    }
-    return {};
-  };
-  // `pending` lives in the completion, which runs after `work` (even when a
-  // failing batch neighbour makes `work` run twice) and then frees it.
-  m_writer.submit(std::move(work), durability,
-                  [this, pending = std::move(pending), res = std::move(res), reply = std::move(reply)](Result<void> committed) mutable {
-                    reply(respond(*pending, std::move(res), committed));
+  auto durability = reception->event.status == "accepted" ? store::Durability::full : store::Durability::normal;
+  Reception* raw = reception.get();
+  // `reception` lives in the completion, which runs after the work (even
+  // when a failing batch neighbour makes the work run twice) and frees it.
+  m_writer.submit([raw](store::Store& store) { return store_reception(store, *raw); }, durability,
+                  [this, reception = std::move(reception), reply = std::move(reply)](Result<void> committed) mutable {
+                    auto res = answer(*reception, committed);
+                    // Wakes the fan-out (and the sender, for a forward) only
+                    // once the event is committed and can be read.
+                    if (committed && reception->event.status == "accepted" && m_on_accepted)
+                      m_on_accepted(!reception->forward_to.empty());
+                    reply(std::move(res));
                   });
-}
-
-http::Response Ingestor::respond(const Pending& p, http::Response res, const Result<void>& committed)
-{
-  const auto& ev = p.event;
-  if (!committed) {
-    // Not durable, so not acknowledged: the sender will retry.
-    res.status = 503;
-    res.body = http::error_body("store_unavailable");
-    res.note = "store write failed: " + committed.error().message;
-    return res;
-  }
-  if (ev.status == "accepted") {
-    res.status = 202;
-    res.body = R"({"status":"queued","id":")" + ev.id + R"("})";
-    if (!p.slack_challenge.empty()) {
-      // Slack registers an Events API URL only once it hears the challenge back.
-      res.status = 200;
-      res.body = R"({"challenge":)" + json_string(p.slack_challenge) + "}";
-    }
-    res.note = ev.id + " " + ev.type;
-    if (m_on_accepted) m_on_accepted(!p.forward_to.empty());
-  } else if (ev.status == "duplicate") {
-    res.status = 200;
-    res.body = R"({"status":"duplicate","id":")" + ev.duplicate_of + R"("})";
-    res.note = ev.id + " duplicate of " + ev.duplicate_of;
-  } else {
-    res.status = p.status;
-    res.body = p.status == 401 ? R"({"error":"invalid_signature","reason":)" + json_string(p.public_reason) + "}"
-                               : http::error_body(p.error_code, p.status == 500 ? "" : p.public_reason);
-    res.note = ev.id + " " + ev.reason;
-    if (p.status == 401) res.note += "; diagnose with: centrali events show " + ev.id;
-  }
-  return res;
 }
 
 } // namespace centrali::ingest

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "centrali/http/server.hpp"
+#include "centrali/ingest/reception.hpp"
 #include "centrali/ingest/source_keys.hpp"
 #include "centrali/store/group_commit.hpp"
 #include "centrali/store/sources.hpp"
@@ -26,7 +27,7 @@ class Ingestor {
 public:
   // `store_path` is read (with a connection of its own) to look up sources.
   // `on_accepted(forwarded)` runs after the commit of an accepted event
-  // (which now waits for fan-out; `forwarded`: a forward was queued too).
+  // (`forwarded`: a forward was queued too).
   Ingestor(store::GroupCommitter& writer, std::filesystem::path store_path, IngestOptions options,
            std::function<void(bool forwarded)> on_accepted);
   ~Ingestor();
@@ -36,9 +37,6 @@ public:
   void handle(http::Request& request, http::Server::Reply reply);
 
 private:
-  void finish(std::shared_ptr<struct Pending> pending, http::Response response, http::Server::Reply reply);
-  http::Response respond(const struct Pending& pending, http::Response response, const Result<void>& committed);
-
   store::GroupCommitter& m_writer;
   IngestOptions m_options;
   std::function<void(bool)> m_on_accepted;

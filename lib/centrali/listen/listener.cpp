@@ -1,11 +1,14 @@
 #include "centrali/listen/listener.hpp"
 
+#include <optional>
+
 #include <nlohmann/json.hpp>
 
 #include "centrali/dispatch/dispatcher.hpp"
 #include "centrali/ingest/ingestor.hpp"
 #include "centrali/listen/wiring.hpp"
 #include "centrali/store/group_commit.hpp"
+#include "centrali/store/listen_address.hpp"
 #include "centrali/triggers/install.hpp"
 #include "centrali/version.hpp"
 
@@ -19,7 +22,20 @@ struct Listener::Parts {
   std::vector<std::unique_ptr<Service>> services;
   std::unique_ptr<ingest::Ingestor> ingestor;
   std::unique_ptr<http::Server> server;
+  std::optional<store::ListenAddress> address;  // while serving: where `send --source` finds us
 };
+
+namespace {
+
+// The URL other commands on this machine reach the listener at.
+std::string local_url(const std::string& host, int port)
+{
+  std::string reach = host == "0.0.0.0" || host.empty() ? "127.0.0.1" : host == "::" ? "::1" : host;
+  if (reach.find(':') != std::string::npos) reach = "[" + reach + "]";
+  return "http://" + reach + ":" + std::to_string(port);
+}
+
+} // namespace
 
 Result<std::unique_ptr<Listener>> Listener::create(ListenerOptions options, ListenerCallbacks callbacks)
 {
@@ -72,6 +88,10 @@ Result<std::unique_ptr<Listener>> Listener::create(ListenerOptions options, List
   auto port = parts.server->bind();
   if (!port) return std::unexpected(port.error());
   self->m_port = *port;
+  // Without it (an unwritable folder), `send --source` writes to the store
+  // directly instead, which the running listener picks up all the same.
+  if (auto address = store::ListenAddress::publish(options.store_path, local_url(options.http.host, *port)))
+    parts.address.emplace(std::move(*address));
   return self;
 }
 

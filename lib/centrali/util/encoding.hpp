@@ -43,4 +43,8 @@ enum class PlusIs { space, plus };
 // by two hex digits is kept as is, as browsers and Twilio's libraries do.
 std::string url_decode(std::string_view text, PlusIs plus = PlusIs::space);
 
+// Percent-encoding of everything but RFC 3986's unreserved characters
+// (letters, digits, `-._~`), for form fields and query values.
+std::string url_encode(std::string_view text);
+
 } // namespace centrali::encoding
