@@ -1,10 +1,11 @@
 // `centrali sources add|list|show|rm`: the named inbound endpoints.
-#include <cctype>
+#include <algorithm>
 
 #include <CLI/CLI.hpp>
 
 #include "centrali/ingest/providers.hpp"
 #include "centrali/ingest/secrets.hpp"
+#include "centrali/ingest/source_rules.hpp"
 #include "centrali/signatures/signatures.hpp"
 #include "centrali/store/sources.hpp"
 #include "centrali/util/time.hpp"
@@ -22,25 +23,19 @@ struct AddArgs {
   std::string forward_to;
 };
 
-// The usual ways a secret gets mangled between being printed and being
-// pasted (or captured with $(…)): each would make every request a 401.
-std::string pasted_secret_problem(const std::string& secret)
+// A source's problem in the words of these commands' flags.
+Error flag_error(const ingest::SourceProblem& p)
 {
-  if (secret.starts_with("secret:"))
-    return "starts with 'secret:', the label a terminal shows; give the value alone (keys generate, webhooks add "
-           "and rotate-secret print it bare when their output is piped)";
-  if (!secret.empty() && (std::isspace(static_cast<unsigned char>(secret.front())) ||
-                          std::isspace(static_cast<unsigned char>(secret.back()))))
-    return "has spaces or a line break around it; give the value alone";
-  return {};
-}
-
-bool valid_name(const std::string& name)
-{
-  if (name.empty() || name.size() > 64) return false;
-  for (char c : name)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) return false;
-  return true;
+  using Field = ingest::SourceProblem::Field;
+  switch (p.field) {
+  case Field::name: return {ErrorKind::usage, "source name " + p.message};
+  case Field::provider: return {ErrorKind::usage, "--provider: " + p.message};
+  case Field::secrets:
+    return {ErrorKind::usage, "--secret" + (p.index >= 0 ? " #" + std::to_string(p.index + 1) : std::string()) + ": " + p.message};
+  case Field::tolerance: return {ErrorKind::usage, "--tolerance " + p.message};
+  case Field::forward_to: return {ErrorKind::usage, "--forward-to: " + p.message};
+  }
+  return {ErrorKind::usage, p.message};
 }
 
 nlohmann::json source_json(const store::Source& s)
@@ -58,43 +53,6 @@ nlohmann::json source_json(const store::Source& s)
 
 Result<void> run_add(Context& ctx, const AddArgs& args)
 {
-  if (!valid_name(args.name))
-    return fail(ErrorKind::usage, "invalid source name '" + args.name +
-                                      "' (1-64 characters: letters, digits, '-', '_', '.')");
-  if (args.name == "local")
-    return fail(ErrorKind::usage, "the source name 'local' is reserved for events made here (records, events emit)");
-  auto provider = ingest::parse_provider(args.provider);
-  if (!provider)
-    return fail(ErrorKind::usage,
-                "unknown provider '" + args.provider + "' (expected " + ingest::provider_names() + ")");
-  if (*provider != ingest::Provider::none && args.secrets.empty())
-    return fail(ErrorKind::usage, "provider " + args.provider +
-                                      " verifies signatures: give --secret (a value, env:NAME or file:PATH)");
-  if (*provider == ingest::Provider::none && !args.secrets.empty())
-    return fail(ErrorKind::usage, "provider none does not verify signatures; drop --secret");
-  if (args.tolerance_s && (*args.tolerance_s < 0 || *args.tolerance_s > 31'536'000))
-    return fail(ErrorKind::usage, "--tolerance must be between 0 and 31536000 seconds");
-  if (!args.forward_to.empty())
-    if (auto u = parse_url(args.forward_to); !u) return fail(ErrorKind::usage, "--forward-to: " + u.error().message);
-  // A literal secret that the scheme cannot use (e.g. whsec_ with broken
-  // base64) is refused now rather than failing every request later.
-  for (const auto& ref : args.secrets)
-    if (auto problem = pasted_secret_problem(ref); !problem.empty()) return fail(ErrorKind::usage, "--secret " + problem);
-  if (*provider != ingest::Provider::none) {
-    auto scheme = ingest::signature_scheme(*provider);
-    for (const auto& ref : args.secrets) {
-      if (ref.starts_with("env:") || ref.starts_with("file:")) continue;
-      sig::SignInput probe;
-      probe.scheme = *scheme;
-      probe.secrets = {ref};
-      probe.id = "msg_probe";
-      probe.timestamp = 1;
-      probe.url = "http://localhost/";
-      if (auto r = sig::sign(probe); !r) return fail(ErrorKind::usage, "--secret: " + r.error().message);
-    }
-  }
-  auto store = ctx.store();
-  if (!store) return std::unexpected(store.error());
   store::Source s;
   s.name = args.name;
   s.provider = args.provider;
@@ -102,6 +60,9 @@ Result<void> run_add(Context& ctx, const AddArgs& args)
   s.tolerance_s = args.tolerance_s;
   s.forward_to = args.forward_to;
   s.created_ms = timeutil::now_ms();
+  if (auto problem = ingest::source_problem(s)) return std::unexpected(flag_error(*problem));
+  auto store = ctx.store();
+  if (!store) return std::unexpected(store.error());
   if (auto r = store::add_source(**store, s); !r) return r;
   if (ctx.out().json()) {
     ctx.out().json_document(source_json(s));
@@ -158,6 +119,57 @@ Result<void> run_show(Context& ctx, const std::string& name)
   return {};
 }
 
+struct UpdateArgs {
+  std::string name;
+  std::string forward_to;
+  bool no_forward = false;
+  std::optional<std::int64_t> tolerance_s;
+  std::vector<std::string> add_secrets;
+  std::vector<std::string> remove_secrets;
+};
+
+// Changes a source in place: unlike rm and add, the source never stops
+// existing, so a running listener answers every request meanwhile.
+Result<void> run_update(Context& ctx, const UpdateArgs& args)
+{
+  if (!args.forward_to.empty() && args.no_forward)
+    return fail(ErrorKind::usage, "--forward-to and --no-forward contradict each other");
+  if (args.forward_to.empty() && !args.no_forward && !args.tolerance_s && args.add_secrets.empty() &&
+      args.remove_secrets.empty())
+    return fail(ErrorKind::usage, "nothing to change: give --forward-to, --no-forward, --tolerance, --add-secret or --remove-secret");
+  auto store = ctx.store();
+  if (!store) return std::unexpected(store.error());
+  store::Source s;
+  auto updated = store::write_transaction(**store, [&]() -> Result<void> {
+    auto current = store::get_source(**store, args.name);
+    if (!current) return std::unexpected(current.error());
+    s = std::move(*current);
+    for (const auto& ref : args.remove_secrets) {
+      auto it = std::find(s.secrets.begin(), s.secrets.end(), ref);
+      if (it == s.secrets.end())
+        return fail(ErrorKind::usage, "--remove-secret: source '" + s.name + "' has no such secret (it has " +
+                                          std::to_string(s.secrets.size()) + "; see 'centrali sources show " + s.name + "')");
+      s.secrets.erase(it);
+    }
+    for (const auto& ref : args.add_secrets)
+      if (std::find(s.secrets.begin(), s.secrets.end(), ref) == s.secrets.end()) s.secrets.push_back(ref);
+    if (args.tolerance_s) s.tolerance_s = args.tolerance_s;
+    if (!args.forward_to.empty()) s.forward_to = args.forward_to;
+    if (args.no_forward) s.forward_to.clear();
+    if (auto problem = ingest::source_problem(s)) {
+      auto error = flag_error(*problem);
+      if (problem->field == ingest::SourceProblem::Field::secrets && s.secrets.empty())
+        error.message = "--remove-secret would leave " + s.provider + " source '" + s.name + "' without a secret; add the new one first";
+      return std::unexpected(error);
+    }
+    return store::update_source(**store, s);
+  });
+  if (!updated) return std::unexpected(updated.error());
+  if (ctx.out().json()) ctx.out().json_document(source_json(s));
+  else ctx.out().line("updated source " + s.name + " (a running listener uses it within 0.1 s)");
+  return {};
+}
+
 Result<void> run_rm(Context& ctx, const std::string& name)
 {
   auto store = ctx.store();
@@ -191,6 +203,27 @@ void add_sources_command(CLI::App& app, Selected& selected)
               "  centrali sources add stripe --provider stripe --secret whsec_...\n"
               "  centrali sources add gh --provider github --secret env:GITHUB_WEBHOOK_SECRET --forward-to http://localhost:3000/gh");
   add->callback([&selected, add_args] { selected.run = [add_args](Context& c) { return run_add(c, *add_args); }; });
+
+  auto update_args = std::make_shared<UpdateArgs>();
+  auto* update = cmd->add_subcommand("update", "Change a source in place (no moment without it)");
+  update->add_option("name", update_args->name, "Source name")->required();
+  update->add_option("--forward-to", update_args->forward_to, "Forward its accepted events to URL")->type_name("URL");
+  update->add_flag("--no-forward", update_args->no_forward, "Stop forwarding its events");
+  update->add_option("--tolerance", update_args->tolerance_s, "Allowed timestamp skew in seconds")->type_name("SECONDS");
+  update->add_option("--add-secret", update_args->add_secrets,
+                     "Accept this secret too: a value, env:NAME or file:PATH (repeatable)")
+      ->type_name("K");
+  update->add_option("--remove-secret", update_args->remove_secrets,
+                     "Stop accepting this secret, as it was given (repeatable)")
+      ->type_name("K");
+  update->footer("Rotate a secret without a 401 in between: add the new one, switch the sender, remove the old one.\n"
+                 "Examples:\n"
+                 "  centrali sources update stripe --forward-to http://localhost:4000/webhooks\n"
+                 "  centrali sources update stripe --add-secret env:STRIPE_NEW_SECRET\n"
+                 "  centrali sources update stripe --remove-secret env:STRIPE_OLD_SECRET");
+  update->callback([&selected, update_args] {
+    selected.run = [update_args](Context& c) { return run_update(c, *update_args); };
+  });
 
   auto* list = cmd->add_subcommand("list", "List sources");
   list->footer("Example:\n  centrali sources list --json");

@@ -11,7 +11,7 @@ _centrali_commands() {
         '') printf '%s\n' 'store sign verify keys sources listen events send fixtures webhooks deliveries dispatch records triggers completion' ;;
         'store') printf '%s\n' 'info vacuum' ;;
         'keys') printf '%s\n' 'generate' ;;
-        'sources') printf '%s\n' 'add list show rm' ;;
+        'sources') printf '%s\n' 'add update list show rm' ;;
         'events') printf '%s\n' 'list show tail export import emit prune replay' ;;
         'fixtures') printf '%s\n' 'list show' ;;
         'webhooks') printf '%s\n' 'add list show update rm enable disable rotate-secret test resend replay' ;;
@@ -35,6 +35,7 @@ _centrali_flags() {
         'keys generate') printf '%s\n' '-h --help --scheme' ;;
         'sources') printf '%s\n' '-h --help' ;;
         'sources add') printf '%s\n' '-h --help --provider --secret --tolerance --forward-to' ;;
+        'sources update') printf '%s\n' '-h --help --forward-to --no-forward --tolerance --add-secret --remove-secret' ;;
         'sources list') printf '%s\n' '-h --help' ;;
         'sources show') printf '%s\n' '-h --help' ;;
         'sources rm') printf '%s\n' '-h --help' ;;
@@ -118,6 +119,10 @@ _centrali_flag_value() {
         'sources add:--secret') printf '%s\n' '@text' ;;
         'sources add:--tolerance') printf '%s\n' '@text' ;;
         'sources add:--forward-to') printf '%s\n' '@text' ;;
+        'sources update:--forward-to') printf '%s\n' '@text' ;;
+        'sources update:--tolerance') printf '%s\n' '@text' ;;
+        'sources update:--add-secret') printf '%s\n' '@text' ;;
+        'sources update:--remove-secret') printf '%s\n' '@text' ;;
         'listen:--host') printf '%s\n' '@text' ;;
         'listen:--port') printf '%s\n' '@text' ;;
         'listen:--forward-to') printf '%s\n' '@text' ;;
@@ -234,6 +239,7 @@ _centrali_flag_value() {
 # The same for positional word $2 (from 0) of command path $1.
 _centrali_positional() {
     case $1:$2 in
+        'sources update:0') printf '%s\n' '@dyn:sources' ;;
         'sources show:0') printf '%s\n' '@dyn:sources' ;;
         'sources rm:0') printf '%s\n' '@dyn:sources' ;;
         'events show:0') printf '%s\n' '@dyn:events' ;;

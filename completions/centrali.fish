@@ -14,7 +14,7 @@ function __centrali_commands
         case 'keys'
             printf '%s\n' 'generate'
         case 'sources'
-            printf '%s\n' 'add' 'list' 'show' 'rm'
+            printf '%s\n' 'add' 'update' 'list' 'show' 'rm'
         case 'events'
             printf '%s\n' 'list' 'show' 'tail' 'export' 'import' 'emit' 'prune' 'replay'
         case 'fixtures'
@@ -55,6 +55,10 @@ set -g __centrali_value_flags '*|--store' \
     'sources add|--secret' \
     'sources add|--tolerance' \
     'sources add|--forward-to' \
+    'sources update|--forward-to' \
+    'sources update|--tolerance' \
+    'sources update|--add-secret' \
+    'sources update|--remove-secret' \
     'listen|--host' \
     'listen|--port' \
     'listen|--forward-to' \
@@ -313,6 +317,7 @@ complete -c centrali -n '__centrali_is \'keys generate\'' -l scheme -x -d 'stand
 # centrali sources
 complete -c centrali -n '__centrali_is \'sources\'' -s h -l help -d 'Print this help message and exit'
 complete -c centrali -n '__centrali_at \'sources\' 0' -a 'add' -d 'Add a source'
+complete -c centrali -n '__centrali_at \'sources\' 0' -a 'update' -d 'Change a source in place (no moment without it)'
 complete -c centrali -n '__centrali_at \'sources\' 0' -a 'list' -d 'List sources'
 complete -c centrali -n '__centrali_at \'sources\' 0' -a 'show' -d 'Show one source (secrets redacted)'
 complete -c centrali -n '__centrali_at \'sources\' 0' -a 'rm' -d 'Remove a source (its events stay in the store)'
@@ -323,6 +328,15 @@ complete -c centrali -n '__centrali_is \'sources add\'' -l provider -x -a 'stand
 complete -c centrali -n '__centrali_is \'sources add\'' -l secret -x -d 'Signing secret: a value, env:NAME or file:PATH (repeat to rotate)'
 complete -c centrali -n '__centrali_is \'sources add\'' -l tolerance -x -d 'Allowed timestamp skew in seconds [default: 300]'
 complete -c centrali -n '__centrali_is \'sources add\'' -l forward-to -x -d 'Forward this source\'s accepted events to URL'
+
+# centrali sources update
+complete -c centrali -n '__centrali_is \'sources update\'' -s h -l help -d 'Print this help message and exit'
+complete -c centrali -n '__centrali_is \'sources update\'' -l forward-to -x -d 'Forward its accepted events to URL'
+complete -c centrali -n '__centrali_is \'sources update\'' -l no-forward -d 'Stop forwarding its events'
+complete -c centrali -n '__centrali_is \'sources update\'' -l tolerance -x -d 'Allowed timestamp skew in seconds'
+complete -c centrali -n '__centrali_is \'sources update\'' -l add-secret -x -d 'Accept this secret too: a value, env:NAME or file:PATH (repeatable)'
+complete -c centrali -n '__centrali_is \'sources update\'' -l remove-secret -x -d 'Stop accepting this secret, as it was given (repeatable)'
+complete -c centrali -n '__centrali_at \'sources update\' 0' -a '(__centrali_dyn sources)'
 
 # centrali sources list
 complete -c centrali -n '__centrali_is \'sources list\'' -s h -l help -d 'Print this help message and exit'

@@ -597,3 +597,48 @@ TEST_CASE("a bare number too small to be a Unix time is refused as a duration mi
   CHECK(centrali({"--store", store, "events", "list", "--since", "000600"}).exit_code == 2);
   CHECK(centrali({"--store", store, "deliveries", "list", "--since", "90"}).exit_code == 2);
 }
+
+TEST_CASE("sources update changes a source while listen runs, with no request refused meanwhile", "[cli][ingest]")
+{
+  TempDir dir;
+  auto store = dir.str("s.db");
+  add_source(store, {"std", "--provider", "standard", "--secret", k_standard_secret});
+  Listen l(store);
+  std::atomic<bool> done{false};
+  std::atomic<int> sent{0}, refused{0};
+  std::thread sender([&] {
+    const std::string body = R"({"type":"ping"})";
+    auto headers = sign("standard", k_standard_secret, body);
+    while (!done) {
+      auto r = post(l.url(), "/ingest/std", body, headers);
+      ++sent;
+      if (r.status != 202 && r.status != 200) ++refused;  // 200: the same delivery id again
+    }
+  });
+  const std::string other = "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+  for (auto args : std::vector<std::vector<std::string>>{{"--add-secret", other},
+                                                         {"--forward-to", "http://127.0.0.1:9/app"},
+                                                         {"--tolerance", "600"},
+                                                         {"--no-forward"},
+                                                         {"--remove-secret", other}}) {
+    std::vector<std::string> full{"--store", store, "sources", "update", "std"};
+    full.insert(full.end(), args.begin(), args.end());
+    auto r = centrali(full);
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+  }
+  while (sent < 50) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  done = true;
+  sender.join();
+  CHECK(refused == 0);
+  auto shown = cli_json(store, {"sources", "show", "std"});
+  CHECK(shown["secrets"].size() == 1);
+  CHECK(shown["tolerance_s"] == 600);
+  CHECK(shown["forward_to"].is_null());
+
+  // The last secret cannot go: the source would refuse every request.
+  auto last = centrali({"--store", store, "sources", "update", "std", "--remove-secret", k_standard_secret});
+  CHECK(last.exit_code == 2);
+  CHECK(centrali({"--store", store, "sources", "update", "nope", "--no-forward"}).exit_code == 3);
+  CHECK(centrali({"--store", store, "sources", "update", "std"}).exit_code == 2);
+}

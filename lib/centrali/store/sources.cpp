@@ -50,6 +50,21 @@ Result<void> add_source(Store& store, const Source& source)
   });
 }
 
+Result<void> update_source(Store& store, const Source& source)
+{
+  return guarded("update source " + source.name, [&]() -> Result<void> {
+    SQLite::Statement st(store.db(), "UPDATE sources SET secrets = ?, tolerance_s = ?, forward_to = ? WHERE name = ?");
+    st.bind(1, nlohmann::json(source.secrets).dump());
+    if (source.tolerance_s) st.bind(2, static_cast<int64_t>(*source.tolerance_s));
+    else st.bind(2);
+    if (source.forward_to.empty()) st.bind(3);
+    else st.bind(3, source.forward_to);
+    st.bind(4, source.name);
+    if (st.exec() == 0) return fail(ErrorKind::not_found, "no source named '" + source.name + "'");
+    return {};
+  });
+}
+
 Result<Source> get_source(Store& store, const std::string& name)
 {
   return guarded("read source " + name, [&]() -> Result<Source> {
