@@ -19,6 +19,7 @@
 #include "listener.hpp"
 #include "loopback.hpp"
 #include "process.hpp"
+#include "store_cli.hpp"
 
 using namespace testing;
 using json = nlohmann::json;
@@ -34,16 +35,6 @@ void add_source(const std::string& store, std::vector<std::string> args)
   auto r = centrali(full);
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
-}
-
-json cli_json(const std::string& store, std::vector<std::string> args)
-{
-  std::vector<std::string> full{"--store", store, "--json"};
-  full.insert(full.end(), args.begin(), args.end());
-  auto r = centrali(full);
-  INFO(r.err);
-  REQUIRE(r.exit_code == 0);
-  return json::parse(r.out);
 }
 
 std::string queued_id(const Sent& sent)

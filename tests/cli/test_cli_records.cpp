@@ -5,30 +5,10 @@
 #include <nlohmann/json.hpp>
 
 #include "process.hpp"
+#include "store_cli.hpp"
 
 using namespace testing;
 using json = nlohmann::json;
-
-namespace {
-
-json cli_json(const std::string& store, std::vector<std::string> args)
-{
-  std::vector<std::string> full{"--store", store, "--json"};
-  full.insert(full.end(), args.begin(), args.end());
-  auto r = centrali(full);
-  INFO(r.err);
-  REQUIRE(r.exit_code == 0);
-  return json::parse(r.out);
-}
-
-RunResult cli(const std::string& store, std::vector<std::string> args, const RunOptions& options = {})
-{
-  std::vector<std::string> full{"--store", store};
-  full.insert(full.end(), args.begin(), args.end());
-  return centrali(full, options);
-}
-
-} // namespace
 
 TEST_CASE("records create, update with a merge patch, get, list and delete keep versions", "[cli][records]")
 {

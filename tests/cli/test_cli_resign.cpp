@@ -16,6 +16,7 @@
 #include "independent_signatures.hpp"
 #include "listener.hpp"
 #include "process.hpp"
+#include "store_cli.hpp"
 
 using namespace testing;
 using json = nlohmann::json;
@@ -24,25 +25,6 @@ namespace {
 
 const std::string k_stripe_secret = "whsec_test_secret";
 const std::string k_standard_secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-
-void cli_ok(const std::string& store, std::vector<std::string> args)
-{
-  std::vector<std::string> full{"--store", store};
-  full.insert(full.end(), args.begin(), args.end());
-  auto r = centrali(full);
-  INFO(r.err);
-  REQUIRE(r.exit_code == 0);
-}
-
-json cli_json(const std::string& store, std::vector<std::string> args)
-{
-  std::vector<std::string> full{"--store", store, "--json"};
-  full.insert(full.end(), args.begin(), args.end());
-  auto r = centrali(full);
-  INFO(r.err);
-  REQUIRE(r.exit_code == 0);
-  return json::parse(r.out);
-}
 
 // The app: answers 503 to its first `down` requests, then 200 to a request
 // whose signature verifies within `tolerance_s`, else 400.

@@ -14,6 +14,7 @@
 #include "independent_signatures.hpp"
 #include "listener.hpp"
 #include "process.hpp"
+#include "store_cli.hpp"
 
 using namespace testing;
 using json = nlohmann::json;
@@ -21,25 +22,6 @@ using json = nlohmann::json;
 namespace {
 
 const std::string k_standard_secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-
-void cli_ok(const std::string& store, std::vector<std::string> args)
-{
-  std::vector<std::string> full{"--store", store};
-  full.insert(full.end(), args.begin(), args.end());
-  auto r = centrali(full);
-  INFO(r.err);
-  REQUIRE(r.exit_code == 0);
-}
-
-json cli_json(const std::string& store, std::vector<std::string> args, int expected_exit = 0)
-{
-  std::vector<std::string> full{"--store", store, "--json"};
-  full.insert(full.end(), args.begin(), args.end());
-  auto r = centrali(full);
-  INFO(r.err);
-  REQUIRE(r.exit_code == expected_exit);
-  return json::parse(r.out);
-}
 
 void add_every_provider(const std::string& store)
 {

@@ -18,30 +18,12 @@
 #include "listener.hpp"
 #include "loopback.hpp"
 #include "process.hpp"
+#include "store_cli.hpp"
 
 using namespace testing;
 using json = nlohmann::json;
 
 namespace {
-
-void cli_ok(const std::string& store, std::vector<std::string> args, const RunOptions& options = {})
-{
-  std::vector<std::string> full{"--store", store};
-  full.insert(full.end(), args.begin(), args.end());
-  auto r = centrali(full, options);
-  INFO(r.err);
-  REQUIRE(r.exit_code == 0);
-}
-
-json cli_json(const std::string& store, std::vector<std::string> args)
-{
-  std::vector<std::string> full{"--store", store, "--json"};
-  full.insert(full.end(), args.begin(), args.end());
-  auto r = centrali(full);
-  INFO(r.err);
-  REQUIRE(r.exit_code == 0);
-  return json::parse(r.out);
-}
 
 int port_of(const std::string& url)
 {

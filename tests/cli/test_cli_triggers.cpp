@@ -14,6 +14,7 @@
 
 #include "listener.hpp"
 #include "process.hpp"
+#include "store_cli.hpp"
 
 using namespace testing;
 using namespace std::chrono_literals;
@@ -21,30 +22,6 @@ using json = nlohmann::json;
 namespace fs = std::filesystem;
 
 namespace {
-
-RunResult cli(const std::string& store, std::vector<std::string> args)
-{
-  std::vector<std::string> full{"--store", store};
-  full.insert(full.end(), args.begin(), args.end());
-  return centrali(full);
-}
-
-void cli_ok(const std::string& store, std::vector<std::string> args)
-{
-  auto r = cli(store, args);
-  INFO(r.err);
-  REQUIRE(r.exit_code == 0);
-}
-
-json cli_json(const std::string& store, std::vector<std::string> args)
-{
-  std::vector<std::string> full{"--store", store, "--json"};
-  full.insert(full.end(), args.begin(), args.end());
-  auto r = centrali(full);
-  INFO(r.err);
-  REQUIRE(r.exit_code == 0);
-  return json::parse(r.out);
-}
 
 // An executable shell script in `dir`.
 std::string script(const TempDir& dir, const std::string& name, const std::string& body)
