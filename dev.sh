@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # Debian package names; the versions are the ones Debian 12 ships.
-BUILD_PACKAGES=(g++ cmake ninja-build pkg-config libcli11-dev libcpp-httplib-dev nlohmann-json3-dev
+BUILD_PACKAGES=(g++ cmake ninja-build pkg-config libcli11-dev libcurl4-openssl-dev libcpp-httplib-dev nlohmann-json3-dev
                 libssl-dev libsqlitecpp-dev libsqlite3-dev catch2 libhowardhinnant-date-dev tzdata libjemalloc-dev util-linux curl openssl python3 dpkg-dev file
                 zsh fish bash-completion groff-base man-db)
 BENCH_PACKAGES=(wrk webhook)

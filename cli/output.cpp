@@ -1,15 +1,18 @@
 #include "output.hpp"
 
+#include <poll.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 
 #include "centrali/util/time.hpp"
+#include "centrali/util/url.hpp"
 #include "centrali/util/utf8.hpp"
 
 namespace centrali::cli {
-#include "centrali/util/url.hpp"
 
 std::string dump_json(const nlohmann::json& value, int indent)
 {
@@ -75,6 +78,32 @@ std::size_t display_width(std::string_view text)
   return n;
 }
 
+namespace {
+
+// The write end of a pipe whose reader has gone (or a socket whose peer
+// has) polls as an error.
+bool stdout_reader_gone()
+{
+  pollfd fd{STDOUT_FILENO, POLLOUT, 0};
+  return ::poll(&fd, 1, 0) == 1 && (fd.revents & (POLLERR | POLLHUP)) != 0;
+}
+
+// main() ignores SIGPIPE (a receiver hanging up must not kill a send), so
+// writing to a pipe nobody reads any more fails instead of ending the
+// program, and a stream such as `events tail | head -1` would go on for
+// ever. It ends here as SIGPIPE used to end it. Checks the stream's state,
+// which a failed flush anywhere (the caller's too) leaves set.
+void end_if_stdout_gone()
+{
+  if (std::cout && !std::ferror(stdout)) return;
+  if (!stdout_reader_gone()) return;
+  std::signal(SIGPIPE, SIG_DFL);
+  std::raise(SIGPIPE);
+  std::_Exit(128 + SIGPIPE);  // only if the signal was blocked in this thread
+}
+
+} // namespace
+
 Output::Output(bool json, bool color, int verbosity) : m_json(json), m_color(color), m_verbosity(verbosity) {}
 
 void Output::json_document(const nlohmann::json& value)
@@ -85,11 +114,15 @@ void Output::json_document(const nlohmann::json& value)
 void Output::json_line(const nlohmann::json& value)
 {
   std::cout << dump_json(value) << '\n' << std::flush;
+  end_if_stdout_gone();
 }
 
 void Output::line(std::string_view text)
 {
-  std::cout << text << '\n';
+  // Flushed, as json_line is: a failed write shows here, in the stream
+  // that made it.
+  std::cout << text << '\n' << std::flush;
+  end_if_stdout_gone();
 }
 
 void Output::bytes(std::string_view data)
@@ -169,9 +202,9 @@ std::string Output::paint(std::string_view text, Style style) const
   return std::string("\x1b[") + code + "m" + std::string(text) + "\x1b[0m";
 }
 
-} // namespace centrali::cli
 std::string shown_url(std::string_view url)
 {
   return for_terminal(redact_url(url));
 }
 
+} // namespace centrali::cli

@@ -24,8 +24,9 @@ public:
   // One JSON document, indented, on stdout.
   void json_document(const nlohmann::json& value);
   // One compact JSON line, flushed at once (for streams such as `tail`).
+  // Both end the program, as SIGPIPE would, once stdout's reader has gone.
   void json_line(const nlohmann::json& value);
-  // A line of text on stdout.
+  // A line of text on stdout, flushed at once.
   void line(std::string_view text);
   // Exact bytes on stdout, nothing added.
   void bytes(std::string_view data);
@@ -64,12 +65,12 @@ std::string message_line(const std::string& text, bool json);
 // person reading the log. `multiline` keeps line breaks and tabs.
 std::string for_terminal(std::string_view text, bool multiline = false);
 
-// "1 delivery", "3 deliveries": a count with its noun in the right number.
 // A URL (or a path and query) as people see it in tables, details and logs:
 // credentials in it redacted (redact_url) and escaped for the terminal.
 // --json output keeps URLs exact.
 std::string shown_url(std::string_view url);
 
+// "1 delivery", "3 deliveries": a count with its noun in the right number.
 std::string count_of(std::size_t n, std::string_view one, std::string_view many);
 
 // Display width of UTF-8 text (code points; good enough for tables).

@@ -33,6 +33,9 @@ public:
     m_port = m_server.bind_to_any_port("127.0.0.1");
     m_server.widen();
     m_thread = std::thread([this] { m_server.listen_after_bind(); });
+    // cpp-httplib's stop() does nothing until the server runs: a test that
+    // ends before the thread got that far would wait in join() for ever.
+    while (!m_server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   ~HttplibServer()
   {

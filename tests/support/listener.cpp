@@ -97,6 +97,8 @@ Receiver::Receiver(int port)
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   m_thread = std::thread([this] { m_server.listen_after_bind(); });
+  // cpp-httplib's stop() does nothing until the server runs (see HttplibServer).
+  while (!m_server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
 }
 
 Receiver::~Receiver()

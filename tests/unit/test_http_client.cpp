@@ -4,29 +4,80 @@
 
 #include <atomic>
 #include <chrono>
+#include <fstream>
+#include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "centrali/http/client.hpp"
 #include "raw_server.hpp"
+#include "tls_server.hpp"
 
 using namespace centrali;
 using testing::RawServer;
 using testing::read_request;
+using testing::TlsServer;
+using testing::tls_read_request;
+using testing::tls_write_all;
 using testing::write_all;
+using namespace std::chrono_literals;
 
 namespace {
 
-http::SendOutcome send(const std::string& url, std::chrono::milliseconds timeout)
+http::OutboundRequest make_request(const std::string& url, std::chrono::milliseconds timeout)
 {
-  http::ClientPool clients;
   http::OutboundRequest request;
   request.url = url;
   request.method = "POST";
   request.body = R"({"type":"order.created"})";
   request.timeout = timeout;
-  return clients.send(request);
+  request.insecure = url.starts_with("https:");  // TlsServer's certificate is self-signed
+  return request;
 }
+
+http::SendOutcome send(const std::string& url, std::chrono::milliseconds timeout)
+{
+  http::ClientPool clients;
+  return clients.send(make_request(url, timeout));
+}
+
+// Resident memory of this process, in KiB (VmRSS).
+long resident_kib()
+{
+  std::ifstream status("/proc/self/status");
+  std::string word;
+  while (status >> word)
+    if (word == "VmRSS:") {
+      long kib = 0;
+      status >> kib;
+      return kib;
+    }
+  return -1;
+}
+
+// Answers every request on the connection with `response`, keeping each
+// request's bytes for the test to look at.
+struct Recorder {
+  std::mutex mutex;
+  std::vector<std::string> requests;
+
+  void serve(SSL* ssl, const std::string& response)
+  {
+    while (auto request = tls_read_request(ssl)) {
+      {
+        std::lock_guard lock(mutex);
+        requests.push_back(*request);
+      }
+      if (!tls_write_all(ssl, response)) return;
+    }
+  }
+  std::vector<std::string> seen()
+  {
+    std::lock_guard lock(mutex);
+    return requests;
+  }
+};
 
 // Writes `bytes` one at a time, `gap` apart: every read finishes well within
 // any per-read timeout.
@@ -91,4 +142,170 @@ TEST_CASE("http::ClientPool returns a response that arrives within the timeout",
   INFO(out.error);
   REQUIRE(out.response);
   CHECK(out.response->status == 204);
+}
+
+TEST_CASE("http::ClientPool stops reading an HTTPS response head past 64 KiB", "[http]")
+{
+  // The receiver streams header lines for as long as anyone reads them.
+  std::atomic<bool> stop{false};
+  TlsServer server([&](SSL* ssl) {
+    if (!tls_read_request(ssl) || !tls_write_all(ssl, "HTTP/1.1 200 OK\r\n")) return;
+    const std::string fill(1000, 'a');
+    for (long i = 0; !stop; ++i)
+      if (!tls_write_all(ssl, "X-Fill-" + std::to_string(i) + ": " + fill + "\r\n")) return;
+  });
+  auto before = resident_kib();
+  auto started = std::chrono::steady_clock::now();
+  auto out = send(server.url(), 5s);
+  auto took = std::chrono::steady_clock::now() - started;
+  auto grown_kib = resident_kib() - before;
+  stop = true;
+  CHECK_FALSE(out.response);
+  CHECK_THAT(out.error, Catch::Contains("response headers from 127.0.0.1:") && Catch::Contains("over 64 KiB"));
+  CHECK(took < 3s);  // at the cap, not at the timeout
+  CHECK(grown_kib < 32 * 1024);
+}
+
+TEST_CASE("http::ClientPool ends an HTTPS attempt whose response trickles in at the timeout", "[http]")
+{
+  // A byte every 200 ms: every read is quick, the whole response takes 8 s.
+  std::atomic<bool> stop{false};
+  TlsServer server([&](SSL* ssl) {
+    if (!tls_read_request(ssl)) return;
+    for (char c : std::string("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")) {
+      if (stop || !tls_write_all(ssl, std::string(1, c))) return;
+      std::this_thread::sleep_for(200ms);
+    }
+  });
+  auto started = std::chrono::steady_clock::now();
+  auto out = send(server.url(), 1s);
+  auto took = std::chrono::steady_clock::now() - started;
+  stop = true;
+  CHECK_FALSE(out.response);
+  CHECK_THAT(out.error, Catch::Contains("timed out after 1s waiting for 127.0.0.1:"));
+  CHECK(took < 3s);
+}
+
+TEST_CASE("http::ClientPool refuses a header value holding CR LF and sends nothing of it", "[http]")
+{
+  Recorder recorder;
+  TlsServer server([&](SSL* ssl) { recorder.serve(ssl, "HTTP/1.1 204 No Content\r\n\r\n"); });
+  http::ClientPool clients;
+  auto injected = make_request(server.url(), 5s);
+  injected.headers.push_back({"X-Event-Type", "order.paid\r\nX-Injected: yes"});
+  auto out = clients.send(injected);
+  CHECK_FALSE(out.response);
+  CHECK(out.error == "refused to send header 'X-Event-Type': its value holds a line break or NUL");
+  CHECK(server.accepted() == 0);
+
+  // The same pool then sends a clean request, and that is all the receiver got.
+  auto clean = make_request(server.url(), 5s);
+  clean.headers.push_back({"X-Event-Type", "order.paid"});
+  auto ok = clients.send(clean);
+  INFO(ok.error);
+  REQUIRE(ok.response);
+  CHECK(ok.response->status == 204);
+  auto seen = recorder.seen();
+  REQUIRE(seen.size() == 1);
+  CHECK(seen[0].find("X-Event-Type: order.paid\r\n") != std::string::npos);
+  CHECK(seen[0].find("X-Injected") == std::string::npos);
+}
+
+TEST_CASE("http::ClientPool refuses a NUL in a header value, a header name or method that is no token, a URL with CR LF", "[http]")
+{
+  TlsServer server([](SSL* ssl) {
+    if (tls_read_request(ssl)) tls_write_all(ssl, "HTTP/1.1 204 No Content\r\n\r\n");
+  });
+  http::ClientPool clients;
+  auto nul = make_request(server.url(), 5s);
+  nul.headers.push_back({"X-Trace", std::string("a\0b", 3)});
+  CHECK(clients.send(nul).error == "refused to send header 'X-Trace': its value holds a line break or NUL");
+
+  auto spaced = make_request(server.url(), 5s);
+  spaced.headers.push_back({"X Trace", "a"});
+  CHECK(clients.send(spaced).error == "refused to send header 'X Trace': not a valid header name");
+
+  // The name is shown escaped: the message is printed and stored.
+  auto split = make_request(server.url(), 5s);
+  split.headers.push_back({"X-A\r\nX-Injected", "yes"});
+  CHECK(clients.send(split).error == "refused to send header 'X-A\\x0d\\x0aX-Injected': not a valid header name");
+
+  auto content_type = make_request(server.url(), 5s);
+  content_type.content_type = "text/plain\r\nX-Injected: yes";
+  CHECK(clients.send(content_type).error ==
+        "refused to send header 'Content-Type': its value holds a line break or NUL");
+
+  // The request line is written as given too.
+  auto method = make_request(server.url(), 5s);
+  method.method = "POST /other HTTP/1.1\r\nX-Injected: yes\r\n\r\nPOST";
+  CHECK_THAT(clients.send(method).error, Catch::StartsWith("refused to send method 'POST /other HTTP/1.1\\x0d\\x0a"));
+  auto target = make_request(server.url() + "\r\nX-Injected: yes", 5s);
+  CHECK_THAT(clients.send(target).error, Catch::StartsWith("invalid URL '") && Catch::Contains("\\x0d\\x0aX-Injected"));
+  CHECK(server.accepted() == 0);
+}
+
+TEST_CASE("http::ClientPool reuses its HTTPS connection and sets the framing headers itself", "[http]")
+{
+  Recorder recorder;
+  TlsServer server([&](SSL* ssl) { recorder.serve(ssl, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"); });
+  http::ClientPool clients;
+  auto request = make_request(server.url(), 10s);
+  // Framing copied from elsewhere (a stored request) must not reach the wire.
+  request.headers = {{"Host", "elsewhere.example"}, {"Content-Length", "1"}, {"Transfer-Encoding", "chunked"},
+                     {"Connection", "close"},       {"X-Custom", "1"},      {"X-Empty", ""}};
+  request.body = std::string(2 << 20, 'x');  // big enough for libcurl to want Expect: 100-continue
+  for (int i = 0; i < 2; ++i) {
+    auto out = clients.send(request);
+    INFO(out.error);
+    REQUIRE(out.response);
+    CHECK(out.response->status == 200);
+    CHECK(out.response->body == "ok");
+  }
+  CHECK(server.accepted() == 1);
+  auto seen = recorder.seen();
+  REQUIRE(seen.size() == 2);
+  auto head = seen[1].substr(0, seen[1].find("\r\n\r\n") + 2);
+  CHECK_THAT(head, Catch::StartsWith("POST /hook HTTP/1.1\r\n"));
+  auto port = server.url().substr(std::string("https://127.0.0.1:").size());
+  CHECK(head.find("\r\nHost: 127.0.0.1:" + port.substr(0, port.find('/')) + "\r\n") != std::string::npos);
+  CHECK(head.find("\r\nContent-Length: 2097152\r\n") != std::string::npos);
+  CHECK(head.find("\r\nContent-Type: application/json\r\n") != std::string::npos);
+  CHECK(head.find("\r\nX-Custom: 1\r\n") != std::string::npos);
+  CHECK(head.find("\r\nX-Empty:") != std::string::npos);
+  for (const char* absent : {"elsewhere", "Transfer-Encoding", "Connection", "Expect", "Accept"})
+    CHECK_THAT(head, !Catch::Contains(absent, Catch::CaseSensitive::No));
+}
+
+TEST_CASE("http::ClientPool keeps the final response's headers after an interim 1xx", "[http]")
+{
+  RawServer server([](int fd) {
+    if (read_request(fd))
+      write_all(fd, "HTTP/1.1 103 Early Hints\r\nLink: </style.css>\r\n\r\n"
+                    "HTTP/1.1 201 Created\r\nX-A: 1\r\nContent-Length: 2\r\n\r\nok");
+    ::close(fd);
+  });
+  auto out = send(server.url(), 2s);
+  INFO(out.error);
+  REQUIRE(out.response);
+  CHECK(out.response->status == 201);
+  CHECK(out.response->body == "ok");
+  REQUIRE(out.response->headers.size() == 2);
+  CHECK(out.response->headers[0].name == "X-A");
+  CHECK(out.response->headers[0].value == "1");
+  CHECK(out.response->headers[1].name == "Content-Length");
+}
+
+TEST_CASE("http::ClientPool keeps max_response_body bytes of a longer body and says it was cut", "[http]")
+{
+  RawServer server([](int fd) {
+    if (read_request(fd)) write_all(fd, "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 100\r\n\r\n" + std::string(100, 'e'));
+    ::close(fd);
+  });
+  http::ClientPool clients(16);
+  auto out = clients.send(make_request(server.url(), 2s));
+  INFO(out.error);
+  REQUIRE(out.response);
+  CHECK(out.response->status == 500);
+  CHECK(out.response->body == std::string(16, 'e'));
+  CHECK(out.response->body_truncated);
 }

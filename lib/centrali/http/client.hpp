@@ -1,7 +1,8 @@
 #pragma once
-// Outbound HTTP for forwards, deliveries and replays. Keeps idle keep-alive
-// connections per origin so repeated sends to one endpoint reuse them, and
-// lets many threads send at once (each borrows its own connection).
+// Outbound HTTP for forwards, deliveries and replays, over libcurl. Keeps
+// idle keep-alive connections per origin so repeated sends to one endpoint
+// reuse them, and lets many threads send at once (each borrows its own
+// connection).
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -51,12 +52,16 @@ public:
   ClientPool(const ClientPool&) = delete;
   ClientPool& operator=(const ClientPool&) = delete;
 
-  // Sends one request; never follows redirects. Thread-safe.
+  // Sends one request; never follows redirects. `request.timeout` bounds
+  // the whole attempt (connect, send and response); a response head over
+  // 64 KiB is an error, and a header that could split the request (CR, LF
+  // or NUL in its value, or a name that is not a token) refuses the send
+  // before anything is sent. Thread-safe.
   SendOutcome send(const OutboundRequest& request);
 
 private:
   struct Conn;
-  std::unique_ptr<Conn> borrow(const std::string& origin, bool insecure);
+  std::unique_ptr<Conn> borrow(const std::string& key);
   void give_back(std::unique_ptr<Conn> conn);
 
   std::size_t m_max_body;
