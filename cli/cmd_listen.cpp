@@ -24,6 +24,7 @@ struct ListenArgs {
   std::string host = "127.0.0.1";
   int port = 8787;
   std::string forward_to;
+  std::string config;
   std::vector<std::string> allowed_hosts;
   std::size_t max_body = 1 << 20;
   int threads = 64;
@@ -49,6 +50,14 @@ Result<void> run_listen(Context& ctx, const ListenArgs& args)
 
   auto store = ctx.store();  // creates and migrates before the listener opens its connections
   if (!store) return std::unexpected(store.error());
+  // The project file first: the listener starts with the setup it names,
+  // and a broken file stops it before it serves anything.
+  int config_changes = 0;
+  if (!args.config.empty()) {
+    auto applied = apply_project_file(ctx, args.config, false, false, true);
+    if (!applied) return std::unexpected(applied.error());
+    config_changes = *applied;
+  }
   auto sources = store::list_sources(**store);
   if (!sources) return std::unexpected(sources.error());
 
@@ -169,6 +178,8 @@ Result<void> run_listen(Context& ctx, const ListenArgs& args)
       log_line("  POST " + base + "/ingest/" + s.name + "  (" + s.provider + ")" +
                (s.forward_to.empty() ? "" : " -> " + redact_url(s.forward_to)) + "\n");
     if (!args.forward_to.empty()) log_line("forwarding accepted events to " + redact_url(args.forward_to) + "\n");
+    if (!args.config.empty())
+      log_line("applied " + args.config + ": " + count_of(static_cast<std::size_t>(config_changes), "change", "changes") + "\n");
   }
 
   std::thread watcher([&l, stop_signals] {
@@ -200,6 +211,8 @@ void add_listen_command(CLI::App& app, Selected& selected)
   cmd->add_option("--port", args->port, "Port to bind (0 picks a free one)")->capture_default_str();
   cmd->add_option("--forward-to", args->forward_to, "Forward accepted events to this URL (per-source setting wins)")
       ->type_name("URL");
+  cmd->add_option("--config", args->config, "Apply this project file (see 'centrali apply') before serving")
+      ->type_name("FILE");
   cmd->add_option("--allow-host", args->allowed_hosts,
                   "Also answer requests for this name in Host or Origin (a tunnel's public name; .example.com for "
                   "subdomains; '*' for any). Repeatable")

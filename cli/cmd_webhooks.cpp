@@ -9,6 +9,7 @@
 #include "centrali/delivery/attempt.hpp"
 #include "centrali/delivery/retry.hpp"
 #include "centrali/delivery/webhook_request.hpp"
+#include "centrali/delivery/webhook_settings.hpp"
 #include "centrali/ingest/secrets.hpp"
 #include "centrali/signatures/signatures.hpp"
 #include "centrali/store/deliveries.hpp"
@@ -42,125 +43,43 @@ struct WebhookArgs {
   bool clear_headers = false;  // update: drop every custom header
 };
 
-Result<std::vector<std::int64_t>> parse_schedule(const std::string& text)
+// The flags `add` and `update` share, as settings; errors name the flags.
+Result<delivery::WebhookSettings> settings_of(const WebhookArgs& a)
 {
-  std::vector<std::int64_t> out;
-  // Empty is refused rather than read as "none": an unset shell variable
-  // must not turn retries off.
-  if (text.empty()) return fail(ErrorKind::usage, "--retry-schedule is empty: give delays (e.g. 30s,2m,10m) or 'none'");
-  if (text == "none") return out;  // no retries
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    auto end = text.find(',', start);
-    if (end == std::string::npos) end = text.size();
-    auto step = timeutil::parse_duration(text.substr(start, end - start));
-    if (!step) return fail(ErrorKind::usage, "--retry-schedule: " + step.error().message);
-    out.push_back(step->count());
-    start = end + 1;
-  }
-  if (out.size() > 50) return fail(ErrorKind::usage, "--retry-schedule: at most 50 retries");
-  return out;
-}
-
-std::string schedule_text(const std::vector<std::int64_t>& schedule)
-{
-  if (schedule.empty()) return "none";
-  std::string out;
-  for (auto ms : schedule) out += (out.empty() ? "" : ",") + timeutil::format_duration(std::chrono::milliseconds(ms));
-  return out;
-}
-
-Result<void> validate_url(const std::string& url)
-{
-  if (auto u = parse_url(url); !u) return fail(ErrorKind::usage, "--url: " + u.error().message);
-  return {};
-}
-
-Result<void> validate_globs(const std::string& globs)
-{
-  if (globs.find_first_not_of(", ") == std::string::npos)
-    return fail(ErrorKind::usage, "--events needs at least one event type or glob (e.g. 'invoice.*' or '*')");
-  std::size_t start = 0;
-  while (start <= globs.size()) {
-    auto end = std::min(globs.find(',', start), globs.size());
-    auto glob = globs.substr(start, end - start);
-    const auto first = glob.find_first_not_of(' ');
-    if (first == std::string::npos)
-      return fail(ErrorKind::usage, "--events '" + globs + "' has an empty entry between commas");
-    glob = glob.substr(first, glob.find_last_not_of(' ') - first + 1);
-    if (auto r = check_event_type(glob, "--events entry '" + glob + "'"); !r) return r;
-    start = end + 1;
-  }
-  return {};
-}
-
-// Applies the options that `add` and `update` share onto `w`.
-Result<void> apply_options(const WebhookArgs& a, store::Webhook& w)
-{
-  if (a.url) {
-    if (auto r = validate_url(*a.url); !r) return r;
-    w.url = *a.url;
-  }
-  if (a.events) {
-    if (auto r = validate_globs(*a.events); !r) return r;
-    w.events = *a.events;
-  }
-  if (a.name) w.name = *a.name;
+  delivery::WebhookSettings s{a.name, a.url, a.events, std::nullopt, a.retry_schedule, a.timeout, a.disable_after, std::nullopt};
   if (a.clear_headers && !a.headers.empty())
     return fail(ErrorKind::usage, "give --header or --clear-headers, not both (--header alone replaces the list)");
-  if (a.clear_headers) w.headers.clear();
+  if (a.clear_headers) s.headers = HeaderList{};
   if (!a.headers.empty()) {
-    w.headers.clear();
+    s.headers = HeaderList{};
     for (const auto& line : a.headers) {
       auto h = parse_header_line(line);
       if (!h) return fail(ErrorKind::usage, "--header: " + h.error().message);
-      if (auto why = delivery::reserved_header_reason(h->name); !why.empty())
-        return fail(ErrorKind::usage, "--header: " + why + " and it cannot be overridden");
-      w.headers.push_back(*h);
+      s.headers->push_back(*h);
     }
   }
-  if (a.retry_schedule) {
-    auto s = parse_schedule(*a.retry_schedule);
-    if (!s) return std::unexpected(s.error());
-    w.retry_schedule_ms = *s;
-  }
-  if (a.timeout) {
-    auto t = timeutil::parse_duration(*a.timeout);
-    if (!t) return fail(ErrorKind::usage, "--timeout: " + t.error().message);
-    if (t->count() < 1 || t->count() > 300'000) return fail(ErrorKind::usage, "--timeout must be between 1ms and 5m");
-    w.timeout_ms = t->count();
-  }
-  if (a.disable_after) {
-    auto t = timeutil::parse_duration(*a.disable_after);
-    if (!t) return fail(ErrorKind::usage, "--disable-after: " + t.error().message);
-    w.disable_after_ms = t->count();
-  }
-  if (a.insecure) w.insecure = true;
-  if (a.secure) w.insecure = false;
-  return {};
+  if (a.insecure) s.insecure = true;
+  if (a.secure) s.insecure = false;
+  return s;
 }
 
-bool is_secret_reference(const std::string& given)
+// "--retry-schedule" for "retry_schedule".
+std::string flag_label(std::string_view field)
 {
-  return given.starts_with("env:") || given.starts_with("file:");
+  std::string flag = "--" + std::string(field == "headers" ? "header" : field);
+  for (auto& c : flag)
+    if (c == '_') c = '-';
+  return flag;
 }
 
-// The secret --secret gives: a value, or env:NAME / file:PATH read now (as
-// `sources add` takes them), so it need not show in `ps` or shell history.
-// Unlike a source, the webhook keeps the value: sending needs it, possibly
-// from a listener started elsewhere. Errors name the reference, never the
-// value.
-Result<std::string> given_secret(const std::string& given)
+Result<void> apply_options(const WebhookArgs& a, store::Webhook& w)
 {
-  auto secret = ingest::resolve_secret(given);
-  if (!secret) return std::unexpected(secret.error());
-  const std::string flag = is_secret_reference(given) ? "--secret " + given + ": its value" : "--secret";
-  if (!secret->starts_with("whsec_"))
-    return fail(ErrorKind::usage, flag + " must be a Standard Webhooks secret: whsec_ followed by base64");
-  if (auto r = sig::standard_v1_signature(*secret, "msg_probe", 1, ""); !r)
-    return fail(ErrorKind::usage, flag + ": " + r.error().message);
-  return secret;
+  auto settings = settings_of(a);
+  if (!settings) return std::unexpected(settings.error());
+  return delivery::apply_settings(*settings, w, flag_label);
 }
+
+using delivery::is_secret_reference;
 
 // How a new secret is reported: a generated or literal one is shown (this is
 // the only time), one read from env:/file: is not, since the user has it and
@@ -172,13 +91,6 @@ std::string secret_line(const std::string& given, const std::string& secret)
   const bool labelled = ::isatty(STDOUT_FILENO) != 0;
   if (is_secret_reference(given)) return labelled ? "secret: read from " + given + " and stored (not shown)" : "";
   return (labelled ? "secret: " : "") + secret;
-}
-
-Result<std::string> new_secret()
-{
-  auto key = sig::generate_key(sig::Scheme::standard);
-  if (!key) return std::unexpected(key.error());
-  return key->secret;
 }
 
 json webhook_json(const store::Webhook& w, bool with_secret)
@@ -193,7 +105,7 @@ json webhook_json(const store::Webhook& w, bool with_secret)
             {"disabled_reason", w.disabled_reason.empty() ? json(nullptr) : json(w.disabled_reason)},
             {"failing_since", w.failing_since_ms ? json(timeutil::format_rfc3339(*w.failing_since_ms)) : json(nullptr)},
             {"headers", headers},
-            {"retry_schedule", schedule_text(w.retry_schedule_ms)},
+            {"retry_schedule", delivery::retry_schedule_text(w.retry_schedule_ms)},
             {"timeout_ms", w.timeout_ms},
             {"disable_after_ms", w.disable_after_ms},
             {"insecure", w.insecure},
@@ -208,17 +120,17 @@ json webhook_json(const store::Webhook& w, bool with_secret)
 Result<void> run_add(Context& ctx, const WebhookArgs& a)
 {
   if (!a.url) return fail(ErrorKind::usage, "--url is required");
-  if (auto r = validate_globs(a.events.value_or("")); !r) return r;
+  if (!a.events) return fail(ErrorKind::usage, "--events needs at least one event type or glob (e.g. 'invoice.*' or '*')");
   store::Webhook w;
   w.id = ids::make(ids::k_webhook);
   w.retry_schedule_ms = delivery::default_retry_schedule_ms();
   if (auto r = apply_options(a, w); !r) return r;
   if (!a.secret.empty()) {
-    auto s = given_secret(a.secret);
+    auto s = delivery::resolve_webhook_secret(a.secret, "--secret");
     if (!s) return std::unexpected(s.error());
     w.secret = std::move(*s);
   } else {
-    auto s = new_secret();
+    auto s = delivery::new_webhook_secret();
     if (!s) return std::unexpected(s.error());
     w.secret = *s;
   }
@@ -300,7 +212,7 @@ Result<void> run_show(Context& ctx, const std::string& id)
                                         ? " (previous secret also signs until " +
                                               timeutil::format_rfc3339(*w->previous_until_ms) + ")"
                                         : "")},
-                    {"retries", schedule_text(w->retry_schedule_ms) + " (+/-20% jitter)"},
+                    {"retries", delivery::retry_schedule_text(w->retry_schedule_ms) + " (+/-20% jitter)"},
                     {"timeout", timeutil::format_duration(std::chrono::milliseconds(w->timeout_ms))},
                     {"disable after", timeutil::format_duration(std::chrono::milliseconds(w->disable_after_ms)) +
                                           " of continuous failure"},
@@ -374,11 +286,11 @@ Result<void> run_rotate(Context& ctx, const std::string& id, const std::string& 
 {
   std::string secret;
   if (!given.empty()) {
-    auto s = given_secret(given);
+    auto s = delivery::resolve_webhook_secret(given, "--secret");
     if (!s) return std::unexpected(s.error());
     secret = std::move(*s);
   } else {
-    auto s = new_secret();
+    auto s = delivery::new_webhook_secret();
     if (!s) return std::unexpected(s.error());
     secret = *s;
   }

@@ -61,6 +61,10 @@ Result<std::string> read_file(const std::string& path);
 // nothing waits for typed input unless the user asked for it.
 Result<std::string> read_stdin(const std::string& what);
 
+// Applies a project file to the store and prints the plan unless `quiet`
+// (`apply`, and `listen --config` before it serves); the number of changes.
+Result<int> apply_project_file(Context& ctx, const std::string& file, bool prune, bool dry_run, bool quiet);
+
 // One registration function per command noun (one file each).
 void add_store_command(CLI::App& app, Selected& selected);
 void add_signature_commands(CLI::App& app, Selected& selected);
@@ -73,6 +77,7 @@ void add_dispatch_command(CLI::App& app, Selected& selected);
 void add_records_command(CLI::App& app, Selected& selected);
 void add_triggers_command(CLI::App& app, Selected& selected);
 void add_send_command(CLI::App& app, Selected& selected);
+void add_project_commands(CLI::App& app, Selected& selected);
 void add_fixtures_command(CLI::App& app, Selected& selected);
 void add_completion_command(CLI::App& app, Selected& selected);
 

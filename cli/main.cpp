@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
 #include <cstdlib>
 #include <iostream>
 #include <string_view>
@@ -153,6 +154,11 @@ bool wants_json(int argc, char** argv)
 
 int main(int argc, char** argv)
 {
+  // A receiver, a trigger's child or a log reader that hangs up must fail
+  // that one write with EPIPE, not end the program (`webhooks test` and
+  // replays died of it). Output ends streams whose stdout reader has gone.
+  std::signal(SIGPIPE, SIG_IGN);
+
   CLI::App app{"centrali — local webhooks and events toolkit: receive, store, react, send", "centrali"};
   app.set_version_flag("--version", std::string("centrali ") + k_version);
   app.require_subcommand(1);
@@ -173,14 +179,15 @@ int main(int argc, char** argv)
   add_sources_command(app, selected);
   add_listen_command(app, selected);
   add_events_command(app, selected);
+  add_send_command(app, selected);
+  add_fixtures_command(app, selected);
+  add_project_commands(app, selected);
   add_webhooks_command(app, selected);
   add_deliveries_command(app, selected);
   add_dispatch_command(app, selected);
   add_records_command(app, selected);
   add_triggers_command(app, selected);
   add_completion_command(app, selected);
-  add_send_command(app, selected);
-  add_fixtures_command(app, selected);
   allow_globals_everywhere(app);
   // Set last: subcommands copy their parent's footer when they are made,
   // and these examples are for the top level only.

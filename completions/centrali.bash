@@ -8,7 +8,7 @@
 # The subcommands of a command path ('' is the top level).
 _centrali_commands() {
     case $1 in
-        '') printf '%s\n' 'store sign verify keys sources listen events send fixtures webhooks deliveries dispatch records triggers completion' ;;
+        '') printf '%s\n' 'store sign verify keys sources listen events send fixtures apply export-config webhooks deliveries dispatch records triggers completion' ;;
         'store') printf '%s\n' 'info vacuum' ;;
         'keys') printf '%s\n' 'generate' ;;
         'sources') printf '%s\n' 'add update list show rm' ;;
@@ -39,7 +39,7 @@ _centrali_flags() {
         'sources list') printf '%s\n' '-h --help' ;;
         'sources show') printf '%s\n' '-h --help' ;;
         'sources rm') printf '%s\n' '-h --help' ;;
-        'listen') printf '%s\n' '-h --help --host --port --forward-to --allow-host --max-body --threads -q --quiet' ;;
+        'listen') printf '%s\n' '-h --help --host --port --forward-to --config --allow-host --max-body --threads -q --quiet' ;;
         'events') printf '%s\n' '-h --help' ;;
         'events list') printf '%s\n' '-h --help --source --type --status --since --until --limit' ;;
         'events show') printf '%s\n' '-h --help --raw' ;;
@@ -53,6 +53,8 @@ _centrali_flags() {
         'fixtures') printf '%s\n' '-h --help' ;;
         'fixtures list') printf '%s\n' '-h --help --provider' ;;
         'fixtures show') printf '%s\n' '-h --help --provider' ;;
+        'apply') printf '%s\n' '-h --help -f --file --prune --dry-run' ;;
+        'export-config') printf '%s\n' '-h --help' ;;
         'webhooks') printf '%s\n' '-h --help' ;;
         'webhooks add') printf '%s\n' '-h --help --url --events --secret --name --header --retry-schedule --timeout --disable-after --insecure' ;;
         'webhooks list') printf '%s\n' '-h --help' ;;
@@ -126,6 +128,7 @@ _centrali_flag_value() {
         'listen:--host') printf '%s\n' '@text' ;;
         'listen:--port') printf '%s\n' '@text' ;;
         'listen:--forward-to') printf '%s\n' '@text' ;;
+        'listen:--config') printf '%s\n' '@file' ;;
         'listen:--allow-host') printf '%s\n' '@text' ;;
         'listen:--max-body') printf '%s\n' '@text' ;;
         'listen:--threads') printf '%s\n' '@text' ;;
@@ -176,6 +179,8 @@ _centrali_flag_value() {
         'send:--timeout') printf '%s\n' '@text' ;;
         'fixtures list:--provider') printf '%s\n' 'standard svix clerk stripe github shopify slack twilio none' ;;
         'fixtures show:--provider') printf '%s\n' 'standard svix clerk stripe github shopify slack twilio none' ;;
+        'apply:-f') printf '%s\n' '@file' ;;
+        'apply:--file') printf '%s\n' '@file' ;;
         'webhooks add:--url') printf '%s\n' '@text' ;;
         'webhooks add:--events') printf '%s\n' '@text' ;;
         'webhooks add:--secret') printf '%s\n' '@text' ;;

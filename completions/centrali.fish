@@ -8,7 +8,7 @@
 function __centrali_commands
     switch $argv[1]
         case ''
-            printf '%s\n' 'store' 'sign' 'verify' 'keys' 'sources' 'listen' 'events' 'send' 'fixtures' 'webhooks' 'deliveries' 'dispatch' 'records' 'triggers' 'completion'
+            printf '%s\n' 'store' 'sign' 'verify' 'keys' 'sources' 'listen' 'events' 'send' 'fixtures' 'apply' 'export-config' 'webhooks' 'deliveries' 'dispatch' 'records' 'triggers' 'completion'
         case 'store'
             printf '%s\n' 'info' 'vacuum'
         case 'keys'
@@ -62,6 +62,7 @@ set -g __centrali_value_flags '*|--store' \
     'listen|--host' \
     'listen|--port' \
     'listen|--forward-to' \
+    'listen|--config' \
     'listen|--allow-host' \
     'listen|--max-body' \
     'listen|--threads' \
@@ -112,6 +113,8 @@ set -g __centrali_value_flags '*|--store' \
     'send|--timeout' \
     'fixtures list|--provider' \
     'fixtures show|--provider' \
+    'apply|-f' \
+    'apply|--file' \
     'webhooks add|--url' \
     'webhooks add|--events' \
     'webhooks add|--secret' \
@@ -266,6 +269,8 @@ complete -c centrali -n '__centrali_at \'\' 0' -a 'listen' -d 'Receive webhooks:
 complete -c centrali -n '__centrali_at \'\' 0' -a 'events' -d 'Inspect, export, import and replay received events'
 complete -c centrali -n '__centrali_at \'\' 0' -a 'send' -d 'Send an event as its provider would: signed, with the provider\'s headers'
 complete -c centrali -n '__centrali_at \'\' 0' -a 'fixtures' -d 'Realistic provider events for \'centrali send --fixture\''
+complete -c centrali -n '__centrali_at \'\' 0' -a 'apply' -d 'Make the store\'s sources, webhooks and triggers match a project file'
+complete -c centrali -n '__centrali_at \'\' 0' -a 'export-config' -d 'Print the store\'s sources, webhooks and triggers as a project file'
 complete -c centrali -n '__centrali_at \'\' 0' -a 'webhooks' -d 'Manage outbound webhooks; test, resend and replay deliveries'
 complete -c centrali -n '__centrali_at \'\' 0' -a 'deliveries' -d 'Inspect the outbound delivery log'
 complete -c centrali -n '__centrali_at \'\' 0' -a 'dispatch' -d 'Fan out new events, run queued triggers, deliver due deliveries (no HTTP listener)'
@@ -354,6 +359,7 @@ complete -c centrali -n '__centrali_is \'listen\'' -s h -l help -d 'Print this h
 complete -c centrali -n '__centrali_is \'listen\'' -l host -x -d 'Address to bind (use 0.0.0.0 to accept from other machines)'
 complete -c centrali -n '__centrali_is \'listen\'' -l port -x -d 'Port to bind (0 picks a free one)'
 complete -c centrali -n '__centrali_is \'listen\'' -l forward-to -x -d 'Forward accepted events to this URL (per-source setting wins)'
+complete -c centrali -n '__centrali_is \'listen\'' -l config -r -F -d 'Apply this project file (see \'centrali apply\') before serving'
 complete -c centrali -n '__centrali_is \'listen\'' -l allow-host -x -d 'Also answer requests for this name in Host or Origin (a tunnel\'s public name; .example.com for subdomains; \'*\' for any). Repeatable'
 complete -c centrali -n '__centrali_is \'listen\'' -l max-body -x -d 'Largest accepted body in bytes (413 above)'
 complete -c centrali -n '__centrali_is \'listen\'' -l threads -x -d 'Threads for requests that run a command (endpoint triggers); other requests are served by event loops'
@@ -462,6 +468,15 @@ complete -c centrali -n '__centrali_is \'fixtures list\'' -l provider -x -a 'sta
 # centrali fixtures show
 complete -c centrali -n '__centrali_is \'fixtures show\'' -s h -l help -d 'Print this help message and exit'
 complete -c centrali -n '__centrali_is \'fixtures show\'' -l provider -x -a 'standard svix clerk stripe github shopify slack twilio none' -d 'The provider, when the name exists for several'
+
+# centrali apply
+complete -c centrali -n '__centrali_is \'apply\'' -s h -l help -d 'Print this help message and exit'
+complete -c centrali -n '__centrali_is \'apply\'' -s f -l file -r -F -d 'The project file (JSON; \'-\' for stdin)'
+complete -c centrali -n '__centrali_is \'apply\'' -l prune -d 'Also delete what the file does not name'
+complete -c centrali -n '__centrali_is \'apply\'' -l dry-run -d 'Print the plan; change nothing'
+
+# centrali export-config
+complete -c centrali -n '__centrali_is \'export-config\'' -s h -l help -d 'Print this help message and exit'
 
 # centrali webhooks
 complete -c centrali -n '__centrali_is \'webhooks\'' -s h -l help -d 'Print this help message and exit'

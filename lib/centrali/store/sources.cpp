@@ -53,13 +53,14 @@ Result<void> add_source(Store& store, const Source& source)
 Result<void> update_source(Store& store, const Source& source)
 {
   return guarded("update source " + source.name, [&]() -> Result<void> {
-    SQLite::Statement st(store.db(), "UPDATE sources SET secrets = ?, tolerance_s = ?, forward_to = ? WHERE name = ?");
+    SQLite::Statement st(store.db(), "UPDATE sources SET secrets = ?, tolerance_s = ?, forward_to = ?, provider = ? WHERE name = ?");
     st.bind(1, nlohmann::json(source.secrets).dump());
     if (source.tolerance_s) st.bind(2, static_cast<int64_t>(*source.tolerance_s));
     else st.bind(2);
     if (source.forward_to.empty()) st.bind(3);
     else st.bind(3, source.forward_to);
-    st.bind(4, source.name);
+    st.bind(4, source.provider);
+    st.bind(5, source.name);
     if (st.exec() == 0) return fail(ErrorKind::not_found, "no source named '" + source.name + "'");
     return {};
   });

@@ -24,7 +24,7 @@ Result<void> add_source(Store& store, const Source& source);
 Result<Source> get_source(Store& store, const std::string& name);  // not_found when absent
 Result<std::vector<Source>> list_sources(Store& store);
 Result<void> remove_source(Store& store, const std::string& name);  // not_found when absent
-// Saves the secrets, tolerance and forward target of an existing source in
+// Saves the provider, secrets, tolerance and forward target of an existing source in
 // place (a running listener sees the change within its cache period, with
 // no moment where the source is gone). not_found when absent.
 Result<void> update_source(Store& store, const Source& source);

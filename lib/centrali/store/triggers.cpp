@@ -129,6 +129,24 @@ Result<void> add_trigger(Store& store, const Trigger& t)
   });
 }
 
+Result<void> replace_trigger(Store& store, const Trigger& t)
+{
+  return write_transaction(store, [&]() -> Result<void> {
+    auto current = get_trigger(store, t.name);
+    if (!current) return std::unexpected(current.error());
+    auto gone = guarded("replace trigger " + t.name, [&]() -> Result<void> {
+      SQLite::Statement del(store.db(), "DELETE FROM triggers WHERE name = ?");
+      del.bind(1, t.name);
+      del.exec();
+      return {};
+    });
+    if (!gone) return gone;
+    Trigger replacement = t;
+    replacement.created_ms = current->created_ms;
+    return add_trigger(store, replacement);
+  });
+}
+
 Result<Trigger> get_trigger(Store& store, const std::string& name)
 {
   return guarded("read trigger " + name, [&]() -> Result<Trigger> {

@@ -46,6 +46,11 @@ struct Trigger {
 // an endpoint's path (and method, if either has one) is already served.
 Result<void> add_trigger(Store& store, const Trigger& trigger);
 
+// Replaces the definition of an existing trigger of the same name, keeping
+// its creation time and its runs (queued ones too). not_found when absent;
+// rejected as add_trigger is, when the new endpoint path is served already.
+Result<void> replace_trigger(Store& store, const Trigger& trigger);
+
 // The trigger with this name; not_found when absent.
 Result<Trigger> get_trigger(Store& store, const std::string& name);
 
