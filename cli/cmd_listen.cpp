@@ -170,16 +170,17 @@ Result<void> run_listen(Context& ctx, const ListenArgs& args)
     ctx.out().line("listening on " + base);
     std::fflush(stdout);
   }
+  // Free-text news for people: plain lines, or {"time","message"} NDJSON
+  // with --json, like every other line on stderr.
+  auto news = [&](const std::string& text) { log_line(message_line(text, json)); };
   if (!quiet) {
-    if (sources->empty())
-      log_line("no sources yet; add one with: centrali sources add NAME --provider " +
-               std::string("stripe --secret whsec_...") + "\n");
+    if (sources->empty()) news("no sources yet; add one with: centrali sources add NAME --provider stripe --secret whsec_...");
     for (const auto& s : *sources)
-      log_line("  POST " + base + "/ingest/" + s.name + "  (" + s.provider + ")" +
-               (s.forward_to.empty() ? "" : " -> " + redact_url(s.forward_to)) + "\n");
-    if (!args.forward_to.empty()) log_line("forwarding accepted events to " + redact_url(args.forward_to) + "\n");
+      news("  POST " + base + "/ingest/" + s.name + "  (" + s.provider + ")" +
+           (s.forward_to.empty() ? "" : " -> " + redact_url(s.forward_to)));
+    if (!args.forward_to.empty()) news("forwarding accepted events to " + redact_url(args.forward_to));
     if (!args.config.empty())
-      log_line("applied " + args.config + ": " + count_of(static_cast<std::size_t>(config_changes), "change", "changes") + "\n");
+      news("applied " + args.config + ": " + count_of(static_cast<std::size_t>(config_changes), "change", "changes"));
   }
 
   std::thread watcher([&l, stop_signals] {
@@ -192,7 +193,7 @@ Result<void> run_listen(Context& ctx, const ListenArgs& args)
   // watcher by sending ourselves the signal it waits for.
   pthread_kill(watcher.native_handle(), SIGTERM);
   watcher.join();
-  if (!quiet) log_line("stopped: every acknowledged event is committed\n");
+  if (!quiet) news("stopped: every acknowledged event is committed");
   log.finish();  // before anything else goes to stderr directly
   auto stats = l.stats();
   ctx.out().verbose(1, std::to_string(stats.writes) + " store writes in " + std::to_string(stats.commits) +

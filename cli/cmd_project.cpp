@@ -50,7 +50,7 @@ Result<int> apply_project_file(Context& ctx, const std::string& file, bool prune
   if (!store) return std::unexpected(store.error());
   auto plan = project::apply_project(**store, *project, prune ? project::Prune::yes : project::Prune::no,
                                      dry_run ? project::DryRun::yes : project::DryRun::no, timeutil::now_ms());
-  if (!plan) return std::unexpected(plan.error());
+  if (!plan) return fail(plan.error().kind, file + ": " + plan.error().message);
   if (!quiet) print_plan(ctx, *plan, dry_run);
   return plan->count();
 }

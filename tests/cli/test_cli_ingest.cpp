@@ -633,3 +633,24 @@ TEST_CASE("sources update changes a source while listen runs, with no request re
   CHECK(centrali({"--store", store, "sources", "update", "nope", "--no-forward"}).exit_code == 3);
   CHECK(centrali({"--store", store, "sources", "update", "std"}).exit_code == 2);
 }
+
+TEST_CASE("a forward target that leads back to the listener is refused after a few rounds", "[cli][ingest]")
+{
+  TempDir dir;
+  auto store = dir.str("s.db");
+  int port = unused_port();
+  add_source(store, {"loop", "--provider", "none", "--forward-to", "http://127.0.0.1:" + std::to_string(port) + "/ingest/loop"});
+  // On a known port, so the source can forward to it.
+  Background listener({centrali_binary(), "--store", store, "listen", "--port", std::to_string(port)});
+  REQUIRE(listener.read_line());
+  CHECK(post("http://127.0.0.1:" + std::to_string(port), "/ingest/loop", R"({"type":"a"})").status == 202);
+  json refused;
+  for (int i = 0; i < 100 && refused.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    refused = cli_json(store, {"events", "list", "--status", "rejected"});
+  }
+  REQUIRE(refused.size() == 1);
+  CHECK(refused[0]["http_status"] == 508);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  CHECK(cli_json(store, {"events", "list", "--status", "accepted"}).size() == 5);  // and no more
+}

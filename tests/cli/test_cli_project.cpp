@@ -157,7 +157,18 @@ TEST_CASE("a broken project file exits 2 naming the JSON path, and changes nothi
   // An unset secret variable is found before anything is written.
   auto unset = cli(store, {"apply", "-f", write(dir, "ok.json", project())});
   CHECK(unset.exit_code == 2);
-  CHECK_THAT(unset.err, Catch::Contains("CENTRALI_TEST_ERP"));
+  CHECK_THAT(unset.err, Catch::Contains("sources[0].secrets[0]: secret env:CENTRALI_TEST_STRIPE"));
+  RunOptions half;
+  half.env["CENTRALI_TEST_STRIPE"] = "whsec_test_secret";
+  auto unset_webhook = cli(store, {"apply", "-f", dir.str("ok.json")}, half);
+  CHECK(unset_webhook.exit_code == 2);
+  CHECK_THAT(unset_webhook.err, Catch::Contains("webhooks[0].secret: secret env:CENTRALI_TEST_ERP"));
+  {
+    std::ofstream(dir.str("syntax.json")) << "{\n  \"sources\": [\n    {\"name\": \"a\",}\n  ]\n}\n";
+  }
+  auto syntax = cli(store, {"apply", "-f", dir.str("syntax.json")});
+  CHECK(syntax.exit_code == 2);
+  CHECK_THAT(syntax.err, Catch::Contains("line 3"));
   CHECK(cli_json(store, {"sources", "list"}).empty());
   CHECK(cli_json(store, {"triggers", "list"}).empty());
 }
@@ -184,6 +195,38 @@ TEST_CASE("export-config writes references and placeholders, never a secret, and
   auto plan = json::parse(r.out);
   // Only the literal secret becomes its placeholder reference.
   CHECK(plan["changes"] == 1);
+  // Unset, the placeholder is refused instead of breaking the source.
+  auto unset = cli(store, {"apply", "-f", dir.str("exported.json")}, secrets_env());
+  CHECK(unset.exit_code == 0);  // already applied: its secrets no longer change
+  cli_ok(store, {"sources", "rm", "literal"});
+  auto fresh = cli(store, {"apply", "-f", dir.str("exported.json")}, secrets_env());
+  CHECK(fresh.exit_code == 2);
+  CHECK_THAT(fresh.err, Catch::Contains("CENTRALI_SECRET_LITERAL"));
+}
+
+TEST_CASE("apply judges endpoint paths on the result - swaps and takeovers from pruned triggers work, clashes fail even in a dry run", "[cli][project]")
+{
+  TempDir dir;
+  auto store = dir.str("s.db");
+  auto endpoints = [](const std::string& a_path, const std::string& b_path) {
+    return json{{"triggers",
+                 {{{"name", "a"}, {"on", "endpoint"}, {"path", a_path}, {"run", "echo a"}},
+                  {{"name", "b"}, {"on", "endpoint"}, {"path", b_path}, {"run", "echo b"}}}}};
+  };
+  apply(store, {"-f", write(dir, "one.json", endpoints("/p1", "/p2"))});
+  auto swapped = apply(store, {"-f", write(dir, "two.json", endpoints("/p2", "/p1"))});
+  CHECK(swapped["changes"] == 2);
+  CHECK(cli_json(store, {"triggers", "show", "a"})["path"] == "/p2");
+
+  cli_ok(store, {"triggers", "add", "old", "--on", "endpoint", "--path", "/p3", "--run", "echo old"});
+  auto takeover = endpoints("/p3", "/p1");
+  auto clash = cli(store, {"apply", "-f", write(dir, "three.json", takeover), "--dry-run"});
+  CHECK(clash.exit_code == 1);
+  CHECK_THAT(clash.err, Catch::Contains("/p3"));
+  CHECK(cli(store, {"apply", "-f", dir.str("three.json")}).exit_code == 1);
+  auto pruned = apply(store, {"-f", dir.str("three.json"), "--prune"});
+  CHECK(pruned["changes"] == 2);  // old deleted, a moved to its path
+  CHECK(cli_json(store, {"triggers", "show", "a"})["path"] == "/p3");
 }
 
 TEST_CASE("listen --config applies the project file before it serves", "[cli][project]")

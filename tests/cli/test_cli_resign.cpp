@@ -201,3 +201,26 @@ TEST_CASE("sign --source signs with the stored source's scheme and secret", "[cl
   CHECK(centrali({"--store", store, "sign", "--source", "nope", "--data", "{}"}).exit_code == 3);
   CHECK(centrali({"--store", store, "sign", "--source", "stripe", "--scheme", "github", "--data", "{}"}).exit_code == 2);
 }
+
+TEST_CASE("a refused request is never signed again - a replay sends it as it came", "[cli][resign]")
+{
+  TempDir dir;
+  auto store = dir.str("s.db");
+  cli_ok(store, {"sources", "add", "stripe", "--provider", "stripe", "--secret", k_stripe_secret});
+  std::string id;
+  {
+    Listen l(store);
+    const std::string forged = R"({"id":"evt_forged","type":"charge.refunded","data":{"object":{"amount":999999}}})";
+    auto answer = post(l.url(), "/ingest/stripe", forged, {{"Stripe-Signature", "t=1796615000,v1=deadbeef"}});
+    REQUIRE(answer.status == 401);
+  }
+  id = cli_json(store, {"events", "list", "--status", "rejected"})[0]["id"].get<std::string>();
+  App app([](const httplib::Request& req) { return stripe_ok(req, 300); });
+  auto replayed = cli(store, {"--json", "events", "replay", id, "--to", app.url()});
+  CHECK(replayed.exit_code == 1);  // the app refuses it, as it should
+  auto edited = cli(store, {"--json", "events", "replay", id, "--to", app.url(), "--set", "data.object.amount=1"});
+  CHECK(edited.exit_code == 1);
+  REQUIRE(app.got().size() == 2);
+  for (const auto& req : app.got()) CHECK(req.get_header_value("Stripe-Signature") == "t=1796615000,v1=deadbeef");
+  CHECK(json::parse(replayed.out)[0]["signature"] == "original (refused when received: not signed again)");
+}

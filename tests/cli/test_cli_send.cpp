@@ -117,6 +117,15 @@ TEST_CASE("send --duplicate sends one delivery id twice - the second is stored a
   CHECK(fresh[0]["delivery_id"] != fresh[1]["delivery_id"]);
   auto fixed = cli_json(store, {"send", "--source", "stripe", "--fixture", "charge.refunded", "--repeat", "2", "--id", "evt_same"});
   CHECK(fixed[1]["response"]["status"] == "duplicate");
+
+  // --data without an id: Stripe events always have one, so it gets one.
+  auto data = cli_json(store, {"send", "--source", "stripe", "--data", R"({"type":"x.y"})", "--duplicate"});
+  CHECK_THAT(data[0]["delivery_id"].get<std::string>(), Catch::StartsWith("evt_"));
+  CHECK(data[1]["response"]["status"] == "duplicate");
+  // A header the signature or the delivery id sets is not the caller's.
+  auto clash = cli(store, {"send", "--source", "standard", "--fixture", "order.created", "--header", "webhook-id: foo"});
+  CHECK(clash.exit_code == 2);
+  CHECK_THAT(clash.err, Catch::Contains("--id"));
 }
 
 TEST_CASE("send --as posts anywhere with the provider's headers, verified independently", "[cli][send]")
@@ -172,6 +181,10 @@ TEST_CASE("fixtures list and show - a user's fixture in the store folder adds to
       CHECK_THAT(f["origin"].get<std::string>(), Catch::EndsWith("refund.json"));
     }
   CHECK(found);
+  {
+    // As `fixtures show X > .centrali/fixtures/y.json` leaves it while it runs.
+    std::ofstream(dir.str("proj/.centrali/fixtures/being-written.json"));
+  }
   auto shown = centrali({"--store", store, "fixtures", "show", "invoice.paid"});
   REQUIRE(shown.exit_code == 0);
   CHECK(json::parse(shown.out)["body"]["id"] == "{{id:evt}}");  // placeholders as written

@@ -1,5 +1,8 @@
 #include "centrali/delivery/forward.hpp"
 
+#include <algorithm>
+#include <cstdlib>
+
 #include "centrali/signatures/signatures.hpp"
 
 namespace centrali::delivery {
@@ -31,6 +34,10 @@ std::string sign_again(http::OutboundRequest& request, const store::Event& event
 {
   const bool edited = signing.body != nullptr;
   const auto& keys = signing.source;
+  // Only what the provider's signature vouched for is signed again: a
+  // refused request is anyone's bytes, and signing them with the source's
+  // secret would hand a forgery to the app as genuine.
+  if (event.status == "rejected") return "original (refused when received: not signed again)";
   if (!keys || !keys->exists) {
     if (event.source == "local") return {};
     return "original (source '" + event.source + "' no longer exists)";
@@ -72,11 +79,20 @@ Forward forward_request(const store::Event& event, const std::string& url, const
   auto& req = out.request;
   req.url = url;
   req.method = "POST";
+  int hops = 0;
   for (const auto& h : event.headers) {
-    if (is_hop_by_hop(h.name) || is_credential_header(h.name)) continue;
+    if (iequals(h.name, k_forward_hops_header)) {
+      hops = std::atoi(h.value.c_str());
+      continue;
+    }
+    if (is_hop_by_hop(h.name) || is_credential_header(h.name) || iequals(h.name, "Centrali-Event-Id")) continue;
     req.headers.push_back(h);
   }
   req.headers.push_back({"Centrali-Event-Id", event.id});
+  // Counted on every forward, so a forward target that leads back to a
+  // listener (its own ingest URL, two stores forwarding to each other) is
+  // refused after a few rounds instead of filling the store.
+  req.headers.push_back({std::string(k_forward_hops_header), std::to_string(std::max(hops, 0) + 1)});
   if (!find_header(req.headers, "Content-Type")) req.content_type = "application/octet-stream";
   req.body = signing.body ? *signing.body : event.body;
   if (!signing.keep_original) out.signature = sign_again(req, event, signing, now_ms);

@@ -5,16 +5,22 @@
 // provider's signature on it, and schemes that sign a timestamp (Stripe,
 // Standard Webhooks, Svix, Clerk, Slack) refuse one older than about five
 // minutes, so by default those are signed again with the source's own
-// secret and a fresh timestamp, the body untouched.
+// secret and a fresh timestamp, the body untouched. Only requests whose
+// signature verified when they arrived are signed again.
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "centrali/http/client.hpp"
 #include "centrali/ingest/source_keys.hpp"
 #include "centrali/store/events.hpp"
 
 namespace centrali::delivery {
+
+// How many listeners a forwarded request has passed through; a listener
+// refuses one that has passed through ingest/reception's limit.
+inline constexpr std::string_view k_forward_hops_header = "Centrali-Forward-Hops";
 
 struct ForwardSigning {
   // Send the stored signature headers byte for byte (--keep-signature).

@@ -106,7 +106,7 @@ bool is_secret_reference(const std::string& given)
 Result<std::string> resolve_webhook_secret(const std::string& given, const std::string& label)
 {
   auto secret = ingest::resolve_secret(given);
-  if (!secret) return std::unexpected(secret.error());
+  if (!secret) return fail(ErrorKind::usage, label + ": " + secret.error().message);
   const std::string what = is_secret_reference(given) ? label + " " + given + ": its value" : label;
   if (!secret->starts_with("whsec_"))
     return fail(ErrorKind::usage, what + " must be a Standard Webhooks secret: whsec_ followed by base64");

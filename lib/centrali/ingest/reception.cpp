@@ -1,5 +1,7 @@
 #include "centrali/ingest/reception.hpp"
 
+#include <cstdlib>
+
 #include <nlohmann/json.hpp>
 
 #include "centrali/ingest/json_peek.hpp"
@@ -65,6 +67,17 @@ void keep_refused_body(store::Event& ev)
   }
 }
 
+// Forwards count their hops (delivery/forward.hpp): a target that leads
+// back here would otherwise make an event, a forward and an event again,
+// for ever.
+constexpr int k_max_forward_hops = 5;
+
+bool forwarded_too_often(const HeaderList& headers)
+{
+  const auto* hops = find_header(headers, "Centrali-Forward-Hops");
+  return hops && std::atoi(hops->c_str()) >= k_max_forward_hops;
+}
+
 } // namespace
 
 Reception receive(http::Request& req, const ReceptionOptions& options, const SourceLookup& lookup, std::int64_t now_ms)
@@ -99,6 +112,9 @@ Reception receive(http::Request& req, const ReceptionOptions& options, const Sou
       reject(413, "payload_too_large", "body larger than the listener's --max-body");
     } else if (name.empty() || name.find('/') != std::string::npos) {
       reject(404, "unknown_source", "no source in path (expected /ingest/<source>)");
+    } else if (forwarded_too_often(req.headers)) {
+      reject(508, "loop_detected", "forwarded " + std::to_string(k_max_forward_hops) +
+                                       " times already: a forward target leads back to a listener");
     } else if (name == "local") {
       // Reserved for events made here: a request must not pass for one,
       // even in a store made before the name was refused.

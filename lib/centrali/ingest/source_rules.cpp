@@ -61,7 +61,11 @@ std::optional<SourceProblem> source_problem(const store::Source& s)
     probe.id = "msg_probe";
     probe.timestamp = 1;
     probe.url = "http://localhost/";
-    if (auto r = sig::sign(probe); !r) return SourceProblem{Field::secrets, static_cast<int>(i), r.error().message};
+    if (auto r = sig::sign(probe); !r) {
+      auto message = r.error().message;
+      if (message.starts_with("secret #1: ")) message.erase(0, 11);  // the caller names which one
+      return SourceProblem{Field::secrets, static_cast<int>(i), message};
+    }
   }
   if (s.tolerance_s && (*s.tolerance_s < 0 || *s.tolerance_s > 31'536'000))
     return SourceProblem{Field::tolerance, -1, "must be between 0 and 31536000 seconds"};

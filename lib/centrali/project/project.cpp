@@ -5,6 +5,7 @@
 #include <set>
 
 #include "centrali/delivery/retry.hpp"
+#include "centrali/ingest/secrets.hpp"
 #include "centrali/ingest/source_rules.hpp"
 #include "centrali/store/triggers.hpp"
 #include "centrali/store/webhooks.hpp"
@@ -318,8 +319,16 @@ Result<void> plan_sources(store::Store& store, const Project& p, Prune prune, Dr
 {
   auto current = store::list_sources(store);
   if (!current) return std::unexpected(current.error());
-  for (const auto& wanted : p.sources) {
+  for (std::size_t i = 0; i < p.sources.size(); ++i) {
+    const auto& wanted = p.sources[i];
     auto it = std::find_if(current->begin(), current->end(), [&](const auto& s) { return s.name == wanted.name; });
+    // A reference that cannot be read now would refuse every request once
+    // the listener uses it (an exported placeholder left unset, say).
+    if (it == current->end() || it->secrets != wanted.secrets)
+      for (std::size_t j = 0; j < wanted.secrets.size(); ++j)
+        if (auto value = ingest::resolve_secret(wanted.secrets[j]); !value)
+          return fail(ErrorKind::usage, "sources[" + std::to_string(i) + "].secrets[" + std::to_string(j) + "]: " +
+                                            value.error().message);
     if (it == current->end()) {
       plan.changes.push_back({"create", "source", wanted.name, {}});
       auto made = wanted;
@@ -347,11 +356,14 @@ Result<void> plan_webhooks(store::Store& store, const Project& p, Prune prune, D
 {
   auto current = store::list_webhooks(store);
   if (!current) return std::unexpected(current.error());
-  for (const auto& entry : p.webhooks) {
+  for (std::size_t i = 0; i < p.webhooks.size(); ++i) {
+    const auto& entry = p.webhooks[i];
     // An unnamed webhook is exported under its id, and matched by it.
-    auto it = std::find_if(current->begin(), current->end(), [&](const auto& w) {
-      return w.name == entry.name || (w.name.empty() && w.id == entry.name);
-    });
+    auto matches = [&](const store::Webhook& w) { return w.name == entry.name || (w.name.empty() && w.id == entry.name); };
+    if (std::count_if(current->begin(), current->end(), matches) > 1)
+      return fail(ErrorKind::usage, "webhooks[" + std::to_string(i) + "].name: the store has several webhooks named '" +
+                                        entry.name + "'; rename or remove all but one ('webhooks update ID --name')");
+    auto it = std::find_if(current->begin(), current->end(), matches);
     const bool exists = it != current->end();
     auto settings = entry.settings;
     if (exists && it->name.empty()) settings.name.reset();
@@ -361,7 +373,7 @@ Result<void> plan_webhooks(store::Store& store, const Project& p, Prune prune, D
       wanted.retry_schedule_ms = delivery::default_retry_schedule_ms();
       wanted.created_ms = now_ms;
     }
-    auto label = [&](std::string_view field) { return "webhooks." + entry.name + "." + std::string(field); };
+    auto label = [&](std::string_view field) { return "webhooks[" + std::to_string(i) + "]." + std::string(field); };
     if (auto r = delivery::apply_settings(settings, wanted, label); !r) return r;
     if (entry.secret) {
       auto secret = delivery::resolve_webhook_secret(*entry.secret, label("secret"));
@@ -407,11 +419,21 @@ Result<void> plan_webhooks(store::Store& store, const Project& p, Prune prune, D
   return {};
 }
 
+// Whether two endpoint triggers would answer the same requests: one path,
+// and the same method or either serving every method.
+bool same_endpoint(const store::Trigger& a, const store::Trigger& b)
+{
+  return a.kind == "endpoint" && b.kind == "endpoint" && a.path == b.path &&
+         (a.method.empty() || b.method.empty() || a.method == b.method);
+}
+
 Result<void> plan_triggers(store::Store& store, const Project& p, Prune prune, DryRun dry, std::int64_t now_ms, Plan& plan)
 {
   auto current = store::list_triggers(store);
   if (!current) return std::unexpected(current.error());
-  for (const auto& entry : p.triggers) {
+  std::vector<store::Trigger> created, replaced, kept;
+  for (std::size_t i = 0; i < p.triggers.size(); ++i) {
+    const auto& entry = p.triggers[i];
     auto built = triggers::build_trigger(entry.spec, now_ms);
     if (!built) return std::unexpected(built.error());
     auto& wanted = *built;
@@ -421,26 +443,47 @@ Result<void> plan_triggers(store::Store& store, const Project& p, Prune prune, D
     auto it = std::find_if(current->begin(), current->end(), [&](const auto& t) { return t.name == wanted.name; });
     if (it == current->end()) {
       plan.changes.push_back({"create", "trigger", wanted.name, {}});
-      if (dry == DryRun::no)
-        if (auto r = store::add_trigger(store, wanted); !r) return r;
+      created.push_back(std::move(wanted));
       continue;
     }
     auto fields = trigger_changes(*it, wanted);
     plan.changes.push_back({fields.empty() ? "unchanged" : "update", "trigger", wanted.name, fields});
-    if (fields.empty() || dry == DryRun::yes) continue;
+    if (fields.empty()) {
+      kept.push_back(*it);
+      continue;
+    }
     // An unchanged schedule keeps its next fire time.
     if (it->cron == wanted.cron && it->tz == wanted.tz && it->every_ms == wanted.every_ms && it->at_ms == wanted.at_ms &&
         !wanted.paused && !it->paused)
       wanted.next_fire_ms = it->next_fire_ms;
-    if (auto r = store::replace_trigger(store, wanted); !r) return r;
+    replaced.push_back(std::move(wanted));
   }
-  if (prune == Prune::no) return {};
+  std::vector<std::string> deleted;
   for (const auto& t : *current) {
     if (std::any_of(p.triggers.begin(), p.triggers.end(), [&](const auto& e) { return e.spec.name == t.name; })) continue;
-    plan.changes.push_back({"delete", "trigger", t.name, {}});
-    if (dry == DryRun::no)
-      if (auto r = store::remove_trigger(store, t.name); !r) return r;
+    if (prune == Prune::yes) {
+      plan.changes.push_back({"delete", "trigger", t.name, {}});
+      deleted.push_back(t.name);
+    } else {
+      kept.push_back(t);
+    }
   }
+  // Endpoint paths are judged on the end state, so that moves, swaps and
+  // pruned owners are fine, and a dry run finds a clash as apply would.
+  std::vector<const store::Trigger*> final_set;
+  for (const auto* list : {&kept, &replaced, &created})
+    for (const auto& t : *list) final_set.push_back(&t);
+  for (std::size_t i = 0; i < final_set.size(); ++i)
+    for (std::size_t j = i + 1; j < final_set.size(); ++j)
+      if (same_endpoint(*final_set[i], *final_set[j]))
+        return fail(ErrorKind::rejected, "endpoint path " + final_set[j]->path + " would be served by both trigger '" +
+                                             final_set[i]->name + "' and trigger '" + final_set[j]->name + "'");
+  if (dry == DryRun::yes) return {};
+  for (const auto& name : deleted)
+    if (auto r = store::remove_trigger(store, name); !r) return r;
+  if (auto r = store::replace_triggers(store, replaced); !r) return r;
+  for (const auto& t : created)
+    if (auto r = store::add_trigger(store, t); !r) return r;
   return {};
 }
 
@@ -449,6 +492,30 @@ std::string placeholder_for(const std::string& source)
   std::string name = "CENTRALI_SECRET_";
   for (char c : source) name += std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : '_';
   return "env:" + name;
+}
+
+// " (line 3, column 14)": where a file stops being JSON, for people
+// editing it by hand; empty when that is not a syntax error.
+std::string syntax_position(std::string_view text)
+{
+  if (json_too_deep(text)) return {};
+  try {
+    auto parsed = ojson::parse(text);
+    (void)parsed;
+  } catch (const nlohmann::json::parse_error& e) {
+    std::size_t line = 1, column = 1;
+    for (std::size_t i = 0; i + 1 < e.byte && i < text.size(); ++i) {
+      if (text[i] == '\n') {
+        ++line;
+        column = 1;
+      } else {
+        ++column;
+      }
+    }
+    return " (line " + std::to_string(line) + ", column " + std::to_string(column) + ")";
+  } catch (...) {
+  }
+  return {};
 }
 
 } // namespace
@@ -461,7 +528,7 @@ int Plan::count() const
 Result<Project> parse_project(std::string_view text)
 {
   auto doc = parse_ordered_json(text);
-  if (doc.is_discarded()) return fail(ErrorKind::usage, "the project file " + json_refusal(text));
+  if (doc.is_discarded()) return fail(ErrorKind::usage, "the project file " + json_refusal(text) + syntax_position(text));
   if (!doc.is_object()) return fail(ErrorKind::usage, "the project file must be a JSON object with sources, webhooks and triggers");
   for (const auto& [key, value] : doc.items())
     if (key != "sources" && key != "webhooks" && key != "triggers")

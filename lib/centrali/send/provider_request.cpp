@@ -30,6 +30,19 @@ std::string uuid4()
   return out;
 }
 
+// Letters and digits from OpenSSL's CSPRNG (capitals only when `upper`).
+std::string random_id(std::size_t n, bool upper = false)
+{
+  static constexpr std::string_view k_mixed = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+  static constexpr std::string_view k_upper = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+  const auto alphabet = upper ? k_upper : k_mixed;
+  std::string bytes(n, '\0');
+  (void)RAND_bytes(reinterpret_cast<unsigned char*>(bytes.data()), static_cast<int>(n));
+  std::string out;
+  for (char b : bytes) out += alphabet[static_cast<unsigned char>(b) % alphabet.size()];
+  return out;
+}
+
 std::string dump(const ojson& body, int indent = -1)
 {
   return body.dump(indent, ' ', false, ojson::error_handler_t::replace);
@@ -82,18 +95,26 @@ Result<ProviderRequest> provider_request(const SendAs& as, const ojson* body_jso
     std::erase_if(provider_headers, [&](const HeaderField& h) { return iequals(h.name, name); });
     provider_headers.push_back({name, value});
   };
+  for (const char* id_header : {"X-GitHub-Delivery", "X-Shopify-Event-Id", "I-Twilio-Idempotency-Token"})
+    if (find_header(extra, id_header) && as.provider != Provider::none)
+      return fail(ErrorKind::usage, std::string("--header ") + id_header + ": give the delivery id with --id");
   // The delivery id, where each provider keeps it.
   switch (as.provider) {
   case Provider::stripe:
+    // Every Stripe event has an id, the receiver's dedupe key: --data
+    // without one gets a fresh one, as Stripe would give it.
     if (is_json && body.is_object()) {
       if (!as.delivery_id.empty()) body["id"] = as.delivery_id;
-      if (body.contains("id") && body["id"].is_string()) out.delivery_id = body["id"].get<std::string>();
+      else if (!body.contains("id") || !body["id"].is_string()) body["id"] = "evt_" + random_id(24);
+      out.delivery_id = body["id"].get<std::string>();
     }
     break;
   case Provider::slack:
-    if (is_json && body.is_object() && (body.contains("event_id") || !as.delivery_id.empty())) {
+    // Events API callbacks carry an event_id; the URL handshake has none.
+    if (is_json && body.is_object() && (body.value("type", "") == "event_callback" || !as.delivery_id.empty())) {
       if (!as.delivery_id.empty()) body["event_id"] = as.delivery_id;
-      if (body["event_id"].is_string()) out.delivery_id = body["event_id"].get<std::string>();
+      else if (!body.contains("event_id") || !body["event_id"].is_string()) body["event_id"] = "Ev" + random_id(10, true);
+      out.delivery_id = body["event_id"].get<std::string>();
     }
     break;
   case Provider::github:
@@ -132,8 +153,9 @@ Result<ProviderRequest> provider_request(const SendAs& as, const ojson* body_jso
   else if (as.provider == Provider::twilio && body.is_object()) out.body = form_encoded(body);
   else out.body = dump(body, as.provider == Provider::stripe ? 2 : -1);  // Stripe's bodies are indented
 
-  out.headers.push_back({"Content-Type", style.content_type});
-  out.headers.push_back({"User-Agent", style.user_agent});
+  // The caller's Content-Type and User-Agent (--header) win over the style.
+  if (!find_header(provider_headers, "Content-Type")) out.headers.push_back({"Content-Type", style.content_type});
+  if (!find_header(provider_headers, "User-Agent")) out.headers.push_back({"User-Agent", style.user_agent});
   for (auto& h : provider_headers) out.headers.push_back(std::move(h));
   auto scheme = ingest::signature_scheme(as.provider);
   if (!scheme) return out;
@@ -150,6 +172,9 @@ Result<ProviderRequest> provider_request(const SendAs& as, const ojson* body_jso
   auto signature = sig::sign(in);
   if (!signature) return fail(ErrorKind::usage, "cannot sign as " + std::string(ingest::provider_name(as.provider)) +
                                                     ": " + signature.error().message);
+  for (const auto& h : *signature)
+    if (find_header(extra, h.name))
+      return fail(ErrorKind::usage, "--header " + h.name + ": the signature sets it (give the delivery id with --id, the time with --timestamp)");
   for (auto& h : *signature) out.headers.push_back(std::move(h));
   return out;
 }

@@ -31,9 +31,11 @@ struct ProviderRequest {
 
 // The request for `body`: a JSON document (a fixture's, or --data that
 // parsed), or `raw` bytes sent as they are when `body` is null. `extra`
-// holds the fixture's provider headers (X-GitHub-Event, X-Shopify-Topic).
-// A usage error when the provider needs what is missing (GitHub's event
-// header) or the secret cannot sign.
+// holds the fixture's provider headers (X-GitHub-Event, X-Shopify-Topic)
+// and the caller's own, which replace a provider header of the same name
+// (Content-Type, User-Agent). A usage error when the provider needs what is
+// missing (GitHub's event header), when `extra` names a header the
+// signature or the delivery id sets, or when the secret cannot sign.
 Result<ProviderRequest> provider_request(const SendAs& as, const nlohmann::ordered_json* body, const std::string& raw,
                                          const HeaderList& extra);
 

@@ -129,21 +129,26 @@ Result<void> add_trigger(Store& store, const Trigger& t)
   });
 }
 
-Result<void> replace_trigger(Store& store, const Trigger& t)
+Result<void> replace_triggers(Store& store, const std::vector<Trigger>& triggers)
 {
   return write_transaction(store, [&]() -> Result<void> {
-    auto current = get_trigger(store, t.name);
-    if (!current) return std::unexpected(current.error());
-    auto gone = guarded("replace trigger " + t.name, [&]() -> Result<void> {
-      SQLite::Statement del(store.db(), "DELETE FROM triggers WHERE name = ?");
-      del.bind(1, t.name);
-      del.exec();
-      return {};
-    });
-    if (!gone) return gone;
-    Trigger replacement = t;
-    replacement.created_ms = current->created_ms;
-    return add_trigger(store, replacement);
+    std::vector<Trigger> replacements;
+    for (const auto& t : triggers) {
+      auto current = get_trigger(store, t.name);
+      if (!current) return std::unexpected(current.error());
+      replacements.push_back(t);
+      replacements.back().created_ms = current->created_ms;
+      auto gone = guarded("replace trigger " + t.name, [&]() -> Result<void> {
+        SQLite::Statement del(store.db(), "DELETE FROM triggers WHERE name = ?");
+        del.bind(1, t.name);
+        del.exec();
+        return {};
+      });
+      if (!gone) return gone;
+    }
+    for (const auto& t : replacements)
+      if (auto r = add_trigger(store, t); !r) return r;
+    return {};
   });
 }
 

@@ -46,10 +46,12 @@ struct Trigger {
 // an endpoint's path (and method, if either has one) is already served.
 Result<void> add_trigger(Store& store, const Trigger& trigger);
 
-// Replaces the definition of an existing trigger of the same name, keeping
-// its creation time and its runs (queued ones too). not_found when absent;
-// rejected as add_trigger is, when the new endpoint path is served already.
-Result<void> replace_trigger(Store& store, const Trigger& trigger);
+// Replaces the definitions of existing triggers of the same names, keeping
+// their creation times and their runs (queued ones too). All are removed
+// before any is stored again, so two endpoints may swap paths. not_found
+// when one is absent; rejected as add_trigger is, when a new endpoint path
+// is served by another trigger.
+Result<void> replace_triggers(Store& store, const std::vector<Trigger>& triggers);
 
 // The trigger with this name; not_found when absent.
 Result<Trigger> get_trigger(Store& store, const std::string& name);
