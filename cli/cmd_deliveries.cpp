@@ -1,4 +1,5 @@
 // `centrali deliveries list|show|tail|cancel`: the outbound delivery log.
+#include <map>
 #include <thread>
 
 #include <CLI/CLI.hpp>
@@ -8,6 +9,7 @@
 #include "centrali/util/time.hpp"
 #include "context.hpp"
 #include "render_deliveries.hpp"
+#include "webhook_ref.hpp"
 
 namespace centrali::cli {
 namespace {
@@ -20,30 +22,72 @@ struct ListArgs {
   std::string event;
   std::string type;
   std::string since;
+  std::string until;
+  std::string reason;
   std::string kind;
   int limit = 50;
 };
 
+// Where a delivery goes, as people know it: its webhook's name, else the URL.
+std::string target_of(const store::Delivery& d, const std::map<std::string, store::Webhook>& webhooks)
+{
+  if (d.kind == "webhook") {
+    auto w = webhooks.find(d.webhook_id);
+    if (w != webhooks.end() && !w->second.name.empty()) return for_terminal(w->second.name);
+    if (w == webhooks.end() && !d.webhook_id.empty()) return d.webhook_id + " (removed)";
+  } else {
+    return "forward " + shown_url(d.url);
+  }
+  return shown_url(d.url);
+}
+
+// The last answer or error, short enough for a table row.
+std::string last_of(const store::Delivery& d)
+{
+  std::string last = !d.last_error.empty() ? d.last_error : d.last_status ? "HTTP " + std::to_string(*d.last_status) : "-";
+  if (last.size() > 60) last = last.substr(0, 57) + "...";
+  return for_terminal(last);
+}
+
 Result<void> run_list(Context& ctx, const ListArgs& a)
 {
   store::DeliveryFilter f;
-  f.webhook_id = a.webhook;
   f.status = a.status;
   f.event_id = a.event;
   f.type_glob = a.type;
   f.kind = a.kind;
+  f.reason_glob = a.reason;
   f.limit = a.limit;
   if (a.limit < 0) return fail(ErrorKind::usage, "--limit must be 0 or more");
   auto since = time_option("--since", a.since);
   if (!since) return std::unexpected(since.error());
-  f.since_ms = *since;
+  auto until = time_option("--until", a.until);
+  if (!until) return std::unexpected(until.error());
+  if (*since && *until && **since >= **until)
+    return fail(ErrorKind::usage, "--since " + a.since + " is not before --until " + a.until + ": nothing could match");
+  f.active_since_ms = *since;
+  f.active_until_ms = *until;
   auto store = ctx.store();
   if (!store) return std::unexpected(store.error());
+  if (!a.webhook.empty()) {
+    auto id = webhook_filter_id(**store, a.webhook);
+    if (!id) return std::unexpected(id.error());
+    f.webhook_id = *id;
+  }
   auto rows = store::list_deliveries(**store, f);
   if (!rows) return std::unexpected(rows.error());
+  auto hooks = store::list_webhooks(**store);
+  if (!hooks) return std::unexpected(hooks.error());
+  std::map<std::string, store::Webhook> webhooks;
+  for (auto& w : *hooks) webhooks.emplace(w.id, std::move(w));
   if (ctx.out().json()) {
     auto arr = json::array();
-    for (const auto& d : *rows) arr.push_back(delivery_json(d));
+    for (const auto& d : *rows) {
+      auto j = delivery_json(d);
+      auto w = webhooks.find(d.webhook_id);
+      j["webhook_name"] = w != webhooks.end() && !w->second.name.empty() ? json(w->second.name) : json(nullptr);
+      arr.push_back(std::move(j));
+    }
     ctx.out().json_document(arr);
     return {};
   }
@@ -58,12 +102,11 @@ Result<void> run_list(Context& ctx, const ListArgs& a)
                   : d.status == "failed"  ? ctx.out().paint(d.status, Style::red)
                   : d.status == "pending" ? ctx.out().paint(d.status, Style::yellow)
                                           : d.status;
-    std::string last = d.last_status ? std::to_string(*d.last_status) : (d.last_error.empty() ? "-" : for_terminal(d.last_error));
     std::string next = d.next_attempt_ms ? timeutil::relative(*d.next_attempt_ms, now) : "-";
-    table.push_back({d.id, d.kind == "webhook" ? d.webhook_id : "forward", for_terminal(d.event_type), status,
-                     std::to_string(d.attempt_count), last, next, timeutil::relative(d.created_ms, now)});
+    table.push_back({d.id, target_of(d, webhooks), for_terminal(d.event_type), status,
+                     std::to_string(d.attempt_count), last_of(d), next, timeutil::relative(d.updated_ms, now)});
   }
-  ctx.out().table({"ID", "WEBHOOK", "TYPE", "STATUS", "ATTEMPTS", "LAST", "NEXT", "CREATED"}, table);
+  ctx.out().table({"ID", "TO", "TYPE", "STATUS", "ATTEMPTS", "LAST", "NEXT", "UPDATED"}, table);
   return {};
 }
 
@@ -167,16 +210,22 @@ void add_deliveries_command(CLI::App& app, Selected& selected)
 
   auto list_args = std::make_shared<ListArgs>();
   auto* list = cmd->add_subcommand("list", "List deliveries, newest first");
-  list->add_option("--webhook", list_args->webhook, "Only this webhook's deliveries")->type_name("ID");
+  list->add_option("--webhook", list_args->webhook, "Only this webhook's deliveries")->type_name("ID|NAME");
   list->add_option("--status", list_args->status, "Only deliveries in this state")
-      ->check(CLI::IsMember({"pending", "succeeded", "failed", "cancelled"}));
+      ->check(CLI::IsMember({"pending", "succeeded", "failed", "cancelled", "skipped"}));
   list->add_option("--event", list_args->event, "Only deliveries of this event")->type_name("ID");
   list->add_option("--type", list_args->type, "Only event types matching this glob")->type_name("GLOB");
   list->add_option("--kind", list_args->kind, "Only webhook deliveries, or only listen's forwards to your app")
       ->check(CLI::IsMember({"webhook", "forward"}));
-  list->add_option("--since", list_args->since, "Only deliveries created since")->type_name("DURATION|TIME");
+  list->add_option("--since", list_args->since, "Only deliveries attempted (or made) since")->type_name("DURATION|TIME");
+  list->add_option("--until", list_args->until, "Only deliveries made before")->type_name("DURATION|TIME");
+  list->add_option("--reason", list_args->reason, "Only deliveries whose last error matches this glob")
+      ->type_name("GLOB");
   list->add_option("--limit", list_args->limit, "At most N (0 = all)")->capture_default_str();
-  list->footer("Example:\n  centrali deliveries list --status failed --since 1h");
+  list->footer("TO is the webhook's name (or its URL); LAST the last answer or error.\n"
+               "Examples:\n  centrali deliveries list --status failed --since 1h\n"
+               "  centrali deliveries list --webhook billing --reason 'HTTP 5*'\n"
+               "  centrali deliveries list --status skipped --webhook billing");
   list->callback([&selected, list_args] { selected.run = [list_args](Context& c) { return run_list(c, *list_args); }; });
 
   auto show_id = std::make_shared<std::string>();

@@ -56,7 +56,7 @@ Result<void> run_dispatch(Context& ctx, const DispatchArgs& a)
   if (!writer_store) return std::unexpected(writer_store.error());
   store::GroupCommitter writer(std::move(*writer_store));
 
-  std::atomic<int> attempts{0}, succeeded{0}, gave_up{0};
+  std::atomic<int> attempts{0}, succeeded{0}, gave_up{0}, skipped{0};
   bool json_out = ctx.out().json();
   auto& out = ctx.out();
   // Attempts and notes go to stderr (NDJSON under --json; the summary alone
@@ -67,6 +67,10 @@ Result<void> run_dispatch(Context& ctx, const DispatchArgs& a)
   // Webhooks this run turned off (id, reason); read after the worker stops.
   std::vector<std::pair<std::string, std::string>> disabled;
   auto report = [&](const delivery::AttemptReport& r) {
+    if (r.update.status == "skipped") {  // not sent: its webhook was turned off (said once, below)
+      ++skipped;
+      return;
+    }
     ++attempts;
     if (!r.disabled_webhook.empty()) {
       disabled.emplace_back(r.delivery.webhook_id, r.disabled_webhook);
@@ -92,7 +96,8 @@ Result<void> run_dispatch(Context& ctx, const DispatchArgs& a)
                                    [&runner, &a] {
                                      if (!a.until_idle) runner.wake();
                                    },
-                                   worker.hand_off()});
+                                   worker.hand_off(),
+                                   [&skipped](int n) { skipped += n; }});
   worker.start();
   dispatcher.start();
   if (!a.until_idle) runner.start();
@@ -155,6 +160,7 @@ Result<void> run_dispatch(Context& ctx, const DispatchArgs& a)
                        {"attempts", attempts.load()},
                        {"succeeded", succeeded.load()},
                        {"failed", gave_up.load()},
+                       {"skipped", skipped.load()},
                        {"pending", queue.pending},
                        {"webhooks_disabled", [&] {
                           auto arr = json::array();
@@ -165,7 +171,11 @@ Result<void> run_dispatch(Context& ctx, const DispatchArgs& a)
   } else {
     out.line("dispatched: " + std::to_string(runs_done) + " trigger runs, " + std::to_string(attempts.load()) +
              " attempts, " + std::to_string(succeeded.load()) + " delivered, " + std::to_string(gave_up.load()) +
-             " failed for good; " + waiting +
+             " failed for good" +
+             (skipped > 0 ? ", " + std::to_string(skipped.load()) + " skipped (webhook disabled; 'centrali webhooks "
+                                                                   "recover' sends them once it is back)"
+                          : "") +
+             "; " + waiting +
              (disabled.empty() ? ""
                                : "; " + count_of(disabled.size(), "webhook", "webhooks") +
                                      " disabled (see 'centrali webhooks show " + disabled.front().first + "')"));

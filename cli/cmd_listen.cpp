@@ -121,6 +121,9 @@ Result<void> run_listen(Context& ctx, const ListenArgs& args)
       const std::string text = "webhook " + r.delivery.webhook_id + " disabled: " + r.disabled_webhook;
       log_line(message_line(json ? text : clock_now() + " " + text, json));
     }
+    // Not sent: its webhook is off (said when it was turned off). Kept as
+    // skipped for `webhooks recover`.
+    if (r.update.status == "skipped") return;
     std::string result = r.attempt.response_status ? "HTTP " + std::to_string(*r.attempt.response_status)
                                                    : r.attempt.error;
     std::string next;

@@ -1,6 +1,7 @@
 // `centrali webhooks ...`: outbound subscriptions, test sends, resend and replay.
 #include <unistd.h>
 
+#include <algorithm>
 #include <map>
 #include <optional>
 
@@ -21,6 +22,7 @@
 #include "centrali/util/url.hpp"
 #include "context.hpp"
 #include "render_deliveries.hpp"
+#include "webhook_ref.hpp"
 
 namespace centrali::cli {
 namespace {
@@ -77,6 +79,16 @@ Result<void> apply_options(const WebhookArgs& a, store::Webhook& w)
   auto settings = settings_of(a);
   if (!settings) return std::unexpected(settings.error());
   return delivery::apply_settings(*settings, w, flag_label);
+}
+
+// Names identify webhooks on the command line, so two may not share one.
+Result<void> check_name_free(store::Store& store, const store::Webhook& w)
+{
+  if (w.name.empty()) return {};
+  auto other = store::webhook_named(store, w.name, w.id);
+  if (!other) return std::unexpected(other.error());
+  if (*other) return fail(ErrorKind::usage, "--name: webhook " + **other + " is already called '" + w.name + "'");
+  return {};
 }
 
 using delivery::is_secret_reference;
@@ -137,6 +149,7 @@ Result<void> run_add(Context& ctx, const WebhookArgs& a)
   w.created_ms = w.updated_ms = timeutil::now_ms();
   auto store = ctx.store();
   if (!store) return std::unexpected(store.error());
+  if (auto r = check_name_free(**store, w); !r) return r;
   if (auto r = store::insert_webhook(**store, w); !r) return r;
   if (ctx.out().json()) {
     ctx.out().json_document(webhook_json(w, !is_secret_reference(a.secret)));
@@ -149,12 +162,14 @@ Result<void> run_add(Context& ctx, const WebhookArgs& a)
   return {};
 }
 
-Result<void> run_list(Context& ctx)
+Result<void> run_list(Context& ctx, const std::string& status)
 {
   auto store = ctx.store();
   if (!store) return std::unexpected(store.error());
   auto hooks = store::list_webhooks(**store);
   if (!hooks) return std::unexpected(hooks.error());
+  if (!status.empty())
+    std::erase_if(*hooks, [&](const store::Webhook& w) { return w.active != (status == "active"); });
   if (ctx.out().json()) {
     auto arr = json::array();
     for (const auto& w : *hooks) arr.push_back(webhook_json(w, false));
@@ -162,16 +177,23 @@ Result<void> run_list(Context& ctx)
     return {};
   }
   if (hooks->empty()) {
-    ctx.out().note("no webhooks; add one with 'centrali webhooks add --url URL --events GLOB'");
+    ctx.out().note(status.empty() ? "no webhooks; add one with 'centrali webhooks add --url URL --events GLOB'"
+                                  : "no " + status + " webhooks");
     return {};
   }
   auto now = timeutil::now_ms();
+  // Why a webhook is off is the next question: shown beside it.
+  const bool any_disabled = std::any_of(hooks->begin(), hooks->end(), [](const auto& w) { return !w.active; });
   std::vector<std::vector<std::string>> rows;
-  for (const auto& w : *hooks)
-    rows.push_back({w.id, w.name.empty() ? "-" : w.name, shown_url(w.url), w.events,
+  for (const auto& w : *hooks) {
+    rows.push_back({w.id, w.name.empty() ? "-" : for_terminal(w.name), shown_url(w.url), for_terminal(w.events),
                     w.active ? ctx.out().paint("active", Style::green) : ctx.out().paint("disabled", Style::red),
                     timeutil::relative(w.created_ms, now)});
-  ctx.out().table({"ID", "NAME", "URL", "EVENTS", "STATE", "CREATED"}, rows);
+    if (any_disabled) rows.back().push_back(w.active || w.disabled_reason.empty() ? "-" : for_terminal(w.disabled_reason));
+  }
+  std::vector<std::string> head{"ID", "NAME", "URL", "EVENTS", "STATE", "CREATED"};
+  if (any_disabled) head.push_back("REASON");
+  ctx.out().table(head, rows);
   return {};
 }
 
@@ -179,10 +201,10 @@ Result<void> run_show(Context& ctx, const std::string& id)
 {
   auto store = ctx.store();
   if (!store) return std::unexpected(store.error());
-  auto w = store::get_webhook(**store, id);
+  auto w = store::find_webhook(**store, id);
   if (!w) return std::unexpected(w.error());
   store::DeliveryFilter f;
-  f.webhook_id = id;
+  f.webhook_id = w->id;
   f.limit = 10;
   auto recent = store::list_deliveries(**store, f);
   if (!recent) return std::unexpected(recent.error());
@@ -242,11 +264,14 @@ Result<void> run_update(Context& ctx, const WebhookArgs& a)
   // disables the webhook or notes a failure meanwhile is not overwritten.
   store::Webhook updated;
   auto done = store::write_transaction(**store, [&]() -> Result<void> {
-    auto w = store::get_webhook(**store, a.id);
+    auto w = store::find_webhook(**store, a.id);
     if (!w) return std::unexpected(w.error());
+    const auto previous_schedule = w->retry_schedule_ms;
     if (auto r = apply_options(a, *w); !r) return r;
+    if (auto r = check_name_free(**store, *w); !r) return r;
     w->updated_ms = timeutil::now_ms();
-    if (auto r = store::update_webhook(**store, *w); !r) return r;
+    // A new retry schedule also re-plans the pending retries.
+    if (auto r = delivery::save_webhook(**store, *w, previous_schedule, w->updated_ms); !r) return r;
     updated = std::move(*w);
     return {};
   });
@@ -260,15 +285,40 @@ Result<void> set_active(Context& ctx, const std::string& id, bool active)
 {
   auto store = ctx.store();
   if (!store) return std::unexpected(store.error());
-  auto w = store::get_webhook(**store, id);
+  auto w = store::find_webhook(**store, id);
   if (!w) return std::unexpected(w.error());
   w->active = active;
   w->disabled_reason = active ? "" : "disabled by 'centrali webhooks disable'";
   w->failing_since_ms.reset();  // a fresh start either way
   w->updated_ms = timeutil::now_ms();
   if (auto r = store::update_webhook(**store, *w); !r) return r;
-  if (ctx.out().json()) ctx.out().json_document(webhook_json(*w, false));
-  else ctx.out().line((active ? "enabled " : "disabled ") + id);
+  // What it missed while off waits as skipped deliveries: say how many,
+  // and how to send them.
+  store::StatusCount skipped;
+  if (active) {
+    auto c = store::count_webhook_deliveries(**store, w->id, "skipped", 0);
+    if (!c) return std::unexpected(c.error());
+    skipped = *c;
+  }
+  const std::string name = w->name.empty() ? w->id : w->name;
+  if (ctx.out().json()) {
+    auto j = webhook_json(*w, false);
+    if (active) {
+      j["skipped"] = skipped.count;
+      j["skipped_since"] = skipped.oldest_ms ? json(timeutil::format_rfc3339(*skipped.oldest_ms)) : json(nullptr);
+    }
+    ctx.out().json_document(j);
+    return {};
+  }
+  ctx.out().line((active ? "enabled " : "disabled ") + w->id);
+  if (!active)
+    ctx.out().note("events for it are kept as skipped deliveries; after 'centrali webhooks enable " + name +
+                   "', 'centrali webhooks recover " + name + " --since TIME' sends them");
+  else if (skipped.count > 0)
+    ctx.out().note(count_of(static_cast<std::size_t>(skipped.count), "delivery was", "deliveries were") +
+                   " skipped while it was off (the oldest made " + timeutil::format_rfc3339(*skipped.oldest_ms) +
+                   "); send them with: centrali webhooks recover " + name + " --since " +
+                   timeutil::format_rfc3339(*skipped.oldest_ms));
   return {};
 }
 
@@ -276,9 +326,11 @@ Result<void> run_rm(Context& ctx, const std::string& id)
 {
   auto store = ctx.store();
   if (!store) return std::unexpected(store.error());
-  if (auto r = store::remove_webhook(**store, id); !r) return r;
-  if (ctx.out().json()) ctx.out().json_document({{"removed", id}});
-  else ctx.out().line("removed " + id + " (its delivery log is kept)");
+  auto w = store::find_webhook(**store, id);
+  if (!w) return std::unexpected(w.error());
+  if (auto r = store::remove_webhook(**store, w->id); !r) return r;
+  if (ctx.out().json()) ctx.out().json_document({{"removed", w->id}});
+  else ctx.out().line("removed " + w->id + " (its delivery log is kept)");
   return {};
 }
 
@@ -296,7 +348,7 @@ Result<void> run_rotate(Context& ctx, const std::string& id, const std::string& 
   }
   auto store = ctx.store();
   if (!store) return std::unexpected(store.error());
-  auto w = store::get_webhook(**store, id);
+  auto w = store::find_webhook(**store, id);
   if (!w) return std::unexpected(w.error());
   auto now = timeutil::now_ms();
   w->previous_secret = w->secret;
@@ -367,7 +419,7 @@ Result<void> run_test(Context& ctx, const TestArgs& a)
     return fail(ErrorKind::usage, "--data " + json_refusal(body));
   auto store = ctx.store();
   if (!store) return std::unexpected(store.error());
-  auto w = store::get_webhook(**store, a.id);
+  auto w = store::find_webhook(**store, a.id);
   if (!w) return std::unexpected(w.error());
   auto now = timeutil::now_ms();
   // The test event is stored like any other so its delivery can be
@@ -420,6 +472,90 @@ Result<void> run_resend(Context& ctx, const std::string& id, const std::string& 
   return report_attempt(ctx, result);
 }
 
+// What sending a list of deliveries again came to.
+struct SentAgain {
+  std::size_t done = 0, ok = 0, retrying = 0;
+  std::string disabled;  // set when an answer (410) turned the webhook off: the rest stayed unsent
+  json attempts = json::array();
+};
+
+// Sends each delivery once more, in order, as `trigger` (to `to` instead
+// when given), recording every attempt. Stops early when an answer turns
+// the webhook off.
+Result<SentAgain> send_again(Context& ctx, store::Store& store, const std::vector<store::Delivery>& deliveries,
+                             delivery::Trigger trigger, const std::string& to, const char* progress_label)
+{
+  http::ClientPool clients;
+  SentAgain s;
+  for (const auto& d : deliveries) {
+    delivery::AttemptInput in;
+    in.delivery = d;
+    in.trigger = trigger;
+    in.url_override = to;
+    auto result = delivery::perform_attempt(store, clients, in, {});
+    if (auto r = delivery::record_result(store, result); !r) return std::unexpected(r.error());
+    s.ok += result.ok ? 1 : 0;
+    s.retrying += !result.ok && result.update.status == "pending" && d.status != "pending" ? 1 : 0;
+    ++s.done;
+    if (ctx.out().json()) s.attempts.push_back(attempt_json(result.attempt));
+    else if (!::isatty(STDERR_FILENO) || ctx.out().verbosity() > 0) ctx.out().line(attempt_line(ctx.out(), result.attempt));
+    ctx.out().progress(s.done, deliveries.size(), progress_label);
+    if (!result.disabled_webhook.empty()) {
+      s.disabled = result.disabled_webhook;
+      if (!ctx.out().json()) ctx.out().note("webhook " + result.webhook_id + " is now disabled: " + result.disabled_webhook);
+      if (trigger == delivery::Trigger::recover) break;  // it said it is gone: send it nothing more
+    }
+  }
+  return s;
+}
+
+// Where each delivery would go (for --dry-run), leaving out those of removed
+// webhooks (nothing signs them). Returns how many were left out.
+Result<std::size_t> keep_sendable(store::Store& store, std::vector<store::Delivery>& deliveries)
+{
+  std::size_t orphaned = 0;
+  std::map<std::string, std::optional<std::string>> webhook_url;  // nullopt: removed
+  std::vector<store::Delivery> sendable;
+  for (auto& d : deliveries) {
+    if (d.kind == "webhook") {
+      auto [it, fresh] = webhook_url.try_emplace(d.webhook_id);
+      if (fresh) {
+        auto r = send_target(store, d);
+        if (!r && r.error().kind != ErrorKind::not_found) return std::unexpected(r.error());
+        if (r) it->second = std::move(*r);
+      }
+      if (!it->second) {
+        ++orphaned;
+        continue;
+      }
+      d.url = *it->second;  // what --dry-run shows is where it would go
+    }
+    sendable.push_back(std::move(d));
+  }
+  deliveries = std::move(sendable);
+  return orphaned;
+}
+
+void print_dry_run(Context& ctx, const std::vector<store::Delivery>& matched, const std::string& to, json extra,
+                   const std::string& note)
+{
+  if (ctx.out().json()) {
+    auto arr = json::array();
+    for (const auto& d : matched) arr.push_back(delivery_json(d));
+    extra["matched"] = matched.size();
+    extra["dry_run"] = true;
+    extra["deliveries"] = arr;
+    ctx.out().json_document(extra);
+    return;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& d : matched)
+    rows.push_back({d.id, for_terminal(d.event_type), d.status, timeutil::format_rfc3339(d.created_ms),
+                    shown_url(to.empty() ? d.url : to)});
+  if (!rows.empty()) ctx.out().table({"DELIVERY", "TYPE", "STATUS", "CREATED", "WOULD SEND TO"}, rows);
+  ctx.out().note(count_of(matched.size(), "delivery matches", "deliveries match") + " (dry run: nothing sent)" + note);
+}
+
 struct ReplayArgs {
   std::string webhook;
   std::string status;
@@ -436,7 +572,6 @@ Result<void> run_replay(Context& ctx, const ReplayArgs& a)
     if (auto u = parse_url(a.to); !u) return fail(ErrorKind::usage, "--to: " + u.error().message);
   store::DeliveryFilter f;
   f.kind = "webhook";
-  f.webhook_id = a.webhook;
   f.status = a.status;
   f.type_glob = a.type;
   f.limit = 0;
@@ -450,88 +585,107 @@ Result<void> run_replay(Context& ctx, const ReplayArgs& a)
     return fail(ErrorKind::usage, "--since " + a.since + " is not before --until " + a.until + ": nothing could match");
   auto store = ctx.store();
   if (!store) return std::unexpected(store.error());
+  if (!a.webhook.empty()) {
+    auto id = webhook_filter_id(**store, a.webhook);
+    if (!id) return std::unexpected(id.error());
+    f.webhook_id = *id;
+  }
   auto matched = store::list_deliveries(**store, f);
   if (!matched) return std::unexpected(matched.error());
-  // A mistyped --webhook matches nothing; say so rather than replay nothing
-  // quietly. (A removed webhook's id still finds its deliveries.)
-  if (!a.webhook.empty() && matched->empty()) {
-    auto w = store::get_webhook(**store, a.webhook);
-    if (!w) return std::unexpected(w.error());
-  }
   std::reverse(matched->begin(), matched->end());  // oldest first: replay in the order things happened
-  // Deliveries of removed webhooks cannot be signed: they are left out, and
-  // said so, rather than recorded as failed attempts.
-  std::size_t orphaned = 0;
-  {
-    std::map<std::string, std::optional<std::string>> webhook_url;  // nullopt: removed
-    std::vector<store::Delivery> sendable;
-    for (auto& d : *matched) {
-      if (d.kind == "webhook") {
-        auto [it, fresh] = webhook_url.try_emplace(d.webhook_id);
-        if (fresh) {
-          auto r = send_target(**store, d);
-          if (!r && r.error().kind != ErrorKind::not_found) return std::unexpected(r.error());
-          if (r) it->second = std::move(*r);
-        }
-        if (!it->second) {
-          ++orphaned;
-          continue;
-        }
-        d.url = *it->second;  // what --dry-run shows is where it would go
-      }
-      sendable.push_back(std::move(d));
-    }
-    *matched = std::move(sendable);
-  }
+  auto orphaned = keep_sendable(**store, *matched);
+  if (!orphaned) return std::unexpected(orphaned.error());
   const std::string orphan_note =
-      orphaned == 0 ? ""
-                    : "; " + count_of(orphaned, "delivery", "deliveries") + " of removed webhooks left out (nothing signs them)";
+      *orphaned == 0 ? ""
+                     : "; " + count_of(*orphaned, "delivery", "deliveries") + " of removed webhooks left out (nothing signs them)";
   if (a.dry_run) {
-    if (ctx.out().json()) {
-      auto arr = json::array();
-      for (const auto& d : *matched) arr.push_back(delivery_json(d));
-      ctx.out().json_document(
-          {{"matched", matched->size()}, {"skipped_removed_webhook", orphaned}, {"dry_run", true}, {"deliveries", arr}});
-    } else {
-      std::vector<std::vector<std::string>> rows;
-      for (const auto& d : *matched)
-        rows.push_back({d.id, for_terminal(d.event_type), d.status, shown_url(a.to.empty() ? d.url : a.to)});
-      if (!rows.empty()) ctx.out().table({"DELIVERY", "TYPE", "STATUS", "WOULD SEND TO"}, rows);
-      ctx.out().note(count_of(matched->size(), "delivery matches", "deliveries match") + " (dry run: nothing sent)" +
-                     orphan_note);
-    }
+    print_dry_run(ctx, *matched, a.to, {{"skipped_removed_webhook", *orphaned}}, orphan_note);
     return {};
   }
-  http::ClientPool clients;
-  std::size_t ok = 0, done = 0;
-  auto results = json::array();
   ctx.out().note("replaying " + count_of(matched->size(), "delivery", "deliveries") + orphan_note);
-  for (const auto& d : *matched) {
-    delivery::AttemptInput in;
-    in.delivery = d;
-    in.trigger = delivery::Trigger::replay;
-    in.url_override = a.to;
-    auto result = delivery::perform_attempt(**store, clients, in, {});
-    if (auto r = delivery::record_result(**store, result); !r) return r;
-    ok += result.ok ? 1 : 0;
-    ++done;
-    if (!result.disabled_webhook.empty() && !ctx.out().json())
-      ctx.out().note("webhook " + result.webhook_id + " is now disabled: " + result.disabled_webhook);
-    if (ctx.out().json()) results.push_back(attempt_json(result.attempt));
-    else if (!::isatty(STDERR_FILENO) || ctx.out().verbosity() > 0) ctx.out().line(attempt_line(ctx.out(), result.attempt));
-    ctx.out().progress(done, matched->size(), "replay");
-  }
+  auto sent = send_again(ctx, **store, *matched, delivery::Trigger::replay, a.to, "replay");
+  if (!sent) return std::unexpected(sent.error());
   if (ctx.out().json())
     ctx.out().json_document({{"matched", matched->size()},
-                             {"skipped_removed_webhook", orphaned},
-                             {"succeeded", ok},
-                             {"failed", done - ok},
-                             {"attempts", results}});
+                             {"skipped_removed_webhook", *orphaned},
+                             {"succeeded", sent->ok},
+                             {"failed", sent->done - sent->ok},
+                             {"attempts", sent->attempts}});
   else
-    ctx.out().line("replayed " + std::to_string(done) + ": " + std::to_string(ok) + " succeeded, " +
-                   std::to_string(done - ok) + " failed");
-  if (ok < done)
-    return fail(ErrorKind::rejected, count_of(done - ok, "replay", "replays") + " did not get a 2xx answer");
+    ctx.out().line("replayed " + std::to_string(sent->done) + ": " + std::to_string(sent->ok) + " succeeded, " +
+                   std::to_string(sent->done - sent->ok) + " failed");
+  if (sent->ok < sent->done)
+    return fail(ErrorKind::rejected, count_of(sent->done - sent->ok, "replay", "replays") + " did not get a 2xx answer");
+  return {};
+}
+
+struct RecoverArgs {
+  std::string webhook;
+  std::string since;
+  std::string until;
+  bool dry_run = false;
+};
+
+// Svix's recover: after an outage, send a webhook what it missed (skipped
+// while it was disabled) or never got (failed for good), oldest first.
+Result<void> run_recover(Context& ctx, const RecoverArgs& a)
+{
+  auto since = time_option("--since", a.since);
+  if (!since) return std::unexpected(since.error());
+  auto until = time_option("--until", a.until);
+  if (!until) return std::unexpected(until.error());
+  if (*since && *until && **since >= **until)
+    return fail(ErrorKind::usage, "--since " + a.since + " is not before --until " + a.until + ": nothing could match");
+  auto store = ctx.store();
+  if (!store) return std::unexpected(store.error());
+  auto w = store::find_webhook(**store, a.webhook);
+  if (!w) return std::unexpected(w.error());
+  const std::string name = w->name.empty() ? w->id : w->name;
+  std::vector<store::Delivery> matched;
+  for (const char* status : {"skipped", "failed"}) {
+    store::DeliveryFilter f;
+    f.kind = "webhook";
+    f.webhook_id = w->id;
+    f.status = status;
+    f.since_ms = *since;
+    f.until_ms = *until;
+    f.limit = 0;
+    auto part = store::list_deliveries(**store, f);
+    if (!part) return std::unexpected(part.error());
+    for (auto& d : *part) matched.push_back(std::move(d));
+  }
+  std::sort(matched.begin(), matched.end(), [](const auto& x, const auto& y) { return x.seq < y.seq; });
+  for (auto& d : matched) d.url = w->url;
+  if (a.dry_run) {
+    print_dry_run(ctx, matched, "", {{"webhook", w->id}}, "");
+    return {};
+  }
+  if (!w->active)
+    return fail(ErrorKind::rejected, "webhook " + name + " is disabled" +
+                                         (w->disabled_reason.empty() ? "" : " (" + w->disabled_reason + ")") +
+                                         "; enable it first: centrali webhooks enable " + name);
+  ctx.out().note("recovering " + count_of(matched.size(), "delivery", "deliveries") + " for " + name);
+  auto sent = send_again(ctx, **store, matched, delivery::Trigger::recover, "", "recover");
+  if (!sent) return std::unexpected(sent.error());
+  const std::size_t unsent = matched.size() - sent->done;
+  if (ctx.out().json()) {
+    ctx.out().json_document({{"webhook", w->id},
+                             {"matched", matched.size()},
+                             {"succeeded", sent->ok},
+                             {"failed", sent->done - sent->ok},
+                             {"retrying", sent->retrying},
+                             {"unsent", unsent},
+                             {"webhook_disabled", sent->disabled.empty() ? json(nullptr) : json(sent->disabled)},
+                             {"attempts", sent->attempts}});
+  } else {
+    ctx.out().line("recovered " + std::to_string(sent->done) + ": " + std::to_string(sent->ok) + " succeeded, " +
+                   std::to_string(sent->done - sent->ok) + " failed" +
+                   (sent->retrying > 0 ? " (" + std::to_string(sent->retrying) + " of them retry on the schedule)" : "") +
+                   (unsent > 0 ? "; " + std::to_string(unsent) + " not sent: the webhook was disabled again" : ""));
+  }
+  if (sent->ok < matched.size())
+    return fail(ErrorKind::rejected,
+                count_of(matched.size() - sent->ok, "delivery was", "deliveries were") + " not recovered (no 2xx answer)");
   return {};
 }
 
@@ -559,7 +713,7 @@ void add_shared_options(CLI::App* cmd, WebhookArgs& a, bool adding)
 
 void add_webhooks_command(CLI::App& app, Selected& selected)
 {
-  auto* cmd = app.add_subcommand("webhooks", "Manage outbound webhooks; test, resend and replay deliveries");
+  auto* cmd = app.add_subcommand("webhooks", "Manage outbound webhooks; test, resend, replay and recover deliveries");
   cmd->require_subcommand(1);
   cmd->footer("Examples:\n  centrali webhooks add --url http://localhost:4000/hooks --events 'order.*'\n"
               "  centrali webhooks replay --status failed --since 24h");
@@ -579,19 +733,24 @@ void add_webhooks_command(CLI::App& app, Selected& selected)
               "  centrali webhooks add --url https://erp.test/in --events '*' --header 'X-Tenant: 42' --retry-schedule 5s,1m");
   add->callback([&selected, add_args] { selected.run = [add_args](Context& c) { return run_add(c, *add_args); }; });
 
-  auto* list = cmd->add_subcommand("list", "List webhooks");
-  list->footer("Example:\n  centrali webhooks list --json");
-  list->callback([&selected] { selected.run = run_list; });
+  auto list_status = std::make_shared<std::string>();
+  auto* list = cmd->add_subcommand("list", "List webhooks (and why the disabled ones are off)");
+  list->add_option("--status", *list_status, "Only active or only disabled webhooks")
+      ->check(CLI::IsMember({"active", "disabled"}));
+  list->footer("Examples:\n  centrali webhooks list --status disabled\n  centrali webhooks list --json");
+  list->callback([&selected, list_status] {
+    selected.run = [list_status](Context& c) { return run_list(c, *list_status); };
+  });
 
   auto show_id = std::make_shared<std::string>();
   auto* show = cmd->add_subcommand("show", "Show a webhook, why it is disabled, and its recent deliveries");
-  show->add_option("id", *show_id, "Webhook id (whk_...)")->required();
+  show->add_option("id", *show_id, "Webhook id (whk_...) or name")->required();
   show->footer("Example:\n  centrali webhooks show whk_01J...");
   show->callback([&selected, show_id] { selected.run = [show_id](Context& c) { return run_show(c, *show_id); }; });
 
   auto update_args = std::make_shared<WebhookArgs>();
   auto* update = cmd->add_subcommand("update", "Change a webhook's URL, events or delivery settings");
-  update->add_option("id", update_args->id, "Webhook id")->required();
+  update->add_option("id", update_args->id, "Webhook id or name")->required();
   update->add_option("--url", update_args->url, "Where to POST")->type_name("URL");
   update->add_option("--events", update_args->events, "Event types or globs, comma-separated")
       ->type_name("GLOB[,GLOB...]");
@@ -613,7 +772,7 @@ void add_webhooks_command(CLI::App& app, Selected& selected)
                             std::pair{"disable", "Disable a webhook: deliveries to it stop (test, resend, replay still send)"}}) {
     auto id = std::make_shared<std::string>();
     auto* sub = cmd->add_subcommand(verb, help);
-    sub->add_option("id", *id, "Webhook id")->required();
+    sub->add_option("id", *id, "Webhook id or name")->required();
     sub->footer(std::string("Example:\n  centrali webhooks ") + verb + " whk_01J...");
     std::string v = verb;
     sub->callback([&selected, id, v] {
@@ -627,7 +786,7 @@ void add_webhooks_command(CLI::App& app, Selected& selected)
   auto rotate_id = std::make_shared<std::string>();
   auto rotate_secret = std::make_shared<std::string>();
   auto* rotate = cmd->add_subcommand("rotate-secret", "New signing secret; the old one keeps signing alongside for 24 h");
-  rotate->add_option("id", *rotate_id, "Webhook id")->required();
+  rotate->add_option("id", *rotate_id, "Webhook id or name")->required();
   rotate->add_option("--secret", *rotate_secret,
                      "Use this secret instead of a generated one: a value, env:NAME or file:PATH (read now; the "
                      "value is stored)")
@@ -639,7 +798,7 @@ void add_webhooks_command(CLI::App& app, Selected& selected)
 
   auto test_args = std::make_shared<TestArgs>();
   auto* test = cmd->add_subcommand("test", "Send a test event now and wait (exit 1 if not 2xx, 5 if unreachable)");
-  test->add_option("id", test_args->id, "Webhook id")->required();
+  test->add_option("id", test_args->id, "Webhook id or name")->required();
   test->add_option("--type", test_args->type, "Event type of the test event")->capture_default_str();
   test->add_option("--data", test_args->data, "Event data (JSON) [default: {\"message\":\"test event from centrali\"}]")
       ->type_name("JSON");
@@ -659,9 +818,9 @@ void add_webhooks_command(CLI::App& app, Selected& selected)
 
   auto replay_args = std::make_shared<ReplayArgs>();
   auto* replay = cmd->add_subcommand("replay", "Resend every matching delivery (e.g. all failed since yesterday)");
-  replay->add_option("--webhook", replay_args->webhook, "Only this webhook's deliveries");
+  replay->add_option("--webhook", replay_args->webhook, "Only this webhook's deliveries (id or name)");
   replay->add_option("--status", replay_args->status, "Only deliveries in this state")
-      ->check(CLI::IsMember({"pending", "succeeded", "failed", "cancelled"}));
+      ->check(CLI::IsMember({"pending", "succeeded", "failed", "cancelled", "skipped"}));
   replay->add_option("--type", replay_args->type, "Only event types matching this glob")->type_name("GLOB");
   replay->add_option("--since", replay_args->since, "Only deliveries created since")->type_name("DURATION|TIME");
   replay->add_option("--until", replay_args->until, "Only deliveries created before")->type_name("DURATION|TIME");
@@ -670,6 +829,22 @@ void add_webhooks_command(CLI::App& app, Selected& selected)
   replay->footer("Example:\n  centrali webhooks replay --status failed --since 24h --dry-run");
   replay->callback([&selected, replay_args] {
     selected.run = [replay_args](Context& c) { return run_replay(c, *replay_args); };
+  });
+
+  auto recover_args = std::make_shared<RecoverArgs>();
+  auto* recover = cmd->add_subcommand(
+      "recover", "Send a webhook what it missed since a time: skipped while disabled, or failed for good");
+  recover->add_option("id", recover_args->webhook, "Webhook id or name")->required();
+  recover->add_option("--since", recover_args->since, "Deliveries made since")->required()->type_name("DURATION|TIME");
+  recover->add_option("--until", recover_args->until, "Deliveries made before")->type_name("DURATION|TIME");
+  recover->add_flag("--dry-run", recover_args->dry_run, "Only list what would be sent");
+  recover->footer("Oldest first, each recorded as a 'recover' attempt; one that fails retries on the\n"
+                  "webhook's schedule if it was skipped. Stops if the endpoint answers 410 again.\n"
+                  "Exit status 1 when a delivery got no 2xx answer.\n"
+                  "Examples:\n  centrali webhooks enable billing && centrali webhooks recover billing --since 24h\n"
+                  "  centrali webhooks recover whk_01J... --since 2026-12-01T00:00:00Z --dry-run");
+  recover->callback([&selected, recover_args] {
+    selected.run = [recover_args](Context& c) { return run_recover(c, *recover_args); };
   });
 }
 

@@ -254,7 +254,7 @@ TEST_CASE("worker: deliveries the fan-out hands over are sent, and free again at
     REQUIRE(s);
     store::GroupCommitter writer(std::move(*s));
     delivery::Worker worker(writer, path, options, {});
-    dispatch::Dispatcher dispatcher(writer, path, {[&worker] { worker.wake(); }, {}, worker.hand_off()});
+    dispatch::Dispatcher dispatcher(writer, path, {[&worker] { worker.wake(); }, {}, worker.hand_off(), {}});
     worker.start();
     dispatcher.start();
     for (int i = 0; i < 200 && sent() < 2; ++i) std::this_thread::sleep_for(10ms);

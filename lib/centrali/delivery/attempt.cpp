@@ -17,6 +17,7 @@ std::string_view trigger_name(Trigger trigger)
   case Trigger::resend: return "resend";
   case Trigger::replay: return "replay";
   case Trigger::test: return "test";
+  case Trigger::recover: return "recover";
   }
   return "scheduled";
 }
@@ -33,6 +34,16 @@ void fail_now(AttemptResult& r, const std::string& why)
 }
 
 } // namespace
+
+void skip_attempt(PreparedAttempt& p, const std::string& reason)
+{
+  auto& r = p.result;
+  p.request.reset();
+  r.skipped = reason;
+  r.update.status = "skipped";
+  r.update.next_attempt_ms.reset();
+  r.update.last_error = reason;
+}
 
 PreparedAttempt prepare_attempt(const AttemptInput& in, const Result<store::Event>& event,
                                 const Result<store::Webhook>* webhook, const ForwardPolicy& forward_policy)
@@ -52,6 +63,7 @@ PreparedAttempt prepare_attempt(const AttemptInput& in, const Result<store::Even
   a.started_ms = timeutil::now_ms();
   p.manual = in.trigger != Trigger::scheduled;
   p.number = d.attempt_count + 1;
+  p.auto_number = d.auto_attempts + 1;
   // A manual attempt that fails changes nothing about the schedule; a copy
   // sent elsewhere changes nothing at all.
   r.update.seq = d.seq;
@@ -84,7 +96,7 @@ PreparedAttempt prepare_attempt(const AttemptInput& in, const Result<store::Even
     }
     const auto& w = **webhook;
     if (!w.active && !p.manual) {
-      fail_now(r, "webhook " + w.id + " is disabled" + (w.disabled_reason.empty() ? "" : " (" + w.disabled_reason + ")"));
+      skip_attempt(p, store::skipped_because(w.disabled_reason));
       return p;
     }
     std::string envelope;
@@ -122,6 +134,11 @@ void conclude_attempt(PreparedAttempt& p, http::SendOutcome sent)
 {
   auto& r = p.result;
   auto& a = r.attempt;
+  if (sent.withdrawn) {
+    // Withdrawn by the worker because its webhook was just turned off.
+    skip_attempt(p, store::skipped_because(""));
+    return;
+  }
   a.duration_ms = sent.duration_ms;
   // What was sent goes into the record, credentials redacted: the headers
   // the event-driven client handed back (no copy per attempt), else those
@@ -163,10 +180,15 @@ void conclude_attempt(PreparedAttempt& p, http::SendOutcome sent)
     r.update.status = "failed";
     r.update.next_attempt_ms.reset();
     r.disable_reason = "endpoint answered 410 Gone on " + timeutil::format_rfc3339(finished);
-  } else if (!p.manual) {
-    if (p.number <= static_cast<int>(p.schedule.size())) {
+  } else if (!p.manual || r.update.status == "skipped") {
+    // Only the schedule's own attempts use up retries: a resend, replay or
+    // recover that fails leaves the schedule where it was. A skipped
+    // delivery never had its schedule; a failed recover starts it, from
+    // its first retry.
+    const int n = p.auto_number;
+    if (n <= static_cast<int>(p.schedule.size())) {
       r.update.status = "pending";
-      r.update.next_attempt_ms = finished + next_delay_ms(p.schedule[static_cast<std::size_t>(p.number - 1)], retry_after);
+      r.update.next_attempt_ms = finished + next_delay_ms(p.schedule[static_cast<std::size_t>(n - 1)], retry_after);
     } else {
       r.update.status = "failed";
       r.update.next_attempt_ms.reset();
@@ -190,14 +212,23 @@ AttemptResult perform_attempt(store::Store& reader, http::ClientPool& clients, c
 Result<void> record_result(store::Store& store, AttemptResult& r)
 {
   r.disabled_webhook.clear();  // a rolled-back run must not leave its verdict
+  if (!r.skipped.empty()) {
+    r.attempt.number = 0;  // nothing was sent: no attempt to log
+    store::Delivery claimed;
+    claimed.seq = r.update.seq;
+    claimed.id = r.attempt.delivery_id;
+    if (claimed.seq == 0) return fail(ErrorKind::store, "cannot skip delivery " + claimed.id + ": its row is not known");
+    return store::skip_delivery(store, claimed, r.skipped, r.attempt.started_ms);
+  }
   auto number = store::record_attempt(store, r.attempt, r.update);
   if (!number) return std::unexpected(number.error());
   r.attempt.number = *number;
   if (r.webhook_id.empty() || r.copy) return {};
   auto now = r.attempt.started_ms + r.attempt.duration_ms;
   auto disable = [&](std::string reason) -> Result<void> {
-    if (auto d = store::disable_webhook(store, r.webhook_id, reason, now); !d) return d;
-    r.disabled_webhook = std::move(reason);
+    auto changed = store::disable_webhook(store, r.webhook_id, reason, now);
+    if (!changed) return std::unexpected(changed.error());
+    if (*changed) r.disabled_webhook = std::move(reason);  // off already: said once, by the first
     return {};
   };
   if (!r.disable_reason.empty()) return disable(r.disable_reason);

@@ -18,7 +18,7 @@
 
 namespace centrali::delivery {
 
-enum class Trigger { scheduled, resend, replay, test };
+enum class Trigger { scheduled, resend, replay, test, recover };
 std::string_view trigger_name(Trigger trigger);
 
 struct AttemptInput {
@@ -48,6 +48,10 @@ struct AttemptResult {
   bool reached = false;        // a response arrived (else a network error)
   std::string webhook_id;      // for health bookkeeping; empty for forwards
   std::string disable_reason;  // set when the webhook must be turned off (410)
+  // Not sent, because its webhook is disabled (or was turned off while it
+  // waited): the delivery becomes skipped with this reason, and no attempt
+  // is logged. `webhooks recover` sends it later.
+  std::string skipped;
   // Sent to another URL than the delivery's (`--to`): its answer says
   // nothing about the delivery or its webhook, so the delivery keeps its
   // state and schedule and the webhook's health is not touched.
@@ -67,7 +71,8 @@ struct PreparedAttempt {
   std::optional<http::OutboundRequest> request;  // nullopt: failed before sending, `result` is final
   std::vector<std::int64_t> schedule;            // retry delays of this delivery's target
   bool manual = false;
-  int number = 1;
+  int number = 1;                                // in the delivery's log
+  int auto_number = 1;                           // in its schedule, were this attempt scheduled
 };
 
 // `webhook` is the delivery's webhook as read (null for forwards, or when
@@ -76,8 +81,11 @@ struct PreparedAttempt {
 PreparedAttempt prepare_attempt(const AttemptInput& input, const Result<store::Event>& event,
                                 const Result<store::Webhook>* webhook, const ForwardPolicy& forward_policy);
 // Fills prepared.result from what the send brought back (taken apart),
-// the request's headers as sent (redacted) included.
+// the request's headers as sent (redacted) included. A send the caller
+// withdrew (SendOutcome::withdrawn) is a skip, as skip_attempt.
 void conclude_attempt(PreparedAttempt& prepared, http::SendOutcome sent);
+// Gives up a scheduled attempt before it is sent: its webhook is disabled.
+void skip_attempt(PreparedAttempt& prepared, const std::string& reason);
 
 // Sends one attempt now. Reads the event (and webhook) through `reader`;
 // writes nothing. A manual attempt that fails leaves the delivery's
@@ -87,7 +95,9 @@ AttemptResult perform_attempt(store::Store& reader, http::ClientPool& clients, c
 
 // Stores the attempt and the delivery's new state, tracks the webhook's
 // failing streak and disables it (410, or failing for its disable-after
-// period). Run inside the caller's transaction. Sets attempt.number.
+// period; reported in disabled_webhook by the attempt that turned it off,
+// once). A skip stores only the delivery's new state. Run inside the
+// caller's transaction. Sets attempt.number.
 Result<void> record_result(store::Store& store, AttemptResult& result);
 
 } // namespace centrali::delivery

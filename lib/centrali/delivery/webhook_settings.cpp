@@ -1,9 +1,13 @@
 #include "centrali/delivery/webhook_settings.hpp"
 
+#include <cctype>
+
 #include "centrali/delivery/webhook_request.hpp"
 #include "centrali/ingest/event_type.hpp"
 #include "centrali/ingest/secrets.hpp"
+#include "centrali/delivery/retry.hpp"
 #include "centrali/signatures/signatures.hpp"
+#include "centrali/store/deliveries.hpp"
 #include "centrali/util/time.hpp"
 #include "centrali/util/url.hpp"
 
@@ -29,6 +33,20 @@ Result<void> validate_globs(const std::string& globs, const std::string& label)
 }
 
 } // namespace
+
+Result<void> check_webhook_name(const std::string& name, const std::string& label)
+{
+  // A name stands for the webhook on command lines (`webhooks show billing`)
+  // and in project files: keep it to what needs no quoting, and unlike an id.
+  if (name.empty()) return {};  // no name: known by its id
+  if (name.size() > 100) return fail(ErrorKind::usage, label + " is longer than 100 characters");
+  for (char c : name)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_'))
+      return fail(ErrorKind::usage,
+                  label + ": use letters, digits, '.', '-' and '_' (it names the webhook on the command line)");
+  if (name.starts_with("whk_")) return fail(ErrorKind::usage, label + " '" + name + "' looks like a webhook id; pick another");
+  return {};
+}
 
 Result<std::vector<std::int64_t>> parse_retry_schedule(const std::string& text, const std::string& label)
 {
@@ -68,7 +86,10 @@ Result<void> apply_settings(const WebhookSettings& s, store::Webhook& w, const F
     if (auto r = validate_globs(*s.events, label("events")); !r) return r;
     w.events = *s.events;
   }
-  if (s.name) w.name = *s.name;
+  if (s.name) {
+    if (auto r = check_webhook_name(*s.name, label("name")); !r) return r;
+    w.name = *s.name;
+  }
   if (s.headers) {
     for (const auto& h : *s.headers) {
       if (!is_sendable_header(h.name, h.value))
@@ -120,6 +141,27 @@ Result<std::string> new_webhook_secret()
   auto key = sig::generate_key(sig::Scheme::standard);
   if (!key) return std::unexpected(key.error());
   return key->secret;
+}
+
+Result<void> save_webhook(store::Store& store, const store::Webhook& webhook,
+                          const std::vector<std::int64_t>& previous_schedule_ms, std::int64_t now_ms)
+{
+  if (auto r = store::update_webhook(store, webhook); !r) return r;
+  if (webhook.retry_schedule_ms == previous_schedule_ms) return {};
+  auto pending = store::pending_deliveries_of(store, webhook.id);
+  if (!pending) return std::unexpected(pending.error());
+  const auto& schedule = webhook.retry_schedule_ms;
+  for (const auto& d : *pending) {
+    // Never tried: due as planned. In flight: planned when it is recorded.
+    if (d.auto_attempts == 0 || (d.lease_until_ms && d.lease_until_ms > now_ms)) continue;
+    std::optional<std::int64_t> due;
+    if (d.auto_attempts <= static_cast<int>(schedule.size()))
+      due = d.updated_ms + schedule[static_cast<std::size_t>(d.auto_attempts - 1)];
+    const std::string failure = (d.last_error.empty() ? std::string() : d.last_error + "; ") +
+                                "no retries left under the new retry schedule (" + retry_schedule_text(schedule) + ")";
+    if (auto r = store::reschedule_delivery(store, d, due, failure, now_ms); !r) return r;
+  }
+  return {};
 }
 
 } // namespace centrali::delivery

@@ -31,6 +31,18 @@ struct WebhookSettings {
 // names the field by `label` and changes nothing it has not checked yet.
 Result<void> apply_settings(const WebhookSettings& settings, store::Webhook& webhook, const FieldLabel& label);
 
+// A webhook name people can type: letters, digits, '.', '-', '_' (empty:
+// no name), not like an id.
+Result<void> check_webhook_name(const std::string& name, const std::string& label);
+
+// Writes `webhook` and, when its retry schedule is not `previous_schedule_ms`
+// any more, re-plans its pending deliveries on the new one: the next retry
+// of one tried k times by the schedule is due k-th step after its last
+// attempt; one with more tries than the new schedule has steps fails.
+// Run inside the caller's write transaction.
+Result<void> save_webhook(store::Store& store, const store::Webhook& webhook,
+                          const std::vector<std::int64_t>& previous_schedule_ms, std::int64_t now_ms);
+
 // "30s,2m,10m" (or "none") as milliseconds, at most 50 steps.
 Result<std::vector<std::int64_t>> parse_retry_schedule(const std::string& text, const std::string& label);
 // The schedule as it is written: "30s,2m,10m", or "none".

@@ -50,6 +50,7 @@ struct Worker::Job {
   std::shared_ptr<const Result<store::Webhook>> webhook;  // null for forwards
   std::shared_ptr<const std::string> envelope;            // webhook deliveries of a readable event
   std::shared_ptr<const ingest::SourceKeys> source;       // forwards: the event's source
+  std::shared_ptr<std::atomic<bool>> withdrawn;           // webhook deliveries: set once it answered 410
   PreparedAttempt prepared;
 };
 
@@ -416,7 +417,7 @@ void Worker::start_claimed(store::Store& reader, std::vector<store::Delivery> cl
     // A fresh read that finds a webhook active again (re-enabled after its
     // 410) supersedes what this worker remembered.
     for (const auto& [id, webhook] : webhooks)
-      if (*webhook && (*webhook)->active) m_gone.erase(id);
+      if (*webhook && (*webhook)->active && m_gone.erase(id) > 0) m_withdraw.erase(id);
     m_claimed += from_store;  // handed-over ones were counted when handed
     if (from_store > 0) m_claiming = false;  // counted now (see idle())
     for (auto& job : jobs) m_urls[job->delivery.url].ready.push_back(job);
@@ -444,15 +445,20 @@ void Worker::take_startable(const std::string& url, std::vector<JobPtr>& out, st
       continue;
     }
     ++q.sending;
-    if (job->webhook && *job->webhook)
-      if (auto gone = m_gone.find((*job->webhook)->id); gone != m_gone.end() && (*job->webhook)->active) {
-        // Claimed before its webhook answered 410: fail it as disabled, as
-        // the next read of the webhook would.
+    if (job->webhook && *job->webhook) {
+      const auto& id = (*job->webhook)->id;
+      if (auto gone = m_gone.find(id); gone != m_gone.end() && (*job->webhook)->active) {
+        // Claimed before its webhook answered 410: skip it, as the next
+        // read of the webhook would.
         auto disabled = **job->webhook;
         disabled.active = false;
         disabled.disabled_reason = gone->second;
         job->webhook = std::make_shared<const Result<store::Webhook>>(std::move(disabled));
       }
+      auto& flag = m_withdraw[id];
+      if (!flag) flag = std::make_shared<std::atomic<bool>>(false);
+      job->withdrawn = flag;
+    }
     out.push_back(std::move(job));
   }
 }
@@ -478,6 +484,7 @@ void Worker::start_job(const JobPtr& job)
     sent(job, nullptr);
     return;
   }
+  job->prepared.request->withdrawn = job->withdrawn;
   if (!job->prepared.result.attempt.url.starts_with("https://")) {
     // The client owns the request now; its headers come back with the outcome.
     auto request = std::move(*job->prepared.request);
@@ -516,17 +523,33 @@ void Worker::https_loop()
       give_back(unsent);
       continue;
     }
-    auto outcome = m_clients.send(*job->prepared.request);
+    http::SendOutcome outcome;
+    if (const auto& w = job->prepared.request->withdrawn; w && w->load(std::memory_order_acquire))
+      outcome.withdrawn = true;  // its webhook answered 410 while it waited for a thread
+    else
+      outcome = m_clients.send(*job->prepared.request);
     sent(job, &outcome);
   }
 }
 
 void Worker::sent(const JobPtr& job, http::SendOutcome* outcome)
 {
-  if (outcome) conclude_attempt(job->prepared, std::move(*outcome));
+  if (outcome && outcome->withdrawn) {
+    std::string reason;
+    {
+      std::lock_guard lock(m_mutex);
+      if (auto gone = m_gone.find(job->prepared.result.webhook_id); gone != m_gone.end()) reason = gone->second;
+    }
+    skip_attempt(job->prepared, store::skipped_because(reason));
+  } else if (outcome) {
+    conclude_attempt(job->prepared, std::move(*outcome));
+  }
   if (const auto& reason = job->prepared.result.disable_reason; !reason.empty()) {
     std::lock_guard lock(m_mutex);
-    m_gone[job->prepared.result.webhook_id] = reason;
+    // Only the first 410 names the time; later answers say no more.
+    m_gone.try_emplace(job->prepared.result.webhook_id, reason);
+    if (auto flag = m_withdraw.find(job->prepared.result.webhook_id); flag != m_withdraw.end())
+      flag->second->store(true, std::memory_order_release);
   }
   free_slot(job);
   // The attempt log may be redone after a power loss (at-least-once), so it

@@ -7,6 +7,7 @@
 // records attempts with a completion callback (no thread waits per
 // attempt). Leases in the store keep a delivery from being in flight twice,
 // across threads and across processes; a crashed holder's lease expires.
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -181,8 +182,11 @@ private:
   std::deque<JobPtr> m_https;            // on the wire for the https senders
   std::deque<Finished> m_finished;       // recorded, not yet reported
   // Webhooks this worker saw answer 410 since their last read: what is
-  // already claimed for them fails as disabled instead of being sent.
+  // already claimed for them is skipped instead of being sent.
   std::unordered_map<std::string, std::string> m_gone;
+  // Per webhook, the flag its requests carry (OutboundRequest::withdrawn):
+  // set on its 410, so requests still waiting for a connection stay unsent.
+  std::unordered_map<std::string, std::shared_ptr<std::atomic<bool>>> m_withdraw;
   int m_claimed = 0;                     // claimed (or handed over) and not yet reported
   int m_handed = 0;                      // handed over, not yet jobs (in UrlQueue::handed)
   std::size_t m_handed_bytes = 0;        // their payloads' bodies

@@ -77,6 +77,8 @@ Result<store::FanOutResult> Dispatcher::drain()
     if (!r) return std::unexpected(r.error());
     total.events += batch.events;
     total.deliveries += batch.deliveries;
+    total.skipped += batch.skipped;
+    if (batch.skipped > 0 && m_hooks.deliveries_skipped) m_hooks.deliveries_skipped(batch.skipped);
     total.runs += batch.runs;
     if (batch.deliveries > leased && m_hooks.deliveries_queued) m_hooks.deliveries_queued();
     if (batch.runs > 0 && m_hooks.runs_queued) m_hooks.runs_queued();

@@ -16,6 +16,8 @@ struct DispatcherHooks {
   std::function<void()> deliveries_queued;  // wake the delivery worker (deliveries made due)
   std::function<void()> runs_queued;        // wake the trigger runner
   store::DeliveryHandOff hand_off;          // the in-process delivery worker, if any
+  // Deliveries recorded as skipped (their webhook is disabled), per batch.
+  std::function<void(int)> deliveries_skipped;
 };
 
 class Dispatcher {

@@ -335,10 +335,25 @@ struct AsyncClient::Impl {
     try_write(c);
   }
 
+  // True (and completed unsent) when the caller withdrew `p` while it waited.
+  bool withdrawn(std::unique_ptr<Pending>& p)
+  {
+    if (!p->request.withdrawn || !p->request.withdrawn->load(std::memory_order_acquire)) return false;
+    SendOutcome outcome;
+    outcome.withdrawn = true;
+    outcome.error = "withdrawn before it was sent";
+    complete(std::move(p), std::move(outcome));
+    return true;
+  }
+
   // Gives queued requests of `o` to idle or new connections.
   void pump(Origin& o)
   {
     while (!o.waiting.empty()) {
+      if (withdrawn(o.waiting.front())) {
+        o.waiting.pop_front();
+        continue;
+      }
       if (!o.idle.empty()) {
         auto* c = o.idle.back();
         o.idle.pop_back();
@@ -432,11 +447,15 @@ struct AsyncClient::Impl {
     } else {
       close_conn(c);
     }
-    // The next waiting request goes out before the caller hears of this
-    // one: the connection would otherwise sit idle while the completion
-    // runs (which records, and may sign and queue another request).
-    pump(o);
+    // The next waiting request goes out before the caller hears of a
+    // success: the connection would otherwise sit idle while the completion
+    // runs (which records, and may sign and queue another request). After
+    // any other answer the caller hears first: it may withdraw what waits
+    // (a 410 Gone ends a webhook), and a failing endpoint is in no hurry.
+    const bool success = outcome.response->status >= 200 && outcome.response->status < 300;
+    if (success) pump(o);
     complete(std::move(p), std::move(outcome));
+    if (!success) pump(o);
   }
 
   void on_readable(Conn* c)

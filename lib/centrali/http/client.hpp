@@ -3,6 +3,7 @@
 // idle keep-alive connections per origin so repeated sends to one endpoint
 // reuse them, and lets many threads send at once (each borrows its own
 // connection).
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -25,6 +26,11 @@ struct OutboundRequest {
   std::string content_type;  // empty: taken from headers, else application/json
   std::chrono::milliseconds timeout{15'000};
   bool insecure = false;     // skip TLS certificate verification
+  // Set by the caller once this request should no longer go out (its
+  // webhook answered 410 Gone): a request still waiting for a connection
+  // then completes unsent, with SendOutcome::withdrawn. One already on the
+  // wire is not recalled.
+  std::shared_ptr<const std::atomic<bool>> withdrawn;
 };
 
 struct OutboundResponse {
@@ -43,6 +49,7 @@ struct SendOutcome {
   // request while sending) so a caller that logs them needs no copy. Empty
   // from ClientPool, whose caller still holds its request.
   HeaderList request_headers;
+  bool withdrawn = false;    // not sent: the caller withdrew it (OutboundRequest::withdrawn)
 };
 
 class ClientPool {

@@ -55,7 +55,7 @@ Result<std::unique_ptr<Listener>> Listener::create(ListenerOptions options, List
                                 [parts_ptr] {
                                   if (parts_ptr->runs_queued) parts_ptr->runs_queued();
                                 },
-                                worker->hand_off()});
+                                worker->hand_off(), {}});
   ingest::IngestOptions ingest_options;
   ingest_options.forward_to = options.forward_to;
   auto* dispatcher = parts.dispatcher.get();

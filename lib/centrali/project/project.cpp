@@ -406,7 +406,7 @@ Result<void> plan_webhooks(store::Store& store, const Project& p, Prune prune, D
     if (fields.empty() || dry == DryRun::yes) continue;
     wanted.updated_ms = now_ms;
     if (std::find(fields.begin(), fields.end(), "enabled") != fields.end() && wanted.active) wanted.failing_since_ms.reset();
-    if (auto r = store::update_webhook(store, wanted); !r) return r;
+    if (auto r = delivery::save_webhook(store, wanted, it->retry_schedule_ms, now_ms); !r) return r;
   }
   if (prune == Prune::no) return {};
   for (const auto& w : *current) {

@@ -13,7 +13,7 @@ namespace {
 
 constexpr const char* k_delivery_columns =
     "seq, id, kind, event_id, webhook_id, event_type, url, status, attempt_count, next_attempt_ms, last_status, "
-    "last_error, created_ms, updated_ms";
+    "last_error, created_ms, updated_ms, auto_attempts";
 
 Delivery read_delivery(SQLite::Statement& st)
 {
@@ -32,6 +32,7 @@ Delivery read_delivery(SQLite::Statement& st)
   d.last_error = st.getColumn(11).getString();
   d.created_ms = st.getColumn(12).getInt64();
   d.updated_ms = st.getColumn(13).getInt64();
+  d.auto_attempts = st.getColumn(14).getInt();
   return d;
 }
 
@@ -42,7 +43,7 @@ Result<void> insert_delivery(Store& store, const Delivery& d)
   return guarded("store delivery ", d.id, [&]() -> Result<void> {
     auto& st = store.statement(
         "INSERT INTO deliveries (id, kind, event_id, webhook_id, event_type, url, status, attempt_count, "
-        "next_attempt_ms, created_ms, updated_ms, lease_until_ms) VALUES (?,?,?,?,?,?,?,0,?,?,?,?)");
+        "next_attempt_ms, created_ms, updated_ms, lease_until_ms, last_error) VALUES (?,?,?,?,?,?,?,0,?,?,?,?,?)");
     // No copies: the strings outlive the statement's execution below.
     st.bindNoCopy(1, d.id);
     st.bindNoCopy(2, d.kind);
@@ -60,6 +61,8 @@ Result<void> insert_delivery(Store& store, const Delivery& d)
     st.bind(10, static_cast<int64_t>(d.updated_ms));
     if (d.lease_until_ms) st.bind(11, static_cast<int64_t>(d.lease_until_ms));
     else st.bind(11);
+    if (d.last_error.empty()) st.bind(12);  // a skipped delivery says why
+    else st.bindNoCopy(12, d.last_error);
     st.exec();
     return {};
   });
@@ -83,7 +86,7 @@ Result<std::vector<Delivery>> claim_due_deliveries(Store& store, std::int64_t no
     // buffers in an ephemeral table per statement).
     auto& candidates = store.statement(
         "SELECT seq, id, kind, event_id, webhook_id, event_type, url, status, attempt_count, next_attempt_ms, "
-        "last_status, last_error, created_ms, updated_ms FROM deliveries INDEXED BY deliveries_due "
+        "last_status, last_error, created_ms, updated_ms, auto_attempts FROM deliveries INDEXED BY deliveries_due "
         "WHERE status = 'pending' AND next_attempt_ms <= ?1 AND (lease_until_ms IS NULL OR lease_until_ms <= ?1) "
         "ORDER BY next_attempt_ms LIMIT ?2");
     candidates.bind(1, static_cast<int64_t>(now_ms));
@@ -162,9 +165,9 @@ namespace {
 bool update_for_attempt(Store& store, const Attempt& a, const DeliveryUpdate& u, std::int64_t seq, int number)
 {
   auto& upd = store.statement(
-      "UPDATE deliveries SET status = ?, attempt_count = ?, next_attempt_ms = ?, last_status = ?, last_error = ?, "
-      "lease_until_ms = CASE WHEN ? THEN NULL ELSE lease_until_ms END, updated_ms = ? "
-      "WHERE seq = ? AND id = ? AND attempt_count = ?");
+      "UPDATE deliveries SET status = ?1, attempt_count = ?2, next_attempt_ms = ?3, last_status = ?4, last_error = ?5, "
+      "lease_until_ms = CASE WHEN ?6 THEN NULL ELSE lease_until_ms END, auto_attempts = auto_attempts + ?6, "
+      "updated_ms = ?7 WHERE seq = ?8 AND id = ?9 AND attempt_count = ?10");
   upd.bindNoCopy(1, u.status);
   upd.bind(2, number);
   if (u.next_attempt_ms) upd.bind(3, static_cast<int64_t>(*u.next_attempt_ms));
@@ -174,7 +177,7 @@ bool update_for_attempt(Store& store, const Attempt& a, const DeliveryUpdate& u,
   if (u.last_error.empty()) upd.bind(5);
   else upd.bindNoCopy(5, u.last_error);
   // Only the scheduled attempt holds the lease; a manual resend next to it
-  // must not release it.
+  // must not release it, nor use up a retry.
   upd.bind(6, a.trigger == "scheduled" ? 1 : 0);
   upd.bind(7, static_cast<int64_t>(a.started_ms + a.duration_ms));
   upd.bind(8, static_cast<int64_t>(seq));  // the rowid: no descent through the id index
@@ -238,6 +241,76 @@ Result<int> record_attempt(Store& store, const Attempt& a, const DeliveryUpdate&
     else ins.bindNoCopy(13, a.signature);
     ins.exec();
     return number;
+  });
+}
+
+Result<void> skip_delivery(Store& store, const Delivery& claimed, const std::string& reason, std::int64_t now_ms)
+{
+  return guarded("skip delivery " + claimed.id, [&]() -> Result<void> {
+    auto& st = store.statement("UPDATE deliveries SET status = 'skipped', next_attempt_ms = NULL, lease_until_ms = NULL, "
+                               "last_error = ?1, updated_ms = ?2 WHERE seq = ?3 AND id = ?4 AND status = 'pending'");
+    st.bind(1, reason);
+    st.bind(2, static_cast<int64_t>(now_ms));
+    st.bind(3, static_cast<int64_t>(claimed.seq));
+    st.bind(4, claimed.id);
+    st.exec();
+    return {};
+  });
+}
+
+Result<std::vector<Delivery>> pending_deliveries_of(Store& store, const std::string& webhook_id)
+{
+  return guarded("read pending deliveries of " + webhook_id, [&]() -> Result<std::vector<Delivery>> {
+    // Through the queue's index: a webhook's settled history can be millions of rows.
+    SQLite::Statement st(store.db(), std::string("SELECT ") + k_delivery_columns + ", lease_until_ms " +
+                                         "FROM deliveries INDEXED BY deliveries_due "
+                                         "WHERE status = 'pending' AND webhook_id = ? AND kind = 'webhook'");
+    st.bind(1, webhook_id);
+    std::vector<Delivery> out;
+    while (st.executeStep()) {
+      out.push_back(read_delivery(st));
+      if (!st.getColumn(15).isNull()) out.back().lease_until_ms = st.getColumn(15).getInt64();
+    }
+    return out;
+  });
+}
+
+Result<void> reschedule_delivery(Store& store, const Delivery& d, std::optional<std::int64_t> due_ms,
+                                 const std::string& failure, std::int64_t now_ms)
+{
+  return guarded("reschedule delivery " + d.id, [&]() -> Result<void> {
+    // Only while nobody holds it: a held one is planned when its attempt is recorded.
+    SQLite::Statement st(store.db(),
+                         "UPDATE deliveries SET status = ?1, next_attempt_ms = ?2, "
+                         "last_error = CASE WHEN ?1 = 'failed' THEN ?3 ELSE last_error END, "
+                         // Kept while pending: it is when the last attempt ended, which the next re-plan counts from.
+                         "updated_ms = CASE WHEN ?1 = 'failed' THEN ?4 ELSE updated_ms END "
+                         "WHERE seq = ?5 AND status = 'pending' AND (lease_until_ms IS NULL OR lease_until_ms <= ?4)");
+    st.bind(1, due_ms ? "pending" : "failed");
+    if (due_ms) st.bind(2, static_cast<int64_t>(*due_ms));
+    else st.bind(2);
+    st.bind(3, failure);
+    st.bind(4, static_cast<int64_t>(now_ms));
+    st.bind(5, static_cast<int64_t>(d.seq));
+    st.exec();
+    return {};
+  });
+}
+
+Result<StatusCount> count_webhook_deliveries(Store& store, const std::string& webhook_id, const std::string& status,
+                                             std::int64_t since_ms)
+{
+  return guarded("count deliveries of " + webhook_id, [&]() -> Result<StatusCount> {
+    SQLite::Statement st(store.db(), "SELECT count(*), min(created_ms) FROM deliveries "
+                                     "WHERE webhook_id = ? AND status = ? AND created_ms >= ?");
+    st.bind(1, webhook_id);
+    st.bind(2, status);
+    st.bind(3, static_cast<int64_t>(since_ms));
+    st.executeStep();
+    StatusCount c;
+    c.count = st.getColumn(0).getInt64();
+    if (!st.getColumn(1).isNull()) c.oldest_ms = st.getColumn(1).getInt64();
+    return c;
   });
 }
 
@@ -350,6 +423,9 @@ std::vector<Delivery> list_part(Store& store, const DeliveryFilter& f, const cha
   if (!f.type_glob.empty()) sql += " AND event_type GLOB :type";
   if (f.since_ms) sql += " AND created_ms >= :since";
   if (f.until_ms) sql += " AND created_ms < :until";
+  if (f.active_since_ms) sql += " AND updated_ms >= :asince";
+  if (f.active_until_ms) sql += " AND created_ms < :auntil";
+  if (!f.reason_glob.empty()) sql += " AND last_error GLOB :reason";
   if (*extra) sql += std::string(" AND ") + extra;
   sql += " ORDER BY seq DESC";
   if (limit > 0) sql += " LIMIT :limit";
@@ -361,6 +437,9 @@ std::vector<Delivery> list_part(Store& store, const DeliveryFilter& f, const cha
   if (!f.type_glob.empty()) st.bind(":type", f.type_glob);
   if (f.since_ms) st.bind(":since", static_cast<int64_t>(*f.since_ms));
   if (f.until_ms) st.bind(":until", static_cast<int64_t>(*f.until_ms));
+  if (f.active_since_ms) st.bind(":asince", static_cast<int64_t>(*f.active_since_ms));
+  if (f.active_until_ms) st.bind(":auntil", static_cast<int64_t>(*f.active_until_ms));
+  if (!f.reason_glob.empty()) st.bind(":reason", f.reason_glob);
   if (*extra) st.bind(":cut", static_cast<int64_t>(cut));
   if (limit > 0) st.bind(":limit", limit);
   std::vector<Delivery> out;

@@ -21,8 +21,9 @@ struct Delivery {
   std::string webhook_id;      // empty for forwards
   std::string event_type;
   std::string url;
-  std::string status;          // pending | succeeded | failed | cancelled
-  int attempt_count = 0;
+  std::string status;          // pending | succeeded | failed | cancelled | skipped
+  int attempt_count = 0;       // every attempt in its log
+  int auto_attempts = 0;       // of those, the schedule's: they alone decide the next retry
   std::optional<std::int64_t> next_attempt_ms;
   std::optional<int> last_status;
   std::string last_error;
@@ -36,7 +37,7 @@ struct Attempt {
   std::string id;              // att_…
   std::string delivery_id;
   int number = 0;              // 1-based, per delivery
-  std::string trigger;         // scheduled | resend | replay | test
+  std::string trigger;         // scheduled | resend | replay | test | recover
   std::string url;
   std::optional<int> response_status;
   std::int64_t duration_ms = 0;
@@ -86,8 +87,29 @@ Result<void> release_lease(Store& store, const Delivery& claimed);
 Result<int> release_abandoned_leases(Store& store, std::int64_t now_ms);
 
 // Stores `attempt` (numbered after the delivery's last) and the delivery's
-// new state, and releases its lease. Returns the attempt number used.
+// new state, and releases its lease. A scheduled attempt also counts in
+// auto_attempts. Returns the attempt number used.
 Result<int> record_attempt(Store& store, const Attempt& attempt, const DeliveryUpdate& update);
+
+// A claimed delivery that is not sent because its webhook is disabled:
+// pending -> skipped with `reason`, lease released, no attempt logged.
+Result<void> skip_delivery(Store& store, const Delivery& claimed, const std::string& reason, std::int64_t now_ms);
+
+// The pending deliveries of one webhook (for re-planning their retries).
+Result<std::vector<Delivery>> pending_deliveries_of(Store& store, const std::string& webhook_id);
+// Sets when a pending delivery that nobody holds is next due; nullopt
+// fails it with `failure` as its last error.
+Result<void> reschedule_delivery(Store& store, const Delivery& d, std::optional<std::int64_t> due_ms,
+                                 const std::string& failure, std::int64_t now_ms);
+
+// How many of a webhook's deliveries are in `status`, made at or after
+// `since_ms`, and when the oldest of them was made.
+struct StatusCount {
+  std::int64_t count = 0;
+  std::optional<std::int64_t> oldest_ms;
+};
+Result<StatusCount> count_webhook_deliveries(Store& store, const std::string& webhook_id, const std::string& status,
+                                             std::int64_t since_ms);
 
 // When a pending delivery next falls due after `after_ms` (a claim has
 // looked at what was due by then): the earliest due time past it, where a
@@ -111,6 +133,12 @@ struct DeliveryFilter {
   std::string kind;                         // forward | webhook; empty = both
   std::optional<std::int64_t> since_ms;     // created at or after
   std::optional<std::int64_t> until_ms;     // created before
+  // Active in a window: made before active_until and last attempted (or
+  // made) at or after active_since, so a retry today of yesterday's
+  // delivery is found by "since this morning".
+  std::optional<std::int64_t> active_since_ms;
+  std::optional<std::int64_t> active_until_ms;
+  std::string reason_glob;                  // the last error ("HTTP 503", "timed out after 15s"...)
   int limit = 50;                           // <= 0: no limit
 };
 

@@ -1,5 +1,6 @@
 #include "centrali/store/fanout.hpp"
 
+#include <algorithm>
 #include <memory>
 
 #include <SQLiteCpp/Database.h>
@@ -7,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "centrali/store/deliveries.hpp"
+#include "centrali/store/webhooks.hpp"
 #include "centrali/util/glob.hpp"
 #include "centrali/util/ids.hpp"
 #include "centrali/util/json_bounded.hpp"
@@ -16,6 +18,8 @@ namespace {
 
 struct WebhookTarget {
   std::string id, url, globs;
+  bool active = true;
+  std::string skip_reason;  // disabled: why its deliveries are skipped
 };
 struct TriggerTarget {
   std::string name, globs, source, collection;
@@ -49,9 +53,15 @@ Result<FanOutResult> fan_out_pending(Store& store, int limit, std::int64_t now_m
     FanOutResult result;
     std::vector<WebhookTarget> webhooks;
     {
-      auto& st = store.statement("SELECT id, url, events FROM webhooks WHERE active = 1");
-      while (st.executeStep())
-        webhooks.push_back({st.getColumn(0).getString(), st.getColumn(1).getString(), st.getColumn(2).getString()});
+      // Disabled webhooks too: what they would have received is recorded
+      // as skipped, so `webhooks recover` can send it once they are back.
+      auto& st = store.statement("SELECT id, url, events, active, coalesce(disabled_reason, '') FROM webhooks");
+      while (st.executeStep()) {
+        const bool active = st.getColumn(3).getInt() != 0;
+        const std::string reason = st.getColumn(4).getString();
+        webhooks.push_back({st.getColumn(0).getString(), st.getColumn(1).getString(), st.getColumn(2).getString(),
+                            active, active ? std::string() : skipped_because(reason)});
+      }
     }
     std::vector<TriggerTarget> triggers;
     {
@@ -66,7 +76,8 @@ Result<FanOutResult> fan_out_pending(Store& store, int limit, std::int64_t now_m
     // collection) and, when deliveries go to a worker with the payload they
     // send, for every event: the row is being read here anyway. Not when no
     // webhook could take one (a listener that only stores and triggers).
-    std::size_t payload_budget = lease && !webhooks.empty() ? lease->payload_budget : 0;
+    const bool any_active = std::any_of(webhooks.begin(), webhooks.end(), [](const auto& w) { return w.active; });
+    std::size_t payload_budget = lease && any_active ? lease->payload_budget : 0;
     auto& pending = store.statement(
         payload_budget > 0
             ? "SELECT seq, id, source, type, body, received_ms "
@@ -106,9 +117,16 @@ Result<FanOutResult> fan_out_pending(Store& store, int limit, std::int64_t now_m
         d.webhook_id = w.id;
         d.event_type = row.type;
         d.url = w.url;
+        d.created_ms = d.updated_ms = now_ms;
+        if (!w.active) {
+          d.status = "skipped";
+          d.last_error = w.skip_reason;
+          if (auto r = insert_delivery(store, d); !r) return std::unexpected(r.error());
+          ++result.skipped;
+          continue;
+        }
         d.status = "pending";
         d.next_attempt_ms = now_ms;
-        d.created_ms = d.updated_ms = now_ms;
         const bool leased = lease && lease->accept(w.url);
         if (leased) d.lease_until_ms = lease->lease_until_ms;
         if (auto r = insert_delivery(store, d); !r) return std::unexpected(r.error());

@@ -25,6 +25,7 @@ struct LeasedDelivery {
 struct FanOutResult {
   int events = 0;      // events fanned out (the cursor moved past them)
   int deliveries = 0;  // webhook deliveries created
+  int skipped = 0;     // deliveries recorded as skipped (their webhook is disabled)
   int runs = 0;        // trigger runs queued
   // The deliveries made already leased (see FanOutLease), as claimed ones
   // are returned: seq filled in, due time the one they would have had.

@@ -154,6 +154,25 @@ void drop_attempt_id_index(SQLite::Database& db)
   db.exec(std::string("DROP INDEX ") + retired);
 }
 
+// Version 10 lets a delivery be `skipped` (an event matched a disabled
+// webhook: kept, so `webhooks recover` can send it once the endpoint is
+// back) and an attempt be a `recover`. Both CHECKs only widen: every stored
+// row meets the new text, so the rows stay as they are (as for version 5).
+void allow_skipped_and_recover(SQLite::Database& db)
+{
+  rewrite_table_text(
+      db, {
+              {"deliveries",
+               "CHECK (status = 'pending' OR status = 'succeeded' OR status = 'failed' OR status = 'cancelled')",
+               "CHECK (status = 'pending' OR status = 'succeeded' OR status = 'failed' OR status = 'cancelled' OR "
+               "status = 'skipped')"},
+              {"attempts",
+               "CHECK (trigger = 'scheduled' OR trigger = 'resend' OR trigger = 'replay' OR trigger = 'test')",
+               "CHECK (trigger = 'scheduled' OR trigger = 'resend' OR trigger = 'replay' OR trigger = 'test' OR "
+               "trigger = 'recover')"},
+          });
+}
+
 const std::vector<Migration>& migrations()
 {
   static const std::vector<Migration> list = {
@@ -362,6 +381,22 @@ const std::vector<Migration>& migrations()
       // as the provider sent it (and why). Last, after the response body, as
       // only `deliveries show` reads it.
       {9, "ALTER TABLE attempts ADD COLUMN signature TEXT;"},
+      // auto_attempts: the attempts the schedule made, which alone decide
+      // the next retry (resends, replays and recovers are logged and
+      // numbered, but must not use up a delivery's retries). Pending
+      // deliveries learn theirs from the log; settled ones need none.
+      // Skipped deliveries join the index that answers `--status failed`:
+      // `webhooks recover` and `--status skipped` read them from it.
+      {10, R"sql(
+        ALTER TABLE deliveries ADD COLUMN auto_attempts INTEGER NOT NULL DEFAULT 0;
+        UPDATE deliveries INDEXED BY deliveries_due
+          SET auto_attempts = (SELECT count(*) FROM attempts
+                               WHERE attempts.delivery_id = deliveries.id AND attempts.trigger = 'scheduled')
+          WHERE status = 'pending';
+        DROP INDEX deliveries_unsuccessful;
+        CREATE INDEX deliveries_unsuccessful ON deliveries(status, seq)
+          WHERE status = 'failed' OR status = 'cancelled' OR status = 'skipped';
+      )sql", allow_skipped_and_recover},
   };
   return list;
 }

@@ -95,6 +95,32 @@ Result<Webhook> get_webhook(Store& store, const std::string& id)
   });
 }
 
+Result<Webhook> find_webhook(Store& store, const std::string& id_or_name)
+{
+  auto by_id = get_webhook(store, id_or_name);
+  if (by_id || by_id.error().kind != ErrorKind::not_found || id_or_name.empty()) return by_id;
+  return guarded("read webhook " + id_or_name, [&]() -> Result<Webhook> {
+    SQLite::Statement st(store.db(), std::string("SELECT ") + k_columns + " FROM webhooks WHERE name = ? LIMIT 2");
+    st.bind(1, id_or_name);
+    if (!st.executeStep()) return fail(ErrorKind::not_found, "no webhook with the id or name '" + id_or_name + "'");
+    auto found = read_webhook(st);
+    if (st.executeStep())
+      return fail(ErrorKind::usage, "several webhooks are named '" + id_or_name + "'; use the id ('centrali webhooks list')");
+    return found;
+  });
+}
+
+Result<std::optional<std::string>> webhook_named(Store& store, const std::string& name, const std::string& except_id)
+{
+  return guarded("read webhooks", [&]() -> Result<std::optional<std::string>> {
+    SQLite::Statement st(store.db(), "SELECT id FROM webhooks WHERE name = ? AND id <> ? LIMIT 1");
+    st.bind(1, name);
+    st.bind(2, except_id);
+    if (!st.executeStep()) return std::optional<std::string>{};
+    return std::optional<std::string>{st.getColumn(0).getString()};
+  });
+}
+
 Result<std::vector<Webhook>> list_webhooks(Store& store)
 {
   return guarded("list webhooks", [&]() -> Result<std::vector<Webhook>> {
@@ -198,15 +224,20 @@ Result<std::int64_t> max_webhook_timeout_ms(Store& store)
   });
 }
 
-Result<void> disable_webhook(Store& store, const std::string& id, const std::string& reason, std::int64_t now_ms)
+std::string skipped_because(const std::string& disabled_reason)
 {
-  return guarded("disable webhook " + id, [&]() -> Result<void> {
-    auto& st = store.statement("UPDATE webhooks SET active = 0, disabled_reason = ?, updated_ms = ? WHERE id = ?");
+  return "webhook disabled" + (disabled_reason.empty() ? std::string() : ": " + disabled_reason);
+}
+
+Result<bool> disable_webhook(Store& store, const std::string& id, const std::string& reason, std::int64_t now_ms)
+{
+  return guarded("disable webhook " + id, [&]() -> Result<bool> {
+    auto& st = store.statement(
+        "UPDATE webhooks SET active = 0, disabled_reason = ?, updated_ms = ? WHERE id = ? AND active = 1");
     st.bind(1, reason);
     st.bind(2, static_cast<int64_t>(now_ms));
     st.bind(3, id);
-    st.exec();
-    return {};
+    return st.exec() == 1;
   });
 }
 

@@ -33,6 +33,11 @@ struct Webhook {
 
 Result<void> insert_webhook(Store& store, const Webhook& webhook);
 Result<Webhook> get_webhook(Store& store, const std::string& id);  // not_found when absent
+// By id, else by name (as people type it: `webhooks show billing`).
+// not_found when neither matches; usage when several share the name.
+Result<Webhook> find_webhook(Store& store, const std::string& id_or_name);
+// The id of another webhook than `except_id` already called `name`, if any.
+Result<std::optional<std::string>> webhook_named(Store& store, const std::string& name, const std::string& except_id);
 Result<std::vector<Webhook>> list_webhooks(Store& store);
 // Writes every field of `webhook` (looked up by id); not_found when absent.
 Result<void> update_webhook(Store& store, const Webhook& webhook);
@@ -46,7 +51,12 @@ Result<std::optional<std::int64_t>> note_webhook_health(Store& store, const std:
 // the delivery worker sizes its leases by it.
 Result<std::int64_t> max_webhook_timeout_ms(Store& store);
 
+// Why a delivery of a disabled webhook is skipped, as its last error says.
+std::string skipped_because(const std::string& disabled_reason);
+
 // Turns the webhook off with a reason people will read in `webhooks show`.
-Result<void> disable_webhook(Store& store, const std::string& id, const std::string& reason, std::int64_t now_ms);
+// False when it was off already: the first reason (a 410's time) stays, and
+// the caller reports the disable once.
+Result<bool> disable_webhook(Store& store, const std::string& id, const std::string& reason, std::int64_t now_ms);
 
 } // namespace centrali::store
