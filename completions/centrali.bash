@@ -14,7 +14,7 @@ _centrali_commands() {
         'sources') printf '%s\n' 'add update list show rm' ;;
         'events') printf '%s\n' 'list show tail export import emit prune replay' ;;
         'fixtures') printf '%s\n' 'list show' ;;
-        'webhooks') printf '%s\n' 'add list show update rm enable disable rotate-secret test resend replay' ;;
+        'webhooks') printf '%s\n' 'add list show update rm enable disable rotate-secret test resend replay recover' ;;
         'deliveries') printf '%s\n' 'list show tail cancel' ;;
         'records') printf '%s\n' 'create update delete get list' ;;
         'triggers') printf '%s\n' 'add list show rm pause resume fire runs rerun' ;;
@@ -57,7 +57,7 @@ _centrali_flags() {
         'export-config') printf '%s\n' '-h --help' ;;
         'webhooks') printf '%s\n' '-h --help' ;;
         'webhooks add') printf '%s\n' '-h --help --url --events --secret --name --header --retry-schedule --timeout --disable-after --insecure' ;;
-        'webhooks list') printf '%s\n' '-h --help' ;;
+        'webhooks list') printf '%s\n' '-h --help --status' ;;
         'webhooks show') printf '%s\n' '-h --help' ;;
         'webhooks update') printf '%s\n' '-h --help --url --events --secure --clear-headers --name --header --retry-schedule --timeout --disable-after --insecure' ;;
         'webhooks rm') printf '%s\n' '-h --help' ;;
@@ -67,8 +67,9 @@ _centrali_flags() {
         'webhooks test') printf '%s\n' '-h --help --type --data' ;;
         'webhooks resend') printf '%s\n' '-h --help --to' ;;
         'webhooks replay') printf '%s\n' '-h --help --webhook --status --type --since --until --to --dry-run' ;;
+        'webhooks recover') printf '%s\n' '-h --help --since --until --dry-run' ;;
         'deliveries') printf '%s\n' '-h --help' ;;
-        'deliveries list') printf '%s\n' '-h --help --webhook --status --event --type --kind --since --limit' ;;
+        'deliveries list') printf '%s\n' '-h --help --webhook --status --event --type --kind --since --until --reason --limit' ;;
         'deliveries show') printf '%s\n' '-h --help' ;;
         'deliveries tail') printf '%s\n' '-h --help' ;;
         'deliveries cancel') printf '%s\n' '-h --help' ;;
@@ -189,6 +190,7 @@ _centrali_flag_value() {
         'webhooks add:--retry-schedule') printf '%s\n' '@text' ;;
         'webhooks add:--timeout') printf '%s\n' '@text' ;;
         'webhooks add:--disable-after') printf '%s\n' '@text' ;;
+        'webhooks list:--status') printf '%s\n' 'active disabled' ;;
         'webhooks update:--url') printf '%s\n' '@text' ;;
         'webhooks update:--events') printf '%s\n' '@text' ;;
         'webhooks update:--name') printf '%s\n' '@text' ;;
@@ -201,17 +203,21 @@ _centrali_flag_value() {
         'webhooks test:--data') printf '%s\n' '@text' ;;
         'webhooks resend:--to') printf '%s\n' '@text' ;;
         'webhooks replay:--webhook') printf '%s\n' '@dyn:webhooks' ;;
-        'webhooks replay:--status') printf '%s\n' 'pending succeeded failed cancelled' ;;
+        'webhooks replay:--status') printf '%s\n' 'pending succeeded failed cancelled skipped' ;;
         'webhooks replay:--type') printf '%s\n' '@text' ;;
         'webhooks replay:--since') printf '%s\n' '@text' ;;
         'webhooks replay:--until') printf '%s\n' '@text' ;;
         'webhooks replay:--to') printf '%s\n' '@text' ;;
+        'webhooks recover:--since') printf '%s\n' '@text' ;;
+        'webhooks recover:--until') printf '%s\n' '@text' ;;
         'deliveries list:--webhook') printf '%s\n' '@dyn:webhooks' ;;
-        'deliveries list:--status') printf '%s\n' 'pending succeeded failed cancelled' ;;
+        'deliveries list:--status') printf '%s\n' 'pending succeeded failed cancelled skipped' ;;
         'deliveries list:--event') printf '%s\n' '@dyn:events' ;;
         'deliveries list:--type') printf '%s\n' '@text' ;;
         'deliveries list:--kind') printf '%s\n' 'webhook forward' ;;
         'deliveries list:--since') printf '%s\n' '@text' ;;
+        'deliveries list:--until') printf '%s\n' '@text' ;;
+        'deliveries list:--reason') printf '%s\n' '@text' ;;
         'deliveries list:--limit') printf '%s\n' '@text' ;;
         'dispatch:--timeout') printf '%s\n' '@text' ;;
         'records create:--data') printf '%s\n' '@text' ;;
@@ -257,6 +263,7 @@ _centrali_positional() {
         'webhooks rotate-secret:0') printf '%s\n' '@dyn:webhooks' ;;
         'webhooks test:0') printf '%s\n' '@dyn:webhooks' ;;
         'webhooks resend:0') printf '%s\n' '@dyn:deliveries' ;;
+        'webhooks recover:0') printf '%s\n' '@dyn:webhooks' ;;
         'deliveries show:0') printf '%s\n' '@dyn:deliveries' ;;
         'deliveries cancel:0') printf '%s\n' '@dyn:deliveries' ;;
         'triggers show:0') printf '%s\n' '@dyn:triggers' ;;

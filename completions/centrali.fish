@@ -20,7 +20,7 @@ function __centrali_commands
         case 'fixtures'
             printf '%s\n' 'list' 'show'
         case 'webhooks'
-            printf '%s\n' 'add' 'list' 'show' 'update' 'rm' 'enable' 'disable' 'rotate-secret' 'test' 'resend' 'replay'
+            printf '%s\n' 'add' 'list' 'show' 'update' 'rm' 'enable' 'disable' 'rotate-secret' 'test' 'resend' 'replay' 'recover'
         case 'deliveries'
             printf '%s\n' 'list' 'show' 'tail' 'cancel'
         case 'records'
@@ -123,6 +123,7 @@ set -g __centrali_value_flags '*|--store' \
     'webhooks add|--retry-schedule' \
     'webhooks add|--timeout' \
     'webhooks add|--disable-after' \
+    'webhooks list|--status' \
     'webhooks update|--url' \
     'webhooks update|--events' \
     'webhooks update|--name' \
@@ -140,12 +141,16 @@ set -g __centrali_value_flags '*|--store' \
     'webhooks replay|--since' \
     'webhooks replay|--until' \
     'webhooks replay|--to' \
+    'webhooks recover|--since' \
+    'webhooks recover|--until' \
     'deliveries list|--webhook' \
     'deliveries list|--status' \
     'deliveries list|--event' \
     'deliveries list|--type' \
     'deliveries list|--kind' \
     'deliveries list|--since' \
+    'deliveries list|--until' \
+    'deliveries list|--reason' \
     'deliveries list|--limit' \
     'dispatch|--timeout' \
     'records create|--data' \
@@ -271,7 +276,7 @@ complete -c centrali -n '__centrali_at \'\' 0' -a 'send' -d 'Send an event as it
 complete -c centrali -n '__centrali_at \'\' 0' -a 'fixtures' -d 'Realistic provider events for \'centrali send --fixture\''
 complete -c centrali -n '__centrali_at \'\' 0' -a 'apply' -d 'Make the store\'s sources, webhooks and triggers match a project file'
 complete -c centrali -n '__centrali_at \'\' 0' -a 'export-config' -d 'Print the store\'s sources, webhooks and triggers as a project file'
-complete -c centrali -n '__centrali_at \'\' 0' -a 'webhooks' -d 'Manage outbound webhooks; test, resend and replay deliveries'
+complete -c centrali -n '__centrali_at \'\' 0' -a 'webhooks' -d 'Manage outbound webhooks; test, resend, replay and recover deliveries'
 complete -c centrali -n '__centrali_at \'\' 0' -a 'deliveries' -d 'Inspect the outbound delivery log'
 complete -c centrali -n '__centrali_at \'\' 0' -a 'dispatch' -d 'Fan out new events, run queued triggers, deliver due deliveries (no HTTP listener)'
 complete -c centrali -n '__centrali_at \'\' 0' -a 'records' -d 'JSON records in collections; changes emit record_* events'
@@ -481,7 +486,7 @@ complete -c centrali -n '__centrali_is \'export-config\'' -s h -l help -d 'Print
 # centrali webhooks
 complete -c centrali -n '__centrali_is \'webhooks\'' -s h -l help -d 'Print this help message and exit'
 complete -c centrali -n '__centrali_at \'webhooks\' 0' -a 'add' -d 'Subscribe a URL to event types (prints its id and secret)'
-complete -c centrali -n '__centrali_at \'webhooks\' 0' -a 'list' -d 'List webhooks'
+complete -c centrali -n '__centrali_at \'webhooks\' 0' -a 'list' -d 'List webhooks (and why the disabled ones are off)'
 complete -c centrali -n '__centrali_at \'webhooks\' 0' -a 'show' -d 'Show a webhook, why it is disabled, and its recent deliveries'
 complete -c centrali -n '__centrali_at \'webhooks\' 0' -a 'update' -d 'Change a webhook\'s URL, events or delivery settings'
 complete -c centrali -n '__centrali_at \'webhooks\' 0' -a 'rm' -d 'Remove a webhook (its delivery log is kept)'
@@ -491,6 +496,7 @@ complete -c centrali -n '__centrali_at \'webhooks\' 0' -a 'rotate-secret' -d 'Ne
 complete -c centrali -n '__centrali_at \'webhooks\' 0' -a 'test' -d 'Send a test event now and wait (exit 1 if not 2xx, 5 if unreachable)'
 complete -c centrali -n '__centrali_at \'webhooks\' 0' -a 'resend' -d 'Send a delivery again now: same webhook-id, fresh signature'
 complete -c centrali -n '__centrali_at \'webhooks\' 0' -a 'replay' -d 'Resend every matching delivery (e.g. all failed since yesterday)'
+complete -c centrali -n '__centrali_at \'webhooks\' 0' -a 'recover' -d 'Send a webhook what it missed since a time: skipped while disabled, or failed for good'
 
 # centrali webhooks add
 complete -c centrali -n '__centrali_is \'webhooks add\'' -s h -l help -d 'Print this help message and exit'
@@ -506,6 +512,7 @@ complete -c centrali -n '__centrali_is \'webhooks add\'' -l insecure -d 'Do not 
 
 # centrali webhooks list
 complete -c centrali -n '__centrali_is \'webhooks list\'' -s h -l help -d 'Print this help message and exit'
+complete -c centrali -n '__centrali_is \'webhooks list\'' -l status -x -a 'active disabled' -d 'Only active or only disabled webhooks'
 
 # centrali webhooks show
 complete -c centrali -n '__centrali_is \'webhooks show\'' -s h -l help -d 'Print this help message and exit'
@@ -555,13 +562,20 @@ complete -c centrali -n '__centrali_at \'webhooks resend\' 0' -a '(__centrali_dy
 
 # centrali webhooks replay
 complete -c centrali -n '__centrali_is \'webhooks replay\'' -s h -l help -d 'Print this help message and exit'
-complete -c centrali -n '__centrali_is \'webhooks replay\'' -l webhook -x -a '(__centrali_dyn webhooks)' -d 'Only this webhook\'s deliveries'
-complete -c centrali -n '__centrali_is \'webhooks replay\'' -l status -x -a 'pending succeeded failed cancelled' -d 'Only deliveries in this state'
+complete -c centrali -n '__centrali_is \'webhooks replay\'' -l webhook -x -a '(__centrali_dyn webhooks)' -d 'Only this webhook\'s deliveries (id or name)'
+complete -c centrali -n '__centrali_is \'webhooks replay\'' -l status -x -a 'pending succeeded failed cancelled skipped' -d 'Only deliveries in this state'
 complete -c centrali -n '__centrali_is \'webhooks replay\'' -l type -x -d 'Only event types matching this glob'
 complete -c centrali -n '__centrali_is \'webhooks replay\'' -l since -x -d 'Only deliveries created since'
 complete -c centrali -n '__centrali_is \'webhooks replay\'' -l until -x -d 'Only deliveries created before'
 complete -c centrali -n '__centrali_is \'webhooks replay\'' -l to -x -d 'Send to this URL instead'
 complete -c centrali -n '__centrali_is \'webhooks replay\'' -l dry-run -d 'Only list what would be sent'
+
+# centrali webhooks recover
+complete -c centrali -n '__centrali_is \'webhooks recover\'' -s h -l help -d 'Print this help message and exit'
+complete -c centrali -n '__centrali_is \'webhooks recover\'' -l since -x -d 'Deliveries made since'
+complete -c centrali -n '__centrali_is \'webhooks recover\'' -l until -x -d 'Deliveries made before'
+complete -c centrali -n '__centrali_is \'webhooks recover\'' -l dry-run -d 'Only list what would be sent'
+complete -c centrali -n '__centrali_at \'webhooks recover\' 0' -a '(__centrali_dyn webhooks)'
 
 # centrali deliveries
 complete -c centrali -n '__centrali_is \'deliveries\'' -s h -l help -d 'Print this help message and exit'
@@ -573,11 +587,13 @@ complete -c centrali -n '__centrali_at \'deliveries\' 0' -a 'cancel' -d 'Stop re
 # centrali deliveries list
 complete -c centrali -n '__centrali_is \'deliveries list\'' -s h -l help -d 'Print this help message and exit'
 complete -c centrali -n '__centrali_is \'deliveries list\'' -l webhook -x -a '(__centrali_dyn webhooks)' -d 'Only this webhook\'s deliveries'
-complete -c centrali -n '__centrali_is \'deliveries list\'' -l status -x -a 'pending succeeded failed cancelled' -d 'Only deliveries in this state'
+complete -c centrali -n '__centrali_is \'deliveries list\'' -l status -x -a 'pending succeeded failed cancelled skipped' -d 'Only deliveries in this state'
 complete -c centrali -n '__centrali_is \'deliveries list\'' -l event -x -a '(__centrali_dyn events)' -d 'Only deliveries of this event'
 complete -c centrali -n '__centrali_is \'deliveries list\'' -l type -x -d 'Only event types matching this glob'
 complete -c centrali -n '__centrali_is \'deliveries list\'' -l kind -x -a 'webhook forward' -d 'Only webhook deliveries, or only listen\'s forwards to your app'
-complete -c centrali -n '__centrali_is \'deliveries list\'' -l since -x -d 'Only deliveries created since'
+complete -c centrali -n '__centrali_is \'deliveries list\'' -l since -x -d 'Only deliveries attempted (or made) since'
+complete -c centrali -n '__centrali_is \'deliveries list\'' -l until -x -d 'Only deliveries made before'
+complete -c centrali -n '__centrali_is \'deliveries list\'' -l reason -x -d 'Only deliveries whose last error matches this glob'
 complete -c centrali -n '__centrali_is \'deliveries list\'' -l limit -x -d 'At most N (0 = all)'
 
 # centrali deliveries show
