@@ -110,6 +110,12 @@ Result<void> run_list(Context& ctx, const ListArgs& a)
   return {};
 }
 
+// A body in the terminal: escaped, and cut after 2,000 bytes (--json has it whole).
+std::string shown_body(const std::string& body)
+{
+  return for_terminal(body.size() > 2000 ? body.substr(0, 2000) + "…" : body, true);
+}
+
 Result<void> run_show(Context& ctx, const std::string& id)
 {
   auto store = ctx.store();
@@ -152,13 +158,11 @@ Result<void> run_show(Context& ctx, const std::string& id)
     ctx.out().line("  POST " + shown_url(a.url));
     if (!a.signature.empty()) ctx.out().line("  signature: " + for_terminal(a.signature));
     for (const auto& h : a.request_headers) ctx.out().line("  > " + for_terminal(h.name) + ": " + for_terminal(h.value));
+    if (!a.request_body.empty()) ctx.out().line("  > " + shown_body(a.request_body));
     if (a.response_status) {
       ctx.out().line("  < HTTP " + std::to_string(*a.response_status));
       for (const auto& h : a.response_headers) ctx.out().line("  < " + for_terminal(h.name) + ": " + for_terminal(h.value));
-      if (!a.response_body.empty()) {
-        std::string body = a.response_body.size() > 2000 ? a.response_body.substr(0, 2000) + "…" : a.response_body;
-        ctx.out().line("  " + for_terminal(body, true));
-      }
+      if (!a.response_body.empty()) ctx.out().line("  " + shown_body(a.response_body));
     } else {
       ctx.out().line("  " + ctx.out().paint("error: " + for_terminal(a.error), Style::red));
     }

@@ -48,6 +48,10 @@ json attempt_json(const store::Attempt& a)
             {"signature", or_null(a.signature)}};
   if (is_valid_utf8(a.response_body)) j["response_body"] = a.response_body;
   else j["response_body_base64"] = encoding::base64_encode(a.response_body);
+  // What was sent, byte for byte (null: nothing was, or it predates schema 10).
+  if (!a.body_kept) j["request_body"] = nullptr;
+  else if (is_valid_utf8(a.request_body)) j["request_body"] = a.request_body;
+  else j["request_body_base64"] = encoding::base64_encode(a.request_body);
   return j;
 }
 

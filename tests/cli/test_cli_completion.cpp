@@ -281,7 +281,7 @@ TEST_CASE("bash completes commands, subcommands, flags with globals, and fixed c
   CHECK(s[2].count("--store"));
   CHECK(s[2].count("--json"));
   CHECK_FALSE(s[2].count("-h"));  // only words starting with "--"
-  CHECK(s[3] == std::set<std::string>{"pending", "succeeded", "failed", "cancelled"});
+  CHECK(s[3] == std::set<std::string>{"pending", "succeeded", "failed", "cancelled", "skipped"});
   CHECK(s[4].empty());  // free text: nothing to offer, and no file names either
   CHECK(s[5].count("--events"));  // flags and their values before the cursor are skipped
   CHECK(s[6] == std::set<std::string>{"bash", "zsh", "fish"});
@@ -354,7 +354,7 @@ TEST_CASE("zsh loads the script, registers it with compinit, and offers the righ
     REQUIRE(r.exit_code == 0);
     auto s = sections(r.out);
     REQUIRE(s.size() == 3);
-    CHECK(s[0].count("webhooks:Manage outbound webhooks; test, resend and replay deliveries"));
+    CHECK(s[0].count("webhooks:Manage outbound webhooks; test, resend, replay and recover deliveries"));
     CHECK(s[1].count("--url:Where to POST"));
     CHECK(s[1].count("--store:Path of the store (SQLite file)"));
     CHECK(s[2] == std::set<std::string>{"queued", "running", "completed", "failure", "timeout", "cancelled"});
@@ -415,7 +415,7 @@ TEST_CASE("fish completes commands, flags and choices with descriptions", "[cli]
   CHECK(r.err.empty());
   auto s = sections(r.out);
   REQUIRE(s.size() == 4);
-  CHECK(s[0] == std::set<std::string>{"webhooks\tManage outbound webhooks; test, resend and replay deliveries"});
+  CHECK(s[0] == std::set<std::string>{"webhooks\tManage outbound webhooks; test, resend, replay and recover deliveries"});
   CHECK(s[1] == std::set<std::string>{"add\tSubscribe a URL to event types (prints its id and secret)"});
   std::set<std::string> flags;
   for (const auto& line : s[2]) flags.insert(word_of(line, '\t'));
@@ -424,7 +424,7 @@ TEST_CASE("fish completes commands, flags and choices with descriptions", "[cli]
   CHECK(flags.count("--store"));
   std::set<std::string> statuses;
   for (const auto& line : s[3]) statuses.insert(word_of(line, '\t'));
-  CHECK(statuses == std::set<std::string>{"pending", "succeeded", "failed", "cancelled"});
+  CHECK(statuses == std::set<std::string>{"pending", "succeeded", "failed", "cancelled", "skipped"});
 }
 
 TEST_CASE("every command and flag of the tree is offered by bash, zsh and fish, and nothing else",

@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include <SQLiteCpp/Database.h>
 #include <nlohmann/json.hpp>
 
 #include "process.hpp"
@@ -211,4 +212,30 @@ TEST_CASE("deliveries list says where each went and why it failed, and filters b
   // Activity in a window: a delivery made earlier but attempted now is found.
   CHECK(deliveries(store, {"--since", "1m"}).size() == 2);
   CHECK(deliveries(store, {"--until", "2000-01-01"}).empty());
+}
+
+TEST_CASE("every attempt keeps the body it sent, byte for byte, stored once however often it was sent",
+          "[cli][support]")
+{
+  TempDir dir;
+  auto store = dir.str("s.db");
+  Endpoint ep([](int n, const httplib::Request&, httplib::Response& res) { res.status = n == 1 ? 500 : 200; });
+  add_webhook(store, ep.url(), {"--retry-schedule", "100ms"});
+  emit(store, "order.paid", R"({"customer":"cus_1","note":"caf\u00e9 \u2603"})");
+  cli(store, {"dispatch", "--until-idle", "--timeout", "30s"});
+  auto got = ep.requests();
+  REQUIRE(got.size() == 2);
+  auto id = deliveries(store)[0]["id"].get<std::string>();
+  CHECK(cli(store, {"webhooks", "resend", id}).exit_code == 0);
+  got = ep.requests();
+  REQUIRE(got.size() == 3);
+  auto log = show_delivery(store, id)["attempt_log"];
+  REQUIRE(log.size() == 3);
+  for (std::size_t i = 0; i < 3; ++i) CHECK(log[i]["request_body"] == got[i].body);
+  // The envelope, not the event body alone: what the receiver parsed.
+  CHECK(json::parse(log[0]["request_body"].get<std::string>())["data"]["customer"] == "cus_1");
+  SQLite::Database db(store);
+  CHECK(db.execAndGet("SELECT count(*) FROM bodies").getInt() == 1);
+  auto shown = cli(store, {"deliveries", "show", id});
+  CHECK_THAT(shown.out, Catch::Contains("cus_1"));
 }

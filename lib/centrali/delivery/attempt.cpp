@@ -54,6 +54,7 @@ PreparedAttempt prepare_attempt(const AttemptInput& in, const Result<store::Even
   auto& a = r.attempt;
   a.id = ids::make(ids::k_attempt);
   a.delivery_id = d.id;
+  a.event_id = d.event_id;
   a.trigger = std::string(trigger_name(in.trigger));
   // A webhook delivery goes where its webhook points now: after `webhooks
   // update --url`, retries, resends and replays reach the fixed endpoint.
@@ -145,6 +146,10 @@ void conclude_attempt(PreparedAttempt& p, http::SendOutcome sent)
   // of the request kept here.
   if (!sent.request_headers.empty()) a.request_headers = redact_credentials(std::move(sent.request_headers));
   else if (p.request) a.request_headers = redact_credentials(p.request->headers);
+  // And the body, as it went.
+  if (!sent.request_body.empty()) a.request_body = std::move(sent.request_body);
+  else if (p.request) a.request_body = p.request->body;
+  a.body_kept = true;
   std::optional<std::int64_t> retry_after;
   std::optional<int> last_status;
   std::string last_error;

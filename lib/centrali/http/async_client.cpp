@@ -243,6 +243,7 @@ struct AsyncClient::Impl {
     timers.erase(p->timer);
     outcome.duration_ms = timeutil::now_ms() - p->started_ms;
     outcome.request_headers = std::move(p->request.headers);
+    outcome.request_body = std::move(p->request.body);
     auto done = std::move(p->done);
     p.reset();
     if (done) done(std::move(outcome));
@@ -813,6 +814,7 @@ void AsyncClient::send(OutboundRequest request, Done done)
     SendOutcome outcome;
     outcome.error = "the HTTP client is stopping";
     outcome.request_headers = std::move(p->request.headers);
+    outcome.request_body = std::move(p->request.body);
     if (p->done) p->done(std::move(outcome));
     return;
   }

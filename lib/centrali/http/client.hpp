@@ -49,6 +49,7 @@ struct SendOutcome {
   // request while sending) so a caller that logs them needs no copy. Empty
   // from ClientPool, whose caller still holds its request.
   HeaderList request_headers;
+  std::string request_body;  // likewise handed back by AsyncClient
   bool withdrawn = false;    // not sent: the caller withdrew it (OutboundRequest::withdrawn)
 };
 

@@ -1,6 +1,8 @@
 #include "centrali/store/deliveries.hpp"
 
 #include <algorithm>
+#include <cstring>
+#include <optional>
 
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
@@ -217,9 +219,30 @@ Result<int> record_attempt(Store& store, const Attempt& a, const DeliveryUpdate&
       count.reset();
       update_for_attempt(store, a, u, seq, number);  // matches: the count was read in this transaction
     }
+    std::optional<std::int64_t> body_id;
+    if (a.body_kept) {
+      // Once per event and distinct body: a retry finds its bytes stored already.
+      auto& known = store.statement("SELECT seq, body FROM bodies WHERE event_id = ?");
+      known.bindNoCopy(1, a.event_id);
+      while (!body_id && known.executeStep()) {
+        auto stored = known.getColumn(1);
+        if (static_cast<std::size_t>(stored.getBytes()) == a.request_body.size() &&
+            std::memcmp(stored.getBlob(), a.request_body.data(), a.request_body.size()) == 0)
+          body_id = known.getColumn(0).getInt64();
+      }
+      known.reset();
+      if (!body_id) {
+        auto& body = store.statement("INSERT INTO bodies (event_id, body) VALUES (?, ?)");
+        body.bindNoCopy(1, a.event_id);
+        body.bindNoCopy(2, a.request_body.data(), static_cast<int>(a.request_body.size()));
+        body.exec();
+        body_id = store.db().getLastInsertRowid();
+      }
+    }
     auto& ins = store.statement(
         "INSERT INTO attempts (id, delivery_id, number, trigger, url, response_status, duration_ms, error, "
-        "started_ms, request_headers, response_headers, response_body, signature) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
+        "started_ms, request_headers, response_headers, response_body, signature, body_id) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     // No copies: every string here outlives the insert.
     ins.bindNoCopy(1, a.id);
     ins.bindNoCopy(2, a.delivery_id);
@@ -239,6 +262,8 @@ Result<int> record_attempt(Store& store, const Attempt& a, const DeliveryUpdate&
     ins.bindNoCopy(12, a.response_body.data(), static_cast<int>(a.response_body.size()));
     if (a.signature.empty()) ins.bind(13);
     else ins.bindNoCopy(13, a.signature);
+    if (body_id) ins.bind(14, static_cast<int64_t>(*body_id));
+    else ins.bind(14);
     ins.exec();
     return number;
   });
@@ -342,9 +367,11 @@ Result<Delivery> get_delivery(Store& store, const std::string& id)
 
 namespace {
 
+// With the body each attempt sent, from the bodies table.
 constexpr const char* k_attempt_columns =
-    "seq, id, delivery_id, number, trigger, url, response_status, duration_ms, error, started_ms, request_headers, "
-    "response_headers, response_body, signature";
+    "attempts.seq, id, delivery_id, number, trigger, url, response_status, duration_ms, error, started_ms, "
+    "request_headers, response_headers, response_body, signature, bodies.seq, bodies.body";
+constexpr const char* k_attempts_with_bodies = " FROM attempts LEFT JOIN bodies ON bodies.seq = attempts.body_id";
 
 Attempt read_attempt(SQLite::Statement& st)
 {
@@ -365,6 +392,9 @@ Attempt read_attempt(SQLite::Statement& st)
       if (!body.isNull())
         a.response_body.assign(static_cast<const char*>(body.getBlob()), static_cast<std::size_t>(body.getBytes()));
       a.signature = st.getColumn(13).getString();
+      a.body_kept = !st.getColumn(14).isNull();
+      if (auto sent = st.getColumn(15); !sent.isNull())
+        a.request_body.assign(static_cast<const char*>(sent.getBlob()), static_cast<std::size_t>(sent.getBytes()));
   return a;
 }
 
@@ -373,8 +403,8 @@ Attempt read_attempt(SQLite::Statement& st)
 Result<std::vector<Attempt>> list_attempts(Store& store, const std::string& delivery_id)
 {
   return guarded("read attempts of " + delivery_id, [&]() -> Result<std::vector<Attempt>> {
-    SQLite::Statement st(store.db(), std::string("SELECT ") + k_attempt_columns +
-                                         " FROM attempts WHERE delivery_id = ? ORDER BY number");
+    SQLite::Statement st(store.db(), std::string("SELECT ") + k_attempt_columns + k_attempts_with_bodies +
+                                         " WHERE delivery_id = ? ORDER BY number");
     st.bind(1, delivery_id);
     std::vector<Attempt> out;
     while (st.executeStep()) out.push_back(read_attempt(st));
@@ -385,8 +415,8 @@ Result<std::vector<Attempt>> list_attempts(Store& store, const std::string& deli
 Result<std::vector<Attempt>> attempts_after(Store& store, std::int64_t after_seq, int limit)
 {
   return guarded("read attempts", [&]() -> Result<std::vector<Attempt>> {
-    SQLite::Statement st(store.db(), std::string("SELECT ") + k_attempt_columns +
-                                         " FROM attempts WHERE seq > ? ORDER BY seq LIMIT ?");
+    SQLite::Statement st(store.db(), std::string("SELECT ") + k_attempt_columns + k_attempts_with_bodies +
+                                         " WHERE attempts.seq > ? ORDER BY attempts.seq LIMIT ?");
     st.bind(1, static_cast<int64_t>(after_seq));
     st.bind(2, limit);
     std::vector<Attempt> out;

@@ -47,6 +47,11 @@ struct Attempt {
   HeaderList response_headers;
   std::string response_body;   // first 64 KiB
   std::string signature;       // forwards: re-signed or original, and why (delivery/forward.hpp)
+  // The request body as sent, stored once per event and distinct body.
+  // body_kept false: nothing was sent, or the attempt predates bodies being kept.
+  std::string request_body;
+  bool body_kept = false;
+  std::string event_id;           // the delivery's event (when recording: where the body is kept)
 };
 
 // The delivery's state after an attempt.

@@ -248,7 +248,8 @@ Result<PruneCounts> prune_events(Store& store, const EventFilter& f, bool dry_ru
             "  (SELECT id FROM deliveries WHERE event_id IN (SELECT id FROM temp.pruned));"
             "DELETE FROM deliveries WHERE event_id IN (SELECT id FROM temp.pruned);"
             "DELETE FROM runs WHERE event_id IN (SELECT id FROM temp.pruned);"
-            "DELETE FROM events WHERE id IN (SELECT id FROM temp.pruned);");
+            "DELETE FROM events WHERE id IN (SELECT id FROM temp.pruned);"
+            "DELETE FROM bodies WHERE event_id IN (SELECT id FROM temp.pruned);");
       }
       store.db().exec("DROP TABLE temp.pruned");
       return {};

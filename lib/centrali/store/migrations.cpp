@@ -381,6 +381,13 @@ const std::vector<Migration>& migrations()
       // as the provider sent it (and why). Last, after the response body, as
       // only `deliveries show` reads it.
       {9, "ALTER TABLE attempts ADD COLUMN signature TEXT;"},
+      // bodies: what each attempt sent, kept once per event and distinct body:
+      // retries and resends send the same bytes, and so do the deliveries of
+      // one event to several webhooks. Found by event and compared byte for
+      // byte, not by a hash: an event has one or two bodies, and hashing
+      // each attempt's body cost more than the rest of keeping it (a SHA-256
+      // key also wrote a random index page per body). Event ids grow with
+      // time, so new index entries land at its end.
       // auto_attempts: the attempts the schedule made, which alone decide
       // the next retry (resends, replays and recovers are logged and
       // numbered, but must not use up a delivery's retries). Pending
@@ -388,6 +395,13 @@ const std::vector<Migration>& migrations()
       // Skipped deliveries join the index that answers `--status failed`:
       // `webhooks recover` and `--status skipped` read them from it.
       {10, R"sql(
+        CREATE TABLE bodies (
+          seq      INTEGER PRIMARY KEY,
+          event_id TEXT NOT NULL,                  -- the event whose delivery sent it
+          body     BLOB NOT NULL
+        );
+        CREATE INDEX bodies_event ON bodies(event_id);
+        ALTER TABLE attempts ADD COLUMN body_id INTEGER;  -- bodies.seq; NULL: nothing sent, or before version 10
         ALTER TABLE deliveries ADD COLUMN auto_attempts INTEGER NOT NULL DEFAULT 0;
         UPDATE deliveries INDEXED BY deliveries_due
           SET auto_attempts = (SELECT count(*) FROM attempts
