@@ -228,7 +228,9 @@ Result<void> run_verify(Context& ctx, const VerifyArgs& args)
                      std::to_string(verdict.matched_secret + 1) + ")");
     return {};
   }
-  for (const auto& hint : verdict.hints) ctx.out().note("hint: " + hint);
+  // With --json the hints are in the verdict on stdout already.
+  if (!ctx.out().json())
+    for (const auto& hint : verdict.hints) ctx.out().note("hint: " + hint);
   // A secret that cannot be a key for this scheme is a mistake in the
   // command, not a verdict on the request.
   if (verdict.failure == sig::Failure::bad_secret) return fail(ErrorKind::usage, "--secret: " + verdict.reason);

@@ -32,15 +32,18 @@ void allow_globals_everywhere(CLI::App& app)
   }
 }
 
+// People get one `centrali: error:` line; with --json the error is one JSON
+// object instead, so that every line on stderr parses as JSON.
 void report_error(const Error& error, bool json)
 {
-  std::cerr << "centrali: error: " << error.message << '\n';
-  if (json) {
-    nlohmann::json j = {{"error", {{"kind", kind_name(error.kind)},
-                                   {"message", error.message},
-                                   {"exit_code", exit_code(error.kind)}}}};
-    std::cerr << dump_json(j) << '\n';
+  if (!json) {
+    std::cerr << "centrali: error: " << error.message << '\n';
+    return;
   }
+  nlohmann::json j = {{"error", {{"kind", kind_name(error.kind)},
+                                 {"message", error.message},
+                                 {"exit_code", exit_code(error.kind)}}}};
+  std::cerr << dump_json(j) << '\n';
 }
 
 // The command the arguments name, as deep as they go ({app, webhooks,
@@ -169,7 +172,7 @@ int main(int argc, char** argv)
       ->envname("CENTRALI_STORE")
       ->capture_default_str()
       ->type_name("PATH");
-  app.add_flag("--json", globals.json, "Print JSON instead of tables (errors too, on stderr)");
+  app.add_flag("--json", globals.json, "Print JSON instead of tables; stderr then holds only JSON lines (errors too)");
   app.add_flag("-v,--verbose", globals.verbosity, "More diagnostics on stderr (repeatable)");
   app.add_flag("--no-color", globals.no_color, "Never colour output (also NO_COLOR)");
 

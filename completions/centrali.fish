@@ -253,7 +253,7 @@ complete -c centrali -f
 
 # Global flags: they work after any subcommand.
 complete -c centrali -l store -r -F -d 'Path of the store (SQLite file)'
-complete -c centrali -l json -d 'Print JSON instead of tables (errors too, on stderr)'
+complete -c centrali -l json -d 'Print JSON instead of tables; stderr then holds only JSON lines (errors too)'
 complete -c centrali -s v -l verbose -d 'More diagnostics on stderr (repeatable)'
 complete -c centrali -l no-color -d 'Never colour output (also NO_COLOR)'
 

@@ -1,0 +1,171 @@
+// Binary tests: the CLI contract scripts rely on (issue #25). Under --json
+// every line on stderr is JSON; cut lists say so; unknown ids in filters
+// exit 3; durations take a unit; typos get a suggestion; `help` and
+// `version` work.
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "listener.hpp"
+#include "loopback.hpp"
+#include "process.hpp"
+#include "store_cli.hpp"
+
+using namespace testing;
+using json = nlohmann::json;
+
+namespace {
+
+// Every line of `err` parsed as a JSON object; a line that is not one fails
+// the test and names the line.
+std::vector<json> json_lines(const std::string& err)
+{
+  std::vector<json> out;
+  std::istringstream in(err);
+  for (std::string line; std::getline(in, line);) {
+    INFO("stderr line: " << line);
+    auto parsed = json::parse(line, nullptr, false);
+    REQUIRE_FALSE(parsed.is_discarded());
+    REQUIRE(parsed.is_object());
+    out.push_back(std::move(parsed));
+  }
+  return out;
+}
+
+// The one error object among `lines`, required to be there exactly once.
+// (Attempt lines have an "error" too: a string, not an object.)
+json the_error(const std::vector<json>& lines)
+{
+  std::vector<json> errors;
+  for (const auto& l : lines)
+    if (l.contains("error") && l["error"].is_object()) errors.push_back(l["error"]);
+  REQUIRE(errors.size() == 1);
+  return errors.front();
+}
+
+// `centrali --json --store STORE ARGS...` expected to exit `code`; its
+// stderr, line by line, as JSON.
+std::vector<json> json_stderr(const std::string& store, std::vector<std::string> args, int code)
+{
+  args.insert(args.begin(), "--json");
+  auto r = cli(store, args);
+  INFO("centrali " << [&] {
+    std::string all;
+    for (const auto& a : args) all += a + " ";
+    return all;
+  }() << "\nstderr:\n" << r.err);
+  CHECK(r.exit_code == code);
+  return json_lines(r.err);
+}
+
+} // namespace
+
+TEST_CASE("with --json an error is one JSON object on stderr and nothing else", "[cli][contract]")
+{
+  TempDir dir;
+  const auto store = dir.str("s.db");
+  struct Case {
+    std::vector<std::string> args;
+    int code;
+    std::string kind;
+  };
+  const std::vector<Case> cases = {
+      {{"events", "show", "evt_nope"}, 3, "not_found"},                    // an error from the command
+      {{"deliveries", "list", "--limt", "3"}, 2, "usage"},                 // CLI11: unknown flag
+      {{"deliveries", "list", "--limit", "abc"}, 2, "usage"},              // CLI11: bad value
+      {{"evnets", "list"}, 2, "usage"},                                    // unknown command
+      {{"events", "lsit"}, 2, "usage"},                                    // unknown subcommand
+      {{"events"}, 2, "usage"},                                            // missing subcommand
+      {{"webhooks", "show"}, 2, "usage"},                                  // missing argument
+      {{"triggers", "fire", "nope"}, 3, "not_found"},
+      {{"verify", "--scheme", "github", "--secret", "s", "--header", "X-Hub-Signature-256: sha256=00", "--data", "x"},
+       1, "rejected"},
+  };
+  for (const auto& c : cases) {
+    auto lines = json_stderr(store, c.args, c.code);
+    REQUIRE(lines.size() == 1);
+    auto error = the_error(lines);
+    CHECK(error["kind"] == c.kind);
+    CHECK(error["exit_code"] == c.code);
+    CHECK_FALSE(error["message"].get<std::string>().empty());
+  }
+}
+
+TEST_CASE("without --json an error is one 'centrali: error:' line", "[cli][contract]")
+{
+  TempDir dir;
+  auto r = cli(dir.str("s.db"), {"events", "show", "evt_nope"});
+  CHECK(r.exit_code == 3);
+  CHECK(r.err == "centrali: error: no event evt_nope\n");
+}
+
+TEST_CASE("with --json notes, progress and -v diagnostics on stderr are JSON lines", "[cli][contract]")
+{
+  TempDir dir;
+  const auto store = dir.str("s.db");
+
+  // Nothing to replay: the "replaying 0 deliveries" note.
+  auto replay = json_stderr(store, {"webhooks", "replay", "--status", "failed"}, 0);
+  REQUIRE(replay.size() == 1);
+  CHECK(replay[0]["message"] == "replaying 0 deliveries");
+  CHECK(replay[0].contains("time"));
+
+  // -v: the store it opened, as a message line.
+  auto verbose = json_stderr(store, {"-v", "store", "info"}, 0);
+  REQUIRE_FALSE(verbose.empty());
+  CHECK_THAT(verbose[0]["message"].get<std::string>(), Catch::Contains(store));
+
+  // A failed delivery: dispatch's attempt line and the error, both JSON.
+  const int dead = unused_loopback_port();
+  cli_ok(store, {"webhooks", "add", "--url", "http://127.0.0.1:" + std::to_string(dead) + "/hook", "--events", "*",
+                 "--retry-schedule", "none"});
+  cli_ok(store, {"events", "emit", "order.created"});
+  auto dispatch = json_stderr(store, {"dispatch", "--until-idle"}, 1);
+  REQUIRE(dispatch.size() >= 2);
+  CHECK(the_error(dispatch)["kind"] == "rejected");
+  CHECK(dispatch[0]["delivery_id"].is_string());  // the attempt
+  CHECK(dispatch[0]["error"].is_string());
+
+  // Replaying that failed delivery: attempts go to stdout, the note to stderr.
+  auto replayed = json_stderr(store, {"webhooks", "replay", "--status", "failed"}, 1);
+  CHECK(replayed[0]["message"] == "replaying 1 delivery");
+  CHECK(the_error(replayed)["kind"] == "rejected");
+
+  // A failing webhooks test: unreachable, exit 5.
+  auto hooks = cli_json(store, {"webhooks", "list"});
+  REQUIRE(hooks.size() == 1);
+  auto test = json_stderr(store, {"webhooks", "test", hooks[0]["id"]}, 5);
+  CHECK(the_error(test)["kind"] == "network");
+
+  // A function that writes to stderr: its bytes are in the run on stdout,
+  // not copied to stderr as they are for people.
+  cli_ok(store, {"triggers", "add", "noisy", "--on", "demand", "--run", "echo oops >&2; exit 3"});
+  auto fired = json_stderr(store, {"triggers", "fire", "noisy", "--wait"}, 1);
+  REQUIRE(fired.size() == 1);
+  CHECK(the_error(fired)["kind"] == "rejected");
+  auto human = cli(store, {"triggers", "fire", "noisy", "--wait"});
+  CHECK_THAT(human.err, Catch::StartsWith("oops\n"));
+}
+
+TEST_CASE("with --json listen's startup and shutdown lines on stderr are JSON", "[cli][contract]")
+{
+  TempDir dir;
+  const auto store = dir.str("s.db");
+  Background listen({centrali_binary(), "--store", store, "--json", "-v", "listen", "--port", "0"});
+  auto first = listen.read_line();
+  REQUIRE(first);
+  CHECK(json::parse(*first).contains("url"));
+  CHECK(listen.stop(SIGTERM) == 0);
+  auto lines = json_lines(listen.err());
+  std::vector<std::string> messages;
+  for (const auto& l : lines) messages.push_back(l.value("message", ""));
+  INFO(listen.err());
+  REQUIRE(messages.size() >= 3);
+  CHECK_THAT(messages[0], Catch::StartsWith("store "));              // -v, before the listener
+  CHECK_THAT(messages[1], Catch::StartsWith("no sources yet"));
+  CHECK_THAT(messages.back(), Catch::Contains("group commit"));       // -v, after it stopped
+}
