@@ -80,5 +80,7 @@ void add_send_command(CLI::App& app, Selected& selected);
 void add_project_commands(CLI::App& app, Selected& selected);
 void add_fixtures_command(CLI::App& app, Selected& selected);
 void add_completion_command(CLI::App& app, Selected& selected);
+// `help [COMMAND...]` and `version`; registered last, as they read the tree.
+void add_help_commands(CLI::App& app, Selected& selected);
 
 } // namespace centrali::cli

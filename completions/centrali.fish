@@ -8,7 +8,7 @@
 function __centrali_commands
     switch $argv[1]
         case ''
-            printf '%s\n' 'store' 'sign' 'verify' 'keys' 'sources' 'listen' 'events' 'send' 'fixtures' 'apply' 'export-config' 'webhooks' 'deliveries' 'dispatch' 'records' 'triggers' 'completion'
+            printf '%s\n' 'store' 'sign' 'verify' 'keys' 'sources' 'listen' 'events' 'send' 'fixtures' 'apply' 'export-config' 'webhooks' 'deliveries' 'dispatch' 'records' 'triggers' 'completion' 'help' 'version'
         case 'store'
             printf '%s\n' 'info' 'vacuum'
         case 'keys'
@@ -277,6 +277,8 @@ complete -c centrali -n '__centrali_at \'\' 0' -a 'dispatch' -d 'Fan out new eve
 complete -c centrali -n '__centrali_at \'\' 0' -a 'records' -d 'JSON records in collections; changes emit record_* events'
 complete -c centrali -n '__centrali_at \'\' 0' -a 'triggers' -d 'Run commands on events, record changes, schedules, demand or HTTP'
 complete -c centrali -n '__centrali_at \'\' 0' -a 'completion' -d 'Print a shell completion script (bash, zsh or fish)'
+complete -c centrali -n '__centrali_at \'\' 0' -a 'help' -d 'Show the help of centrali or of a command (as COMMAND --help does)'
+complete -c centrali -n '__centrali_at \'\' 0' -a 'version' -d 'Print the version (as --version does; {"version"} with --json)'
 
 # centrali store
 complete -c centrali -n '__centrali_is \'store\'' -s h -l help -d 'Print this help message and exit'
@@ -699,3 +701,9 @@ complete -c centrali -n '__centrali_at \'triggers rerun\' 0' -a '(__centrali_dyn
 # centrali completion
 complete -c centrali -n '__centrali_is \'completion\'' -s h -l help -d 'Print this help message and exit'
 complete -c centrali -n '__centrali_at \'completion\' 0' -a 'bash zsh fish'
+
+# centrali help
+complete -c centrali -n '__centrali_is \'help\'' -s h -l help -d 'Print this help message and exit'
+
+# centrali version
+complete -c centrali -n '__centrali_is \'version\'' -s h -l help -d 'Print this help message and exit'

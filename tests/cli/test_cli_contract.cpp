@@ -169,3 +169,81 @@ TEST_CASE("with --json listen's startup and shutdown lines on stderr are JSON", 
   CHECK_THAT(messages[1], Catch::StartsWith("no sources yet"));
   CHECK_THAT(messages.back(), Catch::Contains("group commit"));       // -v, after it stopped
 }
+
+TEST_CASE("an unknown command at any level names the nearest one", "[cli][contract]")
+{
+  TempDir dir;
+  const auto store = dir.str("s.db");
+  struct Case {
+    std::vector<std::string> args;
+    std::string message;
+    std::string help;
+  };
+  const std::vector<Case> cases = {
+      {{"evnets", "list"}, "unknown command 'evnets'; did you mean 'events'?", "centrali"},
+      {{"events", "lsit"}, "unknown command 'events lsit'; did you mean 'events list'?", "centrali events"},
+      {{"triggers", "runz"}, "unknown command 'triggers runz'; did you mean 'triggers runs'?", "centrali triggers"},
+      {{"store", "ifno"}, "unknown command 'store ifno'; did you mean 'store info'?", "centrali store"},
+      {{"frobnicate"}, "unknown command 'frobnicate' (see 'centrali --help')", "centrali"},
+      {{"events", "frobnicate"}, "unknown command 'events frobnicate' (see 'centrali events --help')", "centrali events"},
+  };
+  for (const auto& c : cases) {
+    auto r = cli(store, c.args);
+    INFO(r.err);
+    CHECK(r.exit_code == 2);
+    CHECK(r.err == "centrali: error: " + c.message + "\nRun '" + c.help + " --help' for usage.\n");
+    CHECK(r.out.empty());
+    auto j = json_stderr(store, c.args, 2);
+    CHECK(the_error(j)["message"] == c.message);
+  }
+}
+
+TEST_CASE("a command noun alone lists its commands", "[cli][contract]")
+{
+  TempDir dir;
+  auto r = cli(dir.str("s.db"), {"deliveries"});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::StartsWith("centrali: error: 'centrali deliveries' needs a command: list, show, tail, cancel\n"));
+}
+
+TEST_CASE("centrali help [COMMAND...] prints what COMMAND --help prints", "[cli][contract]")
+{
+  for (std::vector<std::string> path : std::vector<std::vector<std::string>>{
+           {}, {"events"}, {"events", "list"}, {"triggers", "runs", "show"}, {"help"}}) {
+    auto with_flag = path;
+    with_flag.push_back("--help");
+    auto expected = centrali(with_flag);
+    REQUIRE(expected.exit_code == 0);
+    auto args = path;
+    args.insert(args.begin(), "help");
+    auto r = centrali(args);
+    INFO("centrali help " << [&] {
+      std::string all;
+      for (const auto& w : path) all += w + " ";
+      return all;
+    }());
+    CHECK(r.exit_code == 0);
+    CHECK(r.out == expected.out);
+    CHECK(r.err.empty());
+  }
+  auto typo = centrali({"help", "webhooks", "replya"});
+  CHECK(typo.exit_code == 2);
+  CHECK(typo.err == "centrali: error: unknown command 'webhooks replya'; did you mean 'webhooks replay'?\n");
+}
+
+TEST_CASE("centrali version prints what --version prints, {\"version\"} with --json", "[cli][contract]")
+{
+  auto flag = centrali({"--version"});
+  REQUIRE(flag.exit_code == 0);
+  CHECK_THAT(flag.out, Catch::StartsWith("centrali "));
+  auto command = centrali({"version"});
+  CHECK(command.exit_code == 0);
+  CHECK(command.out == flag.out);
+  const std::string number = flag.out.substr(9, flag.out.size() - 10);
+  for (std::vector<std::string> args : std::vector<std::vector<std::string>>{{"--json", "version"}, {"version", "--json"},
+                                                                             {"--version", "--json"}}) {
+    auto r = centrali(args);
+    CHECK(r.exit_code == 0);
+    CHECK(json::parse(r.out) == json{{"version", number}});
+  }
+}
