@@ -247,3 +247,43 @@ TEST_CASE("centrali version prints what --version prints, {\"version\"} with --j
     CHECK(json::parse(r.out) == json{{"version", number}});
   }
 }
+
+TEST_CASE("a bare number is refused wherever a duration is taken", "[cli][contract]")
+{
+  TempDir dir;
+  const auto store = dir.str("s.db");
+  const std::string to = "http://127.0.0.1:" + std::to_string(unused_loopback_port()) + "/hook";
+  const std::vector<std::vector<std::string>> cases = {
+      {"webhooks", "add", "--url", to, "--events", "*", "--disable-after", "5"},
+      {"webhooks", "add", "--url", to, "--events", "*", "--timeout", "5"},
+      {"webhooks", "add", "--url", to, "--events", "*", "--retry-schedule", "5s,5"},
+      {"triggers", "add", "t", "--on", "schedule", "--every", "5", "--run", "true"},
+      {"triggers", "add", "t", "--on", "demand", "--timeout", "5", "--run", "true"},
+      {"dispatch", "--until-idle", "--timeout", "5"},
+      {"events", "replay", "evt_01J0000000000000000000000", "--to", to, "--timeout", "5"},
+      {"send", "--as", "github", "--secret", "s", "--to", to, "--data", "{}", "--timeout", "5"},
+      {"verify", "--scheme", "github", "--secret", "s", "--header", "X-Hub-Signature-256: sha256=00", "--data", "x",
+       "--tolerance", "5"},
+      {"sources", "add", "s", "--provider", "none", "--tolerance", "5"},
+  };
+  for (const auto& args : cases) {
+    auto r = cli(store, args);
+    INFO(args[0] << " " << args[1] << ": " << r.err);
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("duration '5' has no unit; give a unit, e.g. 5s or 5m"));
+  }
+  // Nothing was made by the refused commands; with units they work.
+  CHECK(cli_json(store, {"webhooks", "list"}).empty());
+  cli_ok(store, {"webhooks", "add", "--url", to, "--events", "*", "--disable-after", "5s", "--timeout", "5s",
+                 "--retry-schedule", "5s,1m"});
+  cli_ok(store, {"triggers", "add", "t", "--on", "schedule", "--every", "5m", "--timeout", "5s", "--run", "true"});
+  auto source = cli_json(store, {"sources", "add", "s", "--provider", "none", "--tolerance", "2m"});
+  CHECK(source["tolerance_s"] == 120);
+  auto fraction = cli(store, {"sources", "update", "s", "--tolerance", "1500ms"});
+  CHECK(fraction.exit_code == 2);
+  CHECK_THAT(fraction.err, Catch::Contains("--tolerance is kept in whole seconds"));
+  // Times are not durations: Unix seconds still work for --since, and a
+  // small number there is refused as a duration without its unit.
+  CHECK(cli(store, {"events", "list", "--since", "1795000000"}).exit_code == 0);
+  CHECK_THAT(cli(store, {"events", "list", "--since", "600"}).err, Catch::Contains("give a unit, e.g. 600s"));
+}
