@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include "centrali/store/deliveries.hpp"
+#include "centrali/store/events.hpp"
 #include "centrali/store/webhooks.hpp"
 #include "centrali/util/time.hpp"
 #include "context.hpp"
@@ -41,6 +42,13 @@ Result<void> run_list(Context& ctx, const ListArgs& a)
   if (!store) return std::unexpected(store.error());
   auto rows = store::list_deliveries(**store, f);
   if (!rows) return std::unexpected(rows.error());
+  // A mistyped --event matches nothing: "not found" (exit 3), not an empty
+  // list. (Pruning an event removes its deliveries too.)
+  if (rows->empty() && !a.event.empty())
+    if (auto e = store::get_event(**store, a.event); !e) {
+      if (e.error().kind != ErrorKind::not_found) return std::unexpected(e.error());
+      return fail(ErrorKind::not_found, "--event: no event " + a.event);
+    }
   if (ctx.out().json()) {
     auto arr = json::array();
     for (const auto& d : *rows) arr.push_back(delivery_json(d));

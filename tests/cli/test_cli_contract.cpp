@@ -287,3 +287,44 @@ TEST_CASE("a bare number is refused wherever a duration is taken", "[cli][contra
   CHECK(cli(store, {"events", "list", "--since", "1795000000"}).exit_code == 0);
   CHECK_THAT(cli(store, {"events", "list", "--since", "600"}).err, Catch::Contains("give a unit, e.g. 600s"));
 }
+
+TEST_CASE("an id in a filter that names nothing exits 3 instead of listing nothing", "[cli][contract]")
+{
+  TempDir dir;
+  const auto store = dir.str("s.db");
+  auto emitted = cli_json(store, {"events", "emit", "order.created"});
+  const std::string event = emitted["id"];
+
+  // --event of deliveries list: unknown is not found; known but without
+  // deliveries is an empty list.
+  auto unknown = cli(store, {"deliveries", "list", "--event", "evt_01J0000000000000000000000"});
+  CHECK(unknown.exit_code == 3);
+  CHECK(unknown.err == "centrali: error: --event: no event evt_01J0000000000000000000000\n");
+  CHECK(unknown.out.empty());
+  auto j = json_stderr(store, {"deliveries", "list", "--event", "evt_01J0000000000000000000000"}, 3);
+  CHECK(the_error(j)["kind"] == "not_found");
+  CHECK(cli_json(store, {"deliveries", "list", "--event", event}).empty());
+
+  // --source of events list, export and prune.
+  for (std::vector<std::string> args : std::vector<std::vector<std::string>>{
+           {"events", "list", "--source", "strpie"},
+           {"events", "export", "--source", "strpie"},
+           {"events", "prune", "--before", "1s", "--source", "strpie", "--dry-run"}}) {
+    auto r = cli(store, args);
+    INFO(args[1] << ": " << r.err);
+    CHECK(r.exit_code == 3);
+    CHECK_THAT(r.err, Catch::Contains("--source: no source named 'strpie'"));
+  }
+  CHECK(cli_json(store, {"events", "list", "--source", "local"}).size() == 1);
+  // A removed source's events still list.
+  cli_ok(store, {"sources", "add", "gone", "--provider", "none"});
+  cli_ok(store, {"send", "--source", "gone", "--data", "{}"});
+  cli_ok(store, {"sources", "rm", "gone"});
+  CHECK(cli_json(store, {"events", "list", "--source", "gone"}).size() == 1);
+  // A known source with no events matching is an empty list.
+  cli_ok(store, {"sources", "add", "quiet", "--provider", "none"});
+  CHECK(cli_json(store, {"events", "list", "--source", "quiet"}).empty());
+
+  // The trigger of triggers runs.
+  CHECK(cli(store, {"triggers", "runs", "nope"}).exit_code == 3);
+}
