@@ -8,6 +8,7 @@
 #include "centrali/store/webhooks.hpp"
 #include "centrali/util/time.hpp"
 #include "context.hpp"
+#include "list_limit.hpp"
 #include "render_deliveries.hpp"
 
 namespace centrali::cli {
@@ -23,6 +24,7 @@ struct ListArgs {
   std::string since;
   std::string kind;
   int limit = 50;
+  bool limit_given = false;
 };
 
 Result<void> run_list(Context& ctx, const ListArgs& a)
@@ -33,7 +35,8 @@ Result<void> run_list(Context& ctx, const ListArgs& a)
   f.event_id = a.event;
   f.type_glob = a.type;
   f.kind = a.kind;
-  f.limit = a.limit;
+  const ListLimit limit{a.limit, a.limit_given};
+  f.limit = fetch_limit(limit);
   if (a.limit < 0) return fail(ErrorKind::usage, "--limit must be 0 or more");
   auto since = time_option("--since", a.since);
   if (!since) return std::unexpected(since.error());
@@ -49,10 +52,12 @@ Result<void> run_list(Context& ctx, const ListArgs& a)
       if (e.error().kind != ErrorKind::not_found) return std::unexpected(e.error());
       return fail(ErrorKind::not_found, "--event: no event " + a.event);
     }
+  const bool cut = cut_to_limit(*rows, limit);
   if (ctx.out().json()) {
     auto arr = json::array();
     for (const auto& d : *rows) arr.push_back(delivery_json(d));
     ctx.out().json_document(arr);
+    note_if_cut(ctx.out(), limit, cut, "newest");
     return {};
   }
   if (rows->empty()) {
@@ -72,6 +77,7 @@ Result<void> run_list(Context& ctx, const ListArgs& a)
                      std::to_string(d.attempt_count), last, next, timeutil::relative(d.created_ms, now)});
   }
   ctx.out().table({"ID", "WEBHOOK", "TYPE", "STATUS", "ATTEMPTS", "LAST", "NEXT", "CREATED"}, table);
+  note_if_cut(ctx.out(), limit, cut, "newest");
   return {};
 }
 
@@ -183,9 +189,12 @@ void add_deliveries_command(CLI::App& app, Selected& selected)
   list->add_option("--kind", list_args->kind, "Only webhook deliveries, or only listen's forwards to your app")
       ->check(CLI::IsMember({"webhook", "forward"}));
   list->add_option("--since", list_args->since, "Only deliveries created since")->type_name("DURATION|TIME");
-  list->add_option("--limit", list_args->limit, "At most N (0 = all)")->capture_default_str();
+  auto* limit = list->add_option("--limit", list_args->limit, "At most N (0 = all)")->capture_default_str();
   list->footer("Example:\n  centrali deliveries list --status failed --since 1h");
-  list->callback([&selected, list_args] { selected.run = [list_args](Context& c) { return run_list(c, *list_args); }; });
+  list->callback([&selected, list_args, limit] {
+    list_args->limit_given = limit->count() > 0;
+    selected.run = [list_args](Context& c) { return run_list(c, *list_args); };
+  });
 
   auto show_id = std::make_shared<std::string>();
   auto* show = cmd->add_subcommand("show", "Show a delivery and every attempt: request, response, timing, error");

@@ -22,6 +22,7 @@
 #include "centrali/util/url.hpp"
 #include "centrali/util/utf8.hpp"
 #include "context.hpp"
+#include "list_limit.hpp"
 
 namespace centrali::cli {
 namespace {
@@ -35,6 +36,7 @@ struct FilterArgs {
   std::string since;
   std::string until;
   int limit = 50;
+  bool limit_given = false;  // set by `list`, which says when its default cut it
 };
 
 void add_filter_options(CLI::App* cmd, FilterArgs& f, bool with_limit, int default_limit)
@@ -168,16 +170,20 @@ Result<void> run_list(Context& ctx, const FilterArgs& args)
 {
   auto filter = to_filter(args);
   if (!filter) return std::unexpected(filter.error());
+  const ListLimit limit{args.limit, args.limit_given};
+  filter->limit = fetch_limit(limit);
   auto store = ctx.store();
   if (!store) return std::unexpected(store.error());
   auto events = store::list_events(**store, *filter);
   if (!events) return std::unexpected(events.error());
   if (events->empty())
     if (auto known = check_source_known(**store, args.source); !known) return known;
+  const bool cut = cut_to_limit(*events, limit);
   if (ctx.out().json()) {
     auto arr = json::array();
     for (const auto& e : *events) arr.push_back(event_summary(e));
     ctx.out().json_document(arr);
+    note_if_cut(ctx.out(), limit, cut, "newest");
     return {};
   }
   if (events->empty()) {
@@ -194,6 +200,7 @@ Result<void> run_list(Context& ctx, const FilterArgs& args)
                     timeutil::relative(e.received_ms, now), for_terminal(e.reason)});
   }
   ctx.out().table({"ID", "SOURCE", "TYPE", "STATUS", "HTTP", "RECEIVED", "REASON"}, rows);
+  note_if_cut(ctx.out(), limit, cut, "newest");
   return {};
 }
 
@@ -551,7 +558,10 @@ void add_events_command(CLI::App& app, Selected& selected)
   add_filter_options(list, *list_args, true, 50);
   list->footer("Examples:\n  centrali events list --type 'invoice.*' --since 1h\n"
                "  centrali events list --status rejected --json");
-  list->callback([&selected, list_args] { selected.run = [list_args](Context& c) { return run_list(c, *list_args); }; });
+  list->callback([&selected, list_args, list] {
+    list_args->limit_given = list->get_option("--limit")->count() > 0;
+    selected.run = [list_args](Context& c) { return run_list(c, *list_args); };
+  });
 
   auto show_id = std::make_shared<std::string>();
   auto show_raw = std::make_shared<bool>(false);

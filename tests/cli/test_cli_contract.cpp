@@ -6,6 +6,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -13,6 +14,7 @@
 #include "listener.hpp"
 #include "loopback.hpp"
 #include "process.hpp"
+#include "seed_events.hpp"
 #include "store_cli.hpp"
 
 using namespace testing;
@@ -60,6 +62,47 @@ std::vector<json> json_stderr(const std::string& store, std::vector<std::string>
   }() << "\nstderr:\n" << r.err);
   CHECK(r.exit_code == code);
   return json_lines(r.err);
+}
+
+std::size_t line_count(const std::string& text)
+{
+  return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+}
+
+// A list command over `total` rows (more than its default 50): cut with a
+// note on stderr by default, whole with --limit 0, and no note when
+// --limit was given.
+void check_cut_list(const std::string& store, const std::vector<std::string>& list, std::size_t total,
+                    const std::string& order)
+{
+  INFO(list[0] << " " << list[1]);
+  REQUIRE(total > 50);
+  auto human = cli(store, list);
+  CHECK(human.exit_code == 0);
+  CHECK(human.err == "showing the " + order + " 50; pass --limit 0 for all (or --limit N)\n");
+  CHECK(line_count(human.out) == 51);  // the header and 50 rows
+
+  auto with_json = list;
+  with_json.insert(with_json.begin(), "--json");
+  auto j = cli(store, with_json);
+  CHECK(j.exit_code == 0);
+  CHECK(json::parse(j.out).size() == 50);  // still a plain array
+  auto lines = json_lines(j.err);
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0]["truncated"] == true);
+  CHECK(lines[0]["limit"] == 50);
+  CHECK(lines[0]["message"] == "showing the " + order + " 50; pass --limit 0 for all (or --limit N)");
+
+  for (const auto& [limit, expected] : std::vector<std::pair<std::string, std::size_t>>{{"0", total}, {"10", 10}}) {
+    auto args = with_json;
+    args.push_back("--limit");
+    args.push_back(limit);
+    auto r = cli(store, args);
+    INFO("--limit " << limit);
+    CHECK(r.exit_code == 0);
+    CHECK(json::parse(r.out).size() == expected);
+    CHECK(r.err.empty());
+  }
 }
 
 } // namespace
@@ -327,4 +370,38 @@ TEST_CASE("an id in a filter that names nothing exits 3 instead of listing nothi
 
   // The trigger of triggers runs.
   CHECK(cli(store, {"triggers", "runs", "nope"}).exit_code == 3);
+}
+
+TEST_CASE("a list cut at its default limit says so; --limit 0 lists all", "[cli][contract]")
+{
+  TempDir dir;
+  const auto store = dir.str("s.db");
+  const std::string to = "http://127.0.0.1:" + std::to_string(unused_loopback_port()) + "/hook";
+  cli_ok(store, {"webhooks", "add", "--url", to, "--events", "*", "--retry-schedule", "none"});
+  store_local_events(store, "order.created", 51);
+  CHECK(cli(store, {"dispatch", "--until-idle"}).exit_code == 1);  // 51 failed deliveries
+  check_cut_list(store, {"events", "list"}, 51, "newest");
+  check_cut_list(store, {"deliveries", "list"}, 51, "newest");
+
+  cli_ok(store, {"triggers", "add", "t", "--on", "demand", "--run", "true"});
+  for (int i = 0; i < 51; ++i) {
+    cli_ok(store, {"triggers", "fire", "t"});
+    cli_ok(store, {"records", "create", "orders", "--data", "{\"n\":" + std::to_string(i) + "}"});
+  }
+  check_cut_list(store, {"triggers", "runs"}, 51, "newest");
+  check_cut_list(store, {"records", "list", "orders"}, 51, "oldest");
+}
+
+TEST_CASE("a list of exactly its default limit is not said to be cut", "[cli][contract]")
+{
+  TempDir dir;
+  const auto store = dir.str("s.db");
+  store_local_events(store, "order.created", 50);
+  auto r = cli(store, {"events", "list"});
+  CHECK(r.exit_code == 0);
+  CHECK(r.err.empty());
+  CHECK(line_count(r.out) == 51);
+  auto j = cli(store, {"--json", "events", "list"});
+  CHECK(json::parse(j.out).size() == 50);
+  CHECK(j.err.empty());
 }
