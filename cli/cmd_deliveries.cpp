@@ -5,9 +5,11 @@
 #include <CLI/CLI.hpp>
 
 #include "centrali/store/deliveries.hpp"
+#include "centrali/store/events.hpp"
 #include "centrali/store/webhooks.hpp"
 #include "centrali/util/time.hpp"
 #include "context.hpp"
+#include "list_limit.hpp"
 #include "render_deliveries.hpp"
 #include "webhook_ref.hpp"
 
@@ -26,6 +28,7 @@ struct ListArgs {
   std::string reason;
   std::string kind;
   int limit = 50;
+  bool limit_given = false;
 };
 
 // Where a delivery goes, as people know it: its webhook's name, else the URL.
@@ -57,7 +60,8 @@ Result<void> run_list(Context& ctx, const ListArgs& a)
   f.type_glob = a.type;
   f.kind = a.kind;
   f.reason_glob = a.reason;
-  f.limit = a.limit;
+  const ListLimit limit{a.limit, a.limit_given};
+  f.limit = fetch_limit(limit);
   if (a.limit < 0) return fail(ErrorKind::usage, "--limit must be 0 or more");
   auto since = time_option("--since", a.since);
   if (!since) return std::unexpected(since.error());
@@ -80,6 +84,14 @@ Result<void> run_list(Context& ctx, const ListArgs& a)
   if (!hooks) return std::unexpected(hooks.error());
   std::map<std::string, store::Webhook> webhooks;
   for (auto& w : *hooks) webhooks.emplace(w.id, std::move(w));
+  // A mistyped --event matches nothing: "not found" (exit 3), not an empty
+  // list. (Pruning an event removes its deliveries too.)
+  if (rows->empty() && !a.event.empty())
+    if (auto e = store::get_event(**store, a.event); !e) {
+      if (e.error().kind != ErrorKind::not_found) return std::unexpected(e.error());
+      return fail(ErrorKind::not_found, "--event: no event " + a.event);
+    }
+  const bool cut = cut_to_limit(*rows, limit);
   if (ctx.out().json()) {
     auto arr = json::array();
     for (const auto& d : *rows) {
@@ -89,6 +101,7 @@ Result<void> run_list(Context& ctx, const ListArgs& a)
       arr.push_back(std::move(j));
     }
     ctx.out().json_document(arr);
+    note_if_cut(ctx.out(), limit, cut, "newest");
     return {};
   }
   if (rows->empty()) {
@@ -107,6 +120,7 @@ Result<void> run_list(Context& ctx, const ListArgs& a)
                      std::to_string(d.attempt_count), last_of(d), next, timeutil::relative(d.updated_ms, now)});
   }
   ctx.out().table({"ID", "TO", "TYPE", "STATUS", "ATTEMPTS", "LAST", "NEXT", "UPDATED"}, table);
+  note_if_cut(ctx.out(), limit, cut, "newest");
   return {};
 }
 
@@ -225,12 +239,15 @@ void add_deliveries_command(CLI::App& app, Selected& selected)
   list->add_option("--until", list_args->until, "Only deliveries made before")->type_name("DURATION|TIME");
   list->add_option("--reason", list_args->reason, "Only deliveries whose last error matches this glob")
       ->type_name("GLOB");
-  list->add_option("--limit", list_args->limit, "At most N (0 = all)")->capture_default_str();
+  auto* limit = list->add_option("--limit", list_args->limit, "At most N (0 = all)")->capture_default_str();
   list->footer("TO is the webhook's name (or its URL); LAST the last answer or error.\n"
                "Examples:\n  centrali deliveries list --status failed --since 1h\n"
                "  centrali deliveries list --webhook billing --reason 'HTTP 5*'\n"
                "  centrali deliveries list --status skipped --webhook billing");
-  list->callback([&selected, list_args] { selected.run = [list_args](Context& c) { return run_list(c, *list_args); }; });
+  list->callback([&selected, list_args, limit] {
+    list_args->limit_given = limit->count() > 0;
+    selected.run = [list_args](Context& c) { return run_list(c, *list_args); };
+  });
 
   auto show_id = std::make_shared<std::string>();
   auto* show = cmd->add_subcommand("show", "Show a delivery and every attempt: request, response, timing, error");

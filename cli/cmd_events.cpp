@@ -13,6 +13,7 @@
 #include "centrali/ingest/verification.hpp"
 #include "centrali/store/deliveries.hpp"
 #include "centrali/store/events.hpp"
+#include "centrali/store/sources.hpp"
 #include "centrali/util/encoding.hpp"
 #include "centrali/util/ids.hpp"
 #include "centrali/util/json_bounded.hpp"
@@ -21,6 +22,7 @@
 #include "centrali/util/url.hpp"
 #include "centrali/util/utf8.hpp"
 #include "context.hpp"
+#include "list_limit.hpp"
 
 namespace centrali::cli {
 namespace {
@@ -34,6 +36,7 @@ struct FilterArgs {
   std::string since;
   std::string until;
   int limit = 50;
+  bool limit_given = false;  // set by `list`, which says when its default cut it
 };
 
 void add_filter_options(CLI::App* cmd, FilterArgs& f, bool with_limit, int default_limit)
@@ -47,6 +50,25 @@ void add_filter_options(CLI::App* cmd, FilterArgs& f, bool with_limit, int defau
       ->type_name("DURATION|TIME");
   cmd->add_option("--until", f.until, "Only events received before this time")->type_name("DURATION|TIME");
   if (with_limit) cmd->add_option("--limit", f.limit, "At most N events (0 = all)")->capture_default_str();
+}
+
+// Called when a filter matched nothing: a --source that names no source,
+// and that no stored event came from, is most likely a typo, and "not
+// found" (exit 3) says so where an empty list would not. A removed
+// source's events still list, and `local` (events made here) always exists.
+Result<void> check_source_known(store::Store& store, const std::string& source)
+{
+  if (source.empty() || source == "local") return {};
+  auto found = store::get_source(store, source);
+  if (found) return {};
+  if (found.error().kind != ErrorKind::not_found) return std::unexpected(found.error());
+  store::EventFilter any;
+  any.source = source;
+  any.limit = 1;
+  auto events = store::list_events(store, any);
+  if (!events) return std::unexpected(events.error());
+  if (!events->empty()) return {};
+  return fail(ErrorKind::not_found, "--source: no source named '" + source + "', and no stored event came from one");
 }
 
 Result<store::EventFilter> to_filter(const FilterArgs& a)
@@ -148,14 +170,20 @@ Result<void> run_list(Context& ctx, const FilterArgs& args)
 {
   auto filter = to_filter(args);
   if (!filter) return std::unexpected(filter.error());
+  const ListLimit limit{args.limit, args.limit_given};
+  filter->limit = fetch_limit(limit);
   auto store = ctx.store();
   if (!store) return std::unexpected(store.error());
   auto events = store::list_events(**store, *filter);
   if (!events) return std::unexpected(events.error());
+  if (events->empty())
+    if (auto known = check_source_known(**store, args.source); !known) return known;
+  const bool cut = cut_to_limit(*events, limit);
   if (ctx.out().json()) {
     auto arr = json::array();
     for (const auto& e : *events) arr.push_back(event_summary(e));
     ctx.out().json_document(arr);
+    note_if_cut(ctx.out(), limit, cut, "newest");
     return {};
   }
   if (events->empty()) {
@@ -172,6 +200,7 @@ Result<void> run_list(Context& ctx, const FilterArgs& args)
                     timeutil::relative(e.received_ms, now), for_terminal(e.reason)});
   }
   ctx.out().table({"ID", "SOURCE", "TYPE", "STATUS", "HTTP", "RECEIVED", "REASON"}, rows);
+  note_if_cut(ctx.out(), limit, cut, "newest");
   return {};
 }
 
@@ -295,6 +324,8 @@ Result<void> run_export(Context& ctx, const FilterArgs& args)
     }
     if (static_cast<int>(page->size()) < filter->limit) break;
   }
+  if (count == 0)
+    if (auto known = check_source_known(**store, args.source); !known) return known;
   ctx.out().verbose(1, "exported " + std::to_string(count) + " events");
   return {};
 }
@@ -493,6 +524,8 @@ Result<void> run_prune(Context& ctx, const PruneArgs& a)
   if (!store) return std::unexpected(store.error());
   auto counts = store::prune_events(**store, filter, a.dry_run);
   if (!counts) return std::unexpected(counts.error());
+  if (counts->events == 0 && counts->kept == 0)
+    if (auto known = check_source_known(**store, a.source); !known) return known;
   if (ctx.out().json()) {
     ctx.out().json_document({{"events", counts->events},
                              {"deliveries", counts->deliveries},
@@ -525,7 +558,10 @@ void add_events_command(CLI::App& app, Selected& selected)
   add_filter_options(list, *list_args, true, 50);
   list->footer("Examples:\n  centrali events list --type 'invoice.*' --since 1h\n"
                "  centrali events list --status rejected --json");
-  list->callback([&selected, list_args] { selected.run = [list_args](Context& c) { return run_list(c, *list_args); }; });
+  list->callback([&selected, list_args, list] {
+    list_args->limit_given = list->get_option("--limit")->count() > 0;
+    selected.run = [list_args](Context& c) { return run_list(c, *list_args); };
+  });
 
   auto show_id = std::make_shared<std::string>();
   auto show_raw = std::make_shared<bool>(false);

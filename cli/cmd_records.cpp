@@ -7,6 +7,7 @@
 #include "centrali/store/records.hpp"
 #include "centrali/util/time.hpp"
 #include "context.hpp"
+#include "list_limit.hpp"
 
 namespace centrali::cli {
 namespace {
@@ -23,6 +24,7 @@ struct ListArgs {
   std::string collection;
   std::vector<std::string> where;
   int limit = 50;
+  bool limit_given = false;
 };
 
 json record_json(const store::Record& r)
@@ -107,7 +109,8 @@ Result<void> run_list(Context& ctx, const ListArgs& args)
   if (args.limit < 0) return fail(ErrorKind::usage, "--limit must be 0 or more");
   store::RecordFilter filter;
   filter.collection = args.collection;
-  filter.limit = args.limit;
+  const ListLimit limit{args.limit, args.limit_given};
+  filter.limit = fetch_limit(limit);
   for (const auto& w : args.where) {
     auto m = records::parse_where(w);
     if (!m) return std::unexpected(m.error());
@@ -117,10 +120,12 @@ Result<void> run_list(Context& ctx, const ListArgs& args)
   if (!store) return std::unexpected(store.error());
   auto rows = store::list_records(**store, filter);
   if (!rows) return std::unexpected(rows.error());
+  const bool cut = cut_to_limit(*rows, limit);
   if (ctx.out().json()) {
     auto arr = json::array();
     for (const auto& r : *rows) arr.push_back(record_json(r));
     ctx.out().json_document(arr);
+    note_if_cut(ctx.out(), limit, cut, "oldest");
     return {};
   }
   if (rows->empty()) {
@@ -135,6 +140,7 @@ Result<void> run_list(Context& ctx, const ListArgs& args)
     table.push_back({r.id, std::to_string(r.version), timeutil::relative(r.updated_ms, now), data});
   }
   ctx.out().table({"ID", "VERSION", "UPDATED", "DATA"}, table);
+  note_if_cut(ctx.out(), limit, cut, "oldest");
   return {};
 }
 
@@ -187,12 +193,15 @@ void add_records_command(CLI::App& app, Selected& selected)
   auto list_args = std::make_shared<ListArgs>();
   auto* list = cmd->add_subcommand("list", "List the records of a collection, oldest first");
   list->add_option("collection", list_args->collection, "Collection name")->required();
-  list->add_option("--limit", list_args->limit, "At most N records (0 = all)")->capture_default_str();
+  auto* limit = list->add_option("--limit", list_args->limit, "At most N records (0 = all)")->capture_default_str();
   list->add_option("--where", list_args->where, "Only records whose field equals value (repeatable; a.b for nested)")
       ->type_name("FIELD=VALUE")
       ->allow_extra_args(false);
   list->footer("Example:\n  centrali records list orders --where status=paid --where customer.country=DE");
-  list->callback([&selected, list_args] { selected.run = [list_args](Context& c) { return run_list(c, *list_args); }; });
+  list->callback([&selected, list_args, limit] {
+    list_args->limit_given = limit->count() > 0;
+    selected.run = [list_args](Context& c) { return run_list(c, *list_args); };
+  });
 }
 
 } // namespace centrali::cli

@@ -39,7 +39,7 @@ struct VerifyArgs {
   std::string scheme;
   std::vector<std::string> secrets;
   std::vector<std::string> headers;
-  std::string tolerance = "300";
+  std::string tolerance = "300s";
   std::string now;
   std::string url;
   BodyArgs body;
@@ -202,7 +202,7 @@ Result<void> run_verify(Context& ctx, const VerifyArgs& args)
     if (!h) return std::unexpected(Error{ErrorKind::usage, "--header: " + h.error().message});
     headers.push_back(std::move(*h));
   }
-  auto tolerance = seconds_arg("--tolerance", args.tolerance);
+  auto tolerance = seconds_option("--tolerance", args.tolerance);
   if (!tolerance) return std::unexpected(tolerance.error());
   std::int64_t now = now_s();
   if (!args.now.empty()) {
@@ -228,7 +228,9 @@ Result<void> run_verify(Context& ctx, const VerifyArgs& args)
                      std::to_string(verdict.matched_secret + 1) + ")");
     return {};
   }
-  for (const auto& hint : verdict.hints) ctx.out().note("hint: " + hint);
+  // With --json the hints are in the verdict on stdout already.
+  if (!ctx.out().json())
+    for (const auto& hint : verdict.hints) ctx.out().note("hint: " + hint);
   // A secret that cannot be a key for this scheme is a mistake in the
   // command, not a verdict on the request.
   if (verdict.failure == sig::Failure::bad_secret) return fail(ErrorKind::usage, "--secret: " + verdict.reason);
@@ -299,9 +301,9 @@ void add_signature_commands(CLI::App& app, Selected& selected)
   verify->add_option("--header", verify_args->headers, "A received header, 'Name: value'; repeatable")
       ->allow_extra_args(false)
       ->type_name("'NAME: VALUE'");
-  verify->add_option("--tolerance", verify_args->tolerance, "Allowed timestamp age in seconds")
+  verify->add_option("--tolerance", verify_args->tolerance, "Allowed timestamp age (whole seconds, e.g. 300s or 5m)")
       ->capture_default_str()
-      ->type_name("SECONDS");
+      ->type_name("DURATION");
   verify->add_option("--now", verify_args->now, "Check as if it were this Unix time (default: now)")->type_name("UNIX");
   verify->add_option("--url", verify_args->url, "Full request URL (twilio)")->type_name("URL");
   add_body_options(verify, verify_args->body);

@@ -19,9 +19,18 @@ struct AddArgs {
   std::string name;
   std::string provider;
   std::vector<std::string> secrets;
-  std::optional<std::int64_t> tolerance_s;
+  std::optional<std::string> tolerance;
   std::string forward_to;
 };
+
+// --tolerance is a duration (with a unit, as every duration) kept in seconds.
+Result<std::optional<std::int64_t>> tolerance_seconds(const std::optional<std::string>& given)
+{
+  if (!given) return std::optional<std::int64_t>();
+  auto seconds = seconds_option("--tolerance", *given);
+  if (!seconds) return std::unexpected(seconds.error());
+  return std::optional<std::int64_t>(*seconds);
+}
 
 // A source's problem in the words of these commands' flags.
 Error flag_error(const ingest::SourceProblem& p)
@@ -57,7 +66,9 @@ Result<void> run_add(Context& ctx, const AddArgs& args)
   s.name = args.name;
   s.provider = args.provider;
   s.secrets = args.secrets;
-  s.tolerance_s = args.tolerance_s;
+  auto tolerance = tolerance_seconds(args.tolerance);
+  if (!tolerance) return std::unexpected(tolerance.error());
+  s.tolerance_s = *tolerance;
   s.forward_to = args.forward_to;
   s.created_ms = timeutil::now_ms();
   if (auto problem = ingest::source_problem(s)) return std::unexpected(flag_error(*problem));
@@ -123,7 +134,7 @@ struct UpdateArgs {
   std::string name;
   std::string forward_to;
   bool no_forward = false;
-  std::optional<std::int64_t> tolerance_s;
+  std::optional<std::string> tolerance;
   std::vector<std::string> add_secrets;
   std::vector<std::string> remove_secrets;
 };
@@ -134,9 +145,11 @@ Result<void> run_update(Context& ctx, const UpdateArgs& args)
 {
   if (!args.forward_to.empty() && args.no_forward)
     return fail(ErrorKind::usage, "--forward-to and --no-forward contradict each other");
-  if (args.forward_to.empty() && !args.no_forward && !args.tolerance_s && args.add_secrets.empty() &&
+  if (args.forward_to.empty() && !args.no_forward && !args.tolerance && args.add_secrets.empty() &&
       args.remove_secrets.empty())
     return fail(ErrorKind::usage, "nothing to change: give --forward-to, --no-forward, --tolerance, --add-secret or --remove-secret");
+  auto tolerance = tolerance_seconds(args.tolerance);
+  if (!tolerance) return std::unexpected(tolerance.error());
   auto store = ctx.store();
   if (!store) return std::unexpected(store.error());
   store::Source s;
@@ -153,7 +166,7 @@ Result<void> run_update(Context& ctx, const UpdateArgs& args)
     }
     for (const auto& ref : args.add_secrets)
       if (std::find(s.secrets.begin(), s.secrets.end(), ref) == s.secrets.end()) s.secrets.push_back(ref);
-    if (args.tolerance_s) s.tolerance_s = args.tolerance_s;
+    if (*tolerance) s.tolerance_s = *tolerance;
     if (!args.forward_to.empty()) s.forward_to = args.forward_to;
     if (args.no_forward) s.forward_to.clear();
     if (auto problem = ingest::source_problem(s)) {
@@ -196,8 +209,8 @@ void add_sources_command(CLI::App& app, Selected& selected)
       ->type_name(ingest::provider_names());
   add->add_option("--secret", add_args->secrets, "Signing secret: a value, env:NAME or file:PATH (repeat to rotate)")
       ->type_name("K");
-  add->add_option("--tolerance", add_args->tolerance_s, "Allowed timestamp skew in seconds [default: 300]")
-      ->type_name("SECONDS");
+  add->add_option("--tolerance", add_args->tolerance, "Allowed timestamp skew (whole seconds, e.g. 10m) [default: 300s]")
+      ->type_name("DURATION");
   add->add_option("--forward-to", add_args->forward_to, "Forward this source's accepted events to URL")->type_name("URL");
   add->footer("Examples:\n"
               "  centrali sources add stripe --provider stripe --secret whsec_...\n"
@@ -209,7 +222,8 @@ void add_sources_command(CLI::App& app, Selected& selected)
   update->add_option("name", update_args->name, "Source name")->required();
   update->add_option("--forward-to", update_args->forward_to, "Forward its accepted events to URL")->type_name("URL");
   update->add_flag("--no-forward", update_args->no_forward, "Stop forwarding its events");
-  update->add_option("--tolerance", update_args->tolerance_s, "Allowed timestamp skew in seconds")->type_name("SECONDS");
+  update->add_option("--tolerance", update_args->tolerance, "Allowed timestamp skew (whole seconds, e.g. 10m)")
+      ->type_name("DURATION");
   update->add_option("--add-secret", update_args->add_secrets,
                      "Accept this secret too: a value, env:NAME or file:PATH (repeatable)")
       ->type_name("K");

@@ -17,6 +17,7 @@
 #include "centrali/util/json_bounded.hpp"
 #include "centrali/util/time.hpp"
 #include "context.hpp"
+#include "list_limit.hpp"
 
 namespace centrali::cli {
 namespace {
@@ -330,6 +331,7 @@ struct RunsArgs {
   std::string trigger;
   std::string status;
   int limit = 50;
+  bool limit_given = false;
 };
 
 Result<void> run_runs(Context& ctx, const RunsArgs& args)
@@ -344,12 +346,15 @@ Result<void> run_runs(Context& ctx, const RunsArgs& args)
       if (!any) return std::unexpected(any.error());
       if (any->empty()) return std::unexpected(t.error());
     }
-  auto runs = store::list_runs(**store, {args.trigger, args.status, args.limit});
+  const ListLimit limit{args.limit, args.limit_given};
+  auto runs = store::list_runs(**store, {args.trigger, args.status, fetch_limit(limit)});
   if (!runs) return std::unexpected(runs.error());
+  const bool cut = cut_to_limit(*runs, limit);
   if (ctx.out().json()) {
     auto arr = json::array();
     for (const auto& r : *runs) arr.push_back(run_json(r, false));
     ctx.out().json_document(arr);
+    note_if_cut(ctx.out(), limit, cut, "newest");
     return {};
   }
   if (runs->empty()) {
@@ -364,6 +369,7 @@ Result<void> run_runs(Context& ctx, const RunsArgs& args)
                     timeutil::relative(r.queued_ms, now), took, for_terminal(r.error)});
   }
   ctx.out().table({"RUN", "TRIGGER", "STATUS", "ORIGIN", "QUEUED", "TOOK", "ERROR"}, rows);
+  note_if_cut(ctx.out(), limit, cut, "newest");
   return {};
 }
 
@@ -513,13 +519,14 @@ void add_triggers_command(CLI::App& app, Selected& selected)
   runs->add_option("name", runs_args->trigger, "Only runs of this trigger");
   runs->add_option("--status", runs_args->status, "Only runs in this status")
       ->check(CLI::IsMember({"queued", "running", "completed", "failure", "timeout", "cancelled"}));
-  runs->add_option("--limit", runs_args->limit, "At most N runs (0 = all)")->capture_default_str();
+  auto* runs_limit = runs->add_option("--limit", runs_args->limit, "At most N runs (0 = all)")->capture_default_str();
   auto show_id = std::make_shared<std::string>();
   auto* show = runs->add_subcommand("show", "Show one run: input, output, stdout, stderr");
   show->add_option("id", *show_id, "Run id (run_...)")->required();
   show->callback([&selected, show_id] { selected.run = [show_id](Context& c) { return run_runs_show(c, *show_id); }; });
-  runs->callback([&selected, runs_args, show] {
+  runs->callback([&selected, runs_args, show, runs_limit] {
     if (show->parsed()) return;  // `runs show ID` chose already
+    runs_args->limit_given = runs_limit->count() > 0;
     selected.run = [runs_args](Context& c) { return run_runs(c, *runs_args); };
   });
 

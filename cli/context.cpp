@@ -52,6 +52,14 @@ Result<std::optional<std::int64_t>> time_option(const std::string& flag, const s
   return std::optional<std::int64_t>{*t};
 }
 
+Result<std::int64_t> seconds_option(const std::string& flag, const std::string& value)
+{
+  auto d = timeutil::parse_duration(value);
+  if (!d) return fail(ErrorKind::usage, flag + ": " + d.error().message);
+  if (d->count() % 1000 != 0) return fail(ErrorKind::usage, flag + " is kept in whole seconds: '" + value + "' is not");
+  return d->count() / 1000;
+}
+
 Result<std::string> read_file(const std::string& path)
 {
   std::ifstream in(path, std::ios::binary);

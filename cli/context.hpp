@@ -50,6 +50,10 @@ struct Selected {
 // Unix milliseconds; nullopt when the option was not given.
 Result<std::optional<std::int64_t>> time_option(const std::string& flag, const std::string& value);
 
+// A duration flag kept in whole seconds (`--tolerance 5m` -> 300); like
+// every duration it takes a unit, and sub-second parts are refused.
+Result<std::int64_t> seconds_option(const std::string& flag, const std::string& value);
+
 // An event type given on the command line: 1-200 characters, none of them
 // whitespace or a control character (types are shown in tables and
 // terminals, and matched by globs). `what` names it in the error.
@@ -80,5 +84,7 @@ void add_send_command(CLI::App& app, Selected& selected);
 void add_project_commands(CLI::App& app, Selected& selected);
 void add_fixtures_command(CLI::App& app, Selected& selected);
 void add_completion_command(CLI::App& app, Selected& selected);
+// `help [COMMAND...]` and `version`; registered last, as they read the tree.
+void add_help_commands(CLI::App& app, Selected& selected);
 
 } // namespace centrali::cli

@@ -3,17 +3,16 @@
 // exit code. This file is the only place an Error becomes an exit status.
 #include <unistd.h>
 
-#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
 #include <string_view>
-#include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include "centrali/version.hpp"
 #include "context.hpp"
+#include "usage_errors.hpp"
 
 using namespace centrali;
 using namespace centrali::cli;
@@ -32,115 +31,18 @@ void allow_globals_everywhere(CLI::App& app)
   }
 }
 
+// People get one `centrali: error:` line; with --json the error is one JSON
+// object instead, so that every line on stderr parses as JSON.
 void report_error(const Error& error, bool json)
 {
-  std::cerr << "centrali: error: " << error.message << '\n';
-  if (json) {
-    nlohmann::json j = {{"error", {{"kind", kind_name(error.kind)},
-                                   {"message", error.message},
-                                   {"exit_code", exit_code(error.kind)}}}};
-    std::cerr << dump_json(j) << '\n';
+  if (!json) {
+    std::cerr << "centrali: error: " << error.message << '\n';
+    return;
   }
-}
-
-// The command the arguments name, as deep as they go ({app, webhooks,
-// update} for `centrali webhooks update whk_1 --bad`), and the first word
-// after it that names no subcommand (the id here). Options are skipped;
-// only --store is known to take a separate value before any command.
-struct CommandPath {
-  std::vector<const CLI::App*> apps;
-  std::string next_word;
-};
-
-CommandPath command_path(const CLI::App& app, int argc, char** argv)
-{
-  CommandPath path{{&app}, {}};
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "--store") { ++i; continue; }
-    if (!arg.empty() && arg[0] == '-') continue;
-    const CLI::App* next = nullptr;
-    for (const auto* sub : path.apps.back()->get_subcommands({}))
-      if (sub->get_name() == arg) next = sub;
-    if (!next) {
-      path.next_word = arg;
-      break;
-    }
-    path.apps.push_back(next);
-  }
-  return path;
-}
-
-// `centrali frobnicate`: name the unknown command rather than CLI11's
-// "arguments were not expected".
-std::string unknown_command_message(const CommandPath& path)
-{
-  if (path.apps.size() > 1 || path.next_word.empty()) return {};
-  return "unknown command '" + path.next_word + "' (see 'centrali --help')";
-}
-
-std::string command_name(const std::vector<const CLI::App*>& path)
-{
-  std::string out = "centrali";
-  for (std::size_t i = 1; i < path.size(); ++i) out += " " + path[i]->get_name();
-  return out;
-}
-
-std::size_t edit_distance(std::string_view a, std::string_view b)
-{
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      std::size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = up;
-    }
-  }
-  return row[b.size()];
-}
-
-// For an unknown `--flag`: the closest flag of the command (or of the
-// commands it sits in, whose global options it accepts), if one is close.
-std::string flag_suggestion(const std::vector<const CLI::App*>& path, int argc, char** argv)
-{
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (!arg.starts_with("--")) continue;
-    arg = arg.substr(0, arg.find('='));
-    std::string best;
-    std::size_t best_distance = 3;  // at most two edits away
-    bool known = false;
-    for (const auto* cmd : path)
-      for (const auto* opt : cmd->get_options())
-        for (const auto& name : opt->get_lnames()) {
-          if ("--" + name == arg) known = true;
-          auto d = edit_distance(arg, "--" + name);
-          if (d < best_distance) {
-            best_distance = d;
-            best = "--" + name;
-          }
-        }
-    if (!known) return "unknown option " + arg + (best.empty() ? "" : "; did you mean " + best + "?");
-  }
-  return {};
-}
-
-// CLI11's conversion failures ("Could not convert: --limit = abc") in our
-// words.
-std::string readable_parse_error(const CLI::ParseError& e)
-{
-  std::string what = e.what();
-  constexpr std::string_view convert = "Could not convert: ";
-  if (what.starts_with(convert)) {
-    auto rest = what.substr(convert.size());
-    auto eq = rest.find(" = ");
-    if (eq != std::string::npos)
-      return rest.substr(0, eq) + ": '" + rest.substr(eq + 3) + "' is not a valid value";
-  }
-  return what;
+  nlohmann::json j = {{"error", {{"kind", kind_name(error.kind)},
+                                 {"message", error.message},
+                                 {"exit_code", exit_code(error.kind)}}}};
+  std::cerr << dump_json(j) << '\n';
 }
 
 bool wants_json(int argc, char** argv)
@@ -169,7 +71,7 @@ int main(int argc, char** argv)
       ->envname("CENTRALI_STORE")
       ->capture_default_str()
       ->type_name("PATH");
-  app.add_flag("--json", globals.json, "Print JSON instead of tables (errors too, on stderr)");
+  app.add_flag("--json", globals.json, "Print JSON instead of tables; stderr then holds only JSON lines (errors too)");
   app.add_flag("-v,--verbose", globals.verbosity, "More diagnostics on stderr (repeatable)");
   app.add_flag("--no-color", globals.no_color, "Never colour output (also NO_COLOR)");
 
@@ -188,6 +90,7 @@ int main(int argc, char** argv)
   add_records_command(app, selected);
   add_triggers_command(app, selected);
   add_completion_command(app, selected);
+  add_help_commands(app, selected);
   allow_globals_everywhere(app);
   // Set last: subcommands copy their parent's footer when they are made,
   // and these examples are for the top level only.
@@ -211,15 +114,17 @@ int main(int argc, char** argv)
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForVersion& e) {
+    if (wants_json(argc, argv)) {
+      std::cout << dump_json({{"version", k_version}}, 2) << '\n';  // as `version --json` prints it
+      return 0;
+    }
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     // CLI11's own codes (104-109) all mean "usage" to our callers.
-    const auto path = command_path(app, argc, argv);
-    std::string message = unknown_command_message(path);
-    if (message.empty()) message = flag_suggestion(path.apps, argc, argv);
-    if (message.empty()) message = readable_parse_error(e);
-    report_error({ErrorKind::usage, message}, wants_json(argc, argv));
-    if (!wants_json(argc, argv)) std::cerr << "Run '" << command_name(path.apps) << " --help' for usage.\n";
+    const auto problem = explain_parse_error(app, e, argc, argv);
+    report_error({ErrorKind::usage, problem.message}, wants_json(argc, argv));
+    // A hint for people; under --json stderr holds the error line alone.
+    if (!wants_json(argc, argv)) std::cerr << "Run '" << problem.help_command << " --help' for usage.\n";
     return exit_code(ErrorKind::usage);
   }
 

@@ -167,18 +167,33 @@ void Output::fields(const std::vector<std::pair<std::string, std::string>>& rows
 
 void Output::verbose(int level, std::string_view text)
 {
-  if (m_verbosity >= level) std::cerr << "centrali: " << text << '\n';
+  if (m_verbosity < level) return;
+  // Under --json every stderr line is JSON, so a CI step can parse them all.
+  if (m_json) std::cerr << message_line(std::string(text), true) << std::flush;
+  else std::cerr << "centrali: " << text << '\n';
 }
 
 void Output::note(std::string_view text)
 {
-  std::cerr << text << '\n';
+  std::cerr << message_line(std::string(text), m_json) << std::flush;
+}
+
+void Output::note(std::string_view text, const nlohmann::json& fields)
+{
+  if (!m_json) {
+    note(text);
+    return;
+  }
+  nlohmann::json j = {{"time", timeutil::format_rfc3339(timeutil::now_ms())}, {"message", text}};
+  for (const auto& [key, value] : fields.items()) j[key] = value;
+  std::cerr << dump_json(j) << '\n' << std::flush;
 }
 
 void Output::progress(std::size_t done, std::size_t total, std::string_view label)
 {
   static const bool tty = ::isatty(STDERR_FILENO) != 0;
-  if (!tty || total == 0) return;
+  // A bar redrawn with \r is no JSON line: under --json there is none.
+  if (!tty || total == 0 || m_json) return;
   constexpr std::size_t width = 30;
   std::size_t filled = done * width / total;
   std::string bar(filled, '#');

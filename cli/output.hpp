@@ -35,12 +35,18 @@ public:
   // `key: value` lines with the keys aligned.
   void fields(const std::vector<std::pair<std::string, std::string>>& rows);
   // A diagnostic on stderr, shown when --verbose was given `level` times.
+  // Like every stderr line, a `{"time","message"}` JSON line under --json.
   void verbose(int level, std::string_view text);
-  // A note for people on stderr (never mixed into stdout data).
+  // A note for people on stderr (never mixed into stdout data); under
+  // --json a `{"time","message"}` line (see message_line).
   void note(std::string_view text);
+  // The same with machine-readable `fields` added to the JSON line (they
+  // are not shown to people).
+  void note(std::string_view text, const nlohmann::json& fields);
 
   // A progress bar on stderr, redrawn in place; only when stderr is a
-  // terminal (never in CI logs or pipes). `done == total` ends the line.
+  // terminal (never in CI logs or pipes) and never under --json.
+  // `done == total` ends the line.
   void progress(std::size_t done, std::size_t total, std::string_view label);
 
   std::string paint(std::string_view text, Style style) const;

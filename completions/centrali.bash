@@ -8,7 +8,7 @@
 # The subcommands of a command path ('' is the top level).
 _centrali_commands() {
     case $1 in
-        '') printf '%s\n' 'store sign verify keys sources listen events send fixtures apply export-config webhooks deliveries dispatch records triggers completion' ;;
+        '') printf '%s\n' 'store sign verify keys sources listen events send fixtures apply export-config webhooks deliveries dispatch records triggers completion help version' ;;
         'store') printf '%s\n' 'info vacuum' ;;
         'keys') printf '%s\n' 'generate' ;;
         'sources') printf '%s\n' 'add update list show rm' ;;
@@ -92,6 +92,8 @@ _centrali_flags() {
         'triggers runs show') printf '%s\n' '-h --help' ;;
         'triggers rerun') printf '%s\n' '-h --help' ;;
         'completion') printf '%s\n' '-h --help' ;;
+        'help') printf '%s\n' '-h --help' ;;
+        'version') printf '%s\n' '-h --help' ;;
     esac
     printf '%s\n' '--store --json -v --verbose --no-color'
 }

@@ -8,7 +8,7 @@
 function __centrali_commands
     switch $argv[1]
         case ''
-            printf '%s\n' 'store' 'sign' 'verify' 'keys' 'sources' 'listen' 'events' 'send' 'fixtures' 'apply' 'export-config' 'webhooks' 'deliveries' 'dispatch' 'records' 'triggers' 'completion'
+            printf '%s\n' 'store' 'sign' 'verify' 'keys' 'sources' 'listen' 'events' 'send' 'fixtures' 'apply' 'export-config' 'webhooks' 'deliveries' 'dispatch' 'records' 'triggers' 'completion' 'help' 'version'
         case 'store'
             printf '%s\n' 'info' 'vacuum'
         case 'keys'
@@ -258,7 +258,7 @@ complete -c centrali -f
 
 # Global flags: they work after any subcommand.
 complete -c centrali -l store -r -F -d 'Path of the store (SQLite file)'
-complete -c centrali -l json -d 'Print JSON instead of tables (errors too, on stderr)'
+complete -c centrali -l json -d 'Print JSON instead of tables; stderr then holds only JSON lines (errors too)'
 complete -c centrali -s v -l verbose -d 'More diagnostics on stderr (repeatable)'
 complete -c centrali -l no-color -d 'Never colour output (also NO_COLOR)'
 
@@ -282,6 +282,8 @@ complete -c centrali -n '__centrali_at \'\' 0' -a 'dispatch' -d 'Fan out new eve
 complete -c centrali -n '__centrali_at \'\' 0' -a 'records' -d 'JSON records in collections; changes emit record_* events'
 complete -c centrali -n '__centrali_at \'\' 0' -a 'triggers' -d 'Run commands on events, record changes, schedules, demand or HTTP'
 complete -c centrali -n '__centrali_at \'\' 0' -a 'completion' -d 'Print a shell completion script (bash, zsh or fish)'
+complete -c centrali -n '__centrali_at \'\' 0' -a 'help' -d 'Show the help of centrali or of a command (as COMMAND --help does)'
+complete -c centrali -n '__centrali_at \'\' 0' -a 'version' -d 'Print the version (as --version does; {"version"} with --json)'
 
 # centrali store
 complete -c centrali -n '__centrali_is \'store\'' -s h -l help -d 'Print this help message and exit'
@@ -310,7 +312,7 @@ complete -c centrali -n '__centrali_is \'verify\'' -s h -l help -d 'Print this h
 complete -c centrali -n '__centrali_is \'verify\'' -l scheme -x -d 'Scheme: standard, v1a, svix, clerk, stripe, github, shopify, slack, twilio'
 complete -c centrali -n '__centrali_is \'verify\'' -l secret -x -d 'Secret (or whpk_ public key): a value, env:NAME or file:PATH (its first line); repeat for rotation'
 complete -c centrali -n '__centrali_is \'verify\'' -l header -x -d 'A received header, \'Name: value\'; repeatable'
-complete -c centrali -n '__centrali_is \'verify\'' -l tolerance -x -d 'Allowed timestamp age in seconds'
+complete -c centrali -n '__centrali_is \'verify\'' -l tolerance -x -d 'Allowed timestamp age (whole seconds, e.g. 300s or 5m)'
 complete -c centrali -n '__centrali_is \'verify\'' -l now -x -d 'Check as if it were this Unix time (default: now)'
 complete -c centrali -n '__centrali_is \'verify\'' -l url -x -d 'Full request URL (twilio)'
 complete -c centrali -n '__centrali_is \'verify\'' -l data -x -d 'The body, as given (else --data-file, else stdin)'
@@ -336,14 +338,14 @@ complete -c centrali -n '__centrali_at \'sources\' 0' -a 'rm' -d 'Remove a sourc
 complete -c centrali -n '__centrali_is \'sources add\'' -s h -l help -d 'Print this help message and exit'
 complete -c centrali -n '__centrali_is \'sources add\'' -l provider -x -a 'standard svix clerk stripe github shopify slack twilio none' -d 'Signature scheme of the sender'
 complete -c centrali -n '__centrali_is \'sources add\'' -l secret -x -d 'Signing secret: a value, env:NAME or file:PATH (repeat to rotate)'
-complete -c centrali -n '__centrali_is \'sources add\'' -l tolerance -x -d 'Allowed timestamp skew in seconds [default: 300]'
+complete -c centrali -n '__centrali_is \'sources add\'' -l tolerance -x -d 'Allowed timestamp skew (whole seconds, e.g. 10m) [default: 300s]'
 complete -c centrali -n '__centrali_is \'sources add\'' -l forward-to -x -d 'Forward this source\'s accepted events to URL'
 
 # centrali sources update
 complete -c centrali -n '__centrali_is \'sources update\'' -s h -l help -d 'Print this help message and exit'
 complete -c centrali -n '__centrali_is \'sources update\'' -l forward-to -x -d 'Forward its accepted events to URL'
 complete -c centrali -n '__centrali_is \'sources update\'' -l no-forward -d 'Stop forwarding its events'
-complete -c centrali -n '__centrali_is \'sources update\'' -l tolerance -x -d 'Allowed timestamp skew in seconds'
+complete -c centrali -n '__centrali_is \'sources update\'' -l tolerance -x -d 'Allowed timestamp skew (whole seconds, e.g. 10m)'
 complete -c centrali -n '__centrali_is \'sources update\'' -l add-secret -x -d 'Accept this secret too: a value, env:NAME or file:PATH (repeatable)'
 complete -c centrali -n '__centrali_is \'sources update\'' -l remove-secret -x -d 'Stop accepting this secret, as it was given (repeatable)'
 complete -c centrali -n '__centrali_at \'sources update\' 0' -a '(__centrali_dyn sources)'
@@ -715,3 +717,9 @@ complete -c centrali -n '__centrali_at \'triggers rerun\' 0' -a '(__centrali_dyn
 # centrali completion
 complete -c centrali -n '__centrali_is \'completion\'' -s h -l help -d 'Print this help message and exit'
 complete -c centrali -n '__centrali_at \'completion\' 0' -a 'bash zsh fish'
+
+# centrali help
+complete -c centrali -n '__centrali_is \'help\'' -s h -l help -d 'Print this help message and exit'
+
+# centrali version
+complete -c centrali -n '__centrali_is \'version\'' -s h -l help -d 'Print this help message and exit'

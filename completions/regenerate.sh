@@ -5,8 +5,10 @@
 # they differ from what the binary prints, so run this after changing a
 # command or flag.
 set -euo pipefail
+# The binary's path is resolved before the cd, so a relative one given
+# from the top of the tree (as the README says) works.
+bin=$(realpath "${1:-$(dirname "$0")/../build/centrali}")
 cd "$(dirname "$0")"
-bin=${1:-../build/centrali}
 "$bin" completion bash > centrali.bash
 "$bin" completion zsh > _centrali
 "$bin" completion fish > centrali.fish

@@ -453,7 +453,7 @@ TEST_CASE("sources add, list, show and rm - bad input is refused with exit 2", "
 {
   TempDir dir;
   auto store = dir.str("s.db");
-  add_source(store, {"stripe", "--provider", "stripe", "--secret", "whsec_abc123", "--tolerance", "600"});
+  add_source(store, {"stripe", "--provider", "stripe", "--secret", "whsec_abc123", "--tolerance", "10m"});
   auto list = cli_json(store, {"sources", "list"});
   REQUIRE(list.size() == 1);
   CHECK(list[0]["name"] == "stripe");
@@ -609,7 +609,7 @@ TEST_CASE("sources update changes a source while listen runs, with no request re
   const std::string other = "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
   for (auto args : std::vector<std::vector<std::string>>{{"--add-secret", other},
                                                          {"--forward-to", "http://127.0.0.1:9/app"},
-                                                         {"--tolerance", "600"},
+                                                         {"--tolerance", "600s"},
                                                          {"--no-forward"},
                                                          {"--remove-secret", other}}) {
     std::vector<std::string> full{"--store", store, "sources", "update", "std"};

@@ -110,7 +110,7 @@ std::string command_path(const std::string& synopsis_line)
 std::string page_for(const std::string& path)
 {
   auto words = split_words(path);
-  if (words.empty()) return "centrali.1";
+  if (words.empty() || words.front() == "help" || words.front() == "version") return "centrali.1";
   const auto& noun = words.front();
   if (noun == "verify" || noun == "keys") return "centrali-sign.1";
   if (noun == "export-config") return "centrali-apply.1";

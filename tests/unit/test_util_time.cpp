@@ -18,13 +18,25 @@ TEST_CASE("parse_duration reads the units people write", "[time]")
   CHECK(parse_duration("2m")->count() == 120'000);
   CHECK(parse_duration("1h30m")->count() == 5'400'000);
   CHECK(parse_duration("1d")->count() == 86'400'000);
-  CHECK(parse_duration("15")->count() == 15'000);
   for (auto bad : {"", "abc", "10x", "-5s", "s", "1.5s"}) {
     auto r = parse_duration(bad);
     REQUIRE_FALSE(r);
     CHECK(r.error().kind == ErrorKind::usage);
     CHECK(r.error().message.find("invalid duration") != std::string::npos);
   }
+}
+
+TEST_CASE("parse_duration refuses a bare number: it must say its unit", "[time]")
+{
+  for (auto bare : {"15", "0", "300"}) {
+    auto r = parse_duration(bare);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().kind == ErrorKind::usage);
+    CHECK(r.error().message == "duration '" + std::string(bare) + "' has no unit; give a unit, e.g. " + bare + "s or " +
+                                   bare + "m");
+  }
+  CHECK(parse_duration("0s")->count() == 0);
+  CHECK(parse_duration("15s")->count() == 15'000);
 }
 
 TEST_CASE("parse_instant reads RFC 3339 and Unix seconds", "[time]")

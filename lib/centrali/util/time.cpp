@@ -61,10 +61,12 @@ Result<Millis> parse_duration(std::string_view text)
                                       "' (expected e.g. 500ms, 30s, 2m, 1h, 1d)");
   };
   if (text.empty()) return bad();
-  std::int64_t plain = 0;
-  if (parse_int(text, plain)) {
-    if (plain < 0 || plain > 10LL * 365 * 86400) return bad();
-    return Millis(plain * 1000);
+  // A bare number is refused rather than read as seconds: `--disable-after 5`
+  // meant as minutes or days would quietly be five seconds. This is the one
+  // place the rule lives, for every flag and file that takes a duration.
+  if (text.find_first_not_of("0123456789") == std::string_view::npos) {
+    const std::string n(text);
+    return fail(ErrorKind::usage, "duration '" + n + "' has no unit; give a unit, e.g. " + n + "s or " + n + "m");
   }
   std::int64_t total = 0;
   std::size_t i = 0;

@@ -16,7 +16,8 @@ using Millis = std::chrono::milliseconds;
 // Milliseconds since the Unix epoch, from the system clock.
 std::int64_t now_ms();
 
-// `1500ms`, `30s`, `2m`, `1h`, `1d`, `1h30m`; a bare number is seconds.
+// `1500ms`, `30s`, `2m`, `1h`, `1d`, `1h30m`. A bare number (`5`) is refused
+// with "give a unit": whether it meant seconds or minutes cannot be told.
 Result<Millis> parse_duration(std::string_view text);
 
 // RFC 3339 UTC (`2026-11-27T10:00:00Z`, optional fraction, `+hh:mm` offsets)
