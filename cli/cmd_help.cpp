@@ -18,17 +18,9 @@ Result<void> run_help(Context& ctx, const CLI::App& root, const std::vector<std:
     const CLI::App* next = nullptr;
     for (const auto* sub : target->get_subcommands({}))
       if (sub->get_name() == word) next = sub;
-    const std::string typed = path.empty() ? word : path + " " + word;
-    if (!next) {
-      const auto near = nearest(word, visible_subcommands(*target));
-      if (!near.empty())
-        return fail(ErrorKind::usage, "unknown command '" + typed + "'; did you mean '" +
-                                          (path.empty() ? near : path + " " + near) + "'?");
-      return fail(ErrorKind::usage, "unknown command '" + typed + "' (see 'centrali" + (path.empty() ? "" : " " + path) +
-                                        " --help')");
-    }
+    if (!next) return fail(ErrorKind::usage, unknown_command(path, word, *target));
     target = next;
-    path = typed;
+    path = path.empty() ? word : path + " " + word;
   }
   // What CLI11 prints for `NAME --help` (App::help, without the detour
   // through the subcommand parsed last, which here is `help` itself).

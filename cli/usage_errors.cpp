@@ -1,6 +1,8 @@
 #include "usage_errors.hpp"
 
 #include <algorithm>
+#include <string_view>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -69,6 +71,35 @@ std::size_t edit_distance(std::string_view a, std::string_view b)
   return d[a.size()][b.size()];
 }
 
+// The names of `app`'s subcommands that people see.
+std::vector<std::string> visible_subcommands(const CLI::App& app)
+{
+  std::vector<std::string> out;
+  // An empty group hides a command (`__complete`): never suggest it.
+  for (const auto* sub : app.get_subcommands({}))
+    if (!sub->get_group().empty()) out.push_back(sub->get_name());
+  return out;
+}
+
+// The one of `names` nearest to `word`, or "" when none is near enough to
+// be a likely typo.
+std::string nearest(std::string_view word, const std::vector<std::string>& names)
+{
+  // Two edits at most, and fewer than half the word: "rn" may mean "rm",
+  // but "ab" is no typo of "rm".
+  const std::size_t limit = std::min<std::size_t>(2, (word.size() + 1) / 2);
+  std::string best;
+  std::size_t best_distance = limit + 1;
+  for (const auto& name : names) {
+    const auto d = edit_distance(word, name);
+    if (d < best_distance) {
+      best_distance = d;
+      best = name;
+    }
+  }
+  return best;
+}
+
 // `centrali frobnicate`, `centrali events lsit`: name the unknown command
 // (and the nearest real one) rather than CLI11's "A subcommand is
 // required" or "arguments were not expected". A word after a command that
@@ -76,13 +107,9 @@ std::size_t edit_distance(std::string_view a, std::string_view b)
 std::string unknown_command_message(const CommandPath& path)
 {
   const auto& last = *path.apps.back();
-  const auto names = visible_subcommands(last);
-  if (path.next_word.empty() || names.empty() || (path.apps.size() > 1 && takes_positionals(last))) return {};
-  const std::string prefix = words_of(path.apps);
-  const std::string typed = (prefix.empty() ? "" : prefix + " ") + path.next_word;
-  const auto near = nearest(path.next_word, names);
-  if (!near.empty()) return "unknown command '" + typed + "'; did you mean '" + (prefix.empty() ? "" : prefix + " ") + near + "'?";
-  return "unknown command '" + typed + "' (see 'centrali" + (prefix.empty() ? "" : " " + prefix) + " --help')";
+  if (path.next_word.empty() || visible_subcommands(last).empty() || (path.apps.size() > 1 && takes_positionals(last)))
+    return {};
+  return unknown_command(words_of(path.apps), path.next_word, last);
 }
 
 // `centrali events`: which commands it takes, rather than "A subcommand is
@@ -131,30 +158,12 @@ std::string readable_parse_error(const CLI::ParseError& e)
 
 } // namespace
 
-std::vector<std::string> visible_subcommands(const CLI::App& app)
+std::string unknown_command(const std::string& path, const std::string& word, const CLI::App& parent)
 {
-  std::vector<std::string> out;
-  // An empty group hides a command (`__complete`): never suggest it.
-  for (const auto* sub : app.get_subcommands({}))
-    if (!sub->get_group().empty()) out.push_back(sub->get_name());
-  return out;
-}
-
-std::string nearest(std::string_view word, const std::vector<std::string>& names)
-{
-  // Two edits at most, and fewer than half the word: "rn" may mean "rm",
-  // but "ab" is no typo of "rm".
-  const std::size_t limit = std::min<std::size_t>(2, (word.size() + 1) / 2);
-  std::string best;
-  std::size_t best_distance = limit + 1;
-  for (const auto& name : names) {
-    const auto d = edit_distance(word, name);
-    if (d < best_distance) {
-      best_distance = d;
-      best = name;
-    }
-  }
-  return best;
+  const std::string prefix = path.empty() ? "" : path + " ";
+  const auto near = nearest(word, visible_subcommands(parent));
+  if (!near.empty()) return "unknown command '" + prefix + word + "'; did you mean '" + prefix + near + "'?";
+  return "unknown command '" + prefix + word + "' (see 'centrali " + prefix + "--help')";
 }
 
 UsageProblem explain_parse_error(const CLI::App& root, const CLI::ParseError& error, int argc, char** argv)

@@ -4,8 +4,6 @@
 // and suggests the nearest one ("did you mean"), and the command whose
 // --help to point to.
 #include <string>
-#include <string_view>
-#include <vector>
 
 namespace CLI {
 class App;
@@ -22,11 +20,9 @@ struct UsageProblem {
 // Explains `error`, which parsing `argc`/`argv` against `root` threw.
 UsageProblem explain_parse_error(const CLI::App& root, const CLI::ParseError& error, int argc, char** argv);
 
-// The names of `app`'s subcommands that people see (hidden ones left out).
-std::vector<std::string> visible_subcommands(const CLI::App& app);
-
-// The one of `names` nearest to `word` (transposed, missing or extra
-// letters), or "" when none is near enough to be a likely typo.
-std::string nearest(std::string_view word, const std::vector<std::string>& names);
+// "unknown command 'events lsit'; did you mean 'events list'?" for `word`
+// after the command `path` ("events"; "" at the top) whose App is `parent`,
+// or "... (see 'centrali events --help')" when no command is near.
+std::string unknown_command(const std::string& path, const std::string& word, const CLI::App& parent);
 
 } // namespace centrali::cli

@@ -372,7 +372,7 @@ TEST_CASE("an id in a filter that names nothing exits 3 instead of listing nothi
   CHECK(cli(store, {"triggers", "runs", "nope"}).exit_code == 3);
 }
 
-TEST_CASE("a list cut at its default limit says so; --limit 0 lists all", "[cli][contract]")
+TEST_CASE("a list cut at its default limit says so, and --limit 0 lists all", "[cli][contract]")
 {
   TempDir dir;
   const auto store = dir.str("s.db");
