@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 #include <optional>
 
@@ -9,6 +10,7 @@
 
 #include "centrali/delivery/attempt.hpp"
 #include "centrali/delivery/retry.hpp"
+#include "centrali/delivery/stats.hpp"
 #include "centrali/delivery/webhook_request.hpp"
 #include "centrali/delivery/webhook_settings.hpp"
 #include "centrali/ingest/secrets.hpp"
@@ -689,6 +691,82 @@ Result<void> run_recover(Context& ctx, const RecoverArgs& a)
   return {};
 }
 
+json stats_json(const store::Webhook& w, const delivery::WebhookStats& s, std::int64_t since_ms)
+{
+  auto opt = [](const auto& v) { return v ? json(*v) : json(nullptr); };
+  return {{"webhook_id", w.id},
+          {"name", w.name.empty() ? json(nullptr) : json(w.name)},
+          {"url", w.url},
+          {"state", w.active ? "active" : "disabled"},
+          {"disabled_reason", w.disabled_reason.empty() ? json(nullptr) : json(w.disabled_reason)},
+          {"failing_since", w.failing_since_ms ? json(timeutil::format_rfc3339(*w.failing_since_ms)) : json(nullptr)},
+          {"since", timeutil::format_rfc3339(since_ms)},
+          {"attempts", s.attempts},
+          {"succeeded", s.succeeded},
+          {"success_rate", opt(s.success_rate)},
+          {"p50_ms", opt(s.p50_ms)},
+          {"p95_ms", opt(s.p95_ms)},
+          {"last_error", s.last_error.empty() ? json(nullptr) : json(s.last_error)},
+          {"last_error_at", s.last_error_ms ? json(timeutil::format_rfc3339(*s.last_error_ms)) : json(nullptr)}};
+}
+
+// Health at a glance: for each webhook (or one), what its attempts in the
+// window came to.
+Result<void> run_stats(Context& ctx, const std::string& id, const std::string& since_text)
+{
+  auto since = time_option("--since", since_text.empty() ? "24h" : since_text);
+  if (!since) return std::unexpected(since.error());
+  auto store = ctx.store();
+  if (!store) return std::unexpected(store.error());
+  std::vector<store::Webhook> hooks;
+  if (!id.empty()) {
+    auto w = store::find_webhook(**store, id);
+    if (!w) return std::unexpected(w.error());
+    hooks.push_back(std::move(*w));
+  } else {
+    auto all = store::list_webhooks(**store);
+    if (!all) return std::unexpected(all.error());
+    hooks = std::move(*all);
+  }
+  auto attempts = store::webhook_attempts_since(**store, **since, id.empty() ? "" : hooks.front().id);
+  if (!attempts) return std::unexpected(attempts.error());
+  std::map<std::string, std::vector<store::AttemptOutcome>> by_webhook;
+  for (auto& a : *attempts) by_webhook[a.webhook_id].push_back(std::move(a));
+  std::vector<delivery::WebhookStats> stats;
+  for (const auto& w : hooks) stats.push_back(delivery::webhook_stats(by_webhook[w.id]));
+  if (ctx.out().json()) {
+    if (!id.empty()) {
+      ctx.out().json_document(stats_json(hooks.front(), stats.front(), **since));
+      return {};
+    }
+    auto arr = json::array();
+    for (std::size_t i = 0; i < hooks.size(); ++i) arr.push_back(stats_json(hooks[i], stats[i], **since));
+    ctx.out().json_document(arr);
+    return {};
+  }
+  if (hooks.empty()) {
+    ctx.out().note("no webhooks");
+    return {};
+  }
+  auto now = timeutil::now_ms();
+  auto ms = [](const std::optional<std::int64_t>& v) { return v ? std::to_string(*v) + "ms" : std::string("-"); };
+  std::vector<std::vector<std::string>> rows;
+  for (std::size_t i = 0; i < hooks.size(); ++i) {
+    const auto& w = hooks[i];
+    const auto& st = stats[i];
+    char rate[16] = "-";
+    if (st.success_rate) std::snprintf(rate, sizeof rate, "%.1f%%", *st.success_rate * 100);
+    rows.push_back({w.name.empty() ? w.id : for_terminal(w.name),
+                    w.active ? ctx.out().paint("active", Style::green) : ctx.out().paint("disabled", Style::red),
+                    std::to_string(st.attempts), rate, ms(st.p50_ms), ms(st.p95_ms),
+                    st.last_error.empty() ? "-" : for_terminal(st.last_error) + " (" + timeutil::relative(*st.last_error_ms, now) + ")",
+                    w.failing_since_ms ? timeutil::relative(*w.failing_since_ms, now) : "-"});
+  }
+  ctx.out().table({"WEBHOOK", "STATE", "ATTEMPTS", "SUCCESS", "P50", "P95", "LAST ERROR", "FAILING SINCE"}, rows);
+  ctx.out().note("attempts since " + timeutil::format_rfc3339(**since));
+  return {};
+}
+
 // `add` shows the defaults a new webhook gets; `update` keeps what it has.
 void add_shared_options(CLI::App* cmd, WebhookArgs& a, bool adding)
 {
@@ -829,6 +907,16 @@ void add_webhooks_command(CLI::App& app, Selected& selected)
   replay->footer("Example:\n  centrali webhooks replay --status failed --since 24h --dry-run");
   replay->callback([&selected, replay_args] {
     selected.run = [replay_args](Context& c) { return run_replay(c, *replay_args); };
+  });
+
+  auto stats_id = std::make_shared<std::string>();
+  auto stats_since = std::make_shared<std::string>();
+  auto* stats = cmd->add_subcommand("stats", "Health at a glance: attempts, success rate, latency, last error");
+  stats->add_option("id", *stats_id, "Webhook id or name [default: every webhook]");
+  stats->add_option("--since", *stats_since, "Count attempts started since [default: 24h]")->type_name("DURATION|TIME");
+  stats->footer("Examples:\n  centrali webhooks stats\n  centrali webhooks stats billing --since 1h --json");
+  stats->callback([&selected, stats_id, stats_since] {
+    selected.run = [stats_id, stats_since](Context& c) { return run_stats(c, *stats_id, *stats_since); };
   });
 
   auto recover_args = std::make_shared<RecoverArgs>();

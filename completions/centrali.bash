@@ -14,7 +14,7 @@ _centrali_commands() {
         'sources') printf '%s\n' 'add update list show rm' ;;
         'events') printf '%s\n' 'list show tail export import emit prune replay' ;;
         'fixtures') printf '%s\n' 'list show' ;;
-        'webhooks') printf '%s\n' 'add list show update rm enable disable rotate-secret test resend replay recover' ;;
+        'webhooks') printf '%s\n' 'add list show update rm enable disable rotate-secret test resend replay stats recover' ;;
         'deliveries') printf '%s\n' 'list show tail cancel' ;;
         'records') printf '%s\n' 'create update delete get list' ;;
         'triggers') printf '%s\n' 'add list show rm pause resume fire runs rerun' ;;
@@ -67,6 +67,7 @@ _centrali_flags() {
         'webhooks test') printf '%s\n' '-h --help --type --data' ;;
         'webhooks resend') printf '%s\n' '-h --help --to' ;;
         'webhooks replay') printf '%s\n' '-h --help --webhook --status --type --since --until --to --dry-run' ;;
+        'webhooks stats') printf '%s\n' '-h --help --since' ;;
         'webhooks recover') printf '%s\n' '-h --help --since --until --dry-run' ;;
         'deliveries') printf '%s\n' '-h --help' ;;
         'deliveries list') printf '%s\n' '-h --help --webhook --status --event --type --kind --since --until --reason --limit' ;;
@@ -210,6 +211,7 @@ _centrali_flag_value() {
         'webhooks replay:--since') printf '%s\n' '@text' ;;
         'webhooks replay:--until') printf '%s\n' '@text' ;;
         'webhooks replay:--to') printf '%s\n' '@text' ;;
+        'webhooks stats:--since') printf '%s\n' '@text' ;;
         'webhooks recover:--since') printf '%s\n' '@text' ;;
         'webhooks recover:--until') printf '%s\n' '@text' ;;
         'deliveries list:--webhook') printf '%s\n' '@dyn:webhooks' ;;
@@ -265,6 +267,7 @@ _centrali_positional() {
         'webhooks rotate-secret:0') printf '%s\n' '@dyn:webhooks' ;;
         'webhooks test:0') printf '%s\n' '@dyn:webhooks' ;;
         'webhooks resend:0') printf '%s\n' '@dyn:deliveries' ;;
+        'webhooks stats:0') printf '%s\n' '@dyn:webhooks' ;;
         'webhooks recover:0') printf '%s\n' '@dyn:webhooks' ;;
         'deliveries show:0') printf '%s\n' '@dyn:deliveries' ;;
         'deliveries cancel:0') printf '%s\n' '@dyn:deliveries' ;;

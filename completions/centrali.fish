@@ -20,7 +20,7 @@ function __centrali_commands
         case 'fixtures'
             printf '%s\n' 'list' 'show'
         case 'webhooks'
-            printf '%s\n' 'add' 'list' 'show' 'update' 'rm' 'enable' 'disable' 'rotate-secret' 'test' 'resend' 'replay' 'recover'
+            printf '%s\n' 'add' 'list' 'show' 'update' 'rm' 'enable' 'disable' 'rotate-secret' 'test' 'resend' 'replay' 'stats' 'recover'
         case 'deliveries'
             printf '%s\n' 'list' 'show' 'tail' 'cancel'
         case 'records'
@@ -141,6 +141,7 @@ set -g __centrali_value_flags '*|--store' \
     'webhooks replay|--since' \
     'webhooks replay|--until' \
     'webhooks replay|--to' \
+    'webhooks stats|--since' \
     'webhooks recover|--since' \
     'webhooks recover|--until' \
     'deliveries list|--webhook' \
@@ -498,6 +499,7 @@ complete -c centrali -n '__centrali_at \'webhooks\' 0' -a 'rotate-secret' -d 'Ne
 complete -c centrali -n '__centrali_at \'webhooks\' 0' -a 'test' -d 'Send a test event now and wait (exit 1 if not 2xx, 5 if unreachable)'
 complete -c centrali -n '__centrali_at \'webhooks\' 0' -a 'resend' -d 'Send a delivery again now: same webhook-id, fresh signature'
 complete -c centrali -n '__centrali_at \'webhooks\' 0' -a 'replay' -d 'Resend every matching delivery (e.g. all failed since yesterday)'
+complete -c centrali -n '__centrali_at \'webhooks\' 0' -a 'stats' -d 'Health at a glance: attempts, success rate, latency, last error'
 complete -c centrali -n '__centrali_at \'webhooks\' 0' -a 'recover' -d 'Send a webhook what it missed since a time: skipped while disabled, or failed for good'
 
 # centrali webhooks add
@@ -571,6 +573,11 @@ complete -c centrali -n '__centrali_is \'webhooks replay\'' -l since -x -d 'Only
 complete -c centrali -n '__centrali_is \'webhooks replay\'' -l until -x -d 'Only deliveries created before'
 complete -c centrali -n '__centrali_is \'webhooks replay\'' -l to -x -d 'Send to this URL instead'
 complete -c centrali -n '__centrali_is \'webhooks replay\'' -l dry-run -d 'Only list what would be sent'
+
+# centrali webhooks stats
+complete -c centrali -n '__centrali_is \'webhooks stats\'' -s h -l help -d 'Print this help message and exit'
+complete -c centrali -n '__centrali_is \'webhooks stats\'' -l since -x -d 'Count attempts started since [default: 24h]'
+complete -c centrali -n '__centrali_at \'webhooks stats\' 0' -a '(__centrali_dyn webhooks)'
 
 # centrali webhooks recover
 complete -c centrali -n '__centrali_is \'webhooks recover\'' -s h -l help -d 'Print this help message and exit'

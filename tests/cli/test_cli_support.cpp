@@ -239,3 +239,72 @@ TEST_CASE("every attempt keeps the body it sent, byte for byte, stored once howe
   auto shown = cli(store, {"deliveries", "show", id});
   CHECK_THAT(shown.out, Catch::Contains("cus_1"));
 }
+
+TEST_CASE("webhooks stats counts attempts, success rate, latency and the last error of a receiver with known answers",
+          "[cli][support]")
+{
+  TempDir dir;
+  auto store = dir.str("s.db");
+  Endpoint ep([](int n, const httplib::Request&, httplib::Response& res) { res.status = n == 2 ? 500 : 200; });
+  add_webhook(store, ep.url(), {"--name", "billing", "--retry-schedule", "none"});
+  for (int i = 1; i <= 4; ++i) {
+    emit(store, "order.paid", "{\"n\":" + std::to_string(i) + "}");
+    cli(store, {"dispatch", "--until-idle"});  // one at a time: the receiver's answers follow the order
+  }
+  auto s = cli_json(store, {"webhooks", "stats", "billing"});
+  CHECK(s["attempts"] == 4);
+  CHECK(s["succeeded"] == 3);
+  CHECK(s["success_rate"] == 0.75);
+  CHECK(s["last_error"] == "HTTP 500");
+  CHECK(s["state"] == "active");
+  REQUIRE(s["p50_ms"].is_number());
+  CHECK(s["p50_ms"].get<int>() <= s["p95_ms"].get<int>());
+  auto all = cli_json(store, {"webhooks", "stats"});
+  REQUIRE(all.size() == 1);
+  CHECK(all[0]["attempts"] == 4);
+  // A window with nothing in it has no rate rather than 0 %.
+  auto empty = cli_json(store, {"webhooks", "stats", "billing", "--since", "2099-01-01"});
+  CHECK(empty["attempts"] == 0);
+  CHECK(empty["success_rate"].is_null());
+  CHECK(cli(store, {"webhooks", "stats", "nope"}).exit_code == 3);
+}
+
+TEST_CASE("operational events reach subscribers: exhausted, disabled and recovered, without feeding on themselves",
+          "[cli][support]")
+{
+  TempDir dir;
+  auto store = dir.str("s.db");
+  std::atomic<int> answer{500};
+  Endpoint app([&](int, const httplib::Request&, httplib::Response& res) { res.status = answer; });
+  Endpoint pager;
+  auto hook = add_webhook(store, app.url(), {"--name", "erp", "--retry-schedule", "none"});
+  cli_ok(store, {"webhooks", "add", "--url", pager.url(), "--events", "centrali.*", "--name", "pager"});
+  // A subscriber to centrali.* that always fails makes no events about itself.
+  cli_ok(store, {"webhooks", "add", "--url", "http://127.0.0.1:9/down", "--events", "centrali.*", "--retry-schedule",
+                 "none"});
+  emit(store, "order.paid", R"({"n":1})");
+  cli(store, {"dispatch", "--until-idle"});
+  answer = 200;
+  emit(store, "order.paid", R"({"n":2})");
+  cli(store, {"dispatch", "--until-idle"});
+  answer = 410;
+  emit(store, "order.paid", R"({"n":3})");
+  cli(store, {"dispatch", "--until-idle"});
+
+  std::map<std::string, json> seen;
+  for (const auto& req : pager.requests()) {
+    auto body = json::parse(req.body);
+    seen[body["type"]] = body["data"];
+  }
+  REQUIRE(seen.count("centrali.delivery.exhausted"));
+  CHECK(seen["centrali.delivery.exhausted"]["webhook_id"] == hook.id);
+  CHECK(seen["centrali.delivery.exhausted"]["last_error"] == "HTTP 500");
+  REQUIRE(seen.count("centrali.webhook.recovered"));
+  CHECK(seen["centrali.webhook.recovered"]["name"] == "erp");
+  REQUIRE(seen.count("centrali.webhook.disabled"));
+  CHECK_THAT(seen["centrali.webhook.disabled"]["reason"].get<std::string>(), Catch::Contains("410 Gone"));
+  // Three changes, three events: none about the failing subscriber's own deliveries.
+  auto events = cli_json(store, {"events", "list", "--type", "centrali.*", "--limit", "0"});
+  CHECK(events.size() == 3);
+  CHECK(pager.requests().size() == 3);
+}

@@ -1,6 +1,7 @@
 #include "centrali/delivery/attempt.hpp"
 
 #include "centrali/delivery/forward.hpp"
+#include "centrali/delivery/operational_events.hpp"
 #include "centrali/delivery/retry.hpp"
 #include "centrali/delivery/webhook_request.hpp"
 #include "centrali/store/events.hpp"
@@ -55,6 +56,7 @@ PreparedAttempt prepare_attempt(const AttemptInput& in, const Result<store::Even
   a.id = ids::make(ids::k_attempt);
   a.delivery_id = d.id;
   a.event_id = d.event_id;
+  r.event_type = d.event_type;
   a.trigger = std::string(trigger_name(in.trigger));
   // A webhook delivery goes where its webhook points now: after `webhooks
   // update --url`, retries, resends and replays reach the fixed endpoint.
@@ -197,6 +199,7 @@ void conclude_attempt(PreparedAttempt& p, http::SendOutcome sent)
     } else {
       r.update.status = "failed";
       r.update.next_attempt_ms.reset();
+      r.exhausted = true;
     }
   }
 }
@@ -228,22 +231,36 @@ Result<void> record_result(store::Store& store, AttemptResult& r)
   auto number = store::record_attempt(store, r.attempt, r.update);
   if (!number) return std::unexpected(number.error());
   r.attempt.number = *number;
-  if (r.webhook_id.empty() || r.copy) return {};
+  if (r.copy) return {};
   auto now = r.attempt.started_ms + r.attempt.duration_ms;
+  if (r.exhausted && !is_operational(r.event_type)) {
+    store::Delivery d;
+    d.id = r.attempt.delivery_id;
+    d.kind = r.webhook_id.empty() ? "forward" : "webhook";
+    d.webhook_id = r.webhook_id;
+    d.event_id = r.attempt.event_id;
+    d.event_type = r.event_type;
+    d.url = r.attempt.url;
+    if (auto e = emit_delivery_exhausted(store, d, r.update, *number, now); !e) return e;
+  }
+  if (r.webhook_id.empty()) return {};
   auto disable = [&](std::string reason) -> Result<void> {
     auto changed = store::disable_webhook(store, r.webhook_id, reason, now);
     if (!changed) return std::unexpected(changed.error());
-    if (*changed) r.disabled_webhook = std::move(reason);  // off already: said once, by the first
+    if (!*changed) return {};  // off already: said once, by the first
+    if (auto e = emit_webhook_disabled(store, r.webhook_id, reason, now); !e) return e;
+    r.disabled_webhook = std::move(reason);
     return {};
   };
   if (!r.disable_reason.empty()) return disable(r.disable_reason);
-  auto since = store::note_webhook_health(store, r.webhook_id, r.ok, now);
-  if (!since) return std::unexpected(since.error());
-  if (*since) {
+  auto health = store::note_webhook_health(store, r.webhook_id, r.ok, now);
+  if (!health) return std::unexpected(health.error());
+  if (health->recovered_from) return emit_webhook_recovered(store, r.webhook_id, *health->recovered_from, now);
+  if (const auto since = health->failing_since) {
     auto webhook = store::get_webhook(store, r.webhook_id);
-    if (webhook && webhook->active && now - **since >= webhook->disable_after_ms)
-      return disable("failing continuously since " + timeutil::format_rfc3339(**since) + " (" +
-                     timeutil::format_duration(std::chrono::milliseconds(now - **since)) + ")");
+    if (webhook && webhook->active && now - *since >= webhook->disable_after_ms)
+      return disable("failing continuously since " + timeutil::format_rfc3339(*since) + " (" +
+                     timeutil::format_duration(std::chrono::milliseconds(now - *since)) + ")");
   }
   return {};
 }

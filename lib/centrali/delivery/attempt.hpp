@@ -52,6 +52,10 @@ struct AttemptResult {
   // waited): the delivery becomes skipped with this reason, and no attempt
   // is logged. `webhooks recover` sends it later.
   std::string skipped;
+  // The schedule's last attempt failed: the delivery is failed for good
+  // (centrali.delivery.exhausted is stored with it).
+  bool exhausted = false;
+  std::string event_type;      // the delivery's (operational events name it)
   // Sent to another URL than the delivery's (`--to`): its answer says
   // nothing about the delivery or its webhook, so the delivery keeps its
   // state and schedule and the webhook's health is not touched.

@@ -522,6 +522,38 @@ Result<Delivery> cancel_delivery(Store& store, const std::string& id, std::int64
   });
 }
 
+Result<std::vector<AttemptOutcome>> webhook_attempts_since(Store& store, std::int64_t since_ms,
+                                                           const std::string& webhook_id)
+{
+  return guarded("read attempts", [&]() -> Result<std::vector<AttemptOutcome>> {
+    // Attempts are stored as they end, so seq follows started_ms but for an
+    // attempt's own duration (at most 5 minutes): walking back from the
+    // newest, one that started an hour before the window ends the walk
+    // without reading the older history.
+    constexpr std::int64_t k_slack_ms = 3'600'000;
+    SQLite::Statement st(store.db(),
+                         "SELECT d.webhook_id, a.response_status, a.duration_ms, a.error, a.started_ms "
+                         "FROM attempts a JOIN deliveries d ON d.id = a.delivery_id "
+                         "WHERE d.kind = 'webhook' ORDER BY a.seq DESC");
+    std::vector<AttemptOutcome> out;
+    while (st.executeStep()) {
+      const auto started = st.getColumn(4).getInt64();
+      if (started < since_ms - k_slack_ms) break;
+      if (started < since_ms) continue;
+      auto id = st.getColumn(0).getString();
+      if (!webhook_id.empty() && id != webhook_id) continue;
+      AttemptOutcome o;
+      o.webhook_id = std::move(id);
+      if (!st.getColumn(1).isNull()) o.response_status = st.getColumn(1).getInt();
+      o.duration_ms = st.getColumn(2).getInt64();
+      o.error = st.getColumn(3).getString();
+      o.started_ms = started;
+      out.push_back(std::move(o));
+    }
+    return out;
+  });
+}
+
 Result<QueueState> queue_state(Store& store)
 {
   return guarded("read delivery queue", [&]() -> Result<QueueState> {

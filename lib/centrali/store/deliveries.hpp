@@ -158,6 +158,19 @@ Result<std::vector<Attempt>> attempts_after(Store& store, std::int64_t after_seq
 // The newest attempt's seq (0 when none).
 Result<std::int64_t> last_attempt_seq(Store& store);
 
+// What `webhooks stats` counts of one attempt.
+struct AttemptOutcome {
+  std::string webhook_id;
+  std::optional<int> response_status;
+  std::int64_t duration_ms = 0;
+  std::string error;
+  std::int64_t started_ms = 0;
+};
+// Webhook attempts started at or after `since_ms` (of one webhook when
+// `webhook_id` is given), newest first.
+Result<std::vector<AttemptOutcome>> webhook_attempts_since(Store& store, std::int64_t since_ms,
+                                                           const std::string& webhook_id);
+
 // How many deliveries are pending, and when the earliest falls due.
 struct QueueState {
   std::int64_t pending = 0;

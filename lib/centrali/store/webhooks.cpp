@@ -180,25 +180,25 @@ Result<void> remove_webhook(Store& store, const std::string& id)
   });
 }
 
-Result<std::optional<std::int64_t>> note_webhook_health(Store& store, const std::string& id, bool success,
-                                                        std::int64_t now_ms)
+Result<WebhookHealth> note_webhook_health(Store& store, const std::string& id, bool success, std::int64_t now_ms)
 {
-  return guarded("update webhook ", id, [&]() -> Result<std::optional<std::int64_t>> {
+  return guarded("update webhook ", id, [&]() -> Result<WebhookHealth> {
+    WebhookHealth health;
     // Written only when the streak starts or ends: a healthy webhook's row
     // is not rewritten on every delivery.
     if (success) {
       // Read first: a write statement costs a statement journal even when
       // it changes nothing, and almost every success finds no streak.
-      auto& streak = store.statement("SELECT failing_since_ms IS NOT NULL FROM webhooks WHERE id = ?");
+      auto& streak = store.statement("SELECT failing_since_ms FROM webhooks WHERE id = ?");
       streak.bindNoCopy(1, id);  // `id` outlives the step and reset below
-      bool failing = streak.executeStep() && streak.getColumn(0).getInt() != 0;
+      if (streak.executeStep() && !streak.getColumn(0).isNull()) health.recovered_from = streak.getColumn(0).getInt64();
       streak.reset();
-      if (!failing) return std::optional<std::int64_t>{};
+      if (!health.recovered_from) return health;
       auto& clear = store.statement(
           "UPDATE webhooks SET failing_since_ms = NULL WHERE id = ? AND failing_since_ms IS NOT NULL");
       clear.bind(1, id);
       clear.exec();
-      return std::optional<std::int64_t>{};
+      return health;
     }
     auto& start = store.statement("UPDATE webhooks SET failing_since_ms = ? WHERE id = ? AND failing_since_ms IS NULL");
     start.bind(1, static_cast<int64_t>(now_ms));
@@ -206,10 +206,9 @@ Result<std::optional<std::int64_t>> note_webhook_health(Store& store, const std:
     start.exec();
     auto& read = store.statement("SELECT failing_since_ms FROM webhooks WHERE id = ?");
     read.bind(1, id);
-    std::optional<std::int64_t> since;
-    if (read.executeStep() && !read.getColumn(0).isNull()) since = read.getColumn(0).getInt64();
+    if (read.executeStep() && !read.getColumn(0).isNull()) health.failing_since = read.getColumn(0).getInt64();
     read.reset();
-    return since;
+    return health;
   });
 }
 

@@ -44,9 +44,12 @@ Result<void> update_webhook(Store& store, const Webhook& webhook);
 Result<void> remove_webhook(Store& store, const std::string& id);
 
 // After an attempt: success clears the failing streak; failure starts it
-// (when not started). Returns the streak's start (nullopt after success).
-Result<std::optional<std::int64_t>> note_webhook_health(Store& store, const std::string& id, bool success,
-                                                        std::int64_t now_ms);
+// (when not started).
+struct WebhookHealth {
+  std::optional<std::int64_t> failing_since;   // after a failure: when the streak started
+  std::optional<std::int64_t> recovered_from;  // after a success that ended a streak: when it had started
+};
+Result<WebhookHealth> note_webhook_health(Store& store, const std::string& id, bool success, std::int64_t now_ms);
 // The longest per-attempt timeout of any webhook (0 when there are none):
 // the delivery worker sizes its leases by it.
 Result<std::int64_t> max_webhook_timeout_ms(Store& store);
