@@ -37,7 +37,7 @@ Delivery read_delivery(SQLite::Statement& st)
 
 } // namespace
 
-Result<void> insert_delivery(Store& store, const Delivery& d)
+Result<void> insert_delivery(Store& store, const Delivery& d, std::int64_t* seq)
 {
   return guarded("store delivery ", d.id, [&]() -> Result<void> {
     auto& st = store.statement(
@@ -61,6 +61,7 @@ Result<void> insert_delivery(Store& store, const Delivery& d)
     if (d.lease_until_ms) st.bind(11, static_cast<int64_t>(d.lease_until_ms));
     else st.bind(11);
     st.exec();
+    if (seq) *seq = store.db().getLastInsertRowid();
     return {};
   });
 }

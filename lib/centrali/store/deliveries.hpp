@@ -61,7 +61,8 @@ struct DeliveryUpdate {
 };
 
 // With a lease_until_ms, the row is stored leased (as a claim leaves it).
-Result<void> insert_delivery(Store& store, const Delivery& delivery);
+// `seq`, when given, receives the new row's seq.
+Result<void> insert_delivery(Store& store, const Delivery& delivery, std::int64_t* seq = nullptr);
 
 // Leases up to `limit` pending deliveries due at `now_ms` that nobody else
 // holds, until `now_ms + lease_ms`; a crashed holder's lease simply expires.

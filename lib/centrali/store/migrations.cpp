@@ -362,6 +362,14 @@ const std::vector<Migration>& migrations()
       // as the provider sent it (and why). Last, after the response body, as
       // only `deliveries show` reads it.
       {9, "ALTER TABLE attempts ADD COLUMN signature TEXT;"},
+      // Content filters (query/where.hpp): a webhook's `--filter` and an
+      // event trigger's `--where` conditions, as written, in a JSON array
+      // of strings; fan-out keeps an event only when all of them hold.
+      // (Version 10 is another change's.)
+      {11, R"sql(
+        ALTER TABLE webhooks ADD COLUMN conditions TEXT NOT NULL DEFAULT '[]';
+        ALTER TABLE triggers ADD COLUMN conditions TEXT NOT NULL DEFAULT '[]';
+      )sql"},
   };
   return list;
 }
