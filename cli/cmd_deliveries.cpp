@@ -21,6 +21,7 @@ struct ListArgs {
   std::string type;
   std::string since;
   std::string kind;
+  std::vector<std::string> where;
   int limit = 50;
 };
 
@@ -37,6 +38,9 @@ Result<void> run_list(Context& ctx, const ListArgs& a)
   auto since = time_option("--since", a.since);
   if (!since) return std::unexpected(since.error());
   f.since_ms = *since;
+  auto match = where_option(a.where);
+  if (!match) return std::unexpected(match.error());
+  f.event_body_match = std::move(*match);
   auto store = ctx.store();
   if (!store) return std::unexpected(store.error());
   auto rows = store::list_deliveries(**store, f);
@@ -175,8 +179,10 @@ void add_deliveries_command(CLI::App& app, Selected& selected)
   list->add_option("--kind", list_args->kind, "Only webhook deliveries, or only listen's forwards to your app")
       ->check(CLI::IsMember({"webhook", "forward"}));
   list->add_option("--since", list_args->since, "Only deliveries created since")->type_name("DURATION|TIME");
+  add_where_option(list, list_args->where, "the delivered event's body");
   list->add_option("--limit", list_args->limit, "At most N (0 = all)")->capture_default_str();
-  list->footer("Example:\n  centrali deliveries list --status failed --since 1h");
+  list->footer("Examples:\n  centrali deliveries list --status failed --since 1h\n"
+               "  centrali deliveries list --where data.object.customer=cus_1   # what did we send about this customer?");
   list->callback([&selected, list_args] { selected.run = [list_args](Context& c) { return run_list(c, *list_args); }; });
 
   auto show_id = std::make_shared<std::string>();

@@ -33,6 +33,7 @@ struct FilterArgs {
   std::string status;
   std::string since;
   std::string until;
+  std::vector<std::string> where;
   int limit = 50;
 };
 
@@ -46,6 +47,7 @@ void add_filter_options(CLI::App* cmd, FilterArgs& f, bool with_limit, int defau
   cmd->add_option("--since", f.since, "Only events received since (e.g. 2h, 2026-11-27T10:00:00Z)")
       ->type_name("DURATION|TIME");
   cmd->add_option("--until", f.until, "Only events received before this time")->type_name("DURATION|TIME");
+  add_where_option(cmd, f.where, "the body");
   if (with_limit) cmd->add_option("--limit", f.limit, "At most N events (0 = all)")->capture_default_str();
 }
 
@@ -63,6 +65,9 @@ Result<store::EventFilter> to_filter(const FilterArgs& a)
   if (!until) return std::unexpected(until.error());
   f.since_ms = *since;
   f.until_ms = *until;
+  auto match = where_option(a.where);
+  if (!match) return std::unexpected(match.error());
+  f.body_match = std::move(*match);
   return f;
 }
 
@@ -254,18 +259,20 @@ Result<void> run_tail(Context& ctx, const FilterArgs& args)
   filter->with_body = ctx.out().json();
   if (!ctx.out().json()) ctx.out().note("waiting for events (Ctrl-C to stop)");
   while (true) {
-    auto events = store::list_events(**store, *filter);
-    if (!events) return std::unexpected(events.error());
-    for (const auto& e : *events) {
+    auto page = store::read_events(**store, *filter);
+    if (!page) return std::unexpected(page.error());
+    const auto& events = page->events;
+    for (const auto& e : events) {
       if (ctx.out().json()) ctx.out().json_line(event_full(e));
       else {
         ctx.out().line(timeutil::format_rfc3339(e.received_ms) + "  " + e.id + "  " + for_terminal(e.source) + "  " +
                        for_terminal(e.type) + "  " + e.status + (e.reason.empty() ? "" : "  " + for_terminal(e.reason)));
         std::cout << std::flush;
       }
-      filter->after_seq = e.seq;
     }
-    if (events->empty()) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    // Past the rows a --where refused too, so they are not read again.
+    if (page->last_seq > 0) filter->after_seq = page->last_seq;
+    if (events.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
 }
 
@@ -282,18 +289,18 @@ Result<void> run_export(Context& ctx, const FilterArgs& args)
   std::size_t count = 0;
   while (true) {
     filter->limit = remaining > 0 ? std::min(remaining, 1000) : 1000;
-    auto page = store::list_events(**store, *filter);
+    auto page = store::read_events(**store, *filter);
     if (!page) return std::unexpected(page.error());
-    for (const auto& e : *page) {
+    for (const auto& e : page->events) {
       ctx.out().json_line(event_full(e));
-      filter->after_seq = e.seq;
       ++count;
     }
+    if (page->last_seq > 0) filter->after_seq = page->last_seq;
     if (remaining > 0) {
-      remaining -= static_cast<int>(page->size());
+      remaining -= static_cast<int>(page->events.size());
       if (remaining <= 0) break;
     }
-    if (static_cast<int>(page->size()) < filter->limit) break;
+    if (static_cast<int>(page->events.size()) < filter->limit) break;
   }
   ctx.out().verbose(1, "exported " + std::to_string(count) + " events");
   return {};
@@ -349,7 +356,8 @@ struct ReplayArgs {
 
 bool has_filter(const FilterArgs& f)
 {
-  return !f.source.empty() || !f.type.empty() || !f.status.empty() || !f.since.empty() || !f.until.empty();
+  return !f.source.empty() || !f.type.empty() || !f.status.empty() || !f.since.empty() || !f.until.empty() ||
+         !f.where.empty();
 }
 
 // The events a replay sends: those named, or those the filters match,
@@ -358,7 +366,8 @@ Result<std::vector<std::string>> replay_ids(store::Store& store, const ReplayArg
 {
   const bool filtered = has_filter(args.filter) || args.filter.limit != 0;
   if (!args.ids.empty() && filtered)
-    return fail(ErrorKind::usage, "give event ids or filters (--source, --type, --status, --since, --until, --limit), not both");
+    return fail(ErrorKind::usage,
+                "give event ids or filters (--source, --type, --status, --since, --until, --where, --limit), not both");
   if (args.ids.empty() && !filtered)
     return fail(ErrorKind::usage, "name the events to replay: event ids, or filters such as --source stripe --since 1h");
   if (!args.ids.empty()) return args.ids;

@@ -426,6 +426,7 @@ struct ReplayArgs {
   std::string type;
   std::string since;
   std::string until;
+  std::vector<std::string> where;
   std::string to;
   bool dry_run = false;
 };
@@ -448,6 +449,9 @@ Result<void> run_replay(Context& ctx, const ReplayArgs& a)
   f.until_ms = *until;
   if (*since && *until && **since >= **until)
     return fail(ErrorKind::usage, "--since " + a.since + " is not before --until " + a.until + ": nothing could match");
+  auto match = where_option(a.where);
+  if (!match) return std::unexpected(match.error());
+  f.event_body_match = std::move(*match);
   auto store = ctx.store();
   if (!store) return std::unexpected(store.error());
   auto matched = store::list_deliveries(**store, f);
@@ -665,9 +669,11 @@ void add_webhooks_command(CLI::App& app, Selected& selected)
   replay->add_option("--type", replay_args->type, "Only event types matching this glob")->type_name("GLOB");
   replay->add_option("--since", replay_args->since, "Only deliveries created since")->type_name("DURATION|TIME");
   replay->add_option("--until", replay_args->until, "Only deliveries created before")->type_name("DURATION|TIME");
+  add_where_option(replay, replay_args->where, "the delivered event's body");
   replay->add_option("--to", replay_args->to, "Send to this URL instead")->type_name("URL");
   replay->add_flag("--dry-run", replay_args->dry_run, "Only list what would be sent");
-  replay->footer("Example:\n  centrali webhooks replay --status failed --since 24h --dry-run");
+  replay->footer("Examples:\n  centrali webhooks replay --status failed --since 24h --dry-run\n"
+                 "  centrali webhooks replay --status failed --where data.object.customer=cus_1");
   replay->callback([&selected, replay_args] {
     selected.run = [replay_args](Context& c) { return run_replay(c, *replay_args); };
   });

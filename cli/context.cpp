@@ -1,6 +1,9 @@
 #include "context.hpp"
 
+#include <CLI/CLI.hpp>
+
 #include "centrali/ingest/event_type.hpp"
+#include "centrali/query/where.hpp"
 #include "centrali/util/time.hpp"
 
 #include <unistd.h>
@@ -50,6 +53,26 @@ Result<std::optional<std::int64_t>> time_option(const std::string& flag, const s
   auto t = timeutil::parse_since(value, timeutil::now_ms());
   if (!t) return fail(ErrorKind::usage, flag + ": " + t.error().message);
   return std::optional<std::int64_t>{*t};
+}
+
+Result<BodyMatch> where_option(const std::vector<std::string>& where)
+{
+  if (where.empty()) return BodyMatch();
+  auto parsed = query::Where::parse(where, "--where");
+  if (!parsed) return std::unexpected(parsed.error());
+  return BodyMatch([w = std::make_shared<query::Where>(std::move(*parsed))](std::string_view body) {
+    return w->matches(body);
+  });
+}
+
+void add_where_option(CLI::App* cmd, std::vector<std::string>& where, const std::string& of_what)
+{
+  cmd->add_option("--where", where,
+                  "Only where " + of_what +
+                      " meets this condition, e.g. data.object.customer=cus_1, 'data.amount>=100', "
+                      "'data.refund exists' (repeatable: all must hold)")
+      ->type_name("'PATH OP VALUE'")
+      ->allow_extra_args(false);
 }
 
 Result<std::string> read_file(const std::string& path)

@@ -343,7 +343,11 @@ constexpr std::int64_t k_pending_scan_rows = 10000;
 // first, at most `limit` (0: all).
 std::vector<Delivery> list_part(Store& store, const DeliveryFilter& f, const char* extra, std::int64_t cut, int limit)
 {
-  std::string sql = std::string("SELECT ") + k_delivery_columns + " FROM deliveries WHERE 1=1";
+  const bool matching = static_cast<bool>(f.event_body_match);
+  std::string sql = std::string("SELECT ") + k_delivery_columns;
+  // The event's body for a content query, looked up by the events' id index.
+  if (matching) sql += ", (SELECT body FROM events WHERE events.id = deliveries.event_id)";
+  sql += " FROM deliveries WHERE 1=1";
   if (!f.webhook_id.empty()) sql += " AND webhook_id = :webhook";
   if (!f.status.empty()) sql += " AND status = :status";
   if (!f.event_id.empty()) sql += " AND event_id = :event";
@@ -353,7 +357,8 @@ std::vector<Delivery> list_part(Store& store, const DeliveryFilter& f, const cha
   if (f.until_ms) sql += " AND created_ms < :until";
   if (*extra) sql += std::string(" AND ") + extra;
   sql += " ORDER BY seq DESC";
-  if (limit > 0) sql += " LIMIT :limit";
+  // With a content query the limit counts matches, so SQL reads on.
+  if (limit > 0 && !matching) sql += " LIMIT :limit";
   SQLite::Statement st(store.db(), sql);
   if (!f.webhook_id.empty()) st.bind(":webhook", f.webhook_id);
   if (!f.status.empty()) st.bind(":status", f.status);
@@ -363,9 +368,17 @@ std::vector<Delivery> list_part(Store& store, const DeliveryFilter& f, const cha
   if (f.since_ms) st.bind(":since", static_cast<int64_t>(*f.since_ms));
   if (f.until_ms) st.bind(":until", static_cast<int64_t>(*f.until_ms));
   if (*extra) st.bind(":cut", static_cast<int64_t>(cut));
-  if (limit > 0) st.bind(":limit", limit);
+  if (limit > 0 && !matching) st.bind(":limit", limit);
   std::vector<Delivery> out;
-  while (st.executeStep()) out.push_back(read_delivery(st));
+  while (st.executeStep()) {
+    if (matching) {
+      auto body = st.getColumn(14);
+      if (!f.event_body_match(std::string_view(static_cast<const char*>(body.getBlob()), static_cast<std::size_t>(body.getBytes()))))
+        continue;
+    }
+    out.push_back(read_delivery(st));
+    if (limit > 0 && static_cast<int>(out.size()) >= limit) break;
+  }
   return out;
 }
 

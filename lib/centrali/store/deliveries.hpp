@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "centrali/store/store.hpp"
@@ -113,6 +114,10 @@ struct DeliveryFilter {
   std::optional<std::int64_t> since_ms;     // created at or after
   std::optional<std::int64_t> until_ms;     // created before
   int limit = 50;                           // <= 0: no limit
+  // Content queries (`--where`): only deliveries whose event's body this
+  // accepts (a delivery whose event was pruned has the body ""); `limit`
+  // counts accepted ones, as for EventFilter::body_match.
+  std::function<bool(std::string_view event_body)> event_body_match;
 };
 
 // Deliveries matching `filter`, newest first.
