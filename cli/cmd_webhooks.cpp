@@ -35,18 +35,26 @@ struct WebhookArgs {
   std::optional<std::string> name;
   std::string secret;
   std::vector<std::string> headers;
+  std::vector<std::string> filter;
   std::optional<std::string> retry_schedule;
   std::optional<std::string> timeout;
   std::optional<std::string> disable_after;
   bool insecure = false;
   bool secure = false;
   bool clear_headers = false;  // update: drop every custom header
+  bool clear_filter = false;   // update: take every event its globs match again
 };
 
 // The flags `add` and `update` share, as settings; errors name the flags.
 Result<delivery::WebhookSettings> settings_of(const WebhookArgs& a)
 {
-  delivery::WebhookSettings s{a.name, a.url, a.events, std::nullopt, a.retry_schedule, a.timeout, a.disable_after, std::nullopt};
+  delivery::WebhookSettings s;
+  s.name = a.name;
+  s.url = a.url;
+  s.events = a.events;
+  s.retry_schedule = a.retry_schedule;
+  s.timeout = a.timeout;
+  s.disable_after = a.disable_after;
   if (a.clear_headers && !a.headers.empty())
     return fail(ErrorKind::usage, "give --header or --clear-headers, not both (--header alone replaces the list)");
   if (a.clear_headers) s.headers = HeaderList{};
@@ -58,6 +66,10 @@ Result<delivery::WebhookSettings> settings_of(const WebhookArgs& a)
       s.headers->push_back(*h);
     }
   }
+  if (a.clear_filter && !a.filter.empty())
+    return fail(ErrorKind::usage, "give --filter or --clear-filter, not both (--filter alone replaces the conditions)");
+  if (a.clear_filter) s.filter = std::vector<std::string>{};
+  if (!a.filter.empty()) s.filter = a.filter;
   if (a.insecure) s.insecure = true;
   if (a.secure) s.insecure = false;
   return s;
@@ -93,6 +105,15 @@ std::string secret_line(const std::string& given, const std::string& secret)
   return (labelled ? "secret: " : "") + secret;
 }
 
+// A webhook's content conditions on one line, for people.
+std::string filter_text(const std::vector<std::string>& filter)
+{
+  if (filter.empty()) return "-";
+  std::string out;
+  for (const auto& c : filter) out += (out.empty() ? "" : " and ") + for_terminal(c);
+  return out;
+}
+
 json webhook_json(const store::Webhook& w, bool with_secret)
 {
   json headers = json::array();
@@ -101,6 +122,7 @@ json webhook_json(const store::Webhook& w, bool with_secret)
             {"name", w.name},
             {"url", w.url},
             {"events", w.events},
+            {"filter", w.filter},
             {"active", w.active},
             {"disabled_reason", w.disabled_reason.empty() ? json(nullptr) : json(w.disabled_reason)},
             {"failing_since", w.failing_since_ms ? json(timeutil::format_rfc3339(*w.failing_since_ms)) : json(nullptr)},
@@ -144,6 +166,7 @@ Result<void> run_add(Context& ctx, const WebhookArgs& a)
     ctx.out().line(w.id);
     if (auto line = secret_line(a.secret, w.secret); !line.empty()) ctx.out().line(line);
     ctx.out().note("created webhook " + w.id + " -> " + shown_url(w.url) + " for " + w.events +
+                   (w.filter.empty() ? "" : " where " + filter_text(w.filter)) +
                    (is_secret_reference(a.secret) ? "" : " (the secret is shown only now and on rotate-secret)"));
   }
   return {};
@@ -168,7 +191,8 @@ Result<void> run_list(Context& ctx)
   auto now = timeutil::now_ms();
   std::vector<std::vector<std::string>> rows;
   for (const auto& w : *hooks)
-    rows.push_back({w.id, w.name.empty() ? "-" : w.name, shown_url(w.url), w.events,
+    rows.push_back({w.id, w.name.empty() ? "-" : w.name, shown_url(w.url),
+                    w.events + (w.filter.empty() ? "" : " where " + filter_text(w.filter)),
                     w.active ? ctx.out().paint("active", Style::green) : ctx.out().paint("disabled", Style::red),
                     timeutil::relative(w.created_ms, now)});
   ctx.out().table({"ID", "NAME", "URL", "EVENTS", "STATE", "CREATED"}, rows);
@@ -203,6 +227,7 @@ Result<void> run_show(Context& ctx, const std::string& id)
                     {"name", w->name.empty() ? "-" : w->name},
                     {"url", shown_url(w->url)},
                     {"events", w->events},
+                    {"filter", filter_text(w->filter)},
                     {"state", state},
                     {"failing since", w->failing_since_ms ? timeutil::format_rfc3339(*w->failing_since_ms) +
                                                                 " (" + timeutil::relative(*w->failing_since_ms, now) + ")"
@@ -556,6 +581,12 @@ void add_shared_options(CLI::App* cmd, WebhookArgs& a, bool adding)
   cmd->add_option("--disable-after", a.disable_after,
                   "Disable the webhook after failing continuously this long" + deflt("5d"))
       ->type_name("DURATION");
+  cmd->add_option("--filter", a.filter,
+                  std::string("Only events whose body meets this condition, e.g. data.object.customer=cus_1 or "
+                              "'data.amount>=100' (repeatable: all must hold") +
+                      (adding ? ")" : "; replaces all of them)"))
+      ->type_name("'PATH OP VALUE'")
+      ->allow_extra_args(false);
   cmd->add_flag("--insecure", a.insecure, "Do not verify the TLS certificate (self-signed local servers)");
 }
 
@@ -580,7 +611,8 @@ void add_webhooks_command(CLI::App& app, Selected& selected)
       ->type_name("whsec_...");
   add_shared_options(add, *add_args, true);
   add->footer("Examples:\n  centrali webhooks add --url http://localhost:4000/hooks --events 'order.*'\n"
-              "  centrali webhooks add --url https://erp.test/in --events '*' --header 'X-Tenant: 42' --retry-schedule 5s,1m");
+              "  centrali webhooks add --url https://erp.test/in --events '*' --header 'X-Tenant: 42' --retry-schedule 5s,1m\n"
+              "  centrali webhooks add --url http://localhost:4000/big --events 'invoice.*' --filter 'data.object.amount_paid>=10000'");
   add->callback([&selected, add_args] { selected.run = [add_args](Context& c) { return run_add(c, *add_args); }; });
 
   auto* list = cmd->add_subcommand("list", "List webhooks");
@@ -601,6 +633,7 @@ void add_webhooks_command(CLI::App& app, Selected& selected)
       ->type_name("GLOB[,GLOB...]");
   update->add_flag("--secure", update_args->secure, "Verify TLS certificates again");
   update->add_flag("--clear-headers", update_args->clear_headers, "Remove every custom header");
+  update->add_flag("--clear-filter", update_args->clear_filter, "Remove every --filter condition");
   add_shared_options(update, *update_args, false);
   update->footer("A new --url also retargets the webhook's existing deliveries: pending retries,\n"
                  "resend and replay go to it (each attempt keeps the URL it was sent to).\n\n"

@@ -3,6 +3,7 @@
 #include "centrali/delivery/webhook_request.hpp"
 #include "centrali/ingest/event_type.hpp"
 #include "centrali/ingest/secrets.hpp"
+#include "centrali/query/where.hpp"
 #include "centrali/signatures/signatures.hpp"
 #include "centrali/util/time.hpp"
 #include "centrali/util/url.hpp"
@@ -67,6 +68,12 @@ Result<void> apply_settings(const WebhookSettings& s, store::Webhook& w, const F
   if (s.events) {
     if (auto r = validate_globs(*s.events, label("events")); !r) return r;
     w.events = *s.events;
+  }
+  if (s.filter) {
+    auto where = query::Where::parse(*s.filter, label("filter"));
+    if (!where) return std::unexpected(where.error());
+    w.filter.clear();
+    for (const auto& c : where->conditions()) w.filter.push_back(c.text);
   }
   if (s.name) w.name = *s.name;
   if (s.headers) {
