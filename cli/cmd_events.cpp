@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 
 #include "centrali/delivery/replay.hpp"
+#include "centrali/dispatch/explain.hpp"
 #include "centrali/ingest/event_type.hpp"
 #include "centrali/ingest/verification.hpp"
 #include "centrali/store/deliveries.hpp"
@@ -180,8 +181,56 @@ Result<void> run_list(Context& ctx, const FilterArgs& args)
   return {};
 }
 
-Result<void> run_show(Context& ctx, const std::string& id, bool raw)
+json explanation_json(const dispatch::Explanation& x)
 {
+  auto routes = json::array();
+  for (const auto& r : x.routes) {
+    auto conditions = json::array();
+    for (const auto& c : r.conditions)
+      conditions.push_back({{"condition", c.text}, {"held", c.held}, {"found", c.found ? json(*c.found) : json(nullptr)}});
+    routes.push_back({{"kind", r.kind},
+                      {"id", r.id},
+                      {"name", r.name.empty() ? json(nullptr) : json(r.name)},
+                      {"matches", r.takes},
+                      {"reason", r.reason.empty() ? json(nullptr) : json(r.reason)},
+                      {"conditions", conditions},
+                      {r.kind == "webhook" ? "deliveries" : "runs", r.made}});
+  }
+  return routes;
+}
+
+// `events show --explain`: each webhook and event trigger, whether it takes
+// the event (by today's definitions), why not, and what was made for it.
+void print_explanation(Context& ctx, const dispatch::Explanation& x)
+{
+  ctx.out().line("");
+  ctx.out().line(ctx.out().paint("routes", Style::bold) + " (would each webhook and event trigger take this event now?)");
+  if (!x.fanned_out) ctx.out().line("  this event was not accepted, so it was never fanned out; the verdicts say what would match");
+  if (x.routes.empty()) {
+    ctx.out().line("  no webhooks or event triggers");
+    return;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& r : x.routes) {
+    std::string made = r.made.empty() ? "-" : r.made.front() + (r.made.size() > 1 ? " +" + std::to_string(r.made.size() - 1) : "");
+    rows.push_back({r.kind, r.id + (r.kind == "webhook" && !r.name.empty() ? " (" + for_terminal(r.name) + ")" : ""),
+                    r.takes ? ctx.out().paint("yes", Style::green) : ctx.out().paint("no", Style::red),
+                    r.takes ? "-" : for_terminal(r.reason), made});
+  }
+  ctx.out().table({"KIND", "ID", "MATCHES", "WHY NOT", "MADE"}, rows);
+  for (const auto& r : x.routes) {
+    if (r.conditions.empty()) continue;
+    ctx.out().line("");
+    ctx.out().line("conditions of " + r.kind + " " + r.id + (x.body_is_json ? ":" : " (the body is not JSON):"));
+    for (const auto& c : r.conditions)
+      ctx.out().line("  " + (c.held ? ctx.out().paint("holds ", Style::green) : ctx.out().paint("fails ", Style::red)) +
+                     for_terminal(c.text) + "  (" + (c.found ? "found " + for_terminal(*c.found) : "missing") + ")");
+  }
+}
+
+Result<void> run_show(Context& ctx, const std::string& id, bool raw, bool explain)
+{
+  if (raw && explain) return fail(ErrorKind::usage, "--raw writes only the body; drop --raw to see --explain");
   auto store = ctx.store();
   if (!store) return std::unexpected(store.error());
   auto e = store::get_event(**store, id);
@@ -196,9 +245,16 @@ Result<void> run_show(Context& ctx, const std::string& id, bool raw)
   // where anyone could make it re-sign large bodies again and again.
   auto hints = ingest::diagnose_rejected(**store, *e);
   if (!hints) return std::unexpected(hints.error());
+  std::optional<dispatch::Explanation> explanation;
+  if (explain) {
+    auto x = dispatch::explain_event(**store, *e);
+    if (!x) return std::unexpected(x.error());
+    explanation = std::move(*x);
+  }
   if (ctx.out().json()) {
     auto j = event_full(*e);
     j["hints"] = *hints;
+    if (explanation) j["routes"] = explanation_json(*explanation);
     j["deliveries"] = json::array();
     for (const auto& d : *deliveries)
       j["deliveries"].push_back({{"id", d.id}, {"kind", d.kind}, {"url", d.url}, {"status", d.status},
@@ -239,6 +295,7 @@ Result<void> run_show(Context& ctx, const std::string& id, bool raw)
                                     : (d.last_error.empty() ? "-" : for_terminal(d.last_error))});
     ctx.out().table({"DELIVERY", "KIND", "URL", "STATUS", "ATTEMPTS", "LAST"}, rows);
   }
+  if (explanation) print_explanation(ctx, *explanation);
   return {};
 }
 
@@ -538,12 +595,16 @@ void add_events_command(CLI::App& app, Selected& selected)
 
   auto show_id = std::make_shared<std::string>();
   auto show_raw = std::make_shared<bool>(false);
+  auto show_explain = std::make_shared<bool>(false);
   auto* show = cmd->add_subcommand("show", "Show one event: headers, body, deliveries");
   show->add_option("id", *show_id, "Event id (evt_...)")->required();
   show->add_flag("--raw", *show_raw, "Write only the exact body bytes to stdout");
-  show->footer("Examples:\n  centrali events show evt_01J...\n  centrali events show evt_01J... --raw | sha256sum");
-  show->callback([&selected, show_id, show_raw] {
-    selected.run = [show_id, show_raw](Context& c) { return run_show(c, *show_id, *show_raw); };
+  show->add_flag("--explain", *show_explain,
+                 "Also say, for each webhook and event trigger, whether it takes this event and which condition failed");
+  show->footer("Examples:\n  centrali events show evt_01J...\n  centrali events show evt_01J... --raw | sha256sum\n"
+               "  centrali events show evt_01J... --explain     # why did (or didn't) my webhook get it?");
+  show->callback([&selected, show_id, show_raw, show_explain] {
+    selected.run = [show_id, show_raw, show_explain](Context& c) { return run_show(c, *show_id, *show_raw, *show_explain); };
   });
 
   auto tail_args = std::make_shared<FilterArgs>();
