@@ -121,6 +121,20 @@ TEST_CASE("query::find_json accepts and finds exactly what nlohmann::json does",
   for (const auto& c : cases) check_same(c);
 }
 
+TEST_CASE("query::find_json reads long strings right wherever an escape, control or UTF-8 byte falls", "[query]")
+{
+  // The lexer skips plain string bytes sixteen at a time: put each kind of
+  // byte that ends a run at every offset of the first windows.
+  for (std::string special : {std::string("\\\""), std::string("\\u00e9"), std::string("\xc3\xa9"), std::string("\x01"),
+                              std::string("\xff"), std::string("\""), std::string("\x7f")})
+    for (std::size_t at = 0; at < 40; ++at) {
+      std::string text(40, 'a');
+      text.insert(at, special);
+      check_same("{\"a\":\"" + text + "\",\"n\":1}");
+      check_same("[\"" + text + "\"]");
+    }
+}
+
 TEST_CASE("query::find_json agrees with nlohmann::json on random mutations of real bodies", "[query]")
 {
   const std::vector<std::string> seeds = {
