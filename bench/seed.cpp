@@ -3,6 +3,9 @@
 //   bench_seed events STORE N         N accepted events, ten types, 700-byte bodies
 //   bench_seed pending STORE N TYPE   N local events of TYPE waiting for fan-out
 //   bench_seed deliveries STORE N     N webhook deliveries with one attempt each (10 % failed)
+//   bench_seed stripe STORE N         N accepted Stripe-like invoice events (~750-byte bodies) for
+//                                     content queries: customer cus_<n % 1000>, amount_paid
+//                                     (n * 7919) % 100000, no "dispute" anywhere
 #include <cstdio>
 #include <string>
 
@@ -40,12 +43,32 @@ store::Event make_event(long i, long n, std::int64_t now, const std::string& typ
   return e;
 }
 
+// A Stripe invoice.paid event as Stripe sends it, shortened: the fields a
+// support engineer asks about sit among others, past a few hundred bytes.
+std::string stripe_body(long i)
+{
+  const auto n = std::to_string(i);
+  const auto customer = std::to_string(i % 1000);
+  const auto amount = std::to_string((i * 7919) % 100000);
+  return R"({"id":"evt_)" + n + R"(","object":"event","api_version":"2024-06-20","created":)" + std::to_string(1700000000 + i) +
+         R"(,"type":"invoice.paid","livemode":false,"pending_webhooks":1,"data":{"object":{"id":"in_)" + n +
+         R"(","object":"invoice","account_country":"DE","account_name":"Example GmbH","billing_reason":"subscription_cycle",)"
+         R"("collection_method":"charge_automatically","lines":{"object":"list","data":[{"id":"il_)" + n +
+         R"(","object":"line_item","amount":)" + amount +
+         R"x(,"currency":"usd","description":"1 x Pro plan (at $49.00 / month)","period":{"start":1700000000,)x"
+         R"("end":1702592000},"price":{"id":"price_1Pro","unit_amount":)" + amount +
+         R"(,"recurring":{"interval":"month"}},"quantity":1}],"has_more":false},"customer":"cus_)" + customer +
+         R"(","customer_email":"user)" + customer + R"(@example.com","amount_due":)" + amount + R"(,"amount_paid":)" + amount +
+         R"(,"currency":"usd","status":"paid","paid":true,"metadata":{"order_id":"ord_)" + n +
+         R"("}}},"request":{"id":"req_)" + n + R"(","idempotency_key":null}})";
+}
+
 } // namespace
 
 int main(int argc, char** argv)
 {
   if (argc < 4) {
-    std::fprintf(stderr, "usage: bench_seed events|pending|deliveries STORE N [TYPE]\n");
+    std::fprintf(stderr, "usage: bench_seed events|pending|deliveries|stripe STORE N [TYPE]\n");
     return 2;
   }
   std::string mode = argv[1];
@@ -71,8 +94,12 @@ int main(int argc, char** argv)
   for (long done = 0; done < n;) {
     SQLite::Transaction tx(store->db());
     for (long i = 0; i < 50'000 && done < n; ++i, ++done) {
-      std::string type = mode == "pending" ? argv[4] : "type." + std::to_string(done % 10);
+      std::string type = mode == "pending" ? argv[4] : mode == "stripe" ? "invoice.paid" : "type." + std::to_string(done % 10);
       auto e = make_event(done, n, now, type, padding);
+      if (mode == "stripe") {
+        e.source = "stripe";
+        e.body = stripe_body(done);
+      }
       if (auto r = store::insert_event(*store, e, mode == "pending"); !r) return fail_with(r.error());
       if (mode != "deliveries") continue;
       bool failed = done % 10 == 0;

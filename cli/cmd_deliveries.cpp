@@ -27,6 +27,7 @@ struct ListArgs {
   std::string until;
   std::string reason;
   std::string kind;
+  std::vector<std::string> where;
   int limit = 50;
   bool limit_given = false;
 };
@@ -71,6 +72,9 @@ Result<void> run_list(Context& ctx, const ListArgs& a)
     return fail(ErrorKind::usage, "--since " + a.since + " is not before --until " + a.until + ": nothing could match");
   f.active_since_ms = *since;
   f.active_until_ms = *until;
+  auto match = where_option(a.where);
+  if (!match) return std::unexpected(match.error());
+  f.event_body_match = std::move(*match);
   auto store = ctx.store();
   if (!store) return std::unexpected(store.error());
   if (!a.webhook.empty()) {
@@ -239,11 +243,13 @@ void add_deliveries_command(CLI::App& app, Selected& selected)
   list->add_option("--until", list_args->until, "Only deliveries made before")->type_name("DURATION|TIME");
   list->add_option("--reason", list_args->reason, "Only deliveries whose last error matches this glob")
       ->type_name("GLOB");
+  add_where_option(list, list_args->where, "the delivered event's body");
   auto* limit = list->add_option("--limit", list_args->limit, "At most N (0 = all)")->capture_default_str();
   list->footer("TO is the webhook's name (or its URL); LAST the last answer or error.\n"
                "Examples:\n  centrali deliveries list --status failed --since 1h\n"
                "  centrali deliveries list --webhook billing --reason 'HTTP 5*'\n"
-               "  centrali deliveries list --status skipped --webhook billing");
+               "  centrali deliveries list --status skipped --webhook billing\n"
+               "  centrali deliveries list --where data.object.customer=cus_1   # what did we send about this customer?");
   list->callback([&selected, list_args, limit] {
     list_args->limit_given = limit->count() > 0;
     selected.run = [list_args](Context& c) { return run_list(c, *list_args); };

@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 
 #include "centrali/delivery/replay.hpp"
+#include "centrali/dispatch/explain.hpp"
 #include "centrali/ingest/event_type.hpp"
 #include "centrali/ingest/verification.hpp"
 #include "centrali/store/deliveries.hpp"
@@ -35,6 +36,7 @@ struct FilterArgs {
   std::string status;
   std::string since;
   std::string until;
+  std::vector<std::string> where;
   int limit = 50;
   bool limit_given = false;  // set by `list`, which says when its default cut it
 };
@@ -49,6 +51,7 @@ void add_filter_options(CLI::App* cmd, FilterArgs& f, bool with_limit, int defau
   cmd->add_option("--since", f.since, "Only events received since (e.g. 2h, 2026-11-27T10:00:00Z)")
       ->type_name("DURATION|TIME");
   cmd->add_option("--until", f.until, "Only events received before this time")->type_name("DURATION|TIME");
+  add_where_option(cmd, f.where, "the body");
   if (with_limit) cmd->add_option("--limit", f.limit, "At most N events (0 = all)")->capture_default_str();
 }
 
@@ -85,6 +88,9 @@ Result<store::EventFilter> to_filter(const FilterArgs& a)
   if (!until) return std::unexpected(until.error());
   f.since_ms = *since;
   f.until_ms = *until;
+  auto match = where_option(a.where);
+  if (!match) return std::unexpected(match.error());
+  f.body_match = std::move(*match);
   return f;
 }
 
@@ -204,8 +210,56 @@ Result<void> run_list(Context& ctx, const FilterArgs& args)
   return {};
 }
 
-Result<void> run_show(Context& ctx, const std::string& id, bool raw)
+json explanation_json(const dispatch::Explanation& x)
 {
+  auto routes = json::array();
+  for (const auto& r : x.routes) {
+    auto conditions = json::array();
+    for (const auto& c : r.conditions)
+      conditions.push_back({{"condition", c.text}, {"held", c.held}, {"found", c.found ? json(*c.found) : json(nullptr)}});
+    routes.push_back({{"kind", r.kind},
+                      {"id", r.id},
+                      {"name", r.name.empty() ? json(nullptr) : json(r.name)},
+                      {"matches", r.takes},
+                      {"reason", r.reason.empty() ? json(nullptr) : json(r.reason)},
+                      {"conditions", conditions},
+                      {r.kind == "webhook" ? "deliveries" : "runs", r.made}});
+  }
+  return routes;
+}
+
+// `events show --explain`: each webhook and event trigger, whether it takes
+// the event (by today's definitions), why not, and what was made for it.
+void print_explanation(Context& ctx, const dispatch::Explanation& x)
+{
+  ctx.out().line("");
+  ctx.out().line(ctx.out().paint("routes", Style::bold) + " (would each webhook and event trigger take this event now?)");
+  if (!x.fanned_out) ctx.out().line("  this event was not accepted, so it was never fanned out; the verdicts say what would match");
+  if (x.routes.empty()) {
+    ctx.out().line("  no webhooks or event triggers");
+    return;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& r : x.routes) {
+    std::string made = r.made.empty() ? "-" : r.made.front() + (r.made.size() > 1 ? " +" + std::to_string(r.made.size() - 1) : "");
+    rows.push_back({r.kind, r.id + (r.kind == "webhook" && !r.name.empty() ? " (" + for_terminal(r.name) + ")" : ""),
+                    r.takes ? ctx.out().paint("yes", Style::green) : ctx.out().paint("no", Style::red),
+                    r.takes ? "-" : for_terminal(r.reason), made});
+  }
+  ctx.out().table({"KIND", "ID", "MATCHES", "WHY NOT", "MADE"}, rows);
+  for (const auto& r : x.routes) {
+    if (r.conditions.empty()) continue;
+    ctx.out().line("");
+    ctx.out().line("conditions of " + r.kind + " " + r.id + (x.body_is_json ? ":" : " (the body is not JSON):"));
+    for (const auto& c : r.conditions)
+      ctx.out().line("  " + (c.held ? ctx.out().paint("holds ", Style::green) : ctx.out().paint("fails ", Style::red)) +
+                     for_terminal(c.text) + "  (" + (c.found ? "found " + for_terminal(*c.found) : "missing") + ")");
+  }
+}
+
+Result<void> run_show(Context& ctx, const std::string& id, bool raw, bool explain)
+{
+  if (raw && explain) return fail(ErrorKind::usage, "--raw writes only the body; drop --raw to see --explain");
   auto store = ctx.store();
   if (!store) return std::unexpected(store.error());
   auto e = store::get_event(**store, id);
@@ -220,9 +274,16 @@ Result<void> run_show(Context& ctx, const std::string& id, bool raw)
   // where anyone could make it re-sign large bodies again and again.
   auto hints = ingest::diagnose_rejected(**store, *e);
   if (!hints) return std::unexpected(hints.error());
+  std::optional<dispatch::Explanation> explanation;
+  if (explain) {
+    auto x = dispatch::explain_event(**store, *e);
+    if (!x) return std::unexpected(x.error());
+    explanation = std::move(*x);
+  }
   if (ctx.out().json()) {
     auto j = event_full(*e);
     j["hints"] = *hints;
+    if (explanation) j["routes"] = explanation_json(*explanation);
     j["deliveries"] = json::array();
     for (const auto& d : *deliveries)
       j["deliveries"].push_back({{"id", d.id}, {"kind", d.kind}, {"url", d.url}, {"status", d.status},
@@ -263,6 +324,7 @@ Result<void> run_show(Context& ctx, const std::string& id, bool raw)
                                     : (d.last_error.empty() ? "-" : for_terminal(d.last_error))});
     ctx.out().table({"DELIVERY", "KIND", "URL", "STATUS", "ATTEMPTS", "LAST"}, rows);
   }
+  if (explanation) print_explanation(ctx, *explanation);
   return {};
 }
 
@@ -283,18 +345,20 @@ Result<void> run_tail(Context& ctx, const FilterArgs& args)
   filter->with_body = ctx.out().json();
   if (!ctx.out().json()) ctx.out().note("waiting for events (Ctrl-C to stop)");
   while (true) {
-    auto events = store::list_events(**store, *filter);
-    if (!events) return std::unexpected(events.error());
-    for (const auto& e : *events) {
+    auto page = store::read_events(**store, *filter);
+    if (!page) return std::unexpected(page.error());
+    const auto& events = page->events;
+    for (const auto& e : events) {
       if (ctx.out().json()) ctx.out().json_line(event_full(e));
       else {
         ctx.out().line(timeutil::format_rfc3339(e.received_ms) + "  " + e.id + "  " + for_terminal(e.source) + "  " +
                        for_terminal(e.type) + "  " + e.status + (e.reason.empty() ? "" : "  " + for_terminal(e.reason)));
         std::cout << std::flush;
       }
-      filter->after_seq = e.seq;
     }
-    if (events->empty()) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    // Past the rows a --where refused too, so they are not read again.
+    if (page->last_seq > 0) filter->after_seq = page->last_seq;
+    if (events.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
 }
 
@@ -311,18 +375,18 @@ Result<void> run_export(Context& ctx, const FilterArgs& args)
   std::size_t count = 0;
   while (true) {
     filter->limit = remaining > 0 ? std::min(remaining, 1000) : 1000;
-    auto page = store::list_events(**store, *filter);
+    auto page = store::read_events(**store, *filter);
     if (!page) return std::unexpected(page.error());
-    for (const auto& e : *page) {
+    for (const auto& e : page->events) {
       ctx.out().json_line(event_full(e));
-      filter->after_seq = e.seq;
       ++count;
     }
+    if (page->last_seq > 0) filter->after_seq = page->last_seq;
     if (remaining > 0) {
-      remaining -= static_cast<int>(page->size());
+      remaining -= static_cast<int>(page->events.size());
       if (remaining <= 0) break;
     }
-    if (static_cast<int>(page->size()) < filter->limit) break;
+    if (static_cast<int>(page->events.size()) < filter->limit) break;
   }
   if (count == 0)
     if (auto known = check_source_known(**store, args.source); !known) return known;
@@ -380,7 +444,8 @@ struct ReplayArgs {
 
 bool has_filter(const FilterArgs& f)
 {
-  return !f.source.empty() || !f.type.empty() || !f.status.empty() || !f.since.empty() || !f.until.empty();
+  return !f.source.empty() || !f.type.empty() || !f.status.empty() || !f.since.empty() || !f.until.empty() ||
+         !f.where.empty();
 }
 
 // The events a replay sends: those named, or those the filters match,
@@ -389,7 +454,8 @@ Result<std::vector<std::string>> replay_ids(store::Store& store, const ReplayArg
 {
   const bool filtered = has_filter(args.filter) || args.filter.limit != 0;
   if (!args.ids.empty() && filtered)
-    return fail(ErrorKind::usage, "give event ids or filters (--source, --type, --status, --since, --until, --limit), not both");
+    return fail(ErrorKind::usage,
+                "give event ids or filters (--source, --type, --status, --since, --until, --where, --limit), not both");
   if (args.ids.empty() && !filtered)
     return fail(ErrorKind::usage, "name the events to replay: event ids, or filters such as --source stripe --since 1h");
   if (!args.ids.empty()) return args.ids;
@@ -565,12 +631,16 @@ void add_events_command(CLI::App& app, Selected& selected)
 
   auto show_id = std::make_shared<std::string>();
   auto show_raw = std::make_shared<bool>(false);
+  auto show_explain = std::make_shared<bool>(false);
   auto* show = cmd->add_subcommand("show", "Show one event: headers, body, deliveries");
   show->add_option("id", *show_id, "Event id (evt_...)")->required();
   show->add_flag("--raw", *show_raw, "Write only the exact body bytes to stdout");
-  show->footer("Examples:\n  centrali events show evt_01J...\n  centrali events show evt_01J... --raw | sha256sum");
-  show->callback([&selected, show_id, show_raw] {
-    selected.run = [show_id, show_raw](Context& c) { return run_show(c, *show_id, *show_raw); };
+  show->add_flag("--explain", *show_explain,
+                 "Also say, for each webhook and event trigger, whether it takes this event and which condition failed");
+  show->footer("Examples:\n  centrali events show evt_01J...\n  centrali events show evt_01J... --raw | sha256sum\n"
+               "  centrali events show evt_01J... --explain     # why did (or didn't) my webhook get it?");
+  show->callback([&selected, show_id, show_raw, show_explain] {
+    selected.run = [show_id, show_raw, show_explain](Context& c) { return run_show(c, *show_id, *show_raw, *show_explain); };
   });
 
   auto tail_args = std::make_shared<FilterArgs>();

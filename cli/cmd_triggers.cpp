@@ -64,6 +64,7 @@ json trigger_json(const store::Trigger& t)
     j["events"] = globs;
     j["source"] = text_or_null(t.source);
     j["collection"] = text_or_null(t.collection);
+    j["where"] = t.where;
   } else if (t.kind == "schedule") {
     j["cron"] = text_or_null(t.cron);
     j["tz"] = t.cron.empty() ? json(nullptr) : json(t.tz.empty() ? "UTC" : t.tz);
@@ -89,6 +90,7 @@ std::string describe_when(const store::Trigger& t)
     std::string s = t.events;
     if (!t.source.empty()) s += " from " + t.source;
     if (!t.collection.empty()) s += " in " + t.collection;
+    for (std::size_t i = 0; i < t.where.size(); ++i) s += (i == 0 ? " where " : " and ") + for_terminal(t.where[i]);
     return s;
   }
   if (t.kind == "schedule") {
@@ -443,6 +445,10 @@ void add_add_command(CLI::App* cmd, Selected& selected)
       ->allow_extra_args(false);
   add->add_option("--source", spec->source, "event: only events from this source ('local' for records)");
   add->add_option("--collection", spec->collection, "event: only record events of this collection (always local)");
+  add->add_option("--where", spec->where,
+                  "event: only events whose body meets this condition, e.g. 'data.amount>=100' (repeatable: all must hold)")
+      ->type_name("'PATH OP VALUE'")
+      ->allow_extra_args(false);
   add->add_option("--cron", spec->cron, "schedule: 5-field cron expression")->type_name("EXPR");
   add->add_option("--tz", spec->tz, "schedule: time zone of --cron (default UTC)")->type_name("ZONE");
   add->add_option("--every", spec->every, "schedule: interval (30s, 5m, 1h)")->type_name("DURATION");
@@ -468,6 +474,7 @@ void add_add_command(CLI::App* cmd, Selected& selected)
               "CENTRALI_RUN_ID, CENTRALI_TRIGGER, CENTRALI_EVENT_TYPE, CENTRALI_STORE in its environment.\n"
               "Examples:\n"
               "  centrali triggers add notify --on event --events 'record_*' --collection orders --run ./notify.sh\n"
+              "  centrali triggers add big-order --on event --events 'order.*' --where 'data.total>=1000' --run ./alert.sh\n"
               "  centrali triggers add nightly --on schedule --cron '0 3 * * *' --tz Europe/Berlin --run ./backup.sh\n"
               "  centrali triggers add quote --on endpoint --path /quote --method POST --run 'python3 quote.py'\n"
               "  centrali triggers add reindex --on demand --run ./reindex.sh --timeout 5m");

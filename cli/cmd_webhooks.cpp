@@ -39,18 +39,26 @@ struct WebhookArgs {
   std::optional<std::string> name;
   std::string secret;
   std::vector<std::string> headers;
+  std::vector<std::string> filter;
   std::optional<std::string> retry_schedule;
   std::optional<std::string> timeout;
   std::optional<std::string> disable_after;
   bool insecure = false;
   bool secure = false;
   bool clear_headers = false;  // update: drop every custom header
+  bool clear_filter = false;   // update: take every event its globs match again
 };
 
 // The flags `add` and `update` share, as settings; errors name the flags.
 Result<delivery::WebhookSettings> settings_of(const WebhookArgs& a)
 {
-  delivery::WebhookSettings s{a.name, a.url, a.events, std::nullopt, a.retry_schedule, a.timeout, a.disable_after, std::nullopt};
+  delivery::WebhookSettings s;
+  s.name = a.name;
+  s.url = a.url;
+  s.events = a.events;
+  s.retry_schedule = a.retry_schedule;
+  s.timeout = a.timeout;
+  s.disable_after = a.disable_after;
   if (a.clear_headers && !a.headers.empty())
     return fail(ErrorKind::usage, "give --header or --clear-headers, not both (--header alone replaces the list)");
   if (a.clear_headers) s.headers = HeaderList{};
@@ -62,6 +70,10 @@ Result<delivery::WebhookSettings> settings_of(const WebhookArgs& a)
       s.headers->push_back(*h);
     }
   }
+  if (a.clear_filter && !a.filter.empty())
+    return fail(ErrorKind::usage, "give --filter or --clear-filter, not both (--filter alone replaces the conditions)");
+  if (a.clear_filter) s.filter = std::vector<std::string>{};
+  if (!a.filter.empty()) s.filter = a.filter;
   if (a.insecure) s.insecure = true;
   if (a.secure) s.insecure = false;
   return s;
@@ -107,6 +119,15 @@ std::string secret_line(const std::string& given, const std::string& secret)
   return (labelled ? "secret: " : "") + secret;
 }
 
+// A webhook's content conditions on one line, for people.
+std::string filter_text(const std::vector<std::string>& filter)
+{
+  if (filter.empty()) return "-";
+  std::string out;
+  for (const auto& c : filter) out += (out.empty() ? "" : " and ") + for_terminal(c);
+  return out;
+}
+
 json webhook_json(const store::Webhook& w, bool with_secret)
 {
   json headers = json::array();
@@ -115,6 +136,7 @@ json webhook_json(const store::Webhook& w, bool with_secret)
             {"name", w.name},
             {"url", w.url},
             {"events", w.events},
+            {"filter", w.filter},
             {"active", w.active},
             {"disabled_reason", w.disabled_reason.empty() ? json(nullptr) : json(w.disabled_reason)},
             {"failing_since", w.failing_since_ms ? json(timeutil::format_rfc3339(*w.failing_since_ms)) : json(nullptr)},
@@ -159,6 +181,7 @@ Result<void> run_add(Context& ctx, const WebhookArgs& a)
     ctx.out().line(w.id);
     if (auto line = secret_line(a.secret, w.secret); !line.empty()) ctx.out().line(line);
     ctx.out().note("created webhook " + w.id + " -> " + shown_url(w.url) + " for " + w.events +
+                   (w.filter.empty() ? "" : " where " + filter_text(w.filter)) +
                    (is_secret_reference(a.secret) ? "" : " (the secret is shown only now and on rotate-secret)"));
   }
   return {};
@@ -188,7 +211,8 @@ Result<void> run_list(Context& ctx, const std::string& status)
   const bool any_disabled = std::any_of(hooks->begin(), hooks->end(), [](const auto& w) { return !w.active; });
   std::vector<std::vector<std::string>> rows;
   for (const auto& w : *hooks) {
-    rows.push_back({w.id, w.name.empty() ? "-" : for_terminal(w.name), shown_url(w.url), for_terminal(w.events),
+    rows.push_back({w.id, w.name.empty() ? "-" : for_terminal(w.name), shown_url(w.url),
+                    for_terminal(w.events + (w.filter.empty() ? "" : " where " + filter_text(w.filter))),
                     w.active ? ctx.out().paint("active", Style::green) : ctx.out().paint("disabled", Style::red),
                     timeutil::relative(w.created_ms, now)});
     if (any_disabled) rows.back().push_back(w.active || w.disabled_reason.empty() ? "-" : for_terminal(w.disabled_reason));
@@ -227,6 +251,7 @@ Result<void> run_show(Context& ctx, const std::string& id)
                     {"name", w->name.empty() ? "-" : w->name},
                     {"url", shown_url(w->url)},
                     {"events", w->events},
+                    {"filter", filter_text(w->filter)},
                     {"state", state},
                     {"failing since", w->failing_since_ms ? timeutil::format_rfc3339(*w->failing_since_ms) +
                                                                 " (" + timeutil::relative(*w->failing_since_ms, now) + ")"
@@ -564,6 +589,7 @@ struct ReplayArgs {
   std::string type;
   std::string since;
   std::string until;
+  std::vector<std::string> where;
   std::string to;
   bool dry_run = false;
 };
@@ -585,6 +611,9 @@ Result<void> run_replay(Context& ctx, const ReplayArgs& a)
   f.until_ms = *until;
   if (*since && *until && **since >= **until)
     return fail(ErrorKind::usage, "--since " + a.since + " is not before --until " + a.until + ": nothing could match");
+  auto match = where_option(a.where);
+  if (!match) return std::unexpected(match.error());
+  f.event_body_match = std::move(*match);
   auto store = ctx.store();
   if (!store) return std::unexpected(store.error());
   if (!a.webhook.empty()) {
@@ -625,6 +654,7 @@ struct RecoverArgs {
   std::string webhook;
   std::string since;
   std::string until;
+  std::vector<std::string> where;
   bool dry_run = false;
 };
 
@@ -638,6 +668,8 @@ Result<void> run_recover(Context& ctx, const RecoverArgs& a)
   if (!until) return std::unexpected(until.error());
   if (*since && *until && **since >= **until)
     return fail(ErrorKind::usage, "--since " + a.since + " is not before --until " + a.until + ": nothing could match");
+  auto match = where_option(a.where);
+  if (!match) return std::unexpected(match.error());
   auto store = ctx.store();
   if (!store) return std::unexpected(store.error());
   auto w = store::find_webhook(**store, a.webhook);
@@ -651,6 +683,7 @@ Result<void> run_recover(Context& ctx, const RecoverArgs& a)
     f.status = status;
     f.since_ms = *since;
     f.until_ms = *until;
+    f.event_body_match = *match;
     f.limit = 0;
     auto part = store::list_deliveries(**store, f);
     if (!part) return std::unexpected(part.error());
@@ -784,6 +817,12 @@ void add_shared_options(CLI::App* cmd, WebhookArgs& a, bool adding)
   cmd->add_option("--disable-after", a.disable_after,
                   "Disable the webhook after failing continuously this long" + deflt("5d"))
       ->type_name("DURATION");
+  cmd->add_option("--filter", a.filter,
+                  std::string("Only events whose body meets this condition, e.g. data.object.customer=cus_1 or "
+                              "'data.amount>=100' (repeatable: all must hold") +
+                      (adding ? ")" : "; replaces all of them)"))
+      ->type_name("'PATH OP VALUE'")
+      ->allow_extra_args(false);
   cmd->add_flag("--insecure", a.insecure, "Do not verify the TLS certificate (self-signed local servers)");
 }
 
@@ -808,7 +847,8 @@ void add_webhooks_command(CLI::App& app, Selected& selected)
       ->type_name("whsec_...");
   add_shared_options(add, *add_args, true);
   add->footer("Examples:\n  centrali webhooks add --url http://localhost:4000/hooks --events 'order.*'\n"
-              "  centrali webhooks add --url https://erp.test/in --events '*' --header 'X-Tenant: 42' --retry-schedule 5s,1m");
+              "  centrali webhooks add --url https://erp.test/in --events '*' --header 'X-Tenant: 42' --retry-schedule 5s,1m\n"
+              "  centrali webhooks add --url http://localhost:4000/big --events 'invoice.*' --filter 'data.object.amount_paid>=10000'");
   add->callback([&selected, add_args] { selected.run = [add_args](Context& c) { return run_add(c, *add_args); }; });
 
   auto list_status = std::make_shared<std::string>();
@@ -834,6 +874,7 @@ void add_webhooks_command(CLI::App& app, Selected& selected)
       ->type_name("GLOB[,GLOB...]");
   update->add_flag("--secure", update_args->secure, "Verify TLS certificates again");
   update->add_flag("--clear-headers", update_args->clear_headers, "Remove every custom header");
+  update->add_flag("--clear-filter", update_args->clear_filter, "Remove every --filter condition");
   add_shared_options(update, *update_args, false);
   update->footer("A new --url also retargets the webhook's existing deliveries: pending retries,\n"
                  "resend and replay go to it (each attempt keeps the URL it was sent to).\n\n"
@@ -902,9 +943,11 @@ void add_webhooks_command(CLI::App& app, Selected& selected)
   replay->add_option("--type", replay_args->type, "Only event types matching this glob")->type_name("GLOB");
   replay->add_option("--since", replay_args->since, "Only deliveries created since")->type_name("DURATION|TIME");
   replay->add_option("--until", replay_args->until, "Only deliveries created before")->type_name("DURATION|TIME");
+  add_where_option(replay, replay_args->where, "the delivered event's body");
   replay->add_option("--to", replay_args->to, "Send to this URL instead")->type_name("URL");
   replay->add_flag("--dry-run", replay_args->dry_run, "Only list what would be sent");
-  replay->footer("Example:\n  centrali webhooks replay --status failed --since 24h --dry-run");
+  replay->footer("Examples:\n  centrali webhooks replay --status failed --since 24h --dry-run\n"
+                 "  centrali webhooks replay --status failed --where data.object.customer=cus_1");
   replay->callback([&selected, replay_args] {
     selected.run = [replay_args](Context& c) { return run_replay(c, *replay_args); };
   });
@@ -925,6 +968,7 @@ void add_webhooks_command(CLI::App& app, Selected& selected)
   recover->add_option("id", recover_args->webhook, "Webhook id or name")->required();
   recover->add_option("--since", recover_args->since, "Deliveries made since")->required()->type_name("DURATION|TIME");
   recover->add_option("--until", recover_args->until, "Deliveries made before")->type_name("DURATION|TIME");
+  add_where_option(recover, recover_args->where, "the delivered event's body");
   recover->add_flag("--dry-run", recover_args->dry_run, "Only list what would be sent");
   recover->footer("Oldest first, each recorded as a 'recover' attempt; one that fails retries on the\n"
                   "webhook's schedule if it was skipped. Stops if the endpoint answers 410 again.\n"

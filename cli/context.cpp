@@ -1,6 +1,9 @@
 #include "context.hpp"
 
+#include <CLI/CLI.hpp>
+
 #include "centrali/ingest/event_type.hpp"
+#include "centrali/query/where.hpp"
 #include "centrali/util/time.hpp"
 
 #include <unistd.h>
@@ -58,6 +61,26 @@ Result<std::int64_t> seconds_option(const std::string& flag, const std::string& 
   if (!d) return fail(ErrorKind::usage, flag + ": " + d.error().message);
   if (d->count() % 1000 != 0) return fail(ErrorKind::usage, flag + " is kept in whole seconds: '" + value + "' is not");
   return d->count() / 1000;
+}
+
+Result<BodyMatch> where_option(const std::vector<std::string>& where)
+{
+  if (where.empty()) return BodyMatch();
+  auto parsed = query::Where::parse(where, "--where");
+  if (!parsed) return std::unexpected(parsed.error());
+  return BodyMatch([w = std::make_shared<query::Where>(std::move(*parsed))](std::string_view body) {
+    return w->matches(body);
+  });
+}
+
+void add_where_option(CLI::App* cmd, std::vector<std::string>& where, const std::string& of_what)
+{
+  cmd->add_option("--where", where,
+                  "Only where " + of_what +
+                      " meets this condition, e.g. data.object.customer=cus_1, 'data.amount>=100', "
+                      "'data.refund exists' (repeatable: all must hold)")
+      ->type_name("'PATH OP VALUE'")
+      ->allow_extra_args(false);
 }
 
 Result<std::string> read_file(const std::string& path)

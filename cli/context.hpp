@@ -6,6 +6,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "centrali/store/store.hpp"
 #include "centrali/util/error.hpp"
@@ -53,6 +55,14 @@ Result<std::optional<std::int64_t>> time_option(const std::string& flag, const s
 // A duration flag kept in whole seconds (`--tolerance 5m` -> 300); like
 // every duration it takes a unit, and sub-second parts are refused.
 Result<std::int64_t> seconds_option(const std::string& flag, const std::string& value);
+// `--where` content conditions (query/where.hpp) as given, as a predicate
+// on event bodies; an empty function when none were given. A usage error
+// names the condition at fault.
+using BodyMatch = std::function<bool(std::string_view body)>;
+Result<BodyMatch> where_option(const std::vector<std::string>& where);
+// Adds the repeatable `--where PATH OP VALUE` flag, one spelling and help
+// for every command that has it; `of_what` says whose body it reads.
+void add_where_option(CLI::App* cmd, std::vector<std::string>& where, const std::string& of_what = "the event's body");
 
 // An event type given on the command line: 1-200 characters, none of them
 // whitespace or a control character (types are shown in tables and

@@ -71,17 +71,20 @@ set -g __centrali_value_flags '*|--store' \
     'events list|--status' \
     'events list|--since' \
     'events list|--until' \
+    'events list|--where' \
     'events list|--limit' \
     'events tail|--source' \
     'events tail|--type' \
     'events tail|--status' \
     'events tail|--since' \
     'events tail|--until' \
+    'events tail|--where' \
     'events export|--source' \
     'events export|--type' \
     'events export|--status' \
     'events export|--since' \
     'events export|--until' \
+    'events export|--where' \
     'events export|--limit' \
     'events emit|--data' \
     'events emit|--data-file' \
@@ -94,6 +97,7 @@ set -g __centrali_value_flags '*|--store' \
     'events replay|--status' \
     'events replay|--since' \
     'events replay|--until' \
+    'events replay|--where' \
     'events replay|--limit' \
     'events replay|--to' \
     'events replay|--set' \
@@ -123,6 +127,7 @@ set -g __centrali_value_flags '*|--store' \
     'webhooks add|--retry-schedule' \
     'webhooks add|--timeout' \
     'webhooks add|--disable-after' \
+    'webhooks add|--filter' \
     'webhooks list|--status' \
     'webhooks update|--url' \
     'webhooks update|--events' \
@@ -131,6 +136,7 @@ set -g __centrali_value_flags '*|--store' \
     'webhooks update|--retry-schedule' \
     'webhooks update|--timeout' \
     'webhooks update|--disable-after' \
+    'webhooks update|--filter' \
     'webhooks rotate-secret|--secret' \
     'webhooks test|--type' \
     'webhooks test|--data' \
@@ -140,10 +146,12 @@ set -g __centrali_value_flags '*|--store' \
     'webhooks replay|--type' \
     'webhooks replay|--since' \
     'webhooks replay|--until' \
+    'webhooks replay|--where' \
     'webhooks replay|--to' \
     'webhooks stats|--since' \
     'webhooks recover|--since' \
     'webhooks recover|--until' \
+    'webhooks recover|--where' \
     'deliveries list|--webhook' \
     'deliveries list|--status' \
     'deliveries list|--event' \
@@ -152,6 +160,7 @@ set -g __centrali_value_flags '*|--store' \
     'deliveries list|--since' \
     'deliveries list|--until' \
     'deliveries list|--reason' \
+    'deliveries list|--where' \
     'deliveries list|--limit' \
     'dispatch|--timeout' \
     'records create|--data' \
@@ -163,6 +172,7 @@ set -g __centrali_value_flags '*|--store' \
     'triggers add|--events' \
     'triggers add|--source' \
     'triggers add|--collection' \
+    'triggers add|--where' \
     'triggers add|--cron' \
     'triggers add|--tz' \
     'triggers add|--every' \
@@ -391,11 +401,13 @@ complete -c centrali -n '__centrali_is \'events list\'' -l type -x -d 'Only even
 complete -c centrali -n '__centrali_is \'events list\'' -l status -x -a 'accepted rejected duplicate' -d 'Only accepted, rejected or duplicate events'
 complete -c centrali -n '__centrali_is \'events list\'' -l since -x -d 'Only events received since (e.g. 2h, 2026-11-27T10:00:00Z)'
 complete -c centrali -n '__centrali_is \'events list\'' -l until -x -d 'Only events received before this time'
+complete -c centrali -n '__centrali_is \'events list\'' -l where -x -d 'Only where the body meets this condition, e.g. data.object.customer=cus_1, \'data.amount>=100\', \'data.refund exists\' (repeatable: all must hold)'
 complete -c centrali -n '__centrali_is \'events list\'' -l limit -x -d 'At most N events (0 = all)'
 
 # centrali events show
 complete -c centrali -n '__centrali_is \'events show\'' -s h -l help -d 'Print this help message and exit'
 complete -c centrali -n '__centrali_is \'events show\'' -l raw -d 'Write only the exact body bytes to stdout'
+complete -c centrali -n '__centrali_is \'events show\'' -l explain -d 'Also say, for each webhook and event trigger, whether it takes this event and which condition failed'
 complete -c centrali -n '__centrali_at \'events show\' 0' -a '(__centrali_dyn events)'
 
 # centrali events tail
@@ -405,6 +417,7 @@ complete -c centrali -n '__centrali_is \'events tail\'' -l type -x -d 'Only even
 complete -c centrali -n '__centrali_is \'events tail\'' -l status -x -a 'accepted rejected duplicate' -d 'Only accepted, rejected or duplicate events'
 complete -c centrali -n '__centrali_is \'events tail\'' -l since -x -d 'Only events received since (e.g. 2h, 2026-11-27T10:00:00Z)'
 complete -c centrali -n '__centrali_is \'events tail\'' -l until -x -d 'Only events received before this time'
+complete -c centrali -n '__centrali_is \'events tail\'' -l where -x -d 'Only where the body meets this condition, e.g. data.object.customer=cus_1, \'data.amount>=100\', \'data.refund exists\' (repeatable: all must hold)'
 
 # centrali events export
 complete -c centrali -n '__centrali_is \'events export\'' -s h -l help -d 'Print this help message and exit'
@@ -413,6 +426,7 @@ complete -c centrali -n '__centrali_is \'events export\'' -l type -x -d 'Only ev
 complete -c centrali -n '__centrali_is \'events export\'' -l status -x -a 'accepted rejected duplicate' -d 'Only accepted, rejected or duplicate events'
 complete -c centrali -n '__centrali_is \'events export\'' -l since -x -d 'Only events received since (e.g. 2h, 2026-11-27T10:00:00Z)'
 complete -c centrali -n '__centrali_is \'events export\'' -l until -x -d 'Only events received before this time'
+complete -c centrali -n '__centrali_is \'events export\'' -l where -x -d 'Only where the body meets this condition, e.g. data.object.customer=cus_1, \'data.amount>=100\', \'data.refund exists\' (repeatable: all must hold)'
 complete -c centrali -n '__centrali_is \'events export\'' -l limit -x -d 'At most N events (0 = all)'
 
 # centrali events import
@@ -439,6 +453,7 @@ complete -c centrali -n '__centrali_is \'events replay\'' -l type -x -d 'Only ev
 complete -c centrali -n '__centrali_is \'events replay\'' -l status -x -a 'accepted rejected duplicate' -d 'Only accepted, rejected or duplicate events'
 complete -c centrali -n '__centrali_is \'events replay\'' -l since -x -d 'Only events received since (e.g. 2h, 2026-11-27T10:00:00Z)'
 complete -c centrali -n '__centrali_is \'events replay\'' -l until -x -d 'Only events received before this time'
+complete -c centrali -n '__centrali_is \'events replay\'' -l where -x -d 'Only where the body meets this condition, e.g. data.object.customer=cus_1, \'data.amount>=100\', \'data.refund exists\' (repeatable: all must hold)'
 complete -c centrali -n '__centrali_is \'events replay\'' -l limit -x -d 'At most N events (0 = all)'
 complete -c centrali -n '__centrali_is \'events replay\'' -l to -x -d 'Where to send them'
 complete -c centrali -n '__centrali_is \'events replay\'' -l set -x -d 'Edit the JSON body before sending, e.g. data.object.amount=5000 (repeatable)'
@@ -512,6 +527,7 @@ complete -c centrali -n '__centrali_is \'webhooks add\'' -l header -x -d 'Extra 
 complete -c centrali -n '__centrali_is \'webhooks add\'' -l retry-schedule -x -d 'Delays between attempts after the first (\'none\' for no retries) [default: 30s,2m,10m,30m]'
 complete -c centrali -n '__centrali_is \'webhooks add\'' -l timeout -x -d 'Per-attempt timeout; slower counts as failure [default: 15s]'
 complete -c centrali -n '__centrali_is \'webhooks add\'' -l disable-after -x -d 'Disable the webhook after failing continuously this long [default: 5d]'
+complete -c centrali -n '__centrali_is \'webhooks add\'' -l filter -x -d 'Only events whose body meets this condition, e.g. data.object.customer=cus_1 or \'data.amount>=100\' (repeatable: all must hold)'
 complete -c centrali -n '__centrali_is \'webhooks add\'' -l insecure -d 'Do not verify the TLS certificate (self-signed local servers)'
 
 # centrali webhooks list
@@ -528,11 +544,13 @@ complete -c centrali -n '__centrali_is \'webhooks update\'' -l url -x -d 'Where 
 complete -c centrali -n '__centrali_is \'webhooks update\'' -l events -x -d 'Event types or globs, comma-separated'
 complete -c centrali -n '__centrali_is \'webhooks update\'' -l secure -d 'Verify TLS certificates again'
 complete -c centrali -n '__centrali_is \'webhooks update\'' -l clear-headers -d 'Remove every custom header'
+complete -c centrali -n '__centrali_is \'webhooks update\'' -l clear-filter -d 'Remove every --filter condition'
 complete -c centrali -n '__centrali_is \'webhooks update\'' -l name -x -d 'A name for people'
 complete -c centrali -n '__centrali_is \'webhooks update\'' -l header -x -d 'Extra header on every attempt, \'Name: value\' (repeatable; replaces all of them)'
 complete -c centrali -n '__centrali_is \'webhooks update\'' -l retry-schedule -x -d 'Delays between attempts after the first (\'none\' for no retries)'
 complete -c centrali -n '__centrali_is \'webhooks update\'' -l timeout -x -d 'Per-attempt timeout; slower counts as failure'
 complete -c centrali -n '__centrali_is \'webhooks update\'' -l disable-after -x -d 'Disable the webhook after failing continuously this long'
+complete -c centrali -n '__centrali_is \'webhooks update\'' -l filter -x -d 'Only events whose body meets this condition, e.g. data.object.customer=cus_1 or \'data.amount>=100\' (repeatable: all must hold; replaces all of them)'
 complete -c centrali -n '__centrali_is \'webhooks update\'' -l insecure -d 'Do not verify the TLS certificate (self-signed local servers)'
 complete -c centrali -n '__centrali_at \'webhooks update\' 0' -a '(__centrali_dyn webhooks)'
 
@@ -571,6 +589,7 @@ complete -c centrali -n '__centrali_is \'webhooks replay\'' -l status -x -a 'pen
 complete -c centrali -n '__centrali_is \'webhooks replay\'' -l type -x -d 'Only event types matching this glob'
 complete -c centrali -n '__centrali_is \'webhooks replay\'' -l since -x -d 'Only deliveries created since'
 complete -c centrali -n '__centrali_is \'webhooks replay\'' -l until -x -d 'Only deliveries created before'
+complete -c centrali -n '__centrali_is \'webhooks replay\'' -l where -x -d 'Only where the delivered event\'s body meets this condition, e.g. data.object.customer=cus_1, \'data.amount>=100\', \'data.refund exists\' (repeatable: all must hold)'
 complete -c centrali -n '__centrali_is \'webhooks replay\'' -l to -x -d 'Send to this URL instead'
 complete -c centrali -n '__centrali_is \'webhooks replay\'' -l dry-run -d 'Only list what would be sent'
 
@@ -583,6 +602,7 @@ complete -c centrali -n '__centrali_at \'webhooks stats\' 0' -a '(__centrali_dyn
 complete -c centrali -n '__centrali_is \'webhooks recover\'' -s h -l help -d 'Print this help message and exit'
 complete -c centrali -n '__centrali_is \'webhooks recover\'' -l since -x -d 'Deliveries made since'
 complete -c centrali -n '__centrali_is \'webhooks recover\'' -l until -x -d 'Deliveries made before'
+complete -c centrali -n '__centrali_is \'webhooks recover\'' -l where -x -d 'Only where the delivered event\'s body meets this condition, e.g. data.object.customer=cus_1, \'data.amount>=100\', \'data.refund exists\' (repeatable: all must hold)'
 complete -c centrali -n '__centrali_is \'webhooks recover\'' -l dry-run -d 'Only list what would be sent'
 complete -c centrali -n '__centrali_at \'webhooks recover\' 0' -a '(__centrali_dyn webhooks)'
 
@@ -603,6 +623,7 @@ complete -c centrali -n '__centrali_is \'deliveries list\'' -l kind -x -a 'webho
 complete -c centrali -n '__centrali_is \'deliveries list\'' -l since -x -d 'Only deliveries attempted (or made) since'
 complete -c centrali -n '__centrali_is \'deliveries list\'' -l until -x -d 'Only deliveries made before'
 complete -c centrali -n '__centrali_is \'deliveries list\'' -l reason -x -d 'Only deliveries whose last error matches this glob'
+complete -c centrali -n '__centrali_is \'deliveries list\'' -l where -x -d 'Only where the delivered event\'s body meets this condition, e.g. data.object.customer=cus_1, \'data.amount>=100\', \'data.refund exists\' (repeatable: all must hold)'
 complete -c centrali -n '__centrali_is \'deliveries list\'' -l limit -x -d 'At most N (0 = all)'
 
 # centrali deliveries show
@@ -667,6 +688,7 @@ complete -c centrali -n '__centrali_is \'triggers add\'' -l run -x -d 'Command t
 complete -c centrali -n '__centrali_is \'triggers add\'' -l events -x -d 'event: type globs, comma-separated (record_*, invoice.*)'
 complete -c centrali -n '__centrali_is \'triggers add\'' -l source -x -a '(__centrali_dyn sources)' -d 'event: only events from this source (\'local\' for records)'
 complete -c centrali -n '__centrali_is \'triggers add\'' -l collection -x -d 'event: only record events of this collection (always local)'
+complete -c centrali -n '__centrali_is \'triggers add\'' -l where -x -d 'event: only events whose body meets this condition, e.g. \'data.amount>=100\' (repeatable: all must hold)'
 complete -c centrali -n '__centrali_is \'triggers add\'' -l cron -x -d 'schedule: 5-field cron expression'
 complete -c centrali -n '__centrali_is \'triggers add\'' -l tz -x -d 'schedule: time zone of --cron (default UTC)'
 complete -c centrali -n '__centrali_is \'triggers add\'' -l every -x -d 'schedule: interval (30s, 5m, 1h)'

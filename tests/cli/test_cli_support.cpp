@@ -88,6 +88,8 @@ TEST_CASE("events for a disabled webhook are skipped, counted on enable, and rec
     auto log = show_delivery(store, d["id"])["attempt_log"];
     CHECK(log.back()["trigger"] == "recover");
   }
+  // Nobody subscribes to operational events here: none is stored.
+  CHECK(cli_json(store, {"events", "list", "--type", "centrali.*"}).empty());
   // Nothing is left to recover.
   CHECK(cli_json(store, {"webhooks", "recover", "billing", "--since", "1h"})["matched"] == 0);
   CHECK(ep.requests().size() == 14);
@@ -277,7 +279,9 @@ TEST_CASE("operational events reach subscribers: exhausted, disabled and recover
   std::atomic<int> answer{500};
   Endpoint app([&](int, const httplib::Request&, httplib::Response& res) { res.status = answer; });
   Endpoint pager;
+  Endpoint everything;  // '*' is the application's events: it gets no operational ones
   auto hook = add_webhook(store, app.url(), {"--name", "erp", "--retry-schedule", "none"});
+  cli_ok(store, {"webhooks", "add", "--url", everything.url(), "--events", "*"});
   cli_ok(store, {"webhooks", "add", "--url", pager.url(), "--events", "centrali.*", "--name", "pager"});
   // A subscriber to centrali.* that always fails makes no events about itself.
   cli_ok(store, {"webhooks", "add", "--url", "http://127.0.0.1:9/down", "--events", "centrali.*", "--retry-schedule",
@@ -307,4 +311,6 @@ TEST_CASE("operational events reach subscribers: exhausted, disabled and recover
   auto events = cli_json(store, {"events", "list", "--type", "centrali.*", "--limit", "0"});
   CHECK(events.size() == 3);
   CHECK(pager.requests().size() == 3);
+  CHECK(everything.requests().size() == 3);  // the three order.paid events
+  for (const auto& req : everything.requests()) CHECK(json::parse(req.body)["type"] == "order.paid");
 }

@@ -5,7 +5,7 @@
 
 #include "centrali/store/deliveries.hpp"
 #include "centrali/store/events.hpp"
-#include "centrali/store/fanout.hpp"
+#include "centrali/dispatch/fanout.hpp"
 #include "centrali/store/webhooks.hpp"
 #include "temp_store.hpp"
 
@@ -119,7 +119,7 @@ TEST_CASE("store: a leasing fan-out stores what its worker takes as a claim leav
   // The worker takes one URL's deliveries, leased until 60 s, and room for
   // one event's body (2 bytes) besides.
   store::FanOutLease lease{60'000, [&](const std::string& url) { return url == held_url; }, 2};
-  auto out = store::fan_out_pending(s, 100, 1'000, &lease);
+  auto out = dispatch::fan_out_pending(s, 100, 1'000, &lease);
   REQUIRE(out);
   CHECK(out->events == 2);
   CHECK(out->deliveries == 4);

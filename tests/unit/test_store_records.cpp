@@ -4,7 +4,7 @@
 
 #include "centrali/records/records.hpp"
 #include "centrali/store/events.hpp"
-#include "centrali/store/fanout.hpp"
+#include "centrali/dispatch/fanout.hpp"
 #include "centrali/store/records.hpp"
 #include "centrali/store/triggers.hpp"
 #include "temp_store.hpp"
@@ -126,7 +126,7 @@ TEST_CASE("store records: fan-out of a record event queues a run only for trigge
   REQUIRE(store::add_trigger(s, t));
   REQUIRE(store::create_record(s, "users", json::object(), 1));
   REQUIRE(store::create_record(s, "orders", json::object(), 2));
-  auto out = store::fan_out_pending(s, 100, 3);
+  auto out = dispatch::fan_out_pending(s, 100, 3);
   REQUIRE(out);
   CHECK(out->events == 2);
   CHECK(out->runs == 1);

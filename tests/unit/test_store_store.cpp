@@ -11,7 +11,7 @@
 #include <SQLiteCpp/Database.h>
 
 #include "centrali/store/deliveries.hpp"
-#include "centrali/store/fanout.hpp"
+#include "centrali/dispatch/fanout.hpp"
 #include "centrali/store/store.hpp"
 #include "centrali/store/webhooks.hpp"
 #include "temp_dir.hpp"
@@ -344,14 +344,14 @@ TEST_CASE("store: events pending fan-out in a version 3 store are fanned out aft
   auto pending = store::has_pending_events(*store);
   REQUIRE(pending);
   CHECK(*pending);
-  auto fanned = store::fan_out_pending(*store, 100, 1);
+  auto fanned = dispatch::fan_out_pending(*store, 100, 1);
   REQUIRE(fanned);
   CHECK(fanned->events == 2);
   CHECK(fanned->deliveries == 2);
   CHECK(store->db().execAndGet("SELECT group_concat(event_id) FROM (SELECT event_id FROM deliveries ORDER BY event_id)")
             .getString() == "evt_pending1,evt_pending2");
   // Nothing is fanned out twice, and an idle look writes nothing.
-  auto again = store::fan_out_pending(*store, 100, 2);
+  auto again = dispatch::fan_out_pending(*store, 100, 2);
   REQUIRE(again);
   CHECK(again->events == 0);
   CHECK_FALSE(*store::has_pending_events(*store));

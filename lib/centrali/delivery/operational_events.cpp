@@ -2,7 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "centrali/dispatch/routing.hpp"
 #include "centrali/store/events.hpp"
+#include "centrali/store/fanout.hpp"
 #include "centrali/store/webhooks.hpp"
 #include "centrali/util/ids.hpp"
 #include "centrali/util/time.hpp"
@@ -12,8 +14,28 @@ namespace {
 
 using json = nlohmann::json;
 
+// Someone takes events of `type`: a webhook or an event trigger whose
+// globs name it (operational events need a `centrali.` glob: see
+// dispatch::types_match).
+Result<bool> subscribed(store::Store& store, std::string_view type)
+{
+  auto webhooks = store::fan_out_webhooks(store);
+  if (!webhooks) return std::unexpected(webhooks.error());
+  for (const auto& w : *webhooks)
+    if (dispatch::types_match(w.events, type)) return true;
+  auto triggers = store::fan_out_triggers(store);
+  if (!triggers) return std::unexpected(triggers.error());
+  for (const auto& t : *triggers)
+    if (!t.paused && dispatch::types_match(t.events, type)) return true;
+  return false;
+}
+
+// Stored only when someone subscribes: a store nobody asked to watch gets
+// no events of its own in `events list`.
 Result<void> emit(store::Store& store, std::string_view type, const json& data, std::int64_t now_ms)
 {
+  auto wanted = subscribed(store, type);
+  if (!wanted || !*wanted) return wanted ? Result<void>{} : std::unexpected(wanted.error());
   store::Event e;
   e.id = ids::make(ids::k_event);
   e.source = "local";

@@ -2,6 +2,8 @@
 // Operational events: what happened to deliveries and webhooks, stored as
 // ordinary local events so triggers and webhooks can subscribe to them
 // (`--events 'centrali.*'`): page someone when a webhook is turned off.
+// Only a glob that names them takes them ('*' does not), and they are
+// stored only while something subscribes.
 // Made inside the transaction that records the change, so each is stored
 // exactly when its change is.
 #include <cstdint>

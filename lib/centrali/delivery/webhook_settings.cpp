@@ -6,6 +6,7 @@
 #include "centrali/ingest/event_type.hpp"
 #include "centrali/ingest/secrets.hpp"
 #include "centrali/delivery/retry.hpp"
+#include "centrali/query/where.hpp"
 #include "centrali/signatures/signatures.hpp"
 #include "centrali/store/deliveries.hpp"
 #include "centrali/util/time.hpp"
@@ -85,6 +86,12 @@ Result<void> apply_settings(const WebhookSettings& s, store::Webhook& w, const F
   if (s.events) {
     if (auto r = validate_globs(*s.events, label("events")); !r) return r;
     w.events = *s.events;
+  }
+  if (s.filter) {
+    auto where = query::Where::parse(*s.filter, label("filter"));
+    if (!where) return std::unexpected(where.error());
+    w.filter.clear();
+    for (const auto& c : where->conditions()) w.filter.push_back(c.text);
   }
   if (s.name) {
     if (auto r = check_webhook_name(*s.name, label("name")); !r) return r;

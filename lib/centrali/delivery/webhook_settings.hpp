@@ -20,6 +20,7 @@ struct WebhookSettings {
   std::optional<std::string> name;
   std::optional<std::string> url;
   std::optional<std::string> events;          // comma-separated globs
+  std::optional<std::vector<std::string>> filter;  // content conditions (query/where.hpp); replaces all
   std::optional<HeaderList> headers;          // replaces all custom headers
   std::optional<std::string> retry_schedule;  // "30s,2m,10m" or "none"
   std::optional<std::string> timeout;         // "15s"

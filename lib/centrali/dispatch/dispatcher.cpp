@@ -4,6 +4,7 @@
 
 #include <optional>
 
+#include "centrali/dispatch/fanout.hpp"
 #include "centrali/util/time.hpp"
 
 namespace centrali::dispatch {
@@ -66,7 +67,7 @@ Result<store::FanOutResult> Dispatcher::drain()
                    // those deliveries need no claim.
                    std::optional<store::FanOutLease> lease;
                    if (hand_off.lease) lease = hand_off.lease(s, now);
-                   auto out = store::fan_out_pending(s, k_batch, now, lease ? &*lease : nullptr);
+                   auto out = fan_out_pending(s, k_batch, now, lease ? &*lease : nullptr);
                    if (!out) return std::unexpected(out.error());
                    batch = std::move(*out);  // a redone transaction replaces what the rolled-back one made
                    return {};

@@ -1,5 +1,5 @@
 #pragma once
-// The dispatcher: a thread that fans out new events (see store/fanout.hpp)
+// The dispatcher: a thread that fans out new events (see dispatch/fanout.hpp)
 // through the group committer, then wakes whoever has new work.
 #include <condition_variable>
 #include <filesystem>

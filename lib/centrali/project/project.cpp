@@ -153,7 +153,7 @@ Result<store::Source> parse_source(const Entry& e, const std::string& path)
 
 Result<WebhookEntry> parse_webhook(const Entry& e)
 {
-  if (auto r = e.check_object({"name", "url", "events", "secret", "headers", "retry_schedule", "timeout",
+  if (auto r = e.check_object({"name", "url", "events", "filter", "secret", "headers", "retry_schedule", "timeout",
                                "disable_after", "insecure", "enabled"});
       !r)
     return std::unexpected(r.error());
@@ -170,6 +170,11 @@ Result<WebhookEntry> parse_webhook(const Entry& e)
   std::string joined;
   for (const auto& g : events) joined += (joined.empty() ? "" : ",") + g;
   s.events = joined;
+  // Like events, what a webhook takes is all in the file: no "filter"
+  // means no conditions.
+  std::vector<std::string> filter;
+  TRY_ASSIGN(filter, e.list("filter"));
+  s.filter = std::move(filter);
   TRY_ASSIGN(w.secret, e.text("secret"));
   if (e.has("headers")) {
     std::vector<std::pair<std::string, std::string>> headers;
@@ -197,7 +202,7 @@ Result<WebhookEntry> parse_webhook(const Entry& e)
 
 Result<TriggerEntry> parse_trigger(const Entry& e, const std::string& path, std::int64_t now_ms)
 {
-  if (auto r = e.check_object({"name", "on", "run", "exec", "events", "source", "collection", "cron", "tz", "every",
+  if (auto r = e.check_object({"name", "on", "run", "exec", "events", "source", "collection", "where", "cron", "tz", "every",
                                "at", "path", "method", "response", "params", "env", "timeout", "concurrency", "cwd",
                                "paused"});
       !r)
@@ -222,6 +227,7 @@ Result<TriggerEntry> parse_trigger(const Entry& e, const std::string& path, std:
   TRY_ASSIGN(text, e.duration("timeout"));
   if (text) spec.timeout = *text;
   TRY_ASSIGN(spec.events, e.list("events"));
+  TRY_ASSIGN(spec.where, e.list("where"));
   std::optional<bool> flag;
   TRY_ASSIGN(flag, e.boolean("exec"));
   spec.exec = flag.value_or(false);
@@ -272,6 +278,7 @@ std::vector<std::string> webhook_changes(const store::Webhook& now, const store:
   std::vector<std::string> out;
   if (now.url != wanted.url) out.push_back("url");
   if (now.events != wanted.events) out.push_back("events");
+  if (now.filter != wanted.filter) out.push_back("filter");
   auto same_headers = [](const HeaderList& a, const HeaderList& b) {
     return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](const auto& x, const auto& y) {
              return x.name == y.name && x.value == y.value;
@@ -304,6 +311,7 @@ std::vector<std::string> trigger_changes(const store::Trigger& now, const store:
   differs("events", now.events != wanted.events);
   differs("source", now.source != wanted.source);
   differs("collection", now.collection != wanted.collection);
+  differs("where", now.where != wanted.where);
   differs("cron", now.cron != wanted.cron);
   differs("tz", now.tz != wanted.tz);
   differs("every", now.every_ms != wanted.every_ms);
@@ -632,6 +640,7 @@ Result<Export> export_project(store::Store& store)
       start = end + 1;
     }
     j["events"] = events;
+    if (!w.filter.empty()) j["filter"] = w.filter;
     if (!w.headers.empty()) {
       ojson headers = ojson::object();
       for (const auto& h : w.headers) headers[h.name] = h.value;
@@ -663,6 +672,7 @@ Result<Export> export_project(store::Store& store)
     for (auto [key, value] : {std::pair{"source", &t.source}, {"collection", &t.collection}, {"cron", &t.cron},
                               {"tz", &t.tz}, {"path", &t.path}, {"method", &t.method}, {"cwd", &t.cwd}})
       if (!value->empty()) j[key] = *value;
+    if (!t.where.empty()) j["where"] = t.where;
     if (t.every_ms) j["every"] = timeutil::format_duration(std::chrono::milliseconds(*t.every_ms));
     if (t.at_ms) j["at"] = timeutil::format_rfc3339(*t.at_ms);
     if (t.kind == "endpoint" && t.response_mode != "output") j["response"] = t.response_mode;

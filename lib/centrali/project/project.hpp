@@ -3,12 +3,14 @@
 // declaratively (centrali.json), so a team commits its setup and `apply`
 // makes any store match it.
 //   {"sources":  [{"name", "provider", "secrets": [...], "tolerance", "forward_to"}],
-//    "webhooks": [{"name", "url", "events", "secret", "headers", "retry_schedule",
+//    "webhooks": [{"name", "url", "events", "filter", "secret", "headers", "retry_schedule",
 //                  "timeout", "disable_after", "insecure", "enabled"}],
-//    "triggers": [{"name", "on", "run", "exec", "events", "source", "collection", "cron",
+//    "triggers": [{"name", "on", "run", "exec", "events", "source", "collection", "where", "cron",
 //                  "tz", "every", "at", "path", "method", "response", "params", "env",
 //                  "timeout", "concurrency", "cwd", "paused"}]}
 // Every entry is named; names are what a later `apply` matches entries by.
+// "filter" (webhooks) and "where" (event triggers) list content conditions
+// (query/where.hpp); left out, there are none.
 // Secrets may be `env:NAME` or `file:PATH`. Sources keep such a reference;
 // a webhook stores the value it names (sending needs it).
 #include <cstdint>

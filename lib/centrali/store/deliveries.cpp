@@ -16,6 +16,7 @@ namespace {
 constexpr const char* k_delivery_columns =
     "seq, id, kind, event_id, webhook_id, event_type, url, status, attempt_count, next_attempt_ms, last_status, "
     "last_error, created_ms, updated_ms, auto_attempts";
+constexpr int k_delivery_column_count = 15;
 
 Delivery read_delivery(SQLite::Statement& st)
 {
@@ -40,7 +41,7 @@ Delivery read_delivery(SQLite::Statement& st)
 
 } // namespace
 
-Result<void> insert_delivery(Store& store, const Delivery& d)
+Result<void> insert_delivery(Store& store, const Delivery& d, std::int64_t* seq)
 {
   return guarded("store delivery ", d.id, [&]() -> Result<void> {
     auto& st = store.statement(
@@ -66,6 +67,7 @@ Result<void> insert_delivery(Store& store, const Delivery& d)
     if (d.last_error.empty()) st.bind(12);  // a skipped delivery says why
     else st.bindNoCopy(12, d.last_error);
     st.exec();
+    if (seq) *seq = store.db().getLastInsertRowid();
     return {};
   });
 }
@@ -294,7 +296,7 @@ Result<std::vector<Delivery>> pending_deliveries_of(Store& store, const std::str
     std::vector<Delivery> out;
     while (st.executeStep()) {
       out.push_back(read_delivery(st));
-      if (!st.getColumn(15).isNull()) out.back().lease_until_ms = st.getColumn(15).getInt64();
+      if (auto lease = st.getColumn(k_delivery_column_count); !lease.isNull()) out.back().lease_until_ms = lease.getInt64();
     }
     return out;
   });
@@ -445,7 +447,11 @@ constexpr std::int64_t k_pending_scan_rows = 10000;
 // first, at most `limit` (0: all).
 std::vector<Delivery> list_part(Store& store, const DeliveryFilter& f, const char* extra, std::int64_t cut, int limit)
 {
-  std::string sql = std::string("SELECT ") + k_delivery_columns + " FROM deliveries WHERE 1=1";
+  const bool matching = static_cast<bool>(f.event_body_match);
+  std::string sql = std::string("SELECT ") + k_delivery_columns;
+  // The event's body for a content query, looked up by the events' id index.
+  if (matching) sql += ", (SELECT body FROM events WHERE events.id = deliveries.event_id)";
+  sql += " FROM deliveries WHERE 1=1";
   if (!f.webhook_id.empty()) sql += " AND webhook_id = :webhook";
   if (!f.status.empty()) sql += " AND status = :status";
   if (!f.event_id.empty()) sql += " AND event_id = :event";
@@ -458,7 +464,8 @@ std::vector<Delivery> list_part(Store& store, const DeliveryFilter& f, const cha
   if (!f.reason_glob.empty()) sql += " AND last_error GLOB :reason";
   if (*extra) sql += std::string(" AND ") + extra;
   sql += " ORDER BY seq DESC";
-  if (limit > 0) sql += " LIMIT :limit";
+  // With a content query the limit counts matches, so SQL reads on.
+  if (limit > 0 && !matching) sql += " LIMIT :limit";
   SQLite::Statement st(store.db(), sql);
   if (!f.webhook_id.empty()) st.bind(":webhook", f.webhook_id);
   if (!f.status.empty()) st.bind(":status", f.status);
@@ -471,9 +478,17 @@ std::vector<Delivery> list_part(Store& store, const DeliveryFilter& f, const cha
   if (f.active_until_ms) st.bind(":auntil", static_cast<int64_t>(*f.active_until_ms));
   if (!f.reason_glob.empty()) st.bind(":reason", f.reason_glob);
   if (*extra) st.bind(":cut", static_cast<int64_t>(cut));
-  if (limit > 0) st.bind(":limit", limit);
+  if (limit > 0 && !matching) st.bind(":limit", limit);
   std::vector<Delivery> out;
-  while (st.executeStep()) out.push_back(read_delivery(st));
+  while (st.executeStep()) {
+    if (matching) {
+      auto body = st.getColumn(k_delivery_column_count);  // after the delivery's own columns
+      if (!f.event_body_match(std::string_view(static_cast<const char*>(body.getBlob()), static_cast<std::size_t>(body.getBytes()))))
+        continue;
+    }
+    out.push_back(read_delivery(st));
+    if (limit > 0 && static_cast<int>(out.size()) >= limit) break;
+  }
   return out;
 }
 

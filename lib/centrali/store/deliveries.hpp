@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "centrali/store/store.hpp"
@@ -67,7 +68,8 @@ struct DeliveryUpdate {
 };
 
 // With a lease_until_ms, the row is stored leased (as a claim leaves it).
-Result<void> insert_delivery(Store& store, const Delivery& delivery);
+// `seq`, when given, receives the new row's seq.
+Result<void> insert_delivery(Store& store, const Delivery& delivery, std::int64_t* seq = nullptr);
 
 // Leases up to `limit` pending deliveries due at `now_ms` that nobody else
 // holds, until `now_ms + lease_ms`; a crashed holder's lease simply expires.
@@ -145,6 +147,10 @@ struct DeliveryFilter {
   std::optional<std::int64_t> active_until_ms;
   std::string reason_glob;                  // the last error ("HTTP 503", "timed out after 15s"...)
   int limit = 50;                           // <= 0: no limit
+  // Content queries (`--where`): only deliveries whose event's body this
+  // accepts (a delivery whose event was pruned has the body ""); `limit`
+  // counts accepted ones, as for EventFilter::body_match.
+  std::function<bool(std::string_view event_body)> event_body_match;
 };
 
 // Deliveries matching `filter`, newest first.

@@ -199,23 +199,44 @@ std::int64_t count(Store& store, const std::string& sql)
 
 } // namespace
 
-Result<std::vector<Event>> list_events(Store& store, const EventFilter& f)
+Result<EventPage> read_events(Store& store, const EventFilter& f)
 {
-  return guarded("list events", [&]() -> Result<std::vector<Event>> {
+  return guarded("list events", [&]() -> Result<EventPage> {
+    const bool matching = static_cast<bool>(f.body_match);
     std::string sql = std::string("SELECT ") + k_columns;
-    sql += f.with_body ? ", headers, body" : "";
+    // The body is column 14 either way; with_body adds the headers before it.
+    sql += f.with_body ? ", headers, body" : matching ? ", NULL, body" : "";
     sql += " FROM events WHERE 1=1" + filter_terms(f);
     if (f.after_seq > 0) sql += " AND seq > :after";
     sql += f.oldest_first ? " ORDER BY seq ASC" : " ORDER BY seq DESC";
-    if (f.limit > 0) sql += " LIMIT :limit";
+    // With a content query the limit counts matches, so SQL reads on.
+    if (f.limit > 0 && !matching) sql += " LIMIT :limit";
     SQLite::Statement st(store.db(), sql);
     bind_filter(st, f);
     if (f.after_seq > 0) st.bind(":after", static_cast<int64_t>(f.after_seq));
-    if (f.limit > 0) st.bind(":limit", f.limit);
-    std::vector<Event> out;
-    while (st.executeStep()) out.push_back(read_row(st, f.with_body));
-    return out;
+    if (f.limit > 0 && !matching) st.bind(":limit", f.limit);
+    EventPage page;
+    while (st.executeStep()) {
+      page.last_seq = st.getColumn(0).getInt64();
+      if (matching) {
+        // Only the body is read from a row that does not match: building
+        // an Event costs more than the match, over a million rows.
+        auto body = st.getColumn(14);
+        if (!f.body_match(std::string_view(static_cast<const char*>(body.getBlob()), static_cast<std::size_t>(body.getBytes()))))
+          continue;
+      }
+      page.events.push_back(read_row(st, f.with_body));
+      if (matching && f.limit > 0 && static_cast<int>(page.events.size()) >= f.limit) break;
+    }
+    return page;
   });
+}
+
+Result<std::vector<Event>> list_events(Store& store, const EventFilter& f)
+{
+  auto page = read_events(store, f);
+  if (!page) return std::unexpected(page.error());
+  return std::move(page->events);
 }
 
 Result<PruneCounts> prune_events(Store& store, const EventFilter& f, bool dry_run)

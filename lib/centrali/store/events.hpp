@@ -2,8 +2,10 @@
 // Events: every request a source received (accepted, rejected or duplicate)
 // and every event made locally, with the exact body bytes.
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "centrali/store/store.hpp"
@@ -55,10 +57,25 @@ struct EventFilter {
   int limit = 50;                 // <= 0: no limit
   bool oldest_first = false;
   bool with_body = false;         // headers and body too (export, tail)
+  // Content queries (`--where`): only events whose body this accepts. The
+  // rows the fields above select are read in order and their bodies handed
+  // to it; `limit` counts accepted events, so a rare match reads on until
+  // it finds enough or reaches the end. Matching stays with the caller
+  // (query/where.hpp), not in SQL.
+  std::function<bool(std::string_view body)> body_match;
 };
 
 // Events matching `filter`, newest first unless `oldest_first`.
 Result<std::vector<Event>> list_events(Store& store, const EventFilter& filter);
+
+// The same, with how far the read went: `last_seq` is the seq of the last
+// row read, matching or not (0 when none), so a follower (tail, export)
+// resumes after rows body_match refused instead of reading them again.
+struct EventPage {
+  std::vector<Event> events;
+  std::int64_t last_seq = 0;
+};
+Result<EventPage> read_events(Store& store, const EventFilter& filter);
 
 struct PruneCounts {
   std::int64_t events = 0;
@@ -68,7 +85,7 @@ struct PruneCounts {
 };
 
 // Deletes the events matching `filter` (source, type, status, since/until;
-// its limit and order are ignored) with their deliveries, attempts and
+// its limit, order and body_match are ignored) with their deliveries, attempts and
 // trigger runs. An event still in use is kept: one waiting for fan-out, or
 // with a pending delivery or a queued or running run. `dry_run` counts
 // what would go and deletes nothing. Free pages are reused by later writes;

@@ -1,8 +1,8 @@
 #pragma once
-// Fan-out: turning new events into work. Every event from any origin
-// (ingested, `events emit`, record changes) goes once through here: a
-// delivery for each active webhook whose globs match its type, and a queued
-// run for each unpaused event trigger that matches it.
+// The fan-out queue: events waiting to be turned into work, and what that
+// work is made for. Every event from any origin (ingested, `events emit`,
+// record changes) is read once from here by dispatch/fanout.hpp, which
+// decides (dispatch/routing.hpp) which webhooks and triggers take it.
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -57,9 +57,45 @@ struct DeliveryHandOff {
   std::function<void(std::vector<LeasedDelivery>)> take;
 };
 
-// Fans out up to `limit` pending events, oldest first, in the caller's
-// transaction; with `lease`, leasing what it accepts.
-Result<FanOutResult> fan_out_pending(Store& store, int limit, std::int64_t now_ms, const FanOutLease* lease = nullptr);
+// A webhook as fan-out reads it (every webhook, enabled or not).
+struct FanOutWebhook {
+  std::string id, url, events;
+  std::vector<std::string> filter;
+  bool active = true;
+  std::string disabled_reason;
+};
+Result<std::vector<FanOutWebhook>> fan_out_webhooks(Store& store);
+
+// An event trigger as fan-out reads it (paused ones too).
+struct FanOutTrigger {
+  std::string name, events, source, collection;
+  std::vector<std::string> where;
+  bool paused = false;
+};
+Result<std::vector<FanOutTrigger>> fan_out_triggers(Store& store);
+
+// An event waiting for fan-out.
+struct PendingEvent {
+  std::int64_t seq = 0;
+  std::string id, source, type;
+  std::string body;  // empty when not read (see PendingBodies)
+  std::int64_t received_ms = 0;
+};
+
+// Which bodies pending_events reads: those of record events (a trigger may
+// filter on their collection), or every one (content filters, payloads for
+// a delivery worker).
+enum class PendingBodies { records, all };
+
+// Up to `limit` events waiting for fan-out, oldest first.
+Result<std::vector<PendingEvent>> pending_events(Store& store, int limit, PendingBodies bodies);
+
+// Queues a run of trigger `trigger` for event `event_id`.
+Result<void> queue_event_run(Store& store, const std::string& trigger, const std::string& event_id, std::int64_t now_ms);
+
+// Moves the cursor past `read`, what pending_events returned for `limit`,
+// once it is handled (in the same transaction).
+Result<void> advance_fan_out_cursor(Store& store, const std::vector<PendingEvent>& read, int limit);
 
 // Whether any event waits for fan-out (cheap: a partial index).
 Result<bool> has_pending_events(Store& store);

@@ -411,6 +411,13 @@ const std::vector<Migration>& migrations()
         CREATE INDEX deliveries_unsuccessful ON deliveries(status, seq)
           WHERE status = 'failed' OR status = 'cancelled' OR status = 'skipped';
       )sql", allow_skipped_and_recover},
+      // Content filters (query/where.hpp): a webhook's `--filter` and an
+      // event trigger's `--where` conditions, as written, in a JSON array
+      // of strings; fan-out keeps an event only when all of them hold.
+      {11, R"sql(
+        ALTER TABLE webhooks ADD COLUMN conditions TEXT NOT NULL DEFAULT '[]';
+        ALTER TABLE triggers ADD COLUMN conditions TEXT NOT NULL DEFAULT '[]';
+      )sql"},
   };
   return list;
 }

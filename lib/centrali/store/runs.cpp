@@ -137,6 +137,17 @@ Result<std::vector<Run>> list_runs(Store& store, const RunFilter& f)
   });
 }
 
+Result<std::vector<Run>> runs_for_event(Store& store, const std::string& event_id)
+{
+  return guarded("list runs of " + event_id, [&]() -> Result<std::vector<Run>> {
+    SQLite::Statement st(store.db(), std::string("SELECT ") + k_summary_columns + " FROM runs WHERE event_id = ? ORDER BY seq");
+    st.bind(1, event_id);
+    std::vector<Run> out;
+    while (st.executeStep()) out.push_back(read_run(st, false));
+    return out;
+  });
+}
+
 Result<int> interrupt_expired_runs(Store& store, std::int64_t now_ms)
 {
   return guarded("mark interrupted runs", [&]() -> Result<int> { return interrupt_expired(store, now_ms); });

@@ -73,6 +73,10 @@ struct RunFilter {
 // Runs matching `filter`, newest first, without input, stdout and stderr.
 Result<std::vector<Run>> list_runs(Store& store, const RunFilter& filter);
 
+// The runs queued for one event, oldest first, as list_runs reads them.
+// Runs have no index by event (nothing hot asks): this reads them all.
+Result<std::vector<Run>> runs_for_event(Store& store, const std::string& event_id);
+
 // In one transaction: marks runs whose lease expired as failure
 // (k_interrupted, never re-run: functions may not be idempotent), cancels
 // queued runs of removed triggers, then claims up to `limit` queued runs,

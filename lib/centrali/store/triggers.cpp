@@ -4,6 +4,7 @@
 #include <SQLiteCpp/Statement.h>
 
 #include "centrali/store/records.hpp"
+#include "centrali/store/string_list.hpp"
 #include "centrali/util/json_bounded.hpp"
 
 namespace centrali::store {
@@ -13,7 +14,7 @@ using json = nlohmann::json;
 
 constexpr const char* k_columns =
     "name, kind, command, exec, params, timeout_ms, concurrency, cwd, env, paused, events, source, collection, cron, "
-    "tz, every_ms, at_ms, next_fire_ms, path, method, response_mode, created_ms, updated_ms";
+    "tz, every_ms, at_ms, next_fire_ms, path, method, response_mode, created_ms, updated_ms, conditions";
 
 std::optional<std::int64_t> optional_int(const SQLite::Column& c)
 {
@@ -64,6 +65,7 @@ Trigger read_trigger(SQLite::Statement& st)
   t.response_mode = st.getColumn(20).getString();
   t.created_ms = st.getColumn(21).getInt64();
   t.updated_ms = st.getColumn(22).getInt64();
+  t.where = string_list_from_text(st.getColumn(23).getText());
   return t;
 }
 
@@ -98,7 +100,7 @@ Result<void> add_trigger(Store& store, const Trigger& t)
       }
     }
     SQLite::Statement st(store.db(), std::string("INSERT INTO triggers (") + k_columns +
-                                         ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                                         ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     json env = json::array();
     for (const auto& [k, v] : t.env) env.push_back({k, v});
     st.bind(1, t.name);
@@ -124,6 +126,7 @@ Result<void> add_trigger(Store& store, const Trigger& t)
     st.bind(21, t.response_mode.empty() ? std::string("output") : t.response_mode);
     st.bind(22, static_cast<int64_t>(t.created_ms));
     st.bind(23, static_cast<int64_t>(t.updated_ms));
+    st.bind(24, string_list_text(t.where));
     st.exec();
     return {};
   });

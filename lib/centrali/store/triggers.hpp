@@ -28,6 +28,7 @@ struct Trigger {
   std::string events;           // comma-separated type globs
   std::string source;           // empty = any
   std::string collection;       // empty = any
+  std::vector<std::string> where;  // content conditions (query/where.hpp), all must hold; as written
   // schedule: exactly one of cron, every_ms, at_ms
   std::string cron;
   std::string tz;               // for cron; empty = UTC

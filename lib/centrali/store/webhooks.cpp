@@ -4,6 +4,7 @@
 #include <SQLiteCpp/Statement.h>
 #include <nlohmann/json.hpp>
 
+#include "centrali/store/string_list.hpp"
 #include "centrali/util/json_bounded.hpp"
 
 namespace centrali::store {
@@ -11,11 +12,11 @@ namespace {
 
 constexpr const char* k_columns =
     "id, name, url, events, secret, previous_secret, previous_until_ms, headers, retry_schedule, timeout_ms, "
-    "insecure, active, disabled_reason, failing_since_ms, disable_after_ms, created_ms, updated_ms";
+    "insecure, active, disabled_reason, failing_since_ms, disable_after_ms, created_ms, updated_ms, conditions";
 
 constexpr const char* k_get_webhook =
     "SELECT id, name, url, events, secret, previous_secret, previous_until_ms, headers, retry_schedule, timeout_ms, "
-    "insecure, active, disabled_reason, failing_since_ms, disable_after_ms, created_ms, updated_ms "
+    "insecure, active, disabled_reason, failing_since_ms, disable_after_ms, created_ms, updated_ms, conditions "
     "FROM webhooks WHERE id = ?";
 
 Webhook read_webhook(SQLite::Statement& st)
@@ -41,6 +42,7 @@ Webhook read_webhook(SQLite::Statement& st)
   w.disable_after_ms = st.getColumn(14).getInt64();
   w.created_ms = st.getColumn(15).getInt64();
   w.updated_ms = st.getColumn(16).getInt64();
+  w.filter = string_list_from_text(st.getColumn(17).getText());
   return w;
 }
 
@@ -67,6 +69,7 @@ void bind_all(SQLite::Statement& st, const Webhook& w)
   st.bind(15, static_cast<int64_t>(w.disable_after_ms));
   st.bind(16, static_cast<int64_t>(w.created_ms));
   st.bind(17, static_cast<int64_t>(w.updated_ms));
+  st.bind(18, string_list_text(w.filter));
 }
 
 } // namespace
@@ -75,7 +78,7 @@ Result<void> insert_webhook(Store& store, const Webhook& w)
 {
   return guarded("add webhook", [&]() -> Result<void> {
     SQLite::Statement st(store.db(), std::string("INSERT INTO webhooks (") + k_columns +
-                                         ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                                         ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     bind_all(st, w);
     st.exec();
     return {};
@@ -144,7 +147,7 @@ Result<void> update_webhook(Store& store, const Webhook& w)
                            "UPDATE webhooks SET id = ?1, name = ?2, url = ?3, events = ?4, secret = ?5, "
                            "previous_secret = ?6, previous_until_ms = ?7, headers = ?8, retry_schedule = ?9, "
                            "timeout_ms = ?10, insecure = ?11, active = ?12, disabled_reason = ?13, "
-                           "failing_since_ms = ?14, disable_after_ms = ?15, created_ms = ?16, updated_ms = ?17 "
+                           "failing_since_ms = ?14, disable_after_ms = ?15, created_ms = ?16, updated_ms = ?17, conditions = ?18 "
                            "WHERE id = ?1");
       bind_all(st, w);
       st.exec();

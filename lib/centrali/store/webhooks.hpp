@@ -16,6 +16,7 @@ struct Webhook {
   std::string name;
   std::string url;
   std::string events;                  // comma-separated globs
+  std::vector<std::string> filter;     // content conditions (query/where.hpp), all must hold; as written
   std::string secret;                  // whsec_…
   std::string previous_secret;         // still signs until previous_until_ms (rotation)
   std::optional<std::int64_t> previous_until_ms;

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <filesystem>
 
+#include "centrali/query/where.hpp"
 #include "centrali/records/records.hpp"
 #include "centrali/schedule/cron.hpp"
 #include "centrali/schedule/zone.hpp"
@@ -33,7 +34,8 @@ Result<void> refuse_others(const TriggerSpec& s)
   };
   const Owned owned[] = {
       {"--events", !s.events.empty(), "event"},   {"--source", !s.source.empty(), "event"},
-      {"--collection", !s.collection.empty(), "event"}, {"--cron", !s.cron.empty(), "schedule"},
+      {"--collection", !s.collection.empty(), "event"}, {"--where", !s.where.empty(), "event"},
+      {"--cron", !s.cron.empty(), "schedule"},
       {"--tz", !s.tz.empty(), "schedule"},        {"--every", !s.every.empty(), "schedule"},
       {"--at", !s.at.empty(), "schedule"},        {"--path", !s.path.empty(), "endpoint"},
       {"--method", !s.method.empty(), "endpoint"}, {"--response", !s.response.empty(), "endpoint"},
@@ -67,6 +69,9 @@ Result<void> build_event(const TriggerSpec& s, store::Trigger& t)
   if (!s.collection.empty())
     if (auto r = records::check_collection(s.collection); !r) return r;
   t.collection = s.collection;
+  auto where = query::Where::parse(s.where, "--where");
+  if (!where) return std::unexpected(where.error());
+  for (const auto& c : where->conditions()) t.where.push_back(c.text);
   return {};
 }
 

@@ -18,6 +18,7 @@ struct TriggerSpec {
   std::vector<std::string> events;    // globs; each may itself hold commas
   std::string source;
   std::string collection;
+  std::vector<std::string> where;     // content conditions (query/where.hpp)
   std::string cron;
   std::string tz;
   std::string every;

@@ -24,7 +24,7 @@ bool glob_match(std::string_view pattern, std::string_view text)
   return p == pattern.size();
 }
 
-bool glob_match_any(std::string_view patterns, std::string_view text)
+bool glob_match_any(std::string_view patterns, std::string_view text, std::string_view only_prefixed)
 {
   std::size_t start = 0;
   while (start <= patterns.size()) {
@@ -33,7 +33,7 @@ bool glob_match_any(std::string_view patterns, std::string_view text)
     auto one = patterns.substr(start, end - start);
     while (!one.empty() && one.front() == ' ') one.remove_prefix(1);
     while (!one.empty() && one.back() == ' ') one.remove_suffix(1);
-    if (!one.empty() && glob_match(one, text)) return true;
+    if (!one.empty() && one.starts_with(only_prefixed) && glob_match(one, text)) return true;
     start = end + 1;
   }
   return false;

@@ -7,7 +7,8 @@ namespace centrali {
 
 bool glob_match(std::string_view pattern, std::string_view text);
 
-// True when any comma-separated pattern in `patterns` matches.
-bool glob_match_any(std::string_view patterns, std::string_view text);
+// True when any comma-separated pattern in `patterns` matches; with
+// `only_prefixed`, only patterns that start with it count.
+bool glob_match_any(std::string_view patterns, std::string_view text, std::string_view only_prefixed = {});
 
 } // namespace centrali

@@ -24,19 +24,31 @@ const char* type_name(const ojson& j)
   }
 }
 
-std::vector<std::string_view> split(std::string_view path)
+} // namespace
+
+Result<std::vector<std::string>> parse_json_path(std::string_view path)
 {
-  std::vector<std::string_view> out;
+  if (path.empty()) return fail(ErrorKind::usage, "empty path: name a field, e.g. data.object.amount");
+  const std::string quoted = "path '" + std::string(path) + "'";
+  // jq's `.data` and JSONPath's `$.data`, written from habit.
+  if (path.front() == '.' || path == "$" || path.starts_with("$."))
+    return fail(ErrorKind::usage, quoted + " starts with '" + path.front() +
+                                      "': paths start at the body's top level, e.g. data.object.amount");
+  if (auto bracket = path.find_first_of("[]"); bracket != std::string_view::npos)
+    return fail(ErrorKind::usage, quoted + " has a bracket: array elements are segments too, e.g. items.0.sku");
+  std::vector<std::string> out;
   while (true) {
     auto dot = path.find('.');
-    out.push_back(path.substr(0, dot));
+    auto segment = path.substr(0, dot);
+    if (segment.empty()) return fail(ErrorKind::usage, quoted + " has an empty segment");
+    out.emplace_back(segment);
     if (dot == std::string_view::npos) break;
     path.remove_prefix(dot + 1);
   }
   return out;
 }
 
-std::optional<std::size_t> index_of(std::string_view segment)
+std::optional<std::size_t> json_path_index(std::string_view segment)
 {
   std::size_t n = 0;
   auto [end, ec] = std::from_chars(segment.data(), segment.data() + segment.size(), n);
@@ -44,36 +56,34 @@ std::optional<std::size_t> index_of(std::string_view segment)
   return n;
 }
 
-} // namespace
-
 Result<void> set_json_path(ojson& document, std::string_view path, ojson value)
 {
-  if (path.empty()) return fail(ErrorKind::usage, "empty path: name a field, e.g. data.object.amount");
-  const auto segments = split(path);
+  auto parsed = parse_json_path(path);
+  if (!parsed) return std::unexpected(parsed.error());
+  const auto& segments = *parsed;
   ojson* at = &document;
   std::string walked;
   for (std::size_t i = 0; i < segments.size(); ++i) {
-    const auto segment = segments[i];
-    if (segment.empty()) return fail(ErrorKind::usage, "path '" + std::string(path) + "' has an empty segment");
+    const auto& segment = segments[i];
     const bool last = i + 1 == segments.size();
     const std::string where = walked.empty() ? "the document" : walked;
     if (at->is_null() && !walked.empty()) *at = ojson::object();  // made on the way
     if (at->is_array()) {
-      auto index = index_of(segment);
-      if (!index) return fail(ErrorKind::usage, where + " is an array: '" + std::string(segment) + "' is not an index");
+      auto index = json_path_index(segment);
+      if (!index) return fail(ErrorKind::usage, where + " is an array: '" + segment + "' is not an index");
       if (*index > at->size())
-        return fail(ErrorKind::usage, "index " + std::string(segment) + " is past the end of " + where + " (" +
+        return fail(ErrorKind::usage, "index " + segment + " is past the end of " + where + " (" +
                                           std::to_string(at->size()) + " elements)");
       if (*index == at->size()) at->push_back(nullptr);
       at = &(*at)[*index];
     } else if (at->is_object()) {
-      at = &(*at)[std::string(segment)];
+      at = &(*at)[segment];
     } else {
       return fail(ErrorKind::usage, where + " is " + type_name(*at) + ", not an object or array: cannot set '" +
-                                        std::string(segment) + "' in it");
+                                        segment + "' in it");
     }
     if (last) *at = std::move(value);
-    walked += (walked.empty() ? "" : ".") + std::string(segment);
+    walked += (walked.empty() ? "" : ".") + segment;
   }
   return {};
 }

@@ -1,0 +1,18 @@
+#pragma once
+// Fan-out: turning new events into work. Every event from any origin
+// (ingested, `events emit`, record changes) goes once through here: a
+// delivery for each webhook that takes it and a queued run for each event
+// trigger that takes it (dispatch/routing.hpp says which).
+#include <cstdint>
+
+#include "centrali/store/fanout.hpp"
+#include "centrali/store/store.hpp"
+
+namespace centrali::dispatch {
+
+// Fans out up to `limit` pending events, oldest first, in the caller's
+// transaction; with `lease`, leasing what it accepts.
+Result<store::FanOutResult> fan_out_pending(store::Store& store, int limit, std::int64_t now_ms,
+                                            const store::FanOutLease* lease = nullptr);
+
+} // namespace centrali::dispatch
