@@ -243,3 +243,24 @@ TEST_CASE("listen --config applies the project file before it serves", "[cli][pr
   auto bad = cli(dir.str("other.db"), {"listen", "--port", "0", "--config", write(dir, "broken.json", broken)});
   CHECK(bad.exit_code == 2);
 }
+
+TEST_CASE("export-config writes durations that apply reads back exactly, sub-second parts included", "[cli][project]")
+{
+  TempDir dir;
+  auto store = dir.str("s.db");
+  cli_ok(store, {"webhooks", "add", "--name", "erp", "--url", "http://127.0.0.1:9/x", "--events", "*", "--timeout",
+                 "1500ms", "--retry-schedule", "1500ms,61500ms,2m", "--disable-after", "90s"});
+  auto exported = cli(store, {"export-config"});
+  REQUIRE(exported.exit_code == 0);
+  std::ofstream(dir.str("exported.json")) << exported.out;
+  auto other = dir.str("other.db");
+  RunOptions env;
+  env.env["CENTRALI_SECRET_ERP"] = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+  auto r = cli(other, {"apply", "-f", dir.str("exported.json")}, env);
+  INFO(exported.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  auto hook = cli_json(other, {"webhooks", "show", "erp"});
+  CHECK(hook["timeout_ms"] == 1500);
+  CHECK(hook["retry_schedule"] == "1500ms,61500ms,2m");
+  CHECK(hook["disable_after_ms"] == 90000);
+}

@@ -73,7 +73,7 @@ std::string retry_schedule_text(const std::vector<std::int64_t>& schedule)
 {
   if (schedule.empty()) return "none";
   std::string out;
-  for (auto ms : schedule) out += (out.empty() ? "" : ",") + timeutil::format_duration(std::chrono::milliseconds(ms));
+  for (auto ms : schedule) out += (out.empty() ? "" : ",") + timeutil::format_duration_exact(std::chrono::milliseconds(ms));
   return out;
 }
 

@@ -647,8 +647,8 @@ Result<Export> export_project(store::Store& store)
       j["headers"] = headers;
     }
     j["retry_schedule"] = delivery::retry_schedule_text(w.retry_schedule_ms);
-    j["timeout"] = timeutil::format_duration(std::chrono::milliseconds(w.timeout_ms));
-    j["disable_after"] = timeutil::format_duration(std::chrono::milliseconds(w.disable_after_ms));
+    j["timeout"] = timeutil::format_duration_exact(std::chrono::milliseconds(w.timeout_ms));
+    j["disable_after"] = timeutil::format_duration_exact(std::chrono::milliseconds(w.disable_after_ms));
     if (w.insecure) j["insecure"] = true;
     if (!w.active) j["enabled"] = false;
     doc["webhooks"].push_back(std::move(j));
@@ -673,7 +673,7 @@ Result<Export> export_project(store::Store& store)
                               {"tz", &t.tz}, {"path", &t.path}, {"method", &t.method}, {"cwd", &t.cwd}})
       if (!value->empty()) j[key] = *value;
     if (!t.where.empty()) j["where"] = t.where;
-    if (t.every_ms) j["every"] = timeutil::format_duration(std::chrono::milliseconds(*t.every_ms));
+    if (t.every_ms) j["every"] = timeutil::format_duration_exact(std::chrono::milliseconds(*t.every_ms));
     if (t.at_ms) j["at"] = timeutil::format_rfc3339(*t.at_ms);
     if (t.kind == "endpoint" && t.response_mode != "output") j["response"] = t.response_mode;
     if (!t.params.empty()) j["params"] = ojson::parse(t.params.dump());
@@ -682,7 +682,7 @@ Result<Export> export_project(store::Store& store)
       for (const auto& [k, v] : t.env) env[k] = v;
       j["env"] = env;
     }
-    j["timeout"] = timeutil::format_duration(std::chrono::milliseconds(t.timeout_ms));
+    j["timeout"] = timeutil::format_duration_exact(std::chrono::milliseconds(t.timeout_ms));
     if (t.concurrency != 1) j["concurrency"] = t.concurrency;
     if (t.paused) j["paused"] = true;
     doc["triggers"].push_back(std::move(j));

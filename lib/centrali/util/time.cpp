@@ -210,6 +210,16 @@ std::string relative(std::int64_t unix_ms, std::int64_t now)
   return future ? "in " + amount : amount + " ago";
 }
 
+std::string format_duration_exact(Millis d)
+{
+  const auto ms = d.count();
+  if (ms == 0) return "0s";
+  if (ms % 3'600'000 == 0) return std::to_string(ms / 3'600'000) + "h";
+  if (ms % 60'000 == 0) return std::to_string(ms / 60'000) + "m";
+  if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
+  return std::to_string(ms) + "ms";
+}
+
 std::string format_duration(Millis d)
 {
   auto ms = d.count();

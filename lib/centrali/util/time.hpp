@@ -33,7 +33,11 @@ std::string format_rfc3339(std::int64_t unix_ms);
 // `12s ago`, `3m ago`, `5h ago`, `2d ago`, `in 30s`.
 std::string relative(std::int64_t unix_ms, std::int64_t now);
 
-// `250ms`, `1.5s`, `2m`, `1h` — a duration as people write it.
+// `250ms`, `1.5s`, `2m`, `1h` — a duration as people read it (rounded).
 std::string format_duration(Millis d);
+// The same duration in the largest unit that holds it exactly (`1500ms`,
+// `90s`, `2m`, `120h`): what parse_duration reads back unchanged, for text
+// that is stored or exported.
+std::string format_duration_exact(Millis d);
 
 } // namespace centrali::timeutil
