@@ -137,11 +137,6 @@ void conclude_attempt(PreparedAttempt& p, http::SendOutcome sent)
 {
   auto& r = p.result;
   auto& a = r.attempt;
-  if (sent.withdrawn) {
-    // Withdrawn by the worker because its webhook was just turned off.
-    skip_attempt(p, store::skipped_because(""));
-    return;
-  }
   a.duration_ms = sent.duration_ms;
   // What was sent goes into the record, credentials redacted: the headers
   // the event-driven client handed back (no copy per attempt), else those

@@ -86,7 +86,8 @@ PreparedAttempt prepare_attempt(const AttemptInput& input, const Result<store::E
                                 const Result<store::Webhook>* webhook, const ForwardPolicy& forward_policy);
 // Fills prepared.result from what the send brought back (taken apart),
 // the request's headers as sent (redacted) included. A send the caller
-// withdrew (SendOutcome::withdrawn) is a skip, as skip_attempt.
+// withdrew (SendOutcome::withdrawn) is not for this: the caller, which
+// knows why, skips it (skip_attempt).
 void conclude_attempt(PreparedAttempt& prepared, http::SendOutcome sent);
 // Gives up a scheduled attempt before it is sent: its webhook is disabled.
 void skip_attempt(PreparedAttempt& prepared, const std::string& reason);
