@@ -140,7 +140,7 @@ TEST_CASE("store::get_event and get_event_payload say not_found for an unknown i
   CHECK(payload.error().kind == ErrorKind::not_found);
 }
 
-TEST_CASE("store::insert_event keeps one accepted event per source and delivery id; repeats become duplicates",
+TEST_CASE("store::insert_event keeps one accepted event per source and delivery id: repeats become duplicates",
           "[store]")
 {
   unit::TempDir dir;

@@ -137,7 +137,7 @@ TEST_CASE("store::advance_fan_out_cursor: a full page moves past what was read, 
   CHECK(ids_of(pending(s, 10, store::PendingBodies::records)) == Ids{"evt_6"});
 }
 
-TEST_CASE("store::fan_out_webhooks reads every webhook, a disabled one with its reason; fan_out_triggers only event "
+TEST_CASE("store::fan_out_webhooks reads every webhook, a disabled one with its reason, and fan_out_triggers only event "
           "triggers",
           "[store]")
 {
