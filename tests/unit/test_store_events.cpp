@@ -262,6 +262,24 @@ TEST_CASE("store::list_events filters by source, type, status and time, newest f
   CHECK(list_ids(s, f) == Ids{"evt_6", "evt_1"});
 }
 
+TEST_CASE("store::list_events reads '[' in a type as itself, as fan-out's globs do", "[store]")
+{
+  unit::TempDir dir;
+  auto s = unit::open_store(dir);
+  // Types may hold '[' (sanitize_event_type keeps it); SQLite's GLOB would
+  // read "a[1]" as "a" then one of "1", and list only a1.
+  add(s, make_event("evt_1", "app", "a1", 100));
+  add(s, make_event("evt_2", "app", "a[1]", 200));
+  add(s, make_event("evt_3", "app", "a[1].done", 300));
+  store::EventFilter f;
+  f.type_glob = "a[1]";
+  CHECK(list_ids(s, f) == Ids{"evt_2"});
+  f.type_glob = "a[1].*";
+  CHECK(list_ids(s, f) == Ids{"evt_3"});
+  f.type_glob = "a[1]*";
+  CHECK(list_ids(s, f) == Ids{"evt_3", "evt_2"});
+}
+
 TEST_CASE("store::list_events pages with limit and after_seq without skipping or repeating an event", "[store]")
 {
   unit::TempDir dir;

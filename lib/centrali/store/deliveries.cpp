@@ -1,4 +1,5 @@
 #include "centrali/store/deliveries.hpp"
+#include "centrali/store/glob.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -471,12 +472,12 @@ std::vector<Delivery> list_part(Store& store, const DeliveryFilter& f, const cha
   if (!f.status.empty()) st.bind(":status", f.status);
   if (!f.event_id.empty()) st.bind(":event", f.event_id);
   if (!f.kind.empty()) st.bind(":kind", f.kind);
-  if (!f.type_glob.empty()) st.bind(":type", f.type_glob);
+  if (!f.type_glob.empty()) st.bind(":type", sqlite_glob(f.type_glob));
   if (f.since_ms) st.bind(":since", static_cast<int64_t>(*f.since_ms));
   if (f.until_ms) st.bind(":until", static_cast<int64_t>(*f.until_ms));
   if (f.active_since_ms) st.bind(":asince", static_cast<int64_t>(*f.active_since_ms));
   if (f.active_until_ms) st.bind(":auntil", static_cast<int64_t>(*f.active_until_ms));
-  if (!f.reason_glob.empty()) st.bind(":reason", f.reason_glob);
+  if (!f.reason_glob.empty()) st.bind(":reason", sqlite_glob(f.reason_glob));
   if (*extra) st.bind(":cut", static_cast<int64_t>(cut));
   if (limit > 0 && !matching) st.bind(":limit", limit);
   std::vector<Delivery> out;

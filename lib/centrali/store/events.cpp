@@ -1,4 +1,5 @@
 #include "centrali/store/events.hpp"
+#include "centrali/store/glob.hpp"
 
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
@@ -173,10 +174,9 @@ std::string filter_terms(const EventFilter& f)
 {
   std::string sql;
   // Exact types use the (type, seq) index directly; globs fall back to
-  // SQLite's GLOB, which has the same `*`/`?` meaning as ours.
-  bool type_is_glob = f.type_glob.find_first_of("*?[") != std::string::npos;
+  // SQLite's GLOB (store/glob.hpp).
   if (!f.source.empty()) sql += " AND source = :source";
-  if (!f.type_glob.empty()) sql += type_is_glob ? " AND type GLOB :type" : " AND type = :type";
+  if (!f.type_glob.empty()) sql += is_glob(f.type_glob) ? " AND type GLOB :type" : " AND type = :type";
   if (!f.status.empty()) sql += " AND status = :status";
   if (f.since_ms) sql += " AND received_ms >= :since";
   if (f.until_ms) sql += " AND received_ms < :until";
@@ -186,7 +186,7 @@ std::string filter_terms(const EventFilter& f)
 void bind_filter(SQLite::Statement& st, const EventFilter& f)
 {
   if (!f.source.empty()) st.bind(":source", f.source);
-  if (!f.type_glob.empty()) st.bind(":type", f.type_glob);
+  if (!f.type_glob.empty()) st.bind(":type", is_glob(f.type_glob) ? sqlite_glob(f.type_glob) : f.type_glob);
   if (!f.status.empty()) st.bind(":status", f.status);
   if (f.since_ms) st.bind(":since", static_cast<int64_t>(*f.since_ms));
   if (f.until_ms) st.bind(":until", static_cast<int64_t>(*f.until_ms));
