@@ -163,8 +163,8 @@ TEST_CASE("with --json notes, progress and -v diagnostics on stderr are JSON lin
   CHECK_THAT(verbose[0]["message"].get<std::string>(), Catch::Contains(store));
 
   // A failed delivery: dispatch's attempt line and the error, both JSON.
-  const int dead = unused_loopback_port();
-  cli_ok(store, {"webhooks", "add", "--url", "http://127.0.0.1:" + std::to_string(dead) + "/hook", "--events", "*",
+  RefusingPort dead;
+  cli_ok(store, {"webhooks", "add", "--url", dead.url(), "--events", "*",
                  "--retry-schedule", "none"});
   cli_ok(store, {"events", "emit", "order.created"});
   auto dispatch = json_stderr(store, {"dispatch", "--until-idle"}, 1);
@@ -295,7 +295,8 @@ TEST_CASE("a bare number is refused wherever a duration is taken", "[cli][contra
 {
   TempDir dir;
   const auto store = dir.str("s.db");
-  const std::string to = "http://127.0.0.1:" + std::to_string(unused_loopback_port()) + "/hook";
+  RefusingPort down;
+  const std::string to = down.url();
   const std::vector<std::vector<std::string>> cases = {
       {"webhooks", "add", "--url", to, "--events", "*", "--disable-after", "5"},
       {"webhooks", "add", "--url", to, "--events", "*", "--timeout", "5"},
@@ -376,7 +377,8 @@ TEST_CASE("a list cut at its default limit says so, and --limit 0 lists all", "[
 {
   TempDir dir;
   const auto store = dir.str("s.db");
-  const std::string to = "http://127.0.0.1:" + std::to_string(unused_loopback_port()) + "/hook";
+  RefusingPort down;
+  const std::string to = down.url();
   cli_ok(store, {"webhooks", "add", "--url", to, "--events", "*", "--retry-schedule", "none"});
   store_local_events(store, "order.created", 51);
   CHECK(cli(store, {"dispatch", "--until-idle"}).exit_code == 1);  // 51 failed deliveries

@@ -358,7 +358,9 @@ TEST_CASE("an inbound webhook cannot pass for a record change or for a local eve
     if (!runs.empty() && runs[0]["status"] == "completed") break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // a second, wrong run would show up by now
+  // Absence has no condition to poll for: this is the window a second,
+  // wrong run would have to show up in.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
   runs = cli_json(store, {"triggers", "runs", "orders"});
   REQUIRE(runs.size() == 1);  // the record change only
   CHECK(cli_json(store, {"events", "show", runs[0]["event_id"].get<std::string>()})["source"] == "local");

@@ -111,7 +111,8 @@ TEST_CASE("a record change runs an event trigger with the record and CENTRALI_ v
   CHECK(updated["executionParams"]["record"]["after"] == json{{"total", 12}});
   CHECK(updated["executionParams"]["record"]["version"] == 2);
   CHECK(slurp(dir.str("env-" + runs[1]["id"].get<std::string>())) == "on-orders|record_updated|" + store);
-  // The users record ran nothing.
+  // The users record ran nothing. Absence has no condition to poll for:
+  // this sleep is the window a wrong run would have to show up in.
   std::this_thread::sleep_for(500ms);
   CHECK(cli_json(store, {"triggers", "runs", "on-orders"}).size() == 2);
 }
@@ -137,7 +138,7 @@ TEST_CASE("an ingested event runs an event trigger with its data and headers", "
   CHECK(event["data"] == json{{"type", "order.paid"}, {"amount", 42}});
   CHECK(event["headers"]["x-shop"] == "one");
   CHECK_FALSE(doc["executionParams"].contains("record"));
-  std::this_thread::sleep_for(500ms);
+  std::this_thread::sleep_for(500ms);  // the window a run for user.created would show up in (absence: nothing to poll)
   CHECK(cli_json(store, {"triggers", "runs", "paid"}).size() == 1);
 }
 
@@ -252,12 +253,9 @@ TEST_CASE("a timed-out function is killed together with every process it started
   auto pidfile = dir.str("child.pid");
   auto fn = script(dir, "fn.sh", "sleep 300 &\necho $! > \"" + pidfile + "\"\nwait");
   cli_ok(store, {"triggers", "add", "hang", "--on", "demand", "--timeout", "1s", "--run", fn});
-  auto start = std::chrono::steady_clock::now();
   auto r = cli(store, {"triggers", "fire", "hang", "--wait"});
-  auto took = std::chrono::steady_clock::now() - start;
   CHECK(r.exit_code == 1);
-  CHECK_THAT(r.err, Catch::Contains("timed out after 1s"));
-  CHECK(took < 10s);
+  CHECK_THAT(r.err, Catch::Contains("timed out after 1s"));  // not after the child's `sleep 300`
   int pid = std::stoi(slurp(pidfile));
   bool gone = false;
   for (int i = 0; i < 50 && !(gone = process_gone(pid)); ++i) std::this_thread::sleep_for(100ms);
@@ -380,7 +378,7 @@ TEST_CASE("a paused trigger starts no runs until it is resumed", "[cli][triggers
   auto fired = cli(store, {"triggers", "fire", "watch"});
   CHECK(fired.exit_code == 1);
   CHECK_THAT(fired.err, Catch::Contains("paused"));
-  std::this_thread::sleep_for(1500ms);
+  std::this_thread::sleep_for(1500ms);  // the window a paused trigger's run would show up in (absence: nothing to poll)
   CHECK(cli_json(store, {"triggers", "runs", "watch"}).empty());
   cli_ok(store, {"triggers", "resume", "watch"});
   cli_json(store, {"records", "create", "a", "--data", "{}"});

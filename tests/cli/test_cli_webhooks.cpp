@@ -13,7 +13,11 @@
 #include <atomic>
 #include <fstream>
 #include <functional>
+#include <cstdio>
+#include <ctime>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -29,11 +33,32 @@
 #include "loopback.hpp"
 #include "process.hpp"
 #include "seed_events.hpp"
+#include "wait.hpp"
 
 using namespace testing;
 using json = nlohmann::json;
 
 using namespace testing::webhooks;
+
+namespace {
+
+// "2026-12-07T07:21:25.123Z" (as --json prints instants) -> Unix ms,
+// parsed here rather than by the library whose output it checks.
+std::int64_t instant_ms(const json& text)
+{
+  const auto s = text.get<std::string>();
+  std::tm tm{};
+  int millis = 0;
+  INFO(s);
+  // Whole seconds are printed without a fraction.
+  REQUIRE(std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                      &tm.tm_min, &tm.tm_sec, &millis) >= 6);
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return static_cast<std::int64_t>(timegm(&tm)) * 1000 + millis;
+}
+
+} // namespace
 
 TEST_CASE("webhooks add shows the secret once - list and show never do", "[cli][webhooks]")
 {
@@ -114,9 +139,148 @@ TEST_CASE("a failing endpoint is retried on the schedule with the same webhook-i
   CHECK(shown["attempt_log"][0]["response_status"] == 503);
   CHECK(shown["attempt_log"][0]["trigger"] == "scheduled");
   CHECK(shown["attempt_log"][2]["response_status"] == 200);
-  // Secrets never land in the log.
-  auto text = centrali({"--store", store, "deliveries", "show", d["id"]});
-  CHECK(text.out.find(hook.secret) == std::string::npos);
+  // Each retry waited its turn: at least the scheduled delay less the 20 %
+  // jitter after the previous attempt ended (the upper side is the next
+  // test's, on the stored times: here it would be a wall-clock bound).
+  const std::int64_t schedule_ms[] = {100, 200};
+  for (std::size_t i = 0; i < 2; ++i) {
+    const auto& before = shown["attempt_log"][i];
+    auto ended = instant_ms(before["started_at"]) + before["duration_ms"].get<std::int64_t>();
+    auto next = instant_ms(shown["attempt_log"][i + 1]["started_at"]);
+    INFO("retry " << i + 1 << " came " << next - ended << " ms after attempt " << i + 1 << " ended");
+    CHECK(next - ended >= schedule_ms[i] * 8 / 10);
+  }
+}
+
+TEST_CASE("each retry is planned at its schedule entry, within the 20 % jitter", "[cli][webhooks]")
+{
+  // The plan is read from the store, not timed: after each failed attempt
+  // a delivery's next_attempt_at is the attempt's end plus the schedule's
+  // entry for that retry, jittered by at most ±20 %. With 20 deliveries a
+  // wider jitter (or none) shows. The hours-long schedule never comes due on
+  // its own: the test makes each retry due by moving next_attempt_ms.
+  TempDir dir;
+  auto store = dir.str("s.db");
+  Endpoint ep([](int, const httplib::Request&, httplib::Response& res) { res.status = 503; });
+  add_webhook(store, ep.url(), {"--retry-schedule", "1h,2h"});
+  constexpr int k_deliveries = 20;
+  store_local_events(store, "order.created", k_deliveries);
+  const std::int64_t schedule_ms[] = {3'600'000, 7'200'000};
+  for (int retry = 0; retry < 2; ++retry) {
+    auto r = centrali({"--store", store, "dispatch", "--until-idle"});  // nothing due for hours: it returns
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    auto pending = deliveries(store, {"--status", "pending"});
+    REQUIRE(pending.size() == k_deliveries);
+    std::set<std::int64_t> delays;
+    for (const auto& d : pending) {
+      CHECK(d["attempts"] == retry + 1);
+      auto last = show_delivery(store, d["id"])["attempt_log"].back();
+      auto ended = instant_ms(last["started_at"]) + last["duration_ms"].get<std::int64_t>();
+      auto delay = instant_ms(d["next_attempt_at"]) - ended;
+      INFO("retry " << retry + 1 << " planned " << delay << " ms after the attempt, schedule " << schedule_ms[retry]);
+      CHECK(delay >= schedule_ms[retry] * 8 / 10);
+      CHECK(delay <= schedule_ms[retry] * 12 / 10);
+      delays.insert(delay);
+    }
+    CHECK(delays.size() > 1);  // jittered, not in lockstep
+    SQLite::Database db(store, SQLite::OPEN_READWRITE);
+    db.exec("UPDATE deliveries SET next_attempt_ms = 0 WHERE status = 'pending'");
+  }
+  // The schedule has two entries: the third attempt was the last.
+  CHECK(centrali({"--store", store, "dispatch", "--until-idle"}).exit_code == 1);
+  CHECK(deliveries(store, {"--status", "failed"}).size() == k_deliveries);
+  CHECK(ep.requests().size() == 3 * k_deliveries);
+}
+
+TEST_CASE("a webhook's secrets never land in a log or an output - while they sign everything sent", "[cli][webhooks]")
+{
+  // Both secrets (the first from the environment, the rotated one from a
+  // file) go through every path that signs and logs: create, test, a
+  // failing dispatch, its retries, a resend, a replay, a live listener, all
+  // with -v, and --json; then every command that shows the webhook or its
+  // deliveries. Each output is checked for the secret and for its key part.
+  TempDir dir;
+  auto store = dir.str("s.db");
+  const std::string first = "whsec_c2VjcmV0LW9uZS1mb3ItdGhlLWxvZy10ZXN0MTIz";
+  const std::string second = "whsec_c2VjcmV0LXR3by1mb3ItdGhlLWxvZy10ZXN0NDU2";
+  std::ofstream(dir.str("second")) << second << "\n";
+  std::atomic<int> status{500};
+  Endpoint ep([&](int, const httplib::Request&, httplib::Response& res) { res.status = status; });
+  std::vector<std::pair<std::string, std::string>> outputs;  // what the user and the log saw
+  auto run_logged = [&](const std::string& label, std::vector<std::string> args, int expected_exit) {
+    args.insert(args.begin(), {"--store", store});
+    RunOptions env;
+    env.env["CENTRALI_TEST_HOOK_SECRET"] = first;
+    auto r = centrali(args, env);
+    INFO(label << ": " << r.err);
+    CHECK(r.exit_code == expected_exit);
+    outputs.emplace_back(label + " stdout", r.out);
+    outputs.emplace_back(label + " stderr", r.err);
+    return r;
+  };
+  auto added = run_logged("add", {"-v", "--json", "webhooks", "add", "--url", ep.url(), "--events", "order.*", "--name",
+                                  "billing", "--retry-schedule", "50ms", "--secret", "env:CENTRALI_TEST_HOOK_SECRET"},
+                          0);
+  const std::string id = json::parse(added.out)["id"];
+  run_logged("test", {"-v", "webhooks", "test", "billing"}, 1);
+  run_logged("test --json", {"-v", "--json", "webhooks", "test", "billing"}, 1);
+  emit(store, "order.created", R"({"n":1})");
+  auto failing = run_logged("dispatch -v", {"-vv", "dispatch", "--until-idle", "--timeout", "10s"}, 1);
+  emit(store, "order.created", R"({"n":2})");
+  auto failing_json = run_logged("dispatch --json", {"-v", "--json", "dispatch", "--until-idle", "--timeout", "10s"}, 1);
+  // The logs are not empty, and they are about this webhook.
+  CHECK_THAT(failing.err, Catch::Contains("HTTP 500"));
+  CHECK_THAT(failing_json.err, Catch::Contains("\"response_status\":500"));
+  CHECK_THAT(failing.err + failing_json.err, Catch::Contains(id) || Catch::Contains(ep.url()));
+  REQUIRE(ep.requests().size() == 6);  // two tests, then two events tried twice
+  for (const auto& req : ep.requests()) CHECK(standard_webhooks_valid(first, req));
+
+  status = 200;
+  run_logged("rotate", {"-v", "--json", "webhooks", "rotate-secret", "billing", "--secret", "file:" + dir.str("second")}, 0);
+  auto failed = deliveries(store, {"--status", "failed"});
+  REQUIRE(failed.size() == 4);  // the two tests and the two events
+  run_logged("resend", {"-v", "webhooks", "resend", failed[0]["id"]}, 0);
+  run_logged("replay", {"-v", "--json", "webhooks", "replay", "--status", "failed"}, 0);
+  const auto sent_before_listen = ep.requests().size();
+  {
+    Listen l(store, {"-v"});
+    emit(store, "order.created", R"({"n":3})");
+    REQUIRE(wait_until([&] { return ep.requests().size() > sent_before_listen; }));
+    REQUIRE(wait_until([&] { return deliveries(store, {"--status", "pending"}).empty(); }));
+    REQUIRE(l.process().stop(SIGTERM) == 0);
+    outputs.emplace_back("listen -v stderr", l.process().err());
+    CHECK_THAT(l.process().err(), Catch::Contains("HTTP 200"));
+  }
+  for (std::size_t i = 6; i < ep.requests().size(); ++i) {
+    CHECK(standard_webhooks_valid(first, ep.requests()[i]));
+    CHECK(standard_webhooks_valid(second, ep.requests()[i]));
+  }
+  for (const auto& d : deliveries(store)) {
+    run_logged("deliveries show", {"deliveries", "show", d["id"]}, 0);
+    run_logged("deliveries show --json", {"--json", "deliveries", "show", d["id"]}, 0);
+  }
+  for (auto json_flag : {false, true}) {
+    auto with = [&](std::vector<std::string> args) {
+      if (json_flag) args.insert(args.begin(), "--json");
+      return args;
+    };
+    run_logged("webhooks list", with({"webhooks", "list"}), 0);
+    run_logged("webhooks show", with({"webhooks", "show", "billing"}), 0);
+    run_logged("webhooks stats", with({"webhooks", "stats"}), 0);
+    run_logged("deliveries list", with({"deliveries", "list", "--limit", "0"}), 0);
+    run_logged("events list", with({"events", "list"}), 0);
+  }
+  std::size_t logged = 0;
+  for (const auto& [label, text] : outputs) {
+    logged += text.size();
+    for (const auto& secret : {first, second}) {
+      INFO(label << " holds a secret:\n" << text);
+      CHECK(text.find(secret) == std::string::npos);
+      CHECK(text.find(secret.substr(6)) == std::string::npos);  // the key, without its prefix
+    }
+  }
+  CHECK(logged > 1000);
 }
 
 TEST_CASE("after the last retry the delivery is failed and dispatch exits 1 - 3xx is not followed", "[cli][webhooks]")
@@ -165,7 +329,8 @@ TEST_CASE("410 Gone disables the webhook with a reason shown by webhooks show", 
 {
   TempDir dir;
   auto store = dir.str("s.db");
-  Endpoint ep([](int, const httplib::Request&, httplib::Response& res) { res.status = 410; });
+  std::atomic<int> ep_status{410};
+  Endpoint ep([&](int, const httplib::Request&, httplib::Response& res) { res.status = ep_status; });
   auto hook = add_webhook(store, ep.url(), {"--retry-schedule", "50ms,50ms"});
   emit(store, "order.paid", "{}");
   auto run = centrali({"--store", store, "dispatch", "--until-idle", "--timeout", "5s"});
@@ -176,11 +341,33 @@ TEST_CASE("410 Gone disables the webhook with a reason shown by webhooks show", 
   auto show = json::parse(centrali({"--store", store, "--json", "webhooks", "show", hook.id}).out);
   CHECK(show["active"] == false);
   CHECK_THAT(show["disabled_reason"].get<std::string>(), Catch::Contains("410"));
-  // A disabled webhook gets no new deliveries; enabling it restores them.
-  emit(store, "order.paid", "{}");
+  // A disabled webhook gets no new deliveries: what matched it waits, skipped.
+  emit(store, "order.paid", R"({"while":"disabled"})");
   centrali({"--store", store, "dispatch", "--until-idle"});
   CHECK(ep.requests().size() == 1);
-  CHECK(centrali({"--store", store, "webhooks", "enable", hook.id}).exit_code == 0);
+  CHECK(deliveries(store, {"--status", "skipped"}).size() == 1);
+  // Enabling it restores them: it is on, says what it missed, and sends again.
+  auto enabled = centrali({"--store", store, "--json", "webhooks", "enable", hook.id});
+  INFO(enabled.err);
+  REQUIRE(enabled.exit_code == 0);
+  auto on = json::parse(enabled.out);
+  CHECK(on["active"] == true);
+  CHECK(on["disabled_reason"].is_null());
+  CHECK(on["skipped"] == 1);
+  CHECK(json::parse(centrali({"--store", store, "--json", "webhooks", "show", hook.id}).out)["active"] == true);
+  ep_status = 200;
+  emit(store, "order.paid", R"({"while":"enabled"})");
+  CHECK(centrali({"--store", store, "dispatch", "--until-idle"}).exit_code == 0);
+  REQUIRE(ep.requests().size() == 2);
+  CHECK(json::parse(ep.requests()[1].body)["data"]["while"] == "enabled");
+  CHECK(standard_webhooks_valid(hook.secret, ep.requests()[1]));
+  // And what it missed goes out when asked (with the one that got the 410).
+  CHECK(centrali({"--store", store, "webhooks", "recover", hook.id, "--since", "1h"}).exit_code == 0);
+  REQUIRE(ep.requests().size() == 4);
+  std::set<std::string> recovered;
+  for (std::size_t i = 2; i < 4; ++i) recovered.insert(json::parse(ep.requests()[i].body)["data"].dump());
+  CHECK(recovered == std::set<std::string>{"{}", R"({"while":"disabled"})"});
+  CHECK(deliveries(store, {"--status", "skipped"}).empty());
 }
 
 TEST_CASE("after a 410 nothing more is sent: what waited is skipped, and the disable is reported once",
@@ -231,9 +418,13 @@ TEST_CASE("429 with Retry-After delays the next attempt at least that long", "[c
   emit(store, "order.paid", "{}");
   auto r = centrali({"--store", store, "dispatch", "--until-idle", "--timeout", "5s"});
   CHECK(r.exit_code == 0);
-  auto times = ep.times();
-  REQUIRE(times.size() == 2);
-  CHECK(times[1] - times[0] >= std::chrono::milliseconds(950));
+  REQUIRE(ep.requests().size() == 2);
+  // From the stored attempts: the retry began at least the Retry-After
+  // second after the 429 came back, not at the schedule's 50 ms.
+  auto log = show_delivery(store, deliveries(store)[0]["id"])["attempt_log"];
+  REQUIRE(log.size() == 2);
+  auto ended = instant_ms(log[0]["started_at"]) + log[0]["duration_ms"].get<std::int64_t>();
+  CHECK(instant_ms(log[1]["started_at"]) - ended >= 1000);
 }
 
 TEST_CASE("an endpoint that hangs past the timeout fails the attempt with a timeout error", "[cli][webhooks]")
@@ -241,6 +432,7 @@ TEST_CASE("an endpoint that hangs past the timeout fails the attempt with a time
   TempDir dir;
   auto store = dir.str("s.db");
   Endpoint ep([](int, const httplib::Request&, httplib::Response&) {
+    // The behaviour under test: an endpoint slower than the 300 ms timeout.
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   });
   add_webhook(store, ep.url(), {"--retry-schedule", "none", "--timeout", "300ms"});
@@ -332,7 +524,8 @@ TEST_CASE("deliveries a killed listener held go out as soon as the next one star
   auto store = dir.str("s.db");
   std::atomic<bool> hang{true};
   Endpoint ep([&hang](int, const httplib::Request&, httplib::Response&) {
-    while (hang) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    // Bounded, so a failing test's endpoint still stops (120 s, past any wait here).
+    for (int i = 0; i < 12'000 && hang; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   });
   add_webhook(store, ep.url(), {"--timeout", "10s"});
   constexpr int n = 3;
@@ -362,7 +555,9 @@ TEST_CASE("resend keeps the webhook-id, signs a fresh timestamp and logs a resen
   emit(store, "order.created", "{}");
   REQUIRE(centrali({"--store", store, "dispatch", "--until-idle"}).exit_code == 0);
   auto id = deliveries(store)[0]["id"].get<std::string>();
-  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  // Timestamps are in seconds: a fresh one needs the next second.
+  const auto first_sent = std::stoll(ep.requests()[0].get_header_value("webhook-timestamp"));
+  REQUIRE(wait_until([&] { return std::time(nullptr) > first_sent; }, std::chrono::seconds(5)));
   auto r = centrali({"--store", store, "webhooks", "resend", id});
   INFO(r.err);
   CHECK(r.exit_code == 0);
@@ -503,7 +698,8 @@ TEST_CASE("cancel stops a pending delivery - cancelling a finished one exits 1",
 {
   TempDir dir;
   auto store = dir.str("s.db");
-  add_webhook(store, "http://127.0.0.1:" + std::to_string(unused_port()) + "/down", {"--retry-schedule", "1h"});
+  RefusingPort down;
+  add_webhook(store, down.url("/down"), {"--retry-schedule", "1h"});
   emit(store, "order.created", "{}");
   CHECK(centrali({"--store", store, "dispatch", "--until-idle"}).exit_code == 0);  // waits for nothing due later
   auto d = deliveries(store)[0];
@@ -517,7 +713,8 @@ TEST_CASE("removing a webhook keeps its deliveries under its id - a pending one 
 {
   TempDir dir;
   auto store = dir.str("s.db");
-  auto hook = add_webhook(store, "http://127.0.0.1:" + std::to_string(unused_port()) + "/down", {"--retry-schedule", "2s"});
+  RefusingPort down;
+  auto hook = add_webhook(store, down.url("/down"), {"--retry-schedule", "2s"});
   emit(store, "order.created", "{}");
   CHECK(centrali({"--store", store, "dispatch", "--until-idle"}).exit_code == 0);  // the retry waits, pending
   auto pending = deliveries(store, {"--status", "pending"});
@@ -603,14 +800,26 @@ TEST_CASE("deliveries tail follows attempts as NDJSON", "[cli][webhooks]")
   TempDir dir;
   auto store = dir.str("s.db");
   Endpoint ep;
-  add_webhook(store, ep.url());
+  auto hook = add_webhook(store, ep.url());
   Background tail({centrali_binary(), "--store", store, "--json", "deliveries", "tail"});
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  // --json says nothing when it is ready: it is once it shows a probe (a
+  // `webhooks test` attempt) made after it started.
+  std::optional<std::string> line;
+  for (int i = 0; i < 40 && !line; ++i) {
+    REQUIRE(centrali({"--store", store, "webhooks", "test", hook.id}).exit_code == 0);
+    line = tail.read_line(std::chrono::milliseconds(500));
+  }
+  REQUIRE(line);  // else: tail showed no attempt in 20 s
+  CHECK(json::parse(*line)["trigger"] == "test");
   emit(store, "order.created", "{}");
   REQUIRE(centrali({"--store", store, "dispatch", "--until-idle"}).exit_code == 0);
-  auto line = tail.read_line(std::chrono::seconds(10));
-  REQUIRE(line);
-  auto j = json::parse(*line);
+  json j;
+  for (int i = 0; i < 100; ++i) {  // the probes still on their way, then ours
+    line = tail.read_line(std::chrono::seconds(10));
+    REQUIRE(line);
+    j = json::parse(*line);
+    if (j["trigger"] != "test") break;
+  }
   CHECK(j["response_status"] == 200);
   CHECK(j["trigger"] == "scheduled");
 }

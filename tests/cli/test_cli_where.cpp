@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "wait.hpp"
 #include "listener.hpp"
 #include "process.hpp"
 #include "store_cli.hpp"
@@ -191,7 +192,8 @@ TEST_CASE("a webhook --filter receives only the events that meet it, from a runn
   Listen listen(store);  // fans out what is pending, then what comes
   REQUIRE(all_hooks.wait_for(4));
   REQUIRE(big_hooks.wait_for(1));
-  std::this_thread::sleep_for(500ms);  // nothing else arrives
+  // Nothing else arrives: everything fanned out has been sent.
+  REQUIRE(wait_until([&] { return cli_json(store, {"deliveries", "list", "--status", "pending"}).empty(); }));
   auto got = big_hooks.received();
   REQUIRE(got.size() == 1);
   auto envelope = json::parse(got[0].body);
@@ -203,7 +205,7 @@ TEST_CASE("a webhook --filter receives only the events that meet it, from a runn
   emit(store, "invoice.paid", R"({"data":{"object":{"customer":"cus_2","amount":1}}})");
   emit(store, "invoice.paid", R"({"data":{"object":{"customer":"cus_1","amount":99999}}})");
   REQUIRE(big_hooks.wait_for(2));
-  std::this_thread::sleep_for(500ms);
+  REQUIRE(wait_until([&] { return cli_json(store, {"deliveries", "list", "--status", "pending"}).empty(); }));
   got = big_hooks.received();
   REQUIRE(got.size() == 2);
   CHECK(json::parse(got[1].body)["data"]["data"]["object"]["customer"] == "cus_2");

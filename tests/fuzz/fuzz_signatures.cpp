@@ -1,5 +1,6 @@
 // libFuzzer target: arbitrary bytes through every scheme's header parser and
-// verify(), diagnosis on. Not part of the CMake build (see README.md here).
+// verify(), diagnosis on; a signed request must verify, and must not once
+// its body is changed. Not part of the CMake build (see README.md here).
 //
 // Input layout: byte 0 picks the scheme, byte 1 the options; the rest is
 // split on '\n' into: secret, url, body (with "\\n" for newlines), then
@@ -72,6 +73,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     again.now_s = 1700000000;
     if (scheme == Scheme::v1a) return 0;  // signing needs whsk_, verifying whpk_; covered by unit tests
     if (!verify(again).valid) __builtin_trap();
+    // A known answer, not the verdict checked against itself: the same
+    // request with one body bit flipped must not verify. (Twilio signs the
+    // URL and form parameters, which a flipped bit may leave unchanged.)
+    if (!body.empty() && scheme != Scheme::twilio) {
+      std::string tampered = body;
+      tampered[options % tampered.size()] ^= 1;
+      again.body = tampered;
+      if (verify(again).valid) __builtin_trap();
+    }
   }
   return 0;
 }

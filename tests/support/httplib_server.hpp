@@ -8,7 +8,10 @@
 #include <string>
 #include <thread>
 
+#include <catch2/catch.hpp>
 #include <httplib.h>
+
+#include "wait.hpp"
 
 namespace testing {
 
@@ -35,7 +38,7 @@ public:
     m_thread = std::thread([this] { m_server.listen_after_bind(); });
     // cpp-httplib's stop() does nothing until the server runs: a test that
     // ends before the thread got that far would wait in join() for ever.
-    while (!m_server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    REQUIRE(testing::wait_until([this] { return m_server.is_running(); }, std::chrono::seconds(20), std::chrono::milliseconds(1)));
   }
   ~HttplibServer()
   {

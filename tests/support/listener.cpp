@@ -91,14 +91,15 @@ Receiver::Receiver(int port)
   if (port == 0) {
     m_port = m_server.bind_to_any_port("127.0.0.1");
   } else {
+    // A port a RefusingPort holds: cpp-httplib's SO_REUSEPORT shares it.
     m_port = port;
-    // The port was just freed by another socket; retry briefly.
-    for (int i = 0; i < 50 && !m_server.bind_to_port("127.0.0.1", port); ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    REQUIRE(m_server.bind_to_port("127.0.0.1", port));
   }
+  REQUIRE(m_port > 0);
   m_thread = std::thread([this] { m_server.listen_after_bind(); });
   // cpp-httplib's stop() does nothing until the server runs (see HttplibServer).
-  while (!m_server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  for (int i = 0; i < 10'000 && !m_server.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  REQUIRE(m_server.is_running());
 }
 
 Receiver::~Receiver()

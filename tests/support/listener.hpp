@@ -53,6 +53,7 @@ public:
     std::string body;
     httplib::Headers headers;
   };
+  // On port 0, or on a port a RefusingPort holds (the app comes up late).
   explicit Receiver(int port = 0);
   ~Receiver();
   int port() const { return m_port; }
@@ -70,7 +71,8 @@ private:
   std::vector<Got> m_got;
 };
 
-// A port that was free a moment ago (for "receiver is down" tests).
+// A port that was free a moment ago. Racy (another process may take it):
+// prefer a RefusingPort (loopback.hpp) for "the receiver is down".
 int unused_port();
 
 } // namespace testing

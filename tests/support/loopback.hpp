@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <string>
 
 namespace testing {
 
@@ -31,7 +32,8 @@ inline int bind_loopback(int& port, bool listening = true)
   return fd;
 }
 
-// A port nothing listens on (it was free a moment ago).
+// A port nothing listens on (it was free a moment ago). Racy: another
+// process may take it before it is used; prefer RefusingPort.
 inline int unused_loopback_port()
 {
   int port = 0;
@@ -39,6 +41,44 @@ inline int unused_loopback_port()
   if (fd >= 0) ::close(fd);
   return port;
 }
+
+// A loopback port held, for as long as this lives, by a socket that is
+// bound but does not listen: connections to it are refused ("the receiver
+// is down"), and no other program can take the port meanwhile. The socket
+// has SO_REUSEPORT, as cpp-httplib's servers do, so a test's own server can
+// bind the same port later ("the receiver comes up") without a moment
+// where the port is free.
+class RefusingPort {
+public:
+  RefusingPort()
+  {
+    m_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int yes = 1;
+    ::setsockopt(m_fd, SOL_SOCKET, SO_REUSEPORT, &yes, sizeof yes);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    if (m_fd >= 0 && ::bind(m_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+        ::getsockname(m_fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
+      m_port = ntohs(addr.sin_port);
+  }
+  ~RefusingPort()
+  {
+    if (m_fd >= 0) ::close(m_fd);
+  }
+  RefusingPort(const RefusingPort&) = delete;
+  RefusingPort& operator=(const RefusingPort&) = delete;
+  int port() const { return m_port; }  // 0 when no port could be held
+  std::string url(const std::string& path = "/hook") const
+  {
+    return "http://127.0.0.1:" + std::to_string(m_port) + path;
+  }
+
+private:
+  int m_fd = -1;
+  int m_port = 0;
+};
 
 // A connection to 127.0.0.1:`port` whose reads give up after `timeout_s`;
 // -1 on failure.

@@ -13,6 +13,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "wait.hpp"
 #include "independent_signatures.hpp"
 #include "process.hpp"
 
@@ -48,7 +49,7 @@ public:
     });
     m_port = m_server.bind_to_any_port("127.0.0.1");
     m_thread = std::thread([this] { m_server.listen_after_bind(); });
-    while (!m_server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));  // see HttplibServer
+    REQUIRE(testing::wait_until([this] { return m_server.is_running(); }, std::chrono::seconds(20), std::chrono::milliseconds(1)));  // see HttplibServer
   }
   ~Endpoint()
   {

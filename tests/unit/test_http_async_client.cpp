@@ -159,7 +159,8 @@ TEST_CASE("http::AsyncClient resends once when the server closed an idle keep-al
 TEST_CASE("http::AsyncClient reports a refused connection", "[http]")
 {
   http::AsyncClient client;
-  auto out = send_and_wait(client, "http://127.0.0.1:" + std::to_string(testing::unused_loopback_port()) + "/x");
+  testing::RefusingPort refusing;
+  auto out = send_and_wait(client, refusing.url("/x"));
   CHECK_FALSE(out.response);
   CHECK_THAT(out.error, Catch::Contains("connect to 127.0.0.1:") && Catch::Contains("refused"));
 }

@@ -81,10 +81,12 @@ struct Recorder {
 
 // Writes `bytes` one at a time, `gap` apart: every read finishes well within
 // any per-read timeout.
-void trickle(int fd, const std::string& bytes, std::chrono::milliseconds gap, const std::atomic<bool>& stop)
+void trickle(int fd, const std::string& bytes, std::chrono::milliseconds gap, const std::atomic<bool>& stop,
+             std::atomic<std::size_t>& written)
 {
   for (std::size_t i = 0; !stop && i < bytes.size(); ++i) {
     write_all(fd, std::string(1, bytes[i]));
+    ++written;
     std::this_thread::sleep_for(gap);
   }
 }
@@ -94,20 +96,20 @@ void trickle(int fd, const std::string& bytes, std::chrono::milliseconds gap, co
 TEST_CASE("http::ClientPool gives up on a body trickling past the attempt's timeout", "[http]")
 {
   std::atomic<bool> stop{false};
+  std::atomic<std::size_t> written{0};
+  const std::string response = "HTTP/1.1 200 OK\r\nContent-Length: 20000\r\n\r\n" + std::string(20'000, 'x');
   RawServer server([&](int fd) {
-    if (read_request(fd))
-      trickle(fd, "HTTP/1.1 200 OK\r\nContent-Length: 20000\r\n\r\n" + std::string(20'000, 'x'),
-              std::chrono::milliseconds(20), stop);
+    if (read_request(fd)) trickle(fd, response, std::chrono::milliseconds(20), stop, written);
     ::close(fd);
   });
-  auto started = std::chrono::steady_clock::now();
   auto out = send(server.url(), std::chrono::milliseconds(600));
-  auto took = std::chrono::steady_clock::now() - started;
+  const std::size_t written_when_released = written;
   stop = true;
   CHECK_FALSE(out.response);
   CHECK_THAT(out.error, Catch::Contains("timed out after 600ms waiting for 127.0.0.1:"));
-  // Released near the deadline, not when the body ends (20,000 × 20 ms).
-  CHECK(took < std::chrono::seconds(3));
+  // Released at the deadline, not when the body ends: most of it was still
+  // to come (how near the deadline is bench/timings.sh's).
+  CHECK(written_when_released < response.size() / 2);
 }
 
 TEST_CASE("http::ClientPool counts a 2xx that completes after the timeout as a timeout", "[http]")
@@ -155,14 +157,13 @@ TEST_CASE("http::ClientPool stops reading an HTTPS response head past 64 KiB", "
       if (!tls_write_all(ssl, "X-Fill-" + std::to_string(i) + ": " + fill + "\r\n")) return;
   });
   auto before = resident_kib();
-  auto started = std::chrono::steady_clock::now();
   auto out = send(server.url(), 5s);
-  auto took = std::chrono::steady_clock::now() - started;
   auto grown_kib = resident_kib() - before;
   stop = true;
   CHECK_FALSE(out.response);
+  // At the cap, not at the timeout: the error says which.
   CHECK_THAT(out.error, Catch::Contains("response headers from 127.0.0.1:") && Catch::Contains("over 64 KiB"));
-  CHECK(took < 3s);  // at the cap, not at the timeout
+  CHECK(out.error.find("timed out") == std::string::npos);
   CHECK(grown_kib < 32 * 1024);
 }
 
@@ -170,20 +171,24 @@ TEST_CASE("http::ClientPool ends an HTTPS attempt whose response trickles in at 
 {
   // A byte every 200 ms: every read is quick, the whole response takes 8 s.
   std::atomic<bool> stop{false};
+  std::atomic<std::size_t> written{0};
+  const std::string response = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
   TlsServer server([&](SSL* ssl) {
     if (!tls_read_request(ssl)) return;
-    for (char c : std::string("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")) {
+    for (char c : response) {
       if (stop || !tls_write_all(ssl, std::string(1, c))) return;
+      ++written;
       std::this_thread::sleep_for(200ms);
     }
   });
-  auto started = std::chrono::steady_clock::now();
   auto out = send(server.url(), 1s);
-  auto took = std::chrono::steady_clock::now() - started;
+  const std::size_t written_when_released = written;
   stop = true;
   CHECK_FALSE(out.response);
   CHECK_THAT(out.error, Catch::Contains("timed out after 1s waiting for 127.0.0.1:"));
-  CHECK(took < 3s);
+  // Released at the deadline, not when the response ends (bench/timings.sh
+  // measures how near the deadline).
+  CHECK(written_when_released < response.size());
 }
 
 TEST_CASE("http::ClientPool refuses a header value holding CR LF and sends nothing of it", "[http]")

@@ -3,6 +3,7 @@
 // document deeper than the bound (nlohmann's dump recurses per level).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <random>
 #include <string>
 #include <vector>
@@ -64,6 +65,29 @@ std::vector<std::string> adversarial_bodies()
   return out;
 }
 
+// Deepest [ / { nesting outside strings, counted here by hand so the
+// library's own counts (json_depth, the peek's depth) are checked against
+// something they do not share code with.
+std::size_t depth_by_hand(std::string_view text)
+{
+  std::size_t depth = 0, deepest = 0;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
 } // namespace
 
 TEST_CASE("adversarial JSON through peek, parse, trigger input, envelope, diagnosis and merge patch", "[util][ingest][triggers]")
@@ -78,10 +102,16 @@ TEST_CASE("adversarial JSON through peek, parse, trigger input, envelope, diagno
     auto type = ingest::event_type(ingest::Provider::stripe, {}, peek);
     CHECK(ingest::event_type_problem(type).empty());
 
+    // Whether it parses is decided independently: nlohmann's own verdict,
+    // no NUL byte, and the depth counted by hand.
+    const auto depth = depth_by_hand(body);
+    const bool should_parse = body.find('\0') == std::string::npos && depth <= k_max_json_depth &&
+                              nlohmann::json::accept(body);
     auto parsed = parse_json(body);
+    CHECK(parsed.is_discarded() == !should_parse);
+    CHECK(peek.valid == (body.find('\0') == std::string::npos && nlohmann::json::accept(body)));
     if (!parsed.is_discarded()) {
-      CHECK(peek.valid);
-      CHECK(peek.depth <= static_cast<std::size_t>(k_max_json_depth));
+      CHECK(peek.depth == depth);
       CHECK(json_depth(triggers::dump_json(parsed)) <= k_max_json_depth);
       CHECK_NOTHROW(previous = records::merge_patch(previous, parsed));
     }
@@ -111,4 +141,7 @@ TEST_CASE("adversarial JSON through peek, parse, trigger input, envelope, diagno
     CHECK_NOTHROW(verdict = sig::verify(in));
     CHECK_FALSE(verdict.valid);
   }
+  // The hand-picked shapes on either side of the bound are there.
+  CHECK_FALSE(parse_json(bodies[4]).is_discarded());
+  CHECK(parse_json(bodies[5]).is_discarded());
 }

@@ -214,28 +214,26 @@ TEST_CASE("schedule::next_fires returns the requested count in order", "[cron]")
   CHECK(next_fires(c, z, 0, 0).empty());
 }
 
-TEST_CASE("schedule::Cron::next_after gives up on impossible expressions quickly", "[cron]")
+// How fast these are is measured by bench/timings.sh; here, what they answer.
+TEST_CASE("schedule::Cron::next_after gives up on impossible expressions", "[cron]")
 {
-  auto started = std::chrono::steady_clock::now();
   CHECK(next("0 0 30 2 *", "2026-01-01T00:00:00Z") == "none");
   CHECK(next("0 0 31 4,6,9,11 *", "2026-01-01T00:00:00Z") == "none");
   CHECK(next("0 0 30 2 *", "2026-01-01T00:00:00Z", "Europe/Berlin") == "none");
   CHECK(next_fires(cron("0 0 31 2 *"), Zone::utc(), at("2026-01-01T00:00:00Z"), 5).empty());
   // A possible-but-rare date still beats an impossible one: Feb 30 OR Mondays in Feb.
   CHECK(next("0 0 30 2 MON", "2026-01-01T00:00:00Z") == "2026-02-02T00:00:00Z");
-  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(1));
 }
 
-TEST_CASE("schedule::Cron::next_after is fast for dense and sparse schedules", "[cron]")
+TEST_CASE("schedule::Cron::next_after walks dense and sparse schedules", "[cron]")
 {
   auto z = zone("Europe/Berlin");
-  auto started = std::chrono::steady_clock::now();
   auto every_minute = next_fires(cron("* * * * *"), z, at("2026-03-28T00:00:00Z"), 3000);
   CHECK(every_minute.size() == 3000);
   for (std::size_t i = 1; i < every_minute.size(); ++i) REQUIRE(every_minute[i] - every_minute[i - 1] == 60'000);
   auto yearly = next_fires(cron("0 0 29 2 *"), z, at("2026-01-01T00:00:00Z"), 5);
   CHECK(yearly.size() == 5);
-  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(2));
+  for (auto when : yearly) CHECK(timeutil::format_rfc3339(when).substr(4) == "-02-28T23:00:00Z");  // Feb 29, 00:00 in Berlin
 }
 
 TEST_CASE("schedule::Cron::next_after in Europe/Berlin spring-forward fires a missing time once after the gap",

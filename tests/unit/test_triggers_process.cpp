@@ -88,8 +88,7 @@ TEST_CASE("triggers::run_process writes stdin to the child and captures its stdo
   CHECK(r.err.empty());
   CHECK_FALSE(r.out_truncated);
   CHECK(r.error.empty());
-  CHECK(r.duration_ms >= 0);
-  CHECK(r.duration_ms < 5000);
+  CHECK(r.duration_ms >= 0);  // how long it takes is bench/timings.sh's
 }
 
 TEST_CASE("triggers::run_process passes env vars, overriding inherited ones", "[process]")
@@ -116,8 +115,7 @@ TEST_CASE("triggers::run_process reports exit codes and deaths by signal", "[pro
   CHECK(r.error.empty());
   auto killed = run_process(shell("kill -TERM $$; sleep 5"));
   CHECK(killed.outcome == ProcessOutcome::exited);
-  CHECK(killed.exit_code == 128 + SIGTERM);
-  CHECK(killed.duration_ms < 4000);
+  CHECK(killed.exit_code == 128 + SIGTERM);  // by the signal, not after the `sleep 5`
 }
 
 TEST_CASE("triggers::run_process captures stderr apart from stdout", "[process]")
@@ -150,8 +148,7 @@ TEST_CASE("triggers::run_process timeout kills the whole process group, grandchi
   auto r = run_process(spec);
   CHECK(r.outcome == ProcessOutcome::timed_out);
   CHECK(r.exit_code == 128 + SIGTERM);
-  CHECK(r.duration_ms >= 300);
-  CHECK(r.duration_ms < 2000);
+  CHECK(r.duration_ms >= 300);  // not before the timeout (how soon after is bench/timings.sh's)
   auto bg = read_pid(dir.path() / "bg.pid");
   auto nested = read_pid(dir.path() / "nested.pid");
   CHECK(gone_within(bg, 2s));
@@ -165,8 +162,7 @@ TEST_CASE("triggers::run_process timeout follows SIGTERM with SIGKILL for a grou
   auto r = run_process(spec);
   CHECK(r.outcome == ProcessOutcome::timed_out);
   CHECK(r.exit_code == 128 + SIGKILL);
-  CHECK(r.duration_ms >= 650);  // 200 ms timeout + 500 ms grace, give or take scheduling
-  CHECK(r.duration_ms < 3000);
+  CHECK(r.duration_ms >= 650);  // 200 ms timeout + 500 ms grace, give or take scheduling: the grace was given
   CHECK(r.out.empty());
 }
 
@@ -180,8 +176,10 @@ TEST_CASE("triggers::run_process timeout does not wait for a process that escape
   auto r = run_process(spec);
   CHECK(r.outcome == ProcessOutcome::timed_out);
   CHECK(r.out == "started\n");
-  CHECK(r.duration_ms < 2500);
+  // It returned while the escaped process still holds the pipes: it did
+  // not wait for their end (the escaped `sleep 30` is still there).
   auto escaped = read_pid(pid_file);
+  CHECK(alive(escaped));
   ::kill(escaped, SIGKILL);
 }
 
@@ -194,8 +192,11 @@ TEST_CASE("triggers::run_process returns when the command exits even if a backgr
   CHECK(r.outcome == ProcessOutcome::exited);
   CHECK(r.exit_code == 0);
   CHECK(r.out == "done\n");
-  CHECK(r.duration_ms < 1500);
-  ::kill(read_pid(pid_file), SIGKILL);
+  // Returned while the background child still holds stdout: it did not
+  // wait for the pipe's end (the `sleep 30` is still there).
+  auto background = read_pid(pid_file);
+  CHECK(alive(background));
+  ::kill(background, SIGKILL);
 }
 
 TEST_CASE("triggers::run_process truncates output at max_output and drains the rest", "[process]")
@@ -207,7 +208,6 @@ TEST_CASE("triggers::run_process truncates output at max_output and drains the r
   CHECK(r.out_truncated);
   CHECK(r.err == "tail\n");
   CHECK_FALSE(r.err_truncated);
-  CHECK(r.duration_ms < 10000);
 
   auto spec = shell("head -c 5000000 /dev/zero >&2; echo ok");
   spec.max_output = 1000;
@@ -233,8 +233,7 @@ TEST_CASE("triggers::run_process does not hang on a child that never reads stdin
     auto r = run_process(spec);
     INFO(cmd);
     CHECK(r.outcome == ProcessOutcome::exited);
-    CHECK(r.exit_code == (std::string(cmd) == "exit 7" ? 7 : 0));
-    CHECK(r.duration_ms < 3000);
+    CHECK(r.exit_code == (std::string(cmd) == "exit 7" ? 7 : 0));  // exited: no 10 s timeout hit
   }
 }
 
@@ -350,8 +349,7 @@ TEST_CASE("triggers::run_process leaks no descriptors and no blocked signals int
   ::pthread_sigmask(SIG_BLOCK, &term, &old);
   auto k = run_process(shell("kill -TERM $$; sleep 5"));
   ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
-  CHECK(k.exit_code == 128 + SIGTERM);
-  CHECK(k.duration_ms < 4000);
+  CHECK(k.exit_code == 128 + SIGTERM);  // by the signal, not after the `sleep 5`
 }
 
 TEST_CASE("triggers::run_process runs many commands at once from different threads", "[process]")

@@ -224,6 +224,10 @@ TEST_CASE("triggers::Runner started as a service runs what is queued once woken"
   slow_poll.poll_interval = 60s;  // only the wake-up can start it in time
   triggers::Runner runner(writer, path, slow_poll, nullptr);
   runner.start();
+  // Time for the claim thread's first (empty) claim, so the run queued next
+  // waits for wake() or the 60 s poll. Nothing shows that it has claimed,
+  // so this stays a sleep: if it is too short, the first claim finds the
+  // run and the test proves less, but it cannot fail wrongly.
   std::this_thread::sleep_for(50ms);
   auto id = queue(s, "fn", {{"data", nullptr}});
   runner.wake();
