@@ -262,7 +262,7 @@ TEST_CASE("store::list_events filters by source, type, status and time, newest f
   CHECK(list_ids(s, f) == Ids{"evt_6", "evt_1"});
 }
 
-TEST_CASE("store::list_events reads '[' in a type as itself, as fan-out's globs do", "[store]")
+TEST_CASE("store::list_events reads a bracket in a type as itself, as fan-out's globs do", "[store]")
 {
   unit::TempDir dir;
   auto s = unit::open_store(dir);
