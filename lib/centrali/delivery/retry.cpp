@@ -8,11 +8,19 @@
 
 namespace centrali::delivery {
 
-std::int64_t jittered(std::int64_t base_ms, double jitter)
+double uniform_draw()
 {
   thread_local std::mt19937_64 rng{std::random_device{}()};
-  std::uniform_real_distribution<double> factor(1.0 - jitter, 1.0 + jitter);
-  return static_cast<std::int64_t>(static_cast<double>(base_ms) * factor(rng));
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  return unit(rng);
+}
+
+std::int64_t jittered(std::int64_t base_ms, double jitter, UniformDraw draw)
+{
+  const double low = 1.0 - jitter;
+  const double high = 1.0 + jitter;
+  const double factor = low + (high - low) * draw();
+  return static_cast<std::int64_t>(static_cast<double>(base_ms) * factor);
 }
 
 std::optional<std::int64_t> parse_retry_after_ms(std::string_view value, std::int64_t now_ms)
@@ -34,9 +42,9 @@ std::optional<std::int64_t> parse_retry_after_ms(std::string_view value, std::in
   return std::max<std::int64_t>(0, at - now_ms);
 }
 
-std::int64_t next_delay_ms(std::int64_t base_ms, std::optional<std::int64_t> retry_after_ms)
+std::int64_t next_delay_ms(std::int64_t base_ms, std::optional<std::int64_t> retry_after_ms, UniformDraw draw)
 {
-  if (!retry_after_ms) return jittered(base_ms);
+  if (!retry_after_ms) return jittered(base_ms, k_retry_jitter, draw);
   auto upper = std::max<std::int64_t>(2 * base_ms, 3'600'000);
   return std::clamp(*retry_after_ms, base_ms, upper);
 }
