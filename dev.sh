@@ -5,6 +5,7 @@
 #   ./dev.sh build      install what is missing and build (build/centrali)
 #   ./dev.sh sanitize   build and run the tests with AddressSanitizer + UBSan (build-asan/)
 #   ./dev.sh bench      build and run the benchmarks in bench/ (prints ratios; never fails on timings)
+#   ./dev.sh mutants    apply each mutant in tests/mutation/mutants.txt, rebuild, run its tests, list survivors
 # Every step is idempotent: with everything installed and built it takes seconds.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -62,6 +63,12 @@ case "$cmd" in
     configure_and_build build all
     for script in bench/*.sh; do bash "$script"; done
     ;;
+  mutants)
+    # Slow (a rebuild and a test run per mutant), so not part of `test`.
+    install_missing "${BUILD_PACKAGES[@]}"
+    shift
+    python3 tests/mutation/run.py "$@"
+    ;;
   demo)
     install_missing "${BUILD_PACKAGES[@]}"
     configure_and_build build centrali
@@ -84,7 +91,7 @@ MSG
     exec "$bin" listen --port "${PORT:-8787}"
     ;;
   *)
-    sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
     ;;
 esac

@@ -30,7 +30,6 @@ namespace centrali::cli {
 namespace {
 
 using json = nlohmann::json;
-constexpr std::int64_t k_rotation_grace_ms = 24LL * 3600 * 1000;
 
 struct WebhookArgs {
   std::string id;
@@ -378,9 +377,7 @@ Result<void> run_rotate(Context& ctx, const std::string& id, const std::string& 
   auto w = store::find_webhook(**store, id);
   if (!w) return std::unexpected(w.error());
   auto now = timeutil::now_ms();
-  w->previous_secret = w->secret;
-  w->previous_until_ms = now + k_rotation_grace_ms;
-  w->secret = secret;
+  delivery::rotate_secret(*w, secret, now);
   w->updated_ms = now;
   if (auto r = store::update_webhook(**store, *w); !r) return r;
   if (ctx.out().json()) {

@@ -171,4 +171,12 @@ Result<void> save_webhook(store::Store& store, const store::Webhook& webhook,
   return {};
 }
 
+void rotate_secret(store::Webhook& webhook, std::string secret, std::int64_t now_ms)
+{
+  constexpr std::int64_t k_rotation_grace_ms = 24LL * 3600 * 1000;
+  webhook.previous_secret = std::move(webhook.secret);
+  webhook.previous_until_ms = now_ms + k_rotation_grace_ms;
+  webhook.secret = std::move(secret);
+}
+
 } // namespace centrali::delivery

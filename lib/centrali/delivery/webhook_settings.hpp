@@ -57,4 +57,9 @@ Result<std::string> resolve_webhook_secret(const std::string& given, const std::
 // A new random whsec_ secret.
 Result<std::string> new_webhook_secret();
 
+// Makes `secret` the webhook's signing secret. The old one keeps signing
+// beside it for 24 h from `now_ms`, so receivers can switch without
+// refusing a delivery (`webhooks rotate-secret`, a project file's new secret).
+void rotate_secret(store::Webhook& webhook, std::string secret, std::int64_t now_ms);
+
 } // namespace centrali::delivery

@@ -17,7 +17,6 @@ namespace centrali::project {
 namespace {
 
 using ojson = nlohmann::ordered_json;
-constexpr std::int64_t k_rotation_grace_ms = 24LL * 3600 * 1000;
 
 Error at(const std::string& path, const std::string& message)
 {
@@ -386,12 +385,9 @@ Result<void> plan_webhooks(store::Store& store, const Project& p, Prune prune, D
     if (entry.secret) {
       auto secret = delivery::resolve_webhook_secret(*entry.secret, label("secret"));
       if (!secret) return std::unexpected(secret.error());
-      if (exists && *secret != wanted.secret) {
-        // As rotate-secret does: the old secret keeps signing for a day.
-        wanted.previous_secret = wanted.secret;
-        wanted.previous_until_ms = now_ms + k_rotation_grace_ms;
-      }
-      wanted.secret = std::move(*secret);
+      // As rotate-secret does: the old secret keeps signing for a day.
+      if (exists && *secret != wanted.secret) delivery::rotate_secret(wanted, std::move(*secret), now_ms);
+      else wanted.secret = std::move(*secret);
     } else if (!exists) {
       auto secret = delivery::new_webhook_secret();
       if (!secret) return std::unexpected(secret.error());
