@@ -41,6 +41,13 @@ constexpr std::size_t k_max_read_ahead = 256 * 1024;
 // briefly, so an unread request body does not turn our FIN into an RST
 // that destroys the response before the client reads it.
 constexpr auto k_linger = std::chrono::seconds(2);
+// ... but not for ever: a client that keeps sending after its answer (a
+// flood refused 431 or 413) is cut off, as nginx's lingering_time does.
+constexpr auto k_max_linger = std::chrono::seconds(30);
+// Unsent response bytes past which a connection stops parsing and reading
+// requests until its client reads (as nginx and Node do): a client that
+// pipelines requests and never reads the answers cannot pile them up here.
+constexpr std::size_t k_max_unsent = 64 * 1024;
 
 const char* reason_phrase(int status)
 {
@@ -117,19 +124,26 @@ struct Connection {
   std::size_t out_sent = 0;
   State state = State::head;
   std::uint64_t request_seq = 0;  // which request a reply answers
+  RequestHeadParser parser;     // the next head, parsed as its bytes arrive
   RequestHead head;
   Request request;              // its views point into `head` and `remote`
   ChunkedDecoder chunked;
   std::uint64_t body_remaining = 0;
   bool close_after = false;     // this response is the connection's last
   bool peer_closed = false;     // the client sent FIN (or the socket failed)
-  bool read_paused = false;     // stopped reading at k_max_read_ahead
+  bool read_paused = false;     // stopped reading: read-ahead full, or responses unread
   bool shut_down = false;       // our FIN was sent
   bool advancing = false;       // inside advance(): a response must not recurse into it
 
   bool alive() const { return fd >= 0; }
   Clock::time_point last_activity;
   Clock::time_point started;    // when the request's head was complete
+  Clock::time_point head_started;     // when the first byte of the head being parsed arrived
+  Clock::time_point lingering_since;  // when the last response was written
+
+  std::size_t unsent() const { return out.size() - out_sent; }
+  // Memory the connection holds for its client.
+  std::size_t held_bytes() const { return in.size() + request.body.size() + out.size(); }
 
   std::string_view pending_input() const { return std::string_view(in).substr(in_used); }
   void consume(std::size_t n)
@@ -151,6 +165,36 @@ struct Completion {
   Response response;
 };
 
+// One loop's share of ServerStats: written by that loop only, read by
+// stats() from any thread.
+struct LoopCounters {
+  std::atomic<std::uint64_t> bytes_received{0};
+  std::atomic<std::uint64_t> head_bytes_examined{0};
+  std::atomic<std::size_t> peak_connection_bytes{0};
+  std::atomic<std::uint64_t> paused_for_unsent{0};
+  std::atomic<std::uint64_t> heads_timed_out{0};
+
+  // A plain load and store: only the owning loop writes, so no locked
+  // instruction is needed on the hot path.
+  static void add(std::atomic<std::uint64_t>& counter, std::uint64_t n)
+  {
+    counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+  void note_held(std::size_t bytes)
+  {
+    if (bytes > peak_connection_bytes.load(std::memory_order_relaxed))
+      peak_connection_bytes.store(bytes, std::memory_order_relaxed);
+  }
+  void add_to(ServerStats& stats) const
+  {
+    stats.bytes_received += bytes_received.load(std::memory_order_relaxed);
+    stats.head_bytes_examined += head_bytes_examined.load(std::memory_order_relaxed);
+    stats.peak_connection_bytes = std::max(stats.peak_connection_bytes, peak_connection_bytes.load(std::memory_order_relaxed));
+    stats.paused_for_unsent += paused_for_unsent.load(std::memory_order_relaxed);
+    stats.heads_timed_out += heads_timed_out.load(std::memory_order_relaxed);
+  }
+};
+
 } // namespace
 
 struct Server::Impl {
@@ -165,6 +209,7 @@ struct Server::Impl {
   std::atomic<std::size_t> next_loop{0};  // new connections go round-robin
   std::mutex loops_mutex;
   std::vector<std::unique_ptr<Loop>> loops;
+  ServerStats retired_stats;  // of loops that have finished; under loops_mutex
   std::unique_ptr<HandlerPool> pool;
 
   const Route* find(std::string_view path) const
@@ -269,6 +314,8 @@ public:
     }
   }
 
+  const LoopCounters& counters() const { return m_counters; }
+
   void watch_listener()
   {
     // Every loop waits on the one listening socket; EPOLLEXCLUSIVE wakes
@@ -328,6 +375,7 @@ private:
     conn->key = m_next_key++;
     conn->remote = std::move(remote);
     conn->last_activity = m_now;
+    conn->parser = RequestHeadParser({m_server.options.max_head_bytes, 1000});
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
     ev.data.u64 = conn->key;
@@ -347,25 +395,73 @@ private:
     if (!conn) return;
     if (what & EPOLLOUT) {
       if (!flush(*conn)) return;
+      // The client read its responses: go on with the requests it sent.
+      if (conn->read_paused && !must_pause_reading(*conn)) resume(*conn);
     }
     if (!conn->alive()) return;
     if (what & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) on_readable(*conn);
   }
 
-  // Reads what the socket has, then makes progress on the request.
+  // Whether to leave the client's bytes in the socket for now: while a
+  // request is handled, past the read-ahead (or at all, when the connection
+  // closes after it); before parsing the next one, while the client leaves
+  // more than k_max_unsent of answers unread. TCP then holds the client
+  // back, so nothing piles up here.
+  static bool must_pause_reading(const Connection& conn)
+  {
+    switch (conn.state) {
+    case Connection::State::handling: return conn.close_after || conn.pending_input().size() >= k_max_read_ahead;
+    case Connection::State::head: return conn.unsent() > k_max_unsent;
+    case Connection::State::body:       // bounded by max_body; the client may be sending it before reading
+    case Connection::State::lingering:  // read only to be dropped
+      return false;
+    }
+    return false;
+  }
+
+  void pause_reading(Connection& conn)
+  {
+    if (!conn.read_paused && conn.state == Connection::State::head) LoopCounters::add(m_counters.paused_for_unsent, 1);
+    conn.read_paused = true;
+  }
+
+  // Goes on with a connection that waited (for a handler, or for its client
+  // to read): parses the requests read ahead, then reads again.
+  void resume(Connection& conn)
+  {
+    if (conn.advancing) return;  // advance() goes on with the next request itself
+    if (!advance(conn)) return;
+    if (conn.read_paused && !must_pause_reading(conn)) {
+      conn.read_paused = false;
+      on_readable(conn);  // edge-triggered: bytes left in the socket bring no new event
+      return;
+    }
+    if (conn.peer_closed && conn.state == Connection::State::head && conn.unsent() == 0) close(conn);
+  }
+
+  // Reads what the socket has, making progress on the requests after every
+  // read, so a fast client meets each limit (head, body, read-ahead, unsent
+  // responses) as soon as it crosses it rather than after its flood.
   void on_readable(Connection& conn)
   {
     char* buf = m_scratch;
-    while (true) {
-      if (conn.state == Connection::State::handling && conn.in.size() - conn.in_used >= k_max_read_ahead) {
-        conn.read_paused = true;
-        break;
+    while (conn.alive()) {
+      if (must_pause_reading(conn)) {
+        pause_reading(conn);
+        return;
       }
       ssize_t n = ::recv(conn.fd, buf, sizeof m_scratch, 0);
       if (n > 0) {
+        const auto got = static_cast<std::size_t>(n);
         conn.last_activity = m_now;
-        if (conn.state != Connection::State::lingering) conn.in.append(buf, static_cast<std::size_t>(n));
-        if (static_cast<std::size_t>(n) < sizeof m_scratch) break;  // drained for now
+        LoopCounters::add(m_counters.bytes_received, got);
+        if (conn.state != Connection::State::lingering) {
+          conn.in.append(buf, got);
+          m_counters.note_held(conn.held_bytes());
+          if (!advance(conn)) return;
+          m_counters.note_held(conn.held_bytes());
+        }
+        if (got < sizeof m_scratch) break;  // drained for now
         continue;
       }
       if (n < 0 && errno == EINTR) continue;
@@ -373,12 +469,12 @@ private:
       conn.peer_closed = true;  // EOF or a socket error
       break;
     }
+    if (!conn.alive()) return;
     if (conn.state == Connection::State::lingering) {
       if (conn.peer_closed) close(conn);
       return;
     }
-    if (!advance(conn)) return;
-    if (conn.peer_closed && conn.state != Connection::State::handling && conn.out_sent >= conn.out.size()) close(conn);
+    if (conn.peer_closed && conn.state != Connection::State::handling && conn.unsent() == 0) close(conn);
   }
 
   // Parses and dispatches as far as the buffered bytes allow. False when
@@ -398,18 +494,23 @@ private:
       if (conn.state == Connection::State::head) {
         auto input = conn.pending_input();
         if (input.empty()) return true;
-        auto parsed = parse_request_head(input, {options.max_head_bytes, 1000});
-        if (parsed.status == HeadStatus::incomplete) return true;
-        if (parsed.status == HeadStatus::error) {
-          // The framing is unknown from here on: answer and close.
-          conn.started = m_now;
-          conn.request = Request{};
-          conn.request.remote_addr = conn.remote;
-          dispatch_error(conn, parsed.error.status, parsed.error.code, std::move(parsed.error.reason));
+        if (conn.unsent() > k_max_unsent) {
+          pause_reading(conn);  // on_event resumes once the client has read
+          return true;
+        }
+        RequestHeadParser& parser = conn.parser;
+        if (!parser.in_progress()) conn.head_started = m_now;
+        const auto examined = parser.bytes_examined();
+        const auto status = parser.feed(input);
+        LoopCounters::add(m_counters.head_bytes_examined, parser.bytes_examined() - examined);
+        if (status == HeadStatus::incomplete) return true;
+        if (status == HeadStatus::error) {
+          refuse_head(conn, parser.error().status, parser.error().code, parser.error().reason);
           return conn.alive();
         }
-        conn.consume(parsed.head.head_bytes);
-        begin_request(conn, std::move(parsed.head));
+        conn.consume(parser.head().head_bytes);
+        begin_request(conn, std::move(parser.head()));
+        parser.reset();
         if (!conn.alive()) return false;
         continue;  // a response given at once leaves the connection ready for the next head
       }
@@ -419,7 +520,7 @@ private:
         Request& req = conn.request;
         if (conn.head.chunked) {
           auto before = input.size();
-          auto state = conn.chunked.feed(input, req.body);
+          auto state = conn.chunked.feed(input, req.body, options.max_body);
           conn.consume(before - input.size());
           if (state == ChunkedDecoder::State::error) {
             dispatch_error(conn, 400, "bad_request", "malformed chunked body");
@@ -489,6 +590,16 @@ private:
     conn.request.body_too_large = true;
     conn.close_after = true;
     dispatch(conn);
+  }
+
+  // A head that cannot be served: answered, and the connection closes, as
+  // where the next request would start is unknown.
+  void refuse_head(Connection& conn, int status, std::string_view code, std::string reason)
+  {
+    conn.started = m_now;
+    conn.request = Request{};
+    conn.request.remote_addr = conn.remote;
+    dispatch_error(conn, status, code, std::move(reason));
   }
 
   void dispatch_error(Connection& conn, int status, std::string_view code, std::string reason)
@@ -636,6 +747,7 @@ private:
     if (conn.close_after) out += "Connection: close\r\n";
     out += "\r\n";
     if (!no_body && !head_only) out += res.body;
+    m_counters.note_held(conn.held_bytes());
 
     if (m_server.access_log) {
       double ms = std::chrono::duration<double, std::milli>(Clock::now() - conn.started).count();
@@ -645,17 +757,19 @@ private:
     if (conn.close_after) {
       conn.state = Connection::State::lingering;
       conn.last_activity = m_now;
-      flush(conn);
+      conn.lingering_since = m_now;
+      if (!flush(conn)) return;
+      if (conn.read_paused) {
+        // Drop what the client sent meanwhile: unread bytes at close would
+        // turn our FIN into an RST that can destroy this response.
+        conn.read_paused = false;
+        on_readable(conn);
+      }
       return;
     }
     conn.state = Connection::State::head;
     if (!flush(conn)) return;
-    if (conn.advancing) return;  // advance() goes on with the next request itself
-    if (!advance(conn)) return;
-    if (conn.read_paused && conn.state != Connection::State::handling) {
-      conn.read_paused = false;
-      on_readable(conn);
-    }
+    resume(conn);
   }
 
   // Writes pending output. False when the connection was closed.
@@ -717,16 +831,23 @@ private:
   {
     const auto& options = m_server.options;
     std::vector<Connection*> expired;
+    std::vector<Connection*> late_heads;
     for (auto& [key, conn] : m_conns) {
+      if (!conn->alive()) continue;
       auto quiet = m_now - conn->last_activity;
       switch (conn->state) {
       case Connection::State::handling:
         break;  // the handler has its own timeout
       case Connection::State::lingering:
-        if (quiet > k_linger) expired.push_back(conn.get());
+        if (quiet > k_linger || m_now - conn->lingering_since > k_max_linger) expired.push_back(conn.get());
         break;
       case Connection::State::head:
-        if (conn->pending_input().empty() && conn->out_sent >= conn->out.size()) {
+        // Each byte resets the idle timer; this bounds the whole head.
+        if (conn->parser.in_progress() && m_now - conn->head_started > std::chrono::seconds(options.head_timeout_s)) {
+          late_heads.push_back(conn.get());
+          break;
+        }
+        if (conn->pending_input().empty() && conn->unsent() == 0) {
           if (quiet > std::chrono::seconds(options.keep_alive_timeout_s)) expired.push_back(conn.get());
           break;
         }
@@ -737,6 +858,11 @@ private:
       }
     }
     for (auto* conn : expired) close(*conn);
+    for (auto* conn : late_heads) {
+      LoopCounters::add(m_counters.heads_timed_out, 1);
+      refuse_head(*conn, 408, "request_timeout",
+                  "request head not received within " + std::to_string(options.head_timeout_s) + " s");
+    }
   }
 
   Server::Impl& m_server;
@@ -748,6 +874,7 @@ private:
   std::optional<Clock::time_point> m_accept_paused_until;  // out of descriptors: accept again then  // 0 and 1 are the listening socket and the wake-up fd
   Clock::time_point m_now = Clock::now();
   char m_scratch[64 * 1024];
+  LoopCounters m_counters;
 
   std::mutex m_mutex;
   std::vector<Completion> m_completions;
@@ -851,7 +978,16 @@ void Server::run()
   // Every loop has answered its last request, so no handler is running.
   impl.pool->stop();
   std::lock_guard lock(impl.loops_mutex);
+  for (const auto& loop : impl.loops) loop->counters().add_to(impl.retired_stats);
   impl.loops.clear();
+}
+
+ServerStats Server::stats() const
+{
+  std::lock_guard lock(m_impl->loops_mutex);
+  ServerStats stats = m_impl->retired_stats;
+  for (const auto& loop : m_impl->loops) loop->counters().add_to(stats);
+  return stats;
 }
 
 void Server::stop()

@@ -2,6 +2,8 @@
 // The HTTP/1.1 server centrali listens with: a few epoll event loops own
 // the connections (keep-alive, pipelining, chunked bodies, 100-continue),
 // so a waiting request costs a little memory rather than a parked thread.
+// What a client can make a connection hold is bounded: the head (size and
+// time), the body, bytes read ahead, and responses it does not read.
 // Handlers see neutral types. Async handlers run on a loop and answer
 // later from any thread (ingestion answers a whole group commit at once);
 // plain handlers may block (a trigger's command) and run on a thread pool.
@@ -49,8 +51,23 @@ struct ServerOptions {
   int threads = 64;                      // at most this many plain handlers at once
   int keep_alive_timeout_s = 30;
   int read_timeout_s = 10;               // a request that stops arriving midway is dropped
+  // A request head must be whole this long after its first byte (408 and
+  // close otherwise), however steadily its bytes trickle in (slowloris).
+  int head_timeout_s = 60;
   std::size_t max_head_bytes = 256 * 1024;  // larger heads get 431 without reaching a handler
   std::size_t max_connections = 10'000;
+};
+
+// What the server has done so far, summed over its event loops; for tests
+// and diagnostics that memory and work stay bounded.
+struct ServerStats {
+  std::uint64_t bytes_received = 0;       // request bytes read from clients
+  std::uint64_t head_bytes_examined = 0;  // by the head parser: linear in the head bytes received
+  // The most one connection held at once: bytes read and not yet parsed,
+  // the body being received, and responses not yet sent.
+  std::size_t peak_connection_bytes = 0;
+  std::uint64_t paused_for_unsent = 0;    // times a connection stopped reading until its client read its responses
+  std::uint64_t heads_timed_out = 0;      // heads answered 408 for taking longer than head_timeout_s
 };
 
 // Called for every request once its response is written, with how long the
@@ -85,6 +102,8 @@ public:
   void run();
   // Stops accepting; safe to call from any thread (e.g. a signal watcher).
   void stop();
+  // Counters so far; safe to call from any thread, also after run().
+  ServerStats stats() const;
 
 private:
   struct Impl;
