@@ -79,7 +79,7 @@ TEST_CASE("a source's file: secret verifies with the file's first line", "[cli][
   CHECK(everything_shown(store, good_log + forged_log).find(k_secret.substr(6)) == std::string::npos);
 }
 
-TEST_CASE("an unreadable env: or file: secret answers 500 source_misconfigured; the log and the store say why",
+TEST_CASE("an unreadable env: or file: secret answers 500 source_misconfigured - the log and the store say why",
           "[cli][secrets]")
 {
   TempDir dir;
