@@ -133,8 +133,8 @@ json run_json(const store::Run& r, bool full)
     j["input"] = r.input.empty() || input.is_discarded() ? json(nullptr) : input;
     j["stdout"] = r.stdout_data;
     j["stderr"] = r.stderr_data;
-  } else if (!r.output.empty()) {
-    j["output"] = parse_json(r.output);
+  } else {
+    j["output"] = r.output.empty() ? json(nullptr) : parse_json(r.output);  // absent is null, not missing
   }
   return j;
 }
