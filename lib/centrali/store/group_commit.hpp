@@ -51,7 +51,9 @@ public:
   // future carries its result after the commit. A batch is fsynced when any
   // work in it asks for Durability::full (acknowledged events); bookkeeping
   // that may be redone after a power loss (leases, attempt logs) asks for
-  // `normal` and then costs no fsync of its own.
+  // `normal` and then costs no fsync of its own. While another process
+  // holds the write lock, work waits for it at most `lock_wait` from its
+  // submit, then fails with StoreFault::locked.
   std::future<Result<void>> submit(Work work, Durability durability = Durability::full);
   // The same, without a thread waiting: `done` hears the result. This lets
   // an event loop acknowledge a whole batch without a thread per request.
