@@ -142,12 +142,15 @@ Result<void> run_show(Context& ctx, const std::string& id)
   if (!d) return std::unexpected(d.error());
   auto attempts = store::list_attempts(**store, id);
   if (!attempts) return std::unexpected(attempts.error());
-  // A removed webhook's deliveries keep its id; say that it is gone.
+  // A removed webhook's deliveries keep its id; say that it is gone. A
+  // disabled one says why (a 410 from this delivery's endpoint, say).
   bool webhook_removed = false;
+  std::string webhook_disabled;
   if (d->kind == "webhook" && !d->webhook_id.empty()) {
     auto w = store::get_webhook(**store, d->webhook_id);
     if (!w && w.error().kind != ErrorKind::not_found) return std::unexpected(w.error());
     webhook_removed = !w;
+    if (w && !w->active) webhook_disabled = w->disabled_reason.empty() ? "disabled" : "disabled: " + w->disabled_reason;
   }
   if (ctx.out().json()) {
     auto j = delivery_json(*d);
@@ -158,17 +161,25 @@ Result<void> run_show(Context& ctx, const std::string& id)
     return {};
   }
   auto now = timeutil::now_ms();
-  ctx.out().fields({{"id", d->id},
-                    {"kind", d->kind},
-                    {"webhook", d->webhook_id.empty() ? (d->kind == "webhook" ? "- (removed)" : "-")
-                                                      : d->webhook_id + (webhook_removed ? " (removed)" : "")},
-                    {"event", d->event_id + " (" + for_terminal(d->event_type) + ")"},
-                    {"url", shown_url(d->url)},
-                    {"status", d->status},
-                    {"next attempt", d->next_attempt_ms ? timeutil::format_rfc3339(*d->next_attempt_ms) + " (" +
-                                                              timeutil::relative(*d->next_attempt_ms, now) + ")"
-                                                        : "-"},
-                    {"created", timeutil::format_rfc3339(d->created_ms)}});
+  std::vector<std::pair<std::string, std::string>> fields{
+      {"id", d->id},
+      {"kind", d->kind},
+      {"webhook", d->webhook_id.empty() ? (d->kind == "webhook" ? "- (removed)" : "-")
+                                        : d->webhook_id + (webhook_removed ? " (removed)"
+                                                           : webhook_disabled.empty()
+                                                               ? ""
+                                                               : " (" + for_terminal(webhook_disabled) + ")")},
+      {"event", d->event_id + " (" + for_terminal(d->event_type) + ")"},
+      {"url", shown_url(d->url)},
+      {"status", d->status}};
+  // Why the last attempt failed, as --json's last_error says it ("HTTP 302
+  // (redirects are not followed)"): the status code alone does not tell.
+  if (!d->last_error.empty()) fields.emplace_back("last error", for_terminal(d->last_error));
+  fields.emplace_back("next attempt", d->next_attempt_ms ? timeutil::format_rfc3339(*d->next_attempt_ms) + " (" +
+                                                               timeutil::relative(*d->next_attempt_ms, now) + ")"
+                                                         : "-");
+  fields.emplace_back("created", timeutil::format_rfc3339(d->created_ms));
+  ctx.out().fields(fields);
   for (const auto& a : *attempts) {
     ctx.out().line("");
     ctx.out().line(ctx.out().paint("attempt " + std::to_string(a.number), Style::bold) + "  " + a.trigger + "  " +

@@ -31,6 +31,71 @@ struct DispatchArgs {
   std::string timeout;
 };
 
+// How long --until-idle waits for a store that another process keeps
+// locked (say a `sqlite3` shell left in a transaction) before it gives up
+// with exit 4; a longer --timeout wins. Without --until-idle, dispatch
+// waits as long as the lock is held, as `listen` does.
+constexpr std::int64_t k_locked_too_long_ms = 30'000;
+
+// Decides what a store failure means for the run. A store that another
+// process holds locked is looked at again, until it has been locked for
+// `patience` (none: for ever); anything else (a corrupt file, an I/O
+// error, a full disk) ends the run at once. It watches this thread's reads
+// and, through the writer, every write of the fan-out, the sender and the
+// trigger runner.
+class StoreWatch {
+public:
+  StoreWatch(const store::GroupCommitter& writer, std::optional<std::chrono::milliseconds> patience)
+      : m_writer(writer), m_patience(patience)
+  {
+  }
+
+  // True when the run must end (failure() says why): checks the writer, and
+  // `read`, a failure of this thread's own store read, if given.
+  bool must_stop(const Error* read = nullptr)
+  {
+    if (m_failure) return true;
+    if (auto broken = m_writer.broken()) {
+      m_failure = std::move(*broken);
+      return true;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (read) {
+      if (read->fault != StoreFault::locked) {
+        m_failure = *read;
+        return true;
+      }
+      if (!m_reads_locked_since) m_reads_locked_since = now;
+    }
+    auto since = m_writer.locked_since();
+    if (m_reads_locked_since && (!since || *m_reads_locked_since < *since)) since = m_reads_locked_since;
+    if (since && m_patience && now - *since >= *m_patience) {
+      m_failure = Error{ErrorKind::store,
+                        "the store has been locked by another process for more than " +
+                            timeutil::format_duration(*m_patience) + " (a 'sqlite3' shell in a transaction?)",
+                        StoreFault::locked};
+      return true;
+    }
+    return false;
+  }
+  // This thread's last read succeeded: its reads are not locked out.
+  void read_ok() { m_reads_locked_since.reset(); }
+  const std::optional<Error>& failure() const { return m_failure; }
+
+private:
+  const store::GroupCommitter& m_writer;
+  std::optional<std::chrono::milliseconds> m_patience;
+  std::optional<std::chrono::steady_clock::time_point> m_reads_locked_since;
+  std::optional<Error> m_failure;
+};
+
+// The error that ends a run on a failing store: what failed, and where.
+Error store_failure(const Error& e, const std::string& store_path)
+{
+  return {ErrorKind::store, "dispatch stopped, store " + for_terminal(store_path) + ": " + for_terminal(e.message),
+          e.fault};
+}
+
 Result<void> run_dispatch(Context& ctx, const DispatchArgs& a)
 {
   std::int64_t wait_ms = 0;
@@ -114,24 +179,43 @@ Result<void> run_dispatch(Context& ctx, const DispatchArgs& a)
   auto& reader = **main_store;
   store::QueueState queue;
   auto idle_epoch = worker.idle_epoch();
+  StoreWatch watch(writer, a.until_idle ? std::optional(std::chrono::milliseconds(
+                                              std::max<std::int64_t>(k_locked_too_long_ms, wait_ms)))
+                                        : std::nullopt);
+  // A failed read ends the run or is looked at again (a locked store).
+  auto read_failed = [&](const Error& e) { return watch.must_stop(&e); };
   while (!stop) {
     // Short: the end of a run is noticed within this, or at once when the
     // worker finishes its last delivery. A busy worker costs one small index
     // probe per look; the queue is only read once it idles.
     worker.wait_idle_after(idle_epoch, std::chrono::milliseconds(10));
     idle_epoch = worker.idle_epoch();
+    if (watch.must_stop()) break;
     if (!a.until_idle) continue;
     auto pending_runs = store::has_pending_runs(reader);
-    if (!pending_runs) continue;  // busy store: look again
+    if (!pending_runs) {
+      if (read_failed(pending_runs.error())) break;
+      continue;
+    }
     if (*pending_runs) {
       // Deliveries keep flowing on their own threads while runs execute here.
-      if (auto ran = runner.drain(); ran) runs_done += *ran;
+      auto ran = runner.drain();
+      if (ran) runs_done += *ran;
+      else if (read_failed(ran.error())) break;
       continue;
     }
     if (!worker.idle()) continue;
     auto pending_events = store::has_pending_events(reader);
+    if (!pending_events) {
+      if (read_failed(pending_events.error())) break;
+      continue;
+    }
     auto q = store::queue_state(reader);
-    if (!pending_events || !q) continue;
+    if (!q) {
+      if (read_failed(q.error())) break;
+      continue;
+    }
+    watch.read_ok();
     queue = *q;
     auto now = timeutil::now_ms();
     bool due_now = queue.next_due_ms && *queue.next_due_ms <= now;
@@ -150,7 +234,11 @@ Result<void> run_dispatch(Context& ctx, const DispatchArgs& a)
   // reader that takes nothing for a moment).
   log_out.finish();
 
+  // Also after a signal: work that failed on a broken store is not a
+  // success, nor is a queue that cannot be read.
+  if (watch.must_stop()) return std::unexpected(store_failure(*watch.failure(), path));
   if (auto q = store::queue_state(reader); q) queue = *q;
+  else return std::unexpected(store_failure(q.error(), path));
   auto now = timeutil::now_ms();
   std::string waiting = queue.pending == 0 ? "nothing waiting"
                         : std::to_string(queue.pending) + " pending" +
@@ -196,7 +284,8 @@ void add_dispatch_command(CLI::App& app, Selected& selected)
   cmd->add_flag("--until-idle", args->until_idle, "Exit when nothing is due (retries not yet due are reported)");
   cmd->add_option("--timeout", args->timeout, "With --until-idle: also wait for retries due within this long")
       ->type_name("DURATION");
-  cmd->footer("Exit status 1 when a delivery failed for good during the run.\n"
+  cmd->footer("Exit status 1 when a delivery failed for good during the run; 4 when the store fails (corrupt,\n"
+              "I/O error, full disk), or with --until-idle stays locked by another process for 30s (or --timeout).\n"
               "Examples:\n  centrali events emit order.created --data '{\"id\":1}' && centrali dispatch --until-idle\n"
               "  centrali dispatch --until-idle --timeout 2m");
   cmd->callback([&selected, args] { selected.run = [args](Context& c) { return run_dispatch(c, *args); }; });

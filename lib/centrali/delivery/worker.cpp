@@ -150,15 +150,27 @@ store::DeliveryHandOff Worker::hand_off()
           [this](std::vector<store::LeasedDelivery> deliveries) { take_handed(std::move(deliveries)); }};
 }
 
-std::int64_t Worker::lease_ms(store::Store& store) const
+std::int64_t lease_length_ms(const WorkerOptions& options, std::int64_t longest_webhook_timeout_ms, LeaseCovers covers)
 {
   // A lease covers a few rounds of attempts to the same URL that all run to
   // their timeout, plus the attempt itself. What waits longer (an endpoint
   // that turned slow under a deep queue) is given back, not sent: a lease
-  // that expired mid-attempt would let another process send it too.
-  std::int64_t longest = m_options.forward_timeout.count();
-  if (auto t = store::max_webhook_timeout_ms(store); t) longest = std::max(longest, *t);
-  return m_options.lease_rounds * longest + m_options.lease_slack.count();
+  // that expired mid-attempt would let another process send it too. The
+  // forward timeout counts only for forwards: a 2 s webhook's deliveries
+  // are free again a minute after a crash, not three.
+  std::int64_t longest = longest_webhook_timeout_ms;
+  if (covers == LeaseCovers::forwards_too) longest = std::max<std::int64_t>(longest, options.forward_timeout.count());
+  return options.lease_rounds * longest + options.lease_slack.count();
+}
+
+store::ClaimLease Worker::lease(store::Store& store) const
+{
+  // Unreadable, the longest webhook timeout is unknown: the forward
+  // timeout (30 s) stands in, as it always counted before.
+  auto read = store::max_webhook_timeout_ms(store);
+  const auto longest = read ? *read : m_options.forward_timeout.count();
+  return {lease_length_ms(m_options, longest, LeaseCovers::webhooks),
+          lease_length_ms(m_options, longest, LeaseCovers::forwards_too)};
 }
 
 store::FanOutLease Worker::lease_for_fan_out(store::Store& writer_store, std::int64_t now_ms)
@@ -174,7 +186,8 @@ store::FanOutLease Worker::lease_for_fan_out(store::Store& writer_store, std::in
   // Accepts on the writer thread within this one transaction: a count of
   // its own is enough (a redone transaction asks again).
   auto left = std::make_shared<int>(room);
-  return {now_ms + lease_ms(writer_store), [left](const std::string&) { return (*left)-- > 0; }, bytes};
+  // The fan-out makes webhook deliveries only (forwards are made at ingestion).
+  return {now_ms + lease(writer_store).webhooks_ms, [left](const std::string&) { return (*left)-- > 0; }, bytes};
 }
 
 void Worker::take_handed(std::vector<store::LeasedDelivery> deliveries)
@@ -336,7 +349,7 @@ bool Worker::claim_batch(store::Store& reader, int capacity)
   auto now_ms = timeutil::now_ms();
   m_writer
       .submit([&](store::Store& s) -> Result<void> {
-        auto r = store::claim_due_deliveries(s, now_ms, capacity, lease_ms(s), accept);
+        auto r = store::claim_due_deliveries(s, now_ms, capacity, lease(s), accept);
         if (!r) return std::unexpected(r.error());
         due = std::move(*r);
         return {};

@@ -68,6 +68,16 @@ struct WorkerOptions {
   std::chrono::milliseconds lease_margin{5'000};
 };
 
+// What a lease covers: webhook deliveries only, or a forward too.
+enum class LeaseCovers { webhooks, forwards_too };
+
+// How long a lease lasts (the one rule; README "The queue is the store"):
+// `lease_rounds` attempts that all run to the longest timeout among what it
+// covers, plus `lease_slack`. The longest is every webhook's --timeout
+// (`longest_webhook_timeout_ms`) and, only when it covers a forward, the
+// forward timeout.
+std::int64_t lease_length_ms(const WorkerOptions& options, std::int64_t longest_webhook_timeout_ms, LeaseCovers covers);
+
 // What the worker reports after each attempt (for logs).
 struct AttemptReport {
   store::Delivery delivery;
@@ -142,8 +152,8 @@ private:
                      const std::vector<std::shared_ptr<const Result<store::Event>>>& payloads_read, int from_store);
   store::FanOutLease lease_for_fan_out(store::Store& writer_store, std::int64_t now_ms);
   void take_handed(std::vector<store::LeasedDelivery> deliveries);
-  // How long a claim's (or a hand-over's) lease lasts.
-  std::int64_t lease_ms(store::Store& store) const;
+  // How long a claim's (or a hand-over's) lease lasts (see lease_length_ms).
+  store::ClaimLease lease(store::Store& store) const;
   void https_loop();
   // Moves ready jobs of `url` to the wire while it has free slots (lock
   // held); jobs whose lease would end before their attempt go to `expired`.

@@ -95,7 +95,14 @@ void Dispatcher::loop()
       if (m_stopping) return;
       m_woken = false;
     }
-    (void)drain();  // a failing store is retried at the next poll
+    // A failing store is tried again at the next poll; whoever runs us
+    // hears of it once, so a corrupt or full store is not silent.
+    if (auto r = drain(); r) {
+      m_last_failure.clear();
+    } else if (r.error().message != m_last_failure) {
+      m_last_failure = r.error().message;
+      if (m_hooks.fan_out_failed) m_hooks.fan_out_failed(r.error());
+    }
     std::unique_lock lock(m_mutex);
     if (m_stopping) return;
     if (!m_woken) {

@@ -18,6 +18,10 @@ struct DispatcherHooks {
   store::DeliveryHandOff hand_off;          // the in-process delivery worker, if any
   // Deliveries recorded as skipped (their webhook is disabled), per batch.
   std::function<void(int)> deliveries_skipped;
+  // The background fan-out failed (it tries again at the next poll). Said
+  // once per failure, not once per poll: again only after a fan-out
+  // succeeded or the failure changed.
+  std::function<void(const Error&)> fan_out_failed = {};
 };
 
 class Dispatcher {
@@ -46,6 +50,7 @@ private:
   bool m_woken = false;
   bool m_sleeping = false;
   bool m_stopping = false;
+  std::string m_last_failure;  // loop thread only: what fan_out_failed last heard
   std::thread m_thread;
 };
 

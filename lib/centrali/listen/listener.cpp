@@ -55,7 +55,10 @@ Result<std::unique_ptr<Listener>> Listener::create(ListenerOptions options, List
                                 [parts_ptr] {
                                   if (parts_ptr->runs_queued) parts_ptr->runs_queued();
                                 },
-                                worker->hand_off(), {}});
+                                worker->hand_off(), {},
+                                [log = callbacks.on_log](const Error& e) {
+                                  if (log) log("fan-out failed (trying again): " + e.message);
+                                }});
   ingest::IngestOptions ingest_options;
   ingest_options.forward_to = options.forward_to;
   auto* dispatcher = parts.dispatcher.get();

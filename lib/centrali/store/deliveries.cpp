@@ -73,7 +73,7 @@ Result<void> insert_delivery(Store& store, const Delivery& d, std::int64_t* seq)
   });
 }
 
-Result<std::vector<Delivery>> claim_due_deliveries(Store& store, std::int64_t now_ms, int limit, std::int64_t lease_ms,
+Result<std::vector<Delivery>> claim_due_deliveries(Store& store, std::int64_t now_ms, int limit, ClaimLease lease,
                                                    const std::function<bool(const std::string&)>& accept)
 {
   return guarded("claim due deliveries", [&]() -> Result<std::vector<Delivery>> {
@@ -102,7 +102,6 @@ Result<std::vector<Delivery>> claim_due_deliveries(Store& store, std::int64_t no
       const char* url = candidates.getColumn(6).getText();
       if (!accept || accept(url)) {
         out.push_back(read_delivery(candidates));
-        out.back().lease_until_ms = now_ms + lease_ms;
         refused_run = 0;
       } else {
         ++refused_run;
@@ -110,6 +109,9 @@ Result<std::vector<Delivery>> claim_due_deliveries(Store& store, std::int64_t no
     }
     candidates.reset();
     if (out.empty()) return out;
+    const bool takes_forward = std::any_of(out.begin(), out.end(), [](const Delivery& d) { return d.kind == "forward"; });
+    const auto lease_until_ms = now_ms + (takes_forward ? lease.with_forward_ms : lease.webhooks_ms);
+    for (auto& d : out) d.lease_until_ms = lease_until_ms;
     // One statement leases the whole batch (rowids as a JSON array): a write
     // statement's fixed cost is paid once per claim, not once per delivery.
     // The due time moves to the lease's end, which is when the delivery
@@ -122,11 +124,11 @@ Result<std::vector<Delivery>> claim_due_deliveries(Store& store, std::int64_t no
       seqs += std::to_string(d.seq);
     }
     seqs += ']';
-    auto& lease = store.statement(
+    auto& leasing = store.statement(
         "UPDATE deliveries SET lease_until_ms = ?1, next_attempt_ms = ?1 WHERE seq IN (SELECT value FROM json_each(?2))");
-    lease.bind(1, static_cast<int64_t>(now_ms + lease_ms));
-    lease.bind(2, seqs);
-    lease.exec();
+    leasing.bind(1, static_cast<int64_t>(lease_until_ms));
+    leasing.bind(2, seqs);
+    leasing.exec();
     return out;
   });
 }

@@ -71,15 +71,31 @@ struct DeliveryUpdate {
 // `seq`, when given, receives the new row's seq.
 Result<void> insert_delivery(Store& store, const Delivery& delivery, std::int64_t* seq = nullptr);
 
+// How long a claim leases what it takes. Forwards run to a timeout of their
+// own (delivery::WorkerOptions::forward_timeout), which counts only for a
+// claim that takes one.
+struct ClaimLease {
+  std::int64_t webhooks_ms = 0;      // the claim takes webhook deliveries only
+  std::int64_t with_forward_ms = 0;  // it takes a forward too
+};
+
 // Leases up to `limit` pending deliveries due at `now_ms` that nobody else
-// holds, until `now_ms + lease_ms`; a crashed holder's lease simply expires.
+// holds, until `now_ms` + the lease (see ClaimLease); a crashed holder's
+// lease simply expires.
 // While leased, a delivery's stored due time is the lease's end; the
 // returned rows carry the due time they had.
 // `accept(url)` is asked for each candidate in due order and may refuse
 // (that endpoint already has as many in flight as it may). The look-ahead
 // past refused candidates is bounded (see the definition).
-Result<std::vector<Delivery>> claim_due_deliveries(Store& store, std::int64_t now_ms, int limit, std::int64_t lease_ms,
+Result<std::vector<Delivery>> claim_due_deliveries(Store& store, std::int64_t now_ms, int limit, ClaimLease lease,
                                                    const std::function<bool(const std::string& url)>& accept = {});
+// The same with one lease whatever the claim takes.
+inline Result<std::vector<Delivery>> claim_due_deliveries(Store& store, std::int64_t now_ms, int limit,
+                                                          std::int64_t lease_ms,
+                                                          const std::function<bool(const std::string& url)>& accept = {})
+{
+  return claim_due_deliveries(store, now_ms, limit, ClaimLease{lease_ms, lease_ms}, accept);
+}
 
 // Gives back a lease taken by claim_due_deliveries but never used (shutdown,
 // or a lease about to end before the attempt could): `claimed` as the claim

@@ -17,8 +17,8 @@ constexpr auto k_gather_wait = std::chrono::milliseconds(4);
 constexpr std::size_t k_gather_target = 128;
 } // namespace
 
-GroupCommitter::GroupCommitter(Store store, std::size_t max_batch)
-    : m_store(std::move(store)), m_max_batch(max_batch), m_thread([this] {
+GroupCommitter::GroupCommitter(Store store, std::size_t max_batch, std::chrono::milliseconds lock_wait)
+    : m_store(std::move(store)), m_max_batch(max_batch), m_lock_wait(lock_wait), m_thread([this] {
         ::pthread_setname_np(::pthread_self(), "store-writer");  // for top -H and perf
         run();
       })
@@ -40,7 +40,7 @@ std::future<Result<void>> GroupCommitter::submit(Work work, Durability durabilit
 
 void GroupCommitter::submit(Work work, Durability durability, Completion done, Latency latency)
 {
-  Item item{std::move(work), durability, std::move(done), latency};
+  Item item{std::move(work), durability, std::move(done), latency, std::chrono::steady_clock::now() + m_lock_wait};
   bool wake = false;
   bool refused = false;
   {
@@ -63,6 +63,25 @@ void GroupCommitter::submit(Work work, Durability durability, Completion done, L
     return;
   }
   if (wake) m_wake.notify_one();
+}
+
+std::optional<std::chrono::steady_clock::time_point> GroupCommitter::locked_since() const
+{
+  std::lock_guard lock(m_mutex);
+  return m_locked_since;
+}
+
+std::optional<Error> GroupCommitter::broken() const
+{
+  std::lock_guard lock(m_mutex);
+  return m_broken;
+}
+
+void GroupCommitter::note_broken(const Error& e)
+{
+  if (e.fault != StoreFault::broken) return;
+  std::lock_guard lock(m_mutex);
+  if (!m_broken) m_broken = e;
 }
 
 void GroupCommitter::stop()
@@ -124,7 +143,11 @@ void GroupCommitter::commit_batch(std::deque<Item>& batch)
   // therefore be safe to run twice (it only writes through `store`).
   std::vector<Result<void>> results;
   bool need_full = false;
-  for (const auto& item : batch) need_full |= item.durability == Durability::full;
+  auto lock_deadline = std::chrono::steady_clock::time_point::max();
+  for (const auto& item : batch) {
+    need_full |= item.durability == Durability::full;
+    lock_deadline = std::min(lock_deadline, item.lock_deadline);
+  }
   auto wanted = need_full ? Durability::full : Durability::normal;
   if (wanted != m_current) {
     // A connection setting, read at COMMIT: change it between transactions.
@@ -135,21 +158,36 @@ void GroupCommitter::commit_batch(std::deque<Item>& batch)
       m_current.reset();  // unknown: set it again before the next batch
     }
   }
-  auto run_all = [&](bool isolate) {
+  // BEGIN IMMEDIATE waits for another process's lock only until the oldest
+  // work here has waited its bound: a sender is answered (503) in time,
+  // however long the lock is held. With none left, it looks once.
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(lock_deadline -
+                                                                          std::chrono::steady_clock::now());
+  try {
+    m_store.db().setBusyTimeout(static_cast<int>(std::clamp<std::int64_t>(left.count(), 0, m_lock_wait.count())));
+  } catch (...) {
+    // Cannot fail on an open connection; the previous wait stays if it did.
+  }
+  enum class Isolate { no, yes };
+  auto run_all = [&](Isolate isolate) {
     return guarded("store write", [&]() -> Result<void> {
       results.clear();
       m_store.reset_statements();
       m_store.statement("BEGIN IMMEDIATE").exec();
       for (auto& item : batch) {
-        if (isolate) m_store.statement("SAVEPOINT work").exec();
+        if (isolate == Isolate::yes) m_store.statement("SAVEPOINT work").exec();
         Result<void> r;
         try {
           r = item.work(m_store);
         } catch (const std::exception& e) {
           r = fail(ErrorKind::store, std::string("store write failed: ") + e.what());
         }
-        if (!r && !isolate) return fail(ErrorKind::store, "retry isolated");
-        if (isolate) {
+        if (!r && isolate == Isolate::no) {
+          // Locked out mid-batch is the batch's failure, not this work's.
+          if (r.error().fault == StoreFault::locked) return r;
+          return fail(ErrorKind::store, "retry isolated");
+        }
+        if (isolate == Isolate::yes) {
           if (!r) m_store.statement("ROLLBACK TO work").exec();
           m_store.statement("RELEASE work").exec();
         }
@@ -167,22 +205,65 @@ void GroupCommitter::commit_batch(std::deque<Item>& batch)
       // No transaction was open (BEGIN itself failed): nothing to undo.
     }
   };
-  auto outcome = run_all(false);
-  if (!outcome) {
+  auto outcome = run_all(Isolate::no);
+  if (!outcome && outcome.error().fault != StoreFault::locked) {
+    // Some work failed: run each in isolation so it alone fails. Not when
+    // the store was locked: every work would wait for the lock again, and
+    // a sender would hear its 503 after twice the wait.
     rollback();
-    outcome = run_all(true);
+    ++m_isolation_retries;
+    outcome = run_all(Isolate::yes);
   }
   if (!outcome) {
     rollback();
+    note_broken(outcome.error());
+    if (outcome.error().fault == StoreFault::locked) return locked_out(batch, outcome.error());
     // Nothing in this batch is durable: every caller hears so.
     for (auto& item : batch)
       if (item.done) item.done(std::unexpected(outcome.error()));
     return;
   }
+  if (m_locked_out) {  // the writer's own copy: no lock taken per commit otherwise
+    std::lock_guard lock(m_mutex);
+    m_locked_since.reset();
+    m_locked_out = false;
+  }
   ++m_batches;
   m_items += batch.size();
-  for (std::size_t i = 0; i < batch.size(); ++i)
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (!results[i]) note_broken(results[i].error());
     if (batch[i].done) batch[i].done(std::move(results[i]));
+  }
+}
+
+void GroupCommitter::locked_out(std::deque<Item>& batch, const Error& locked)
+{
+  const auto now = std::chrono::steady_clock::now();
+  // SQLite counts its own sleeps, which can end a little before our clock
+  // says the deadline has come: work that close to it fails now rather than
+  // look once more.
+  constexpr auto k_close_enough = std::chrono::milliseconds(50);
+  std::deque<Item> again;
+  std::vector<Item> expired;
+  // Writes have waited for the lock since the oldest of these was submitted.
+  auto waiting_since = now;
+  for (auto& item : batch) {
+    waiting_since = std::min(waiting_since, item.lock_deadline - m_lock_wait);
+    if (item.lock_deadline <= now + k_close_enough) expired.push_back(std::move(item));
+    else again.push_back(std::move(item));
+  }
+  {
+    std::lock_guard lock(m_mutex);
+    if (!m_locked_since) m_locked_since = waiting_since;
+    m_locked_out = true;
+    // In front, in their order: they were queued before what waits there.
+    m_queue.insert(m_queue.begin(), std::make_move_iterator(again.begin()), std::make_move_iterator(again.end()));
+  }
+  for (auto& item : expired)
+    if (item.done) item.done(std::unexpected(locked));
+  // Locked out at once, before any deadline (SQLite gives up without
+  // waiting in a few cases): do not spin on the lock.
+  if (expired.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
 }
 
 } // namespace centrali::store

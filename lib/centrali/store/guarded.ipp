@@ -13,8 +13,10 @@ auto guarded(std::string_view what, std::string_view subject, Fn&& fn) -> declty
   try {
     return fn();
   } catch (const SQLite::Exception& e) {
-    return fail(ErrorKind::store, std::string(what).append(subject) + ": " +
-                                      describe_sqlite_error(e.getErrorCode(), e.getExtendedErrorCode(), e.what()));
+    return std::unexpected(Error{ErrorKind::store,
+                                 std::string(what).append(subject) + ": " +
+                                     describe_sqlite_error(e.getErrorCode(), e.getExtendedErrorCode(), e.what()),
+                                 sqlite_fault(e.getErrorCode())});
   } catch (const std::exception& e) {
     return fail(ErrorKind::store, std::string(what).append(subject) + ": " + e.what());
   }

@@ -87,6 +87,22 @@ std::string describe_sqlite_error(int code, int extended_code, const std::string
   return std::string(sqlite3_errstr(code));
 }
 
+StoreFault sqlite_fault(int code)
+{
+  switch (code & 0xff) {
+  case SQLITE_BUSY:
+  case SQLITE_LOCKED: return StoreFault::locked;
+  case SQLITE_NOTADB:
+  case SQLITE_CORRUPT:
+  case SQLITE_READONLY:
+  case SQLITE_CANTOPEN:
+  case SQLITE_FULL:
+  case SQLITE_IOERR:
+  case SQLITE_PERM: return StoreFault::broken;
+  default: return StoreFault::none;
+  }
+}
+
 Store::Store(fs::path path, std::unique_ptr<SQLite::Database> db) : m_path(std::move(path)), m_db(std::move(db))
 {
 }

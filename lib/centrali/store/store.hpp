@@ -107,6 +107,9 @@ auto guarded(std::string_view what, std::string_view subject, Fn&& fn) -> declty
 
 // Message for a SQLite failure, without internal exception noise.
 std::string describe_sqlite_error(int code, int extended_code, const std::string& what);
+// What a SQLite result code says about the store: locked (busy), broken
+// (corrupt, I/O error, full, unwritable), or neither.
+StoreFault sqlite_fault(int code);
 
 } // namespace centrali::store
 

@@ -15,9 +15,16 @@ enum class ErrorKind {
   network,    // a peer could not be reached or answered badly
 };
 
+// What a store failure (ErrorKind::store) says about the store, so callers
+// can tell waiting from giving up: `locked` passes once another process
+// lets go of the store; `broken` (corrupt file, I/O error, full disk,
+// unwritable) does not pass by waiting; `none` is any other failure.
+enum class StoreFault { none, locked, broken };
+
 struct Error {
   ErrorKind kind;
   std::string message;  // says what failed and why, ready for a person
+  StoreFault fault = StoreFault::none;
 };
 
 template <class T>
