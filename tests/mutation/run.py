@@ -90,8 +90,10 @@ def configure():
         return
     # dev.sh's optimisation (-O2; g++ 12 warns falsely at -O3) without debug
     # info, which makes the relink after each mutant several times faster.
+    # Warnings are not errors here: a mutant that leaves a variable unused
+    # still breaks its promise, and must still be built to be judged.
     args = ["cmake", "-S", str(SRC), "-B", str(BUILD), "-G", "Ninja", "-DCMAKE_BUILD_TYPE=RelWithDebInfo",
-            "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -DNDEBUG", "-DCENTRALI_WERROR=ON"]
+            "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -DNDEBUG", "-DCENTRALI_WERROR=OFF"]
     if shutil.which("ccache"):
         args += ["-DCMAKE_CXX_COMPILER_LAUNCHER=ccache"]
     subprocess.run(args, check=True, stdout=subprocess.DEVNULL)
