@@ -789,3 +789,19 @@ TEST_CASE("a forward target that leads back to the listener is refused after a f
   // its forward made the next, so all of them are there now, and no more.
   CHECK(cli_json(store, {"events", "list", "--status", "accepted"}).size() == 5);
 }
+
+TEST_CASE("ingest takes JSON nested 256 levels deep and refuses 257 levels with json_too_deep", "[cli][ingest]")
+{
+  TempDir dir;
+  auto store = dir.str("s.db");
+  add_source(store, {"open", "--provider", "none"});
+  Listen l(store);
+  auto nested = [](int depth) { return std::string(static_cast<std::size_t>(depth), '[') + std::string(static_cast<std::size_t>(depth), ']'); };
+  auto at_limit = post(l.url(), "/ingest/open", nested(256));
+  INFO(at_limit.body);
+  CHECK(at_limit.status == 202);
+  auto past = post(l.url(), "/ingest/open", nested(257));
+  INFO(past.body);
+  CHECK(past.status == 400);
+  CHECK(json::parse(past.body)["error"] == "json_too_deep");
+}

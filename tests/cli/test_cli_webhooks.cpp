@@ -79,6 +79,22 @@ TEST_CASE("webhooks add shows the secret once - list and show never do", "[cli][
   CHECK(centrali({"--store", store, "webhooks", "add", "--url", "http://x", "--events", "*", "--retry-schedule", "5x"}).exit_code == 2);
 }
 
+TEST_CASE("a webhook added without options gets the documented defaults: retries, timeout, disable-after",
+          "[cli][webhooks]")
+{
+  TempDir dir;
+  auto store = dir.str("s.db");
+  auto hook = add_webhook(store, "http://127.0.0.1:9/x");
+  auto shown = centrali({"--store", store, "--json", "webhooks", "show", hook.id});
+  REQUIRE(shown.exit_code == 0);
+  auto j = json::parse(shown.out);
+  // README: retried after 30s, 2m, 10m and 30m; 15s per attempt; disabled
+  // after failing for 5 days.
+  CHECK(j["retry_schedule"] == "30s,2m,10m,30m");
+  CHECK(j["timeout_ms"] == 15'000);
+  CHECK(j["disable_after_ms"] == 5LL * 24 * 3600 * 1000);
+}
+
 TEST_CASE("an emitted event is delivered signed, with the envelope and every documented header", "[cli][webhooks]")
 {
   TempDir dir;

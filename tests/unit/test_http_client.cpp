@@ -314,3 +314,30 @@ TEST_CASE("http::ClientPool keeps max_response_body bytes of a longer body and s
   CHECK(out.response->body == std::string(16, 'e'));
   CHECK(out.response->body_truncated);
 }
+
+TEST_CASE("http::ClientPool does not follow a redirect: the 3xx is the answer, and the new location gets nothing",
+          "[http]")
+{
+  // A receiver that moved: a redirect for the webhook's path, a 200 for the
+  // place it points to. Following it would send the signed delivery to a
+  // URL nobody configured and count the move as a success.
+  std::atomic<int> to_old{0};
+  std::atomic<int> to_new{0};
+  TlsServer server([&](SSL* ssl) {
+    while (auto request = tls_read_request(ssl)) {
+      if (request->rfind("POST /moved", 0) == 0) {
+        ++to_new;
+        if (!tls_write_all(ssl, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")) return;
+      } else {
+        ++to_old;
+        if (!tls_write_all(ssl, "HTTP/1.1 302 Found\r\nLocation: /moved\r\nContent-Length: 0\r\n\r\n")) return;
+      }
+    }
+  });
+  auto out = send(server.url(), 5s);
+  INFO(out.error);
+  REQUIRE(out.response);
+  CHECK(out.response->status == 302);
+  CHECK(to_old == 1);
+  CHECK(to_new == 0);
+}

@@ -52,6 +52,10 @@ TEST_CASE("query::Where compares numbers by value and never a number with a stri
 {
   CHECK(holds("data.object.amount>=100"));
   CHECK(holds("data.object.amount>4199.5"));
+  // At the boundary: >= and <= hold for the value itself, > and < do not.
+  CHECK(holds("data.object.amount>=4200"));
+  CHECK_FALSE(holds("data.object.amount>=4201"));
+  CHECK_FALSE(holds("data.object.amount>4200"));
   CHECK_FALSE(holds("data.object.amount<4200"));
   CHECK(holds("data.object.amount<=4200"));
   CHECK(holds("data.object.amount=4200.0"));
