@@ -344,3 +344,49 @@ TEST_CASE("worker: leases a dead sender left are freed at start, unless another 
   CHECK(leased() == 0);
   receiver.stop();
 }
+
+TEST_CASE("worker: no URL holds more than per_url attempts at once, so a slow endpoint cannot take every connection",
+          "[delivery]")
+{
+  // The endpoint answers slowly and counts requests open at once. With
+  // connections enough for 8, the cap of 3 attempts per URL is what holds
+  // them back: a slow or dead endpoint ties up no more than its share.
+  std::atomic<int> open{0};
+  std::atomic<int> most_open{0};
+  std::atomic<int> answered{0};
+  Receiver receiver([&](http::Request&, http::Response& res) {
+    int now = ++open;
+    for (int seen = most_open; now > seen && !most_open.compare_exchange_weak(seen, now);) {
+    }
+    std::this_thread::sleep_for(100ms);
+    --open;
+    ++answered;
+    res.status = 200;
+    res.body = "{}";
+  });
+  const auto url = "http://127.0.0.1:" + std::to_string(receiver.port()) + "/slow";
+
+  unit::TempDir dir;
+  const auto path = dir.path() / "s.db";
+  constexpr int n = 24;
+  {
+    auto s = unit::open_store(dir);
+    for (int i = 0; i < n; ++i) add_forward(s, "dlv_" + std::to_string(i), url, "n=" + std::to_string(i));
+  }
+  delivery::WorkerOptions options;
+  options.per_url = 3;
+  options.connections_per_origin = 8;
+  options.poll_interval = 20ms;
+  auto opened = store::Store::open(path, {store::Durability::normal});
+  REQUIRE(opened);
+  store::GroupCommitter writer(std::move(*opened));
+  delivery::Worker worker(writer, path, options, {});
+  worker.start();
+  for (int i = 0; i < 600 && answered < n; ++i) std::this_thread::sleep_for(20ms);
+  worker.stop();
+  receiver.stop();
+
+  CHECK(answered == n);
+  CHECK(most_open <= 3);
+  CHECK(most_open == 3);  // the cap, not something narrower, was the limit
+}
