@@ -165,6 +165,41 @@ TEST_CASE("http::AsyncClient reports a refused connection", "[http]")
   CHECK_THAT(out.error, Catch::Contains("connect to 127.0.0.1:") && Catch::Contains("refused"));
 }
 
+TEST_CASE("http::AsyncClient fails every one of many requests to a refused port with the refused error", "[http]")
+{
+  // Far more requests than connections per origin: most wait for a slot.
+  // A refused connect frees its slot, so the next waiting request must try
+  // its own connect then, not sit until its deadline and report a timeout.
+  http::AsyncClient client;
+  testing::RefusingPort refusing;
+  REQUIRE(refusing.port() != 0);
+  constexpr int k_requests = 300;
+  std::vector<std::promise<http::SendOutcome>> promises(k_requests);
+  std::vector<std::future<http::SendOutcome>> futures;
+  for (auto& p : promises) {
+    futures.push_back(p.get_future());
+    http::OutboundRequest request;
+    request.url = refusing.url("/x");
+    request.body = "{}";
+    request.timeout = std::chrono::seconds(30);  // long: only a stuck request would reach it
+    client.send(std::move(request), [&p](http::SendOutcome o) { p.set_value(std::move(o)); });
+  }
+  int refused = 0;
+  int timed_out = 0;
+  for (auto& f : futures) {
+    auto out = f.get();
+    CHECK_FALSE(out.response);
+    if (out.error.find("timed out") != std::string::npos) ++timed_out;
+    if (out.error.find("connect to 127.0.0.1:" + std::to_string(refusing.port()) + ": connection refused") !=
+        std::string::npos)
+      ++refused;
+    else
+      UNSCOPED_INFO(out.error);
+  }
+  CHECK(timed_out == 0);
+  CHECK(refused == k_requests);
+}
+
 TEST_CASE("http::AsyncClient gives up on a server that trickles bytes past the total timeout", "[http]")
 {
   // Each byte arrives well within any per-read timeout; only a deadline for
