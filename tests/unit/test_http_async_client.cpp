@@ -46,6 +46,40 @@ http::SendOutcome send_and_wait(http::AsyncClient& client, const std::string& ur
   return future.get();
 }
 
+// Sends `count` requests at once, each with a deadline long enough that
+// only a request nobody serves reaches it; the outcomes in sending order.
+std::vector<http::SendOutcome> send_all(http::AsyncClient& client, const std::string& url, int count)
+{
+  std::vector<std::promise<http::SendOutcome>> promises(static_cast<std::size_t>(count));
+  std::vector<std::future<http::SendOutcome>> futures;
+  for (auto& p : promises) {
+    futures.push_back(p.get_future());
+    http::OutboundRequest request;
+    request.url = url;
+    request.body = "{}";
+    request.timeout = std::chrono::seconds(30);
+    client.send(std::move(request), [&p](http::SendOutcome o) { p.set_value(std::move(o)); });
+  }
+  std::vector<http::SendOutcome> outcomes;
+  for (auto& f : futures) outcomes.push_back(f.get());
+  return outcomes;
+}
+
+// Every outcome is an error saying `expected`, and none a timeout.
+void check_all_failed_with(const std::vector<http::SendOutcome>& outcomes, const std::string& expected)
+{
+  std::size_t as_expected = 0;
+  int timed_out = 0;
+  for (const auto& out : outcomes) {
+    CHECK_FALSE(out.response);
+    if (out.error.find("timed out") != std::string::npos) ++timed_out;
+    if (out.error.find(expected) != std::string::npos) ++as_expected;
+    else UNSCOPED_INFO(out.error);
+  }
+  CHECK(timed_out == 0);
+  CHECK(as_expected == outcomes.size());
+}
+
 } // namespace
 
 TEST_CASE("http::AsyncClient reuses one keep-alive connection for requests in sequence", "[http]")
@@ -163,6 +197,43 @@ TEST_CASE("http::AsyncClient reports a refused connection", "[http]")
   auto out = send_and_wait(client, refusing.url("/x"));
   CHECK_FALSE(out.response);
   CHECK_THAT(out.error, Catch::Contains("connect to 127.0.0.1:") && Catch::Contains("refused"));
+}
+
+TEST_CASE("http::AsyncClient fails every one of many requests to a refused port with the refused error", "[http]")
+{
+  // Far more requests than connections per origin: most wait for a slot.
+  // A refused connect frees its slot, so the next waiting request must try
+  // its own connect then, not sit until its deadline and report a timeout.
+  http::AsyncClient client;
+  testing::RefusingPort refusing;
+  REQUIRE(refusing.port() != 0);
+  auto outcomes = send_all(client, refusing.url("/x"), 300);
+  check_all_failed_with(outcomes, "connect to 127.0.0.1:" + std::to_string(refusing.port()) + ": connection refused");
+}
+
+TEST_CASE("http::AsyncClient fails requests waiting behind connections the server breaks, each with its own error",
+          "[http]")
+{
+  // Whatever ends a connection under a request frees its slot for the next
+  // waiting one: an answer that is not HTTP, or a close before any answer.
+  SECTION("not HTTP")
+  {
+    RawServer server([](int fd) {
+      if (read_request(fd)) write_all(fd, "SMTP ready\r\n");
+      ::close(fd);
+    });
+    http::AsyncClient client;
+    check_all_failed_with(send_all(client, server.url(), 40), "invalid response from 127.0.0.1:");
+  }
+  SECTION("closed before an answer")
+  {
+    RawServer server([](int fd) {
+      read_request(fd);
+      ::close(fd);
+    });
+    http::AsyncClient client;
+    check_all_failed_with(send_all(client, server.url(), 40), "closed before a complete response");
+  }
 }
 
 TEST_CASE("http::AsyncClient gives up on a server that trickles bytes past the total timeout", "[http]")

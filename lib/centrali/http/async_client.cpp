@@ -281,6 +281,19 @@ struct AsyncClient::Impl {
     graveyard.push_back(c);
   }
 
+  // Fails the request a broken connection carried, then gives the freed
+  // slot to whoever waits for one: without this a request queued behind a
+  // failed connection sat until its deadline and reported a timeout. The
+  // caller hears first (it may withdraw what waits, as after a 410).
+  void drop(Conn* c, std::string error)
+  {
+    auto p = std::move(c->pending);
+    auto& o = *c->origin;
+    close_conn(c);
+    fail(std::move(p), std::move(error));
+    pump(o);
+  }
+
   // Starts a nonblocking connect to the next untried address; false when
   // none is left.
   bool connect_next(Conn* c)
@@ -412,19 +425,18 @@ struct AsyncClient::Impl {
   // saw the request (no byte of a response came back).
   void lost(Conn* c, bool while_writing)
   {
-    auto p = std::move(c->pending);
     auto& o = *c->origin;
-    bool resend = c->served > 0 && !c->parser.started() && !p->retried;
-    close_conn(c);
-    p->conn = nullptr;
-    if (resend) {
+    if (c->served > 0 && !c->parser.started() && !c->pending->retried) {
+      auto p = std::move(c->pending);
+      close_conn(c);
+      p->conn = nullptr;
       p->retried = true;
       o.waiting.push_front(std::move(p));
       pump(o);
       return;
     }
-    fail(std::move(p), while_writing ? "connection to " + o.where + " closed while sending the request"
-                                     : "connection to " + o.where + " closed before a complete response");
+    drop(c, while_writing ? "connection to " + o.where + " closed while sending the request"
+                          : "connection to " + o.where + " closed before a complete response");
   }
 
   void finish(Conn* c, bool reusable)
@@ -482,14 +494,9 @@ struct AsyncClient::Impl {
         // Bytes past the response belong to no request: do not reuse.
         finish(c, used == data.size());
         return;
-      case ResponseParser::State::error: {
-        auto p = std::move(c->pending);
-        auto where = c->origin->where;
-        auto why = c->parser.error();
-        close_conn(c);
-        fail(std::move(p), "invalid response from " + where + ": " + why);
+      case ResponseParser::State::error:
+        drop(c, "invalid response from " + c->origin->where + ": " + c->parser.error());
         return;
-      }
       case ResponseParser::State::more:
         if (c->parser.headers_done() && c->parser.body_total() > k_drain_cap) {
           finish(c, false);  // keep what we have; the rest is not worth reading
@@ -520,10 +527,7 @@ struct AsyncClient::Impl {
         if (c->phase == Conn::Phase::writing) try_write(c);
         return;
       }
-      auto p = std::move(c->pending);
-      auto where = c->origin->where;
-      close_conn(c);
-      fail(std::move(p), "connect to " + where + ": connection refused or host unreachable");
+      drop(c, "connect to " + c->origin->where + ": connection refused or host unreachable");
       return;
     }
     case Conn::Phase::writing: try_write(c); return;
@@ -654,11 +658,11 @@ struct AsyncClient::Impl {
       if (raw->conn) {
         auto* c = raw->conn;
         bool connecting = c->phase == Conn::Phase::connecting;
-        p = std::move(c->pending);
-        close_conn(c);
-        why = connecting ? "connect to " + c->origin->where + ": timed out after " + timeout_text(*p)
-                         : "timed out after " + timeout_text(*p) + " waiting for " + c->origin->where;
-      } else if (raw->origin) {
+        drop(c, connecting ? "connect to " + c->origin->where + ": timed out after " + timeout_text(*raw)
+                           : "timed out after " + timeout_text(*raw) + " waiting for " + c->origin->where);
+        continue;
+      }
+      if (raw->origin) {
         auto& waiting = raw->origin->waiting;
         for (auto it = waiting.begin(); it != waiting.end(); ++it)
           if (it->get() == raw) {
