@@ -79,7 +79,10 @@ def sync_tree():
         if dst.is_file() and dst.read_bytes() == src.read_bytes():
             continue
         dst.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(src, dst)
+        # A fresh mtime, not the source's (copy2): the build must see the
+        # file as newer than what it compiled from the old copy.
+        shutil.copyfile(src, dst)
+        shutil.copymode(src, dst)
     for dst in [p for p in SRC.rglob("*") if p.is_file()]:
         if dst not in wanted:
             dst.unlink()
