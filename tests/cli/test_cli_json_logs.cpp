@@ -95,7 +95,8 @@ TEST_CASE("listen --json logs requests, forwards and deliveries as documented ND
   Receiver app;       // the forward target: up
   Receiver failing;   // a webhook's receiver: answers 500
   failing.status = 500;
-  const std::string refused = "http://127.0.0.1:" + std::to_string(unused_loopback_port()) + "/down";
+  RefusingPort down;   // a webhook's receiver: refuses connections
+  const std::string refused = "http://127.0.0.1:" + std::to_string(down.port()) + "/down";
   cli_ok(store, {"sources", "add", "open", "--provider", "none", "--forward-to", app.url("/app")});
   cli_ok(store, {"webhooks", "add", "--url", failing.url(), "--events", "order.*", "--retry-schedule", "1h"});
   cli_ok(store, {"webhooks", "add", "--url", refused, "--events", "order.*", "--retry-schedule", "none"});

@@ -585,7 +585,8 @@ TEST_CASE("with --json an error of every kind is exactly the documented error li
     CHECK(line["error"]["exit_code"] == c.code);
   }
   // network (5): a send to a port nothing listens on.
-  const std::string down = "http://127.0.0.1:" + std::to_string(unused_loopback_port()) + "/hook";
+  RefusingPort refusing;
+  const std::string down = "http://127.0.0.1:" + std::to_string(refusing.port()) + "/hook";
   std::vector<std::string> send{"--json", "send", "--as", "github", "--secret", "s", "--to", down, "--fixture", "push"};
   auto r = cli(store, send);
   INFO(r.err);
