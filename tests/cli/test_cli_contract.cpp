@@ -22,21 +22,6 @@ using json = nlohmann::json;
 
 namespace {
 
-// Every line of `err` parsed as a JSON object; a line that is not one fails
-// the test and names the line.
-std::vector<json> json_lines(const std::string& err)
-{
-  std::vector<json> out;
-  std::istringstream in(err);
-  for (std::string line; std::getline(in, line);) {
-    INFO("stderr line: " << line);
-    auto parsed = json::parse(line, nullptr, false);
-    REQUIRE_FALSE(parsed.is_discarded());
-    REQUIRE(parsed.is_object());
-    out.push_back(std::move(parsed));
-  }
-  return out;
-}
 
 // The one error object among `lines`, required to be there exactly once.
 // (Attempt lines have an "error" too: a string, not an object.)

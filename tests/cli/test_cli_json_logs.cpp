@@ -61,21 +61,6 @@ json message_line_schema()
       "time": {"type": "string", "format": "rfc3339"}, "message": {"type": "string"}}})");
 }
 
-// Every line of `text` as a JSON object; a line that is not one fails the
-// test, naming it.
-std::vector<json> ndjson(const std::string& text)
-{
-  std::vector<json> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    INFO("stderr line: " << line);
-    auto parsed = json::parse(line, nullptr, false);
-    REQUIRE_FALSE(parsed.is_discarded());
-    REQUIRE(parsed.is_object());
-    out.push_back(std::move(parsed));
-  }
-  return out;
-}
 
 void require_shape(const json& shape, const json& doc)
 {
@@ -125,7 +110,7 @@ TEST_CASE("listen --json logs requests, forwards and deliveries as documented ND
   const auto log = listen.err();
   INFO("log:\n" << log);
   std::vector<json> requests, attempts, messages;
-  for (const auto& l : ndjson(log)) {  // every line is JSON
+  for (const auto& l : json_lines(log)) {  // every line is JSON
     if (l.contains("delivery")) attempts.push_back(l);
     else if (l.contains("method")) requests.push_back(l);
     else if (l.contains("message")) messages.push_back(l);

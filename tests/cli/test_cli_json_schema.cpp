@@ -239,20 +239,6 @@ std::string joined(const std::vector<std::string>& args)
   return all;
 }
 
-// Every line of `err` parsed as a JSON object (fails the test otherwise).
-std::vector<json> stderr_lines(const std::string& err)
-{
-  std::vector<json> out;
-  std::istringstream in(err);
-  for (std::string line; std::getline(in, line);) {
-    INFO("stderr line: " << line);
-    auto parsed = json::parse(line, nullptr, false);
-    REQUIRE_FALSE(parsed.is_discarded());
-    REQUIRE(parsed.is_object());
-    out.push_back(std::move(parsed));
-  }
-  return out;
-}
 
 // `centrali --json --store STORE ARGS...`, required to exit `code`, to print
 // exactly one JSON document on stdout (json::parse refuses trailing text)
@@ -264,7 +250,7 @@ json run_json(const std::string& store, const std::vector<std::string>& args, in
   auto r = cli(store, full, options);
   INFO("centrali " << joined(args) << "\nstdout:\n" << r.out << "\nstderr:\n" << r.err);
   REQUIRE(r.exit_code == code);
-  stderr_lines(r.err);
+  json_lines(r.err);
   auto doc = json::parse(r.out, nullptr, false);
   REQUIRE_FALSE(doc.is_discarded());
   return doc;
@@ -291,7 +277,7 @@ json run_json_error(const std::vector<std::string>& args, int code)
   CHECK(r.exit_code == code);
   if (code == 1) CHECK_FALSE(json::parse(r.out, nullptr, false).is_discarded());
   else CHECK(r.out.empty());
-  auto lines = stderr_lines(r.err);
+  auto lines = json_lines(r.err);
   REQUIRE(lines.size() == 1);
   return lines[0];
 }
@@ -592,7 +578,7 @@ TEST_CASE("with --json an error of every kind is exactly the documented error li
   INFO(r.err);
   CHECK(r.exit_code == 5);
   json error_line;
-  for (const auto& line : stderr_lines(r.err))
+  for (const auto& line : json_lines(r.err))
     if (line.contains("error") && line["error"].is_object()) error_line = line;
   require_shape(error_schema(), error_line, "error of send");
   CHECK(error_line["error"]["kind"] == "network");

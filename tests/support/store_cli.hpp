@@ -2,6 +2,7 @@
 // Running the binary under test on one store, the way every binary test
 // does: with `--store`, expecting success, and reading `--json` output.
 // Header-only; Catch2 assertions report the command's stderr on failure.
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,22 @@ inline nlohmann::json cli_json(const std::string& store, const std::vector<std::
   INFO(r.err);
   REQUIRE(r.exit_code == expected_exit);
   return nlohmann::json::parse(r.out);
+}
+
+// Every line of `text` (NDJSON on stderr under --json) parsed as a JSON
+// object; a line that is not one fails the test and names the line.
+inline std::vector<nlohmann::json> json_lines(const std::string& text)
+{
+  std::vector<nlohmann::json> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    INFO("stderr line: " << line);
+    auto parsed = nlohmann::json::parse(line, nullptr, false);
+    REQUIRE_FALSE(parsed.is_discarded());
+    REQUIRE(parsed.is_object());
+    out.push_back(std::move(parsed));
+  }
+  return out;
 }
 
 } // namespace testing
