@@ -18,6 +18,7 @@
 #include "centrali/http/request_parser.hpp"
 #include "centrali/http/server.hpp"
 #include "loopback.hpp"
+#include "raw_client.hpp"
 
 using centrali::http::Request;
 using centrali::http::Response;
@@ -83,66 +84,9 @@ struct TestServer {
   }
 };
 
-// A raw client connection.
-class Raw {
-public:
-  explicit Raw(int port)
-  {
-    m_fd = testing::connect_loopback(port, 5);
-    REQUIRE(m_fd >= 0);
-  }
-  ~Raw() { ::close(m_fd); }
-
-  void send(const std::string& bytes) { REQUIRE(::send(m_fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size())); }
-
-  // Reads one response (head + Content-Length body). Empty when the
-  // connection closed first.
-  std::string response()
-  {
-    while (true) {
-      auto end = m_buffer.find("\r\n\r\n");
-      if (end != std::string::npos) {
-        std::size_t length = 0;
-        auto cl = m_buffer.find("Content-Length: ");
-        if (cl != std::string::npos && cl < end) length = std::stoul(m_buffer.substr(cl + 16));
-        if (m_buffer.starts_with("HTTP/1.1 100") || m_head_only) length = 0;
-        if (m_buffer.size() >= end + 4 + length) {
-          std::string out = m_buffer.substr(0, end + 4 + length);
-          m_buffer.erase(0, end + 4 + length);
-          return out;
-        }
-      }
-      if (!fill()) return {};
-    }
-  }
-
-  // True when the server closed the connection (EOF) within the timeout.
-  bool closed()
-  {
-    while (fill()) {
-    }
-    return m_eof;
-  }
-
-  void expect_head_only(bool yes) { m_head_only = yes; }
-
-private:
-  bool fill()
-  {
-    char buf[65536];
-    ssize_t n = ::recv(m_fd, buf, sizeof buf, 0);
-    if (n <= 0) {
-      m_eof = n == 0;
-      return false;
-    }
-    m_buffer.append(buf, static_cast<std::size_t>(n));
-    return true;
-  }
-
-  int m_fd = -1;
-  std::string m_buffer;
-  bool m_eof = false;
-  bool m_head_only = false;
+// A raw client connection; reads give up after 5 s.
+struct Raw : testing::RawClient {
+  explicit Raw(int port) : RawClient(port, 5) {}
 };
 
 std::string body_of(const std::string& response)

@@ -19,6 +19,7 @@
 
 #include "centrali/http/server.hpp"
 #include "loopback.hpp"
+#include "raw_client.hpp"
 
 using centrali::http::Request;
 using centrali::http::Response;
@@ -26,6 +27,7 @@ using centrali::http::Server;
 using centrali::http::ServerOptions;
 using centrali::http::ServerStats;
 using namespace std::chrono_literals;
+using testing::RawClient;
 
 namespace {
 
@@ -87,118 +89,12 @@ bool eventually(Done done, std::chrono::seconds bound = 10s)
   return true;
 }
 
-// A raw client: exact bytes out, responses in.
-class Client {
-public:
-  explicit Client(int port)
-  {
-    m_fd = testing::connect_loopback(port, 10);
-    REQUIRE(m_fd >= 0);
-    int one = 1;  // small pieces go out as they are written
-    ::setsockopt(m_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    timeval tv{30, 0};  // a send the server never lets through fails the test rather than hanging it
-    ::setsockopt(m_fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  }
-  ~Client() { ::close(m_fd); }
-  Client(const Client&) = delete;
-  Client& operator=(const Client&) = delete;
-
-  int fd() const { return m_fd; }
-
-  // Sends from `bytes` until the kernel's buffers are full (what a client
-  // can have queued before the server reads); returns how much went.
-  std::size_t send_until_full(std::string_view bytes)
-  {
-    std::size_t sent = 0;
-    while (sent < bytes.size()) {
-      ssize_t n = ::send(m_fd, bytes.data() + sent, std::min<std::size_t>(bytes.size() - sent, 64 * 1024),
-                         MSG_NOSIGNAL | MSG_DONTWAIT);
-      if (n <= 0) break;
-      sent += static_cast<std::size_t>(n);
-    }
-    return sent;
-  }
-
-  // False once the server stops taking bytes (closed, reset, or timed out).
-  bool send_all(std::string_view bytes)
-  {
-    while (!bytes.empty()) {
-      ssize_t n = ::send(m_fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-      if (n <= 0) return false;
-      bytes.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return true;
-  }
-
-  // One response (head and Content-Length body); empty when the connection
-  // closed or went quiet first.
-  std::string response()
-  {
-    while (true) {
-      auto end = m_buffer.find("\r\n\r\n");
-      if (end != std::string::npos) {
-        std::size_t length = 0;
-        auto cl = m_buffer.find("Content-Length: ");
-        if (cl != std::string::npos && cl < end) length = std::stoul(m_buffer.substr(cl + 16));
-        if (m_buffer.size() >= end + 4 + length) {
-          std::string out = m_buffer.substr(0, end + 4 + length);
-          m_buffer.erase(0, end + 4 + length);
-          return out;
-        }
-      }
-      if (!fill()) return {};
-    }
-  }
-
-  // Reads exactly `n` bytes; fewer when the connection closed first.
-  std::string read_exactly(std::size_t n)
-  {
-    while (m_buffer.size() < n && fill()) {
-    }
-    std::string out = m_buffer.substr(0, std::min(n, m_buffer.size()));
-    m_buffer.erase(0, out.size());
-    return out;
-  }
-
-  // Whether bytes (or EOF) arrive within `wait`.
-  bool readable_within(std::chrono::milliseconds wait)
-  {
-    if (!m_buffer.empty()) return true;
-    pollfd p{m_fd, POLLIN, 0};
-    return ::poll(&p, 1, static_cast<int>(wait.count())) > 0;
-  }
-
-  // True when the server closed the connection (EOF) within the read timeout.
-  bool closed()
-  {
-    while (fill()) {
-    }
-    return m_eof;
-  }
-
-private:
-  bool fill()
-  {
-    char buf[65536];
-    ssize_t n = ::recv(m_fd, buf, sizeof buf, 0);
-    if (n <= 0) {
-      m_eof = n == 0;
-      return false;
-    }
-    m_buffer.append(buf, static_cast<std::size_t>(n));
-    return true;
-  }
-
-  int m_fd = -1;
-  std::string m_buffer;
-  bool m_eof = false;
-};
 
 // Sends `bytes` from its own thread, as a client that writes without
 // reading would; stopped (its socket shut) and joined however the test ends.
 class Sender {
 public:
-  Sender(Client& client, std::string bytes) : m_client(client), m_bytes(std::move(bytes))
+  Sender(RawClient& client, std::string bytes) : m_client(client), m_bytes(std::move(bytes))
   {
     m_thread = std::thread([this] { m_all_sent = m_client.send_all(m_bytes); });
   }
@@ -215,7 +111,7 @@ public:
   }
 
 private:
-  Client& m_client;
+  RawClient& m_client;
   std::string m_bytes;
   std::atomic<bool> m_all_sent{false};
   std::thread m_thread;
@@ -234,7 +130,7 @@ TEST_CASE("server limits: a chunked flood is answered 413 once past max_body, ho
   ServerOptions options;
   options.max_body = 16 * 1024;
   LimitServer s(options, Start::later);
-  Client c(s.port);
+  RawClient c(s.port);
   const std::string chunk = "1000\r\n" + std::string(0x1000, 'x') + "\r\n";
   std::string flood = "POST /echo HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n";
   while (flood.size() < 32 * k_mib) flood += chunk;
@@ -256,7 +152,7 @@ TEST_CASE("server limits: a header flood is answered 431 once past the head limi
   ServerOptions options;
   options.max_head_bytes = 16 * 1024;
   LimitServer s(options, Start::later);
-  Client c(s.port);
+  RawClient c(s.port);
   std::string flood = "GET /echo HTTP/1.1\r\nHost: localhost\r\nX-Flood: ";
   flood.resize(32 * k_mib, 'a');
   auto queued = c.send_until_full(flood);
@@ -274,7 +170,7 @@ TEST_CASE("server limits: pipelined requests whose answers go unread stop being 
           "[http][limits]")
 {
   LimitServer s;
-  Client c(s.port);
+  RawClient c(s.port);
   // Each is answered at once (404, no route), so nothing but the client
   // holds the answers back; 100,000 of them are ~15 MB of answers, more than
   // the kernel's socket buffers take.
@@ -300,7 +196,7 @@ TEST_CASE("server limits: pipelined requests whose answers go unread stop being 
 TEST_CASE("server limits: a head that arrives in many small pieces is parsed in one pass", "[http][limits]")
 {
   LimitServer s;
-  Client c(s.port);
+  RawClient c(s.port);
   std::string head = "GET /echo HTTP/1.1\r\nHost: localhost\r\n";
   for (int i = 0; i < 900; ++i) head += "X-Pad-" + std::to_string(i) + ": " + std::string(100, 'p') + "\r\n";  // ~100 KB, under 1000 fields
   head += "\r\n";
@@ -322,7 +218,7 @@ TEST_CASE("server limits: a head trickled forever is answered 408 and closed at 
   ServerOptions options;
   options.head_timeout_s = 1;  // 60 by default
   LimitServer s(options);
-  Client c(s.port);
+  RawClient c(s.port);
   REQUIRE(c.send_all("GET /echo HTTP/1.1\r\nHost: localhost\r\nX-Slow: "));
   // A byte every 100 ms: each resets the idle timer (10 s), so only the
   // deadline on the whole head ends this. The bound fails the test.
@@ -345,7 +241,7 @@ TEST_CASE("server limits: the head deadline runs from a head's first byte, not f
   ServerOptions options;
   options.head_timeout_s = 1;
   LimitServer s(options);
-  Client c(s.port);
+  RawClient c(s.port);
   REQUIRE(c.send_all("GET /echo HTTP/1.1\r\nHost: localhost\r\n\r\n"));
   CHECK(c.response().starts_with("HTTP/1.1 200 "));
   // Idle on a keep-alive connection for longer than the head deadline: the
