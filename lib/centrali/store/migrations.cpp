@@ -418,6 +418,72 @@ const std::vector<Migration>& migrations()
         ALTER TABLE webhooks ADD COLUMN conditions TEXT NOT NULL DEFAULT '[]';
         ALTER TABLE triggers ADD COLUMN conditions TEXT NOT NULL DEFAULT '[]';
       )sql"},
+      // Automations (multi-step workflows), their runs and each step a run
+      // executed. A run keeps the definition it started with, so `update`
+      // never changes a run in flight. automation_runs is the queue: a run
+      // is work while running or waiting, due at due_ms (a delay stores its
+      // absolute due time), leased while a process executes it.
+      // clock_offset_ms: how far `dispatch --fast-forward` had jumped the
+      // clock when an attempt or step was made (0: real time).
+      {12, R"sql(
+        CREATE TABLE automations (
+          name         TEXT PRIMARY KEY,
+          definition   TEXT NOT NULL,               -- the validated JSON file
+          trigger      TEXT NOT NULL CHECK (trigger = 'event' OR trigger = 'schedule' OR trigger = 'demand' OR trigger = 'http'),
+          events       TEXT,                        -- event: JSON array of type globs
+          source       TEXT,
+          collection   TEXT,
+          path         TEXT,                        -- http: served at /automations/<path>
+          cron         TEXT,                        -- schedule: one of cron, every_ms, at_ms
+          tz           TEXT,
+          every_ms     INTEGER,
+          at_ms        INTEGER,
+          next_fire_ms INTEGER,
+          paused       INTEGER NOT NULL DEFAULT 0,
+          created_ms   INTEGER NOT NULL,
+          updated_ms   INTEGER NOT NULL
+        );
+        CREATE UNIQUE INDEX automations_path ON automations(path) WHERE trigger = 'http';
+        CREATE TABLE automation_runs (
+          seq            INTEGER PRIMARY KEY AUTOINCREMENT,
+          id             TEXT NOT NULL UNIQUE,      -- arun_…
+          automation     TEXT NOT NULL,             -- kept when the automation is removed
+          definition     TEXT NOT NULL,
+          status         TEXT NOT NULL CHECK (status = 'running' OR status = 'waiting' OR status = 'completed' OR status = 'failed' OR status = 'cancelled'),
+          origin         TEXT NOT NULL CHECK (origin = 'event' OR origin = 'schedule' OR origin = 'demand' OR origin = 'http' OR origin = 'rerun'),
+          event_id       TEXT,                      -- event runs: input is built from the event
+          rerun_of       TEXT,
+          input          TEXT,                      -- JSON; NULL until built from event_id
+          context        TEXT NOT NULL DEFAULT '{}',
+          next_step      TEXT,                      -- the step to run next; NULL once ended
+          due_ms         INTEGER NOT NULL,
+          lease_until_ms INTEGER,
+          steps_run      INTEGER NOT NULL DEFAULT 0,
+          error          TEXT,
+          created_ms     INTEGER NOT NULL,
+          updated_ms     INTEGER NOT NULL,
+          ended_ms       INTEGER
+        );
+        CREATE INDEX automation_runs_open ON automation_runs(due_ms, seq) WHERE status IN ('running','waiting');
+        CREATE INDEX automation_runs_automation ON automation_runs(automation, seq);
+        CREATE TABLE automation_steps (
+          seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+          run_id          TEXT NOT NULL,
+          step            TEXT NOT NULL,
+          type            TEXT NOT NULL CHECK (type = 'compute' OR type = 'decision' OR type = 'delay'),
+          status          TEXT NOT NULL CHECK (status = 'running' OR status = 'waiting' OR status = 'succeeded' OR status = 'failed' OR status = 'cancelled' OR status = 'interrupted'),
+          attempt         INTEGER NOT NULL DEFAULT 1,
+          started_ms      INTEGER NOT NULL,
+          ended_ms        INTEGER,
+          output          TEXT,                     -- JSON
+          next            TEXT,
+          error           TEXT,
+          detail          TEXT,                     -- JSON: a decision's case and values, a delay's due time, a compute's exit
+          clock_offset_ms INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX automation_steps_run ON automation_steps(run_id, seq);
+        ALTER TABLE attempts ADD COLUMN clock_offset_ms INTEGER NOT NULL DEFAULT 0;
+      )sql"},
   };
   return list;
 }

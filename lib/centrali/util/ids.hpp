@@ -15,6 +15,7 @@ inline constexpr std::string_view k_webhook = "whk";
 inline constexpr std::string_view k_delivery = "dlv";
 inline constexpr std::string_view k_attempt = "att";
 inline constexpr std::string_view k_message = "msg";
+inline constexpr std::string_view k_automation_run = "arun";
 
 // A new id `<prefix>_<26 chars>`; thread-safe.
 std::string make(std::string_view prefix);

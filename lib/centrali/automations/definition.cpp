@@ -1,0 +1,1 @@
+#include "centrali/automations/definition.hpp"
