@@ -3,11 +3,510 @@
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 
+#include "centrali/store/string_list.hpp"
+#include "centrali/util/ids.hpp"
+
 namespace centrali::store {
+namespace {
 
 // Every query over open runs repeats the partial index's own condition
 // (`status IN ('running','waiting')`): only then may SQLite use
-// automation_runs_open, ordered by due time.
+// automation_runs_open.
+constexpr const char* k_automation_columns =
+    "name, definition, trigger, events, source, collection, path, cron, tz, every_ms, at_ms, next_fire_ms, paused, "
+    "created_ms, updated_ms";
+constexpr const char* k_run_columns =
+    "seq, id, automation, status, origin, event_id, rerun_of, context, next_step, due_ms, lease_until_ms, steps_run, "
+    "error, created_ms, updated_ms, ended_ms";
+constexpr const char* k_step_columns =
+    "seq, run_id, step, type, status, attempt, started_ms, ended_ms, output, next, error, detail, clock_offset_ms";
+
+std::optional<std::int64_t> optional_int(const SQLite::Column& c)
+{
+  if (c.isNull()) return std::nullopt;
+  return c.getInt64();
+}
+
+void bind_optional(SQLite::Statement& st, int index, const std::optional<std::int64_t>& v)
+{
+  if (v) st.bind(index, static_cast<int64_t>(*v));
+  else st.bind(index);
+}
+
+void bind_text_or_null(SQLite::Statement& st, int index, const std::string& v)
+{
+  if (v.empty()) st.bind(index);
+  else st.bind(index, v);
+}
+
+Automation read_automation(SQLite::Statement& st)
+{
+  Automation a;
+  a.name = st.getColumn(0).getString();
+  a.definition = st.getColumn(1).getString();
+  a.trigger = st.getColumn(2).getString();
+  a.events = string_list_from_text(st.getColumn(3).getString());
+  a.source = st.getColumn(4).getString();
+  a.collection = st.getColumn(5).getString();
+  a.path = st.getColumn(6).getString();
+  a.cron = st.getColumn(7).getString();
+  a.tz = st.getColumn(8).getString();
+  a.every_ms = optional_int(st.getColumn(9));
+  a.at_ms = optional_int(st.getColumn(10));
+  a.next_fire_ms = optional_int(st.getColumn(11));
+  a.paused = st.getColumn(12).getInt() != 0;
+  a.created_ms = st.getColumn(13).getInt64();
+  a.updated_ms = st.getColumn(14).getInt64();
+  return a;
+}
+
+void bind_automation(SQLite::Statement& st, const Automation& a)
+{
+  st.bind(1, a.name);
+  st.bind(2, a.definition);
+  st.bind(3, a.trigger);
+  bind_text_or_null(st, 4, a.events.empty() ? std::string() : string_list_text(a.events));
+  bind_text_or_null(st, 5, a.source);
+  bind_text_or_null(st, 6, a.collection);
+  bind_text_or_null(st, 7, a.path);
+  bind_text_or_null(st, 8, a.cron);
+  bind_text_or_null(st, 9, a.tz);
+  bind_optional(st, 10, a.every_ms);
+  bind_optional(st, 11, a.at_ms);
+  bind_optional(st, 12, a.next_fire_ms);
+  st.bind(13, a.paused ? 1 : 0);
+  st.bind(14, static_cast<int64_t>(a.created_ms));
+  st.bind(15, static_cast<int64_t>(a.updated_ms));
+}
+
+// An http automation's path is served once; rejected when another has it.
+Result<void> require_free_path(Store& store, const Automation& a)
+{
+  if (a.trigger != "http") return {};
+  SQLite::Statement st(store.db(), "SELECT name FROM automations WHERE trigger = 'http' AND path = ? AND name <> ?");
+  st.bind(1, a.path);
+  st.bind(2, a.name);
+  if (st.executeStep())
+    return fail(ErrorKind::rejected,
+                "path /automations/" + a.path + " is already served by automation '" + st.getColumn(0).getString() + "'");
+  return {};
+}
+
+AutomationRun read_run(SQLite::Statement& st)
+{
+  AutomationRun r;
+  r.seq = st.getColumn(0).getInt64();
+  r.id = st.getColumn(1).getString();
+  r.automation = st.getColumn(2).getString();
+  r.status = st.getColumn(3).getString();
+  r.origin = st.getColumn(4).getString();
+  r.event_id = st.getColumn(5).getString();
+  r.rerun_of = st.getColumn(6).getString();
+  r.context = st.getColumn(7).getString();
+  r.next_step = st.getColumn(8).getString();
+  r.due_ms = st.getColumn(9).getInt64();
+  r.lease_until_ms = optional_int(st.getColumn(10));
+  r.steps_run = st.getColumn(11).getInt();
+  r.error = st.getColumn(12).getString();
+  r.created_ms = st.getColumn(13).getInt64();
+  r.updated_ms = st.getColumn(14).getInt64();
+  r.ended_ms = optional_int(st.getColumn(15));
+  return r;
+}
+
+AutomationStep read_step(SQLite::Statement& st)
+{
+  AutomationStep s;
+  s.seq = st.getColumn(0).getInt64();
+  s.run_id = st.getColumn(1).getString();
+  s.step = st.getColumn(2).getString();
+  s.type = st.getColumn(3).getString();
+  s.status = st.getColumn(4).getString();
+  s.attempt = st.getColumn(5).getInt();
+  s.started_ms = st.getColumn(6).getInt64();
+  s.ended_ms = optional_int(st.getColumn(7));
+  s.output = st.getColumn(8).getString();
+  s.next = st.getColumn(9).getString();
+  s.error = st.getColumn(10).getString();
+  s.detail = st.getColumn(11).getString();
+  s.clock_offset_ms = st.getColumn(12).getInt64();
+  return s;
+}
+
+std::vector<AutomationStep> read_steps(Store& store, const std::string& run_id)
+{
+  std::vector<AutomationStep> steps;
+  static const std::string sql =
+      std::string("SELECT ") + k_step_columns + " FROM automation_steps WHERE run_id = ? ORDER BY run_id, seq";
+  auto& st = store.statement(sql.c_str());
+  st.bind(1, run_id);
+  while (st.executeStep()) steps.push_back(read_step(st));
+  st.reset();
+  return steps;
+}
+
+void write_step(Store& store, AutomationStep& s)
+{
+  if (s.seq == 0) {
+    auto& ins = store.statement(
+        "INSERT INTO automation_steps (run_id, step, type, status, attempt, started_ms, ended_ms, output, next, "
+        "error, detail, clock_offset_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
+    ins.bind(1, s.run_id);
+    ins.bind(2, s.step);
+    ins.bind(3, s.type);
+    ins.bind(4, s.status);
+    ins.bind(5, s.attempt);
+    ins.bind(6, static_cast<int64_t>(s.started_ms));
+    bind_optional(ins, 7, s.ended_ms);
+    bind_text_or_null(ins, 8, s.output);
+    bind_text_or_null(ins, 9, s.next);
+    bind_text_or_null(ins, 10, s.error);
+    bind_text_or_null(ins, 11, s.detail);
+    ins.bind(12, static_cast<int64_t>(s.clock_offset_ms));
+    ins.exec();
+    ins.reset();
+    s.seq = store.db().getLastInsertRowid();
+    return;
+  }
+  auto& up = store.statement("UPDATE automation_steps SET status = ?, ended_ms = ?, output = ?, next = ?, error = ?, "
+                             "detail = ? WHERE seq = ?");
+  up.bind(1, s.status);
+  bind_optional(up, 2, s.ended_ms);
+  bind_text_or_null(up, 3, s.output);
+  bind_text_or_null(up, 4, s.next);
+  bind_text_or_null(up, 5, s.error);
+  bind_text_or_null(up, 6, s.detail);
+  up.bind(7, static_cast<int64_t>(s.seq));
+  up.exec();
+  up.reset();
+}
+
+Result<void> require_automation(Store& store, const std::string& name)
+{
+  if (store.db().getChanges() == 0) return fail(ErrorKind::not_found, "no automation named '" + name + "'");
+  return {};
+}
+
+} // namespace
+
+Result<void> add_automation(Store& store, const Automation& a)
+{
+  return write_transaction(store, [&]() -> Result<void> {
+    SQLite::Statement exists(store.db(), "SELECT 1 FROM automations WHERE name = ?");
+    exists.bind(1, a.name);
+    if (exists.executeStep())
+      return fail(ErrorKind::rejected, "automation '" + a.name + "' already exists (change it with 'centrali automations "
+                                       "update -f FILE')");
+    if (auto r = require_free_path(store, a); !r) return r;
+    SQLite::Statement st(store.db(), std::string("INSERT INTO automations (") + k_automation_columns +
+                                         ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    bind_automation(st, a);
+    st.exec();
+    return {};
+  });
+}
+
+Result<void> update_automation(Store& store, const Automation& a)
+{
+  return write_transaction(store, [&]() -> Result<void> {
+    SQLite::Statement old(store.db(), "SELECT created_ms, paused FROM automations WHERE name = ?");
+    old.bind(1, a.name);
+    if (!old.executeStep())
+      return fail(ErrorKind::not_found, "no automation named '" + a.name + "' (add it with 'centrali automations add -f FILE')");
+    Automation kept = a;
+    kept.created_ms = old.getColumn(0).getInt64();
+    kept.paused = old.getColumn(1).getInt() != 0;
+    old.reset();
+    if (auto r = require_free_path(store, kept); !r) return r;
+    SQLite::Statement del(store.db(), "DELETE FROM automations WHERE name = ?");
+    del.bind(1, a.name);
+    del.exec();
+    SQLite::Statement st(store.db(), std::string("INSERT INTO automations (") + k_automation_columns +
+                                         ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    bind_automation(st, kept);
+    st.exec();
+    return {};
+  });
+}
+
+Result<Automation> get_automation(Store& store, const std::string& name)
+{
+  return guarded("read automation ", name, [&]() -> Result<Automation> {
+    static const std::string sql = std::string("SELECT ") + k_automation_columns + " FROM automations WHERE name = ?";
+    auto& st = store.statement(sql.c_str());
+    st.bind(1, name);
+    if (!st.executeStep()) {
+      st.reset();
+      return fail(ErrorKind::not_found, "no automation named '" + name + "'");
+    }
+    auto a = read_automation(st);
+    st.reset();
+    return a;
+  });
+}
+
+Result<std::vector<Automation>> list_automations(Store& store)
+{
+  return guarded("list automations", [&]() -> Result<std::vector<Automation>> {
+    std::vector<Automation> out;
+    SQLite::Statement st(store.db(), std::string("SELECT ") + k_automation_columns + " FROM automations ORDER BY name");
+    while (st.executeStep()) out.push_back(read_automation(st));
+    st.reset();
+    return out;
+  });
+}
+
+Result<void> remove_automation(Store& store, const std::string& name, std::int64_t now_ms)
+{
+  return write_transaction(store, [&]() -> Result<void> {
+    SQLite::Statement del(store.db(), "DELETE FROM automations WHERE name = ?");
+    del.bind(1, name);
+    del.exec();
+    if (auto r = require_automation(store, name); !r) return r;
+    SQLite::Statement cancel(store.db(),
+                             "UPDATE automation_runs SET status = 'cancelled', error = 'automation removed', "
+                             "next_step = NULL, lease_until_ms = NULL, ended_ms = ?, updated_ms = ? "
+                             "WHERE status IN ('running','waiting') AND automation = ?");
+    cancel.bind(1, static_cast<int64_t>(now_ms));
+    cancel.bind(2, static_cast<int64_t>(now_ms));
+    cancel.bind(3, name);
+    cancel.exec();
+    return {};
+  });
+}
+
+Result<void> set_automation_paused(Store& store, const std::string& name, bool paused,
+                                   std::optional<std::int64_t> next_fire_ms)
+{
+  return guarded("pause automation ", name, [&]() -> Result<void> {
+    SQLite::Statement st(store.db(), paused ? "UPDATE automations SET paused = 1 WHERE name = ?"
+                                            : "UPDATE automations SET paused = 0, next_fire_ms = ? WHERE name = ?");
+    if (paused) {
+      st.bind(1, name);
+    } else {
+      bind_optional(st, 1, next_fire_ms);
+      st.bind(2, name);
+    }
+    st.exec();
+    return require_automation(store, name);
+  });
+}
+
+Result<Automation> automation_for_path(Store& store, const std::string& path)
+{
+  return guarded("read automation for path ", path, [&]() -> Result<Automation> {
+    static const std::string sql =
+        std::string("SELECT ") + k_automation_columns + " FROM automations WHERE trigger = 'http' AND path = ?";
+    auto& st = store.statement(sql.c_str());
+    st.bind(1, path);
+    if (!st.executeStep()) {
+      st.reset();
+      return fail(ErrorKind::not_found, "no automation at /automations/" + path);
+    }
+    auto a = read_automation(st);
+    st.reset();
+    return a;
+  });
+}
+
+Result<bool> advance_automation_schedule(Store& store, const std::string& name, std::int64_t due_ms,
+                                         std::optional<std::int64_t> next_ms)
+{
+  return guarded("advance schedule of automation ", name, [&]() -> Result<bool> {
+    auto& st = store.statement(
+        "UPDATE automations SET next_fire_ms = ? WHERE name = ? AND next_fire_ms = ? AND paused = 0");
+    bind_optional(st, 1, next_ms);
+    st.bind(2, name);
+    st.bind(3, static_cast<int64_t>(due_ms));
+    st.exec();
+    st.reset();
+    return store.db().getChanges() > 0;
+  });
+}
+
+Result<void> insert_automation_run(Store& store, const AutomationRun& r)
+{
+  return guarded("insert automation run ", r.id, [&]() -> Result<void> {
+    auto& st = store.statement(
+        "INSERT INTO automation_runs (id, automation, definition, status, origin, event_id, rerun_of, input, context, "
+        "next_step, due_ms, lease_until_ms, steps_run, error, created_ms, updated_ms, ended_ms) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    st.bind(1, r.id);
+    st.bind(2, r.automation);
+    st.bind(3, r.definition);
+    st.bind(4, r.status);
+    st.bind(5, r.origin);
+    bind_text_or_null(st, 6, r.event_id);
+    bind_text_or_null(st, 7, r.rerun_of);
+    bind_text_or_null(st, 8, r.input);
+    st.bind(9, r.context.empty() ? std::string("{}") : r.context);
+    bind_text_or_null(st, 10, r.next_step);
+    st.bind(11, static_cast<int64_t>(r.due_ms));
+    bind_optional(st, 12, r.lease_until_ms);
+    st.bind(13, r.steps_run);
+    bind_text_or_null(st, 14, r.error);
+    st.bind(15, static_cast<int64_t>(r.created_ms));
+    st.bind(16, static_cast<int64_t>(r.updated_ms));
+    bind_optional(st, 17, r.ended_ms);
+    st.exec();
+    st.reset();
+    return {};
+  });
+}
+
+Result<void> queue_automation_event_run(Store& store, const std::string& automation, const std::string& definition,
+                                        const std::string& event_id, std::int64_t now_ms)
+{
+  return guarded("queue a run of automation ", automation, [&]() -> Result<void> {
+    auto& st = store.statement(
+        "INSERT INTO automation_runs (id, automation, definition, status, origin, event_id, next_step, due_ms, "
+        "created_ms, updated_ms) VALUES (?, ?, ?, 'running', 'event', ?, NULL, ?, ?, ?)");
+    st.bind(1, ids::make(ids::k_automation_run));
+    st.bind(2, automation);
+    st.bind(3, definition);
+    st.bind(4, event_id);
+    st.bind(5, static_cast<int64_t>(now_ms));
+    st.bind(6, static_cast<int64_t>(now_ms));
+    st.bind(7, static_cast<int64_t>(now_ms));
+    st.exec();
+    st.reset();
+    return {};
+  });
+}
+
+Result<AutomationRun> get_automation_run(Store& store, const std::string& id)
+{
+  return guarded("read automation run ", id, [&]() -> Result<AutomationRun> {
+    static const std::string sql =
+        std::string("SELECT ") + k_run_columns + ", definition, input FROM automation_runs WHERE id = ?";
+    auto& st = store.statement(sql.c_str());
+    st.bind(1, id);
+    if (!st.executeStep()) {
+      st.reset();
+      return fail(ErrorKind::not_found, "no automation run " + id);
+    }
+    auto r = read_run(st);
+    r.definition = st.getColumn(16).getString();
+    r.input = st.getColumn(17).getString();
+    st.reset();
+    return r;
+  });
+}
+
+Result<std::vector<AutomationStep>> automation_run_steps(Store& store, const std::string& run_id)
+{
+  return guarded("read steps of automation run ", run_id,
+                 [&]() -> Result<std::vector<AutomationStep>> { return read_steps(store, run_id); });
+}
+
+Result<std::vector<AutomationRun>> list_automation_runs(Store& store, const AutomationRunFilter& f)
+{
+  return guarded("list automation runs", [&]() -> Result<std::vector<AutomationRun>> {
+    std::string sql = std::string("SELECT ") + k_run_columns + " FROM automation_runs WHERE 1";
+    if (!f.automation.empty()) sql += " AND automation = ?";
+    if (!f.status.empty()) sql += " AND status = ?";
+    sql += " ORDER BY seq DESC";
+    if (f.limit > 0) sql += " LIMIT ?";
+    SQLite::Statement st(store.db(), sql);
+    int i = 1;
+    if (!f.automation.empty()) st.bind(i++, f.automation);
+    if (!f.status.empty()) st.bind(i++, f.status);
+    if (f.limit > 0) st.bind(i++, f.limit);
+    std::vector<AutomationRun> out;
+    while (st.executeStep()) out.push_back(read_run(st));
+    return out;
+  });
+}
+
+Result<std::vector<ClaimedAutomationRun>> claim_automation_runs(Store& store, std::int64_t now_ms,
+                                                                std::int64_t lease_until_ms, int limit)
+{
+  return guarded("claim automation runs", [&]() -> Result<std::vector<ClaimedAutomationRun>> {
+    std::vector<ClaimedAutomationRun> claimed;
+    {
+      static const std::string sql = std::string("SELECT ") + k_run_columns +
+                                     ", definition, input FROM automation_runs "
+                                     "WHERE status IN ('running','waiting') AND due_ms <= ? "
+                                     "AND (lease_until_ms IS NULL OR lease_until_ms < ?) ORDER BY due_ms, seq LIMIT ?";
+      auto& st = store.statement(sql.c_str());
+      st.bind(1, static_cast<int64_t>(now_ms));
+      st.bind(2, static_cast<int64_t>(now_ms));
+      st.bind(3, limit);
+      while (st.executeStep()) {
+        ClaimedAutomationRun c;
+        c.run = read_run(st);
+        c.run.definition = st.getColumn(16).getString();
+        c.run.input = st.getColumn(17).getString();
+        claimed.push_back(std::move(c));
+      }
+      st.reset();
+    }
+    auto& lease = store.statement("UPDATE automation_runs SET lease_until_ms = ? WHERE seq = ?");
+    for (auto& c : claimed) {
+      lease.bind(1, static_cast<int64_t>(lease_until_ms));
+      lease.bind(2, static_cast<int64_t>(c.run.seq));
+      lease.exec();
+      lease.reset();
+      c.run.lease_until_ms = lease_until_ms;
+      c.steps = read_steps(store, c.run.id);
+    }
+    return claimed;
+  });
+}
+
+Result<bool> write_run_progress(Store& store, RunProgress& p)
+{
+  return guarded("record progress of automation run ", p.run_id, [&]() -> Result<bool> {
+    auto& up = store.statement(
+        "UPDATE automation_runs SET status = ?, input = coalesce(?, input), context = ?, next_step = ?, due_ms = ?, "
+        "lease_until_ms = ?, steps_run = ?, error = ?, ended_ms = ?, updated_ms = ? "
+        "WHERE id = ? AND status IN ('running','waiting')");
+    up.bind(1, p.status);
+    bind_text_or_null(up, 2, p.input);
+    up.bind(3, p.context.empty() ? std::string("{}") : p.context);
+    bind_text_or_null(up, 4, p.next_step);
+    up.bind(5, static_cast<int64_t>(p.due_ms));
+    bind_optional(up, 6, p.lease_until_ms);
+    up.bind(7, p.steps_run);
+    bind_text_or_null(up, 8, p.error);
+    bind_optional(up, 9, p.ended_ms);
+    up.bind(10, static_cast<int64_t>(p.now_ms));
+    up.bind(11, p.run_id);
+    up.exec();
+    up.reset();
+    if (store.db().getChanges() == 0) return false;  // cancelled (or removed) meanwhile
+    for (auto* s : p.steps) write_step(store, *s);
+    return true;
+  });
+}
+
+Result<bool> cancel_automation_run(Store& store, const std::string& id, std::int64_t now_ms)
+{
+  bool cancelled = false;
+  auto done = write_transaction(store, [&]() -> Result<void> {
+    SQLite::Statement exists(store.db(), "SELECT 1 FROM automation_runs WHERE id = ?");
+    exists.bind(1, id);
+    if (!exists.executeStep()) return fail(ErrorKind::not_found, "no automation run " + id);
+    exists.reset();
+    SQLite::Statement up(store.db(), "UPDATE automation_runs SET status = 'cancelled', next_step = NULL, "
+                                     "lease_until_ms = NULL, error = 'cancelled', ended_ms = ?, updated_ms = ? "
+                                     "WHERE id = ? AND status IN ('running','waiting')");
+    up.bind(1, static_cast<int64_t>(now_ms));
+    up.bind(2, static_cast<int64_t>(now_ms));
+    up.bind(3, id);
+    up.exec();
+    cancelled = store.db().getChanges() > 0;
+    if (!cancelled) return {};
+    SQLite::Statement steps(store.db(), "UPDATE automation_steps SET status = 'cancelled', ended_ms = ? "
+                                        "WHERE run_id = ? AND (status = 'running' OR status = 'waiting')");
+    steps.bind(1, static_cast<int64_t>(now_ms));
+    steps.bind(2, id);
+    steps.exec();
+    return {};
+  });
+  if (!done) return std::unexpected(done.error());
+  return cancelled;
+}
 
 Result<std::optional<std::int64_t>> next_automation_due_ms(Store& store)
 {
