@@ -42,6 +42,8 @@ Result<void> set_automation_paused(Store& store, const std::string& name, bool p
                                    std::optional<std::int64_t> next_fire_ms);
 // The http automation serving `path` (no leading '/'); not_found when none.
 Result<Automation> automation_for_path(Store& store, const std::string& path);
+// Sets when a schedule fires next (none: never again).
+Result<void> set_automation_next_fire(Store& store, const std::string& name, std::optional<std::int64_t> next_fire_ms);
 // Moves a schedule from tick `due_ms` to `next_ms` only if still due at
 // `due_ms`; true when it moved (the caller then starts the tick's run).
 Result<bool> advance_automation_schedule(Store& store, const std::string& name, std::int64_t due_ms,
