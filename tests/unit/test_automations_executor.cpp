@@ -3,6 +3,8 @@
 #include <fstream>
 #include <thread>
 
+#include <SQLiteCpp/Database.h>
+
 #include "centrali/automations/definition.hpp"
 #include "centrali/automations/executor.hpp"
 #include "centrali/store/automations.hpp"
@@ -83,6 +85,12 @@ struct Harness {
   }
 };
 
+// A demand automation of `steps` (an array of step objects).
+json with_steps(json steps)
+{
+  return {{"name", "a"}, {"trigger", {{"type", "demand"}}}, {"steps", std::move(steps)}};
+}
+
 json order_flow(const std::string& score_command)
 {
   return {{"name", "a"},
@@ -135,11 +143,9 @@ TEST_CASE("automations::Executor runs compute and decision steps, and the decisi
 
 TEST_CASE("automations::Executor: a waiting run resumes at its stored due time, not before", "[automations]")
 {
-  json doc = {{"name", "a"},
-              {"trigger", {{"type", "demand"}}},
-              {"steps",
-               {{{"id", "wait"}, {"type", "delay"}, {"duration", "1h"}, {"next", "after"}},
-                {{"id", "after"}, {"type", "compute"}, {"run", "echo '\"done\"'"}}}}};
+  json wait = {{"id", "wait"}, {"type", "delay"}, {"duration", "1h"}, {"next", "after"}};
+  json after = {{"id", "after"}, {"type", "compute"}, {"run", "echo '\"done\"'"}};
+  json doc = with_steps(json::array({wait, after}));
   Harness h(doc);
   auto id = h.start(json::object());
   h.drain();
@@ -161,9 +167,8 @@ TEST_CASE("automations::Executor: a waiting run resumes at its stored due time, 
 TEST_CASE("automations::Executor: a compute step interrupted in flight runs again with the next attempt number",
           "[automations]")
 {
-  Harness h({{"name", "a"},
-             {"trigger", {{"type", "demand"}}},
-             {"steps", {{{"id", "c"}, {"type", "compute"}, {"run", "echo \"{\\\"attempt\\\": $CENTRALI_STEP_ATTEMPT}\""}}}}}});
+  json step = {{"id", "c"}, {"type", "compute"}, {"run", R"(echo "{\"attempt\": $CENTRALI_STEP_ATTEMPT}")"}};
+  Harness h(with_steps(json::array({step})));
   auto id = h.start(json::object());
   // What a killed executor leaves: the step started, the lease expired.
   h.reader.db().exec("INSERT INTO automation_steps (run_id, step, type, status, attempt, started_ms) VALUES ('" + id +
@@ -180,9 +185,8 @@ TEST_CASE("automations::Executor: a compute step interrupted in flight runs agai
 
 TEST_CASE("automations::Executor: an interrupted step that says \"retry\": false fails its run", "[automations]")
 {
-  Harness h({{"name", "a"},
-             {"trigger", {{"type", "demand"}}},
-             {"steps", {{{"id", "charge"}, {"type", "compute"}, {"run", "true"}, {"retry", false}}}}}});
+  json step = {{"id", "charge"}, {"type", "compute"}, {"run", "true"}, {"retry", false}};
+  Harness h(with_steps(json::array({step})));
   auto id = h.start(json::object());
   h.reader.db().exec("INSERT INTO automation_steps (run_id, step, type, status, attempt, started_ms) VALUES ('" + id +
                      "', 'charge', 'compute', 'running', 1, 1)");
@@ -197,11 +201,9 @@ TEST_CASE("automations::Executor: an interrupted step that says \"retry\": false
 
 TEST_CASE("automations::Executor: a failing step is retried, then fails the run with its error", "[automations]")
 {
-  Harness h({{"name", "a"},
-             {"trigger", {{"type", "demand"}}},
-             {"steps",
-              {{{"id", "flaky"}, {"type", "compute"}, {"run", "echo $CENTRALI_STEP_ATTEMPT >&2; exit 3"}, {"retries", 2},
-                {"backoff", "1ms"}}}}}});
+  json step = {{"id", "flaky"}, {"type", "compute"}, {"run", "echo $CENTRALI_STEP_ATTEMPT >&2; exit 3"},
+               {"retries", 2}, {"backoff", "1ms"}};
+  Harness h(with_steps(json::array({step})));
   auto id = h.start(json::object());
   // Each retry falls due a moment after the failure before it.
   for (int i = 0; i < 1000 && h.run(id).status == "running"; ++i) {
@@ -219,13 +221,13 @@ TEST_CASE("automations::Executor: a failing step is retried, then fails the run 
 
 TEST_CASE("automations::Executor: a run stops after 1,000 steps", "[automations]")
 {
-  Harness h({{"name", "a"},
-             {"trigger", {{"type", "demand"}}},
-             {"steps",
-              {{{"id", "again"}, {"type", "delay"}, {"duration", "0s"}, {"next", "check"}},
-               {{"id", "check"}, {"type", "decision"},
-                {"cases", {{{"when", {{{"path", "input.stop"}, {"op", "exists"}}}}, {"next", "again"}}}},
-                {"default", "again"}}}}});
+  // A loop through a delay is allowed (a poll); the cap ends it.
+  json again = {{"id", "again"}, {"type", "delay"}, {"duration", "0s"}, {"next", "check"}};
+  json check = {{"id", "check"},
+                {"type", "decision"},
+                {"cases", json::array({{{"when", json::array({{{"path", "input.stop"}, {"op", "exists"}}})}, {"next", "again"}}})},
+                {"default", "again"}};
+  Harness h(with_steps(json::array({again, check})));
   auto id = h.start(json::object());
   CHECK(h.drain() == automations::k_max_steps_per_run);
   auto run = h.run(id);
@@ -236,11 +238,9 @@ TEST_CASE("automations::Executor: a run stops after 1,000 steps", "[automations]
 
 TEST_CASE("automations::Executor: a cancelled run takes no further step", "[automations]")
 {
-  Harness h({{"name", "a"},
-             {"trigger", {{"type", "demand"}}},
-             {"steps",
-              {{{"id", "wait"}, {"type", "delay"}, {"duration", "1h"}, {"next", "after"}},
-               {{"id", "after"}, {"type", "compute"}, {"run", "true"}}}}}});
+  json wait = {{"id", "wait"}, {"type", "delay"}, {"duration", "1h"}, {"next", "after"}};
+  json after = {{"id", "after"}, {"type", "compute"}, {"run", "true"}};
+  Harness h(with_steps(json::array({wait, after})));
   auto id = h.start(json::object());
   h.drain();
   auto cancelled = store::cancel_automation_run(h.reader, id, timeutil::now_ms());

@@ -205,22 +205,22 @@ struct Executor::State {
         store::Durability::full,
         [this, pending](Result<void> r) {
           std::vector<std::string> lines;
-          {
-            std::lock_guard lock(mutex);
-            for (auto& p : *pending) {
-              if (p.run->open_compute) {
-                if (r && p.written) jobs.push_back(p.run);
-                else --slots_used;  // not started: cancelled meanwhile, or the write failed
-              }
-              if (r && p.written && p.run->ended()) lines.push_back(run_summary(*p.run));
-            }
-            --writes_pending;
-            ++changes;
-          }
-          job_cv.notify_all();
-          claim_cv.notify_all();
+          for (auto& p : *pending)
+            if (r && p.written && p.run->ended()) lines.push_back(run_summary(*p.run));
           if (!r) log("cannot record automation runs' progress (they resume when their lease ends): " + r.error().message);
           for (const auto& line : lines) log(line);
+          // Last, under the lock: once writes_pending drops, a stopping
+          // executor may be destroyed, so nothing here touches it after.
+          std::lock_guard lock(mutex);
+          for (auto& p : *pending)
+            if (p.run->open_compute) {
+              if (r && p.written) jobs.push_back(p.run);
+              else --slots_used;  // not started: cancelled meanwhile, or the write failed
+            }
+          --writes_pending;
+          ++changes;
+          job_cv.notify_all();
+          claim_cv.notify_all();
         });
   }
 
