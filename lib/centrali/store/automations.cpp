@@ -520,6 +520,17 @@ Result<bool> cancel_automation_run(Store& store, const std::string& id, std::int
   return cancelled;
 }
 
+Result<int> release_abandoned_automation_leases(Store& store)
+{
+  return guarded("release abandoned automation run leases", [&]() -> Result<int> {
+    auto& st = store.statement("UPDATE automation_runs SET lease_until_ms = NULL "
+                               "WHERE status IN ('running','waiting') AND lease_until_ms IS NOT NULL");
+    int freed = st.exec();
+    st.reset();
+    return freed;
+  });
+}
+
 Result<std::optional<std::int64_t>> next_automation_due_ms(Store& store)
 {
   return guarded("read automation run queue", [&]() -> Result<std::optional<std::int64_t>> {

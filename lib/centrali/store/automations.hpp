@@ -132,6 +132,12 @@ Result<bool> write_run_progress(Store& store, RunProgress& progress);
 // Cancels an open run (its running or waiting step too); false when it had ended.
 Result<bool> cancel_automation_run(Store& store, const std::string& id, std::int64_t now_ms);
 
+// Frees every automation run's lease: for a process that knows it is the
+// only one using the store (see SenderLock), each was left by a process
+// that died. Its compute step still marked running was interrupted, and the
+// next claim says so. Returns how many were freed.
+Result<int> release_abandoned_automation_leases(Store& store);
+
 // When the next open run falls due, lease aside (for --fast-forward and
 // idle detection); none when no run is open.
 Result<std::optional<std::int64_t>> next_automation_due_ms(Store& store);
