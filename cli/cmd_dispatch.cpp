@@ -1,6 +1,7 @@
-// `centrali dispatch`: do what a running listener does in the background —
-// fan out new events, deliver due deliveries — without serving HTTP. With
-// --until-idle it stops when nothing is due (for CI).
+// `centrali dispatch`: the listener's engine (engine/engine.hpp) without
+// HTTP — fan out new events, deliver due deliveries, run triggers — plus its
+// output. With --until-idle it stops when nothing is due (for CI), and with
+// --fast-forward it jumps the clock over what falls due later.
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
