@@ -40,6 +40,29 @@ std::string slurp(const std::string& path)
   return ss.str();
 }
 
+// An automation definition (steps as a list, so one step stays a list).
+json automation(const std::string& name, json trigger, std::vector<json> steps)
+{
+  return {{"name", name}, {"trigger", std::move(trigger)}, {"steps", json(std::move(steps))}};
+}
+
+json compute(const std::string& id, const std::string& run, json extra = json::object())
+{
+  json step = {{"id", id}, {"type", "compute"}, {"run", run}};
+  step.update(extra);
+  return step;
+}
+
+json delay(const std::string& id, const std::string& duration, const std::string& next)
+{
+  return {{"id", id}, {"type", "delay"}, {"duration", duration}, {"next", next}};
+}
+
+json demand()
+{
+  return {{"type", "demand"}};
+}
+
 // Writes `definition` to a file and adds it.
 void add_automation(const TempDir& dir, const std::string& store, const json& definition)
 {
@@ -105,16 +128,13 @@ TEST_CASE("a record change starts an automation that branches both ways on the r
   auto store = dir.str("s.db");
   auto big = script(dir, "big.sh", "cat > \"" + dir.str() + "/big-$CENTRALI_RUN_ID.json\"; echo '{\"kind\":\"big\"}'");
   auto small = script(dir, "small.sh", "echo '{\"kind\":\"small\"}'");
-  add_automation(dir, store,
-                 {{"name", "order-size"},
-                  {"trigger", {{"type", "event"}, {"events", {"record_created"}}, {"collection", "orders"}}},
-                  {"steps",
-                   {{{"id", "route"},
-                     {"type", "decision"},
-                     {"cases", {{{"when", {condition("input.record.data.total", "gte", 100)}}, {"next", "big"}}}},
-                     {"default", "small"}},
-                    {{"id", "big"}, {"type", "compute"}, {"run", big}},
-                    {{"id", "small"}, {"type", "compute"}, {"run", small}}}}});
+  json route = {{"id", "route"},
+                {"type", "decision"},
+                {"cases", json::array({{{"when", json::array({condition("input.record.data.total", "gte", 100)})},
+                                        {"next", "big"}}})},
+                {"default", "small"}};
+  json on_orders = {{"type", "event"}, {"events", json::array({"record_created"})}, {"collection", "orders"}};
+  add_automation(dir, store, automation("order-size", on_orders, {route, compute("big", big), compute("small", small)}));
   Listen listen(store);
   cli_json(store, {"records", "create", "orders", "--data", R"({"total":5})"});
   std::string id = cli_json(store, {"records", "create", "orders", "--data", R"({"total":500})"})["id"];
@@ -154,7 +174,7 @@ TEST_CASE("every decision operator routes a run through a real listener's http t
       condition("input.body.n", "gt", 2),          condition("input.body.n", "gte", 3),
       condition("input.body.n", "lt", 4),          condition("input.body.n", "lte", 3),
       condition("input.body.tag", "exists"),       condition("input.body.none", "notExists"),
-      condition("input.body.tag", "in", {"a", "b"}), condition("input.body.tag", "notIn", {"c"}),
+      condition("input.body.tag", "in", json::array({"a", "b"})), condition("input.body.tag", "notIn", json::array({"c"})),
       condition("input.body.list", "contains", "x"), condition("context.seeded", "eq", true)};
   json steps = json::array();
   steps.push_back({{"id", "seed"}, {"type", "compute"}, {"run", "echo '{\"context\":{\"seeded\":true}}'"},
@@ -163,7 +183,7 @@ TEST_CASE("every decision operator routes a run through a real listener's http t
     std::string next = i + 1 < checks.size() ? "check" + std::to_string(i + 1) : "wait";
     steps.push_back({{"id", "check" + std::to_string(i)},
                      {"type", "decision"},
-                     {"cases", {{{"when", {checks[i]}}, {"next", next}}}},
+                     {"cases", json::array({{{"when", json::array({checks[i]})}, {"next", next}}})},
                      {"default", "wrong"}});
   }
   steps.push_back({{"id", "wait"}, {"type", "delay"}, {"duration", "0s"}, {"next", "done"}});
@@ -201,10 +221,7 @@ TEST_CASE("the http trigger answers 404, 405 and 503 without storing a run", "[c
 {
   TempDir dir;
   auto store = dir.str("s.db");
-  add_automation(dir, store,
-                 {{"name", "hooked"},
-                  {"trigger", {{"type", "http"}, {"path", "in"}}},
-                  {"steps", {{{"id", "c"}, {"type", "compute"}, {"run", "true"}}}}}});
+  add_automation(dir, store, automation("hooked", {{"type", "http"}, {"path", "in"}}, {compute("c", "true")}));
   Listen listen(store);
   CHECK(post(listen.url(), "/automations/nope", "{}").status == 404);
   auto got = get(listen.url(), "/automations/in");
@@ -221,12 +238,8 @@ TEST_CASE("an http trigger's 202 means the run is stored: it survives kill -9 of
   TempDir dir;
   auto store = dir.str("s.db");
   auto marker = dir.str("ran");
-  add_automation(dir, store,
-                 {{"name", "durable"},
-                  {"trigger", {{"type", "http"}, {"path", "in"}}},
-                  {"steps",
-                   {{{"id", "later"}, {"type", "delay"}, {"duration", "1h"}, {"next", "c"}},
-                    {{"id", "c"}, {"type", "compute"}, {"run", "cat > " + marker}}}}}});
+  add_automation(dir, store, automation("durable", {{"type", "http"}, {"path", "in"}},
+                                        {delay("later", "1h", "c"), compute("c", "cat > " + marker)}));
   std::vector<std::string> ids;
   {
     Listen listen(store);
@@ -250,12 +263,7 @@ TEST_CASE("kill -9 during a delay: the run resumes at its stored due time", "[cl
 {
   TempDir dir;
   auto store = dir.str("s.db");
-  add_automation(dir, store,
-                 {{"name", "remind"},
-                  {"trigger", {{"type", "demand"}}},
-                  {"steps",
-                   {{{"id", "wait"}, {"type", "delay"}, {"duration", "2s"}, {"next", "c"}},
-                    {{"id", "c"}, {"type", "compute"}, {"run", "echo '\"after\"'"}}}}}});
+  add_automation(dir, store, automation("remind", demand(), {delay("wait", "2s", "c"), compute("c", "echo '\"after\"'")}));
   std::string due_at;
   {
     Listen listen(store);
@@ -287,14 +295,8 @@ TEST_CASE("kill -9 during a compute step: it runs again with CENTRALI_STEP_ATTEM
                      "echo $CENTRALI_STEP_ATTEMPT >> " + started + "\n"
                      "if [ \"$CENTRALI_STEP_ATTEMPT\" = 1 ]; then sleep 30; fi\n"
                      "echo \"{\\\"attempt\\\": $CENTRALI_STEP_ATTEMPT}\"");
-  add_automation(dir, store,
-                 {{"name", "again"},
-                  {"trigger", {{"type", "demand"}}},
-                  {"steps", {{{"id", "work"}, {"type", "compute"}, {"run", step}, {"timeout", "1m"}}}}}});
-  add_automation(dir, store,
-                 {{"name", "once"},
-                  {"trigger", {{"type", "demand"}}},
-                  {"steps", {{{"id", "charge"}, {"type", "compute"}, {"run", step}, {"retry", false}}}}}});
+  add_automation(dir, store, automation("again", demand(), {compute("work", step, {{"timeout", "1m"}})}));
+  add_automation(dir, store, automation("once", demand(), {compute("charge", step, {{"retry", false}})}));
   {
     Listen listen(store);
     cli_json(store, {"automations", "run", "again"});
@@ -323,12 +325,8 @@ TEST_CASE("dispatch --fast-forward completes a 48h delay at once and the steps s
 {
   TempDir dir;
   auto store = dir.str("s.db");
-  add_automation(dir, store,
-                 {{"name", "follow-up"},
-                  {"trigger", {{"type", "demand"}}},
-                  {"steps",
-                   {{{"id", "hold"}, {"type", "delay"}, {"duration", "48h"}, {"next", "notify"}},
-                    {{"id", "notify"}, {"type", "compute"}, {"run", "echo '\"sent\"'"}}}}}});
+  add_automation(dir, store, automation("follow-up", demand(),
+                                        {delay("hold", "48h", "notify"), compute("notify", "echo '\"sent\"'")}));
   std::string run_id = cli_json(store, {"automations", "run", "follow-up"})["id"];
   auto out = cli_json(store, {"dispatch", "--until-idle", "--fast-forward"});
   CHECK(out["fast_forwarded_ms"].get<std::int64_t>() >= 48LL * 3600 * 1000);
@@ -345,10 +343,7 @@ TEST_CASE("an --every schedule starts automation runs while listen runs", "[cli]
 {
   TempDir dir;
   auto store = dir.str("s.db");
-  add_automation(dir, store,
-                 {{"name", "tick"},
-                  {"trigger", {{"type", "schedule"}, {"every", "1s"}}},
-                  {"steps", {{{"id", "c"}, {"type", "compute"}, {"run", "cat"}}}}}});
+  add_automation(dir, store, automation("tick", {{"type", "schedule"}, {"every", "1s"}}, {compute("c", "cat")}));
   Listen listen(store);
   auto runs = wait_for_runs(store, "tick", 2);
   auto run = show(store, runs[0]["id"]);

@@ -40,12 +40,6 @@ std::string run_summary(const LiveRun& run)
   return line;
 }
 
-// How far the clock was fast-forwarded (0: real time).
-std::int64_t clock_offset()
-{
-  return 0;
-}
-
 } // namespace
 
 struct Executor::State {
@@ -150,7 +144,7 @@ struct Executor::State {
     for (auto& c : claimed) {
       std::string new_input, problem;
       json input = input_of(c, new_input, problem);
-      auto live = std::make_shared<LiveRun>(resume(std::move(c), std::move(input), now, clock_offset()));
+      auto live = std::make_shared<LiveRun>(resume(std::move(c), std::move(input), now, timeutil::clock_offset_ms()));
       live->new_input = std::move(new_input);
       if (!problem.empty() && !live->ended()) {
         live->row.status = "failed";

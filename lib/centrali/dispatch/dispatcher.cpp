@@ -82,7 +82,8 @@ Result<store::FanOutResult> Dispatcher::drain()
     if (batch.skipped > 0 && m_hooks.deliveries_skipped) m_hooks.deliveries_skipped(batch.skipped);
     total.runs += batch.runs;
     if (batch.deliveries > leased && m_hooks.deliveries_queued) m_hooks.deliveries_queued();
-    if (batch.runs > 0 && m_hooks.runs_queued) m_hooks.runs_queued();
+    total.automation_runs += batch.automation_runs;
+    if ((batch.runs > 0 || batch.automation_runs > 0) && m_hooks.runs_queued) m_hooks.runs_queued();
     if (batch.events < k_batch) return total;
   }
 }

@@ -14,7 +14,7 @@ namespace centrali::dispatch {
 
 struct DispatcherHooks {
   std::function<void()> deliveries_queued;  // wake the delivery worker (deliveries made due)
-  std::function<void()> runs_queued;        // wake the trigger runner
+  std::function<void()> runs_queued;        // wake the trigger runner and the automations executor
   store::DeliveryHandOff hand_off;          // the in-process delivery worker, if any
   // Deliveries recorded as skipped (their webhook is disabled), per batch.
   std::function<void(int)> deliveries_skipped;

@@ -4,6 +4,7 @@
 #include <mutex>
 
 #include "centrali/automations/executor.hpp"
+#include "centrali/automations/schedules.hpp"
 #include "centrali/dispatch/dispatcher.hpp"
 #include "centrali/engine/store_watch.hpp"
 #include "centrali/store/automations.hpp"
@@ -70,8 +71,25 @@ Result<std::unique_ptr<Engine>> Engine::create(EngineOptions options, EngineCall
   auto* runner = parts.runner.get();
   auto* executor = parts.executor.get();
   if (options.schedules == Schedules::tick)
+  {
     parts.scheduler = std::make_unique<triggers::Scheduler>(*parts.writer, options.store_path,
                                                             [runner] { runner->wake(); }, log);
+    // Schedule-triggered automations tick on the same thread, by the same
+    // timing rules, reading through a connection of their own.
+    auto reader = std::make_shared<std::unique_ptr<store::Store>>();
+    parts.scheduler->also_tick([reader, writer = parts.writer.get(), path = options.store_path, executor,
+                                log](std::int64_t now, bool restart) -> Result<std::optional<std::int64_t>> {
+      if (!*reader) {
+        auto opened = store::Store::open(path, {store::Durability::normal});
+        if (!opened) return std::unexpected(opened.error());
+        *reader = std::make_unique<store::Store>(std::move(*opened));
+      }
+      auto tick = automations::tick_schedules(**reader, *writer, now, restart, log);
+      if (!tick) return std::unexpected(tick.error());
+      if (tick->started > 0) executor->wake();
+      return tick->earliest;
+    });
+  }
   auto* worker = parts.worker.get();
   const bool threads_run = options.runs == RunsOn::engine_threads;
   parts.dispatcher = std::make_unique<dispatch::Dispatcher>(

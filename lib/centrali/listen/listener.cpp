@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "centrali/automations/executor.hpp"
+#include "centrali/automations/http_trigger.hpp"
 #include "centrali/engine/engine.hpp"
 #include "centrali/ingest/ingestor.hpp"
 #include "centrali/store/listen_address.hpp"
@@ -15,6 +17,7 @@ namespace centrali::listen {
 struct Listener::Parts {
   std::unique_ptr<engine::Engine> engine;
   std::unique_ptr<ingest::Ingestor> ingestor;
+  std::unique_ptr<automations::HttpTrigger> http_trigger;
   std::unique_ptr<http::Server> server;
   std::optional<store::ListenAddress> address;  // while serving: where `send --source` finds us
 };
@@ -57,7 +60,13 @@ Result<std::unique_ptr<Listener>> Listener::create(ListenerOptions options, List
   parts.server->route_async("/ingest/", [ingestor](http::Request& req, http::Server::Reply reply) {
     ingestor->handle(req, std::move(reply));
   });
-  // (The automations http trigger, /automations/, mounts here as the next async route.)
+  // Automations' http triggers: answered 202 once the run is stored.
+  parts.http_trigger = std::make_unique<automations::HttpTrigger>(
+      eng->writer(), options.store_path, [eng] { eng->executor().wake(); }, log);
+  auto* http_trigger = parts.http_trigger.get();
+  parts.server->route_async("/automations/", [http_trigger](http::Request& req, http::Server::Reply reply) {
+    http_trigger->handle(req, std::move(reply));
+  });
 
   // Endpoint triggers run their command while the request waits (on the
   // server's handler threads).

@@ -140,7 +140,12 @@ void Scheduler::loop()
     const auto now = timeutil::now_ms();
     auto next = tick(now, restart);
     if (!next) m_log("scheduler: " + next.error().message);
-    else restart = false;
+    if (m_other) {
+      auto other = m_other(now, restart);
+      if (!other) m_log("scheduler: " + other.error().message);
+      else if (next && *other && (!*next || **other < **next)) next = *other;
+    }
+    if (next) restart = false;
     auto wait = m_poll;
     if (next && *next)
       wait = std::min(wait, std::chrono::milliseconds(std::max<std::int64_t>(1, **next - timeutil::now_ms())));

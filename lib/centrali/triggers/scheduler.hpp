@@ -27,6 +27,11 @@ public:
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
 
+  // Another kind of schedule ticked on the same thread at each pass (the
+  // automations'): returns its earliest next tick. Set before start().
+  using OtherTick = std::function<Result<std::optional<std::int64_t>>(std::int64_t now_ms, bool restart)>;
+  void also_tick(OtherTick other) { m_other = std::move(other); }
+
   void start();
   void stop();
 
@@ -44,6 +49,7 @@ private:
   std::function<void()> m_runs_queued;
   std::function<void(const std::string&)> m_log;
   std::chrono::milliseconds m_poll;
+  OtherTick m_other;
   std::unique_ptr<store::Store> m_reader;
   std::mutex m_mutex;
   std::condition_variable m_cv;
