@@ -84,8 +84,9 @@ struct Definition {
 
 // Parses and validates a definition. ErrorKind::usage, message
 // "<json path>: <what is wrong>" (path "" for the document itself), when:
-// a member is missing, of the wrong type or unknown; a name or step id is
-// not [A-Za-z0-9_.-]{1,64}; step ids repeat; a next/default/case names no
+// a member is missing, of the wrong type or unknown; a name is not
+// [A-Za-z0-9_.-]{1,64} or a step id not [A-Za-z0-9_-]{1,64} (no '.': paths
+// such as steps.<id>.output split on it); step ids repeat; a next/default/case names no
 // step; an operator, step type or trigger type is unknown; a duration,
 // time, cron expression or timezone does not parse; a compute step has no
 // command; a path does not start with input, context or steps.<id>; or a

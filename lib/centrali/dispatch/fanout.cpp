@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "centrali/dispatch/routing.hpp"
+#include "centrali/store/automations.hpp"
 #include "centrali/store/deliveries.hpp"
 #include "centrali/store/webhooks.hpp"
 #include "centrali/util/ids.hpp"
@@ -19,6 +20,18 @@ struct TriggerTarget {
   std::string name;
   Route route;
 };
+struct AutomationTarget {
+  std::string name, definition;
+  Route route;
+};
+
+// "a,b": the comma-separated form routes read.
+std::string joined(const std::vector<std::string>& globs)
+{
+  std::string out;
+  for (const auto& g : globs) out += (out.empty() ? "" : ",") + g;
+  return out;
+}
 
 } // namespace
 
@@ -30,6 +43,8 @@ Result<store::FanOutResult> fan_out_pending(store::Store& store, int limit, std:
   if (!stored_webhooks) return std::unexpected(stored_webhooks.error());
   auto stored_triggers = store::fan_out_triggers(store);
   if (!stored_triggers) return std::unexpected(stored_triggers.error());
+  auto stored_automations = store::list_automations(store);
+  if (!stored_automations) return std::unexpected(stored_automations.error());
   std::vector<WebhookTarget> webhooks;
   bool conditions = false;
   bool any_active = false;
@@ -49,6 +64,12 @@ Result<store::FanOutResult> fan_out_pending(store::Store& store, int limit, std:
     triggers.push_back(
         {std::move(t.name), trigger_route(false, std::move(t.events), std::move(t.source), std::move(t.collection), t.where)});
   }
+  std::vector<AutomationTarget> automations;
+  for (auto& a : *stored_automations) {
+    if (a.paused || a.trigger != "event") continue;
+    automations.push_back({std::move(a.name), std::move(a.definition),
+                           trigger_route(false, joined(a.events), std::move(a.source), std::move(a.collection), {})});
+  }
   // Every body is read when a route has content conditions and, when
   // deliveries go to a worker with the payload they send, because the row
   // is being read here anyway (not when no webhook could take one: a
@@ -61,6 +82,7 @@ Result<store::FanOutResult> fan_out_pending(store::Store& store, int limit, std:
 
   std::vector<const WebhookTarget*> to_webhooks;
   std::vector<const TriggerTarget*> to_triggers;
+  std::vector<const AutomationTarget*> to_automations;
   for (auto& row : *rows) {
     // Decided before anything is made, so the body can go with the first
     // leased delivery once no route needs it.
@@ -71,6 +93,9 @@ Result<store::FanOutResult> fan_out_pending(store::Store& store, int limit, std:
       if (route_event(w.route, event).taken()) to_webhooks.push_back(&w);
     for (const auto& t : triggers)
       if (route_event(t.route, event).taken()) to_triggers.push_back(&t);
+    to_automations.clear();
+    for (const auto& a : automations)
+      if (route_event(a.route, event).taken()) to_automations.push_back(&a);
 
     // What get_event_payload would read, shared by the event's leased
     // deliveries; made for the first of them while the budget lasts.
@@ -115,6 +140,11 @@ Result<store::FanOutResult> fan_out_pending(store::Store& store, int limit, std:
     for (const auto* t : to_triggers) {
       if (auto r = store::queue_event_run(store, t->name, row.id, now_ms); !r) return std::unexpected(r.error());
       ++result.runs;
+    }
+    for (const auto* a : to_automations) {
+      if (auto r = store::queue_automation_event_run(store, a->name, a->definition, row.id, now_ms); !r)
+        return std::unexpected(r.error());
+      ++result.automation_runs;
     }
     ++result.events;
   }

@@ -1,8 +1,9 @@
 #pragma once
 // Fan-out: turning new events into work. Every event from any origin
 // (ingested, `events emit`, record changes) goes once through here: a
-// delivery for each webhook that takes it and a queued run for each event
-// trigger that takes it (dispatch/routing.hpp says which).
+// delivery for each webhook that takes it, a queued run for each event
+// trigger and a started run for each event automation that takes it
+// (dispatch/routing.hpp says which).
 #include <cstdint>
 
 #include "centrali/store/fanout.hpp"

@@ -309,6 +309,18 @@ Result<Automation> automation_for_path(Store& store, const std::string& path)
   });
 }
 
+Result<void> set_automation_next_fire(Store& store, const std::string& name, std::optional<std::int64_t> next_fire_ms)
+{
+  return guarded("schedule automation ", name, [&]() -> Result<void> {
+    auto& st = store.statement("UPDATE automations SET next_fire_ms = ? WHERE name = ?");
+    bind_optional(st, 1, next_fire_ms);
+    st.bind(2, name);
+    st.exec();
+    st.reset();
+    return require_automation(store, name);
+  });
+}
+
 Result<bool> advance_automation_schedule(Store& store, const std::string& name, std::int64_t due_ms,
                                          std::optional<std::int64_t> next_ms)
 {
@@ -506,6 +518,17 @@ Result<bool> cancel_automation_run(Store& store, const std::string& id, std::int
   });
   if (!done) return std::unexpected(done.error());
   return cancelled;
+}
+
+Result<int> release_abandoned_automation_leases(Store& store)
+{
+  return guarded("release abandoned automation run leases", [&]() -> Result<int> {
+    auto& st = store.statement("UPDATE automation_runs SET lease_until_ms = NULL "
+                               "WHERE status IN ('running','waiting') AND lease_until_ms IS NOT NULL");
+    int freed = st.exec();
+    st.reset();
+    return freed;
+  });
 }
 
 Result<std::optional<std::int64_t>> next_automation_due_ms(Store& store)

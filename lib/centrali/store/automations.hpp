@@ -42,6 +42,8 @@ Result<void> set_automation_paused(Store& store, const std::string& name, bool p
                                    std::optional<std::int64_t> next_fire_ms);
 // The http automation serving `path` (no leading '/'); not_found when none.
 Result<Automation> automation_for_path(Store& store, const std::string& path);
+// Sets when a schedule fires next (none: never again).
+Result<void> set_automation_next_fire(Store& store, const std::string& name, std::optional<std::int64_t> next_fire_ms);
 // Moves a schedule from tick `due_ms` to `next_ms` only if still due at
 // `due_ms`; true when it moved (the caller then starts the tick's run).
 Result<bool> advance_automation_schedule(Store& store, const std::string& name, std::int64_t due_ms,
@@ -129,6 +131,12 @@ Result<bool> write_run_progress(Store& store, RunProgress& progress);
 
 // Cancels an open run (its running or waiting step too); false when it had ended.
 Result<bool> cancel_automation_run(Store& store, const std::string& id, std::int64_t now_ms);
+
+// Frees every automation run's lease: for a process that knows it is the
+// only one using the store (see SenderLock), each was left by a process
+// that died. Its compute step still marked running was interrupted, and the
+// next claim says so. Returns how many were freed.
+Result<int> release_abandoned_automation_leases(Store& store);
 
 // When the next open run falls due, lease aside (for --fast-forward and
 // idle detection); none when no run is open.

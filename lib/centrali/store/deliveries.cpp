@@ -1,4 +1,6 @@
 #include "centrali/store/deliveries.hpp"
+
+#include "centrali/store/automations.hpp"
 #include "centrali/store/glob.hpp"
 
 #include <algorithm>
@@ -161,7 +163,12 @@ Result<int> release_abandoned_leases(Store& store, std::int64_t now_ms)
                                "next_attempt_ms = ?1 WHERE status = 'pending' AND next_attempt_ms > ?1 "
                                "AND lease_until_ms IS NOT NULL");
     st.bind(1, static_cast<int64_t>(now_ms));
-    return st.exec();
+    int freed = st.exec();
+    st.reset();
+    // Automation runs are leased the same way, by the same processes.
+    auto runs = release_abandoned_automation_leases(store);
+    if (!runs) return std::unexpected(runs.error());
+    return freed + *runs;
   });
 }
 

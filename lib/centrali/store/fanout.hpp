@@ -2,7 +2,7 @@
 // The fan-out queue: events waiting to be turned into work, and what that
 // work is made for. Every event from any origin (ingested, `events emit`,
 // record changes) is read once from here by dispatch/fanout.hpp, which
-// decides (dispatch/routing.hpp) which webhooks and triggers take it.
+// decides (dispatch/routing.hpp) which webhooks, triggers and automations take it.
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -27,6 +27,7 @@ struct FanOutResult {
   int deliveries = 0;  // webhook deliveries created
   int skipped = 0;     // deliveries recorded as skipped (their webhook is disabled)
   int runs = 0;        // trigger runs queued
+  int automation_runs = 0;  // automation runs started
   // The deliveries made already leased (see FanOutLease), as claimed ones
   // are returned: seq filled in, due time the one they would have had.
   std::vector<LeasedDelivery> leased;
