@@ -14,10 +14,9 @@
 #include "centrali/automations/definition.hpp"
 #include "centrali/automations/executor.hpp"
 #include "centrali/automations/rerun.hpp"
+#include "centrali/automations/schedules.hpp"
 #include "centrali/store/automations.hpp"
 #include "centrali/store/group_commit.hpp"
-#include "centrali/store/triggers.hpp"
-#include "centrali/triggers/timing.hpp"
 #include "centrali/util/ids.hpp"
 #include "centrali/util/json_bounded.hpp"
 #include "centrali/util/time.hpp"
@@ -84,18 +83,12 @@ Result<automations::Definition> read_definition(const std::string& file)
   return definition;
 }
 
-// When a schedule fires next after `now_ms`, by the rules of `triggers add
-// --cron/--every/--at` (one function for both).
+// When a schedule fires next after `now_ms` (the rules of `triggers add
+// --cron/--every/--at`); none for other triggers.
 Result<std::optional<std::int64_t>> next_fire(const store::Automation& a, std::int64_t now_ms)
 {
   if (a.trigger != "schedule") return std::optional<std::int64_t>();
-  store::Trigger schedule;
-  schedule.kind = "schedule";
-  schedule.cron = a.cron;
-  schedule.tz = a.tz;
-  schedule.every_ms = a.every_ms;
-  schedule.at_ms = a.at_ms;
-  return triggers::next_fire_after(schedule, now_ms);
+  return automations::next_tick_after(a, now_ms);
 }
 
 // The row `add` and `update` store. A schedule that would never fire is

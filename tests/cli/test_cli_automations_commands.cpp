@@ -152,7 +152,7 @@ TEST_CASE("an invalid definition exits 2, names the JSON path at fault and store
       {"id": "b", "type": "compute", "run": "true", "next": "a"}])"));
   auto r = cli(store, {"automations", "add", "-f", definition_file(dir, "loop", cycle)});
   CHECK(r.exit_code == 2);
-  CHECK_THAT(r.err, Catch::Contains("steps["));
+  CHECK_THAT(r.err, Catch::Contains("steps: a cycle with no delay: a -> b -> a"));
   // Not JSON at all: line and column.
   auto junk = dir.str("junk.json");
   std::ofstream(junk) << "{\"name\": \"x\",\n  \"steps\": [}";

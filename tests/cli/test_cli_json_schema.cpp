@@ -227,7 +227,7 @@ json automation_schema()
             {"steps", schema::array_of({{"type", "object"},
                                         {"properties",
                                          {{"id", {{"type", "string"}}},
-                                          {"type", {{"enum", {"compute", "decision", "delay"}}}}}}}},
+                                          {"type", {{"enum", {"compute", "decision", "delay"}}}}}}},
                                        1)},
             {"next_fire_at", k_time_or_null},
             {"created_at", k_time},

@@ -23,16 +23,18 @@ std::string step_list(const Definition& d)
 }
 
 // What the executor merged into the context as these steps ended: the
-// "context" member of each succeeded compute step's output, in order.
+// "context" member of each succeeded compute step's output, in order, by
+// the executor's rule (progress.cpp: a context that stops being an object
+// starts again empty).
 nlohmann::json rebuilt_context(const std::vector<store::AutomationStep>& steps)
 {
   auto context = nlohmann::json::object();
   for (const auto& s : steps) {
     if (s.type != "compute" || s.status != "succeeded" || s.output.empty()) continue;
     auto output = parse_json(s.output);
-    if (!output.is_object()) continue;
-    auto member = output.find("context");
-    if (member != output.end() && member->is_object()) context = records::merge_patch(std::move(context), *member);
+    if (!output.is_object() || !output.contains("context")) continue;
+    context = records::merge_patch(std::move(context), output["context"]);
+    if (!context.is_object()) context = nlohmann::json::object();
   }
   return context;
 }
