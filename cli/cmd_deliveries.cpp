@@ -183,7 +183,8 @@ Result<void> run_show(Context& ctx, const std::string& id)
   for (const auto& a : *attempts) {
     ctx.out().line("");
     ctx.out().line(ctx.out().paint("attempt " + std::to_string(a.number), Style::bold) + "  " + a.trigger + "  " +
-                   timeutil::format_rfc3339(a.started_ms) + "  " + std::to_string(a.duration_ms) + "ms");
+                   timeutil::format_rfc3339(a.started_ms) + "  " + std::to_string(a.duration_ms) + "ms" +
+                   fast_forward_note(a));
     ctx.out().line("  POST " + shown_url(a.url));
     if (!a.signature.empty()) ctx.out().line("  signature: " + for_terminal(a.signature));
     for (const auto& h : a.request_headers) ctx.out().line("  > " + for_terminal(h.name) + ": " + for_terminal(h.value));

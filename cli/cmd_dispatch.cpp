@@ -1,6 +1,7 @@
-// `centrali dispatch`: do what a running listener does in the background —
-// fan out new events, deliver due deliveries — without serving HTTP. With
-// --until-idle it stops when nothing is due (for CI).
+// `centrali dispatch`: the listener's engine (engine/engine.hpp) without
+// HTTP — fan out new events, deliver due deliveries, run triggers — plus its
+// output. With --until-idle it stops when nothing is due (for CI), and with
+// --fast-forward it jumps the clock over what falls due later.
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
@@ -10,12 +11,8 @@
 
 #include <CLI/CLI.hpp>
 
-#include "centrali/delivery/worker.hpp"
-#include "centrali/dispatch/dispatcher.hpp"
+#include "centrali/engine/engine.hpp"
 #include "centrali/store/deliveries.hpp"
-#include "centrali/store/fanout.hpp"
-#include "centrali/store/runs.hpp"
-#include "centrali/triggers/runner.hpp"
 #include "centrali/util/time.hpp"
 #include "context.hpp"
 #include "log_writer.hpp"
@@ -28,6 +25,7 @@ using json = nlohmann::json;
 
 struct DispatchArgs {
   bool until_idle = false;
+  bool fast_forward = false;
   std::string timeout;
 };
 
@@ -36,58 +34,6 @@ struct DispatchArgs {
 // with exit 4; a longer --timeout wins. Without --until-idle, dispatch
 // waits as long as the lock is held, as `listen` does.
 constexpr std::int64_t k_locked_too_long_ms = 30'000;
-
-// Decides what a store failure means for the run. A store that another
-// process holds locked is looked at again, until it has been locked for
-// `patience` (none: for ever); anything else (a corrupt file, an I/O
-// error, a full disk) ends the run at once. It watches this thread's reads
-// and, through the writer, every write of the fan-out, the sender and the
-// trigger runner.
-class StoreWatch {
-public:
-  StoreWatch(const store::GroupCommitter& writer, std::optional<std::chrono::milliseconds> patience)
-      : m_writer(writer), m_patience(patience)
-  {
-  }
-
-  // True when the run must end (failure() says why): checks the writer, and
-  // `read`, a failure of this thread's own store read, if given.
-  bool must_stop(const Error* read = nullptr)
-  {
-    if (m_failure) return true;
-    if (auto broken = m_writer.broken()) {
-      m_failure = std::move(*broken);
-      return true;
-    }
-    const auto now = std::chrono::steady_clock::now();
-    if (read) {
-      if (read->fault != StoreFault::locked) {
-        m_failure = *read;
-        return true;
-      }
-      if (!m_reads_locked_since) m_reads_locked_since = now;
-    }
-    auto since = m_writer.locked_since();
-    if (m_reads_locked_since && (!since || *m_reads_locked_since < *since)) since = m_reads_locked_since;
-    if (since && m_patience && now - *since >= *m_patience) {
-      m_failure = Error{ErrorKind::store,
-                        "the store has been locked by another process for more than " +
-                            timeutil::format_duration(*m_patience) + " (a 'sqlite3' shell in a transaction?)",
-                        StoreFault::locked};
-      return true;
-    }
-    return false;
-  }
-  // This thread's last read succeeded: its reads are not locked out.
-  void read_ok() { m_reads_locked_since.reset(); }
-  const std::optional<Error>& failure() const { return m_failure; }
-
-private:
-  const store::GroupCommitter& m_writer;
-  std::optional<std::chrono::milliseconds> m_patience;
-  std::optional<std::chrono::steady_clock::time_point> m_reads_locked_since;
-  std::optional<Error> m_failure;
-};
 
 // The error that ends a run on a failing store: what failed, and where.
 Error store_failure(const Error& e, const std::string& store_path)
@@ -106,6 +52,9 @@ Result<void> run_dispatch(Context& ctx, const DispatchArgs& a)
   }
   if (!a.until_idle && !a.timeout.empty())
     return fail(ErrorKind::usage, "--timeout only makes sense with --until-idle");
+  // Without an end, a jumped clock would run a listener's worth of retries
+  // and schedules ahead of time for ever.
+  if (a.fast_forward && !a.until_idle) return fail(ErrorKind::usage, "--fast-forward only makes sense with --until-idle");
   auto main_store = ctx.store();  // creates and migrates the store first
   if (!main_store) return std::unexpected(main_store.error());
 
@@ -117,10 +66,6 @@ Result<void> run_dispatch(Context& ctx, const DispatchArgs& a)
   signal(SIGPIPE, SIG_IGN);
 
   const auto path = ctx.options().store_path;
-  auto writer_store = store::Store::open(path, {store::Durability::full});
-  if (!writer_store) return std::unexpected(writer_store.error());
-  store::GroupCommitter writer(std::move(*writer_store));
-
   std::atomic<int> attempts{0}, succeeded{0}, gave_up{0}, skipped{0};
   bool json_out = ctx.out().json();
   auto& out = ctx.out();
@@ -151,22 +96,18 @@ Result<void> run_dispatch(Context& ctx, const DispatchArgs& a)
     if (json_out) log_out.write(dump_json(attempt_json(r.attempt)) + "\n");
     else log_out.write(attempt_line(out, r.attempt) + (r.update.status == "pending" ? " (will retry)" : "") + "\n");
   };
-  delivery::Worker worker(writer, path, {}, report);
   auto log = [&](const std::string& line) { log_out.write(message_line(line, json_out)); };
-  triggers::Runner runner(writer, path, {}, log);
   // Continuous mode runs triggers as the listener does; --until-idle drains
-  // them from this thread whenever runs are waiting (see the loop below).
-  dispatch::Dispatcher dispatcher(writer, path,
-                                  {[&worker] { worker.wake(); },
-                                   [&runner, &a] {
-                                     if (!a.until_idle) runner.wake();
-                                   },
-                                   worker.hand_off(),
-                                   [&skipped](int n) { skipped += n; }});
-  worker.start();
-  dispatcher.start();
-  if (!a.until_idle) runner.start();
-  int runs_done = 0;
+  // them from this thread whenever runs are waiting. Schedules tick only
+  // under `listen`.
+  auto created = engine::Engine::create(
+      {path, {}, a.until_idle ? engine::RunsOn::idle_loop : engine::RunsOn::engine_threads, engine::Schedules::ignore,
+       // A jumped clock must not reach another sender's leases and retries.
+       a.fast_forward ? engine::Senders::alone : engine::Senders::shared},
+      {report, log, [&skipped](int n) { skipped += n; }, {}});
+  if (!created) return std::unexpected(created.error());
+  auto& engine = **created;
+  engine.start();
 
   std::atomic<bool> stop{false};
   std::thread watcher([&] {
@@ -175,59 +116,18 @@ Result<void> run_dispatch(Context& ctx, const DispatchArgs& a)
     stop = true;
   });
 
-  auto started = timeutil::now_ms();
-  auto& reader = **main_store;
-  store::QueueState queue;
-  auto idle_epoch = worker.idle_epoch();
-  StoreWatch watch(writer, a.until_idle ? std::optional(std::chrono::milliseconds(
-                                              std::max<std::int64_t>(k_locked_too_long_ms, wait_ms)))
-                                        : std::nullopt);
-  // A failed read ends the run or is looked at again (a locked store).
-  auto read_failed = [&](const Error& e) { return watch.must_stop(&e); };
-  while (!stop) {
-    // Short: the end of a run is noticed within this, or at once when the
-    // worker finishes its last delivery. A busy worker costs one small index
-    // probe per look; the queue is only read once it idles.
-    worker.wait_idle_after(idle_epoch, std::chrono::milliseconds(10));
-    idle_epoch = worker.idle_epoch();
-    if (watch.must_stop()) break;
-    if (!a.until_idle) continue;
-    auto pending_runs = store::has_pending_runs(reader);
-    if (!pending_runs) {
-      if (read_failed(pending_runs.error())) break;
-      continue;
-    }
-    if (*pending_runs) {
-      // Deliveries keep flowing on their own threads while runs execute here.
-      auto ran = runner.drain();
-      if (ran) runs_done += *ran;
-      else if (read_failed(ran.error())) break;
-      continue;
-    }
-    if (!worker.idle()) continue;
-    auto pending_events = store::has_pending_events(reader);
-    if (!pending_events) {
-      if (read_failed(pending_events.error())) break;
-      continue;
-    }
-    auto q = store::queue_state(reader);
-    if (!q) {
-      if (read_failed(q.error())) break;
-      continue;
-    }
-    watch.read_ok();
-    queue = *q;
-    auto now = timeutil::now_ms();
-    bool due_now = queue.next_due_ms && *queue.next_due_ms <= now;
-    if (*pending_events || due_now || !worker.idle()) continue;
-    // Idle now. Wait for retries only when they fall due within --timeout.
-    bool due_in_window = queue.next_due_ms && *queue.next_due_ms <= started + wait_ms;
-    if (!due_in_window) break;
+  engine::IdleReport idle;
+  if (a.until_idle) {
+    // A store another process keeps locked is borne this long, or --timeout if longer.
+    engine::IdleOptions options;
+    options.wait_for_due = std::chrono::milliseconds(wait_ms);
+    options.locked_patience = std::chrono::milliseconds(std::max<std::int64_t>(k_locked_too_long_ms, wait_ms));
+    options.fast_forward = a.fast_forward ? engine::FastForward::yes : engine::FastForward::no;
+    idle = engine.run_until_idle(options, stop);
+  } else {
+    engine.run_until_stopped(stop);
   }
-  dispatcher.stop();
-  if (!a.until_idle) runner.stop();
-  worker.stop();
-  writer.stop();
+  engine.stop();
   if (!stop) pthread_kill(watcher.native_handle(), SIGTERM);
   watcher.join();
   // What is still queued goes out before the summary (giving up on a
@@ -236,15 +136,16 @@ Result<void> run_dispatch(Context& ctx, const DispatchArgs& a)
 
   // Also after a signal: work that failed on a broken store is not a
   // success, nor is a queue that cannot be read.
-  if (watch.must_stop()) return std::unexpected(store_failure(*watch.failure(), path));
-  if (auto q = store::queue_state(reader); q) queue = *q;
+  if (auto failed = engine.failure()) return std::unexpected(store_failure(*failed, path));
+  store::QueueState queue;
+  if (auto q = store::queue_state(**main_store); q) queue = *q;
   else return std::unexpected(store_failure(q.error(), path));
   auto now = timeutil::now_ms();
   std::string waiting = queue.pending == 0 ? "nothing waiting"
                         : std::to_string(queue.pending) + " pending" +
                               (queue.next_due_ms ? ", next due " + timeutil::relative(*queue.next_due_ms, now) : "");
   if (json_out) {
-    out.json_document({{"runs", runs_done},
+    out.json_document({{"runs", idle.trigger_runs},
                        {"attempts", attempts.load()},
                        {"succeeded", succeeded.load()},
                        {"failed", gave_up.load()},
@@ -255,15 +156,19 @@ Result<void> run_dispatch(Context& ctx, const DispatchArgs& a)
                           for (const auto& [id, why] : disabled) arr.push_back({{"id", id}, {"reason", why}});
                           return arr;
                         }()},
-                       {"next_due_at", queue.next_due_ms ? json(timeutil::format_rfc3339(*queue.next_due_ms)) : json(nullptr)}});
+                       {"next_due_at", queue.next_due_ms ? json(timeutil::format_rfc3339(*queue.next_due_ms)) : json(nullptr)},
+                       {"fast_forwarded_ms", idle.fast_forwarded_ms}});
   } else {
-    out.line("dispatched: " + std::to_string(runs_done) + " trigger runs, " + std::to_string(attempts.load()) +
+    out.line("dispatched: " + std::to_string(idle.trigger_runs) + " trigger runs, " + std::to_string(attempts.load()) +
              " attempts, " + std::to_string(succeeded.load()) + " delivered, " + std::to_string(gave_up.load()) +
              " failed for good" +
              (skipped > 0 ? ", " + std::to_string(skipped.load()) + " skipped (webhook disabled; 'centrali webhooks "
                                                                    "recover' sends them once it is back)"
                           : "") +
              "; " + waiting +
+             (idle.fast_forwarded_ms > 0
+                  ? "; clock fast-forwarded by " + timeutil::format_duration(std::chrono::milliseconds(idle.fast_forwarded_ms))
+                  : "") +
              (disabled.empty() ? ""
                                : "; " + count_of(disabled.size(), "webhook", "webhooks") +
                                      " disabled (see 'centrali webhooks show " + disabled.front().first + "')"));
@@ -284,10 +189,15 @@ void add_dispatch_command(CLI::App& app, Selected& selected)
   cmd->add_flag("--until-idle", args->until_idle, "Exit when nothing is due (retries not yet due are reported)");
   cmd->add_option("--timeout", args->timeout, "With --until-idle: also wait for retries due within this long")
       ->type_name("DURATION");
+  cmd->add_flag("--fast-forward", args->fast_forward,
+                "With --until-idle: when nothing is due now, jump the clock to the next retry instead of waiting or "
+                "ending (for CI; refused while another listen or dispatch runs on the store)");
   cmd->footer("Exit status 1 when a delivery failed for good during the run; 4 when the store fails (corrupt,\n"
-              "I/O error, full disk), or with --until-idle stays locked by another process for 30s (or --timeout).\n"
+              "I/O error, full disk), or with --until-idle stays locked by another process for 30s (or --timeout),\n"
+              "or with --fast-forward another process sends from it.\n"
               "Examples:\n  centrali events emit order.created --data '{\"id\":1}' && centrali dispatch --until-idle\n"
-              "  centrali dispatch --until-idle --timeout 2m");
+              "  centrali dispatch --until-idle --timeout 2m\n"
+              "  centrali dispatch --until-idle --fast-forward   # the whole retry schedule, at once");
   cmd->callback([&selected, args] { selected.run = [args](Context& c) { return run_dispatch(c, *args); }; });
 }
 

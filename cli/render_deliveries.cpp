@@ -45,7 +45,8 @@ json attempt_json(const store::Attempt& a)
             {"response_status", a.response_status ? json(*a.response_status) : json(nullptr)},
             {"response_headers", headers_to_json(a.response_headers)},
             {"error", or_null(a.error)},
-            {"signature", or_null(a.signature)}};
+            {"signature", or_null(a.signature)},
+            {"clock_offset_ms", a.clock_offset_ms}};
   if (is_valid_utf8(a.response_body)) j["response_body"] = a.response_body;
   else j["response_body_base64"] = encoding::base64_encode(a.response_body);
   // What was sent, byte for byte (null: nothing was, or it predates schema 10).
@@ -64,7 +65,14 @@ std::string attempt_line(Output& out, const store::Attempt& a)
 {
   bool ok = a.response_status && *a.response_status >= 200 && *a.response_status < 300;
   return a.id + " #" + std::to_string(a.number) + " " + a.trigger + " -> " + shown_url(a.url) + ": " +
-         out.paint(for_terminal(attempt_outcome(a)), ok ? Style::green : Style::red) + " (" + std::to_string(a.duration_ms) + "ms)";
+         out.paint(for_terminal(attempt_outcome(a)), ok ? Style::green : Style::red) + " (" + std::to_string(a.duration_ms) + "ms)" +
+         fast_forward_note(a);
+}
+
+std::string fast_forward_note(const store::Attempt& a)
+{
+  if (a.clock_offset_ms == 0) return "";
+  return " (clock fast-forwarded by " + timeutil::format_duration(std::chrono::milliseconds(a.clock_offset_ms)) + ")";
 }
 
 } // namespace centrali::cli

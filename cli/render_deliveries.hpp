@@ -16,5 +16,8 @@ nlohmann::json attempt_json(const store::Attempt& a);
 std::string attempt_outcome(const store::Attempt& a);
 // One line for people: "att_… #2 resend -> http://…: HTTP 500 (12ms)".
 std::string attempt_line(Output& out, const store::Attempt& a);
+// " (clock fast-forwarded by 42m)" for an attempt made under a jumped clock
+// (`dispatch --fast-forward`), else nothing.
+std::string fast_forward_note(const store::Attempt& a);
 
 } // namespace centrali::cli

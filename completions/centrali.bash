@@ -76,7 +76,7 @@ _centrali_flags() {
         'deliveries show') printf '%s\n' '-h --help' ;;
         'deliveries tail') printf '%s\n' '-h --help' ;;
         'deliveries cancel') printf '%s\n' '-h --help' ;;
-        'dispatch') printf '%s\n' '-h --help --until-idle --timeout' ;;
+        'dispatch') printf '%s\n' '-h --help --until-idle --timeout --fast-forward' ;;
         'records') printf '%s\n' '-h --help' ;;
         'records create') printf '%s\n' '-h --help --data' ;;
         'records update') printf '%s\n' '-h --help --data' ;;

@@ -656,6 +656,7 @@ complete -c centrali -n '__centrali_at \'deliveries cancel\' 0' -a '(__centrali_
 complete -c centrali -n '__centrali_is \'dispatch\'' -s h -l help -d 'Print this help message and exit'
 complete -c centrali -n '__centrali_is \'dispatch\'' -l until-idle -d 'Exit when nothing is due (retries not yet due are reported)'
 complete -c centrali -n '__centrali_is \'dispatch\'' -l timeout -x -d 'With --until-idle: also wait for retries due within this long'
+complete -c centrali -n '__centrali_is \'dispatch\'' -l fast-forward -d 'With --until-idle: when nothing is due now, jump the clock to the next retry instead of waiting or ending (for CI; refused while another listen or dispatch runs on the store)'
 
 # centrali records
 complete -c centrali -n '__centrali_is \'records\'' -s h -l help -d 'Print this help message and exit'

@@ -167,7 +167,8 @@ json attempt_schema()
             {"response_body_base64", {{"type", "string"}}},
             {"request_body", k_string_or_null},
             {"request_body_base64", {{"type", "string"}}},
-            {"signature", k_string_or_null}}},
+            {"signature", k_string_or_null},
+            {"clock_offset_ms", {{"type", "integer"}, {"minimum", 0}}}}},
           {"optional", {"response_body", "response_body_base64", "request_body_base64"}}};
 }
 
@@ -293,6 +294,7 @@ json dispatch_schema()
             {"failed", {{"type", "integer"}, {"minimum", 0}}},
             {"pending", {{"type", "integer"}, {"minimum", 0}}},
             {"next_due_at", k_time_or_null},
+            {"fast_forwarded_ms", {{"type", "integer"}, {"minimum", 0}}},
             {"webhooks_disabled",
              schema::array_of({{"type", "object"},
                                {"properties", {{"id", id_of("whk_")}, {"reason", {{"type", "string"}}}}}})}}}};

@@ -64,6 +64,7 @@ PreparedAttempt prepare_attempt(const AttemptInput& in, const Result<store::Even
       d.kind == "webhook" && webhook && *webhook && !(**webhook).url.empty() ? (**webhook).url : d.url;
   a.url = in.url_override.empty() ? target : in.url_override;
   a.started_ms = timeutil::now_ms();
+  a.clock_offset_ms = timeutil::clock_offset_ms();  // for reports; the store records its own reading
   p.manual = in.trigger != Trigger::scheduled;
   p.number = d.attempt_count + 1;
   p.auto_number = d.auto_attempts + 1;

@@ -71,17 +71,34 @@ void Worker::start()
 {
   // Without the lock file (an unwritable folder), leases simply run out.
   if (auto lock = store::SenderLock::acquire(m_store_path); lock) {
-    if (lock->alone())
-      (void)m_writer
-          .submit([](store::Store& s) -> Result<void> {
-            auto freed = store::release_abandoned_leases(s, timeutil::now_ms());
-            if (!freed) return std::unexpected(freed.error());
-            return {};
-          }, store::Durability::normal)
-          .wait();
+    free_abandoned_leases(*lock);
     lock->share();
     m_sender_lock = std::move(*lock);
   }
+  start_threads();
+}
+
+void Worker::start(store::SenderLock held)
+{
+  free_abandoned_leases(held);
+  m_sender_lock = std::move(held);  // not shared: no other sender joins until stop()
+  start_threads();
+}
+
+void Worker::free_abandoned_leases(const store::SenderLock& lock)
+{
+  if (!lock.alone()) return;
+  (void)m_writer
+      .submit([](store::Store& s) -> Result<void> {
+        auto freed = store::release_abandoned_leases(s, timeutil::now_ms());
+        if (!freed) return std::unexpected(freed.error());
+        return {};
+      }, store::Durability::normal)
+      .wait();
+}
+
+void Worker::start_threads()
+{
   http::AsyncClientOptions client_options;
   client_options.max_connections_per_origin = m_options.connections_per_origin;
   m_async = std::make_unique<http::AsyncClient>(client_options);

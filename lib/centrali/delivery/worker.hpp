@@ -96,6 +96,9 @@ public:
   // one, first frees the leases that dead ones left, so their deliveries go
   // out now instead of when the leases end.
   void start();
+  // Starts with the store's sender lock already held: when `held` is
+  // alone() it stays exclusive, so no other process sends until stop().
+  void start(store::SenderLock held);
   // Finishes attempts in flight (bounded by their timeouts) and stops;
   // claimed deliveries not yet sent are handed back.
   void stop();
@@ -139,6 +142,8 @@ private:
     bool recorded = false;
   };
 
+  void free_abandoned_leases(const store::SenderLock& lock);
+  void start_threads();
   void claim_loop();
   // Takes handed-over deliveries for URLs with room, claims up to
   // `capacity` more from the store, reads their events and starts them;

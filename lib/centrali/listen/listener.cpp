@@ -4,22 +4,16 @@
 
 #include <nlohmann/json.hpp>
 
-#include "centrali/dispatch/dispatcher.hpp"
+#include "centrali/engine/engine.hpp"
 #include "centrali/ingest/ingestor.hpp"
-#include "centrali/listen/wiring.hpp"
-#include "centrali/store/group_commit.hpp"
 #include "centrali/store/listen_address.hpp"
-#include "centrali/triggers/install.hpp"
+#include "centrali/triggers/endpoints.hpp"
 #include "centrali/version.hpp"
 
 namespace centrali::listen {
 
 struct Listener::Parts {
-  std::unique_ptr<store::GroupCommitter> writer;
-  std::unique_ptr<delivery::Worker> worker;
-  std::unique_ptr<dispatch::Dispatcher> dispatcher;
-  std::function<void()> runs_queued;
-  std::vector<std::unique_ptr<Service>> services;
+  std::unique_ptr<engine::Engine> engine;
   std::unique_ptr<ingest::Ingestor> ingestor;
   std::unique_ptr<http::Server> server;
   std::optional<store::ListenAddress> address;  // while serving: where `send --source` finds us
@@ -39,38 +33,38 @@ std::string local_url(const std::string& host, int port)
 
 Result<std::unique_ptr<Listener>> Listener::create(ListenerOptions options, ListenerCallbacks callbacks)
 {
-  auto store = store::Store::open(options.store_path, {store::Durability::full});
-  if (!store) return std::unexpected(store.error());
+  auto log = callbacks.on_log ? callbacks.on_log : [](const std::string&) {};
+  auto engine = engine::Engine::create(
+      {options.store_path, options.worker, engine::RunsOn::engine_threads, engine::Schedules::tick,
+       engine::Senders::shared},
+      {callbacks.on_attempt, log, {}, [log](const Error& e) { log("fan-out failed (trying again): " + e.message); }});
+  if (!engine) return std::unexpected(engine.error());
   std::unique_ptr<Listener> self(new Listener());
   self->m_options = options;
   auto& parts = *(self->m_parts = std::make_unique<Parts>());
-  parts.writer = std::make_unique<store::GroupCommitter>(std::move(*store));
-  parts.worker = std::make_unique<delivery::Worker>(*parts.writer, options.store_path, options.worker,
-                                                    callbacks.on_attempt);
-  auto* worker = parts.worker.get();
-  auto* parts_ptr = &parts;
-  parts.dispatcher = std::make_unique<dispatch::Dispatcher>(
-      *parts.writer, options.store_path,
-      dispatch::DispatcherHooks{[worker] { worker->wake(); },
-                                [parts_ptr] {
-                                  if (parts_ptr->runs_queued) parts_ptr->runs_queued();
-                                },
-                                worker->hand_off(), {},
-                                [log = callbacks.on_log](const Error& e) {
-                                  if (log) log("fan-out failed (trying again): " + e.message);
-                                }});
+  parts.engine = std::move(*engine);
+  auto* eng = parts.engine.get();
+
   ingest::IngestOptions ingest_options;
   ingest_options.forward_to = options.forward_to;
-  auto* dispatcher = parts.dispatcher.get();
-  parts.ingestor = std::make_unique<ingest::Ingestor>(*parts.writer, options.store_path, ingest_options,
-                                                      [worker, dispatcher](bool forwarded) {
-                                                        dispatcher->wake();
-                                                        if (forwarded) worker->wake();
-                                                      });
+  parts.ingestor = std::make_unique<ingest::Ingestor>(eng->writer(), options.store_path, ingest_options,
+                                                      [eng](bool forwarded) { eng->events_written(forwarded); });
   parts.server = std::make_unique<http::Server>(options.http);
+  if (callbacks.on_request) parts.server->set_access_log(callbacks.on_request);
+
+  // Routes. Async ones answer once their work is committed.
   auto* ingestor = parts.ingestor.get();
   parts.server->route_async("/ingest/", [ingestor](http::Request& req, http::Server::Reply reply) {
     ingestor->handle(req, std::move(reply));
+  });
+  // (The automations http trigger, /automations/, mounts here as the next async route.)
+
+  // Endpoint triggers run their command while the request waits (on the
+  // server's handler threads).
+  auto endpoints = std::make_shared<triggers::Endpoints>(eng->writer(), options.store_path,
+                                                         triggers::EndpointOptions{}, log);
+  parts.server->route("/endpoints/", [endpoints](http::Request& req, http::Response& res) {
+    endpoints->handle(req, res);
   });
   // Status and version only: anyone who can reach the port can ask, and the
   // store's path says where the developer keeps their work.
@@ -84,10 +78,7 @@ Result<std::unique_ptr<Listener>> Listener::create(ListenerOptions options, List
     }
     res.body = health;
   });
-  if (callbacks.on_request) parts.server->set_access_log(callbacks.on_request);
-  Wiring wiring{*parts.writer, options.store_path, *parts.server, parts.services, parts.runs_queued,
-                callbacks.on_log ? callbacks.on_log : [](const std::string&) {}};
-  triggers::install(wiring);
+
   auto port = parts.server->bind();
   if (!port) return std::unexpected(port.error());
   self->m_port = *port;
@@ -101,31 +92,24 @@ Result<std::unique_ptr<Listener>> Listener::create(ListenerOptions options, List
 Listener::~Listener()
 {
   if (!m_parts) return;
-  // Reverse order of dependence: nothing may write after the writer stops.
+  // Requests first (they write through the engine's writer), then the engine.
   m_parts->server.reset();
-  for (auto it = m_parts->services.rbegin(); it != m_parts->services.rend(); ++it) (*it)->stop();
-  if (m_parts->dispatcher) m_parts->dispatcher->stop();
-  if (m_parts->worker) m_parts->worker->stop();
-  if (m_parts->writer) m_parts->writer->stop();
+  if (m_parts->engine) m_parts->engine->stop();
 }
 
 void Listener::run()
 {
-  m_parts->worker->start();
-  m_parts->dispatcher->start();
-  for (auto& service : m_parts->services) service->start();
+  m_parts->engine->start();
   m_parts->server->run();
   // run() returns once every in-flight request has been answered, and an
   // ingested one is answered only after its commit. Then the rest winds down.
-  for (auto it = m_parts->services.rbegin(); it != m_parts->services.rend(); ++it) (*it)->stop();
-  m_parts->dispatcher->stop();
-  m_parts->worker->stop();
-  m_parts->writer->stop();
+  m_parts->engine->stop();
 }
 
 Listener::Stats Listener::stats() const
 {
-  return {m_parts->writer->batches(), m_parts->writer->items()};
+  auto& writer = m_parts->engine->writer();
+  return {writer.batches(), writer.items()};
 }
 
 void Listener::stop()

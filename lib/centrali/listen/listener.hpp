@@ -1,7 +1,8 @@
 #pragma once
-// `centrali listen` as a library: the HTTP server, the group-commit store
-// writer, ingestion, and the delivery worker, wired together. The CLI
-// owns printing and signals; this owns the pieces and their shutdown order.
+// `centrali listen` as a library: the engine (engine/engine.hpp: store
+// writer, fan-out, delivery, triggers, schedules, automations) plus the HTTP
+// routes (ingest, endpoints, healthz). The CLI owns printing and signals;
+// this owns the routes and their shutdown before the engine's.
 #include <cstdint>
 #include <filesystem>
 #include <functional>

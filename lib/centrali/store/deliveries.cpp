@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "centrali/util/json_bounded.hpp"
+#include "centrali/util/time.hpp"
 
 namespace centrali::store {
 namespace {
@@ -253,8 +254,8 @@ Result<int> record_attempt(Store& store, const Attempt& a, const DeliveryUpdate&
     }
     auto& ins = store.statement(
         "INSERT INTO attempts (id, delivery_id, number, trigger, url, response_status, duration_ms, error, "
-        "started_ms, request_headers, response_headers, response_body, signature, body_id) "
-        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+        "started_ms, request_headers, response_headers, response_body, signature, body_id, clock_offset_ms) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     // No copies: every string here outlives the insert.
     ins.bindNoCopy(1, a.id);
     ins.bindNoCopy(2, a.delivery_id);
@@ -276,6 +277,10 @@ Result<int> record_attempt(Store& store, const Attempt& a, const DeliveryUpdate&
     else ins.bindNoCopy(13, a.signature);
     if (body_id) ins.bind(14, static_cast<int64_t>(*body_id));
     else ins.bind(14);
+    // Every attempt is recorded here, so every one says whether it was made
+    // under a fast-forwarded clock (`dispatch --fast-forward` jumps only
+    // while nothing is in flight: the offset now is the one it started at).
+    ins.bind(15, static_cast<int64_t>(timeutil::clock_offset_ms()));
     ins.exec();
     return number;
   });
@@ -382,7 +387,7 @@ namespace {
 // With the body each attempt sent, from the bodies table.
 constexpr const char* k_attempt_columns =
     "attempts.seq, id, delivery_id, number, trigger, url, response_status, duration_ms, error, started_ms, "
-    "request_headers, response_headers, response_body, signature, bodies.seq, bodies.body";
+    "request_headers, response_headers, response_body, signature, bodies.seq, bodies.body, clock_offset_ms";
 constexpr const char* k_attempts_with_bodies = " FROM attempts LEFT JOIN bodies ON bodies.seq = attempts.body_id";
 
 Attempt read_attempt(SQLite::Statement& st)
@@ -407,6 +412,7 @@ Attempt read_attempt(SQLite::Statement& st)
       a.body_kept = !st.getColumn(14).isNull();
       if (auto sent = st.getColumn(15); !sent.isNull())
         a.request_body.assign(static_cast<const char*>(sent.getBlob()), static_cast<std::size_t>(sent.getBytes()));
+      a.clock_offset_ms = st.getColumn(16).getInt64();
   return a;
 }
 

@@ -53,6 +53,9 @@ struct Attempt {
   std::string request_body;
   bool body_kept = false;
   std::string event_id;           // the delivery's event (when recording: where the body is kept)
+  // How far `dispatch --fast-forward` had jumped the clock when it was made
+  // (0: real time). Recorded from timeutil::clock_offset_ms(), not by callers.
+  std::int64_t clock_offset_ms = 0;
 };
 
 // The delivery's state after an attempt.

@@ -1,5 +1,6 @@
 #include "centrali/util/time.hpp"
 
+#include <atomic>
 #include <charconv>
 #include <cstdio>
 
@@ -46,12 +47,35 @@ void put_digits(char* at, unsigned value, int width)
   }
 }
 
+// How far `dispatch --fast-forward` has moved this process's clock ahead
+// of the system's. Only ever grows, so now_ms() never goes back.
+std::atomic<std::int64_t> g_offset_ms{0};
+
+std::int64_t system_now_ms()
+{
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
 } // namespace
 
 std::int64_t now_ms()
 {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+  return system_now_ms() + g_offset_ms.load(std::memory_order_relaxed);
+}
+
+std::int64_t clock_offset_ms()
+{
+  return g_offset_ms.load(std::memory_order_relaxed);
+}
+
+void jump_clock_to(std::int64_t unix_ms)
+{
+  const std::int64_t wanted = unix_ms - system_now_ms();
+  auto offset = g_offset_ms.load();
+  // Forward only: a concurrent jump that went further wins.
+  while (wanted > offset && !g_offset_ms.compare_exchange_weak(offset, wanted)) {
+  }
 }
 
 Result<Millis> parse_duration(std::string_view text)

@@ -13,8 +13,17 @@ namespace centrali::timeutil {
 
 using Millis = std::chrono::milliseconds;
 
-// Milliseconds since the Unix epoch, from the system clock.
+// Milliseconds since the Unix epoch: the system clock plus how far this
+// process has jumped it (see jump_clock_to). Every time-based decision
+// (retries, jitter, Retry-After, leases, schedules, delays) reads this one
+// clock; real waiting (socket and process timeouts) uses steady_clock.
 std::int64_t now_ms();
+
+// Moves this process's clock forward so that now_ms() reads `unix_ms` (for
+// `dispatch --fast-forward`); never backwards: an earlier time is ignored.
+void jump_clock_to(std::int64_t unix_ms);
+// How far now_ms() is ahead of the system clock (0 unless jumped).
+std::int64_t clock_offset_ms();
 
 // `1500ms`, `30s`, `2m`, `1h`, `1d`, `1h30m`. A bare number (`5`) is refused
 // with "give a unit": whether it meant seconds or minutes cannot be told.
