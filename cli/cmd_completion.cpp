@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "centrali/store/automations.hpp"
 #include "centrali/store/deliveries.hpp"
 #include "centrali/store/events.hpp"
 #include "centrali/store/runs.hpp"
@@ -64,6 +65,14 @@ Result<std::vector<std::string>> store_values(store::Store& s, const std::string
     auto rows = store::list_runs(s, {"", "", k_recent_limit});
     if (!rows) return std::unexpected(rows.error());
     for (const auto& r : *rows) out.push_back(candidate(r.id, r.trigger + " " + r.status));
+  } else if (kind == "automations") {
+    auto rows = store::list_automations(s);
+    if (!rows) return std::unexpected(rows.error());
+    for (const auto& r : *rows) out.push_back(candidate(r.name, r.trigger));
+  } else if (kind == "automation-runs") {
+    auto rows = store::list_automation_runs(s, {"", "", k_recent_limit});
+    if (!rows) return std::unexpected(rows.error());
+    for (const auto& r : *rows) out.push_back(candidate(r.id, r.automation + " " + r.status));
   }
   return out;
 }
@@ -114,7 +123,8 @@ void add_completion_command(CLI::App& app, Selected& selected)
   cmd->add_option("shell", *shell, "Shell to complete for")->required()->check(CLI::IsMember({"bash", "zsh", "fish"}));
   cmd->footer("Completes every command and flag, fixed choices such as --status values, and names\n"
               "and ids from the store (--store or CENTRALI_STORE): sources, webhooks, triggers,\n"
-              "deliveries, events and runs. Packages install the scripts for you; by hand:\n"
+              "deliveries, events, runs, automations and their runs. Packages install the\n"
+              "scripts for you; by hand:\n"
               "Examples:\n"
               "  source <(centrali completion bash)         # this bash session\n"
               "  centrali completion bash > ~/.local/share/bash-completion/completions/centrali\n"

@@ -123,6 +123,8 @@ std::string store_kind_for(const std::string& path, const std::string& arg)
   if (arg != "id" && arg != "ids" && arg != "name") return "";
   // Trigger commands take trigger names; their `id`s are runs.
   if (noun == "triggers") return arg == "id" ? "runs" : "triggers";
+  // Automation commands take automation names; their `id`s are runs of automations.
+  if (noun == "automations") return arg == "id" ? "automation-runs" : "automations";
   for (const char* kind : {"sources", "webhooks", "deliveries", "events"})
     if (noun == kind) return noun;
   return "";
@@ -659,7 +661,8 @@ Tree describe(CLI::App& root)
 
 const std::vector<std::string>& store_kinds()
 {
-  static const std::vector<std::string> kinds = {"sources", "webhooks", "triggers", "deliveries", "events", "runs"};
+  static const std::vector<std::string> kinds = {"sources",    "webhooks", "triggers",   "deliveries",
+                                                   "events",     "runs",     "automations", "automation-runs"};
   return kinds;
 }
 

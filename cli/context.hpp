@@ -90,6 +90,7 @@ void add_deliveries_command(CLI::App& app, Selected& selected);
 void add_dispatch_command(CLI::App& app, Selected& selected);
 void add_records_command(CLI::App& app, Selected& selected);
 void add_triggers_command(CLI::App& app, Selected& selected);
+void add_automations_command(CLI::App& app, Selected& selected);
 void add_send_command(CLI::App& app, Selected& selected);
 void add_project_commands(CLI::App& app, Selected& selected);
 void add_fixtures_command(CLI::App& app, Selected& selected);

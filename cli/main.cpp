@@ -89,6 +89,7 @@ int main(int argc, char** argv)
   add_dispatch_command(app, selected);
   add_records_command(app, selected);
   add_triggers_command(app, selected);
+  add_automations_command(app, selected);
   add_completion_command(app, selected);
   add_help_commands(app, selected);
   allow_globals_everywhere(app);

@@ -8,7 +8,7 @@
 # The subcommands of a command path ('' is the top level).
 _centrali_commands() {
     case $1 in
-        '') printf '%s\n' 'store sign verify keys sources listen events send fixtures apply export-config webhooks deliveries dispatch records triggers completion help version' ;;
+        '') printf '%s\n' 'store sign verify keys sources listen events send fixtures apply export-config webhooks deliveries dispatch records triggers automations completion help version' ;;
         'store') printf '%s\n' 'info vacuum' ;;
         'keys') printf '%s\n' 'generate' ;;
         'sources') printf '%s\n' 'add update list show rm' ;;
@@ -19,6 +19,8 @@ _centrali_commands() {
         'records') printf '%s\n' 'create update delete get list' ;;
         'triggers') printf '%s\n' 'add list show rm pause resume fire runs rerun' ;;
         'triggers runs') printf '%s\n' 'show' ;;
+        'automations') printf '%s\n' 'add update validate list show rm pause resume run runs rerun cancel' ;;
+        'automations runs') printf '%s\n' 'show' ;;
     esac
 }
 
@@ -92,6 +94,20 @@ _centrali_flags() {
         'triggers runs') printf '%s\n' '-h --help --status --limit' ;;
         'triggers runs show') printf '%s\n' '-h --help' ;;
         'triggers rerun') printf '%s\n' '-h --help' ;;
+        'automations') printf '%s\n' '-h --help' ;;
+        'automations add') printf '%s\n' '-h --help -f --file' ;;
+        'automations update') printf '%s\n' '-h --help -f --file' ;;
+        'automations validate') printf '%s\n' '-h --help -f --file' ;;
+        'automations list') printf '%s\n' '-h --help' ;;
+        'automations show') printf '%s\n' '-h --help' ;;
+        'automations rm') printf '%s\n' '-h --help' ;;
+        'automations pause') printf '%s\n' '-h --help' ;;
+        'automations resume') printf '%s\n' '-h --help' ;;
+        'automations run') printf '%s\n' '-h --help --data --wait' ;;
+        'automations runs') printf '%s\n' '-h --help --status --limit' ;;
+        'automations runs show') printf '%s\n' '-h --help' ;;
+        'automations rerun') printf '%s\n' '-h --help --from' ;;
+        'automations cancel') printf '%s\n' '-h --help' ;;
         'completion') printf '%s\n' '-h --help' ;;
         'help') printf '%s\n' '-h --help' ;;
         'version') printf '%s\n' '-h --help' ;;
@@ -258,6 +274,16 @@ _centrali_flag_value() {
         'triggers fire:--data') printf '%s\n' '@text' ;;
         'triggers runs:--status') printf '%s\n' 'queued running completed failure timeout cancelled' ;;
         'triggers runs:--limit') printf '%s\n' '@text' ;;
+        'automations add:-f') printf '%s\n' '@file' ;;
+        'automations add:--file') printf '%s\n' '@file' ;;
+        'automations update:-f') printf '%s\n' '@file' ;;
+        'automations update:--file') printf '%s\n' '@file' ;;
+        'automations validate:-f') printf '%s\n' '@file' ;;
+        'automations validate:--file') printf '%s\n' '@file' ;;
+        'automations run:--data') printf '%s\n' '@text' ;;
+        'automations runs:--status') printf '%s\n' 'running waiting completed failed cancelled' ;;
+        'automations runs:--limit') printf '%s\n' '@text' ;;
+        'automations rerun:--from') printf '%s\n' '@text' ;;
     esac
 }
 
@@ -289,6 +315,15 @@ _centrali_positional() {
         'triggers runs:0') printf '%s\n' '@dyn:triggers' ;;
         'triggers runs show:0') printf '%s\n' '@dyn:runs' ;;
         'triggers rerun:0') printf '%s\n' '@dyn:runs' ;;
+        'automations show:0') printf '%s\n' '@dyn:automations' ;;
+        'automations rm:0') printf '%s\n' '@dyn:automations' ;;
+        'automations pause:0') printf '%s\n' '@dyn:automations' ;;
+        'automations resume:0') printf '%s\n' '@dyn:automations' ;;
+        'automations run:0') printf '%s\n' '@dyn:automations' ;;
+        'automations runs:0') printf '%s\n' '@dyn:automations' ;;
+        'automations runs show:0') printf '%s\n' '@dyn:automation-runs' ;;
+        'automations rerun:0') printf '%s\n' '@dyn:automation-runs' ;;
+        'automations cancel:0') printf '%s\n' '@dyn:automation-runs' ;;
         'completion:0') printf '%s\n' 'bash zsh fish' ;;
         'events replay:'*) printf '%s\n' '@dyn:events' ;;
     esac

@@ -8,7 +8,7 @@
 function __centrali_commands
     switch $argv[1]
         case ''
-            printf '%s\n' 'store' 'sign' 'verify' 'keys' 'sources' 'listen' 'events' 'send' 'fixtures' 'apply' 'export-config' 'webhooks' 'deliveries' 'dispatch' 'records' 'triggers' 'completion' 'help' 'version'
+            printf '%s\n' 'store' 'sign' 'verify' 'keys' 'sources' 'listen' 'events' 'send' 'fixtures' 'apply' 'export-config' 'webhooks' 'deliveries' 'dispatch' 'records' 'triggers' 'automations' 'completion' 'help' 'version'
         case 'store'
             printf '%s\n' 'info' 'vacuum'
         case 'keys'
@@ -28,6 +28,10 @@ function __centrali_commands
         case 'triggers'
             printf '%s\n' 'add' 'list' 'show' 'rm' 'pause' 'resume' 'fire' 'runs' 'rerun'
         case 'triggers runs'
+            printf '%s\n' 'show'
+        case 'automations'
+            printf '%s\n' 'add' 'update' 'validate' 'list' 'show' 'rm' 'pause' 'resume' 'run' 'runs' 'rerun' 'cancel'
+        case 'automations runs'
             printf '%s\n' 'show'
     end
 end
@@ -187,7 +191,17 @@ set -g __centrali_value_flags '*|--store' \
     'triggers add|--env' \
     'triggers fire|--data' \
     'triggers runs|--status' \
-    'triggers runs|--limit'
+    'triggers runs|--limit' \
+    'automations add|-f' \
+    'automations add|--file' \
+    'automations update|-f' \
+    'automations update|--file' \
+    'automations validate|-f' \
+    'automations validate|--file' \
+    'automations run|--data' \
+    'automations runs|--status' \
+    'automations runs|--limit' \
+    'automations rerun|--from'
 
 # Reads the command line before the cursor into $__centrali_path (the
 # command path, e.g. "webhooks add"), $__centrali_npos (positional words
@@ -292,6 +306,7 @@ complete -c centrali -n '__centrali_at \'\' 0' -a 'deliveries' -d 'Inspect the o
 complete -c centrali -n '__centrali_at \'\' 0' -a 'dispatch' -d 'Fan out new events, run queued triggers, deliver due deliveries (no HTTP listener)'
 complete -c centrali -n '__centrali_at \'\' 0' -a 'records' -d 'JSON records in collections; changes emit record_* events'
 complete -c centrali -n '__centrali_at \'\' 0' -a 'triggers' -d 'Run commands on events, record changes, schedules, demand or HTTP'
+complete -c centrali -n '__centrali_at \'\' 0' -a 'automations' -d 'Multi-step workflows: compute, decision and delay steps, durable runs'
 complete -c centrali -n '__centrali_at \'\' 0' -a 'completion' -d 'Print a shell completion script (bash, zsh or fish)'
 complete -c centrali -n '__centrali_at \'\' 0' -a 'help' -d 'Show the help of centrali or of a command (as COMMAND --help does)'
 complete -c centrali -n '__centrali_at \'\' 0' -a 'version' -d 'Print the version (as --version does; {"version"} with --json)'
@@ -743,6 +758,78 @@ complete -c centrali -n '__centrali_at \'triggers runs show\' 0' -a '(__centrali
 # centrali triggers rerun
 complete -c centrali -n '__centrali_is \'triggers rerun\'' -s h -l help -d 'Print this help message and exit'
 complete -c centrali -n '__centrali_at \'triggers rerun\' 0' -a '(__centrali_dyn runs)'
+
+# centrali automations
+complete -c centrali -n '__centrali_is \'automations\'' -s h -l help -d 'Print this help message and exit'
+complete -c centrali -n '__centrali_at \'automations\' 0' -a 'add' -d 'Add an automation from a definition file'
+complete -c centrali -n '__centrali_at \'automations\' 0' -a 'update' -d 'Replace an automation\'s definition (runs in flight keep theirs)'
+complete -c centrali -n '__centrali_at \'automations\' 0' -a 'validate' -d 'Check a definition file and say what it would do; stores nothing'
+complete -c centrali -n '__centrali_at \'automations\' 0' -a 'list' -d 'List automations with their state and last run'
+complete -c centrali -n '__centrali_at \'automations\' 0' -a 'show' -d 'Show an automation\'s definition and state'
+complete -c centrali -n '__centrali_at \'automations\' 0' -a 'rm' -d 'Remove an automation (cancels its open runs; their history stays)'
+complete -c centrali -n '__centrali_at \'automations\' 0' -a 'pause' -d 'Start no new runs of an automation (open runs go on)'
+complete -c centrali -n '__centrali_at \'automations\' 0' -a 'resume' -d 'Start runs again (a schedule restarts from now)'
+complete -c centrali -n '__centrali_at \'automations\' 0' -a 'run' -d 'Start a run on demand (queued, or executed here with --wait)'
+complete -c centrali -n '__centrali_at \'automations\' 0' -a 'runs' -d 'List runs, newest first (\'runs show RUN_ID\' for one, step by step)'
+complete -c centrali -n '__centrali_at \'automations\' 0' -a 'rerun' -d 'Queue a new run with the input and definition of RUN_ID'
+complete -c centrali -n '__centrali_at \'automations\' 0' -a 'cancel' -d 'Cancel a running or waiting run'
+
+# centrali automations add
+complete -c centrali -n '__centrali_is \'automations add\'' -s h -l help -d 'Print this help message and exit'
+complete -c centrali -n '__centrali_is \'automations add\'' -s f -l file -r -F -d 'The definition (JSON); - reads standard input'
+
+# centrali automations update
+complete -c centrali -n '__centrali_is \'automations update\'' -s h -l help -d 'Print this help message and exit'
+complete -c centrali -n '__centrali_is \'automations update\'' -s f -l file -r -F -d 'The definition (JSON); - reads standard input'
+
+# centrali automations validate
+complete -c centrali -n '__centrali_is \'automations validate\'' -s h -l help -d 'Print this help message and exit'
+complete -c centrali -n '__centrali_is \'automations validate\'' -s f -l file -r -F -d 'The definition (JSON); - reads standard input'
+
+# centrali automations list
+complete -c centrali -n '__centrali_is \'automations list\'' -s h -l help -d 'Print this help message and exit'
+
+# centrali automations show
+complete -c centrali -n '__centrali_is \'automations show\'' -s h -l help -d 'Print this help message and exit'
+complete -c centrali -n '__centrali_at \'automations show\' 0' -a '(__centrali_dyn automations)'
+
+# centrali automations rm
+complete -c centrali -n '__centrali_is \'automations rm\'' -s h -l help -d 'Print this help message and exit'
+complete -c centrali -n '__centrali_at \'automations rm\' 0' -a '(__centrali_dyn automations)'
+
+# centrali automations pause
+complete -c centrali -n '__centrali_is \'automations pause\'' -s h -l help -d 'Print this help message and exit'
+complete -c centrali -n '__centrali_at \'automations pause\' 0' -a '(__centrali_dyn automations)'
+
+# centrali automations resume
+complete -c centrali -n '__centrali_is \'automations resume\'' -s h -l help -d 'Print this help message and exit'
+complete -c centrali -n '__centrali_at \'automations resume\' 0' -a '(__centrali_dyn automations)'
+
+# centrali automations run
+complete -c centrali -n '__centrali_is \'automations run\'' -s h -l help -d 'Print this help message and exit'
+complete -c centrali -n '__centrali_is \'automations run\'' -l data -x -d 'The run\'s input (default {})'
+complete -c centrali -n '__centrali_is \'automations run\'' -l wait -d 'Execute it in this process until it ends and print it; exit 1 unless it completed'
+complete -c centrali -n '__centrali_at \'automations run\' 0' -a '(__centrali_dyn automations)'
+
+# centrali automations runs
+complete -c centrali -n '__centrali_is \'automations runs\'' -s h -l help -d 'Print this help message and exit'
+complete -c centrali -n '__centrali_is \'automations runs\'' -l status -x -a 'running waiting completed failed cancelled' -d 'Only runs in this status'
+complete -c centrali -n '__centrali_is \'automations runs\'' -l limit -x -d 'At most N runs (0 = all)'
+complete -c centrali -n '__centrali_at \'automations runs\' 0' -a 'show' -d 'Show one run: input, context and every step executed, in order'
+complete -c centrali -n '__centrali_at \'automations runs\' 0' -a '(__centrali_dyn automations)'
+
+# centrali automations runs show
+complete -c centrali -n '__centrali_is \'automations runs show\'' -s h -l help -d 'Print this help message and exit'
+complete -c centrali -n '__centrali_at \'automations runs show\' 0' -a '(__centrali_dyn automation-runs)'
+
+# centrali automations rerun
+complete -c centrali -n '__centrali_is \'automations rerun\'' -s h -l help -d 'Print this help message and exit'
+complete -c centrali -n '__centrali_is \'automations rerun\'' -l from -x -d 'Start at this step, keeping the steps the old run executed before it (and their context)'
+complete -c centrali -n '__centrali_at \'automations rerun\' 0' -a '(__centrali_dyn automation-runs)'
+
+# centrali automations cancel
+complete -c centrali -n '__centrali_is \'automations cancel\'' -s h -l help -d 'Print this help message and exit'
+complete -c centrali -n '__centrali_at \'automations cancel\' 0' -a '(__centrali_dyn automation-runs)'
 
 # centrali completion
 complete -c centrali -n '__centrali_is \'completion\'' -s h -l help -d 'Print this help message and exit'

@@ -557,3 +557,28 @@ TEST_CASE("hidden helpers stay out of help and out of the completions", "[cli][c
   CHECK_THAT(listing.out, Catch::Contains("centrali webhooks add\t"));
   CHECK_THAT(listing.out, !Catch::Contains("__complete"));
 }
+
+TEST_CASE("automation commands complete automation names, and RUN_IDs with the ids of their runs", "[cli][completion]")
+{
+  Shells shells;
+  TempDir dir;
+  const auto store = dir.str("centrali.db");
+  write_text(dir.path() / "flow.json",
+             R"({"name": "follow-up", "trigger": {"type": "demand"},
+                 "steps": [{"id": "wait", "type": "delay", "duration": "1h"}]})");
+  REQUIRE(centrali({"--store", store, "automations", "add", "-f", dir.str("flow.json")}).exit_code == 0);
+  auto run = centrali({"--store", store, "--json", "automations", "run", "follow-up"});
+  REQUIRE(run.exit_code == 0);
+  const std::string run_id = json::parse(run.out)["id"];
+
+  auto bash = shells.bash("probe centrali --store " + sq(store) + " automations show ''\n"
+                          "probe centrali --store " + sq(store) + " automations runs show ''\n"
+                          "probe centrali --store " + sq(store) + " automations cancel ''\n");
+  INFO(bash.err);
+  REQUIRE(bash.exit_code == 0);
+  auto s = sections(bash.out);
+  REQUIRE(s.size() == 3);
+  CHECK(s[0] == std::set<std::string>{"follow-up"});
+  CHECK(s[1] == std::set<std::string>{run_id});
+  CHECK(s[2] == std::set<std::string>{run_id});
+}

@@ -110,6 +110,9 @@ TEST_CASE("with --json an error is one JSON object on stderr and nothing else", 
       {{"events"}, 2, "usage"},                                            // missing subcommand
       {{"webhooks", "show"}, 2, "usage"},                                  // missing argument
       {{"triggers", "fire", "nope"}, 3, "not_found"},
+      {{"automations", "show", "nope"}, 3, "not_found"},
+      {{"automations", "runs", "show", "arun_nope"}, 3, "not_found"},
+      {{"automations", "validate", "-f", "/nonexistent/flow.json"}, 2, "usage"},
       {{"verify", "--scheme", "github", "--secret", "s", "--header", "X-Hub-Signature-256: sha256=00", "--data", "x"},
        1, "rejected"},
   };
@@ -354,8 +357,9 @@ TEST_CASE("an id in a filter that names nothing exits 3 instead of listing nothi
   cli_ok(store, {"sources", "add", "quiet", "--provider", "none"});
   CHECK(cli_json(store, {"events", "list", "--source", "quiet"}).empty());
 
-  // The trigger of triggers runs.
+  // The trigger of triggers runs, the automation of automations runs.
   CHECK(cli(store, {"triggers", "runs", "nope"}).exit_code == 3);
+  CHECK(cli(store, {"automations", "runs", "nope"}).exit_code == 3);
 }
 
 TEST_CASE("a list cut at its default limit says so, and --limit 0 lists all", "[cli][contract]")

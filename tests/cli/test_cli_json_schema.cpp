@@ -216,6 +216,74 @@ json run_schema()
             {"output", json::object()}}}};  // any JSON
 }
 
+// centrali-automations(1): an automation.
+json automation_schema()
+{
+  return {{"type", "object"},
+          {"properties",
+           {{"name", {{"type", "string"}}},
+            {"description", k_string_or_null},
+            {"trigger", {{"type", "object"}, {"properties", {{"type", {{"enum", {"event", "schedule", "demand", "http"}}}}}}}},
+            {"paused", {{"type", "boolean"}}},
+            {"steps", schema::array_of({{"type", "object"},
+                                        {"properties",
+                                         {{"id", {{"type", "string"}}},
+                                          {"type", {{"enum", {"compute", "decision", "delay"}}}}}}},
+                                       1)},
+            {"next_fire_at", k_time_or_null},
+            {"created_at", k_time},
+            {"updated_at", k_time}}}};
+}
+
+// centrali-automations(1): a run in `runs`, `rerun` and `cancel`.
+json automation_run_summary_schema()
+{
+  return {{"type", "object"},
+          {"properties",
+           {{"id", id_of("arun_")},
+            {"automation", {{"type", "string"}}},
+            {"status", {{"enum", {"running", "waiting", "completed", "failed", "cancelled"}}}},
+            {"origin", {{"enum", {"event", "schedule", "demand", "http", "rerun"}}}},
+            {"event_id", k_string_or_null},
+            {"rerun_of", k_string_or_null},
+            {"next_step", k_string_or_null},
+            {"due_at", k_time_or_null},
+            {"started_at", k_time},
+            {"ended_at", k_time_or_null},
+            {"error", k_string_or_null}}}};
+}
+
+// centrali-automations(1): `runs show` and `run --wait`, exactly these keys.
+json automation_run_schema()
+{
+  const json step = {{"type", "object"},
+                     {"additionalProperties", false},
+                     {"properties",
+                      {{"id", {{"type", "string"}}},
+                       {"type", {{"enum", {"compute", "decision", "delay"}}}},
+                       {"status", {{"enum", {"running", "waiting", "succeeded", "failed", "cancelled", "interrupted"}}}},
+                       {"attempt", {{"type", "integer"}, {"minimum", 1}}},
+                       {"started_at", k_time},
+                       {"ended_at", k_time_or_null},
+                       {"output", json::object()},  // any JSON
+                       {"next", k_string_or_null},
+                       {"error", k_string_or_null},
+                       {"detail", json::object()},
+                       {"clock_offset_ms", {{"type", "integer"}}}}},
+                     {"optional", {"clock_offset_ms"}}};
+  return {{"type", "object"},
+          {"additionalProperties", false},
+          {"properties",
+           {{"id", id_of("arun_")},
+            {"automation", {{"type", "string"}}},
+            {"status", {{"enum", {"running", "waiting", "completed", "failed", "cancelled"}}}},
+            {"origin", {{"enum", {"event", "schedule", "demand", "http", "rerun"}}}},
+            {"input", {{"type", {"object", "array", "string", "number", "boolean", "null"}}}},
+            {"context", {{"type", "object"}}},
+            {"error", k_string_or_null},
+            {"steps", schema::array_of(step)}}}};
+}
+
 // centrali-dispatch(1): the summary.
 json dispatch_schema()
 {
@@ -470,6 +538,80 @@ TEST_CASE("triggers add, list, show, fire --wait and runs --json print the docum
   CHECK(manual_runs[0]["output"].is_null());
   auto run_shown = run_json(store, {"triggers", "runs", "show", of_event[0]["id"].get<std::string>()});
   require_shape(schema::extend(run_schema(), with_io), run_shown, "triggers runs show");
+}
+
+TEST_CASE("automations add, list, show, validate, run, runs, runs show, rerun and cancel --json print the documented shapes",
+          "[cli][json]")
+{
+  TempDir dir;
+  const auto store = dir.str("s.db");
+  const auto file = dir.str("flow.json");
+  std::ofstream(file) << R"({"name": "flow", "trigger": {"type": "demand"}, "steps": [
+      {"id": "start", "type": "compute", "run": "echo '{\"risk\": 1}'", "next": "route"},
+      {"id": "route", "type": "decision",
+       "cases": [{"when": [{"path": "steps.start.output.risk", "op": "gte", "value": 1}], "next": "hold"}]},
+      {"id": "hold", "type": "delay", "duration": "1h"}]})";
+  const json validated_shape = {{"type", "object"},
+                                {"properties",
+                                 {{"valid", {{"const", true}}},
+                                  {"name", {{"type", "string"}}},
+                                  {"trigger", {{"type", "object"}}},
+                                  {"step_count", {{"type", "integer"}, {"minimum", 1}}},
+                                  {"first_step", {{"type", "string"}}},
+                                  {"next_fire_at", k_time_or_null}}}};
+  require_shape(validated_shape, run_json(store, {"automations", "validate", "-f", file}), "automations validate");
+  require_shape(automation_schema(), run_json(store, {"automations", "add", "-f", file}), "automations add");
+  require_shape(automation_schema(), run_json(store, {"automations", "show", "flow"}), "automations show");
+  auto listed = run_json(store, {"automations", "list"});
+  require_shape(schema::array_of(schema::extend(automation_schema(), {{"last_run", {{"type", {"object", "null"}}}}}), 1),
+                listed, "automations list");
+
+  auto queued = run_json(store, {"automations", "run", "flow"});
+  const json queued_shape = {{"type", "object"},
+                             {"additionalProperties", false},
+                             {"properties",
+                              {{"id", id_of("arun_")},
+                               {"automation", {{"const", "flow"}}},
+                               {"status", {{"const", "running"}}}}}};
+  require_shape(queued_shape, queued, "automations run");
+  auto queued_run = run_json(store, {"automations", "runs", "show", queued["id"]});
+  require_shape(automation_run_schema(), queued_run, "automations runs show (not started)");
+
+  auto runs = run_json(store, {"automations", "runs"});
+  require_shape(schema::array_of(automation_run_summary_schema(), 1), runs, "automations runs");
+  auto cancelled = run_json(store, {"automations", "cancel", queued["id"]});
+  require_shape(automation_run_summary_schema(), cancelled, "automations cancel");
+  auto rerun = run_json(store, {"automations", "rerun", queued["id"]});
+  require_shape(schema::extend(automation_run_summary_schema(), {{"copied_steps", {{"type", "integer"}}}}), rerun,
+                "automations rerun");
+  // A run taken through every step kind, as `runs show` prints it.
+  cli_ok(store, {"automations", "cancel", rerun["id"]});
+  const auto done_file = dir.str("done.json");
+  std::ofstream(done_file) << R"({"name": "done", "trigger": {"type": "demand"}, "steps": [
+      {"id": "start", "type": "compute", "run": "echo '{\"risk\": 1}'", "next": "route"},
+      {"id": "route", "type": "decision",
+       "cases": [{"when": [{"path": "steps.start.output.risk", "op": "gte", "value": 1}], "next": "hold"}]},
+      {"id": "hold", "type": "delay", "duration": "0s"}]})";
+  cli_ok(store, {"automations", "add", "-f", done_file});
+  auto done = run_json(store, {"automations", "run", "done", "--wait"});
+  require_shape(automation_run_schema(), done, "automations run --wait");
+  REQUIRE(done["steps"].size() == 3);
+  const json decision_detail = {{"type", "object"},
+                                {"properties",
+                                 {{"case", k_int_or_null},
+                                  {"conditions",
+                                   schema::array_of({{"type", "object"},
+                                                     {"properties",
+                                                      {{"path", {{"type", "string"}}},
+                                                       {"op", {{"type", "string"}}},
+                                                       {"value", json::object()},
+                                                       {"actual", json::object()},
+                                                       {"absent", {{"type", "boolean"}}},
+                                                       {"held", {{"type", "boolean"}}}}}},
+                                                    1)}}}};
+  require_shape(decision_detail, done["steps"][1]["detail"], "a decision's detail");
+  require_shape(automation_run_schema(), run_json(store, {"automations", "runs", "show", done["id"]}),
+                "automations runs show");
 }
 
 TEST_CASE("dispatch, send, sign, verify, version and apply --dry-run --json print the documented shapes", "[cli][json]")

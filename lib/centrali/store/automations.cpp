@@ -555,4 +555,29 @@ Result<bool> has_due_automation_runs(Store& store, std::int64_t now_ms)
   });
 }
 
+Result<void> insert_automation_run_with_steps(Store& store, const AutomationRun& run, std::vector<AutomationStep>& steps)
+{
+  return write_transaction(store, [&]() -> Result<void> {
+    if (auto r = insert_automation_run(store, run); !r) return r;
+    return guarded("insert steps of automation run ", run.id, [&]() -> Result<void> {
+      for (auto& s : steps) write_step(store, s);
+      return {};
+    });
+  });
+}
+
+Result<int> count_open_automation_runs(Store& store, const std::string& automation)
+{
+  return guarded("count open runs of automation ", automation, [&]() -> Result<int> {
+    // Through automation_runs_automation; the status test reads each of its rows.
+    auto& st = store.statement(
+        "SELECT count(*) FROM automation_runs WHERE automation = ? AND status IN ('running','waiting')");
+    st.bind(1, automation);
+    st.executeStep();
+    int n = st.getColumn(0).getInt();
+    st.reset();
+    return n;
+  });
+}
+
 } // namespace centrali::store

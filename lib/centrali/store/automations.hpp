@@ -144,4 +144,12 @@ Result<std::optional<std::int64_t>> next_automation_due_ms(Store& store);
 // Whether an open run is due by `now_ms` (leased ones too).
 Result<bool> has_due_automation_runs(Store& store, std::int64_t now_ms);
 
+// A run together with the steps it starts with (`automations rerun --from`
+// copies the old run's steps before STEP), in one transaction. The steps'
+// run_id must be the run's id; their seq is written back.
+Result<void> insert_automation_run_with_steps(Store& store, const AutomationRun& run,
+                                              std::vector<AutomationStep>& steps);
+// How many runs of `automation` are open (running or waiting).
+Result<int> count_open_automation_runs(Store& store, const std::string& automation);
+
 } // namespace centrali::store
