@@ -146,6 +146,7 @@ Result<void> run_dispatch(Context& ctx, const DispatchArgs& a)
                               (queue.next_due_ms ? ", next due " + timeutil::relative(*queue.next_due_ms, now) : "");
   if (json_out) {
     out.json_document({{"runs", idle.trigger_runs},
+                       {"automation_steps", idle.automation_steps},
                        {"attempts", attempts.load()},
                        {"succeeded", succeeded.load()},
                        {"failed", gave_up.load()},
@@ -159,7 +160,9 @@ Result<void> run_dispatch(Context& ctx, const DispatchArgs& a)
                        {"next_due_at", queue.next_due_ms ? json(timeutil::format_rfc3339(*queue.next_due_ms)) : json(nullptr)},
                        {"fast_forwarded_ms", idle.fast_forwarded_ms}});
   } else {
-    out.line("dispatched: " + std::to_string(idle.trigger_runs) + " trigger runs, " + std::to_string(attempts.load()) +
+    out.line("dispatched: " + std::to_string(idle.trigger_runs) + " trigger runs, " +
+             (idle.automation_steps > 0 ? std::to_string(idle.automation_steps) + " automation steps, " : "") +
+             std::to_string(attempts.load()) +
              " attempts, " + std::to_string(succeeded.load()) + " delivered, " + std::to_string(gave_up.load()) +
              " failed for good" +
              (skipped > 0 ? ", " + std::to_string(skipped.load()) + " skipped (webhook disabled; 'centrali webhooks "

@@ -96,3 +96,24 @@ TEST_CASE("dispatch --fast-forward with nothing due ends at once without a jump"
   CHECK(summary["fast_forwarded_ms"] == 0);
   CHECK(summary["next_due_at"].is_null());
 }
+
+TEST_CASE("fast-forwarded attempts are signed with the wall clock's time, so receivers still accept them",
+          "[cli][dispatch]")
+{
+  TempDir dir;
+  const auto store = dir.str("s.db");
+  Receiver app;
+  app.status = 503;  // every attempt fails: the whole schedule runs, jumped
+  auto hook = add_webhook(store, app.url());
+  emit(store, "order.created", R"({"id":1})");
+  cli_json(store, {"dispatch", "--until-idle", "--fast-forward"}, 1);
+  auto got = app.received();
+  REQUIRE(got.size() == 5);
+  for (const auto& r : got) {
+    // The Standard Webhooks check with its usual 5-minute tolerance.
+    INFO("webhook-timestamp " << r.headers.find("webhook-timestamp")->second);
+    CHECK(testing::standard_webhooks_valid(hook.secret, r.headers.find("webhook-id")->second,
+                                           r.headers.find("webhook-timestamp")->second,
+                                           r.headers.find("webhook-signature")->second, r.body));
+  }
+}

@@ -115,6 +115,7 @@ PreparedAttempt prepare_attempt(const AttemptInput& in, const Result<store::Even
     // must not act on its made-up data.
     wi.test_event = in.test_event || event->method == "TEST";
     wi.now_ms = a.started_ms;
+    wi.clock_offset_ms = a.clock_offset_ms;
     auto built = webhook_request(wi);
     if (!built) {
       fail_now(r, "cannot sign: " + built.error().message);
@@ -123,7 +124,8 @@ PreparedAttempt prepare_attempt(const AttemptInput& in, const Result<store::Even
     request = std::move(*built);
     p.schedule = w.retry_schedule_ms;
   } else {
-    auto forward = forward_request(*event, a.url, in.forward_signing, a.started_ms);
+    // Re-signed with the wall clock's time: the app checks it against its own.
+    auto forward = forward_request(*event, a.url, in.forward_signing, a.started_ms - a.clock_offset_ms);
     request = std::move(forward.request);
     a.signature = std::move(forward.signature);
     request.timeout = forward_policy.timeout;

@@ -73,7 +73,7 @@ std::string envelope_body(const store::Event& event)
 Result<http::OutboundRequest> webhook_request(const WebhookRequestInput& in)
 {
   const auto& w = *in.webhook;
-  auto timestamp = in.now_ms / 1000;
+  auto timestamp = (in.now_ms - in.clock_offset_ms) / 1000;  // fresh on every attempt
   auto signature = sig::standard_v1_signature(w.secret, in.delivery_id, timestamp, in.body);
   if (!signature) return std::unexpected(signature.error());
   std::string signatures = std::move(*signature);

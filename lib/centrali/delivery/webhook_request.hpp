@@ -25,7 +25,10 @@ struct WebhookRequestInput {
   std::string_view body;         // envelope_body(...)
   int attempt_number = 1;      // > 1 adds Centrali-Retry-Attempt
   bool test_event = false;     // adds Centrali-Test-Event: true
-  std::int64_t now_ms = 0;     // signs with this timestamp (fresh on every attempt)
+  std::int64_t now_ms = 0;     // the time the attempt is made (rotation's grace is judged by it)
+  // How far now_ms is ahead of the wall clock (dispatch --fast-forward). The
+  // timestamp signed is the wall clock's: receivers check it against theirs.
+  std::int64_t clock_offset_ms = 0;
 };
 
 Result<http::OutboundRequest> webhook_request(const WebhookRequestInput& in);
