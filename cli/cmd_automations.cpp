@@ -706,6 +706,14 @@ void add_file_command(CLI::App* cmd, Selected& selected, const char* name, const
 {
   auto file = std::make_shared<std::string>();
   auto* sub = cmd->add_subcommand(name, help);
+  sub->footer("A definition is {\"name\", \"trigger\": {\"type\": event|schedule|demand|http, ...}, \"steps\": [...]}\n"
+              "with compute, decision and delay steps (centrali-automations(1)). A compute step gets\n"
+              "{\"input\",\"context\",\"steps\"} on stdin and CENTRALI_AUTOMATION, CENTRALI_RUN_ID,\n"
+              "CENTRALI_STEP, CENTRALI_STEP_ATTEMPT and CENTRALI_STORE in its environment; its JSON stdout\n"
+              "is steps.<id>.output, and a \"context\" member of it is merged into the context.\n"
+              "An in-flight compute step is run again after a crash unless it says \"retry\": false.\n"
+              "Example:\n"
+              "  centrali automations " + std::string(name) + " -f order-follow-up.json");
   sub->add_option("-f,--file", *file, "The definition (JSON); - reads standard input")->required()->type_name("FILE");
   sub->callback([&selected, file, fn] { selected.run = [file, fn](Context& c) { return fn(c, *file); }; });
 }

@@ -60,7 +60,7 @@ bool ended(const json& run)
 
 } // namespace
 
-TEST_CASE("automations validate stores nothing; add, show and list keep the definition", "[cli][automations]")
+TEST_CASE("automations validate stores nothing, and add, show and list keep the definition", "[cli][automations]")
 {
   TempDir dir;
   const auto store = dir.str("s.db");
@@ -171,7 +171,7 @@ TEST_CASE("an invalid definition exits 2, names the JSON path at fault and store
   CHECK_THAT(lines[0]["error"]["message"].get<std::string>(), Catch::Contains("steps[1].cases[0].when[0].op"));
 }
 
-TEST_CASE("automations update replaces a definition; an invalid one leaves it as it was", "[cli][automations]")
+TEST_CASE("automations update replaces a definition, and an invalid one leaves it as it was", "[cli][automations]")
 {
   TempDir dir;
   const auto store = dir.str("s.db");
@@ -196,7 +196,7 @@ TEST_CASE("automations update replaces a definition; an invalid one leaves it as
   CHECK(cli(store, {"automations", "update", "-f", definition_file(dir, "other", d)}).exit_code == 3);
 }
 
-TEST_CASE("a paused automation starts no demand run; resume restarts a schedule from now", "[cli][automations]")
+TEST_CASE("a paused automation starts no demand run, and resume restarts a schedule from now", "[cli][automations]")
 {
   TempDir dir;
   const auto store = dir.str("s.db");
@@ -225,7 +225,7 @@ TEST_CASE("a paused automation starts no demand run; resume restarts a schedule 
   CHECK(cli(store, {"automations", "pause", "nope"}).exit_code == 3);
 }
 
-TEST_CASE("automations run queues a demand run with its input; runs show prints it step by step", "[cli][automations]")
+TEST_CASE("automations run queues a demand run with its input, and runs show prints it step by step", "[cli][automations]")
 {
   TempDir dir;
   const auto store = dir.str("s.db");
@@ -298,7 +298,7 @@ TEST_CASE("automations cancel ends an open run and refuses one that has ended", 
   CHECK(cli(store, {"automations", "cancel", "arun_nope"}).exit_code == 3);
 }
 
-TEST_CASE("run --wait waits in a delay; Ctrl-C leaves it waiting and cancel ends it", "[cli][automations]")
+TEST_CASE("run --wait waits in a delay, Ctrl-C leaves it waiting and cancel ends it", "[cli][automations]")
 {
   TempDir dir;
   const auto store = dir.str("s.db");
