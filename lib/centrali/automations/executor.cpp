@@ -24,11 +24,19 @@ namespace {
 using json = nlohmann::json;
 using LivePtr = std::shared_ptr<LiveRun>;
 
+// A held run starts only while this much of its claim lease is left (the
+// start's write must land before the lease ends).
+constexpr std::int64_t k_lease_spare_ms = 2'000;
+
 // One run's part of a progress write.
 struct PendingWrite {
   LivePtr run;
   store::RunProgress progress;
   std::vector<store::AutomationStep*> inserted;  // rows this write inserts (redone writes insert again)
+  // Whether this write starts the run's compute step. Decided when it is
+  // submitted: by its completion, a held run may have been taken by a
+  // worker and started elsewhere.
+  bool starts_compute = false;
   bool written = false;
 };
 
@@ -60,10 +68,10 @@ struct Executor::State {
   std::condition_variable claim_cv;  // claim loop: a slot freed, a write landed, new work, or stop
   std::condition_variable job_cv;    // workers: compute steps ready, or stop
   std::deque<LivePtr> jobs;          // compute steps whose start is committed
+  std::deque<LivePtr> held;          // claimed runs at a compute step, waiting for a slot (leased)
   int slots_used = 0;                // compute steps reserved, queued or running
   int writes_pending = 0;            // progress writes not yet committed
   bool woken = false;
-  bool starved = false;              // a run waits at a compute step for a slot
   std::uint64_t changes = 0;         // counts landed writes and freed slots (drain waits on it)
   bool stopping = false;
   bool started = false;
@@ -79,7 +87,7 @@ struct Executor::State {
   bool settled()
   {
     std::lock_guard lock(mutex);
-    return slots_used == 0 && writes_pending == 0 && jobs.empty();
+    return slots_used == 0 && writes_pending == 0 && jobs.empty() && held.empty();
   }
 
   Result<store::Store*> read_connection()
@@ -123,6 +131,8 @@ struct Executor::State {
     {
       std::lock_guard lock(mutex);
       free = options.max_parallel - slots_used;
+      // Held runs take the next free slots; claiming more would only hold more.
+      if (!held.empty()) return 0;
     }
     if (free <= 0) return 0;
     if (auto r = read_connection(); r)
@@ -139,7 +149,8 @@ struct Executor::State {
                     .get();
     if (!done) return std::unexpected(done.error());
     if (claimed.empty()) return 0;
-    std::vector<LivePtr> batch;
+    std::vector<LivePtr> batch;  // runs with something to write
+    std::vector<LivePtr> newly_held;
     batch.reserve(claimed.size());
     for (auto& c : claimed) {
       std::string new_input, problem;
@@ -158,13 +169,19 @@ struct Executor::State {
         --free;
         std::lock_guard lock(mutex);
         ++slots_used;
-      } else if (halt == Halt::released) {
-        std::lock_guard lock(mutex);
-        starved = true;
+      } else if (halt == Halt::held) {
+        newly_held.push_back(live);
+        // Its lease is the claim's; written now only if a step ran before it.
+        if (live->to_write.empty()) continue;
       }
       batch.push_back(std::move(live));
     }
-    write(batch);
+    if (!batch.empty()) write(batch);
+    // Only now may a worker take them: write() has read what they had to write.
+    if (!newly_held.empty()) {
+      std::lock_guard lock(mutex);
+      held.insert(held.end(), newly_held.begin(), newly_held.end());
+    }
     return static_cast<int>(claimed.size());
   }
 
@@ -177,7 +194,7 @@ struct Executor::State {
     pending->reserve(runs.size());
     for (const auto& run : runs) {
       steps += std::exchange(run->steps_this_claim, 0);
-      PendingWrite p{run, progress_of(*run, now), {}, false};
+      PendingWrite p{run, progress_of(*run, now), {}, run->open_compute != nullptr, false};
       for (auto* row : p.progress.steps)
         if (row->seq == 0) p.inserted.push_back(row);
       pending->push_back(std::move(p));
@@ -207,7 +224,7 @@ struct Executor::State {
           // executor may be destroyed, so nothing here touches it after.
           std::lock_guard lock(mutex);
           for (auto& p : *pending)
-            if (p.run->open_compute) {
+            if (p.starts_compute) {
               if (r && p.written) jobs.push_back(p.run);
               else --slots_used;  // not started: cancelled meanwhile, or the write failed
             }
@@ -245,15 +262,41 @@ struct Executor::State {
       }
       // The slot stays with the run for its next compute step, if any.
       if (halt == Halt::compute) halt = advance(*run, now, !stopping_now);
+      if (halt == Halt::held) release(*run, now);  // stopping: any executor takes it next
+      std::vector<LivePtr> writes{run};
       if (halt != Halt::compute) {
-        std::lock_guard lock(mutex);
-        --slots_used;
-        ++changes;
-        if (std::exchange(starved, false)) woken = true;  // the run left waiting for a slot gets this one
+        // Else the slot goes to the run held longest, if any.
+        if (auto next = next_held(now, stopping_now)) writes.push_back(std::move(next));
       }
       claim_cv.notify_all();
       job_cv.notify_all();
-      write({run});
+      write(writes);
+    }
+  }
+
+  // A held run, its compute step started in the slot just freed; none (and
+  // the slot freed) when no run is held or the executor is stopping. A run
+  // whose claim lease is about to end is let go: once it has ended another
+  // process may take it (and the next claim here will, if none does).
+  LivePtr next_held(std::int64_t now, bool stopping_now)
+  {
+    for (;;) {
+      LivePtr next;
+      {
+        std::lock_guard lock(mutex);
+        if (held.empty() || stopping_now) {
+          --slots_used;
+          ++changes;
+          return nullptr;
+        }
+        next = std::move(held.front());
+        held.pop_front();
+      }
+      if (next->row.lease_until_ms && *next->row.lease_until_ms - now < k_lease_spare_ms) continue;
+      if (advance(*next, now, true) == Halt::compute) return next;
+      // It ended or waits instead (nothing else follows a held run, but the
+      // slot is not kept for it).
+      write({next});
     }
   }
 
@@ -271,6 +314,16 @@ struct Executor::State {
     job_cv.notify_all();
     for (auto& w : workers) w.join();
     workers.clear();
+    // Held runs wait for a slot no worker will free now: let them go.
+    std::vector<LivePtr> let_go;
+    {
+      std::lock_guard lock(mutex);
+      let_go.assign(held.begin(), held.end());
+      held.clear();
+    }
+    const auto now = timeutil::now_ms();
+    for (auto& run : let_go) release(*run, now);
+    if (!let_go.empty()) write(let_go);
     std::unique_lock lock(mutex);
     claim_cv.wait(lock, [&] { return writes_pending == 0; });
   }

@@ -178,8 +178,7 @@ Halt advance(LiveRun& run, std::int64_t now_ms, bool may_start_compute)
     case StepType::compute: {
       if (!may_start_compute) {
         run.row.due_ms = now_ms;
-        run.row.lease_until_ms.reset();
-        return Halt::released;
+        return Halt::held;
       }
       auto& row = new_row(run, *step, "running", now_ms);
       row.attempt = run.next_attempt;
@@ -192,6 +191,12 @@ Halt advance(LiveRun& run, std::int64_t now_ms, bool may_start_compute)
     }
   }
   return Halt::ended;
+}
+
+void release(LiveRun& run, std::int64_t now_ms)
+{
+  run.row.due_ms = now_ms;
+  run.row.lease_until_ms.reset();
 }
 
 Halt finish_compute(LiveRun& run, const ComputeOutcome& outcome, std::int64_t now_ms)

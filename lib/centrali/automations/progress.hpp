@@ -55,7 +55,7 @@ enum class Halt {
   ended,     // completed or failed
   waiting,   // in a delay (or before a compute retry): due later, lease dropped
   compute,   // a compute step started (open_compute): run its process, then finish_compute
-  released,  // at a compute step with no process slot free: due now, lease dropped
+  held,      // at a compute step with no process slot free: still leased, to start when one frees
 };
 
 // Takes the run's steps from row.next_step while they start no process,
@@ -71,6 +71,10 @@ struct ComputeOutcome {
   std::int64_t duration_ms = 0;
   std::string stderr_tail;          // the end of stderr, kept with the step
 };
+
+// Lets go of a held run (shutdown): due now, its lease dropped, so any
+// executor takes it next.
+void release(LiveRun& run, std::int64_t now_ms);
 
 // Records how open_compute ended. After success the run continues at its
 // next step (call advance); after a failure it retries later (Halt::waiting)
