@@ -43,7 +43,7 @@ Result<store::FanOutResult> fan_out_pending(store::Store& store, int limit, std:
   if (!stored_webhooks) return std::unexpected(stored_webhooks.error());
   auto stored_triggers = store::fan_out_triggers(store);
   if (!stored_triggers) return std::unexpected(stored_triggers.error());
-  auto stored_automations = store::list_automations(store);
+  auto stored_automations = store::fan_out_automations(store);
   if (!stored_automations) return std::unexpected(stored_automations.error());
   std::vector<WebhookTarget> webhooks;
   bool conditions = false;
@@ -66,7 +66,6 @@ Result<store::FanOutResult> fan_out_pending(store::Store& store, int limit, std:
   }
   std::vector<AutomationTarget> automations;
   for (auto& a : *stored_automations) {
-    if (a.paused || a.trigger != "event") continue;
     automations.push_back({std::move(a.name), std::move(a.definition),
                            trigger_route(false, joined(a.events), std::move(a.source), std::move(a.collection), {})});
   }

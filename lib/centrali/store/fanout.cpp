@@ -49,6 +49,20 @@ Result<std::vector<FanOutTrigger>> fan_out_triggers(Store& store)
   });
 }
 
+Result<std::vector<FanOutAutomation>> fan_out_automations(Store& store)
+{
+  return guarded("read automations for fan-out", "", [&]() -> Result<std::vector<FanOutAutomation>> {
+    auto& st = store.statement("SELECT name, definition, coalesce(source, ''), coalesce(collection, ''), events "
+                               "FROM automations WHERE trigger = 'event' AND paused = 0");
+    std::vector<FanOutAutomation> out;
+    while (st.executeStep())
+      out.push_back({st.getColumn(0).getString(), st.getColumn(1).getString(), st.getColumn(2).getString(),
+                     st.getColumn(3).getString(), string_list_from_text(st.getColumn(4).getText())});
+    st.reset();
+    return out;
+  });
+}
+
 Result<std::vector<PendingEvent>> pending_events(Store& store, int limit, PendingBodies bodies)
 {
   return guarded("read fan-out queue", "", [&]() -> Result<std::vector<PendingEvent>> {

@@ -75,6 +75,13 @@ struct FanOutTrigger {
 };
 Result<std::vector<FanOutTrigger>> fan_out_triggers(Store& store);
 
+// An event automation as fan-out reads it (unpaused ones only).
+struct FanOutAutomation {
+  std::string name, definition, source, collection;
+  std::vector<std::string> events;
+};
+Result<std::vector<FanOutAutomation>> fan_out_automations(Store& store);
+
 // An event waiting for fan-out.
 struct PendingEvent {
   std::int64_t seq = 0;
