@@ -12,6 +12,7 @@
 #include <CLI/CLI.hpp>
 
 #include "centrali/engine/engine.hpp"
+#include "centrali/store/automations.hpp"
 #include "centrali/store/deliveries.hpp"
 #include "centrali/util/time.hpp"
 #include "context.hpp"
@@ -140,13 +141,22 @@ Result<void> run_dispatch(Context& ctx, const DispatchArgs& a)
   store::QueueState queue;
   if (auto q = store::queue_state(**main_store); q) queue = *q;
   else return std::unexpected(store_failure(q.error(), path));
+  // Automation runs left waiting (in a delay, or before a retry).
+  auto open_runs = store::count_all_open_automation_runs(**main_store);
+  if (!open_runs) return std::unexpected(store_failure(open_runs.error(), path));
+  auto next_run = store::next_automation_due_ms(**main_store);
+  if (!next_run) return std::unexpected(store_failure(next_run.error(), path));
   auto now = timeutil::now_ms();
   std::string waiting = queue.pending == 0 ? "nothing waiting"
                         : std::to_string(queue.pending) + " pending" +
                               (queue.next_due_ms ? ", next due " + timeutil::relative(*queue.next_due_ms, now) : "");
+  if (*open_runs > 0)
+    waiting += "; " + count_of(static_cast<std::size_t>(*open_runs), "automation run", "automation runs") + " open" +
+               (*next_run ? ", next due " + timeutil::relative(**next_run, now) : "");
   if (json_out) {
     out.json_document({{"runs", idle.trigger_runs},
                        {"automation_steps", idle.automation_steps},
+                       {"automation_runs_open", *open_runs},
                        {"attempts", attempts.load()},
                        {"succeeded", succeeded.load()},
                        {"failed", gave_up.load()},
@@ -161,7 +171,9 @@ Result<void> run_dispatch(Context& ctx, const DispatchArgs& a)
                        {"fast_forwarded_ms", idle.fast_forwarded_ms}});
   } else {
     out.line("dispatched: " + std::to_string(idle.trigger_runs) + " trigger runs, " +
-             (idle.automation_steps > 0 ? std::to_string(idle.automation_steps) + " automation steps, " : "") +
+             (idle.automation_steps > 0
+                  ? count_of(static_cast<std::size_t>(idle.automation_steps), "automation step", "automation steps") + ", "
+                  : "") +
              std::to_string(attempts.load()) +
              " attempts, " + std::to_string(succeeded.load()) + " delivered, " + std::to_string(gave_up.load()) +
              " failed for good" +

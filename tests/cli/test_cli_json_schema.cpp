@@ -291,6 +291,7 @@ json dispatch_schema()
           {"properties",
            {{"attempts", {{"type", "integer"}, {"minimum", 0}}},
             {"automation_steps", {{"type", "integer"}, {"minimum", 0}}},
+            {"automation_runs_open", {{"type", "integer"}, {"minimum", 0}}},
             {"succeeded", {{"type", "integer"}, {"minimum", 0}}},
             {"failed", {{"type", "integer"}, {"minimum", 0}}},
             {"pending", {{"type", "integer"}, {"minimum", 0}}},

@@ -74,6 +74,10 @@ TEST_CASE("format_rfc3339 and relative render times for people", "[time]")
   CHECK(format_duration(Millis(250)) == "250ms");
   CHECK(format_duration(Millis(1500)) == "1.5s");
   CHECK(format_duration(Millis(120'000)) == "2m");
+  CHECK(format_duration(Millis(90'000)) == "1m30s");
+  CHECK(format_duration(Millis(3'660'000)) == "1h1m");
+  CHECK(format_duration(Millis(7'200'000)) == "2h");
+  CHECK(format_duration(Millis(172'799'988)) == "48h");  // a 48h jump less the real time it took
 }
 
 TEST_CASE("format_rfc3339 agrees with the C library on any instant", "[time]")

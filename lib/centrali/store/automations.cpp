@@ -543,6 +543,17 @@ Result<std::optional<std::int64_t>> next_automation_due_ms(Store& store)
   });
 }
 
+Result<int> count_all_open_automation_runs(Store& store)
+{
+  return guarded("count open automation runs", [&]() -> Result<int> {
+    auto& st = store.statement("SELECT count(*) FROM automation_runs WHERE status IN ('running','waiting')");
+    st.executeStep();
+    int n = st.getColumn(0).getInt();
+    st.reset();
+    return n;
+  });
+}
+
 Result<bool> has_due_automation_runs(Store& store, std::int64_t now_ms)
 {
   return guarded("read automation run queue", [&]() -> Result<bool> {

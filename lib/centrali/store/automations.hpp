@@ -141,6 +141,8 @@ Result<int> release_abandoned_automation_leases(Store& store);
 // When the next open run falls due, lease aside (for --fast-forward and
 // idle detection); none when no run is open.
 Result<std::optional<std::int64_t>> next_automation_due_ms(Store& store);
+// How many runs are open (running or waiting), of every automation.
+Result<int> count_all_open_automation_runs(Store& store);
 // Whether an open run is due by `now_ms` (leased ones too).
 Result<bool> has_due_automation_runs(Store& store, std::int64_t now_ms);
 

@@ -254,9 +254,14 @@ std::string format_duration(Millis d)
     std::snprintf(buf, sizeof buf, "%.1fs", static_cast<double>(ms) / 1000.0);
     return buf;
   }
-  if (ms % 3'600'000 == 0) return std::to_string(ms / 3'600'000) + "h";
-  if (ms % 60'000 == 0) return std::to_string(ms / 60'000) + "m";
-  return std::to_string(ms / 1000) + "s";
+  // Beyond a minute: the two largest units, rounded to the smaller
+  // (`1m30s`, `47h59m`; a jumped clock's 172799988ms reads `48h`).
+  if (ms < 3'600'000) {
+    const auto s = (ms + 500) / 1000;
+    if (s < 3600) return std::to_string(s / 60) + "m" + (s % 60 ? std::to_string(s % 60) + "s" : "");
+  }
+  const auto m = (ms + 30'000) / 60'000;
+  return std::to_string(m / 60) + "h" + (m % 60 ? std::to_string(m % 60) + "m" : "");
 }
 
 } // namespace centrali::timeutil
