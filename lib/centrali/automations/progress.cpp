@@ -106,7 +106,7 @@ LiveRun resume(store::ClaimedAutomationRun claimed, json input, std::int64_t now
       return run;
     }
     run.row.next_step = last.step;
-    run.next_attempt = last.attempt + 1;
+    run.next_attempt = last.attempt + 1;  // CENTRALI_STEP_ATTEMPT tells the step it runs again
   } else if (last.status == "waiting") {
     touch(run, last);
     last.status = "succeeded";

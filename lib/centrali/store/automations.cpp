@@ -472,7 +472,7 @@ Result<bool> write_run_progress(Store& store, RunProgress& p)
     auto& up = store.statement(
         "UPDATE automation_runs SET status = ?, input = coalesce(?, input), context = ?, next_step = ?, due_ms = ?, "
         "lease_until_ms = ?, steps_run = ?, error = ?, ended_ms = ?, updated_ms = ? "
-        "WHERE id = ? AND status IN ('running','waiting')");
+        "WHERE id = ? AND status IN ('running','waiting')");  // open runs only: a cancel wins
     up.bind(1, p.status);
     bind_text_or_null(up, 2, p.input);
     up.bind(3, p.context.empty() ? std::string("{}") : p.context);
