@@ -80,7 +80,8 @@ struct Executor::State {
   std::thread claimer;
   std::vector<std::thread> workers;
 
-  // Claim-thread state: its own read connection and what it read last.
+  // Claim-thread state: its own read connection, and what it read last of
+  // the sources' secret variables (under `mutex`: workers read it).
   std::unique_ptr<store::Store> reader;
   std::vector<std::string> withheld_env;
 
@@ -136,7 +137,10 @@ struct Executor::State {
     }
     if (free <= 0) return 0;
     if (auto r = read_connection(); r)
-      if (auto names = store::secret_env_names(**r)) withheld_env = std::move(*names);
+      if (auto names = store::secret_env_names(**r)) {
+        std::lock_guard lock(mutex);  // workers copy it for each step
+        withheld_env = std::move(*names);
+      }
     const auto now = timeutil::now_ms();
     std::vector<store::ClaimedAutomationRun> claimed;
     auto done = writer
