@@ -11,6 +11,7 @@
 #include <CLI/CLI.hpp>
 
 #include "centrali/listen/listener.hpp"
+#include "centrali/store/automations.hpp"
 #include "centrali/store/sources.hpp"
 #include "centrali/util/time.hpp"
 #include "centrali/util/url.hpp"
@@ -60,6 +61,8 @@ Result<void> run_listen(Context& ctx, const ListenArgs& args)
   }
   auto sources = store::list_sources(**store);
   if (!sources) return std::unexpected(sources.error());
+  auto automations = store::list_automations(**store);
+  if (!automations) return std::unexpected(automations.error());
 
   // Signals go to a watcher thread (blocked everywhere else before any
   // thread starts), which asks the server to stop: in-flight requests
@@ -181,6 +184,10 @@ Result<void> run_listen(Context& ctx, const ListenArgs& args)
     for (const auto& s : *sources)
       news("  POST " + base + "/ingest/" + s.name + "  (" + s.provider + ")" +
            (s.forward_to.empty() ? "" : " -> " + redact_url(s.forward_to)));
+    for (const auto& a : *automations)
+      if (a.trigger == "http")
+        news("  POST " + base + "/automations/" + for_terminal(a.path) + "  (automation " + for_terminal(a.name) +
+             (a.paused ? ", paused" : "") + ")");
     if (!args.forward_to.empty()) news("forwarding accepted events to " + redact_url(args.forward_to));
     if (!args.config.empty())
       news("applied " + args.config + ": " + count_of(static_cast<std::size_t>(config_changes), "change", "changes"));
