@@ -136,12 +136,16 @@ struct Executor::State {
       if (!held.empty()) return 0;
     }
     if (free <= 0) return 0;
-    if (auto r = read_connection(); r)
+    const auto now = timeutil::now_ms();
+    if (auto r = read_connection(); r) {
+      // A read first: most looks find nothing due, and need not queue a
+      // transaction behind the writer's other work.
+      if (auto due = store::has_due_automation_runs(**r, now); due && !*due) return 0;
       if (auto names = store::secret_env_names(**r)) {
         std::lock_guard lock(mutex);  // workers copy it for each step
         withheld_env = std::move(*names);
       }
-    const auto now = timeutil::now_ms();
+    }
     std::vector<store::ClaimedAutomationRun> claimed;
     auto done = writer
                     .submit([&](store::Store& s) -> Result<void> {
