@@ -253,3 +253,35 @@ TEST_CASE("automations::Executor: a cancelled run takes no further step", "[auto
   REQUIRE(steps.size() == 1);
   CHECK(steps[0].status == "cancelled");
 }
+
+TEST_CASE("automations::Executor: a run cancelled while its compute step runs stays cancelled and goes no further",
+          "[automations]")
+{
+  unit::TempDir scratch;
+  const auto go = (scratch.path() / "go").string();
+  const auto after_ran = (scratch.path() / "after-ran").string();
+  json slow = {{"id", "slow"}, {"type", "compute"}, {"run", "while [ ! -f " + go + " ]; do sleep 0.02; done"},
+               {"next", "after"}};
+  json after = {{"id", "after"}, {"type", "compute"}, {"run", "touch " + after_ran}};
+  Harness h(with_steps(json::array({slow, after})));
+  auto id = h.start(json::object());
+  automations::Executor executor(*h.writer, h.dir.path() / "s.db", {}, {});
+  executor.start();
+  bool running = false;
+  for (int i = 0; i < 1000 && !running; ++i) {
+    auto steps = h.steps(id);
+    running = !steps.empty() && steps[0].status == "running";
+    if (!running) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  REQUIRE(running);
+  auto cancelled = store::cancel_automation_run(h.reader, id, timeutil::now_ms());
+  REQUIRE(cancelled);
+  CHECK(*cancelled);
+  std::ofstream(go) << "";
+  executor.stop();  // lets the step finish and records what it may
+  CHECK(h.run(id).status == "cancelled");
+  auto steps = h.steps(id);
+  REQUIRE(steps.size() == 1);
+  CHECK(steps[0].status == "cancelled");
+  CHECK_FALSE(fs::exists(after_ran));
+}
