@@ -1,5 +1,7 @@
 #include "centrali/store/automations.hpp"
 
+#include "centrali/store/columns.hpp"
+
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 
@@ -20,24 +22,6 @@ constexpr const char* k_run_columns =
     "error, created_ms, updated_ms, ended_ms";
 constexpr const char* k_step_columns =
     "seq, run_id, step, type, status, attempt, started_ms, ended_ms, output, next, error, detail, clock_offset_ms";
-
-std::optional<std::int64_t> optional_int(const SQLite::Column& c)
-{
-  if (c.isNull()) return std::nullopt;
-  return c.getInt64();
-}
-
-void bind_optional(SQLite::Statement& st, int index, const std::optional<std::int64_t>& v)
-{
-  if (v) st.bind(index, static_cast<int64_t>(*v));
-  else st.bind(index);
-}
-
-void bind_text_or_null(SQLite::Statement& st, int index, const std::string& v)
-{
-  if (v.empty()) st.bind(index);
-  else st.bind(index, v);
-}
 
 Automation read_automation(SQLite::Statement& st)
 {

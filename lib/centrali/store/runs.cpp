@@ -1,5 +1,7 @@
 #include "centrali/store/runs.hpp"
 
+#include "centrali/store/columns.hpp"
+
 #include <algorithm>
 #include <unordered_map>
 
@@ -14,24 +16,6 @@ namespace {
 // and ordering by (status, seq) walks it without a sort.
 constexpr const char* k_summary_columns = "seq, id, trigger, status, origin, event_id, rerun_of, output, exit_code, "
                                           "error, queued_ms, started_ms, ended_ms, lease_until_ms";
-
-std::optional<std::int64_t> optional_int(const SQLite::Column& c)
-{
-  if (c.isNull()) return std::nullopt;
-  return c.getInt64();
-}
-
-void bind_optional(SQLite::Statement& st, int index, const std::optional<std::int64_t>& v)
-{
-  if (v) st.bind(index, static_cast<int64_t>(*v));
-  else st.bind(index);
-}
-
-void bind_text_or_null(SQLite::Statement& st, int index, const std::string& v)
-{
-  if (v.empty()) st.bind(index);
-  else st.bind(index, v);
-}
 
 std::string blob_text(const SQLite::Column& c)
 {

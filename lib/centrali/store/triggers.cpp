@@ -1,5 +1,7 @@
 #include "centrali/store/triggers.hpp"
 
+#include "centrali/store/columns.hpp"
+
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 
@@ -15,24 +17,6 @@ using json = nlohmann::json;
 constexpr const char* k_columns =
     "name, kind, command, exec, params, timeout_ms, concurrency, cwd, env, paused, events, source, collection, cron, "
     "tz, every_ms, at_ms, next_fire_ms, path, method, response_mode, created_ms, updated_ms, conditions";
-
-std::optional<std::int64_t> optional_int(const SQLite::Column& c)
-{
-  if (c.isNull()) return std::nullopt;
-  return c.getInt64();
-}
-
-void bind_optional(SQLite::Statement& st, int index, const std::optional<std::int64_t>& v)
-{
-  if (v) st.bind(index, static_cast<int64_t>(*v));
-  else st.bind(index);
-}
-
-void bind_text_or_null(SQLite::Statement& st, int index, const std::string& v)
-{
-  if (v.empty()) st.bind(index);
-  else st.bind(index, v);
-}
 
 Trigger read_trigger(SQLite::Statement& st)
 {
