@@ -9,8 +9,6 @@
 #include <cstdio>
 #include <string>
 
-#include <SQLiteCpp/Database.h>
-#include <SQLiteCpp/Transaction.h>
 
 #include "centrali/store/deliveries.hpp"
 #include "centrali/store/events.hpp"
@@ -92,7 +90,7 @@ int main(int argc, char** argv)
     webhook_id = w.id;
   }
   for (long done = 0; done < n;) {
-    SQLite::Transaction tx(store->db());
+    store->connection().begin_write();
     for (long i = 0; i < 50'000 && done < n; ++i, ++done) {
       std::string type = mode == "pending" ? argv[4] : mode == "stripe" ? "invoice.paid" : "type." + std::to_string(done % 10);
       auto e = make_event(done, n, now, type, padding);
@@ -127,7 +125,7 @@ int main(int argc, char** argv)
       u.status = failed ? "failed" : "succeeded";
       if (auto r = store::record_attempt(*store, a, u); !r) return fail_with(r.error());
     }
-    tx.commit();
+    store->exec("COMMIT");
   }
   return 0;
 }

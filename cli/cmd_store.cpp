@@ -40,11 +40,11 @@ Result<void> run_vacuum(Context& ctx)
   auto sizes = (*store)->vacuum();
   if (!sizes) return std::unexpected(sizes.error());
   if (ctx.out().json()) {
-    ctx.out().json_document({{"path", (*store)->path().string()},
+    ctx.out().json_document({{"path", (*store)->location()},
                              {"size_before_bytes", sizes->first},
                              {"size_after_bytes", sizes->second}});
   } else {
-    ctx.out().line("vacuumed " + (*store)->path().string() + ": " + human_bytes(sizes->first) + " -> " +
+    ctx.out().line("vacuumed " + (*store)->location() + ": " + human_bytes(sizes->first) + " -> " +
                    human_bytes(sizes->second));
   }
   return {};

@@ -154,7 +154,7 @@ TEST_CASE("automations::Executor: a waiting run resumes at its stored due time, 
   CHECK(h.run(id).status == "waiting");
   CHECK(h.steps(id).size() == 1);
   // Made due (as time passing would), it completes.
-  h.reader.db().exec("UPDATE automation_runs SET due_ms = 1 WHERE id = '" + id + "'");
+  h.reader.exec("UPDATE automation_runs SET due_ms = 1 WHERE id = '" + id + "'");
   h.drain();
   auto run = h.run(id);
   CHECK(run.status == "completed");
@@ -171,9 +171,9 @@ TEST_CASE("automations::Executor: a compute step interrupted in flight runs agai
   Harness h(with_steps(json::array({step})));
   auto id = h.start(json::object());
   // What a killed executor leaves: the step started, the lease expired.
-  h.reader.db().exec("INSERT INTO automation_steps (run_id, step, type, status, attempt, started_ms) VALUES ('" + id +
+  h.reader.exec("INSERT INTO automation_steps (run_id, step, type, status, attempt, started_ms) VALUES ('" + id +
                      "', 'c', 'compute', 'running', 1, 1)");
-  h.reader.db().exec("UPDATE automation_runs SET next_step = 'c', steps_run = 1, lease_until_ms = 2 WHERE id = '" + id + "'");
+  h.reader.exec("UPDATE automation_runs SET next_step = 'c', steps_run = 1, lease_until_ms = 2 WHERE id = '" + id + "'");
   h.drain();
   CHECK(h.run(id).status == "completed");
   auto steps = h.steps(id);
@@ -188,9 +188,9 @@ TEST_CASE("automations::Executor: an interrupted step that says \"retry\": false
   json step = {{"id", "charge"}, {"type", "compute"}, {"run", "true"}, {"retry", false}};
   Harness h(with_steps(json::array({step})));
   auto id = h.start(json::object());
-  h.reader.db().exec("INSERT INTO automation_steps (run_id, step, type, status, attempt, started_ms) VALUES ('" + id +
+  h.reader.exec("INSERT INTO automation_steps (run_id, step, type, status, attempt, started_ms) VALUES ('" + id +
                      "', 'charge', 'compute', 'running', 1, 1)");
-  h.reader.db().exec("UPDATE automation_runs SET next_step = 'charge', steps_run = 1, lease_until_ms = 2 WHERE id = '" +
+  h.reader.exec("UPDATE automation_runs SET next_step = 'charge', steps_run = 1, lease_until_ms = 2 WHERE id = '" +
                      id + "'");
   h.drain();
   auto run = h.run(id);
@@ -246,7 +246,7 @@ TEST_CASE("automations::Executor: a cancelled run takes no further step", "[auto
   auto cancelled = store::cancel_automation_run(h.reader, id, timeutil::now_ms());
   REQUIRE(cancelled);
   CHECK(*cancelled);
-  h.reader.db().exec("UPDATE automation_runs SET due_ms = 1 WHERE id = '" + id + "'");
+  h.reader.exec("UPDATE automation_runs SET due_ms = 1 WHERE id = '" + id + "'");
   h.drain();
   CHECK(h.run(id).status == "cancelled");
   auto steps = h.steps(id);

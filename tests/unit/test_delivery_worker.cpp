@@ -240,7 +240,7 @@ TEST_CASE("worker: deliveries the fan-out hands over are sent, and free again at
   }
   auto reader = unit::open_store(dir);
   auto count = [&](const std::string& where) {
-    return reader.db().execAndGet("SELECT count(*) FROM deliveries WHERE " + where).getInt();
+    return static_cast<int>(reader.query_int64("SELECT count(*) FROM deliveries WHERE " + where));
   };
   auto sent = [&] {
     std::lock_guard lock(mutex);
@@ -315,7 +315,7 @@ TEST_CASE("worker: leases a dead sender left are freed at start, unless another 
   }
   auto reader = unit::open_store(dir);
   auto leased = [&] {
-    return reader.db().execAndGet("SELECT count(*) FROM deliveries WHERE lease_until_ms IS NOT NULL").getInt();
+    return static_cast<int>(reader.query_int64("SELECT count(*) FROM deliveries WHERE lease_until_ms IS NOT NULL"));
   };
   delivery::WorkerOptions options;
   options.poll_interval = 10ms;

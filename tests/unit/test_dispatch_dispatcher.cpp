@@ -72,12 +72,13 @@ void add_event(store::Store& s, const std::string& id, const std::string& type, 
 
 std::string column(store::Store& s, const std::string& sql)
 {
-  return s.db().execAndGet(sql).getString();
+  store::Statement st(s, sql);
+  return st.step() ? st.column(0).as_string() : std::string();
 }
 
 std::int64_t scalar(store::Store& s, const std::string& sql)
 {
-  return s.db().execAndGet(sql).getInt64();
+  return s.query_int64(sql);
 }
 
 // "event>target" for every delivery (target: webhook) or run (target: trigger), sorted.
@@ -305,7 +306,7 @@ TEST_CASE("dispatch::Dispatcher::drain reports a failing store, hands nothing ov
   auto s = unit::open_store(dir);
   add_webhook(s, "whk_all", "*");
   add_event(s, "e1", "a");
-  s.db().exec("CREATE TRIGGER refuse BEFORE INSERT ON deliveries BEGIN SELECT RAISE(ABORT, 'simulated'); END");
+  s.exec("CREATE TRIGGER refuse BEFORE INSERT ON deliveries BEGIN SELECT RAISE(ABORT, 'simulated'); END");
 
   auto writer = writer_on(s.path());
   HookCounts hooks;
@@ -326,7 +327,7 @@ TEST_CASE("dispatch::Dispatcher::drain reports a failing store, hands nothing ov
   CHECK(*pending);
   CHECK(scalar(s, "SELECT count(*) FROM deliveries") == 0);
 
-  s.db().exec("DROP TRIGGER refuse");
+  s.exec("DROP TRIGGER refuse");
   auto retried = dispatcher.drain();
   REQUIRE(retried);
   CHECK(retried->events == 1);

@@ -43,7 +43,8 @@ void add_webhook(store::Store& s, const std::string& id, std::vector<std::string
 
 std::string column(store::Store& s, const std::string& sql)
 {
-  return s.db().execAndGet(sql).getString();
+  store::Statement st(s, sql);
+  return st.step() ? st.column(0).as_string() : std::string();
 }
 
 } // namespace

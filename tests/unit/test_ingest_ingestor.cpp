@@ -113,7 +113,7 @@ public:
   std::int64_t count(const std::string& where) { return count(m_admin, where); }
   static std::int64_t count(store::Store& s, const std::string& where)
   {
-    return s.db().execAndGet("SELECT count(*) FROM events WHERE " + where).getInt64();
+    return s.query_int64("SELECT count(*) FROM events WHERE " + where);
   }
 
   std::atomic<int> accepted_calls{0};
@@ -232,7 +232,7 @@ TEST_CASE("ingest::Ingestor keeps a refused request's body only up to 64 KiB, an
 
   SECTION("a refused body of exactly 64 KiB is kept whole, and says nothing was cut")
   {
-    rig.admin().db().exec("DELETE FROM events");
+    rig.admin().exec("DELETE FROM events");
     auto edge = big.substr(0, 64 * 1024);
     CHECK(rig.post({"POST", "/ingest/gh", {{"X-Hub-Signature-256", "sha256=00"}}, edge}).status == 401);
     auto kept = only_event(rig.admin());
@@ -241,7 +241,7 @@ TEST_CASE("ingest::Ingestor keeps a refused request's body only up to 64 KiB, an
   }
   SECTION("an unknown source keeps no body, and says how large it was")
   {
-    rig.admin().db().exec("DELETE FROM events");
+    rig.admin().exec("DELETE FROM events");
     auto unknown = rig.post({"POST", "/ingest/nosuch", {}, "twelve bytes"});
     CHECK(unknown.status == 404);
     CHECK(field(unknown.body, "error") == "unknown_source");
@@ -253,7 +253,7 @@ TEST_CASE("ingest::Ingestor keeps a refused request's body only up to 64 KiB, an
   }
   SECTION("a wrong method is answered 405 with Allow: POST and keeps no body")
   {
-    rig.admin().db().exec("DELETE FROM events");
+    rig.admin().exec("DELETE FROM events");
     auto wrong = rig.post({"PUT", "/ingest/gh", {}, "payload"});
     CHECK(wrong.status == 405);
     const auto* allow = find_header(wrong.headers, "Allow");
@@ -319,7 +319,7 @@ TEST_CASE("ingest::Ingestor answers 503 and wakes nothing when the store cannot 
 
   SECTION("the write fails: no 2xx, no internal text, nothing half stored")
   {
-    rig.admin().db().exec("CREATE TRIGGER refuse BEFORE INSERT ON events "
+    rig.admin().exec("CREATE TRIGGER refuse BEFORE INSERT ON events "
                           "BEGIN SELECT RAISE(ABORT, 'simulated write failure'); END");
     auto res = rig.post({"POST", "/ingest/app", {}, "{}"});
     CHECK(res.status == 503);
@@ -329,7 +329,7 @@ TEST_CASE("ingest::Ingestor answers 503 and wakes nothing when the store cannot 
     CHECK(rig.count("1") == 0);
     // A refusal that cannot be stored is not answered as handled either.
     CHECK(rig.post({"POST", "/ingest/nosuch", {}, "{}"}).status == 503);
-    rig.admin().db().exec("DROP TRIGGER refuse");
+    rig.admin().exec("DROP TRIGGER refuse");
     CHECK(rig.post({"POST", "/ingest/app", {}, "{}"}).status == 202);
     CHECK(rig.accepted_calls == 1);
   }
@@ -392,7 +392,7 @@ TEST_CASE("ingest::Ingestor queues a forward of an accepted event, committed wit
   // A refusal is never forwarded.
   auto refused = rig.post({"POST", "/ingest/nosuch", {}, "{}"});
   CHECK(refused.status == 404);
-  CHECK(rig.admin().db().execAndGet("SELECT count(*) FROM deliveries").getInt64() == 2);
+  CHECK(rig.admin().query_int64("SELECT count(*) FROM deliveries") == 2);
 }
 
 TEST_CASE("ingest::Ingestor answers 500 source_misconfigured when a secret reference cannot be read, and says why "

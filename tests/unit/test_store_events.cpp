@@ -56,7 +56,7 @@ std::vector<std::string> list_ids(store::Store& s, store::EventFilter f)
 
 std::int64_t scalar(store::Store& s, const std::string& sql)
 {
-  return s.db().execAndGet(sql).getInt64();
+  return s.query_int64(sql);
 }
 
 using Ids = std::vector<std::string>;
@@ -410,7 +410,7 @@ TEST_CASE("store::prune_events deletes matching events with their work, but neve
   add(s, make_event("evt_done", "src", "old.done", 100));
   add(s, make_event("evt_refused", "src", "old.refused", 100, "{}", "rejected"));
   REQUIRE(dispatch::fan_out_pending(s, 100, 1000));
-  s.db().exec("UPDATE runs SET status = 'completed' WHERE event_id = 'evt_done'");
+  s.exec("UPDATE runs SET status = 'completed' WHERE event_id = 'evt_done'");
   // Old, but its run is still queued.
   add(s, make_event("evt_run_open", "src", "old.open", 100));
   REQUIRE(dispatch::fan_out_pending(s, 100, 1000));

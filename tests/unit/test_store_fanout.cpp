@@ -54,7 +54,7 @@ Ids ids_of(const std::vector<store::PendingEvent>& rows)
 
 std::int64_t cursor(store::Store& s)
 {
-  return s.db().execAndGet("SELECT last_seq FROM fanout_cursor WHERE id = 1").getInt64();
+  return s.query_int64("SELECT last_seq FROM fanout_cursor WHERE id = 1");
 }
 
 bool has_pending(store::Store& s)
@@ -123,13 +123,13 @@ TEST_CASE("store::advance_fan_out_cursor: a full page moves past what was read, 
   page = pending(s, 3, store::PendingBodies::records);
   REQUIRE(page.empty());
   REQUIRE(store::advance_fan_out_cursor(s, page, 3));
-  const auto max_seq = s.db().execAndGet("SELECT max(seq) FROM events").getInt64();
+  const auto max_seq = s.query_int64("SELECT max(seq) FROM events");
   CHECK(cursor(s) == max_seq);
 
   // An idle queue writes nothing (it is looked at every poll).
-  const auto changes = s.db().getTotalChanges();
+  const auto changes = s.query_int64("SELECT total_changes()");
   REQUIRE(store::advance_fan_out_cursor(s, pending(s, 3, store::PendingBodies::records), 3));
-  CHECK(s.db().getTotalChanges() == changes);
+  CHECK(s.query_int64("SELECT total_changes()") == changes);
 
   // A new event waits behind the cursor as the first did.
   add_event(s, "evt_6", "t");
@@ -215,18 +215,18 @@ TEST_CASE("store::queue_event_run queues one run of the trigger for the event", 
   add_event(s, "evt_1", "t");
   REQUIRE(store::queue_event_run(s, "on-t", "evt_1", 777));
   REQUIRE(store::queue_event_run(s, "on-t", "evt_1", 778));  // a second run, with an id of its own
-  SQLite::Statement st(s.db(), "SELECT id, trigger, status, origin, event_id, queued_ms FROM runs ORDER BY seq");
-  REQUIRE(st.executeStep());
-  const auto first_id = st.getColumn(0).getString();
+  store::Statement st(s, "SELECT id, trigger, status, origin, event_id, queued_ms FROM runs ORDER BY seq");
+  REQUIRE(st.step());
+  const auto first_id = st.column(0).as_string();
   CHECK(first_id.starts_with("run_"));
-  CHECK(st.getColumn(1).getString() == "on-t");
-  CHECK(st.getColumn(2).getString() == "queued");
-  CHECK(st.getColumn(3).getString() == "event");
-  CHECK(st.getColumn(4).getString() == "evt_1");
-  CHECK(st.getColumn(5).getInt64() == 777);
-  REQUIRE(st.executeStep());
-  CHECK(st.getColumn(0).getString() != first_id);
-  CHECK_FALSE(st.executeStep());
+  CHECK(st.column(1).as_string() == "on-t");
+  CHECK(st.column(2).as_string() == "queued");
+  CHECK(st.column(3).as_string() == "event");
+  CHECK(st.column(4).as_string() == "evt_1");
+  CHECK(st.column(5).as_int64() == 777);
+  REQUIRE(st.step());
+  CHECK(st.column(0).as_string() != first_id);
+  CHECK_FALSE(st.step());
 }
 
 TEST_CASE("store: two writers claiming from one store never hold the same delivery at once", "[store]")

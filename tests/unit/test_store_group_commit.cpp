@@ -91,8 +91,8 @@ Result<void> insert_record(store::Store& s, int n)
 {
   return store::guarded("test insert", [&]() -> Result<void> {
     // A table of its own, so the test depends on no schema.
-    s.db().exec("CREATE TABLE IF NOT EXISTS test_rows (n INTEGER)");
-    SQLite::Statement st(s.db(), "INSERT INTO test_rows (n) VALUES (?)");
+    s.exec("CREATE TABLE IF NOT EXISTS test_rows (n INTEGER)");
+    store::Statement st(s, "INSERT INTO test_rows (n) VALUES (?)");
     st.bind(1, n);
     st.exec();
     return {};

@@ -42,7 +42,7 @@ store::Store open_upgraded(const fs::path& path)
 {
   auto store = store::Store::open(path);
   REQUIRE(store);
-  CHECK(store->db().execAndGet("PRAGMA integrity_check").getString() == "ok");
+  CHECK(store->query_text("PRAGMA integrity_check") == "ok");
   return std::move(*store);
 }
 
@@ -67,10 +67,10 @@ TEST_CASE("store::Store::open creates folder 0700 and file 0600 at the latest sc
   auto info = store->info();
   REQUIRE(info);
   CHECK(info->schema_version == store::latest_schema_version());
-  CHECK(store->db().execAndGet("PRAGMA journal_mode").getString() == "wal");
-  CHECK(store->db().execAndGet("PRAGMA foreign_keys").getInt() == 1);
+  CHECK(store->query_text("PRAGMA journal_mode") == "wal");
+  CHECK(static_cast<int>(store->query_int64("PRAGMA foreign_keys")) == 1);
   // The WAL file, once made, is private too.
-  store->db().exec("INSERT INTO sources(name, provider, created_ms) VALUES ('a', 'none', 0)");
+  store->exec("INSERT INTO sources(name, provider, created_ms) VALUES ('a', 'none', 0)");
   CHECK(mode_of(path.string() + "-wal") == 0600);
 }
 
@@ -87,16 +87,16 @@ TEST_CASE("store::Store::open upgrades a store made by an older schema and keeps
   }
   auto store = store::Store::open(path);
   REQUIRE(store);
-  CHECK(store->db().execAndGet("PRAGMA user_version").getInt() == store::latest_schema_version());
-  CHECK(store->db().tableExists("deliveries"));
-  CHECK(store->db().execAndGet("SELECT provider FROM sources WHERE name='gh'").getString() == "github");
+  CHECK(static_cast<int>(store->query_int64("PRAGMA user_version")) == store::latest_schema_version());
+  CHECK(store->query_int64("SELECT count(*) FROM sqlite_schema WHERE name = 'deliveries'") == 1);
+  CHECK(store->query_text("SELECT provider FROM sources WHERE name='gh'") == "github");
 }
 
 TEST_CASE("store: version 5 keeps every CHECK and the numbering, without per-row ephemeral tables or sequence writes", "[store]")
 {
   unit::TempDir dir;
   auto store = open_upgraded(store_at_version(dir, 4, [](SQLite::Database& db) { insert_event(db, "evt_old"); }));
-  auto& db = store.db();
+  SQLite::Database db(store.location(), SQLite::OPEN_READWRITE);
   CHECK(db.execAndGet("SELECT count(*) FROM events WHERE id = 'evt_old'").getInt() == 1);
   // No table keeps a CHECK over an IN list of three or more values (SQLite
   // builds a b-tree of such a list for every row it checks).
@@ -161,7 +161,7 @@ TEST_CASE("store: version 7 indexes only failed and cancelled deliveries, and ev
               (i % 4 == 0 ? "1" : "NULL") + ", 1, 1)");
   });
   auto store = open_upgraded(path);
-  auto& db = store.db();
+  SQLite::Database db(store.location(), SQLite::OPEN_READWRITE);
   CHECK_FALSE(db.execAndGet("SELECT count(*) FROM sqlite_schema WHERE name IN ('deliveries_status', "
                             "'deliveries_unsettled')")
                   .getInt());
@@ -205,7 +205,7 @@ TEST_CASE("store: version 7 checks no foreign key per insert, and removing a web
             "VALUES ('att_old', 'dlv_old', 1, 'scheduled', 'http://x', 1)");
   });
   auto store = open_upgraded(path);
-  auto& db = store.db();
+  SQLite::Database db(store.location(), SQLite::OPEN_READWRITE);
   CHECK(db.execAndGet("SELECT count(*) FROM sqlite_schema WHERE name IN ('deliveries', 'attempts') "
                       "AND sql LIKE '%REFERENCES%'")
             .getInt() == 0);
@@ -254,7 +254,7 @@ TEST_CASE("store: version 8 drops the attempts id index without copying the tabl
     return db.execAndGet("SELECT rootpage FROM sqlite_schema WHERE name = 'attempts'").getInt();
   }();
   auto store = open_upgraded(path);
-  auto& db = store.db();
+  SQLite::Database db(store.location(), SQLite::OPEN_READWRITE);
   CHECK(db.execAndGet("PRAGMA user_version").getInt() >= 8);
   // The table is the same b-tree (not a copy); only attempts_delivery indexes it now.
   CHECK(db.execAndGet("SELECT rootpage FROM sqlite_schema WHERE name = 'attempts'").getInt() == table_root);
@@ -281,7 +281,7 @@ TEST_CASE("store::list_deliveries finds pending deliveries newest first, in a ba
   unit::TempDir dir;
   auto store = store::Store::open(dir.path() / "s.db");
   REQUIRE(store);
-  auto& db = store->db();
+  SQLite::Database db(store->location(), SQLite::OPEN_READWRITE);
   insert_event(db, "evt_1");
   SQLite::Statement ins(db, "INSERT INTO deliveries (id, kind, event_id, event_type, url, status, next_attempt_ms, "
                             "created_ms, updated_ms) VALUES (?, 'webhook', 'evt_1', 't', 'http://x', ?, ?, 1, 1)");
@@ -348,8 +348,7 @@ TEST_CASE("store: events pending fan-out in a version 3 store are fanned out aft
   REQUIRE(fanned);
   CHECK(fanned->events == 2);
   CHECK(fanned->deliveries == 2);
-  CHECK(store->db().execAndGet("SELECT group_concat(event_id) FROM (SELECT event_id FROM deliveries ORDER BY event_id)")
-            .getString() == "evt_pending1,evt_pending2");
+  CHECK(store->query_text("SELECT group_concat(event_id) FROM (SELECT event_id FROM deliveries ORDER BY event_id)") == "evt_pending1,evt_pending2");
   // Nothing is fanned out twice, and an idle look writes nothing.
   auto again = dispatch::fan_out_pending(*store, 100, 2);
   REQUIRE(again);
@@ -427,6 +426,6 @@ TEST_CASE("store::Store::open twice on one file works (two processes share a sto
   auto b = store::Store::open(dir.path() / "s.db");
   REQUIRE(a);
   REQUIRE(b);
-  a->db().exec("INSERT INTO sources(name, provider, created_ms) VALUES ('x', 'none', 0)");
-  CHECK(b->db().execAndGet("SELECT count(*) FROM sources").getInt() == 1);
+  a->exec("INSERT INTO sources(name, provider, created_ms) VALUES ('x', 'none', 0)");
+  CHECK(static_cast<int>(b->query_int64("SELECT count(*) FROM sources")) == 1);
 }

@@ -2,8 +2,6 @@
 
 #include "centrali/store/columns.hpp"
 
-#include <SQLiteCpp/Database.h>
-#include <SQLiteCpp/Statement.h>
 
 #include "centrali/store/string_list.hpp"
 #include "centrali/util/ids.hpp"
@@ -23,28 +21,28 @@ constexpr const char* k_run_columns =
 constexpr const char* k_step_columns =
     "seq, run_id, step, type, status, attempt, started_ms, ended_ms, output, next, error, detail, clock_offset_ms";
 
-Automation read_automation(SQLite::Statement& st)
+Automation read_automation(Statement& st)
 {
   Automation a;
-  a.name = st.getColumn(0).getString();
-  a.definition = st.getColumn(1).getString();
-  a.trigger = st.getColumn(2).getString();
-  a.events = string_list_from_text(st.getColumn(3).getString());
-  a.source = st.getColumn(4).getString();
-  a.collection = st.getColumn(5).getString();
-  a.path = st.getColumn(6).getString();
-  a.cron = st.getColumn(7).getString();
-  a.tz = st.getColumn(8).getString();
-  a.every_ms = optional_int(st.getColumn(9));
-  a.at_ms = optional_int(st.getColumn(10));
-  a.next_fire_ms = optional_int(st.getColumn(11));
-  a.paused = st.getColumn(12).getInt() != 0;
-  a.created_ms = st.getColumn(13).getInt64();
-  a.updated_ms = st.getColumn(14).getInt64();
+  a.name = st.column(0).as_string();
+  a.definition = st.column(1).as_string();
+  a.trigger = st.column(2).as_string();
+  a.events = string_list_from_text(st.column(3).as_string());
+  a.source = st.column(4).as_string();
+  a.collection = st.column(5).as_string();
+  a.path = st.column(6).as_string();
+  a.cron = st.column(7).as_string();
+  a.tz = st.column(8).as_string();
+  a.every_ms = optional_int(st.column(9));
+  a.at_ms = optional_int(st.column(10));
+  a.next_fire_ms = optional_int(st.column(11));
+  a.paused = st.column(12).as_int() != 0;
+  a.created_ms = st.column(13).as_int64();
+  a.updated_ms = st.column(14).as_int64();
   return a;
 }
 
-void bind_automation(SQLite::Statement& st, const Automation& a)
+void bind_automation(Statement& st, const Automation& a)
 {
   st.bind(1, a.name);
   st.bind(2, a.definition);
@@ -67,53 +65,53 @@ void bind_automation(SQLite::Statement& st, const Automation& a)
 Result<void> require_free_path(Store& store, const Automation& a)
 {
   if (a.trigger != "http") return {};
-  SQLite::Statement st(store.db(), "SELECT name FROM automations WHERE trigger = 'http' AND path = ? AND name <> ?");
+  Statement st(store, "SELECT name FROM automations WHERE trigger = 'http' AND path = ? AND name <> ?");
   st.bind(1, a.path);
   st.bind(2, a.name);
-  if (st.executeStep())
+  if (st.step())
     return fail(ErrorKind::rejected,
-                "path /automations/" + a.path + " is already served by automation '" + st.getColumn(0).getString() + "'");
+                "path /automations/" + a.path + " is already served by automation '" + st.column(0).as_string() + "'");
   return {};
 }
 
-AutomationRun read_run(SQLite::Statement& st)
+AutomationRun read_run(Statement& st)
 {
   AutomationRun r;
-  r.seq = st.getColumn(0).getInt64();
-  r.id = st.getColumn(1).getString();
-  r.automation = st.getColumn(2).getString();
-  r.status = st.getColumn(3).getString();
-  r.origin = st.getColumn(4).getString();
-  r.event_id = st.getColumn(5).getString();
-  r.rerun_of = st.getColumn(6).getString();
-  r.context = st.getColumn(7).getString();
-  r.next_step = st.getColumn(8).getString();
-  r.due_ms = st.getColumn(9).getInt64();
-  r.lease_until_ms = optional_int(st.getColumn(10));
-  r.steps_run = st.getColumn(11).getInt();
-  r.error = st.getColumn(12).getString();
-  r.created_ms = st.getColumn(13).getInt64();
-  r.updated_ms = st.getColumn(14).getInt64();
-  r.ended_ms = optional_int(st.getColumn(15));
+  r.seq = st.column(0).as_int64();
+  r.id = st.column(1).as_string();
+  r.automation = st.column(2).as_string();
+  r.status = st.column(3).as_string();
+  r.origin = st.column(4).as_string();
+  r.event_id = st.column(5).as_string();
+  r.rerun_of = st.column(6).as_string();
+  r.context = st.column(7).as_string();
+  r.next_step = st.column(8).as_string();
+  r.due_ms = st.column(9).as_int64();
+  r.lease_until_ms = optional_int(st.column(10));
+  r.steps_run = st.column(11).as_int();
+  r.error = st.column(12).as_string();
+  r.created_ms = st.column(13).as_int64();
+  r.updated_ms = st.column(14).as_int64();
+  r.ended_ms = optional_int(st.column(15));
   return r;
 }
 
-AutomationStep read_step(SQLite::Statement& st)
+AutomationStep read_step(Statement& st)
 {
   AutomationStep s;
-  s.seq = st.getColumn(0).getInt64();
-  s.run_id = st.getColumn(1).getString();
-  s.step = st.getColumn(2).getString();
-  s.type = st.getColumn(3).getString();
-  s.status = st.getColumn(4).getString();
-  s.attempt = st.getColumn(5).getInt();
-  s.started_ms = st.getColumn(6).getInt64();
-  s.ended_ms = optional_int(st.getColumn(7));
-  s.output = st.getColumn(8).getString();
-  s.next = st.getColumn(9).getString();
-  s.error = st.getColumn(10).getString();
-  s.detail = st.getColumn(11).getString();
-  s.clock_offset_ms = st.getColumn(12).getInt64();
+  s.seq = st.column(0).as_int64();
+  s.run_id = st.column(1).as_string();
+  s.step = st.column(2).as_string();
+  s.type = st.column(3).as_string();
+  s.status = st.column(4).as_string();
+  s.attempt = st.column(5).as_int();
+  s.started_ms = st.column(6).as_int64();
+  s.ended_ms = optional_int(st.column(7));
+  s.output = st.column(8).as_string();
+  s.next = st.column(9).as_string();
+  s.error = st.column(10).as_string();
+  s.detail = st.column(11).as_string();
+  s.clock_offset_ms = st.column(12).as_int64();
   return s;
 }
 
@@ -124,7 +122,7 @@ std::vector<AutomationStep> read_steps(Store& store, const std::string& run_id)
       std::string("SELECT ") + k_step_columns + " FROM automation_steps WHERE run_id = ? ORDER BY run_id, seq";
   auto& st = store.statement(sql.c_str());
   st.bind(1, run_id);
-  while (st.executeStep()) steps.push_back(read_step(st));
+  while (st.step()) steps.push_back(read_step(st));
   st.reset();
   return steps;
 }
@@ -149,7 +147,7 @@ void write_step(Store& store, AutomationStep& s)
     ins.bind(12, static_cast<int64_t>(s.clock_offset_ms));
     ins.exec();
     ins.reset();
-    s.seq = store.db().getLastInsertRowid();
+    s.seq = store.connection().last_insert_id();
     return;
   }
   auto& up = store.statement("UPDATE automation_steps SET status = ?, ended_ms = ?, output = ?, next = ?, error = ?, "
@@ -167,7 +165,7 @@ void write_step(Store& store, AutomationStep& s)
 
 Result<void> require_automation(Store& store, const std::string& name)
 {
-  if (store.db().getChanges() == 0) return fail(ErrorKind::not_found, "no automation named '" + name + "'");
+  if (store.changes() == 0) return fail(ErrorKind::not_found, "no automation named '" + name + "'");
   return {};
 }
 
@@ -176,13 +174,13 @@ Result<void> require_automation(Store& store, const std::string& name)
 Result<void> add_automation(Store& store, const Automation& a)
 {
   return write_transaction(store, [&]() -> Result<void> {
-    SQLite::Statement exists(store.db(), "SELECT 1 FROM automations WHERE name = ?");
+    Statement exists(store, "SELECT 1 FROM automations WHERE name = ?");
     exists.bind(1, a.name);
-    if (exists.executeStep())
+    if (exists.step())
       return fail(ErrorKind::rejected, "automation '" + a.name + "' already exists (change it with 'centrali automations "
                                        "update -f FILE')");
     if (auto r = require_free_path(store, a); !r) return r;
-    SQLite::Statement st(store.db(), std::string("INSERT INTO automations (") + k_automation_columns +
+    Statement st(store, std::string("INSERT INTO automations (") + k_automation_columns +
                                          ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     bind_automation(st, a);
     st.exec();
@@ -193,19 +191,19 @@ Result<void> add_automation(Store& store, const Automation& a)
 Result<void> update_automation(Store& store, const Automation& a)
 {
   return write_transaction(store, [&]() -> Result<void> {
-    SQLite::Statement old(store.db(), "SELECT created_ms, paused FROM automations WHERE name = ?");
+    Statement old(store, "SELECT created_ms, paused FROM automations WHERE name = ?");
     old.bind(1, a.name);
-    if (!old.executeStep())
+    if (!old.step())
       return fail(ErrorKind::not_found, "no automation named '" + a.name + "' (add it with 'centrali automations add -f FILE')");
     Automation kept = a;
-    kept.created_ms = old.getColumn(0).getInt64();
-    kept.paused = old.getColumn(1).getInt() != 0;
+    kept.created_ms = old.column(0).as_int64();
+    kept.paused = old.column(1).as_int() != 0;
     old.reset();
     if (auto r = require_free_path(store, kept); !r) return r;
-    SQLite::Statement del(store.db(), "DELETE FROM automations WHERE name = ?");
+    Statement del(store, "DELETE FROM automations WHERE name = ?");
     del.bind(1, a.name);
     del.exec();
-    SQLite::Statement st(store.db(), std::string("INSERT INTO automations (") + k_automation_columns +
+    Statement st(store, std::string("INSERT INTO automations (") + k_automation_columns +
                                          ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     bind_automation(st, kept);
     st.exec();
@@ -219,7 +217,7 @@ Result<Automation> get_automation(Store& store, const std::string& name)
     static const std::string sql = std::string("SELECT ") + k_automation_columns + " FROM automations WHERE name = ?";
     auto& st = store.statement(sql.c_str());
     st.bind(1, name);
-    if (!st.executeStep()) {
+    if (!st.step()) {
       st.reset();
       return fail(ErrorKind::not_found, "no automation named '" + name + "'");
     }
@@ -233,8 +231,8 @@ Result<std::vector<Automation>> list_automations(Store& store)
 {
   return guarded("list automations", [&]() -> Result<std::vector<Automation>> {
     std::vector<Automation> out;
-    SQLite::Statement st(store.db(), std::string("SELECT ") + k_automation_columns + " FROM automations ORDER BY name");
-    while (st.executeStep()) out.push_back(read_automation(st));
+    Statement st(store, std::string("SELECT ") + k_automation_columns + " FROM automations ORDER BY name");
+    while (st.step()) out.push_back(read_automation(st));
     st.reset();
     return out;
   });
@@ -243,11 +241,11 @@ Result<std::vector<Automation>> list_automations(Store& store)
 Result<void> remove_automation(Store& store, const std::string& name, std::int64_t now_ms)
 {
   return write_transaction(store, [&]() -> Result<void> {
-    SQLite::Statement del(store.db(), "DELETE FROM automations WHERE name = ?");
+    Statement del(store, "DELETE FROM automations WHERE name = ?");
     del.bind(1, name);
     del.exec();
     if (auto r = require_automation(store, name); !r) return r;
-    SQLite::Statement cancel(store.db(),
+    Statement cancel(store,
                              "UPDATE automation_runs SET status = 'cancelled', error = 'automation removed', "
                              "next_step = NULL, lease_until_ms = NULL, ended_ms = ?, updated_ms = ? "
                              "WHERE status IN ('running','waiting') AND automation = ?");
@@ -263,7 +261,7 @@ Result<void> set_automation_paused(Store& store, const std::string& name, bool p
                                    std::optional<std::int64_t> next_fire_ms)
 {
   return guarded("pause automation ", name, [&]() -> Result<void> {
-    SQLite::Statement st(store.db(), paused ? "UPDATE automations SET paused = 1 WHERE name = ?"
+    Statement st(store, paused ? "UPDATE automations SET paused = 1 WHERE name = ?"
                                             : "UPDATE automations SET paused = 0, next_fire_ms = ? WHERE name = ?");
     if (paused) {
       st.bind(1, name);
@@ -283,7 +281,7 @@ Result<Automation> automation_for_path(Store& store, const std::string& path)
         std::string("SELECT ") + k_automation_columns + " FROM automations WHERE trigger = 'http' AND path = ?";
     auto& st = store.statement(sql.c_str());
     st.bind(1, path);
-    if (!st.executeStep()) {
+    if (!st.step()) {
       st.reset();
       return fail(ErrorKind::not_found, "no automation at /automations/" + path);
     }
@@ -316,7 +314,7 @@ Result<bool> advance_automation_schedule(Store& store, const std::string& name, 
     st.bind(3, static_cast<int64_t>(due_ms));
     st.exec();
     st.reset();
-    return store.db().getChanges() > 0;
+    return store.changes() > 0;
   });
 }
 
@@ -377,13 +375,13 @@ Result<AutomationRun> get_automation_run(Store& store, const std::string& id)
         std::string("SELECT ") + k_run_columns + ", definition, input FROM automation_runs WHERE id = ?";
     auto& st = store.statement(sql.c_str());
     st.bind(1, id);
-    if (!st.executeStep()) {
+    if (!st.step()) {
       st.reset();
       return fail(ErrorKind::not_found, "no automation run " + id);
     }
     auto r = read_run(st);
-    r.definition = st.getColumn(16).getString();
-    r.input = st.getColumn(17).getString();
+    r.definition = st.column(16).as_string();
+    r.input = st.column(17).as_string();
     st.reset();
     return r;
   });
@@ -403,13 +401,13 @@ Result<std::vector<AutomationRun>> list_automation_runs(Store& store, const Auto
     if (!f.status.empty()) sql += " AND status = ?";
     sql += " ORDER BY seq DESC";
     if (f.limit > 0) sql += " LIMIT ?";
-    SQLite::Statement st(store.db(), sql);
+    Statement st(store, sql);
     int i = 1;
     if (!f.automation.empty()) st.bind(i++, f.automation);
     if (!f.status.empty()) st.bind(i++, f.status);
     if (f.limit > 0) st.bind(i++, f.limit);
     std::vector<AutomationRun> out;
-    while (st.executeStep()) out.push_back(read_run(st));
+    while (st.step()) out.push_back(read_run(st));
     return out;
   });
 }
@@ -428,11 +426,11 @@ Result<std::vector<ClaimedAutomationRun>> claim_automation_runs(Store& store, st
       st.bind(1, static_cast<int64_t>(now_ms));
       st.bind(2, static_cast<int64_t>(now_ms));
       st.bind(3, limit);
-      while (st.executeStep()) {
+      while (st.step()) {
         ClaimedAutomationRun c;
         c.run = read_run(st);
-        c.run.definition = st.getColumn(16).getString();
-        c.run.input = st.getColumn(17).getString();
+        c.run.definition = st.column(16).as_string();
+        c.run.input = st.column(17).as_string();
         claimed.push_back(std::move(c));
       }
       st.reset();
@@ -470,7 +468,7 @@ Result<bool> write_run_progress(Store& store, RunProgress& p)
     up.bind(11, p.run_id);
     up.exec();
     up.reset();
-    if (store.db().getChanges() == 0) return false;  // cancelled (or removed) meanwhile
+    if (store.changes() == 0) return false;  // cancelled (or removed) meanwhile
     for (auto* s : p.steps) write_step(store, *s);
     return true;
   });
@@ -480,20 +478,20 @@ Result<bool> cancel_automation_run(Store& store, const std::string& id, std::int
 {
   bool cancelled = false;
   auto done = write_transaction(store, [&]() -> Result<void> {
-    SQLite::Statement exists(store.db(), "SELECT 1 FROM automation_runs WHERE id = ?");
+    Statement exists(store, "SELECT 1 FROM automation_runs WHERE id = ?");
     exists.bind(1, id);
-    if (!exists.executeStep()) return fail(ErrorKind::not_found, "no automation run " + id);
+    if (!exists.step()) return fail(ErrorKind::not_found, "no automation run " + id);
     exists.reset();
-    SQLite::Statement up(store.db(), "UPDATE automation_runs SET status = 'cancelled', next_step = NULL, "
+    Statement up(store, "UPDATE automation_runs SET status = 'cancelled', next_step = NULL, "
                                      "lease_until_ms = NULL, error = 'cancelled', ended_ms = ?, updated_ms = ? "
                                      "WHERE id = ? AND status IN ('running','waiting')");
     up.bind(1, static_cast<int64_t>(now_ms));
     up.bind(2, static_cast<int64_t>(now_ms));
     up.bind(3, id);
     up.exec();
-    cancelled = store.db().getChanges() > 0;
+    cancelled = store.changes() > 0;
     if (!cancelled) return {};
-    SQLite::Statement steps(store.db(), "UPDATE automation_steps SET status = 'cancelled', ended_ms = ? "
+    Statement steps(store, "UPDATE automation_steps SET status = 'cancelled', ended_ms = ? "
                                         "WHERE run_id = ? AND (status = 'running' OR status = 'waiting')");
     steps.bind(1, static_cast<int64_t>(now_ms));
     steps.bind(2, id);
@@ -521,7 +519,7 @@ Result<std::optional<std::int64_t>> next_automation_due_ms(Store& store)
     auto& st = store.statement("SELECT due_ms FROM automation_runs WHERE status IN ('running','waiting') "
                                "ORDER BY due_ms LIMIT 1");
     std::optional<std::int64_t> due;
-    if (st.executeStep()) due = st.getColumn(0).getInt64();
+    if (st.step()) due = st.column(0).as_int64();
     st.reset();
     return due;
   });
@@ -531,8 +529,8 @@ Result<int> count_all_open_automation_runs(Store& store)
 {
   return guarded("count open automation runs", [&]() -> Result<int> {
     auto& st = store.statement("SELECT count(*) FROM automation_runs WHERE status IN ('running','waiting')");
-    st.executeStep();
-    int n = st.getColumn(0).getInt();
+    st.step();
+    int n = st.column(0).as_int();
     st.reset();
     return n;
   });
@@ -544,7 +542,7 @@ Result<bool> has_due_automation_runs(Store& store, std::int64_t now_ms)
     auto& st = store.statement("SELECT 1 FROM automation_runs WHERE status IN ('running','waiting') "
                                "AND due_ms <= ? LIMIT 1");
     st.bind(1, static_cast<int64_t>(now_ms));
-    bool any = st.executeStep();
+    bool any = st.step();
     st.reset();
     return any;
   });
@@ -568,8 +566,8 @@ Result<int> count_open_automation_runs(Store& store, const std::string& automati
     auto& st = store.statement(
         "SELECT count(*) FROM automation_runs WHERE automation = ? AND status IN ('running','waiting')");
     st.bind(1, automation);
-    st.executeStep();
-    int n = st.getColumn(0).getInt();
+    st.step();
+    int n = st.column(0).as_int();
     st.reset();
     return n;
   });

@@ -6,25 +6,23 @@
 #include <optional>
 #include <string>
 
-#include <SQLiteCpp/Column.h>
-#include <SQLiteCpp/Statement.h>
 
 namespace centrali::store {
 
-inline std::optional<std::int64_t> optional_int(const SQLite::Column& c)
+inline std::optional<std::int64_t> optional_int(const Column& c)
 {
-  if (c.isNull()) return std::nullopt;
-  return c.getInt64();
+  if (c.is_null()) return std::nullopt;
+  return c.as_int64();
 }
 
-inline void bind_optional(SQLite::Statement& st, int index, const std::optional<std::int64_t>& v)
+inline void bind_optional(Statement& st, int index, const std::optional<std::int64_t>& v)
 {
   if (v) st.bind(index, static_cast<int64_t>(*v));
   else st.bind(index);
 }
 
 // Empty text is stored as NULL.
-inline void bind_text_or_null(SQLite::Statement& st, int index, const std::string& v)
+inline void bind_text_or_null(Statement& st, int index, const std::string& v)
 {
   if (v.empty()) st.bind(index);
   else st.bind(index, v);

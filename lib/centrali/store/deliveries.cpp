@@ -7,8 +7,6 @@
 #include <cstring>
 #include <optional>
 
-#include <SQLiteCpp/Database.h>
-#include <SQLiteCpp/Statement.h>
 #include <nlohmann/json.hpp>
 
 #include "centrali/util/json_bounded.hpp"
@@ -22,24 +20,24 @@ constexpr const char* k_delivery_columns =
     "last_error, created_ms, updated_ms, auto_attempts";
 constexpr int k_delivery_column_count = 15;
 
-Delivery read_delivery(SQLite::Statement& st)
+Delivery read_delivery(Statement& st)
 {
   Delivery d;
-  d.seq = st.getColumn(0).getInt64();
-  d.id = st.getColumn(1).getString();
-  d.kind = st.getColumn(2).getString();
-  d.event_id = st.getColumn(3).getString();
-  d.webhook_id = st.getColumn(4).getString();
-  d.event_type = st.getColumn(5).getString();
-  d.url = st.getColumn(6).getString();
-  d.status = st.getColumn(7).getString();
-  d.attempt_count = st.getColumn(8).getInt();
-  if (!st.getColumn(9).isNull()) d.next_attempt_ms = st.getColumn(9).getInt64();
-  if (!st.getColumn(10).isNull()) d.last_status = st.getColumn(10).getInt();
-  d.last_error = st.getColumn(11).getString();
-  d.created_ms = st.getColumn(12).getInt64();
-  d.updated_ms = st.getColumn(13).getInt64();
-  d.auto_attempts = st.getColumn(14).getInt();
+  d.seq = st.column(0).as_int64();
+  d.id = st.column(1).as_string();
+  d.kind = st.column(2).as_string();
+  d.event_id = st.column(3).as_string();
+  d.webhook_id = st.column(4).as_string();
+  d.event_type = st.column(5).as_string();
+  d.url = st.column(6).as_string();
+  d.status = st.column(7).as_string();
+  d.attempt_count = st.column(8).as_int();
+  if (!st.column(9).is_null()) d.next_attempt_ms = st.column(9).as_int64();
+  if (!st.column(10).is_null()) d.last_status = st.column(10).as_int();
+  d.last_error = st.column(11).as_string();
+  d.created_ms = st.column(12).as_int64();
+  d.updated_ms = st.column(13).as_int64();
+  d.auto_attempts = st.column(14).as_int();
   return d;
 }
 
@@ -52,14 +50,14 @@ Result<void> insert_delivery(Store& store, const Delivery& d, std::int64_t* seq)
         "INSERT INTO deliveries (id, kind, event_id, webhook_id, event_type, url, status, attempt_count, "
         "next_attempt_ms, created_ms, updated_ms, lease_until_ms, last_error) VALUES (?,?,?,?,?,?,?,0,?,?,?,?,?)");
     // No copies: the strings outlive the statement's execution below.
-    st.bindNoCopy(1, d.id);
-    st.bindNoCopy(2, d.kind);
-    st.bindNoCopy(3, d.event_id);
+    st.bind_no_copy(1, d.id);
+    st.bind_no_copy(2, d.kind);
+    st.bind_no_copy(3, d.event_id);
     if (d.webhook_id.empty()) st.bind(4);
-    else st.bindNoCopy(4, d.webhook_id);
-    st.bindNoCopy(5, d.event_type);
-    st.bindNoCopy(6, d.url);
-    st.bindNoCopy(7, d.status);
+    else st.bind_no_copy(4, d.webhook_id);
+    st.bind_no_copy(5, d.event_type);
+    st.bind_no_copy(6, d.url);
+    st.bind_no_copy(7, d.status);
     // Inserted leased: stored as a claim leaves it, due at the lease's end.
     if (d.lease_until_ms) st.bind(8, static_cast<int64_t>(d.lease_until_ms));
     else if (d.next_attempt_ms) st.bind(8, static_cast<int64_t>(*d.next_attempt_ms));
@@ -69,9 +67,9 @@ Result<void> insert_delivery(Store& store, const Delivery& d, std::int64_t* seq)
     if (d.lease_until_ms) st.bind(11, static_cast<int64_t>(d.lease_until_ms));
     else st.bind(11);
     if (d.last_error.empty()) st.bind(12);  // a skipped delivery says why
-    else st.bindNoCopy(12, d.last_error);
+    else st.bind_no_copy(12, d.last_error);
     st.exec();
-    if (seq) *seq = store.db().getLastInsertRowid();
+    if (seq) *seq = store.connection().last_insert_id();
     return {};
   });
 }
@@ -101,8 +99,8 @@ Result<std::vector<Delivery>> claim_due_deliveries(Store& store, std::int64_t no
     candidates.bind(2, std::min(limit * 8, std::max(limit, k_max_lookahead)));
     std::vector<Delivery> out;
     int refused_run = 0;
-    while (static_cast<int>(out.size()) < limit && refused_run < k_max_refused_run && candidates.executeStep()) {
-      const char* url = candidates.getColumn(6).getText();
+    while (static_cast<int>(out.size()) < limit && refused_run < k_max_refused_run && candidates.step()) {
+      const char* url = candidates.column(6).as_text();
       if (!accept || accept(url)) {
         out.push_back(read_delivery(candidates));
         refused_run = 0;
@@ -183,20 +181,20 @@ bool update_for_attempt(Store& store, const Attempt& a, const DeliveryUpdate& u,
       "UPDATE deliveries SET status = ?1, attempt_count = ?2, next_attempt_ms = ?3, last_status = ?4, last_error = ?5, "
       "lease_until_ms = CASE WHEN ?6 THEN NULL ELSE lease_until_ms END, auto_attempts = auto_attempts + ?6, "
       "updated_ms = ?7 WHERE seq = ?8 AND id = ?9 AND attempt_count = ?10");
-  upd.bindNoCopy(1, u.status);
+  upd.bind_no_copy(1, u.status);
   upd.bind(2, number);
   if (u.next_attempt_ms) upd.bind(3, static_cast<int64_t>(*u.next_attempt_ms));
   else upd.bind(3);
   if (u.last_status) upd.bind(4, *u.last_status);
   else upd.bind(4);
   if (u.last_error.empty()) upd.bind(5);
-  else upd.bindNoCopy(5, u.last_error);
+  else upd.bind_no_copy(5, u.last_error);
   // Only the scheduled attempt holds the lease; a manual resend next to it
   // must not release it, nor use up a retry.
   upd.bind(6, a.trigger == "scheduled" ? 1 : 0);
   upd.bind(7, static_cast<int64_t>(a.started_ms + a.duration_ms));
   upd.bind(8, static_cast<int64_t>(seq));  // the rowid: no descent through the id index
-  upd.bindNoCopy(9, a.delivery_id);
+  upd.bind_no_copy(9, a.delivery_id);
   upd.bind(10, number - 1);
   return upd.exec() == 1;
 }
@@ -221,14 +219,14 @@ Result<int> record_attempt(Store& store, const Attempt& a, const DeliveryUpdate&
       // The id still has to match.
       auto& count = u.seq ? store.statement("SELECT seq, attempt_count FROM deliveries WHERE id = ?1 AND seq = ?2")
                           : store.statement("SELECT seq, attempt_count FROM deliveries WHERE id = ?1");
-      count.bindNoCopy(1, a.delivery_id);
+      count.bind_no_copy(1, a.delivery_id);
       if (u.seq) count.bind(2, static_cast<int64_t>(u.seq));
-      if (!count.executeStep()) {
+      if (!count.step()) {
         count.reset();
         return fail(ErrorKind::not_found, "no delivery " + a.delivery_id);
       }
-      const std::int64_t seq = count.getColumn(0).getInt64();
-      number = count.getColumn(1).getInt() + 1;
+      const std::int64_t seq = count.column(0).as_int64();
+      number = count.column(1).as_int() + 1;
       count.reset();
       update_for_attempt(store, a, u, seq, number);  // matches: the count was read in this transaction
     }
@@ -236,20 +234,19 @@ Result<int> record_attempt(Store& store, const Attempt& a, const DeliveryUpdate&
     if (a.body_kept) {
       // Once per event and distinct body: a retry finds its bytes stored already.
       auto& known = store.statement("SELECT seq, body FROM bodies WHERE event_id = ?");
-      known.bindNoCopy(1, a.event_id);
-      while (!body_id && known.executeStep()) {
-        auto stored = known.getColumn(1);
-        if (static_cast<std::size_t>(stored.getBytes()) == a.request_body.size() &&
-            std::memcmp(stored.getBlob(), a.request_body.data(), a.request_body.size()) == 0)
-          body_id = known.getColumn(0).getInt64();
+      known.bind_no_copy(1, a.event_id);
+      while (!body_id && known.step()) {
+        auto stored = known.column(1);
+        if (stored.bytes() == std::string_view(a.request_body))
+          body_id = known.column(0).as_int64();
       }
       known.reset();
       if (!body_id) {
         auto& body = store.statement("INSERT INTO bodies (event_id, body) VALUES (?, ?)");
-        body.bindNoCopy(1, a.event_id);
-        body.bindNoCopy(2, a.request_body.data(), static_cast<int>(a.request_body.size()));
+        body.bind_no_copy(1, a.event_id);
+        body.bind_no_copy(2, a.request_body.data(), static_cast<int>(a.request_body.size()));
         body.exec();
-        body_id = store.db().getLastInsertRowid();
+        body_id = store.connection().last_insert_id();
       }
     }
     auto& ins = store.statement(
@@ -257,24 +254,24 @@ Result<int> record_attempt(Store& store, const Attempt& a, const DeliveryUpdate&
         "started_ms, request_headers, response_headers, response_body, signature, body_id, clock_offset_ms) "
         "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     // No copies: every string here outlives the insert.
-    ins.bindNoCopy(1, a.id);
-    ins.bindNoCopy(2, a.delivery_id);
+    ins.bind_no_copy(1, a.id);
+    ins.bind_no_copy(2, a.delivery_id);
     ins.bind(3, number);
-    ins.bindNoCopy(4, a.trigger);
-    ins.bindNoCopy(5, a.url);
+    ins.bind_no_copy(4, a.trigger);
+    ins.bind_no_copy(5, a.url);
     if (a.response_status) ins.bind(6, *a.response_status);
     else ins.bind(6);
     ins.bind(7, static_cast<int64_t>(a.duration_ms));
     if (a.error.empty()) ins.bind(8);
-    else ins.bindNoCopy(8, a.error);
+    else ins.bind_no_copy(8, a.error);
     ins.bind(9, static_cast<int64_t>(a.started_ms));
     const auto request_headers = headers_to_json_text(a.request_headers);
     const auto response_headers = headers_to_json_text(a.response_headers);
-    ins.bindNoCopy(10, request_headers);
-    ins.bindNoCopy(11, response_headers);
-    ins.bindNoCopy(12, a.response_body.data(), static_cast<int>(a.response_body.size()));
+    ins.bind_no_copy(10, request_headers);
+    ins.bind_no_copy(11, response_headers);
+    ins.bind_no_copy(12, a.response_body.data(), static_cast<int>(a.response_body.size()));
     if (a.signature.empty()) ins.bind(13);
-    else ins.bindNoCopy(13, a.signature);
+    else ins.bind_no_copy(13, a.signature);
     if (body_id) ins.bind(14, static_cast<int64_t>(*body_id));
     else ins.bind(14);
     // Every attempt is recorded here, so every one says whether it was made
@@ -304,14 +301,14 @@ Result<std::vector<Delivery>> pending_deliveries_of(Store& store, const std::str
 {
   return guarded("read pending deliveries of " + webhook_id, [&]() -> Result<std::vector<Delivery>> {
     // Through the queue's index: a webhook's settled history can be millions of rows.
-    SQLite::Statement st(store.db(), std::string("SELECT ") + k_delivery_columns + ", lease_until_ms " +
+    Statement st(store, std::string("SELECT ") + k_delivery_columns + ", lease_until_ms " +
                                          "FROM deliveries INDEXED BY deliveries_due "
                                          "WHERE status = 'pending' AND webhook_id = ? AND kind = 'webhook'");
     st.bind(1, webhook_id);
     std::vector<Delivery> out;
-    while (st.executeStep()) {
+    while (st.step()) {
       out.push_back(read_delivery(st));
-      if (auto lease = st.getColumn(k_delivery_column_count); !lease.isNull()) out.back().lease_until_ms = lease.getInt64();
+      if (auto lease = st.column(k_delivery_column_count); !lease.is_null()) out.back().lease_until_ms = lease.as_int64();
     }
     return out;
   });
@@ -322,7 +319,7 @@ Result<void> reschedule_delivery(Store& store, const Delivery& d, std::optional<
 {
   return guarded("reschedule delivery " + d.id, [&]() -> Result<void> {
     // Only while nobody holds it: a held one is planned when its attempt is recorded.
-    SQLite::Statement st(store.db(),
+    Statement st(store,
                          "UPDATE deliveries SET status = ?1, next_attempt_ms = ?2, "
                          "last_error = CASE WHEN ?1 = 'failed' THEN ?3 ELSE last_error END, "
                          // Kept while pending: it is when the last attempt ended, which the next re-plan counts from.
@@ -343,15 +340,15 @@ Result<StatusCount> count_webhook_deliveries(Store& store, const std::string& we
                                              std::int64_t since_ms)
 {
   return guarded("count deliveries of " + webhook_id, [&]() -> Result<StatusCount> {
-    SQLite::Statement st(store.db(), "SELECT count(*), min(created_ms) FROM deliveries "
+    Statement st(store, "SELECT count(*), min(created_ms) FROM deliveries "
                                      "WHERE webhook_id = ? AND status = ? AND created_ms >= ?");
     st.bind(1, webhook_id);
     st.bind(2, status);
     st.bind(3, static_cast<int64_t>(since_ms));
-    st.executeStep();
+    st.step();
     StatusCount c;
-    c.count = st.getColumn(0).getInt64();
-    if (!st.getColumn(1).isNull()) c.oldest_ms = st.getColumn(1).getInt64();
+    c.count = st.column(0).as_int64();
+    if (!st.column(1).is_null()) c.oldest_ms = st.column(1).as_int64();
     return c;
   });
 }
@@ -366,7 +363,7 @@ Result<std::optional<std::int64_t>> next_due_ms(Store& store, std::int64_t after
                                "WHERE status = 'pending' AND next_attempt_ms > ?");
     st.bind(1, static_cast<int64_t>(after_ms));
     std::optional<std::int64_t> due;
-    if (st.executeStep() && !st.getColumn(0).isNull()) due = st.getColumn(0).getInt64();
+    if (st.step() && !st.column(0).is_null()) due = st.column(0).as_int64();
     st.reset();
     return due;
   });
@@ -375,9 +372,9 @@ Result<std::optional<std::int64_t>> next_due_ms(Store& store, std::int64_t after
 Result<Delivery> get_delivery(Store& store, const std::string& id)
 {
   return guarded("read delivery " + id, [&]() -> Result<Delivery> {
-    SQLite::Statement st(store.db(), std::string("SELECT ") + k_delivery_columns + " FROM deliveries WHERE id = ?");
+    Statement st(store, std::string("SELECT ") + k_delivery_columns + " FROM deliveries WHERE id = ?");
     st.bind(1, id);
-    if (!st.executeStep()) return fail(ErrorKind::not_found, "no delivery " + id);
+    if (!st.step()) return fail(ErrorKind::not_found, "no delivery " + id);
     return read_delivery(st);
   });
 }
@@ -390,29 +387,29 @@ constexpr const char* k_attempt_columns =
     "request_headers, response_headers, response_body, signature, bodies.seq, bodies.body, clock_offset_ms";
 constexpr const char* k_attempts_with_bodies = " FROM attempts LEFT JOIN bodies ON bodies.seq = attempts.body_id";
 
-Attempt read_attempt(SQLite::Statement& st)
+Attempt read_attempt(Statement& st)
 {
   Attempt a;
-      a.seq = st.getColumn(0).getInt64();
-      a.id = st.getColumn(1).getString();
-      a.delivery_id = st.getColumn(2).getString();
-      a.number = st.getColumn(3).getInt();
-      a.trigger = st.getColumn(4).getString();
-      a.url = st.getColumn(5).getString();
-      if (!st.getColumn(6).isNull()) a.response_status = st.getColumn(6).getInt();
-      a.duration_ms = st.getColumn(7).getInt64();
-      a.error = st.getColumn(8).getString();
-      a.started_ms = st.getColumn(9).getInt64();
-      a.request_headers = headers_from_json(parse_json(st.getColumn(10).getString()));
-      a.response_headers = headers_from_json(parse_json(st.getColumn(11).getString()));
-      auto body = st.getColumn(12);
-      if (!body.isNull())
-        a.response_body.assign(static_cast<const char*>(body.getBlob()), static_cast<std::size_t>(body.getBytes()));
-      a.signature = st.getColumn(13).getString();
-      a.body_kept = !st.getColumn(14).isNull();
-      if (auto sent = st.getColumn(15); !sent.isNull())
-        a.request_body.assign(static_cast<const char*>(sent.getBlob()), static_cast<std::size_t>(sent.getBytes()));
-      a.clock_offset_ms = st.getColumn(16).getInt64();
+      a.seq = st.column(0).as_int64();
+      a.id = st.column(1).as_string();
+      a.delivery_id = st.column(2).as_string();
+      a.number = st.column(3).as_int();
+      a.trigger = st.column(4).as_string();
+      a.url = st.column(5).as_string();
+      if (!st.column(6).is_null()) a.response_status = st.column(6).as_int();
+      a.duration_ms = st.column(7).as_int64();
+      a.error = st.column(8).as_string();
+      a.started_ms = st.column(9).as_int64();
+      a.request_headers = headers_from_json(parse_json(st.column(10).as_string()));
+      a.response_headers = headers_from_json(parse_json(st.column(11).as_string()));
+      auto body = st.column(12);
+      if (!body.is_null())
+        a.response_body = body.as_string();
+      a.signature = st.column(13).as_string();
+      a.body_kept = !st.column(14).is_null();
+      if (auto sent = st.column(15); !sent.is_null())
+        a.request_body = sent.as_string();
+      a.clock_offset_ms = st.column(16).as_int64();
   return a;
 }
 
@@ -421,11 +418,11 @@ Attempt read_attempt(SQLite::Statement& st)
 Result<std::vector<Attempt>> list_attempts(Store& store, const std::string& delivery_id)
 {
   return guarded("read attempts of " + delivery_id, [&]() -> Result<std::vector<Attempt>> {
-    SQLite::Statement st(store.db(), std::string("SELECT ") + k_attempt_columns + k_attempts_with_bodies +
+    Statement st(store, std::string("SELECT ") + k_attempt_columns + k_attempts_with_bodies +
                                          " WHERE delivery_id = ? ORDER BY number");
     st.bind(1, delivery_id);
     std::vector<Attempt> out;
-    while (st.executeStep()) out.push_back(read_attempt(st));
+    while (st.step()) out.push_back(read_attempt(st));
     return out;
   });
 }
@@ -433,12 +430,12 @@ Result<std::vector<Attempt>> list_attempts(Store& store, const std::string& deli
 Result<std::vector<Attempt>> attempts_after(Store& store, std::int64_t after_seq, int limit)
 {
   return guarded("read attempts", [&]() -> Result<std::vector<Attempt>> {
-    SQLite::Statement st(store.db(), std::string("SELECT ") + k_attempt_columns + k_attempts_with_bodies +
+    Statement st(store, std::string("SELECT ") + k_attempt_columns + k_attempts_with_bodies +
                                          " WHERE attempts.seq > ? ORDER BY attempts.seq LIMIT ?");
     st.bind(1, static_cast<int64_t>(after_seq));
     st.bind(2, limit);
     std::vector<Attempt> out;
-    while (st.executeStep()) out.push_back(read_attempt(st));
+    while (st.step()) out.push_back(read_attempt(st));
     return out;
   });
 }
@@ -446,9 +443,9 @@ Result<std::vector<Attempt>> attempts_after(Store& store, std::int64_t after_seq
 Result<std::int64_t> last_attempt_seq(Store& store)
 {
   return guarded("read attempts", [&]() -> Result<std::int64_t> {
-    SQLite::Statement st(store.db(), "SELECT coalesce(max(seq), 0) FROM attempts");
-    st.executeStep();
-    return st.getColumn(0).getInt64();
+    Statement st(store, "SELECT coalesce(max(seq), 0) FROM attempts");
+    st.step();
+    return st.column(0).as_int64();
   });
 }
 
@@ -482,7 +479,7 @@ std::vector<Delivery> list_part(Store& store, const DeliveryFilter& f, const cha
   sql += " ORDER BY seq DESC";
   // With a content query the limit counts matches, so SQL reads on.
   if (limit > 0 && !matching) sql += " LIMIT :limit";
-  SQLite::Statement st(store.db(), sql);
+  Statement st(store, sql);
   if (!f.webhook_id.empty()) st.bind(":webhook", f.webhook_id);
   if (!f.status.empty()) st.bind(":status", f.status);
   if (!f.event_id.empty()) st.bind(":event", f.event_id);
@@ -496,10 +493,10 @@ std::vector<Delivery> list_part(Store& store, const DeliveryFilter& f, const cha
   if (*extra) st.bind(":cut", static_cast<int64_t>(cut));
   if (limit > 0 && !matching) st.bind(":limit", limit);
   std::vector<Delivery> out;
-  while (st.executeStep()) {
+  while (st.step()) {
     if (matching) {
-      auto body = st.getColumn(k_delivery_column_count);  // after the delivery's own columns
-      if (!f.event_body_match(std::string_view(static_cast<const char*>(body.getBlob()), static_cast<std::size_t>(body.getBytes()))))
+      auto body = st.column(k_delivery_column_count);  // after the delivery's own columns
+      if (!f.event_body_match(body.bytes()))
         continue;
     }
     out.push_back(read_delivery(st));
@@ -521,7 +518,7 @@ Result<std::vector<Delivery>> list_deliveries(Store& store, const DeliveryFilter
     // without a scan of everything since.
     std::vector<Delivery> out;
     auto read = read_snapshot(store, [&]() -> Result<void> {
-      const auto newest = store.db().execAndGet("SELECT coalesce(max(seq), 0) FROM deliveries").getInt64();
+      const auto newest = store.query_int64("SELECT coalesce(max(seq), 0) FROM deliveries");
       const auto cut = newest - k_pending_scan_rows;
       out = list_part(store, f, "seq > :cut", cut, f.limit);
       if (f.limit > 0 && static_cast<int>(out.size()) >= f.limit) return {};
@@ -540,7 +537,7 @@ Result<std::vector<Delivery>> list_deliveries(Store& store, const DeliveryFilter
 Result<Delivery> cancel_delivery(Store& store, const std::string& id, std::int64_t now_ms)
 {
   return guarded("cancel delivery " + id, [&]() -> Result<Delivery> {
-    SQLite::Statement st(store.db(), "UPDATE deliveries SET status = 'cancelled', next_attempt_ms = NULL, "
+    Statement st(store, "UPDATE deliveries SET status = 'cancelled', next_attempt_ms = NULL, "
                                      "updated_ms = ? WHERE id = ? AND status = 'pending'");
     st.bind(1, static_cast<int64_t>(now_ms));
     st.bind(2, id);
@@ -562,22 +559,22 @@ Result<std::vector<AttemptOutcome>> webhook_attempts_since(Store& store, std::in
     // newest, one that started an hour before the window ends the walk
     // without reading the older history.
     constexpr std::int64_t k_slack_ms = 3'600'000;
-    SQLite::Statement st(store.db(),
+    Statement st(store,
                          "SELECT d.webhook_id, a.response_status, a.duration_ms, a.error, a.started_ms "
                          "FROM attempts a JOIN deliveries d ON d.id = a.delivery_id "
                          "WHERE d.kind = 'webhook' ORDER BY a.seq DESC");
     std::vector<AttemptOutcome> out;
-    while (st.executeStep()) {
-      const auto started = st.getColumn(4).getInt64();
+    while (st.step()) {
+      const auto started = st.column(4).as_int64();
       if (started < since_ms - k_slack_ms) break;
       if (started < since_ms) continue;
-      auto id = st.getColumn(0).getString();
+      auto id = st.column(0).as_string();
       if (!webhook_id.empty() && id != webhook_id) continue;
       AttemptOutcome o;
       o.webhook_id = std::move(id);
-      if (!st.getColumn(1).isNull()) o.response_status = st.getColumn(1).getInt();
-      o.duration_ms = st.getColumn(2).getInt64();
-      o.error = st.getColumn(3).getString();
+      if (!st.column(1).is_null()) o.response_status = st.column(1).as_int();
+      o.duration_ms = st.column(2).as_int64();
+      o.error = st.column(3).as_string();
       o.started_ms = started;
       out.push_back(std::move(o));
     }
@@ -590,12 +587,12 @@ Result<QueueState> queue_state(Store& store)
   return guarded("read delivery queue", [&]() -> Result<QueueState> {
     // Covered by the due-time index: no table reads (the listener and
     // `dispatch` ask every few dozen milliseconds).
-    SQLite::Statement st(store.db(), "SELECT count(*), min(next_attempt_ms) FROM deliveries INDEXED BY deliveries_due "
+    Statement st(store, "SELECT count(*), min(next_attempt_ms) FROM deliveries INDEXED BY deliveries_due "
                                      "WHERE status = 'pending'");
-    st.executeStep();
+    st.step();
     QueueState q;
-    q.pending = st.getColumn(0).getInt64();
-    if (!st.getColumn(1).isNull()) q.next_due_ms = st.getColumn(1).getInt64();
+    q.pending = st.column(0).as_int64();
+    if (!st.column(1).is_null()) q.next_due_ms = st.column(1).as_int64();
     return q;
   });
 }
@@ -603,11 +600,11 @@ Result<QueueState> queue_state(Store& store)
 Result<std::vector<Delivery>> deliveries_for_event(Store& store, const std::string& event_id)
 {
   return guarded("read deliveries of " + event_id, [&]() -> Result<std::vector<Delivery>> {
-    SQLite::Statement st(store.db(), std::string("SELECT ") + k_delivery_columns +
+    Statement st(store, std::string("SELECT ") + k_delivery_columns +
                                          " FROM deliveries WHERE event_id = ? ORDER BY seq");
     st.bind(1, event_id);
     std::vector<Delivery> out;
-    while (st.executeStep()) out.push_back(read_delivery(st));
+    while (st.step()) out.push_back(read_delivery(st));
     return out;
   });
 }
@@ -615,12 +612,12 @@ Result<std::vector<Delivery>> deliveries_for_event(Store& store, const std::stri
 Result<std::optional<Delivery>> find_forward(Store& store, const std::string& event_id, const std::string& url)
 {
   return guarded("read deliveries of " + event_id, [&]() -> Result<std::optional<Delivery>> {
-    SQLite::Statement st(store.db(), std::string("SELECT ") + k_delivery_columns +
+    Statement st(store, std::string("SELECT ") + k_delivery_columns +
                                          " FROM deliveries WHERE event_id = ? AND kind = 'forward' AND url = ? "
                                          "ORDER BY seq LIMIT 1");
     st.bind(1, event_id);
     st.bind(2, url);
-    if (!st.executeStep()) return std::optional<Delivery>{};
+    if (!st.step()) return std::optional<Delivery>{};
     return std::optional<Delivery>{read_delivery(st)};
   });
 }

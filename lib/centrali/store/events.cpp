@@ -1,8 +1,6 @@
 #include "centrali/store/events.hpp"
 #include "centrali/store/glob.hpp"
 
-#include <SQLiteCpp/Database.h>
-#include <SQLiteCpp/Statement.h>
 #include <nlohmann/json.hpp>
 
 #include "centrali/util/json_bounded.hpp"
@@ -21,10 +19,10 @@ constexpr const char* k_insert = "INSERT" CENTRALI_EVENT_INSERT;
 constexpr const char* k_insert_unless_repeat = "INSERT OR IGNORE" CENTRALI_EVENT_INSERT;
 #undef CENTRALI_EVENT_INSERT
 
-void bind_text_or_null(SQLite::Statement& st, int index, const std::string& value)
+void bind_text_or_null(Statement& st, int index, const std::string& value)
 {
   if (value.empty()) st.bind(index);
-  else st.bindNoCopy(index, value);
+  else st.bind_no_copy(index, value);
 }
 
 // Whether the row was stored (`sql` may ignore a repeat).
@@ -32,46 +30,46 @@ bool insert_row(Store& store, const Event& e, bool dispatch, const char* sql = k
 {
   // No copies: every string here outlives the insert.
   auto& st = store.statement(sql);
-  st.bindNoCopy(1, e.id);
-  st.bindNoCopy(2, e.source);
-  st.bindNoCopy(3, e.type);
-  st.bindNoCopy(4, e.status);
+  st.bind_no_copy(1, e.id);
+  st.bind_no_copy(2, e.source);
+  st.bind_no_copy(3, e.type);
+  st.bind_no_copy(4, e.status);
   bind_text_or_null(st, 5, e.reason);
   st.bind(6, e.http_status);
   bind_text_or_null(st, 7, e.dedupe_key);
   bind_text_or_null(st, 8, e.duplicate_of);
-  st.bindNoCopy(9, e.method);
-  st.bindNoCopy(10, e.path);
-  st.bindNoCopy(11, e.remote_addr);
+  st.bind_no_copy(9, e.method);
+  st.bind_no_copy(10, e.path);
+  st.bind_no_copy(11, e.remote_addr);
   st.bind(12, static_cast<int64_t>(e.received_ms));
   st.bind(13, dispatch && e.status == "accepted" ? 0 : 1);
   const auto headers = headers_to_json_text(e.headers);
-  st.bindNoCopy(14, headers);
-  st.bindNoCopy(15, e.body.data(), static_cast<int>(e.body.size()));
+  st.bind_no_copy(14, headers);
+  st.bind_no_copy(15, e.body.data(), static_cast<int>(e.body.size()));
   return st.exec() > 0;
 }
 
-Event read_row(SQLite::Statement& st, bool with_body)
+Event read_row(Statement& st, bool with_body)
 {
   Event e;
-  e.seq = st.getColumn(0).getInt64();
-  e.id = st.getColumn(1).getString();
-  e.source = st.getColumn(2).getString();
-  e.type = st.getColumn(3).getString();
-  e.status = st.getColumn(4).getString();
-  e.reason = st.getColumn(5).getString();
-  e.http_status = st.getColumn(6).getInt();
-  e.dedupe_key = st.getColumn(7).getString();
-  e.duplicate_of = st.getColumn(8).getString();
-  e.method = st.getColumn(9).getString();
-  e.path = st.getColumn(10).getString();
-  e.remote_addr = st.getColumn(11).getString();
-  e.received_ms = st.getColumn(12).getInt64();
+  e.seq = st.column(0).as_int64();
+  e.id = st.column(1).as_string();
+  e.source = st.column(2).as_string();
+  e.type = st.column(3).as_string();
+  e.status = st.column(4).as_string();
+  e.reason = st.column(5).as_string();
+  e.http_status = st.column(6).as_int();
+  e.dedupe_key = st.column(7).as_string();
+  e.duplicate_of = st.column(8).as_string();
+  e.method = st.column(9).as_string();
+  e.path = st.column(10).as_string();
+  e.remote_addr = st.column(11).as_string();
+  e.received_ms = st.column(12).as_int64();
   if (with_body) {
-    auto headers = parse_json(st.getColumn(13).getString());
+    auto headers = parse_json(st.column(13).as_string());
     e.headers = headers_from_json(headers);
-    auto body = st.getColumn(14);
-    e.body.assign(static_cast<const char*>(body.getBlob()), static_cast<std::size_t>(body.getBytes()));
+    auto body = st.column(14);
+    e.body = body.as_string();
   }
   return e;
 }
@@ -98,8 +96,8 @@ Result<void> insert_event(Store& store, Event& event, bool dispatch)
     auto& find = store.statement(k_find_original);
     find.bind(1, event.source);
     find.bind(2, event.dedupe_key);
-    bool seen = find.executeStep();
-    if (seen) event.duplicate_of = find.getColumn(0).getString();
+    bool seen = find.step();
+    if (seen) event.duplicate_of = find.column(0).as_string();
     find.reset();
     if (!seen) return fail(ErrorKind::store, "event id " + event.id + " is already stored");
     event.status = "duplicate";
@@ -115,7 +113,7 @@ Result<bool> import_event(Store& store, const Event& event)
   return guarded("import event " + event.id, [&]() -> Result<bool> {
     auto& exists = store.statement("SELECT 1 FROM events WHERE id = ?");
     exists.bind(1, event.id);
-    bool present = exists.executeStep();
+    bool present = exists.step();
     exists.reset();
     if (present) return false;
     Event copy = event;
@@ -125,9 +123,9 @@ Result<bool> import_event(Store& store, const Event& event)
       auto& find = store.statement(k_find_original);
       find.bind(1, copy.source);
       find.bind(2, copy.dedupe_key);
-      if (find.executeStep()) {
+      if (find.step()) {
         copy.status = "duplicate";
-        copy.duplicate_of = find.getColumn(0).getString();
+        copy.duplicate_of = find.column(0).as_string();
       }
       find.reset();
     }
@@ -142,7 +140,7 @@ Result<Event> get_event(Store& store, const std::string& id)
     // Cached: every trigger run and delivery attempt reads its event.
     auto& st = store.statement(k_get_event);
     st.bind(1, id);
-    if (!st.executeStep()) return fail(ErrorKind::not_found, "no event " + id);
+    if (!st.step()) return fail(ErrorKind::not_found, "no event " + id);
     auto event = read_row(st, true);
     st.reset();
     return event;
@@ -154,13 +152,13 @@ Result<Event> get_event_payload(Store& store, const std::string& id)
   return guarded("read event " + id, [&]() -> Result<Event> {
     auto& st = store.statement("SELECT type, received_ms, body FROM events WHERE id = ?");
     st.bind(1, id);
-    if (!st.executeStep()) return fail(ErrorKind::not_found, "no event " + id);
+    if (!st.step()) return fail(ErrorKind::not_found, "no event " + id);
     Event e;
     e.id = id;
-    e.type = st.getColumn(0).getString();
-    e.received_ms = st.getColumn(1).getInt64();
-    auto body = st.getColumn(2);
-    e.body.assign(static_cast<const char*>(body.getBlob()), static_cast<std::size_t>(body.getBytes()));
+    e.type = st.column(0).as_string();
+    e.received_ms = st.column(1).as_int64();
+    auto body = st.column(2);
+    e.body = body.as_string();
     st.reset();
     return e;
   });
@@ -183,7 +181,7 @@ std::string filter_terms(const EventFilter& f)
   return sql;
 }
 
-void bind_filter(SQLite::Statement& st, const EventFilter& f)
+void bind_filter(Statement& st, const EventFilter& f)
 {
   if (!f.source.empty()) st.bind(":source", f.source);
   if (!f.type_glob.empty()) st.bind(":type", is_glob(f.type_glob) ? sqlite_glob(f.type_glob) : f.type_glob);
@@ -194,7 +192,7 @@ void bind_filter(SQLite::Statement& st, const EventFilter& f)
 
 std::int64_t count(Store& store, const std::string& sql)
 {
-  return store.db().execAndGet(sql).getInt64();
+  return store.query_int64(sql);
 }
 
 } // namespace
@@ -211,18 +209,18 @@ Result<EventPage> read_events(Store& store, const EventFilter& f)
     sql += f.oldest_first ? " ORDER BY seq ASC" : " ORDER BY seq DESC";
     // With a content query the limit counts matches, so SQL reads on.
     if (f.limit > 0 && !matching) sql += " LIMIT :limit";
-    SQLite::Statement st(store.db(), sql);
+    Statement st(store, sql);
     bind_filter(st, f);
     if (f.after_seq > 0) st.bind(":after", static_cast<int64_t>(f.after_seq));
     if (f.limit > 0 && !matching) st.bind(":limit", f.limit);
     EventPage page;
-    while (st.executeStep()) {
-      page.last_seq = st.getColumn(0).getInt64();
+    while (st.step()) {
+      page.last_seq = st.column(0).as_int64();
       if (matching) {
         // Only the body is read from a row that does not match: building
         // an Event costs more than the match, over a million rows.
-        auto body = st.getColumn(14);
-        if (!f.body_match(std::string_view(static_cast<const char*>(body.getBlob()), static_cast<std::size_t>(body.getBytes()))))
+        auto body = st.column(14);
+        if (!f.body_match(body.bytes()))
           continue;
       }
       page.events.push_back(read_row(st, f.with_body));
@@ -244,35 +242,35 @@ Result<PruneCounts> prune_events(Store& store, const EventFilter& f, bool dry_ru
   PruneCounts counts;
   auto pruned = write_transaction(store, [&]() -> Result<void> {
     return guarded("prune events", [&]() -> Result<void> {
-      store.db().exec("DROP TABLE IF EXISTS temp.pruned; CREATE TEMP TABLE pruned (id TEXT PRIMARY KEY)");
+      store.exec("DROP TABLE IF EXISTS pruned; CREATE TEMP TABLE pruned (id TEXT PRIMARY KEY)");
       // In use: not yet fanned out (past the cursor), or queued work that
       // reads the event when it runs (pending deliveries are the delivery
       // queue's index; open runs are runs_open's).
-      SQLite::Statement pick(
-          store.db(),
-          "INSERT INTO temp.pruned SELECT id FROM events WHERE 1=1" + filter_terms(f) +
+      Statement pick(
+          store,
+          "INSERT INTO pruned SELECT id FROM events WHERE 1=1" + filter_terms(f) +
               " AND seq <= (SELECT last_seq FROM fanout_cursor WHERE id = 1)"
               " AND id NOT IN (SELECT event_id FROM deliveries WHERE status = 'pending')"
               " AND id NOT IN (SELECT event_id FROM runs WHERE status IN ('queued', 'running') AND event_id IS NOT NULL)");
       bind_filter(pick, f);
       counts.events = pick.exec();
-      SQLite::Statement matched(store.db(), "SELECT count(*) FROM events WHERE 1=1" + filter_terms(f));
+      Statement matched(store, "SELECT count(*) FROM events WHERE 1=1" + filter_terms(f));
       bind_filter(matched, f);
-      matched.executeStep();
-      counts.kept = matched.getColumn(0).getInt64() - counts.events;
+      matched.step();
+      counts.kept = matched.column(0).as_int64() - counts.events;
       matched.reset();
-      counts.deliveries = count(store, "SELECT count(*) FROM deliveries WHERE event_id IN (SELECT id FROM temp.pruned)");
-      counts.runs = count(store, "SELECT count(*) FROM runs WHERE event_id IN (SELECT id FROM temp.pruned)");
+      counts.deliveries = count(store, "SELECT count(*) FROM deliveries WHERE event_id IN (SELECT id FROM pruned)");
+      counts.runs = count(store, "SELECT count(*) FROM runs WHERE event_id IN (SELECT id FROM pruned)");
       if (!dry_run) {
-        store.db().exec(
+        store.exec(
             "DELETE FROM attempts WHERE delivery_id IN "
-            "  (SELECT id FROM deliveries WHERE event_id IN (SELECT id FROM temp.pruned));"
-            "DELETE FROM deliveries WHERE event_id IN (SELECT id FROM temp.pruned);"
-            "DELETE FROM runs WHERE event_id IN (SELECT id FROM temp.pruned);"
-            "DELETE FROM events WHERE id IN (SELECT id FROM temp.pruned);"
-            "DELETE FROM bodies WHERE event_id IN (SELECT id FROM temp.pruned);");
+            "  (SELECT id FROM deliveries WHERE event_id IN (SELECT id FROM pruned));"
+            "DELETE FROM deliveries WHERE event_id IN (SELECT id FROM pruned);"
+            "DELETE FROM runs WHERE event_id IN (SELECT id FROM pruned);"
+            "DELETE FROM events WHERE id IN (SELECT id FROM pruned);"
+            "DELETE FROM bodies WHERE event_id IN (SELECT id FROM pruned);");
       }
-      store.db().exec("DROP TABLE temp.pruned");
+      store.exec("DROP TABLE pruned");
       return {};
     });
   });

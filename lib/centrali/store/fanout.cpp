@@ -1,7 +1,5 @@
 #include "centrali/store/fanout.hpp"
 
-#include <SQLiteCpp/Database.h>
-#include <SQLiteCpp/Statement.h>
 
 #include "centrali/store/string_list.hpp"
 #include "centrali/util/ids.hpp"
@@ -13,7 +11,7 @@ Result<bool> has_pending_events(Store& store)
   return guarded("read fan-out queue", [&]() -> Result<bool> {
     auto& st = store.statement(
         "SELECT 1 FROM events WHERE seq > (SELECT last_seq FROM fanout_cursor) AND dispatched = 0 LIMIT 1");
-    bool pending = st.executeStep();
+    bool pending = st.step();
     st.reset();
     return pending;
   });
@@ -25,10 +23,10 @@ Result<std::vector<FanOutWebhook>> fan_out_webhooks(Store& store)
     auto& st = store.statement(
         "SELECT id, url, events, conditions, active, coalesce(disabled_reason, '') FROM webhooks");
     std::vector<FanOutWebhook> out;
-    while (st.executeStep())
-      out.push_back({st.getColumn(0).getString(), st.getColumn(1).getString(), st.getColumn(2).getString(),
-                     string_list_from_text(st.getColumn(3).getText()), st.getColumn(4).getInt() != 0,
-                     st.getColumn(5).getString()});
+    while (st.step())
+      out.push_back({st.column(0).as_string(), st.column(1).as_string(), st.column(2).as_string(),
+                     string_list_from_text(st.column(3).as_text()), st.column(4).as_int() != 0,
+                     st.column(5).as_string()});
     st.reset();
     return out;
   });
@@ -40,10 +38,10 @@ Result<std::vector<FanOutTrigger>> fan_out_triggers(Store& store)
     auto& st = store.statement("SELECT name, coalesce(events, '*'), coalesce(source, ''), coalesce(collection, ''), "
                                "conditions, paused FROM triggers WHERE kind = 'event'");
     std::vector<FanOutTrigger> out;
-    while (st.executeStep())
-      out.push_back({st.getColumn(0).getString(), st.getColumn(1).getString(), st.getColumn(2).getString(),
-                     st.getColumn(3).getString(), string_list_from_text(st.getColumn(4).getText()),
-                     st.getColumn(5).getInt() != 0});
+    while (st.step())
+      out.push_back({st.column(0).as_string(), st.column(1).as_string(), st.column(2).as_string(),
+                     st.column(3).as_string(), string_list_from_text(st.column(4).as_text()),
+                     st.column(5).as_int() != 0});
     st.reset();
     return out;
   });
@@ -55,9 +53,9 @@ Result<std::vector<FanOutAutomation>> fan_out_automations(Store& store)
     auto& st = store.statement("SELECT name, definition, coalesce(source, ''), coalesce(collection, ''), events "
                                "FROM automations WHERE trigger = 'event' AND paused = 0");
     std::vector<FanOutAutomation> out;
-    while (st.executeStep())
-      out.push_back({st.getColumn(0).getString(), st.getColumn(1).getString(), st.getColumn(2).getString(),
-                     st.getColumn(3).getString(), string_list_from_text(st.getColumn(4).getText())});
+    while (st.step())
+      out.push_back({st.column(0).as_string(), st.column(1).as_string(), st.column(2).as_string(),
+                     st.column(3).as_string(), string_list_from_text(st.column(4).as_text())});
     st.reset();
     return out;
   });
@@ -76,14 +74,13 @@ Result<std::vector<PendingEvent>> pending_events(Store& store, int limit, Pendin
               "FROM events WHERE seq > (SELECT last_seq FROM fanout_cursor) AND dispatched = 0 ORDER BY seq LIMIT ?");
     pending.bind(1, limit);
     std::vector<PendingEvent> rows;
-    while (pending.executeStep()) {
-      auto body = pending.getColumn(4);
-      rows.push_back({pending.getColumn(0).getInt64(), pending.getColumn(1).getString(), pending.getColumn(2).getString(),
-                      pending.getColumn(3).getString(),
-                      body.isNull() ? std::string() :
-                                      std::string(static_cast<const char*>(body.getBlob()),
-                                                  static_cast<std::size_t>(body.getBytes())),
-                      pending.getColumn(5).getInt64()});
+    while (pending.step()) {
+      auto body = pending.column(4);
+      rows.push_back({pending.column(0).as_int64(), pending.column(1).as_string(), pending.column(2).as_string(),
+                      pending.column(3).as_string(),
+                      body.is_null() ? std::string() :
+                                      body.as_string(),
+                      pending.column(5).as_int64()});
     }
     pending.reset();
     return rows;

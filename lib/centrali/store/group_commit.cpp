@@ -5,8 +5,6 @@
 #include <algorithm>
 #include <chrono>
 
-#include <SQLiteCpp/Database.h>
-#include <SQLiteCpp/Statement.h>
 
 namespace centrali::store {
 
@@ -152,7 +150,7 @@ void GroupCommitter::commit_batch(std::deque<Item>& batch)
   if (wanted != m_current) {
     // A connection setting, read at COMMIT: change it between transactions.
     try {
-      m_store.db().exec(need_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+      m_store.connection().set_durability(wanted);
       m_current = wanted;
     } catch (...) {
       m_current.reset();  // unknown: set it again before the next batch
@@ -164,7 +162,7 @@ void GroupCommitter::commit_batch(std::deque<Item>& batch)
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(lock_deadline -
                                                                           std::chrono::steady_clock::now());
   try {
-    m_store.db().setBusyTimeout(static_cast<int>(std::clamp<std::int64_t>(left.count(), 0, m_lock_wait.count())));
+    m_store.connection().set_lock_wait(static_cast<int>(std::clamp<std::int64_t>(left.count(), 0, m_lock_wait.count())));
   } catch (...) {
     // Cannot fail on an open connection; the previous wait stays if it did.
   }
@@ -173,7 +171,7 @@ void GroupCommitter::commit_batch(std::deque<Item>& batch)
     return guarded("store write", [&]() -> Result<void> {
       results.clear();
       m_store.reset_statements();
-      m_store.statement("BEGIN IMMEDIATE").exec();
+      m_store.connection().begin_write();
       for (auto& item : batch) {
         if (isolate == Isolate::yes) m_store.statement("SAVEPOINT work").exec();
         Result<void> r;
@@ -200,7 +198,7 @@ void GroupCommitter::commit_batch(std::deque<Item>& batch)
   };
   auto rollback = [&] {
     try {
-      m_store.db().exec("ROLLBACK");
+      m_store.exec("ROLLBACK");
     } catch (...) {
       // No transaction was open (BEGIN itself failed): nothing to undo.
     }

@@ -3,8 +3,6 @@
 #include <string_view>
 #include <utility>
 
-#include <SQLiteCpp/Exception.h>
-
 namespace centrali::store {
 
 template <class Fn>
@@ -12,11 +10,8 @@ auto guarded(std::string_view what, std::string_view subject, Fn&& fn) -> declty
 {
   try {
     return fn();
-  } catch (const SQLite::Exception& e) {
-    return std::unexpected(Error{ErrorKind::store,
-                                 std::string(what).append(subject) + ": " +
-                                     describe_sqlite_error(e.getErrorCode(), e.getExtendedErrorCode(), e.what()),
-                                 sqlite_fault(e.getErrorCode())});
+  } catch (const DatabaseError& e) {
+    return std::unexpected(Error{ErrorKind::store, std::string(what).append(subject) + ": " + e.what(), e.fault()});
   } catch (const std::exception& e) {
     return fail(ErrorKind::store, std::string(what).append(subject) + ": " + e.what());
   }

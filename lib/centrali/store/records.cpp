@@ -1,7 +1,5 @@
 #include "centrali/store/records.hpp"
 
-#include <SQLiteCpp/Database.h>
-#include <SQLiteCpp/Statement.h>
 
 #include "centrali/store/events.hpp"
 #include "centrali/util/ids.hpp"
@@ -17,16 +15,16 @@ std::string dump(const json& j)
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-Record read_record(SQLite::Statement& st)
+Record read_record(Statement& st)
 {
   Record r;
-  r.id = st.getColumn(0).getString();
-  r.collection = st.getColumn(1).getString();
-  r.data = parse_json(st.getColumn(2).getString());
+  r.id = st.column(0).as_string();
+  r.collection = st.column(1).as_string();
+  r.data = parse_json(st.column(2).as_string());
   if (!r.data.is_object()) r.data = json::object();
-  r.version = st.getColumn(3).getInt64();
-  r.created_ms = st.getColumn(4).getInt64();
-  r.updated_ms = st.getColumn(5).getInt64();
+  r.version = st.column(3).as_int64();
+  r.created_ms = st.column(4).as_int64();
+  r.updated_ms = st.column(5).as_int64();
   return r;
 }
 
@@ -36,7 +34,7 @@ Result<Record> find(Store& store, const std::string& id)
 {
   auto& st = store.statement("SELECT id, collection, data, version, created_ms, updated_ms FROM records WHERE id = ?");
   st.bind(1, id);
-  if (!st.executeStep()) return fail(ErrorKind::not_found, "no record " + id);
+  if (!st.step()) return fail(ErrorKind::not_found, "no record " + id);
   auto r = read_record(st);
   st.reset();
   return r;
@@ -160,7 +158,7 @@ Result<std::vector<Record>> list_records(Store& store, const RecordFilter& f)
     for (const auto& m : f.where) sql += m.value.is_null() ? " AND json_extract(data, ?) IS NULL" : " AND json_extract(data, ?) = ?";
     sql += " ORDER BY id";
     if (f.limit > 0) sql += " LIMIT ?";
-    SQLite::Statement st(store.db(), sql);
+    Statement st(store, sql);
     int i = 1;
     st.bind(i++, f.collection);
     for (const auto& m : f.where) {
@@ -176,7 +174,7 @@ Result<std::vector<Record>> list_records(Store& store, const RecordFilter& f)
     }
     if (f.limit > 0) st.bind(i++, f.limit);
     std::vector<Record> out;
-    while (st.executeStep()) out.push_back(read_record(st));
+    while (st.step()) out.push_back(read_record(st));
     return out;
   });
 }

@@ -5,8 +5,6 @@
 #include <algorithm>
 #include <unordered_map>
 
-#include <SQLiteCpp/Database.h>
-#include <SQLiteCpp/Statement.h>
 
 namespace centrali::store {
 namespace {
@@ -17,34 +15,34 @@ namespace {
 constexpr const char* k_summary_columns = "seq, id, trigger, status, origin, event_id, rerun_of, output, exit_code, "
                                           "error, queued_ms, started_ms, ended_ms, lease_until_ms";
 
-std::string blob_text(const SQLite::Column& c)
+std::string blob_text(const Column& c)
 {
-  if (c.isNull()) return {};
-  return std::string(static_cast<const char*>(c.getBlob()), static_cast<std::size_t>(c.getBytes()));
+  if (c.is_null()) return {};
+  return c.as_string();
 }
 
 // Reads the summary columns, then (when present) input, stdout, stderr.
-Run read_run(SQLite::Statement& st, bool full)
+Run read_run(Statement& st, bool full)
 {
   Run r;
-  r.seq = st.getColumn(0).getInt64();
-  r.id = st.getColumn(1).getString();
-  r.trigger = st.getColumn(2).getString();
-  r.status = st.getColumn(3).getString();
-  r.origin = st.getColumn(4).getString();
-  r.event_id = st.getColumn(5).getString();
-  r.rerun_of = st.getColumn(6).getString();
-  r.output = st.getColumn(7).getString();
-  if (!st.getColumn(8).isNull()) r.exit_code = st.getColumn(8).getInt();
-  r.error = st.getColumn(9).getString();
-  r.queued_ms = st.getColumn(10).getInt64();
-  r.started_ms = optional_int(st.getColumn(11));
-  r.ended_ms = optional_int(st.getColumn(12));
-  r.lease_until_ms = optional_int(st.getColumn(13));
+  r.seq = st.column(0).as_int64();
+  r.id = st.column(1).as_string();
+  r.trigger = st.column(2).as_string();
+  r.status = st.column(3).as_string();
+  r.origin = st.column(4).as_string();
+  r.event_id = st.column(5).as_string();
+  r.rerun_of = st.column(6).as_string();
+  r.output = st.column(7).as_string();
+  if (!st.column(8).is_null()) r.exit_code = st.column(8).as_int();
+  r.error = st.column(9).as_string();
+  r.queued_ms = st.column(10).as_int64();
+  r.started_ms = optional_int(st.column(11));
+  r.ended_ms = optional_int(st.column(12));
+  r.lease_until_ms = optional_int(st.column(13));
   if (full) {
-    r.input = st.getColumn(14).getString();
-    r.stdout_data = blob_text(st.getColumn(15));
-    r.stderr_data = blob_text(st.getColumn(16));
+    r.input = st.column(14).as_string();
+    r.stdout_data = blob_text(st.column(15));
+    r.stderr_data = blob_text(st.column(16));
   }
   return r;
 }
@@ -77,9 +75,9 @@ Result<void> insert_run(Store& store, const Run& r)
     bind_text_or_null(st, 7, r.input);
     bind_text_or_null(st, 8, r.output);
     if (r.stdout_data.empty()) st.bind(9);
-    else st.bindNoCopy(9, r.stdout_data.data(), static_cast<int>(r.stdout_data.size()));
+    else st.bind_no_copy(9, r.stdout_data.data(), static_cast<int>(r.stdout_data.size()));
     if (r.stderr_data.empty()) st.bind(10);
-    else st.bindNoCopy(10, r.stderr_data.data(), static_cast<int>(r.stderr_data.size()));
+    else st.bind_no_copy(10, r.stderr_data.data(), static_cast<int>(r.stderr_data.size()));
     if (r.exit_code) st.bind(11, *r.exit_code);
     else st.bind(11);
     bind_text_or_null(st, 12, r.error);
@@ -95,10 +93,10 @@ Result<void> insert_run(Store& store, const Run& r)
 Result<Run> get_run(Store& store, const std::string& id)
 {
   return guarded("read run " + id, [&]() -> Result<Run> {
-    SQLite::Statement st(store.db(), std::string("SELECT ") + k_summary_columns +
+    Statement st(store, std::string("SELECT ") + k_summary_columns +
                                          ", input, stdout, stderr FROM runs WHERE id = ?");
     st.bind(1, id);
-    if (!st.executeStep()) return fail(ErrorKind::not_found, "no run " + id);
+    if (!st.step()) return fail(ErrorKind::not_found, "no run " + id);
     return read_run(st, true);
   });
 }
@@ -111,12 +109,12 @@ Result<std::vector<Run>> list_runs(Store& store, const RunFilter& f)
     if (!f.status.empty()) sql += " AND status = :status";
     sql += " ORDER BY seq DESC";
     if (f.limit > 0) sql += " LIMIT :limit";
-    SQLite::Statement st(store.db(), sql);
+    Statement st(store, sql);
     if (!f.trigger.empty()) st.bind(":trigger", f.trigger);
     if (!f.status.empty()) st.bind(":status", f.status);
     if (f.limit > 0) st.bind(":limit", f.limit);
     std::vector<Run> out;
-    while (st.executeStep()) out.push_back(read_run(st, false));
+    while (st.step()) out.push_back(read_run(st, false));
     return out;
   });
 }
@@ -124,10 +122,10 @@ Result<std::vector<Run>> list_runs(Store& store, const RunFilter& f)
 Result<std::vector<Run>> runs_for_event(Store& store, const std::string& event_id)
 {
   return guarded("list runs of " + event_id, [&]() -> Result<std::vector<Run>> {
-    SQLite::Statement st(store.db(), std::string("SELECT ") + k_summary_columns + " FROM runs WHERE event_id = ? ORDER BY seq");
+    Statement st(store, std::string("SELECT ") + k_summary_columns + " FROM runs WHERE event_id = ? ORDER BY seq");
     st.bind(1, event_id);
     std::vector<Run> out;
-    while (st.executeStep()) out.push_back(read_run(st, false));
+    while (st.step()) out.push_back(read_run(st, false));
     return out;
   });
 }
@@ -153,7 +151,7 @@ Result<std::vector<ClaimedRun>> claim_runs(Store& store, std::int64_t now_ms, in
     {
       auto& st = store.statement("SELECT trigger, count(*) FROM runs WHERE status IN ('queued','running') "
                                  "AND status = 'running' GROUP BY trigger");
-      while (st.executeStep()) running[st.getColumn(0).getString()] = st.getColumn(1).getInt();
+      while (st.step()) running[st.column(0).as_string()] = st.column(1).as_int();
     }
     // Triggers with queued runs, the one waiting longest first, so a busy
     // trigger cannot starve the others out of the claim limit.
@@ -163,7 +161,7 @@ Result<std::vector<ClaimedRun>> claim_runs(Store& store, std::int64_t now_ms, in
           "SELECT r.trigger FROM runs r JOIN triggers t ON t.name = r.trigger "
           "WHERE r.status IN ('queued','running') AND r.status = 'queued' AND t.paused = 0 "
           "GROUP BY r.trigger ORDER BY min(r.seq)");
-      while (st.executeStep()) waiting.push_back(st.getColumn(0).getString());
+      while (st.step()) waiting.push_back(st.column(0).as_string());
     }
     for (const auto& name : waiting) {
       if (static_cast<int>(claimed.size()) >= limit) break;
@@ -181,9 +179,9 @@ Result<std::vector<ClaimedRun>> claim_runs(Store& store, std::int64_t now_ms, in
             "WHERE status IN ('queued','running') AND status = 'queued' AND trigger = ? ORDER BY status, seq LIMIT ?");
         st.bind(1, name);
         st.bind(2, take);
-        while (st.executeStep()) {
+        while (st.step()) {
           Run r = read_run(st, false);
-          r.input = st.getColumn(14).getString();
+          r.input = st.column(14).as_string();
           runs.push_back(std::move(r));
         }
       }
@@ -216,9 +214,9 @@ Result<void> finish_run(Store& store, const RunResult& r)
     st.bind(1, r.status);
     bind_text_or_null(st, 2, r.output);
     if (r.stdout_data.empty()) st.bind(3);
-    else st.bindNoCopy(3, r.stdout_data.data(), static_cast<int>(r.stdout_data.size()));
+    else st.bind_no_copy(3, r.stdout_data.data(), static_cast<int>(r.stdout_data.size()));
     if (r.stderr_data.empty()) st.bind(4);
-    else st.bindNoCopy(4, r.stderr_data.data(), static_cast<int>(r.stderr_data.size()));
+    else st.bind_no_copy(4, r.stderr_data.data(), static_cast<int>(r.stderr_data.size()));
     if (r.exit_code) st.bind(5, *r.exit_code);
     else st.bind(5);
     bind_text_or_null(st, 6, r.error);
@@ -226,7 +224,7 @@ Result<void> finish_run(Store& store, const RunResult& r)
     st.bind(8, static_cast<int64_t>(r.ended_ms));
     st.bind(9, r.id);
     st.exec();
-    if (store.db().getChanges() == 0) return fail(ErrorKind::not_found, "no run " + r.id);
+    if (store.changes() == 0) return fail(ErrorKind::not_found, "no run " + r.id);
     return {};
   });
 }
@@ -249,13 +247,13 @@ Result<bool> has_pending_runs(Store& store)
         "SELECT 1 FROM runs WHERE status IN ('queued','running') AND status = 'running' LIMIT 1");
     // Reset at once: a half-stepped statement would keep this connection's
     // read snapshot open, and it would never see newer runs.
-    bool any = running.executeStep();
+    bool any = running.step();
     running.reset();
     if (any) return true;
     auto& queued = store.statement(
         "SELECT 1 FROM runs r JOIN triggers t ON t.name = r.trigger "
         "WHERE r.status IN ('queued','running') AND r.status = 'queued' AND t.paused = 0 LIMIT 1");
-    any = queued.executeStep();
+    any = queued.step();
     queued.reset();
     return any;
   });

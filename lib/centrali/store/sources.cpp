@@ -1,7 +1,5 @@
 #include "centrali/store/sources.hpp"
 
-#include <SQLiteCpp/Database.h>
-#include <SQLiteCpp/Statement.h>
 #include <nlohmann/json.hpp>
 
 #include "centrali/util/json_bounded.hpp"
@@ -9,18 +7,18 @@
 namespace centrali::store {
 namespace {
 
-Source read_source(SQLite::Statement& st)
+Source read_source(Statement& st)
 {
   Source s;
-  s.name = st.getColumn(0).getString();
-  s.provider = st.getColumn(1).getString();
-  auto secrets = parse_json(st.getColumn(2).getString());
+  s.name = st.column(0).as_string();
+  s.provider = st.column(1).as_string();
+  auto secrets = parse_json(st.column(2).as_string());
   if (secrets.is_array())
     for (const auto& v : secrets)
       if (v.is_string()) s.secrets.push_back(v.get<std::string>());
-  if (!st.getColumn(3).isNull()) s.tolerance_s = st.getColumn(3).getInt64();
-  s.forward_to = st.getColumn(4).getString();
-  s.created_ms = st.getColumn(5).getInt64();
+  if (!st.column(3).is_null()) s.tolerance_s = st.column(3).as_int64();
+  s.forward_to = st.column(4).as_string();
+  s.created_ms = st.column(5).as_int64();
   return s;
 }
 
@@ -31,11 +29,11 @@ constexpr const char* k_select = "SELECT name, provider, secrets, tolerance_s, f
 Result<void> add_source(Store& store, const Source& source)
 {
   return guarded("add source " + source.name, [&]() -> Result<void> {
-    SQLite::Statement exists(store.db(), "SELECT 1 FROM sources WHERE name = ?");
+    Statement exists(store, "SELECT 1 FROM sources WHERE name = ?");
     exists.bind(1, source.name);
-    if (exists.executeStep())
+    if (exists.step())
       return fail(ErrorKind::rejected, "source '" + source.name + "' already exists (remove it first with 'centrali sources rm " + source.name + "')");
-    SQLite::Statement st(store.db(), "INSERT INTO sources (name, provider, secrets, tolerance_s, forward_to, "
+    Statement st(store, "INSERT INTO sources (name, provider, secrets, tolerance_s, forward_to, "
                                      "created_ms) VALUES (?,?,?,?,?,?)");
     st.bind(1, source.name);
     st.bind(2, source.provider);
@@ -53,7 +51,7 @@ Result<void> add_source(Store& store, const Source& source)
 Result<void> update_source(Store& store, const Source& source)
 {
   return guarded("update source " + source.name, [&]() -> Result<void> {
-    SQLite::Statement st(store.db(), "UPDATE sources SET secrets = ?, tolerance_s = ?, forward_to = ?, provider = ? WHERE name = ?");
+    Statement st(store, "UPDATE sources SET secrets = ?, tolerance_s = ?, forward_to = ?, provider = ? WHERE name = ?");
     st.bind(1, nlohmann::json(source.secrets).dump());
     if (source.tolerance_s) st.bind(2, static_cast<int64_t>(*source.tolerance_s));
     else st.bind(2);
@@ -69,9 +67,9 @@ Result<void> update_source(Store& store, const Source& source)
 Result<Source> get_source(Store& store, const std::string& name)
 {
   return guarded("read source " + name, [&]() -> Result<Source> {
-    SQLite::Statement st(store.db(), std::string(k_select) + " WHERE name = ?");
+    Statement st(store, std::string(k_select) + " WHERE name = ?");
     st.bind(1, name);
-    if (!st.executeStep()) return fail(ErrorKind::not_found, "no source named '" + name + "'");
+    if (!st.step()) return fail(ErrorKind::not_found, "no source named '" + name + "'");
     return read_source(st);
   });
 }
@@ -79,9 +77,9 @@ Result<Source> get_source(Store& store, const std::string& name)
 Result<std::vector<Source>> list_sources(Store& store)
 {
   return guarded("list sources", [&]() -> Result<std::vector<Source>> {
-    SQLite::Statement st(store.db(), std::string(k_select) + " ORDER BY name");
+    Statement st(store, std::string(k_select) + " ORDER BY name");
     std::vector<Source> out;
-    while (st.executeStep()) out.push_back(read_source(st));
+    while (st.step()) out.push_back(read_source(st));
     return out;
   });
 }
@@ -89,7 +87,7 @@ Result<std::vector<Source>> list_sources(Store& store)
 Result<void> remove_source(Store& store, const std::string& name)
 {
   return guarded("remove source " + name, [&]() -> Result<void> {
-    SQLite::Statement st(store.db(), "DELETE FROM sources WHERE name = ?");
+    Statement st(store, "DELETE FROM sources WHERE name = ?");
     st.bind(1, name);
     if (st.exec() == 0) return fail(ErrorKind::not_found, "no source named '" + name + "'");
     return {};

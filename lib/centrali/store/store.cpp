@@ -1,63 +1,17 @@
 #include "centrali/store/store.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <system_error>
 
-#include <SQLiteCpp/Database.h>
-#include <SQLiteCpp/Statement.h>
-#include <sqlite3.h>
-
-#include "centrali/store/file_safety.hpp"
+#include "centrali/store/postgres/open.hpp"
+#include "centrali/store/postgres/sql.hpp"
+#include "centrali/store/postgres/url.hpp"
+#include "centrali/store/sqlite/open.hpp"
+#include "centrali/store/sqlite/sql.hpp"
 
 namespace fs = std::filesystem;
 
 namespace centrali::store {
 namespace {
-
-// SQLite keeps global memory statistics behind one process-wide mutex taken
-// on every allocation, which every connection's thread then contends for;
-// nothing here reads them. sqlite3_config works only before SQLite
-// initialises, so this runs at load time, before any connection opens.
-[[maybe_unused]] const bool k_memstatus_off = [] {
-  sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
-  return true;
-}();
-
-// Creates each missing folder of `dir` with mode 0700: the store holds
-// secrets and raw payloads, so nobody else should be able to list it.
-Result<void> make_private_dirs(const fs::path& dir)
-{
-  if (dir.empty()) return {};
-  std::error_code ec;
-  if (fs::is_directory(dir, ec)) return {};
-  if (fs::exists(dir, ec))
-    return fail(ErrorKind::store, "cannot create store folder " + dir.string() + ": a file is in the way");
-  if (auto r = make_private_dirs(dir.parent_path()); !r) return r;
-  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
-    return fail(ErrorKind::store, "cannot create store folder " + dir.string() + ": " + std::strerror(errno));
-  return {};
-}
-
-// Creates the database file 0600 before SQLite sees it; SQLite then gives
-// its -wal and -shm files the same mode.
-Result<void> make_private_file(const fs::path& file)
-{
-  int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    int err = errno;
-    if (err == EACCES || err == EROFS || err == EPERM)
-      return fail(ErrorKind::store, "cannot write store " + file.string() + ": location is read-only (" +
-                                        std::strerror(err) + ")");
-    return fail(ErrorKind::store, "cannot open store " + file.string() + ": " + std::strerror(err));
-  }
-  ::close(fd);
-  return {};
-}
 
 std::int64_t file_size_or_zero(const fs::path& p)
 {
@@ -68,42 +22,10 @@ std::int64_t file_size_or_zero(const fs::path& p)
 
 } // namespace
 
-std::string describe_sqlite_error(int code, int extended_code, const std::string& what)
-{
-  switch (code & 0xff) {
-  case SQLITE_NOTADB: return "not a SQLite database (file is corrupt or of another kind)";
-  case SQLITE_CORRUPT: return "the database file is corrupt";
-  case SQLITE_READONLY: return "the store is read-only";
-  case SQLITE_CANTOPEN: return "cannot open the database file";
-  case SQLITE_BUSY:
-  case SQLITE_LOCKED: return "the store is locked by another process (timed out waiting)";
-  case SQLITE_FULL: return "the disk is full";
-  case SQLITE_IOERR: return "I/O error while accessing the store";
-  case SQLITE_PERM: return "permission denied";
-  case SQLITE_CONSTRAINT: return "constraint failed (" + what + ")";
-  default: break;
-  }
-  (void)extended_code;
-  return std::string(sqlite3_errstr(code));
-}
+Statement::Statement(Store& store, const std::string& sql) : m_impl(store.connection().prepare(sql)) {}
 
-StoreFault sqlite_fault(int code)
-{
-  switch (code & 0xff) {
-  case SQLITE_BUSY:
-  case SQLITE_LOCKED: return StoreFault::locked;
-  case SQLITE_NOTADB:
-  case SQLITE_CORRUPT:
-  case SQLITE_READONLY:
-  case SQLITE_CANTOPEN:
-  case SQLITE_FULL:
-  case SQLITE_IOERR:
-  case SQLITE_PERM: return StoreFault::broken;
-  default: return StoreFault::none;
-  }
-}
-
-Store::Store(fs::path path, std::unique_ptr<SQLite::Database> db) : m_path(std::move(path)), m_db(std::move(db))
+Store::Store(fs::path path, std::string location, std::unique_ptr<Connection> db)
+    : m_path(std::move(path)), m_location(std::move(location)), m_db(std::move(db))
 {
 }
 Store::Store(Store&&) noexcept = default;
@@ -112,6 +34,7 @@ Store& Store::operator=(Store&& other) noexcept
   if (this != &other) {
     m_statements.clear();
     m_db = std::move(other.m_db);
+    m_location = std::move(other.m_location);
     m_path = std::move(other.m_path);
     m_statements = std::move(other.m_statements);
   }
@@ -123,75 +46,55 @@ Store::~Store()
   m_statements.clear();
 }
 
-// tryReset: sqlite3_reset repeats the error of a step that failed (say, a
-// unique constraint a caller caught and handled); that error belongs to the
-// finished execution, not to the reset, so it must not throw here.
 void Store::reset_statements()
 {
   for (auto& [sql, st] : m_statements)
-    if (st) st->tryReset();
+    if (st) st->reset();
 }
 
-SQLite::Statement& Store::statement(const char* sql)
+Statement& Store::statement(const char* sql)
 {
   auto& slot = m_statements[sql];
   if (!slot) {
-    slot = std::make_unique<SQLite::Statement>(*m_db, sql);
+    slot = std::make_unique<Statement>(m_db->prepare(sql));
   } else {
-    slot->tryReset();
-    slot->clearBindings();
+    slot->reset();
+    slot->clear_bindings();
   }
   return *slot;
 }
 
-Result<Store> Store::open(const fs::path& path, OpenOptions options)
+std::int64_t Store::query_int64(const std::string& sql)
 {
-  if (path.empty()) return fail(ErrorKind::store, "store path is empty");
-  std::error_code ec;
-  if (fs::is_directory(path, ec))
-    return fail(ErrorKind::store, "store path " + path.string() + " is a directory, not a SQLite file");
-  // Before anything is created or read: the store holds commands that
-  // triggers run, so one that others could have written is not used.
-  if (auto r = check_store_safety(path); !r) return std::unexpected(r.error());
-  const bool existed = fs::exists(path, ec);
-  if (!existed) {
-    if (auto r = make_private_dirs(path.parent_path()); !r) return std::unexpected(r.error());
-    if (auto r = make_private_file(path); !r) return std::unexpected(r.error());
-  } else {
-    // WAL needs to create files beside the database, so the folder must be
-    // writable too, not only the file.
-    auto dir = path.parent_path().empty() ? fs::path(".") : path.parent_path();
-    if (::access(path.c_str(), W_OK) != 0 || ::access(dir.c_str(), W_OK) != 0)
-      return fail(ErrorKind::store, "cannot write store " + path.string() + ": location is read-only (" +
-                                        std::strerror(errno) + ")");
-  }
+  Statement st(m_db->prepare(sql));
+  return st.step() ? st.column(0).as_int64() : 0;
+}
 
-  return guarded("store " + path.string(), [&]() -> Result<Store> {
-    // NOMUTEX: a connection is only ever used by one thread at a time (each
-    // thread opens its own, and shared readers sit behind their owner's
-    // mutex), so SQLite's per-call connection mutex is pure cost.
-    auto db = std::make_unique<SQLite::Database>(path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE |
-                                                                    SQLite::OPEN_NOMUTEX);
-    db->setBusyTimeout(options.busy_timeout_ms);
-    // Reading the header is the first touch of the file: a non-SQLite file
-    // fails here, before we try to change anything in it.
-    db->exec("SELECT count(*) FROM sqlite_schema");
-    std::string mode = db->execAndGet("PRAGMA journal_mode=WAL").getString();
-    if (mode != "wal")
-      return fail(ErrorKind::store, "store " + path.string() + ": cannot enable WAL mode (got " + mode + ")");
-    db->exec(options.durability == Durability::full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
-    db->exec("PRAGMA foreign_keys=ON");
-    if (auto r = migrate(*db); !r) return fail(r.error().kind, "store " + path.string() + ": " + r.error().message);
-    return Store(path, std::move(db));
-  });
+std::string Store::query_text(const std::string& sql)
+{
+  Statement st(m_db->prepare(sql));
+  return st.step() ? st.column(0).as_string() : std::string();
+}
+
+Result<Store> Store::open(const fs::path& location, OpenOptions options)
+{
+  const std::string text = location.string();
+  if (postgres::is_postgres_url(text)) {
+    auto db = postgres::open(text, options);
+    if (!db) return std::unexpected(db.error());
+    return Store(location, postgres::redact_postgres_url(text), std::move(*db));
+  }
+  auto db = sqlite::open_file(location, options);
+  if (!db) return std::unexpected(db.error());
+  return Store(location, text, std::move(*db));
 }
 
 Result<void> read_snapshot(Store& store, const std::function<Result<void>()>& fn)
 {
   return guarded("store read", [&]() -> Result<void> {
-    auto& db = store.db();
-    if (sqlite3_get_autocommit(db.getHandle()) == 0) return fn();
-    store.statement("BEGIN").exec();
+    auto& db = store.connection();
+    if (db.in_transaction()) return fn();
+    db.begin_read();
     Result<void> r;
     try {
       r = fn();
@@ -206,8 +109,7 @@ Result<void> read_snapshot(Store& store, const std::function<Result<void>()>& fn
     }
     // Cached statements left mid-result would hold the snapshot past the end.
     store.reset_statements();
-    if (r) store.statement("COMMIT").exec();
-    else db.exec("ROLLBACK");
+    db.exec(r ? "COMMIT" : "ROLLBACK");
     return r;
   });
 }
@@ -215,12 +117,16 @@ Result<void> read_snapshot(Store& store, const std::function<Result<void>()>& fn
 Result<void> write_transaction(Store& store, const std::function<Result<void>()>& fn)
 {
   return guarded("store write", [&]() -> Result<void> {
-    auto& db = store.db();
-    const bool outer = sqlite3_get_autocommit(db.getHandle()) != 0;
+    auto& db = store.connection();
+    const bool outer = !db.in_transaction();
     // A cached read left mid-result would pin a stale snapshot and make
     // BEGIN IMMEDIATE fail at once instead of waiting for the lock.
-    if (outer) store.reset_statements();
-    db.exec(outer ? "BEGIN IMMEDIATE" : "SAVEPOINT centrali_write");
+    if (outer) {
+      store.reset_statements();
+      db.begin_write();
+    } else {
+      db.exec("SAVEPOINT centrali_write");
+    }
     auto undo = [&] {
       try {
         if (outer) db.exec("ROLLBACK");
@@ -249,21 +155,25 @@ Result<Info> Store::info()
 {
   return guarded("store info", [&]() -> Result<Info> {
     Info info;
-    info.path = fs::absolute(m_path).lexically_normal().string();
-    info.schema_version = m_db->execAndGet("PRAGMA user_version").getInt();
     info.latest_schema_version = latest_schema_version();
-    SQLite::Statement tables(*m_db, "SELECT name FROM sqlite_schema WHERE type='table' AND name NOT LIKE 'sqlite_%' "
-                                    "ORDER BY name");
-    std::vector<std::string> names;
-    while (tables.executeStep()) names.push_back(tables.getColumn(0).getString());
-    for (auto& name : names) {
-      // Table names come from sqlite_schema, never from input; quoting keeps
-      // any odd name inert all the same.
-      SQLite::Statement count(*m_db, "SELECT count(*) FROM \"" + name + "\"");
-      count.executeStep();
-      info.tables.push_back({name, count.getColumn(0).getInt64()});
+    if (backend() == Backend::sqlite) {
+      info.path = fs::absolute(m_path).lexically_normal().string();
+      info.schema_version = static_cast<int>(query_int64("PRAGMA user_version"));
+    } else {
+      info.path = m_location;
+      info.schema_version = static_cast<int>(query_int64(postgres::k_schema_version));
     }
-    info.size_bytes = file_size_or_zero(m_path) + file_size_or_zero(m_path.string() + "-wal");
+    std::vector<std::string> names;
+    Statement tables(m_db->prepare(backend() == Backend::sqlite ? sqlite::k_table_names : postgres::k_table_names));
+    while (tables.step()) names.push_back(tables.column(0).as_string());
+    for (auto& name : names) {
+      // Table names come from the catalogue, never from input; quoting
+      // keeps any odd name inert all the same.
+      info.tables.push_back({name, query_int64("SELECT count(*) FROM \"" + name + "\"")});
+    }
+    info.size_bytes = backend() == Backend::sqlite
+                          ? file_size_or_zero(m_path) + file_size_or_zero(m_path.string() + "-wal")
+                          : query_int64(postgres::k_database_size);
     return info;
   });
 }
@@ -271,6 +181,11 @@ Result<Info> Store::info()
 Result<std::pair<std::int64_t, std::int64_t>> Store::vacuum()
 {
   return guarded("store vacuum", [&]() -> Result<std::pair<std::int64_t, std::int64_t>> {
+    if (backend() == Backend::postgresql) {
+      auto before = query_int64(postgres::k_database_size);
+      m_db->exec("VACUUM FULL");
+      return std::pair{before, query_int64(postgres::k_database_size)};
+    }
     auto before = file_size_or_zero(m_path) + file_size_or_zero(m_path.string() + "-wal");
     m_db->exec("VACUUM");
     m_db->exec("PRAGMA wal_checkpoint(TRUNCATE)");

@@ -1,6 +1,7 @@
 #pragma once
-// The store: one SQLite file holding every piece of centrali state. This
-// layer is the only code that includes SQLite. A Store is one connection;
+// The store: every piece of centrali state, in one SQLite file (the
+// default) or in a PostgreSQL database that several processes share. This
+// layer is the only code that speaks SQL. A Store is one connection;
 // threads that need the store concurrently each open their own.
 #include <cstdint>
 #include <filesystem>
@@ -11,19 +12,14 @@
 #include <unordered_map>
 #include <vector>
 
+#include "centrali/store/connection.hpp"
 #include "centrali/util/error.hpp"
 
 namespace SQLite {
 class Database;
-class Statement;
 }
 
 namespace centrali::store {
-
-// How writes reach the disk. `full` fsyncs the WAL at each commit, so a
-// committed transaction survives power loss; `normal` survives a crash of
-// the process only. Ingestion acknowledges only after a `full` commit.
-enum class Durability { normal, full };
 
 struct OpenOptions {
   Durability durability = Durability::full;
@@ -45,23 +41,38 @@ struct Info {
 
 class Store {
 public:
-  // Opens (creating when absent) the store at `path`: the folder is created
-  // 0700, the file 0600, WAL mode, foreign keys on, and migrations applied.
-  // Fails with ErrorKind::store when the path is not a SQLite file, is
-  // read-only, holds a schema newer than this binary understands, or is not
-  // safe to use (others could write it: see check_store_safety).
-  static Result<Store> open(const std::filesystem::path& path, OpenOptions options = {});
+  // Opens the store at `location`: a file path, or a `postgresql://` URL.
+  // A file is created when absent (its folder 0700, the file 0600), in WAL
+  // mode with foreign keys on. Either way migrations are applied. Fails
+  // with ErrorKind::store when the file is not a SQLite file, is read-only,
+  // is not safe to use (others could write it: see check_store_safety),
+  // when the server cannot be reached, or when the schema is newer than
+  // this binary understands.
+  static Result<Store> open(const std::filesystem::path& location, OpenOptions options = {});
 
   Store(Store&&) noexcept;
   Store& operator=(Store&&) noexcept;
   ~Store();
 
+  // The location to show: the path, or the URL with its password hidden.
+  const std::string& location() const { return m_location; }
+  // The location as given, for opening more connections to the same store.
+  // A URL keeps its password here: never show it.
   const std::filesystem::path& path() const { return m_path; }
-  SQLite::Database& db() { return *m_db; }
+  Backend backend() const { return m_db->backend(); }
+  Connection& connection() { return *m_db; }
 
   // A prepared statement for `sql`, compiled once per connection and reset
   // for reuse. `sql` must be a string literal (it is the cache key).
-  SQLite::Statement& statement(const char* sql);
+  Statement& statement(const char* sql);
+  // Runs SQL without parameters (it may hold several statements).
+  void exec(const std::string& sql) { m_db->exec(sql); }
+  // The first column of the first row of `sql` (0 when there is none).
+  std::int64_t query_int64(const std::string& sql);
+  // The same as text ("" when there is none).
+  std::string query_text(const std::string& sql);
+  // Rows changed by the last statement that ran.
+  std::int64_t changes() { return m_db->changes(); }
 
   // Resets every cached statement. A statement left mid-result keeps a read
   // snapshot open; on a writer that snapshot goes stale and the next
@@ -73,10 +84,11 @@ public:
   Result<std::pair<std::int64_t, std::int64_t>> vacuum();
 
 private:
-  Store(std::filesystem::path path, std::unique_ptr<SQLite::Database> db);
+  Store(std::filesystem::path path, std::string location, std::unique_ptr<Connection> db);
   std::filesystem::path m_path;
-  std::unique_ptr<SQLite::Database> m_db;
-  std::unordered_map<const char*, std::unique_ptr<SQLite::Statement>> m_statements;
+  std::string m_location;
+  std::unique_ptr<Connection> m_db;
+  std::unordered_map<const char*, std::unique_ptr<Statement>> m_statements;
 };
 
 // Runs `fn` as one atomic write: BEGIN IMMEDIATE when no transaction is open
@@ -96,7 +108,7 @@ int latest_schema_version();
 // can build a store as an older binary would have left it.
 Result<void> migrate(SQLite::Database& db, int target = -1);
 
-// Runs `fn` and turns any SQLite exception into an ErrorKind::store error
+// Runs `fn` and turns any database exception into an ErrorKind::store error
 // whose message starts with `context`. Internal text never leaves unlabelled.
 template <class Fn>
 auto guarded(const std::string& context, Fn&& fn) -> decltype(fn());
@@ -105,11 +117,6 @@ auto guarded(const std::string& context, Fn&& fn) -> decltype(fn());
 template <class Fn>
 auto guarded(std::string_view what, std::string_view subject, Fn&& fn) -> decltype(fn());
 
-// Message for a SQLite failure, without internal exception noise.
-std::string describe_sqlite_error(int code, int extended_code, const std::string& what);
-// What a SQLite result code says about the store: locked (busy), broken
-// (corrupt, I/O error, full, unwritable), or neither.
-StoreFault sqlite_fault(int code);
 
 } // namespace centrali::store
 

@@ -2,8 +2,6 @@
 
 #include "centrali/store/columns.hpp"
 
-#include <SQLiteCpp/Database.h>
-#include <SQLiteCpp/Statement.h>
 
 #include "centrali/store/records.hpp"
 #include "centrali/store/string_list.hpp"
@@ -18,44 +16,44 @@ constexpr const char* k_columns =
     "name, kind, command, exec, params, timeout_ms, concurrency, cwd, env, paused, events, source, collection, cron, "
     "tz, every_ms, at_ms, next_fire_ms, path, method, response_mode, created_ms, updated_ms, conditions";
 
-Trigger read_trigger(SQLite::Statement& st)
+Trigger read_trigger(Statement& st)
 {
   Trigger t;
-  t.name = st.getColumn(0).getString();
-  t.kind = st.getColumn(1).getString();
-  t.command = st.getColumn(2).getString();
-  t.exec = st.getColumn(3).getInt() != 0;
-  t.params = parse_json(st.getColumn(4).getString());
+  t.name = st.column(0).as_string();
+  t.kind = st.column(1).as_string();
+  t.command = st.column(2).as_string();
+  t.exec = st.column(3).as_int() != 0;
+  t.params = parse_json(st.column(4).as_string());
   if (!t.params.is_object()) t.params = json::object();
-  t.timeout_ms = st.getColumn(5).getInt64();
-  t.concurrency = st.getColumn(6).getInt();
-  t.cwd = st.getColumn(7).getString();
-  auto env = parse_json(st.getColumn(8).getString());
+  t.timeout_ms = st.column(5).as_int64();
+  t.concurrency = st.column(6).as_int();
+  t.cwd = st.column(7).as_string();
+  auto env = parse_json(st.column(8).as_string());
   if (env.is_array())
     for (const auto& kv : env)
       if (kv.is_array() && kv.size() == 2 && kv[0].is_string() && kv[1].is_string())
         t.env.emplace_back(kv[0].get<std::string>(), kv[1].get<std::string>());
-  t.paused = st.getColumn(9).getInt() != 0;
-  t.events = st.getColumn(10).getString();
-  t.source = st.getColumn(11).getString();
-  t.collection = st.getColumn(12).getString();
-  t.cron = st.getColumn(13).getString();
-  t.tz = st.getColumn(14).getString();
-  t.every_ms = optional_int(st.getColumn(15));
-  t.at_ms = optional_int(st.getColumn(16));
-  t.next_fire_ms = optional_int(st.getColumn(17));
-  t.path = st.getColumn(18).getString();
-  t.method = st.getColumn(19).getString();
-  t.response_mode = st.getColumn(20).getString();
-  t.created_ms = st.getColumn(21).getInt64();
-  t.updated_ms = st.getColumn(22).getInt64();
-  t.where = string_list_from_text(st.getColumn(23).getText());
+  t.paused = st.column(9).as_int() != 0;
+  t.events = st.column(10).as_string();
+  t.source = st.column(11).as_string();
+  t.collection = st.column(12).as_string();
+  t.cron = st.column(13).as_string();
+  t.tz = st.column(14).as_string();
+  t.every_ms = optional_int(st.column(15));
+  t.at_ms = optional_int(st.column(16));
+  t.next_fire_ms = optional_int(st.column(17));
+  t.path = st.column(18).as_string();
+  t.method = st.column(19).as_string();
+  t.response_mode = st.column(20).as_string();
+  t.created_ms = st.column(21).as_int64();
+  t.updated_ms = st.column(22).as_int64();
+  t.where = string_list_from_text(st.column(23).as_text());
   return t;
 }
 
 Result<void> require_changed(Store& store, const std::string& name)
 {
-  if (store.db().getChanges() == 0) return fail(ErrorKind::not_found, "no trigger named '" + name + "'");
+  if (store.changes() == 0) return fail(ErrorKind::not_found, "no trigger named '" + name + "'");
   return {};
 }
 
@@ -64,26 +62,26 @@ Result<void> require_changed(Store& store, const std::string& name)
 Result<void> add_trigger(Store& store, const Trigger& t)
 {
   return write_transaction(store, [&]() -> Result<void> {
-    SQLite::Statement exists(store.db(), "SELECT 1 FROM triggers WHERE name = ?");
+    Statement exists(store, "SELECT 1 FROM triggers WHERE name = ?");
     exists.bind(1, t.name);
-    if (exists.executeStep())
+    if (exists.step())
       return fail(ErrorKind::rejected, "trigger '" + t.name + "' already exists (remove it first with 'centrali triggers rm " +
                                            t.name + "')");
     if (t.kind == "endpoint") {
       // The unique index only sees equal (path, method) pairs; a trigger
       // without a method serves every method, so it clashes with any other.
-      SQLite::Statement same_path(store.db(),
+      Statement same_path(store,
                                   "SELECT name, coalesce(method, '') FROM triggers WHERE kind = 'endpoint' AND path = ?");
       same_path.bind(1, t.path);
-      while (same_path.executeStep()) {
-        std::string other_method = same_path.getColumn(1).getString();
+      while (same_path.step()) {
+        std::string other_method = same_path.column(1).as_string();
         if (other_method.empty() || t.method.empty() || other_method == t.method)
           return fail(ErrorKind::rejected, "endpoint path " + t.path +
                                                (other_method.empty() ? "" : " (" + other_method + ")") +
-                                               " is already served by trigger '" + same_path.getColumn(0).getString() + "'");
+                                               " is already served by trigger '" + same_path.column(0).as_string() + "'");
       }
     }
-    SQLite::Statement st(store.db(), std::string("INSERT INTO triggers (") + k_columns +
+    Statement st(store, std::string("INSERT INTO triggers (") + k_columns +
                                          ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     json env = json::array();
     for (const auto& [k, v] : t.env) env.push_back({k, v});
@@ -126,7 +124,7 @@ Result<void> replace_triggers(Store& store, const std::vector<Trigger>& triggers
       replacements.push_back(t);
       replacements.back().created_ms = current->created_ms;
       auto gone = guarded("replace trigger " + t.name, [&]() -> Result<void> {
-        SQLite::Statement del(store.db(), "DELETE FROM triggers WHERE name = ?");
+        Statement del(store, "DELETE FROM triggers WHERE name = ?");
         del.bind(1, t.name);
         del.exec();
         return {};
@@ -142,9 +140,9 @@ Result<void> replace_triggers(Store& store, const std::vector<Trigger>& triggers
 Result<Trigger> get_trigger(Store& store, const std::string& name)
 {
   return guarded("read trigger " + name, [&]() -> Result<Trigger> {
-    SQLite::Statement st(store.db(), std::string("SELECT ") + k_columns + " FROM triggers WHERE name = ?");
+    Statement st(store, std::string("SELECT ") + k_columns + " FROM triggers WHERE name = ?");
     st.bind(1, name);
-    if (!st.executeStep()) return fail(ErrorKind::not_found, "no trigger named '" + name + "'");
+    if (!st.step()) return fail(ErrorKind::not_found, "no trigger named '" + name + "'");
     return read_trigger(st);
   });
 }
@@ -155,10 +153,10 @@ Result<std::vector<Trigger>> list_triggers(Store& store, const std::string& kind
     std::string sql = std::string("SELECT ") + k_columns + " FROM triggers";
     if (!kind.empty()) sql += " WHERE kind = ?";
     sql += " ORDER BY name";
-    SQLite::Statement st(store.db(), sql);
+    Statement st(store, sql);
     if (!kind.empty()) st.bind(1, kind);
     std::vector<Trigger> out;
-    while (st.executeStep()) out.push_back(read_trigger(st));
+    while (st.step()) out.push_back(read_trigger(st));
     return out;
   });
 }
@@ -166,11 +164,11 @@ Result<std::vector<Trigger>> list_triggers(Store& store, const std::string& kind
 Result<void> remove_trigger(Store& store, const std::string& name)
 {
   return write_transaction(store, [&]() -> Result<void> {
-    SQLite::Statement del(store.db(), "DELETE FROM triggers WHERE name = ?");
+    Statement del(store, "DELETE FROM triggers WHERE name = ?");
     del.bind(1, name);
     del.exec();
     if (auto r = require_changed(store, name); !r) return r;
-    SQLite::Statement cancel(store.db(), "UPDATE runs SET status = 'cancelled', error = 'trigger removed' "
+    Statement cancel(store, "UPDATE runs SET status = 'cancelled', error = 'trigger removed' "
                                          "WHERE status IN ('queued','running') AND status = 'queued' AND trigger = ?");
     cancel.bind(1, name);
     cancel.exec();
@@ -181,7 +179,7 @@ Result<void> remove_trigger(Store& store, const std::string& name)
 Result<void> pause_trigger(Store& store, const std::string& name)
 {
   return guarded("pause trigger " + name, [&]() -> Result<void> {
-    SQLite::Statement st(store.db(), "UPDATE triggers SET paused = 1 WHERE name = ?");
+    Statement st(store, "UPDATE triggers SET paused = 1 WHERE name = ?");
     st.bind(1, name);
     st.exec();
     return require_changed(store, name);
@@ -191,7 +189,7 @@ Result<void> pause_trigger(Store& store, const std::string& name)
 Result<void> resume_trigger(Store& store, const std::string& name, std::optional<std::int64_t> next_fire_ms)
 {
   return guarded("resume trigger " + name, [&]() -> Result<void> {
-    SQLite::Statement st(store.db(), "UPDATE triggers SET paused = 0, next_fire_ms = CASE WHEN kind = 'schedule' "
+    Statement st(store, "UPDATE triggers SET paused = 0, next_fire_ms = CASE WHEN kind = 'schedule' "
                                      "THEN ? ELSE next_fire_ms END WHERE name = ?");
     bind_optional(st, 1, next_fire_ms);
     st.bind(2, name);
@@ -221,7 +219,7 @@ Result<bool> advance_schedule(Store& store, const std::string& name, std::int64_
     st.bind(2, name);
     st.bind(3, static_cast<int64_t>(due_ms));
     st.exec();
-    return store.db().getChanges() > 0;
+    return store.changes() > 0;
   });
 }
 

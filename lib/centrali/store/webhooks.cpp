@@ -1,7 +1,5 @@
 #include "centrali/store/webhooks.hpp"
 
-#include <SQLiteCpp/Database.h>
-#include <SQLiteCpp/Statement.h>
 #include <nlohmann/json.hpp>
 
 #include "centrali/store/string_list.hpp"
@@ -19,34 +17,34 @@ constexpr const char* k_get_webhook =
     "insecure, active, disabled_reason, failing_since_ms, disable_after_ms, created_ms, updated_ms, conditions "
     "FROM webhooks WHERE id = ?";
 
-Webhook read_webhook(SQLite::Statement& st)
+Webhook read_webhook(Statement& st)
 {
   Webhook w;
-  w.id = st.getColumn(0).getString();
-  w.name = st.getColumn(1).getString();
-  w.url = st.getColumn(2).getString();
-  w.events = st.getColumn(3).getString();
-  w.secret = st.getColumn(4).getString();
-  w.previous_secret = st.getColumn(5).getString();
-  if (!st.getColumn(6).isNull()) w.previous_until_ms = st.getColumn(6).getInt64();
-  w.headers = headers_from_json(parse_json(st.getColumn(7).getString()));
-  auto schedule = parse_json(st.getColumn(8).getString());
+  w.id = st.column(0).as_string();
+  w.name = st.column(1).as_string();
+  w.url = st.column(2).as_string();
+  w.events = st.column(3).as_string();
+  w.secret = st.column(4).as_string();
+  w.previous_secret = st.column(5).as_string();
+  if (!st.column(6).is_null()) w.previous_until_ms = st.column(6).as_int64();
+  w.headers = headers_from_json(parse_json(st.column(7).as_string()));
+  auto schedule = parse_json(st.column(8).as_string());
   if (schedule.is_array())
     for (const auto& v : schedule)
       if (v.is_number_integer()) w.retry_schedule_ms.push_back(v.get<std::int64_t>());
-  w.timeout_ms = st.getColumn(9).getInt64();
-  w.insecure = st.getColumn(10).getInt() != 0;
-  w.active = st.getColumn(11).getInt() != 0;
-  w.disabled_reason = st.getColumn(12).getString();
-  if (!st.getColumn(13).isNull()) w.failing_since_ms = st.getColumn(13).getInt64();
-  w.disable_after_ms = st.getColumn(14).getInt64();
-  w.created_ms = st.getColumn(15).getInt64();
-  w.updated_ms = st.getColumn(16).getInt64();
-  w.filter = string_list_from_text(st.getColumn(17).getText());
+  w.timeout_ms = st.column(9).as_int64();
+  w.insecure = st.column(10).as_int() != 0;
+  w.active = st.column(11).as_int() != 0;
+  w.disabled_reason = st.column(12).as_string();
+  if (!st.column(13).is_null()) w.failing_since_ms = st.column(13).as_int64();
+  w.disable_after_ms = st.column(14).as_int64();
+  w.created_ms = st.column(15).as_int64();
+  w.updated_ms = st.column(16).as_int64();
+  w.filter = string_list_from_text(st.column(17).as_text());
   return w;
 }
 
-void bind_all(SQLite::Statement& st, const Webhook& w)
+void bind_all(Statement& st, const Webhook& w)
 {
   st.bind(1, w.id);
   st.bind(2, w.name);
@@ -77,7 +75,7 @@ void bind_all(SQLite::Statement& st, const Webhook& w)
 Result<void> insert_webhook(Store& store, const Webhook& w)
 {
   return guarded("add webhook", [&]() -> Result<void> {
-    SQLite::Statement st(store.db(), std::string("INSERT INTO webhooks (") + k_columns +
+    Statement st(store, std::string("INSERT INTO webhooks (") + k_columns +
                                          ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     bind_all(st, w);
     st.exec();
@@ -91,7 +89,7 @@ Result<Webhook> get_webhook(Store& store, const std::string& id)
     // Cached: every delivery attempt reads its webhook.
     auto& st = store.statement(k_get_webhook);
     st.bind(1, id);
-    if (!st.executeStep()) return fail(ErrorKind::not_found, "no webhook " + id);
+    if (!st.step()) return fail(ErrorKind::not_found, "no webhook " + id);
     auto webhook = read_webhook(st);
     st.reset();
     return webhook;
@@ -103,11 +101,11 @@ Result<Webhook> find_webhook(Store& store, const std::string& id_or_name)
   auto by_id = get_webhook(store, id_or_name);
   if (by_id || by_id.error().kind != ErrorKind::not_found || id_or_name.empty()) return by_id;
   return guarded("read webhook " + id_or_name, [&]() -> Result<Webhook> {
-    SQLite::Statement st(store.db(), std::string("SELECT ") + k_columns + " FROM webhooks WHERE name = ? LIMIT 2");
+    Statement st(store, std::string("SELECT ") + k_columns + " FROM webhooks WHERE name = ? LIMIT 2");
     st.bind(1, id_or_name);
-    if (!st.executeStep()) return fail(ErrorKind::not_found, "no webhook with the id or name '" + id_or_name + "'");
+    if (!st.step()) return fail(ErrorKind::not_found, "no webhook with the id or name '" + id_or_name + "'");
     auto found = read_webhook(st);
-    if (st.executeStep())
+    if (st.step())
       return fail(ErrorKind::usage, "several webhooks are named '" + id_or_name + "'; use the id ('centrali webhooks list')");
     return found;
   });
@@ -116,20 +114,20 @@ Result<Webhook> find_webhook(Store& store, const std::string& id_or_name)
 Result<std::optional<std::string>> webhook_named(Store& store, const std::string& name, const std::string& except_id)
 {
   return guarded("read webhooks", [&]() -> Result<std::optional<std::string>> {
-    SQLite::Statement st(store.db(), "SELECT id FROM webhooks WHERE name = ? AND id <> ? LIMIT 1");
+    Statement st(store, "SELECT id FROM webhooks WHERE name = ? AND id <> ? LIMIT 1");
     st.bind(1, name);
     st.bind(2, except_id);
-    if (!st.executeStep()) return std::optional<std::string>{};
-    return std::optional<std::string>{st.getColumn(0).getString()};
+    if (!st.step()) return std::optional<std::string>{};
+    return std::optional<std::string>{st.column(0).as_string()};
   });
 }
 
 Result<std::vector<Webhook>> list_webhooks(Store& store)
 {
   return guarded("list webhooks", [&]() -> Result<std::vector<Webhook>> {
-    SQLite::Statement st(store.db(), std::string("SELECT ") + k_columns + " FROM webhooks ORDER BY created_ms, id");
+    Statement st(store, std::string("SELECT ") + k_columns + " FROM webhooks ORDER BY created_ms, id");
     std::vector<Webhook> out;
-    while (st.executeStep()) out.push_back(read_webhook(st));
+    while (st.step()) out.push_back(read_webhook(st));
     return out;
   });
 }
@@ -138,12 +136,12 @@ Result<void> update_webhook(Store& store, const Webhook& w)
 {
   return write_transaction(store, [&]() -> Result<void> {
     return guarded("update webhook " + w.id, [&]() -> Result<void> {
-      SQLite::Statement before(store.db(), "SELECT url FROM webhooks WHERE id = ?");
+      Statement before(store, "SELECT url FROM webhooks WHERE id = ?");
       before.bind(1, w.id);
-      if (!before.executeStep()) return fail(ErrorKind::not_found, "no webhook " + w.id);
-      const bool url_changed = before.getColumn(0).getString() != w.url;
+      if (!before.step()) return fail(ErrorKind::not_found, "no webhook " + w.id);
+      const bool url_changed = before.column(0).as_string() != w.url;
       before.reset();
-      SQLite::Statement st(store.db(),
+      Statement st(store,
                            "UPDATE webhooks SET id = ?1, name = ?2, url = ?3, events = ?4, secret = ?5, "
                            "previous_secret = ?6, previous_until_ms = ?7, headers = ?8, retry_schedule = ?9, "
                            "timeout_ms = ?10, insecure = ?11, active = ?12, disabled_reason = ?13, "
@@ -157,7 +155,7 @@ Result<void> update_webhook(Store& store, const Webhook& w)
         // sender's per-endpoint queues agree. Only pending rows, through the
         // index of pending ones: a webhook's settled history can be millions
         // of rows, and each attempt keeps the URL it was actually sent to.
-        SQLite::Statement retarget(store.db(),
+        Statement retarget(store,
                                    "UPDATE deliveries INDEXED BY deliveries_due SET url = ?1 "
                                    "WHERE status = 'pending' AND webhook_id = ?2 AND kind = 'webhook'");
         retarget.bind(1, w.url);
@@ -176,7 +174,7 @@ Result<void> remove_webhook(Store& store, const std::string& id)
     // keeps finding the log of a removed webhook, and a pending one fails
     // saying its webhook was removed when its turn comes. (Stores before
     // this kept the log but cleared the name.)
-    SQLite::Statement st(store.db(), "DELETE FROM webhooks WHERE id = ?");
+    Statement st(store, "DELETE FROM webhooks WHERE id = ?");
     st.bind(1, id);
     if (st.exec() == 0) return fail(ErrorKind::not_found, "no webhook " + id);
     return {};
@@ -193,8 +191,8 @@ Result<WebhookHealth> note_webhook_health(Store& store, const std::string& id, b
       // Read first: a write statement costs a statement journal even when
       // it changes nothing, and almost every success finds no streak.
       auto& streak = store.statement("SELECT failing_since_ms FROM webhooks WHERE id = ?");
-      streak.bindNoCopy(1, id);  // `id` outlives the step and reset below
-      if (streak.executeStep() && !streak.getColumn(0).isNull()) health.recovered_from = streak.getColumn(0).getInt64();
+      streak.bind_no_copy(1, id);  // `id` outlives the step and reset below
+      if (streak.step() && !streak.column(0).is_null()) health.recovered_from = streak.column(0).as_int64();
       streak.reset();
       if (!health.recovered_from) return health;
       auto& clear = store.statement(
@@ -209,7 +207,7 @@ Result<WebhookHealth> note_webhook_health(Store& store, const std::string& id, b
     start.exec();
     auto& read = store.statement("SELECT failing_since_ms FROM webhooks WHERE id = ?");
     read.bind(1, id);
-    if (read.executeStep() && !read.getColumn(0).isNull()) health.failing_since = read.getColumn(0).getInt64();
+    if (read.step() && !read.column(0).is_null()) health.failing_since = read.column(0).as_int64();
     read.reset();
     return health;
   });
@@ -219,8 +217,8 @@ Result<std::int64_t> max_webhook_timeout_ms(Store& store)
 {
   return guarded("read webhooks", [&]() -> Result<std::int64_t> {
     auto& st = store.statement("SELECT coalesce(max(timeout_ms), 0) FROM webhooks");
-    st.executeStep();
-    auto longest = st.getColumn(0).getInt64();
+    st.step();
+    auto longest = st.column(0).as_int64();
     st.reset();
     return longest;
   });
