@@ -202,6 +202,9 @@ TEST_CASE("postgres: int64 values, negative and extreme, read back exactly", "[p
   auto expected = values;
   std::ranges::sort(expected);
   CHECK(read == expected);
+  // Stepped past its end, a statement runs again (as with SQLite).
+  REQUIRE(select.step());
+  CHECK(select.column(0).as_int64() == expected.front());
 }
 
 TEST_CASE("postgres: UTF-8 text, doubles, booleans and NULLs read back as bound", "[postgres]")
@@ -451,4 +454,14 @@ TEST_CASE("postgres: a transaction lost with its session is never finished as se
   insert.bind(1, 4);
   CHECK(insert.exec() == 1);
   CHECK(scalar(*admin, "SELECT count(*) FROM " + table.name()) == 1);
+}
+
+TEST_CASE("postgres: a statement let go is deallocated on the server, so a long-lived session does not grow",
+          "[postgres]")
+{
+  REQUIRE_TEST_SERVER();
+  auto conn = connect();
+  const auto prepared = "SELECT count(*) FROM pg_prepared_statements";
+  for (int i = 0; i < 3; ++i) Statement st(conn->prepare("SELECT " + std::to_string(i)));
+  CHECK(scalar(*conn, prepared) == 1);  // the count's own statement
 }

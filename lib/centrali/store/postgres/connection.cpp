@@ -8,7 +8,7 @@
 #include <climits>
 #include <cstring>
 #include <optional>
-#include <utility>
+#include <sstream>
 #include <vector>
 
 #include "centrali/store/postgres/placeholders.hpp"
@@ -83,18 +83,16 @@ std::optional<std::int64_t> rows_changed(const PGresult* result)
 enum class Ending { none, commit, rollback };
 Ending ending_of(std::string_view sql)
 {
-  std::vector<std::string> words;
-  std::string word;
-  for (char c : sql) {
-    if (std::isalpha(static_cast<unsigned char>(c))) word += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    else if (!word.empty()) words.push_back(std::exchange(word, {}));
-  }
-  if (!word.empty()) words.push_back(word);
-  if (words.empty()) return Ending::none;
-  if (words[0] == "COMMIT" || words[0] == "END") return Ending::commit;
-  if ((words[0] == "ROLLBACK" || words[0] == "ABORT") && std::ranges::find(words, "TO") == words.end())
-    return Ending::rollback;
-  return Ending::none;
+  std::string upper;
+  for (char c : sql) upper += std::isalpha(static_cast<unsigned char>(c)) ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : ' ';
+  std::istringstream words(upper);
+  std::string first, word;
+  words >> first;
+  if (first == "COMMIT" || first == "END") return Ending::commit;
+  if (first != "ROLLBACK" && first != "ABORT") return Ending::none;
+  while (words >> word)
+    if (word == "TO") return Ending::none;
+  return Ending::rollback;
 }
 
 void ignore_notice(void*, const char*) {}
@@ -196,7 +194,7 @@ public:
 
   void start_session()
   {
-    // bytea_output: column_bytes decodes the hex form (the default since
+    // bytea_output: decode_bytea reads the hex form (the default since
     // 9.0, but a server or role may say otherwise).
     query(std::string("SET bytea_output = hex; ") + durability_sql());
     m_applied_durability = m_durability;
@@ -309,17 +307,11 @@ struct Param {
   bool binary = false;         // a blob, sent as raw bytes
 };
 
+// bytea_output is hex on every session (start_session): `\x` and two hex
+// digits a byte.
 void decode_bytea(std::string_view text, std::string& out)
 {
-  out.clear();
-  if (!text.starts_with("\\x")) {  // the old escape form, should a server still send it
-    std::size_t size = 0;
-    unsigned char* raw = PQunescapeBytea(reinterpret_cast<const unsigned char*>(text.data()), &size);
-    if (!raw) throw DatabaseError("out of memory decoding a blob", StoreFault::none);
-    out.assign(reinterpret_cast<const char*>(raw), size);
-    PQfreemem(raw);
-    return;
-  }
+  if (!text.starts_with("\\x")) throw DatabaseError("a blob came back in an unknown form", StoreFault::none);
   auto nibble = [](char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; };
   out.resize((text.size() - 2) / 2);
   for (std::size_t i = 0; i < out.size(); ++i)
@@ -380,8 +372,9 @@ public:
   }
   bool step() override
   {
-    if (!m_result) execute();
-    if (m_row < PQntuples(m_result.get())) ++m_row;
+    // Past the last row it runs again, as sqlite3_step does.
+    if (!m_result || m_row >= PQntuples(m_result.get())) execute();
+    ++m_row;
     std::fill(m_decoded_ready.begin(), m_decoded_ready.end(), false);
     return has_row();
   }
