@@ -313,7 +313,7 @@ TEST_CASE("postgres: a unique violation is a constraint failure, and the SQL's e
   CHECK_THAT(bad.what(), Catch::Matchers::Contains("syntax error"));
 }
 
-TEST_CASE("postgres: begin_write makes writers take turns; a bounded wait ends as a locked store", "[postgres]")
+TEST_CASE("postgres: begin_write makes writers take turns, and a bounded wait ends as a locked store", "[postgres]")
 {
   REQUIRE_TEST_SERVER();
   auto first = connect();
