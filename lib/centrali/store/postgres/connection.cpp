@@ -1,0 +1,522 @@
+#include "centrali/store/postgres/connection.hpp"
+
+#include <libpq-fe.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <climits>
+#include <cstring>
+#include <optional>
+#include <sstream>
+#include <vector>
+
+#include "centrali/store/postgres/placeholders.hpp"
+#include "centrali/store/postgres/url.hpp"
+
+namespace centrali::store::postgres {
+namespace {
+
+constexpr std::int64_t fnv1a(std::string_view text)
+{
+  std::uint64_t hash = 14695981039346656037ull;
+  for (char c : text) hash = (hash ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+  return static_cast<std::int64_t>(hash);
+}
+
+// The advisory lock every writer of a store holds for its transaction, so
+// writers take turns as with SQLite's BEGIN IMMEDIATE. Derived from a name
+// so that it says whose it is in pg_locks.
+constexpr std::int64_t k_write_lock_key = fnv1a("centrali.write");
+
+constexpr Oid k_bytea_oid = 17;
+
+const std::string k_locked = "the store is locked by another process (timed out waiting)";
+const std::string k_lost_transaction =
+    "lost the connection to the PostgreSQL server during a transaction (the transaction was rolled back)";
+
+struct ClearResult {
+  void operator()(PGresult* result) const { PQclear(result); }
+};
+using PgResult = std::unique_ptr<PGresult, ClearResult>;
+
+// libpq's first line, without "connection to server at ... failed: " and
+// the severity: "connection refused", "password authentication failed...".
+std::string reason(const char* message)
+{
+  std::string_view text = message ? message : "";
+  text = text.substr(0, text.find('\n'));
+  if (text.starts_with("connection to server"))
+    if (auto p = text.find("failed: "); p != std::string_view::npos) text.remove_prefix(p + 8);
+  for (std::string_view severity : {"FATAL:  ", "ERROR:  "})
+    if (text.starts_with(severity)) text.remove_prefix(severity.size());
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  std::string out(text.empty() ? "no reason given" : text);
+  // "Connection refused" reads as part of our sentence; "SSL ..." stays.
+  if (out.size() > 1 && std::isupper(static_cast<unsigned char>(out[0])) &&
+      std::islower(static_cast<unsigned char>(out[1])))
+    out[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(out[0])));
+  return out;
+}
+
+std::int64_t to_int64(std::string_view text)
+{
+  if (text == "t") return 1;  // a boolean column, read as SQLite would hold it
+  std::int64_t value = 0;
+  std::from_chars(text.data(), text.data() + text.size(), value);
+  return value;
+}
+
+// Rows an INSERT, UPDATE, DELETE or MERGE changed; nothing for any other
+// command, which (as with SQLite's changes()) leaves the count alone.
+std::optional<std::int64_t> rows_changed(const PGresult* result)
+{
+  auto* r = const_cast<PGresult*>(result);  // libpq's getters take non-const
+  const std::string_view tag = PQcmdStatus(r);
+  for (std::string_view verb : {"INSERT ", "UPDATE ", "DELETE ", "MERGE "})
+    if (tag.starts_with(verb)) return to_int64(PQcmdTuples(r));
+  return std::nullopt;
+}
+
+// What `sql` does to the open transaction: ends it (COMMIT, END), drops it
+// (ROLLBACK, ABORT; not ROLLBACK TO SAVEPOINT), or neither.
+enum class Ending { none, commit, rollback };
+Ending ending_of(std::string_view sql)
+{
+  std::string upper;
+  for (char c : sql) upper += std::isalpha(static_cast<unsigned char>(c)) ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : ' ';
+  std::istringstream words(upper);
+  std::string first, word;
+  words >> first;
+  if (first == "COMMIT" || first == "END") return Ending::commit;
+  if (first != "ROLLBACK" && first != "ABORT") return Ending::none;
+  while (words >> word)
+    if (word == "TO") return Ending::none;
+  return Ending::rollback;
+}
+
+void ignore_notice(void*, const char*) {}
+
+class PgConnection final : public Connection {
+public:
+  PgConnection(PGconn* conn, std::string url, Durability durability)
+      : m_conn(conn), m_url(std::move(url)), m_durability(durability)
+  {
+    // libpq prints notices (a ROLLBACK with no transaction...) to stderr
+    // by default; lib/ never prints.
+    PQsetNoticeProcessor(m_conn, ignore_notice, nullptr);
+  }
+  ~PgConnection() override { PQfinish(m_conn); }
+  PgConnection(const PgConnection&) = delete;
+  PgConnection& operator=(const PgConnection&) = delete;
+
+  Backend backend() const override { return Backend::postgresql; }
+  std::unique_ptr<StatementImpl> prepare(const std::string& sql) override;
+  void exec(const std::string& sql) override
+  {
+    if (m_lost_transaction) {
+      // The caller ends the transaction the server already dropped: a
+      // rollback has nothing left to do, a commit must hear it failed.
+      const auto ending = ending_of(sql);
+      if (ending != Ending::none) m_lost_transaction = false;
+      if (ending == Ending::rollback) return;
+      if (ending == Ending::commit) throw DatabaseError(k_lost_transaction, StoreFault::broken);
+    }
+    note_changes(query(sql).get());
+  }
+  std::int64_t changes() override { return m_changes; }
+  std::int64_t last_insert_id() override
+  {
+    auto r = query("SELECT lastval()");
+    return to_int64(PQgetvalue(r.get(), 0, 0));
+  }
+  bool in_transaction() override
+  {
+    const auto status = PQtransactionStatus(m_conn);
+    return m_lost_transaction || status == PQTRANS_INTRANS || status == PQTRANS_INERROR || status == PQTRANS_ACTIVE;
+  }
+  void begin_write() override
+  {
+    const auto key = std::to_string(k_write_lock_key);
+    // One round trip. lock_timeout bounds the wait for the lock only: it is
+    // back to the session's value for the statements that follow. A wait of
+    // 0 is "do not wait", where lock_timeout 0 would mean "forever".
+    if (m_lock_wait_ms == 0) {
+      begin("BEGIN; SELECT pg_try_advisory_xact_lock(" + key + ")", true);
+    } else if (m_lock_wait_ms > 0) {
+      begin("BEGIN; SET LOCAL lock_timeout = '" + std::to_string(m_lock_wait_ms) +
+                "ms'; SELECT pg_advisory_xact_lock(" + key + "); SET LOCAL lock_timeout = DEFAULT",
+            false);
+    } else {
+      begin("BEGIN; SELECT pg_advisory_xact_lock(" + key + ")", false);
+    }
+  }
+  void begin_read() override { begin("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", false); }
+  void set_durability(Durability durability) override
+  {
+    m_durability = durability;
+    if (m_applied_durability != durability) apply_durability();
+  }
+  // Until set, begin_write waits as long as the server's lock_timeout says.
+  void set_lock_wait(int milliseconds) override { m_lock_wait_ms = milliseconds; }
+
+  // For PgStatement.
+  PGconn* handle() const { return m_conn; }
+  std::uint64_t session() const { return m_session; }
+  std::string next_statement_name() { return "s" + std::to_string(++m_statements); }
+  // Makes the session fit for a command: reconnects once if it was lost.
+  void ready();
+  // One libpq call whose result must be a success.
+  template <class Call>
+  PgResult run(Call&& call)
+  {
+    auto result = send(std::forward<Call>(call));
+    const auto status = PQresultStatus(result.get());
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && status != PGRES_EMPTY_QUERY) raise(result.get());
+    return result;
+  }
+  void note_changes(const PGresult* result)
+  {
+    if (auto changed = rows_changed(result)) m_changes = *changed;
+  }
+  // A statement on this session is no longer needed; DEALLOCATEd before
+  // the next command (not now: a destructor must not throw or block on a
+  // failed transaction, which refuses DEALLOCATE).
+  void release(const std::string& name, std::uint64_t session) noexcept
+  {
+    if (session != m_session) return;  // gone with its session
+    try {
+      m_unreleased.push_back(name);
+    } catch (...) {  // out of memory: the server frees it with the session
+    }
+  }
+  bool connection_lost() const { return PQstatus(m_conn) == CONNECTION_BAD; }
+
+  void start_session()
+  {
+    // bytea_output: decode_bytea reads the hex form (the default since
+    // 9.0, but a server or role may say otherwise).
+    query(std::string("SET bytea_output = hex; ") + durability_sql());
+    m_applied_durability = m_durability;
+  }
+
+private:
+  template <class Call>
+  PgResult send(Call&& call)
+  {
+    const auto before = PQtransactionStatus(m_conn);
+    PgResult result(call());
+    // A session lost inside a transaction took the transaction with it; the
+    // next session must not run the rest of it as commits of their own.
+    if (connection_lost() && before != PQTRANS_IDLE) m_lost_transaction = true;
+    return result;
+  }
+  PgResult query(const std::string& sql)
+  {
+    ready();
+    return run([&] { return PQexec(m_conn, sql.c_str()); });
+  }
+  void begin(const std::string& sql, bool try_lock)
+  {
+    if (in_transaction() && !m_lost_transaction)
+      throw DatabaseError("cannot start a transaction within a transaction", StoreFault::none);
+    m_lost_transaction = false;  // a new transaction: the caller is past the lost one
+    try {
+      auto r = query(sql);
+      if (try_lock && PQgetvalue(r.get(), 0, 0)[0] != 't') throw DatabaseError(k_locked, StoreFault::locked);
+    } catch (...) {
+      // As a failed BEGIN IMMEDIATE: no transaction is left open.
+      if (!connection_lost() && PQtransactionStatus(m_conn) != PQTRANS_IDLE) PgResult(PQexec(m_conn, "ROLLBACK"));
+      m_lost_transaction = false;
+      throw;
+    }
+  }
+  const char* durability_sql() const
+  {
+    return m_durability == Durability::full ? "SET synchronous_commit = on" : "SET synchronous_commit = off";
+  }
+  void apply_durability()
+  {
+    query(durability_sql());
+    // A SET inside a transaction is undone if it rolls back: then what the
+    // session holds is unknown and the next call sets it again.
+    m_applied_durability = in_transaction() ? std::nullopt : std::optional(m_durability);
+  }
+  void reconnect()
+  {
+    PQreset(m_conn);
+    if (connection_lost())
+      throw DatabaseError("cannot reach the PostgreSQL server (" + hide_password(reason(PQerrorMessage(m_conn)), m_url) +
+                              ")",
+                          StoreFault::broken);
+    ++m_session;  // statements prepare again on the new session
+    m_unreleased.clear();
+    start_session();
+  }
+  [[noreturn]] void raise(const PGresult* result);
+
+  PGconn* m_conn;
+  std::string m_url;  // kept to hide its password in messages
+  std::uint64_t m_session = 1;
+  std::uint64_t m_statements = 0;
+  std::vector<std::string> m_unreleased;
+  std::int64_t m_changes = 0;
+  Durability m_durability;
+  std::optional<Durability> m_applied_durability;
+  int m_lock_wait_ms = -1;
+  bool m_lost_transaction = false;
+};
+
+void PgConnection::ready()
+{
+  if (connection_lost()) reconnect();
+  if (m_lost_transaction) throw DatabaseError(k_lost_transaction, StoreFault::broken);
+  if (!m_unreleased.empty() && PQtransactionStatus(m_conn) != PQTRANS_INERROR) {
+    std::string sql;
+    for (const auto& name : m_unreleased) sql += "DEALLOCATE " + name + ";";
+    m_unreleased.clear();
+    send([&] { return PQexec(m_conn, sql.c_str()); });  // a failure leaves them to the session's end
+  }
+}
+
+void PgConnection::raise(const PGresult* result)
+{
+  const char* code = PQresultErrorField(result, PG_DIAG_SQLSTATE);
+  const std::string_view state = code ? code : "";
+  const char* primary = PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY);
+  const char* message = result && *PQresultErrorMessage(result) ? PQresultErrorMessage(result) : PQerrorMessage(m_conn);
+  const auto what = hide_password(primary ? std::string(primary) : reason(message), m_url);
+  // 08: connection exceptions; 57P01-03: the server shut down or is starting.
+  if (connection_lost() || state.starts_with("08") || state == "57P01" || state == "57P02" || state == "57P03")
+    throw DatabaseError("lost the connection to the PostgreSQL server (" + what + ")", StoreFault::broken);
+  if (state == "53100") throw DatabaseError("the disk is full", StoreFault::broken);
+  if (state == "55P03") throw DatabaseError(k_locked, StoreFault::locked);
+  // Serialization failure, deadlock: passes when tried again, as SQLITE_BUSY.
+  if (state == "40001" || state == "40P01") throw DatabaseError(what, StoreFault::locked);
+  // Class 23 (unique, foreign key, not null, check), SQLite's CONSTRAINT.
+  if (state.starts_with("23")) throw DatabaseError("constraint failed (" + what + ")", StoreFault::none);
+  throw DatabaseError(what, StoreFault::none);
+}
+
+// One parameter: NULL, text borrowed from the caller, or a copy it owns.
+struct Param {
+  enum class Kind { null, borrowed, owned } kind = Kind::null;
+  const char* data = nullptr;  // borrowed
+  std::size_t size = 0;        // borrowed
+  std::string copy;            // owned
+  bool binary = false;         // a blob, sent as raw bytes
+};
+
+// bytea_output is hex on every session (start_session): `\x` and two hex
+// digits a byte.
+void decode_bytea(std::string_view text, std::string& out)
+{
+  if (!text.starts_with("\\x")) throw DatabaseError("a blob came back in an unknown form", StoreFault::none);
+  auto nibble = [](char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; };
+  out.resize((text.size() - 2) / 2);
+  for (std::size_t i = 0; i < out.size(); ++i)
+    out[i] = static_cast<char>(nibble(text[2 + 2 * i]) << 4 | nibble(text[3 + 2 * i]));
+}
+
+class PgStatement final : public StatementImpl {
+public:
+  PgStatement(PgConnection& conn, const std::string& sql) : m_conn(conn), m_name(conn.next_statement_name())
+  {
+    m_sql = number_placeholders(sql, m_names);
+    m_params.resize(m_names.size());
+    m_conn.ready();
+    prepare_on_server();  // now, so that an error in the SQL shows where it is prepared
+  }
+  ~PgStatement() override
+  {
+    if (m_prepared_session) m_conn.release(m_name, m_prepared_session);
+  }
+  PgStatement(const PgStatement&) = delete;
+  PgStatement& operator=(const PgStatement&) = delete;
+
+  void bind_null(int i) override { param(i).kind = Param::Kind::null; }
+  void bind_int64(int i, std::int64_t value) override
+  {
+    char text[24];
+    own(i, std::string_view(text, std::to_chars(text, text + sizeof text, value).ptr), false);
+  }
+  void bind_double(int i, double value) override
+  {
+    // Shortest text that reads back as the same double: full precision.
+    char text[32];
+    own(i, std::string_view(text, std::to_chars(text, text + sizeof text, value).ptr), false);
+  }
+  void bind_text(int i, std::string_view value, bool copy) override
+  {
+    // libpq reads a text parameter up to its NUL, and PostgreSQL text holds
+    // none: refuse rather than store a cut value.
+    if (std::memchr(value.data(), 0, value.size()))
+      throw DatabaseError("text with a NUL byte cannot be stored in PostgreSQL", StoreFault::none);
+    // copy false comes from Statement::bind_no_copy(std::string), whose
+    // buffer ends in the NUL libpq needs.
+    if (copy) own(i, value, false);
+    else borrow(i, value.data(), value.size(), false);
+  }
+  void bind_blob(int i, const void* data, std::size_t size, bool copy) override
+  {
+    if (size > INT_MAX) throw DatabaseError("a blob of more than 2 GB cannot be sent", StoreFault::none);
+    if (!data) bind_null(i);  // as sqlite3_bind_blob does
+    else if (copy) own(i, std::string_view(static_cast<const char*>(data), size), true);
+    else borrow(i, static_cast<const char*>(data), size, true);
+  }
+  int parameter_index(const char* name) override
+  {
+    const auto it = std::ranges::find(m_names, std::string_view(name));
+    if (it == m_names.end()) throw DatabaseError(std::string("no parameter ") + name, StoreFault::none);
+    return static_cast<int>(it - m_names.begin()) + 1;
+  }
+  bool step() override
+  {
+    // Past the last row it runs again, as sqlite3_step does.
+    if (!m_result || m_row >= PQntuples(m_result.get())) execute();
+    ++m_row;
+    std::fill(m_decoded_ready.begin(), m_decoded_ready.end(), false);
+    return has_row();
+  }
+  int exec() override
+  {
+    execute();
+    const auto changed = rows_changed(m_result.get()).value_or(0);
+    m_result.reset();
+    return static_cast<int>(changed);
+  }
+  void reset() noexcept override
+  {
+    m_result.reset();
+    m_row = -1;
+  }
+  void clear_bindings() override
+  {
+    for (auto& p : m_params) p.kind = Param::Kind::null;
+  }
+  bool column_is_null(int c) const override { return !has_row() || PQgetisnull(m_result.get(), m_row, c); }
+  std::int64_t column_int64(int c) const override { return to_int64(value(c)); }
+  double column_double(int c) const override
+  {
+    // from_chars, not strtod: the same under any locale.
+    const auto text = value(c);
+    double number = 0;
+    std::from_chars(text.data(), text.data() + text.size(), number);
+    return number;
+  }
+  std::string_view column_bytes(int c) const override { return is_bytea(c) ? decoded(c) : value(c); }
+  const char* column_text(int c) const override { return is_bytea(c) ? decoded(c).c_str() : value(c).data(); }
+
+private:
+  Param& param(int i)
+  {
+    if (i < 1 || static_cast<std::size_t>(i) > m_params.size())
+      throw DatabaseError("parameter " + std::to_string(i) + " is out of range", StoreFault::none);
+    return m_params[static_cast<std::size_t>(i) - 1];
+  }
+  void own(int i, std::string_view value, bool binary)
+  {
+    auto& p = param(i);
+    p.kind = Param::Kind::owned;
+    p.copy.assign(value);
+    p.binary = binary;
+  }
+  void borrow(int i, const char* data, std::size_t size, bool binary)
+  {
+    auto& p = param(i);
+    p.kind = Param::Kind::borrowed;
+    p.data = data;
+    p.size = size;
+    p.binary = binary;
+  }
+  void prepare_on_server()
+  {
+    m_conn.run([&] { return PQprepare(m_conn.handle(), m_name.c_str(), m_sql.c_str(), 0, nullptr); });
+    m_prepared_session = m_conn.session();
+  }
+  void execute()
+  {
+    reset();
+    m_conn.ready();
+    if (m_prepared_session != m_conn.session()) prepare_on_server();
+    const auto n = m_params.size();
+    m_values.resize(n);
+    m_lengths.resize(n);
+    m_formats.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto& p = m_params[i];
+      m_values[i] = p.kind == Param::Kind::null ? nullptr : p.kind == Param::Kind::owned ? p.copy.c_str() : p.data;
+      m_lengths[i] = static_cast<int>(p.kind == Param::Kind::owned ? p.copy.size() : p.size);
+      m_formats[i] = p.binary ? 1 : 0;
+    }
+    m_result = m_conn.run([&] {
+      return PQexecPrepared(m_conn.handle(), m_name.c_str(), static_cast<int>(n), m_values.data(), m_lengths.data(),
+                            m_formats.data(), 0);
+    });
+    m_conn.note_changes(m_result.get());
+    m_row = -1;
+  }
+  bool has_row() const { return m_result && m_row >= 0 && m_row < PQntuples(m_result.get()); }
+  std::string_view value(int c) const
+  {
+    if (!has_row()) return "";
+    return {PQgetvalue(m_result.get(), m_row, c), static_cast<std::size_t>(PQgetlength(m_result.get(), m_row, c))};
+  }
+  bool is_bytea(int c) const { return m_result && PQftype(m_result.get(), c) == k_bytea_oid; }
+  // A blob's bytes, decoded once per row and kept until the next step.
+  const std::string& decoded(int c) const
+  {
+    const auto i = static_cast<std::size_t>(c);
+    if (i >= m_decoded.size()) {
+      m_decoded.resize(i + 1);
+      m_decoded_ready.resize(i + 1, false);
+    }
+    if (!m_decoded_ready[i]) {
+      decode_bytea(value(c), m_decoded[i]);
+      m_decoded_ready[i] = true;
+    }
+    return m_decoded[i];
+  }
+
+  PgConnection& m_conn;
+  std::string m_name;
+  std::string m_sql;
+  std::vector<std::string> m_names;
+  std::uint64_t m_prepared_session = 0;  // 0: not prepared on any session
+  std::vector<Param> m_params;
+  std::vector<const char*> m_values;
+  std::vector<int> m_lengths;
+  std::vector<int> m_formats;
+  PgResult m_result;
+  int m_row = -1;
+  mutable std::vector<std::string> m_decoded;
+  mutable std::vector<bool> m_decoded_ready;
+};
+
+std::unique_ptr<StatementImpl> PgConnection::prepare(const std::string& sql)
+{
+  return std::make_unique<PgStatement>(*this, sql);
+}
+
+} // namespace
+
+std::unique_ptr<Connection> connect(const std::string& url, Durability durability)
+{
+  // Defaults go before the URL (expanded where `dbname` stands), so the
+  // URL's own values win; client_encoding goes after it: every string
+  // centrali sends and reads is UTF-8.
+  const char* keys[] = {"connect_timeout", "fallback_application_name", "dbname", "client_encoding", nullptr};
+  const char* values[] = {"5", "centrali", url.c_str(), "UTF8", nullptr};
+  PGconn* conn = PQconnectdbParams(keys, values, 1);
+  if (!conn) throw DatabaseError("cannot reach the PostgreSQL server (out of memory)", StoreFault::broken);
+  if (PQstatus(conn) != CONNECTION_OK) {
+    auto what = hide_password(reason(PQerrorMessage(conn)), url);
+    PQfinish(conn);
+    throw DatabaseError("cannot reach the PostgreSQL server (" + what + ")", StoreFault::broken);
+  }
+  auto connection = std::make_unique<PgConnection>(conn, url, durability);
+  connection->start_session();
+  return connection;
+}
+
+} // namespace centrali::store::postgres
