@@ -37,7 +37,9 @@ running_dir() {
   [ -f "$state" ] || return 0
   local dir
   dir=$(cat "$state")
-  if [ -f "$dir/port" ] && as_server "$(find_bin)/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+  # pg_ctl status alone trusts the pid file, whose process may be a zombie.
+  if [ -f "$dir/port" ] && as_server "$(find_bin)/pg_ctl" -D "$dir/data" status >/dev/null 2>&1 &&
+      "$(find_bin)/pg_isready" -q -h 127.0.0.1 -p "$(cat "$dir/port")"; then
     echo "$dir"
   fi
 }
@@ -90,7 +92,7 @@ start() {
     fi
     grep -q "Address already in use" "$dir/server.log" 2>/dev/null || break
   done
-  echo "cluster.sh: the server did not start; the end of its log ($dir/server.log):" >&2
+  echo "cluster.sh: the server did not start; the end of its log:" >&2
   tail -n 30 "$dir/server.log" >&2 2>/dev/null || true
   stop_dir "$dir"
   rm -f "$state"
