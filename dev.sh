@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One entry point for setting up, building and testing centrali on Debian 12.
 #   ./dev.sh demo       install what is missing, build, start `centrali listen` on a demo workspace
-#   ./dev.sh test       install what is missing, build, run the whole test suite
+#   ./dev.sh test       install what is missing, build, run the whole test suite (with a throwaway PostgreSQL)
 #   ./dev.sh build      install what is missing and build (build/centrali)
 #   ./dev.sh sanitize   build and run the tests with AddressSanitizer + UBSan (build-asan/)
 #   ./dev.sh bench      build and run the benchmarks in bench/ (prints ratios; never fails on timings)
@@ -13,7 +13,9 @@ cd "$(dirname "$0")"
 # Debian package names; the versions are the ones Debian 12 ships.
 BUILD_PACKAGES=(g++ cmake ninja-build pkg-config libcli11-dev libcurl4-openssl-dev libcpp-httplib-dev nlohmann-json3-dev
                 libssl-dev libsqlitecpp-dev libsqlite3-dev catch2 libhowardhinnant-date-dev tzdata libjemalloc-dev util-linux curl openssl python3 dpkg-dev file
-                zsh fish bash-completion groff-base man-db)
+                zsh fish bash-completion groff-base man-db libpq-dev)
+# The server the tests run PostgreSQL stores against (tests/postgres/cluster.sh).
+TEST_PACKAGES=(postgresql)
 BENCH_PACKAGES=(wrk webhook)
 
 install_missing() {
@@ -37,6 +39,16 @@ configure_and_build() {  # $1 = build dir, $2 = target ("all" for everything), r
   cmake --build "$dir" --target "$target" -j "$(nproc)" >&2
 }
 
+# Starts a throwaway PostgreSQL cluster for the tests (CENTRALI_TEST_POSTGRES
+# holds its URL) and stops it when this script exits, pass or fail.
+start_test_postgres() {  # $1 = build dir, where the cluster's state file goes
+  export CENTRALI_PG_STATE="$PWD/$1/postgres-cluster"
+  trap 'tests/postgres/cluster.sh stop' EXIT
+  CENTRALI_TEST_POSTGRES=$(tests/postgres/cluster.sh start)
+  export CENTRALI_TEST_POSTGRES
+  echo "dev.sh: PostgreSQL for the tests at $CENTRALI_TEST_POSTGRES" >&2
+}
+
 run_tests() {  # $1 = build dir
   # --no-tests=error: a suite that found no test is a failure, not a pass.
   ctest --test-dir "$1" --output-on-failure --no-tests=error -j "$(nproc)" --timeout 300
@@ -49,13 +61,15 @@ case "$cmd" in
     configure_and_build build all
     ;;
   test)
-    install_missing "${BUILD_PACKAGES[@]}"
+    install_missing "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
     configure_and_build build all
+    start_test_postgres build
     run_tests build
     ;;
   sanitize)
-    install_missing "${BUILD_PACKAGES[@]}"
+    install_missing "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
     configure_and_build build-asan all -DCENTRALI_SANITIZE=ON
+    start_test_postgres build-asan
     ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 run_tests build-asan
     ;;
   bench)
