@@ -125,7 +125,7 @@ json condition(const std::string& path, const std::string& op, json value = null
 TEST_CASE("a record change starts an automation that branches both ways on the record's data", "[cli][automations]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   auto big = script(dir, "big.sh", "cat > \"" + dir.str() + "/big-$CENTRALI_RUN_ID.json\"; echo '{\"kind\":\"big\"}'");
   auto small = script(dir, "small.sh", "echo '{\"kind\":\"small\"}'");
   json route = {{"id", "route"},
@@ -164,7 +164,7 @@ TEST_CASE("a record change starts an automation that branches both ways on the r
 TEST_CASE("every decision operator routes a run through a real listener's http trigger", "[cli][automations]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   auto done = script(dir, "done.sh", "echo '\"reached the end\"'");
   auto wrong = script(dir, "wrong.sh", "echo \"$CENTRALI_STEP\" >&2; exit 1");
   // A chain of decisions, each holding one operator: held, it goes on;
@@ -220,7 +220,7 @@ TEST_CASE("every decision operator routes a run through a real listener's http t
 TEST_CASE("the http trigger answers 404, 405 and 503 without storing a run", "[cli][automations]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   add_automation(dir, store, automation("hooked", {{"type", "http"}, {"path", "in"}}, {compute("c", "true")}));
   Listen listen(store);
   CHECK(post(listen.url(), "/automations/nope", "{}").status == 404);
@@ -242,7 +242,7 @@ TEST_CASE("the http trigger answers 404, 405 and 503 without storing a run", "[c
 TEST_CASE("an http trigger's 202 means the run is stored: it survives kill -9 of the listener", "[cli][automations]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   auto marker = dir.str("ran");
   add_automation(dir, store, automation("durable", {{"type", "http"}, {"path", "in"}},
                                         {delay("later", "1h", "c"), compute("c", "cat > " + marker)}));
@@ -268,7 +268,7 @@ TEST_CASE("an http trigger's 202 means the run is stored: it survives kill -9 of
 TEST_CASE("kill -9 during a delay: the run resumes at its stored due time", "[cli][automations]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   add_automation(dir, store, automation("remind", demand(), {delay("wait", "2s", "c"), compute("c", "echo '\"after\"'")}));
   std::string due_at;
   {
@@ -294,7 +294,7 @@ TEST_CASE("kill -9 during a compute step: it runs again with CENTRALI_STEP_ATTEM
           "[cli][automations]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   auto started = dir.str("started");
   // The first attempt hangs (until killed with its listener); the second finishes.
   auto step = script(dir, "step.sh",
@@ -330,7 +330,7 @@ TEST_CASE("dispatch --fast-forward completes a 48h delay at once and the steps s
           "[cli][automations]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   add_automation(dir, store, automation("follow-up", demand(),
                                         {delay("hold", "48h", "notify"), compute("notify", "echo '\"sent\"'")}));
   std::string run_id = cli_json(store, {"automations", "run", "follow-up"})["id"];
@@ -348,7 +348,7 @@ TEST_CASE("dispatch --fast-forward completes a 48h delay at once and the steps s
 TEST_CASE("an --every schedule starts automation runs while listen runs", "[cli][automations]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   add_automation(dir, store, automation("tick", {{"type", "schedule"}, {"every", "1s"}}, {compute("c", "cat")}));
   Listen listen(store);
   auto runs = wait_for_runs(store, "tick", 2);

@@ -63,7 +63,7 @@ bool ended(const json& run)
 TEST_CASE("automations validate stores nothing, and add, show and list keep the definition", "[cli][automations]")
 {
   TempDir dir;
-  const auto store = dir.str("s.db");
+  const auto store = dir.store();
   const auto file = definition_file(dir, "follow", order_follow_up());
 
   auto checked = cli(store, {"automations", "validate", "-f", file});
@@ -104,7 +104,7 @@ TEST_CASE("automations validate stores nothing, and add, show and list keep the 
 TEST_CASE("automations add -f - reads the definition from standard input", "[cli][automations]")
 {
   TempDir dir;
-  const auto store = dir.str("s.db");
+  const auto store = dir.store();
   RunOptions piped;
   piped.stdin_data = demand("piped", json::array({{{"id", "only"}, {"type", "delay"}, {"duration", "1s"}}})).dump();
   auto r = cli(store, {"automations", "add", "-f", "-"}, piped);
@@ -116,7 +116,7 @@ TEST_CASE("automations add -f - reads the definition from standard input", "[cli
 TEST_CASE("an invalid definition exits 2, names the JSON path at fault and stores nothing", "[cli][automations]")
 {
   TempDir dir;
-  const auto store = dir.str("s.db");
+  const auto store = dir.store();
   struct Case {
     std::string what;
     json definition;
@@ -174,7 +174,7 @@ TEST_CASE("an invalid definition exits 2, names the JSON path at fault and store
 TEST_CASE("automations update replaces a definition, and an invalid one leaves it as it was", "[cli][automations]")
 {
   TempDir dir;
-  const auto store = dir.str("s.db");
+  const auto store = dir.store();
   auto d = demand("flow", json::parse(R"([{"id": "first", "type": "delay", "duration": "1s"}])"));
   cli_ok(store, {"automations", "add", "-f", definition_file(dir, "flow", d)});
   cli_ok(store, {"automations", "pause", "flow"});
@@ -199,7 +199,7 @@ TEST_CASE("automations update replaces a definition, and an invalid one leaves i
 TEST_CASE("a paused automation starts no demand run, and resume restarts a schedule from now", "[cli][automations]")
 {
   TempDir dir;
-  const auto store = dir.str("s.db");
+  const auto store = dir.store();
   json hourly = {{"name", "hourly"},
                  {"trigger", {{"type", "schedule"}, {"every", "1h"}}},
                  {"steps", json::parse(R"([{"id": "tick", "type": "delay", "duration": "1s"}])")}};
@@ -228,7 +228,7 @@ TEST_CASE("a paused automation starts no demand run, and resume restarts a sched
 TEST_CASE("automations run queues a demand run with its input, and runs show prints it step by step", "[cli][automations]")
 {
   TempDir dir;
-  const auto store = dir.str("s.db");
+  const auto store = dir.store();
   cli_ok(store, {"automations", "add", "-f",
                  definition_file(dir, "d", demand("d", json::parse(R"([{"id": "start", "type": "delay", "duration": "1h"}])")))});
   auto queued = cli_json(store, {"automations", "run", "d", "--data", R"({"order": {"total": 250}})"});
@@ -265,7 +265,7 @@ TEST_CASE("automations run queues a demand run with its input, and runs show pri
 TEST_CASE("automations rm cancels open runs, says how many, and keeps their history", "[cli][automations]")
 {
   TempDir dir;
-  const auto store = dir.str("s.db");
+  const auto store = dir.store();
   cli_ok(store, {"automations", "add", "-f",
                  definition_file(dir, "d", demand("d", json::parse(R"([{"id": "w", "type": "delay", "duration": "1h"}])")))});
   cli_ok(store, {"automations", "run", "d"});
@@ -285,7 +285,7 @@ TEST_CASE("automations rm cancels open runs, says how many, and keeps their hist
 TEST_CASE("automations cancel ends an open run and refuses one that has ended", "[cli][automations]")
 {
   TempDir dir;
-  const auto store = dir.str("s.db");
+  const auto store = dir.store();
   cli_ok(store, {"automations", "add", "-f",
                  definition_file(dir, "d", demand("d", json::parse(R"([{"id": "w", "type": "delay", "duration": "1h"}])")))});
   const std::string id = cli_json(store, {"automations", "run", "d"})["id"];
@@ -301,7 +301,7 @@ TEST_CASE("automations cancel ends an open run and refuses one that has ended", 
 TEST_CASE("run --wait waits in a delay, Ctrl-C leaves it waiting and cancel ends it", "[cli][automations]")
 {
   TempDir dir;
-  const auto store = dir.str("s.db");
+  const auto store = dir.store();
   cli_ok(store, {"automations", "add", "-f",
                  definition_file(dir, "d", demand("d", json::parse(R"([
                      {"id": "first", "type": "compute", "run": "echo '{\"context\": {\"seen\": 1}}'", "next": "hold"},
@@ -335,7 +335,7 @@ TEST_CASE("run --wait waits in a delay, Ctrl-C leaves it waiting and cancel ends
 TEST_CASE("run --wait prints the finished run and exits 1 when it failed", "[cli][automations]")
 {
   TempDir dir;
-  const auto store = dir.str("s.db");
+  const auto store = dir.store();
   cli_ok(store, {"automations", "add", "-f",
                  definition_file(dir, "ok", demand("ok", json::parse(R"([
                      {"id": "score", "type": "compute", "run": "echo '{\"risk\": 0.9}'", "next": "route"},
@@ -362,7 +362,7 @@ TEST_CASE("run --wait prints the finished run and exits 1 when it failed", "[cli
 TEST_CASE("rerun --from keeps the steps before STEP and the context they made", "[cli][automations]")
 {
   TempDir dir;
-  const auto store = dir.str("s.db");
+  const auto store = dir.store();
   cli_ok(store, {"automations", "add", "-f",
                  definition_file(dir, "d", demand("d", json::parse(R"([
                      {"id": "a", "type": "compute", "run": "echo '{\"v\": 1, \"context\": {\"a\": 1, \"keep\": true}}'", "next": "b"},

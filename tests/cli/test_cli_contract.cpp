@@ -95,7 +95,7 @@ void check_cut_list(const std::string& store, const std::vector<std::string>& li
 TEST_CASE("with --json an error is one JSON object on stderr and nothing else", "[cli][contract]")
 {
   TempDir dir;
-  const auto store = dir.str("s.db");
+  const auto store = dir.store();
   struct Case {
     std::vector<std::string> args;
     int code;
@@ -129,7 +129,7 @@ TEST_CASE("with --json an error is one JSON object on stderr and nothing else", 
 TEST_CASE("without --json an error is one 'centrali: error:' line", "[cli][contract]")
 {
   TempDir dir;
-  auto r = cli(dir.str("s.db"), {"events", "show", "evt_nope"});
+  auto r = cli(dir.store(), {"events", "show", "evt_nope"});
   CHECK(r.exit_code == 3);
   CHECK(r.err == "centrali: error: no event evt_nope\n");
 }
@@ -137,7 +137,7 @@ TEST_CASE("without --json an error is one 'centrali: error:' line", "[cli][contr
 TEST_CASE("with --json notes, progress and -v diagnostics on stderr are JSON lines", "[cli][contract]")
 {
   TempDir dir;
-  const auto store = dir.str("s.db");
+  const auto store = dir.store();
 
   // Nothing to replay: the "replaying 0 deliveries" note.
   auto replay = json_stderr(store, {"webhooks", "replay", "--status", "failed"}, 0);
@@ -185,7 +185,7 @@ TEST_CASE("with --json notes, progress and -v diagnostics on stderr are JSON lin
 TEST_CASE("with --json listen's startup and shutdown lines on stderr are JSON", "[cli][contract]")
 {
   TempDir dir;
-  const auto store = dir.str("s.db");
+  const auto store = dir.store();
   Background listen({centrali_binary(), "--store", store, "--json", "-v", "listen", "--port", "0"});
   auto first = listen.read_line();
   REQUIRE(first);
@@ -204,7 +204,7 @@ TEST_CASE("with --json listen's startup and shutdown lines on stderr are JSON", 
 TEST_CASE("an unknown command at any level names the nearest one", "[cli][contract]")
 {
   TempDir dir;
-  const auto store = dir.str("s.db");
+  const auto store = dir.store();
   struct Case {
     std::vector<std::string> args;
     std::string message;
@@ -232,7 +232,7 @@ TEST_CASE("an unknown command at any level names the nearest one", "[cli][contra
 TEST_CASE("a command noun alone lists its commands", "[cli][contract]")
 {
   TempDir dir;
-  auto r = cli(dir.str("s.db"), {"deliveries"});
+  auto r = cli(dir.store(), {"deliveries"});
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.err, Catch::StartsWith("centrali: error: 'centrali deliveries' needs a command: list, show, tail, cancel\n"));
 }
@@ -282,7 +282,7 @@ TEST_CASE("centrali version prints what --version prints, {\"version\"} with --j
 TEST_CASE("a bare number is refused wherever a duration is taken", "[cli][contract]")
 {
   TempDir dir;
-  const auto store = dir.str("s.db");
+  const auto store = dir.store();
   RefusingPort down;
   const std::string to = down.url();
   const std::vector<std::vector<std::string>> cases = {
@@ -323,7 +323,7 @@ TEST_CASE("a bare number is refused wherever a duration is taken", "[cli][contra
 TEST_CASE("an id in a filter that names nothing exits 3 instead of listing nothing", "[cli][contract]")
 {
   TempDir dir;
-  const auto store = dir.str("s.db");
+  const auto store = dir.store();
   auto emitted = cli_json(store, {"events", "emit", "order.created"});
   const std::string event = emitted["id"];
 
@@ -365,7 +365,7 @@ TEST_CASE("an id in a filter that names nothing exits 3 instead of listing nothi
 TEST_CASE("a list cut at its default limit says so, and --limit 0 lists all", "[cli][contract]")
 {
   TempDir dir;
-  const auto store = dir.str("s.db");
+  const auto store = dir.store();
   RefusingPort down;
   const std::string to = down.url();
   cli_ok(store, {"webhooks", "add", "--url", to, "--events", "*", "--retry-schedule", "none"});
@@ -386,7 +386,7 @@ TEST_CASE("a list cut at its default limit says so, and --limit 0 lists all", "[
 TEST_CASE("a list of exactly its default limit is not said to be cut", "[cli][contract]")
 {
   TempDir dir;
-  const auto store = dir.str("s.db");
+  const auto store = dir.store();
   store_local_events(store, "order.created", 50);
   auto r = cli(store, {"events", "list"});
   CHECK(r.exit_code == 0);

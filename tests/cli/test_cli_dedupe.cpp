@@ -121,7 +121,7 @@ TEST_CASE("every provider's delivery id dedupes: a repeat is answered with the o
           "[cli][ingest][dedupe]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   auto cases = every_provider();
   for (const auto& c : cases) add_source(store, c);
   Listen l(store);
@@ -161,7 +161,7 @@ TEST_CASE("every provider's delivery id dedupes: a repeat is answered with the o
 TEST_CASE("dedupe is per source: one delivery id at two sources is two events", "[cli][ingest][dedupe]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   cli_ok(store, {"sources", "add", "a", "--provider", "standard", "--secret", k_standard_secret});
   cli_ok(store, {"sources", "add", "b", "--provider", "standard", "--secret", k_standard_secret});
   Listen l(store);
@@ -177,7 +177,7 @@ TEST_CASE("dedupe is per source: one delivery id at two sources is two events", 
 TEST_CASE("a request without a delivery id is never taken for a duplicate", "[cli][ingest][dedupe]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   cli_ok(store, {"sources", "add", "open", "--provider", "none"});
   Listen l(store);
   for (int i = 0; i < 3; ++i) {

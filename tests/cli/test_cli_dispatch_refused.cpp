@@ -21,7 +21,7 @@ TEST_CASE("dispatch to a refused port records every attempt as refused - none wa
   // connection slot, and each must get its own refused connect rather than
   // sit until the webhook's timeout and be recorded as "timed out".
   TempDir dir;
-  const auto store = dir.str("s.db");
+  const auto store = dir.store();
   RefusingPort down;
   REQUIRE(down.port() != 0);
   add_webhook(store, down.url("/x"), {"--retry-schedule", "none", "--timeout", "20s"});

@@ -42,7 +42,7 @@ std::vector<std::string> lines_of(const std::string& path)
 TEST_CASE("ingest sends no 202 before the event's WAL frames are fsynced", "[cli][ingest][durability]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   auto log = dir.str("fsync.log");
   auto added = centrali({"--store", store, "sources", "add", "std", "--provider", "standard", "--secret", k_secret});
   REQUIRE(added.exit_code == 0);

@@ -58,7 +58,7 @@ bool has_open(int pid, const std::filesystem::path& path)
 TEST_CASE("listen exits 2 on a bad option, before it binds or changes the store", "[cli][exit]")
 {
   TempDir dir;
-  const auto store = dir.str("s.db");
+  const auto store = dir.store();
   cli_ok(store, {"sources", "add", "kept", "--provider", "none"});
   std::ofstream(dir.str("unknown-key.json")) << R"({"sources": [{"name": "new", "provider": "none", "colour": "red"}]})";
   std::ofstream(dir.str("not-json.json")) << R"({"sources": [)";
@@ -103,7 +103,7 @@ TEST_CASE("listen exits 2 on a bad option, before it binds or changes the store"
 TEST_CASE("listen exits 5 when its address cannot be bound, naming the address", "[cli][exit]")
 {
   TempDir dir;
-  const auto store = dir.str("s.db");
+  const auto store = dir.store();
   int port = 0;
   const int taken = bind_loopback(port);  // held, listening, for the whole case
   REQUIRE(taken >= 0);
@@ -134,7 +134,7 @@ TEST_CASE("a write that waits too long for another connection's lock exits 4 say
           "[cli][exit]")
 {
   TempDir dir;
-  const auto store = dir.str("s.db");
+  const auto store = dir.store();
   cli_ok(store, {"events", "emit", "before.lock"});
 
   SQLite::Database holder(store, SQLite::OPEN_READWRITE);
@@ -170,7 +170,7 @@ TEST_CASE("a write that waits too long for another connection's lock exits 4 say
 TEST_CASE("a write waits for a lock held briefly instead of failing at once", "[cli][exit]")
 {
   TempDir dir;
-  const auto store = dir.str("s.db");
+  const auto store = dir.store();
   cli_ok(store, {"events", "emit", "before.lock"});
 
   SQLite::Database holder(store, SQLite::OPEN_READWRITE);

@@ -31,7 +31,7 @@ std::int64_t started_ms(const json& attempt)
 TEST_CASE("dispatch --fast-forward runs the default retry schedule to its end at once", "[cli][dispatch]")
 {
   TempDir dir;
-  const auto store = dir.str("s.db");
+  const auto store = dir.store();
   RefusingPort down;
   REQUIRE(down.port() != 0);
   add_webhook(store, down.url("/x"));  // the default schedule: 30s, 2m, 10m, 30m
@@ -69,7 +69,7 @@ TEST_CASE("dispatch --fast-forward runs the default retry schedule to its end at
 TEST_CASE("dispatch --fast-forward refuses while a listener sends from the same store", "[cli][dispatch]")
 {
   TempDir dir;
-  const auto store = dir.str("s.db");
+  const auto store = dir.store();
   Listen listener(store);
   // Answered only once it serves, which is after its sender has started.
   REQUIRE(get(listener.url(), "/healthz").status == 200);
@@ -81,7 +81,7 @@ TEST_CASE("dispatch --fast-forward refuses while a listener sends from the same 
 TEST_CASE("dispatch --fast-forward without --until-idle is a usage error", "[cli][dispatch]")
 {
   TempDir dir;
-  const auto store = dir.str("s.db");
+  const auto store = dir.store();
   auto r = cli(store, {"dispatch", "--fast-forward"});
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("--fast-forward") != std::string::npos);
@@ -90,7 +90,7 @@ TEST_CASE("dispatch --fast-forward without --until-idle is a usage error", "[cli
 TEST_CASE("dispatch --fast-forward with nothing due ends at once without a jump", "[cli][dispatch]")
 {
   TempDir dir;
-  const auto store = dir.str("s.db");
+  const auto store = dir.store();
   auto summary = cli_json(store, {"dispatch", "--until-idle", "--fast-forward"});
   CHECK(summary["attempts"] == 0);
   CHECK(summary["fast_forwarded_ms"] == 0);
@@ -101,7 +101,7 @@ TEST_CASE("fast-forwarded attempts are signed with the wall clock's time, so rec
           "[cli][dispatch]")
 {
   TempDir dir;
-  const auto store = dir.str("s.db");
+  const auto store = dir.store();
   Receiver app;
   app.status = 503;  // every attempt fails: the whole schedule runs, jumped
   auto hook = add_webhook(store, app.url());

@@ -55,7 +55,7 @@ std::string queued_id(const Sent& sent)
 TEST_CASE("listen prints its bound URL first and answers /healthz", "[cli][ingest]")
 {
   TempDir dir;
-  Listen l(dir.str("s.db"));
+  Listen l(dir.store());
   CHECK_THAT(l.url(), Catch::StartsWith("http://127.0.0.1:"));
   auto h = get(l.url(), "/healthz");
   CHECK(h.status == 200);
@@ -69,7 +69,7 @@ TEST_CASE("listen prints its bound URL first and answers /healthz", "[cli][inges
 TEST_CASE("ingest accepts a request signed by every provider and stores its type", "[cli][ingest]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   add_source(store, {"std", "--provider", "standard", "--secret", k_standard_secret});
   add_source(store, {"sv", "--provider", "svix", "--secret", k_standard_secret});
   add_source(store, {"clerk", "--provider", "clerk", "--secret", k_standard_secret});
@@ -127,7 +127,7 @@ TEST_CASE("ingest accepts a request signed by every provider and stores its type
 TEST_CASE("ingest answers each failure with its status and records the request", "[cli][ingest]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   add_source(store, {"std", "--provider", "standard", "--secret", k_standard_secret});
   add_source(store, {"gh", "--provider", "github", "--secret", "gh-secret"});
   Listen l(store, {"--max-body", "1000"});
@@ -203,7 +203,7 @@ TEST_CASE("ingest answers never leak internals, whatever fails inside", "[cli][i
   // shows the internal text (so the failure did happen and there was text
   // to leak) and then that the answer holds only the documented code.
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   const std::string secret_file = dir.str("stripe-secret.txt");
   const std::string garbled_file = dir.str("garbled-secret.txt");
   std::ofstream(secret_file) << "whsec_gone\n";
@@ -313,7 +313,7 @@ TEST_CASE("ingest answers never leak internals, whatever fails inside", "[cli][i
 TEST_CASE("ingest answers a repeated delivery id with the original event and stores a duplicate", "[cli][ingest]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   add_source(store, {"std", "--provider", "standard", "--secret", k_standard_secret});
   Listen l(store);
   std::string body = R"({"type":"order.created"})";
@@ -333,7 +333,7 @@ TEST_CASE("ingest answers a repeated delivery id with the original event and sto
 TEST_CASE("ingest verifies a chunked upload and a pipelined one on a kept-alive connection on their exact bytes", "[cli][ingest]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   add_source(store, {"std", "--provider", "standard", "--secret", k_standard_secret});
   Listen l(store);
   std::string body = R"({"type":"order.created","data":{"note":"caf\u00e9 \u2603"}})";
@@ -378,7 +378,7 @@ TEST_CASE("ingest verifies a chunked upload and a pipelined one on a kept-alive 
 TEST_CASE("ingest stores credentials in headers redacted", "[cli][ingest]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   add_source(store, {"open", "--provider", "none"});
   Listen l(store);
   auto id = queued_id(post(l.url(), "/ingest/open", "{}",
@@ -425,7 +425,7 @@ TEST_CASE("events export then import into a new store keeps every byte", "[cli][
 TEST_CASE("events replay re-sends the stored headers and exact body and logs the attempt", "[cli][ingest]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   add_source(store, {"std", "--provider", "standard", "--secret", k_standard_secret});
   std::string body = R"({"type":"invoice.paid","amount":1.10})";
   std::string id;
@@ -464,7 +464,7 @@ TEST_CASE("events replay re-sends the stored headers and exact body and logs the
 TEST_CASE("listen forwards to an app that is down, then delivers once it comes up", "[cli][ingest]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   add_source(store, {"open", "--provider", "none"});
   RefusingPort app_port;  // the app's port, refusing until it comes up
   REQUIRE(app_port.port() > 0);
@@ -503,7 +503,7 @@ TEST_CASE("listen forwards to an app that is down, then delivers once it comes u
 TEST_CASE("listen on SIGTERM finishes in-flight requests, commits them and exits 0", "[cli][ingest]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   add_source(store, {"open", "--provider", "none"});
   Listen l(store);
   std::atomic<int> acked{0};
@@ -538,7 +538,7 @@ TEST_CASE("listen on SIGTERM finishes in-flight requests, commits them and exits
 TEST_CASE("listen killed with SIGKILL under load loses no acknowledged event", "[cli][ingest]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   add_source(store, {"open", "--provider", "none"});
   Listen l(store);
   std::atomic<int> acked{0};
@@ -573,7 +573,7 @@ TEST_CASE("listen killed with SIGKILL under load loses no acknowledged event", "
 TEST_CASE("sources add, list, show and rm - bad input is refused with exit 2", "[cli][ingest]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   add_source(store, {"stripe", "--provider", "stripe", "--secret", "whsec_abc123", "--tolerance", "10m"});
   auto list = cli_json(store, {"sources", "list"});
   REQUIRE(list.size() == 1);
@@ -596,7 +596,7 @@ TEST_CASE("sources add, list, show and rm - bad input is refused with exit 2", "
 TEST_CASE("events list filters by type glob, status, source and since - show of a missing id exits 3", "[cli][ingest]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   add_source(store, {"open", "--provider", "none"});
   {
     Listen l(store);
@@ -616,7 +616,7 @@ TEST_CASE("events list filters by type glob, status, source and since - show of 
 TEST_CASE("events tail --json prints each new event as one JSON line", "[cli][ingest]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   add_source(store, {"open", "--provider", "none"});
   Listen l(store);
   queued_id(post(l.url(), "/ingest/open", R"({"type":"old"})"));  // before tail: not shown
@@ -649,7 +649,7 @@ TEST_CASE("listen keeps acknowledging webhooks while nobody reads its log", "[cl
   // stderr is a pipe that is never read: it fills after about a thousand
   // log lines. Logging must not stall the event loops that answer.
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   add_source(store, {"open", "--provider", "none"});
   int log_pipe[2];
   REQUIRE(pipe2(log_pipe, O_CLOEXEC) == 0);
@@ -681,7 +681,7 @@ TEST_CASE("listen keeps acknowledging webhooks while nobody reads its log", "[cl
 TEST_CASE("a running listener finds a source added after a request to its name was refused", "[cli][ingest]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   Listen listen(store);
   // What a CI script does: start the listener, add the source, send at once.
   CHECK(post(listen.url(), "/ingest/late", R"({"type":"a.b"})").status == 404);
@@ -692,7 +692,7 @@ TEST_CASE("a running listener finds a source added after a request to its name w
 TEST_CASE("a signed Slack url_verification is stored and answered with its challenge", "[cli][ingest]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   const std::string secret = "8f742231b10e8888abcd99yyyzzz85a5";
   add_source(store, {"slack", "--provider", "slack", "--secret", secret});
   Listen l(store);
@@ -712,7 +712,7 @@ TEST_CASE("a signed Slack url_verification is stored and answered with its chall
 TEST_CASE("a bare number too small to be a Unix time is refused as a duration missing its unit", "[cli][ingest]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   auto r = centrali({"--store", store, "events", "list", "--since", "600"});
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("600s") != std::string::npos);
@@ -726,7 +726,7 @@ TEST_CASE("a bare number too small to be a Unix time is refused as a duration mi
 TEST_CASE("sources update changes a source while listen runs, with no request refused meanwhile", "[cli][ingest]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   add_source(store, {"std", "--provider", "standard", "--secret", k_standard_secret});
   Listen l(store);
   std::atomic<bool> done{false};
@@ -772,7 +772,7 @@ TEST_CASE("sources update changes a source while listen runs, with no request re
 TEST_CASE("a forward target that leads back to the listener is refused after a few rounds", "[cli][ingest]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   add_source(store, {"loop", "--provider", "none"});
   // The listener picks its port; the source then forwards to that port.
   Listen l(store);
@@ -793,7 +793,7 @@ TEST_CASE("a forward target that leads back to the listener is refused after a f
 TEST_CASE("ingest takes JSON nested 256 levels deep and refuses 257 levels with json_too_deep", "[cli][ingest]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   add_source(store, {"open", "--provider", "none"});
   Listen l(store);
   auto nested = [](int depth) { return std::string(static_cast<std::size_t>(depth), '[') + std::string(static_cast<std::size_t>(depth), ']'); };

@@ -76,7 +76,7 @@ void require_shape(const json& shape, const json& doc)
 TEST_CASE("listen --json logs requests, forwards and deliveries as documented NDJSON, and nothing else", "[cli][json]")
 {
   TempDir dir;
-  const auto store = dir.str("s.db");
+  const auto store = dir.store();
   Receiver app;       // the forward target: up
   Receiver failing;   // a webhook's receiver: answers 500
   failing.status = 500;
@@ -154,7 +154,7 @@ TEST_CASE("listen --json logs requests, forwards and deliveries as documented ND
 TEST_CASE("dispatch --until-idle --json reports the deliveries left waiting and when the next falls due", "[cli][json]")
 {
   TempDir dir;
-  const auto store = dir.str("s.db");
+  const auto store = dir.store();
   Receiver failing;
   failing.status = 503;
   Receiver ok;

@@ -388,7 +388,7 @@ TEST_CASE("the schema checker refuses documents that break a schema", "[cli][jso
 TEST_CASE("sources add, list and show --json print the documented source, absent values null", "[cli][json]")
 {
   TempDir dir;
-  const auto store = dir.str("s.db");
+  const auto store = dir.store();
   auto added = run_json(store, {"sources", "add", "stripe", "--provider", "stripe", "--secret", "whsec_test_secret"});
   require_shape(source_schema(), added, "sources add");
   auto shown = run_json(store, {"sources", "show", "stripe"});
@@ -413,7 +413,7 @@ TEST_CASE("sources add, list and show --json print the documented source, absent
 TEST_CASE("events list, emit and show --json print the documented event, absent values null", "[cli][json]")
 {
   TempDir dir;
-  const auto store = dir.str("s.db");
+  const auto store = dir.store();
   auto emitted = run_json(store, {"events", "emit", "order.created", "--data", R"({"id":"ord_1"})"});
   require_shape(event_summary_schema(), emitted, "events emit");
   CHECK(emitted["reason"].is_null());
@@ -448,7 +448,7 @@ TEST_CASE("webhooks add, list and show and deliveries list and show --json print
           "[cli][json]")
 {
   TempDir dir;
-  const auto store = dir.str("s.db");
+  const auto store = dir.store();
   Receiver receiver;
   receiver.status = 503;
   auto added = run_json(store, {"webhooks", "add", "--url", receiver.url(), "--events", "order.*", "--retry-schedule",
@@ -506,7 +506,7 @@ TEST_CASE("webhooks add, list and show and deliveries list and show --json print
 TEST_CASE("triggers add, list, show, fire --wait and runs --json print the documented shapes", "[cli][json]")
 {
   TempDir dir;
-  const auto store = dir.str("s.db");
+  const auto store = dir.store();
   auto added = run_json(store, {"triggers", "add", "on-order", "--on", "event", "--events", "order.*", "--run",
                                 "echo '{\"seen\":true}'"});
   require_shape(event_trigger_schema(), added, "triggers add");
@@ -546,7 +546,7 @@ TEST_CASE("automations add, list, show, validate, run, runs, runs show, rerun an
           "[cli][json]")
 {
   TempDir dir;
-  const auto store = dir.str("s.db");
+  const auto store = dir.store();
   const auto file = dir.str("flow.json");
   std::ofstream(file) << R"({"name": "flow", "trigger": {"type": "demand"}, "steps": [
       {"id": "start", "type": "compute", "run": "echo '{\"risk\": 1}'", "next": "route"},
@@ -619,7 +619,7 @@ TEST_CASE("automations add, list, show, validate, run, runs, runs show, rerun an
 TEST_CASE("dispatch, send, sign, verify, version and apply --dry-run --json print the documented shapes", "[cli][json]")
 {
   TempDir dir;
-  const auto store = dir.str("s.db");
+  const auto store = dir.store();
 
   auto idle = run_json(store, {"dispatch", "--until-idle"});
   require_shape(dispatch_schema(), idle, "dispatch");
@@ -695,7 +695,7 @@ TEST_CASE("dispatch, send, sign, verify, version and apply --dry-run --json prin
 TEST_CASE("with --json an error of every kind is exactly the documented error line", "[cli][json]")
 {
   TempDir dir;
-  const auto store = dir.str("s.db");
+  const auto store = dir.store();
   struct Case {
     std::vector<std::string> args;
     int code;

@@ -98,7 +98,7 @@ json ended_run(const std::string& store, const std::string& trigger)
 TEST_CASE("an event's payload reaches a trigger's function on stdin, never on a command line", "[cli][triggers]")
 {
   TempDir dir;
-  const auto store = dir.str("s.db");
+  const auto store = dir.store();
   const auto marker = unique_marker();
   const auto shell_probe = write_probe(dir, "shell");
   const auto exec_probe = write_probe(dir, "exec");
@@ -121,7 +121,7 @@ TEST_CASE("an event's payload reaches a trigger's function on stdin, never on a 
 TEST_CASE("an endpoint request's body and a fired run's data never reach a command line", "[cli][triggers]")
 {
   TempDir dir;
-  const auto store = dir.str("s.db");
+  const auto store = dir.store();
   const auto marker = unique_marker();
   const auto endpoint_probe = write_probe(dir, "endpoint");
   const auto fired_probe = write_probe(dir, "fired");

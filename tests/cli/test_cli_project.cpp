@@ -64,7 +64,7 @@ json apply(const std::string& store, const std::vector<std::string>& args, int e
 TEST_CASE("apply creates what the file names, and applying it again changes nothing", "[cli][project]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   auto file = write(dir, "centrali.json", project());
   auto dry = apply(store, {"-f", file, "--dry-run"});
   CHECK(dry["changes"] == 5);
@@ -103,7 +103,7 @@ TEST_CASE("apply creates what the file names, and applying it again changes noth
 TEST_CASE("apply --prune deletes what the file no longer names - webhooks made by hand without a name stay", "[cli][project]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   apply(store, {"-f", write(dir, "full.json", project())});
   cli_ok(store, {"webhooks", "add", "--url", "http://127.0.0.1:9/hand", "--events", "*"});
   auto smaller = project();
@@ -125,7 +125,7 @@ TEST_CASE("apply --prune deletes what the file no longer names - webhooks made b
 TEST_CASE("a broken project file exits 2 naming the JSON path, and changes nothing", "[cli][project]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   struct Case {
     std::string what;
     std::function<void(json&)> edit;
@@ -176,7 +176,7 @@ TEST_CASE("a broken project file exits 2 naming the JSON path, and changes nothi
 TEST_CASE("export-config writes references and placeholders, never a secret, and applies back unchanged", "[cli][project]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   apply(store, {"-f", write(dir, "p.json", project())});
   cli_ok(store, {"sources", "add", "literal", "--provider", "standard", "--secret", k_standard_secret});
   auto exported = cli(store, {"export-config"});
@@ -207,7 +207,7 @@ TEST_CASE("export-config writes references and placeholders, never a secret, and
 TEST_CASE("apply judges endpoint paths on the result - swaps and takeovers from pruned triggers work, clashes fail even in a dry run", "[cli][project]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   auto endpoints = [](const std::string& a_path, const std::string& b_path) {
     return json{{"triggers",
                  {{{"name", "a"}, {"on", "endpoint"}, {"path", a_path}, {"run", "echo a"}},
@@ -232,7 +232,7 @@ TEST_CASE("apply judges endpoint paths on the result - swaps and takeovers from 
 TEST_CASE("listen --config applies the project file before it serves", "[cli][project]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   auto file = write(dir, "centrali.json", project());
   Listen l(store, {"--config", file}, secrets_env());
   const std::string body = R"({"id":"evt_1","type":"order.created"})";
@@ -247,7 +247,7 @@ TEST_CASE("listen --config applies the project file before it serves", "[cli][pr
 TEST_CASE("export-config writes durations that apply reads back exactly, sub-second parts included", "[cli][project]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   cli_ok(store, {"webhooks", "add", "--name", "erp", "--url", "http://127.0.0.1:9/x", "--events", "*", "--timeout",
                  "1500ms", "--retry-schedule", "1500ms,61500ms,2m", "--disable-after", "90s"});
   auto exported = cli(store, {"export-config"});

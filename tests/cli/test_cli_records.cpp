@@ -13,7 +13,7 @@ using json = nlohmann::json;
 TEST_CASE("records create, update with a merge patch, get, list and delete keep versions", "[cli][records]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   auto created = cli_json(store, {"records", "create", "orders", "--data",
                                   R"({"total":10,"status":"new","customer":{"name":"Ada","country":"UK"}})"});
   std::string id = created["id"];
@@ -56,7 +56,7 @@ TEST_CASE("records create, update with a merge patch, get, list and delete keep 
 TEST_CASE("records changes emit record_created, record_updated with before/after, and record_deleted", "[cli][records]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   std::string id = cli_json(store, {"records", "create", "orders", "--data", R"({"a":1})"})["id"];
   cli_json(store, {"records", "update", id, "--data", R"({"a":2})"});
   cli_json(store, {"records", "delete", id});
@@ -81,7 +81,7 @@ TEST_CASE("records refuse malformed JSON, non-objects, bad names and unknown ids
           "[cli][records]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   struct Case {
     std::vector<std::string> args;
     int exit_code;

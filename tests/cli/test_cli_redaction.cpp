@@ -141,7 +141,7 @@ void check_no_response_credential_in(const std::string& text)
 TEST_CASE("ingest stores every credential header redacted and keeps the others as sent", "[cli][ingest][redaction]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   cli_ok(store, {"sources", "add", "open", "--provider", "none"});
   std::string id;
   {
@@ -171,7 +171,7 @@ TEST_CASE("a forward sends neither credentials nor framing, and its attempt log 
           "[cli][ingest][redaction]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   cli_ok(store, {"sources", "add", "open", "--provider", "none"});
   webhooks::Endpoint app(answer_with_credentials);
   Listen l(store, {"--forward-to", app.url()});
@@ -214,7 +214,7 @@ TEST_CASE("an outbound webhook sends its credential headers and its attempt log 
           "[cli][webhooks][redaction]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   webhooks::Endpoint receiver(answer_with_credentials);
   std::vector<std::string> extra;
   for (const auto& [name, value] : k_credentials) extra.insert(extra.end(), {"--header", name + ": " + value});

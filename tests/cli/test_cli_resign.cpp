@@ -102,7 +102,7 @@ std::string day_old_fixture(const std::string& body)
 TEST_CASE("a forward retried past the app's tolerance is accepted: every attempt is signed afresh", "[cli][resign]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   // Down for two attempts (retried after 1 s and 2 s); the app allows 1 s.
   App app([](const httplib::Request& req) { return stripe_ok(req, 1); }, 2);
   cli_ok(store, {"sources", "add", "stripe", "--provider", "stripe", "--secret", k_stripe_secret, "--forward-to", app.url()});
@@ -128,7 +128,7 @@ TEST_CASE("a forward retried past the app's tolerance is accepted: every attempt
 TEST_CASE("events replay of a day-old event is signed afresh - --keep-signature sends the stored headers byte for byte", "[cli][resign]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   cli_ok(store, {"sources", "add", "std", "--provider", "standard", "--secret", k_standard_secret});
   const std::string body = R"({"type":"invoice.paid","data":{"amount":100}})";
   {
@@ -160,7 +160,7 @@ TEST_CASE("events replay of a day-old event is signed afresh - --keep-signature 
 TEST_CASE("events replay --set edits the body and signs it again, and filters replay oldest first", "[cli][resign]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   cli_ok(store, {"sources", "add", "stripe", "--provider", "stripe", "--secret", k_stripe_secret});
   {
     Listen l(store);
@@ -193,7 +193,7 @@ TEST_CASE("events replay --set edits the body and signs it again, and filters re
 TEST_CASE("sign --source signs with the stored source's scheme and secret", "[cli][resign]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   cli_ok(store, {"sources", "add", "stripe", "--provider", "stripe", "--secret", k_stripe_secret});
   auto by_source = centrali({"--store", store, "sign", "--source", "stripe", "--timestamp", "1700000000", "--data", "{}"});
   auto by_hand = centrali({"sign", "--scheme", "stripe", "--secret", k_stripe_secret, "--timestamp", "1700000000", "--data", "{}"});
@@ -206,7 +206,7 @@ TEST_CASE("sign --source signs with the stored source's scheme and secret", "[cl
 TEST_CASE("a refused request is never signed again - a replay sends it as it came", "[cli][resign]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   cli_ok(store, {"sources", "add", "stripe", "--provider", "stripe", "--secret", k_stripe_secret});
   std::string id;
   {

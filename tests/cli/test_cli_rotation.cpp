@@ -48,7 +48,7 @@ void expire_rotation(const std::string& store_path, const std::string& webhook_i
 TEST_CASE("rotate-secret signs with the old secret too for 24 h, and with the new one alone after", "[cli][webhooks][rotation]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   Endpoint ep;
   auto hook = add_webhook(store, ep.url());
 

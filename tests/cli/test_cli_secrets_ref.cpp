@@ -51,7 +51,7 @@ std::pair<Sent, std::string> ingest_once(const std::string& store, const RunOpti
 TEST_CASE("a source's env: secret verifies with the variable the listener was started with", "[cli][secrets]")
 {
   TempDir dir;
-  const auto store = dir.str("s.db");
+  const auto store = dir.store();
   cli_ok(store, {"sources", "add", "orders", "--provider", "standard", "--secret", "env:CENTRALI_TEST_ORDERS_SECRET"});
   CHECK(cli_json(store, {"sources", "show", "orders"})["secrets"] == json{"env:CENTRALI_TEST_ORDERS_SECRET"});
 
@@ -69,7 +69,7 @@ TEST_CASE("a source's env: secret verifies with the variable the listener was st
 TEST_CASE("a source's file: secret verifies with the file's first line", "[cli][secrets]")
 {
   TempDir dir;
-  const auto store = dir.str("s.db");
+  const auto store = dir.store();
   std::ofstream(dir.str("secret")) << k_secret << "\n";
   cli_ok(store, {"sources", "add", "orders", "--provider", "standard", "--secret", "file:" + dir.str("secret")});
   auto [good, good_log] = ingest_once(store, {}, k_secret);
@@ -83,7 +83,7 @@ TEST_CASE("an unreadable env: or file: secret answers 500 source_misconfigured -
           "[cli][secrets]")
 {
   TempDir dir;
-  const auto store = dir.str("s.db");
+  const auto store = dir.store();
   std::filesystem::create_directory(dir.path() / "a-folder");
   std::ofstream(dir.str("empty-line")) << "\n" << k_secret << "\n";
   struct Case {

@@ -39,7 +39,7 @@ void add_every_provider(const std::string& store)
 TEST_CASE("send --source delivers every built-in fixture through the listener, which verifies and stores it", "[cli][send]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   add_every_provider(store);
   Listen l(store);
   auto fixtures = cli_json(store, {"fixtures", "list"});
@@ -64,7 +64,7 @@ TEST_CASE("send --source delivers every built-in fixture through the listener, w
 TEST_CASE("send --source with no listener goes straight into the store - dispatch forwards it afterwards", "[cli][send]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   std::mutex mutex;
   std::vector<httplib::Request> got;
   httplib::Server app;
@@ -100,7 +100,7 @@ TEST_CASE("send --source with no listener goes straight into the store - dispatc
 TEST_CASE("send --duplicate sends one delivery id twice - the second is stored as a duplicate", "[cli][send]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   add_every_provider(store);
   Listen l(store);
   auto sent = cli_json(store, {"send", "--source", "github", "--fixture", "push", "--duplicate"});
@@ -145,11 +145,11 @@ TEST_CASE("send --as posts anywhere with the provider's headers, verified indepe
   std::thread serving([&] { app.listen_after_bind(); });
   const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/hook";
   TempDir dir;
-  auto ok = centrali({"--store", dir.str("s.db"), "send", "--as", "standard", "--secret", k_standard_secret, "--to", url,
+  auto ok = centrali({"--store", dir.store(), "send", "--as", "standard", "--secret", k_standard_secret, "--to", url,
                       "--data", R"({"type":"order.created","data":{"id":"ord_1"}})", "--header", "X-Tenant: acme"});
   INFO(ok.err);
   CHECK(ok.exit_code == 0);
-  auto wrong = centrali({"--store", dir.str("s.db"), "send", "--as", "standard", "--secret",
+  auto wrong = centrali({"--store", dir.store(), "send", "--as", "standard", "--secret",
                          "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "--to", url, "--data", "{}"});
   CHECK(wrong.exit_code == 1);  // answered 401
   app.stop();

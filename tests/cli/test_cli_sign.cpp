@@ -368,7 +368,7 @@ TEST_CASE("centrali sign and verify with an unreadable --secret reference exit 2
 TEST_CASE("a secret captured with $(centrali keys generate) is the bare secret, and a labelled or padded one is refused", "[cli][sign]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   auto generated = centrali({"keys", "generate", "--scheme", "stripe"});
   REQUIRE(generated.exit_code == 0);
   auto secret = generated.out.substr(0, generated.out.find('\n'));

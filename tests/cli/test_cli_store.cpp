@@ -19,7 +19,7 @@ using json = nlohmann::json;
 TEST_CASE("centrali with an unknown command exits 2 and names it", "[cli][foundation]")
 {
   TempDir dir;
-  auto r = centrali({"--store", dir.str("s.db"), "frobnicate"});
+  auto r = centrali({"--store", dir.store(), "frobnicate"});
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.err, Catch::StartsWith("centrali: error: unknown command 'frobnicate'"));
   CHECK(r.out.empty());
@@ -28,12 +28,12 @@ TEST_CASE("centrali with an unknown command exits 2 and names it", "[cli][founda
 TEST_CASE("centrali with a bad flag exits 2 with a usage error, JSON too with --json", "[cli][foundation]")
 {
   TempDir dir;
-  auto r = centrali({"--store", dir.str("s.db"), "store", "info", "--no-such-flag"});
+  auto r = centrali({"--store", dir.store(), "store", "info", "--no-such-flag"});
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.err, Catch::StartsWith("centrali: error: "));
   CHECK_THAT(r.err, Catch::Contains("--no-such-flag"));
 
-  auto j = centrali({"--json", "--store", dir.str("s.db"), "store", "info", "--no-such-flag"});
+  auto j = centrali({"--json", "--store", dir.store(), "store", "info", "--no-such-flag"});
   CHECK(j.exit_code == 2);
   auto last_line = j.err.substr(j.err.find("{\"error\""));
   auto doc = json::parse(last_line);
@@ -44,14 +44,14 @@ TEST_CASE("centrali with a bad flag exits 2 with a usage error, JSON too with --
 TEST_CASE("usage errors name the command's own help, suggest a near flag and say which value is bad", "[cli][foundation]")
 {
   TempDir dir;
-  auto typo = centrali({"--store", dir.str("s.db"), "deliveries", "list", "--limt", "3"});
+  auto typo = centrali({"--store", dir.store(), "deliveries", "list", "--limt", "3"});
   CHECK(typo.exit_code == 2);
   CHECK_THAT(typo.err, Catch::StartsWith("centrali: error: unknown option --limt; did you mean --limit?"));
   CHECK_THAT(typo.err, Catch::Contains("Run 'centrali deliveries list --help' for usage."));
-  auto value = centrali({"--store", dir.str("s.db"), "deliveries", "list", "--limit", "abc"});
+  auto value = centrali({"--store", dir.store(), "deliveries", "list", "--limit", "abc"});
   CHECK(value.exit_code == 2);
   CHECK_THAT(value.err, Catch::StartsWith("centrali: error: --limit: 'abc' is not a valid value"));
-  auto global = centrali({"--store", dir.str("s.db"), "store", "info", "--jsn"});
+  auto global = centrali({"--store", dir.store(), "store", "info", "--jsn"});
   CHECK_THAT(global.err, Catch::Contains("did you mean --json?"));
 }
 
@@ -181,7 +181,7 @@ std::vector<std::string> with_store(const std::string& store, const std::vector<
 TEST_CASE("a store writable by group or others is refused by every command, saying how to fix it", "[cli][foundation]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   REQUIRE(centrali({"--store", store, "store", "info"}).exit_code == 0);
   REQUIRE(::chmod(store.c_str(), 0664) == 0);
   testing::RunOptions opts;
@@ -210,7 +210,7 @@ TEST_CASE("a store, or a file SQLite reads with it, owned by another user is ref
     return;
   }
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   REQUIRE(centrali({"--store", store, "store", "info"}).exit_code == 0);
   REQUIRE(::chown(store.c_str(), 65534, 65534) == 0);
   for (const auto& command : k_store_commands) {

@@ -121,7 +121,7 @@ TEST_CASE("dispatch --until-idle on a corrupt store exits 4 with the store's mes
           "[cli][store-failures]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   Endpoint ep;
   store_with_work(store, ep.url(), 20);
   corrupt_events_page(store);
@@ -152,7 +152,7 @@ TEST_CASE("dispatch without --until-idle stops on a corrupt store, and SIGTERM n
           "[cli][store-failures]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   Endpoint ep;
   store_with_work(store, ep.url(), 20);
   corrupt_events_page(store);
@@ -169,7 +169,7 @@ TEST_CASE("dispatch without --until-idle stops on a corrupt store, and SIGTERM n
 TEST_CASE("dispatch --until-idle waits out a write lock held for a moment, then delivers", "[cli][store-failures]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   Endpoint ep;
   store_with_work(store, ep.url(), 3);
   // Locked is not broken: dispatch looks again and finishes once the lock goes.
@@ -192,7 +192,7 @@ TEST_CASE("listen answers 503 to every request while another process holds the w
           "[cli][store-failures]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   cli_ok(store, {"sources", "add", "gh", "--provider", "github", "--secret", "gh-secret"});
   Listen l(store);
   REQUIRE(post_github(l.url(), R"({"n":"before"})", 20s).status == 202);
@@ -231,7 +231,7 @@ TEST_CASE("deliveries show says why the last attempt failed, and that a 410 disa
           "[cli][store-failures]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   SECTION("a redirect")
   {
     Endpoint ep([](int, const httplib::Request&, httplib::Response& res) {

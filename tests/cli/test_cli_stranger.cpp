@@ -64,7 +64,7 @@ std::uintmax_t store_bytes(const std::string& store)
 TEST_CASE("a body nested 50,000 levels deep is refused with 400 and the listener stays up", "[cli][security]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   cli_ok(store, {"sources", "add", "open", "--provider", "none"});
   cli_ok(store, {"triggers", "add", "echo", "--on", "endpoint", "--path", "/echo", "--run", "cat"});
   cli_ok(store, {"triggers", "add", "every", "--on", "event", "--events", "*", "--run", "cat >/dev/null"});
@@ -101,7 +101,7 @@ TEST_CASE("a body nested 50,000 levels deep is refused with 400 and the listener
 TEST_CASE("an imported event with a 50,000-level body is shown and replayed as text, without a crash", "[cli][security]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   const auto deep = nested(50'000);
   json fixture = {{"id", "evt_01J0000000000000000000DEEP"}, {"source", "open"},   {"type", "deep"},
                   {"status", "accepted"},                 {"received_at", "2026-01-01T00:00:00Z"},
@@ -128,7 +128,7 @@ TEST_CASE("an imported event with a 50,000-level body is shown and replayed as t
 TEST_CASE("event types from the network are cut to 200 bytes with control characters neutralised", "[cli][security]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   cli_ok(store, {"sources", "add", "open", "--provider", "none"});
   // The function echoes the type it was given in its environment (a 300 KB
   // one used to fail with "Argument list too long").
@@ -167,7 +167,7 @@ TEST_CASE("event types from the network are cut to 200 bytes with control charac
 TEST_CASE("the listen log escapes what a sender puts in a path, so it cannot forge lines or drive the terminal", "[cli][security]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   Listen l(store);
   auto answer = send_raw(l.url(), "POST /ingest/x%0d%0a23:59:59%20202%20POST%20FORGED%1b%5b2J%1b%5d0;pwned%07%00 HTTP/1.1\r\n"
                                   "Host: 127.0.0.1\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}");
@@ -185,7 +185,7 @@ TEST_CASE("the listen log escapes what a sender puts in a path, so it cannot for
 TEST_CASE("requests no source took keep no body, other refusals keep 64 KiB, so strangers cannot fill the disk", "[cli][security]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   cli_ok(store, {"sources", "add", "stripe", "--provider", "stripe", "--secret", "whsec_test_secret"});
   Listen l(store);
   const std::string megabyte(1 << 20, 'a');
@@ -214,7 +214,7 @@ TEST_CASE("requests no source took keep no body, other refusals keep 64 KiB, so 
 TEST_CASE("a 401 tells the sender nothing of the source's configuration - the store keeps it and events show diagnoses", "[cli][security]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   cli_ok(store, {"sources", "add", "misconfigured", "--provider", "standard", "--secret", "env:CENTRALI_TEST_BAD_SECRET"});
   cli_ok(store, {"sources", "add", "stripe", "--provider", "stripe", "--secret", "whsec_test_secret"});
   RunOptions env;
@@ -246,7 +246,7 @@ TEST_CASE("a 401 tells the sender nothing of the source's configuration - the st
 TEST_CASE("events prune deletes old refusals with their deliveries and keeps events still in use", "[cli][security]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   cli_ok(store, {"sources", "add", "stripe", "--provider", "stripe", "--secret", "whsec_test_secret"});
   {
     Listen l(store);
@@ -287,7 +287,7 @@ TEST_CASE("events prune deletes old refusals with their deliveries and keeps eve
 TEST_CASE("a web page cannot reach the listener - a foreign Host or Origin gets 403 and nothing runs or is stored", "[cli][security]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   cli_ok(store, {"sources", "add", "open", "--provider", "none"});
   cli_ok(store, {"triggers", "add", "hook", "--on", "endpoint", "--path", "/hook", "--run", "cat"});
   Listen l(store);
@@ -324,7 +324,7 @@ TEST_CASE("a web page cannot reach the listener - a foreign Host or Origin gets 
 TEST_CASE("listen --allow-host serves a tunnel's public name", "[cli][security]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   cli_ok(store, {"sources", "add", "open", "--provider", "none"});
   Listen l(store, {"--allow-host", "abc.tunnel.example", "--allow-host", ".trycloudflare.com"});
   for (const char* host : {"abc.tunnel.example", "x-y.trycloudflare.com"}) {
@@ -342,7 +342,7 @@ TEST_CASE("listen --allow-host serves a tunnel's public name", "[cli][security]"
 TEST_CASE("an inbound webhook cannot pass for a record change or for a local event", "[cli][security]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   auto reserved = centrali({"--store", store, "sources", "add", "local", "--provider", "none"});
   CHECK(reserved.exit_code == 2);
   CHECK_THAT(reserved.err, Catch::Contains("reserved"));
@@ -369,7 +369,7 @@ TEST_CASE("an inbound webhook cannot pass for a record change or for a local eve
 TEST_CASE("functions do not inherit the variables that hold sources' secrets, and triggers show hides --env values", "[cli][security]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   cli_ok(store, {"sources", "add", "stripe", "--provider", "stripe", "--secret", "env:CENTRALI_TEST_STRIPE_SECRET"});
   cli_ok(store, {"triggers", "add", "peek", "--on", "endpoint", "--path", "/peek", "--env", "API_KEY=sk_live_123", "--run",
                  "printf '%s|%s' \"${CENTRALI_TEST_STRIPE_SECRET-unset}\" \"$API_KEY\""});
@@ -389,7 +389,7 @@ TEST_CASE("functions do not inherit the variables that hold sources' secrets, an
 TEST_CASE("tokens in URLs and response cookies are redacted where people and logs see them", "[cli][security]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   cli_ok(store, {"sources", "add", "open", "--provider", "none"});
   auto with_password = centrali({"--store", store, "webhooks", "add", "--url", "https://ops:hunter2@erp.example/hook", "--events", "*"});
   CHECK(with_password.exit_code == 2);

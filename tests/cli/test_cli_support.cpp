@@ -31,7 +31,7 @@ TEST_CASE("events for a disabled webhook are skipped, counted on enable, and rec
           "[cli][support]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   std::atomic<int> answer{410};
   Endpoint ep([&](int, const httplib::Request&, httplib::Response& res) { res.status = answer; });
   auto hook = add_webhook(store, ep.url(), {"--name", "billing", "--retry-schedule", "none"});
@@ -99,7 +99,7 @@ TEST_CASE("a recover that fails starts a skipped delivery's retry schedule, and 
           "[cli][support]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   std::atomic<int> answer{200};
   Endpoint ep([&](int, const httplib::Request&, httplib::Response& res) { res.status = answer; });
   add_webhook(store, ep.url(), {"--name", "erp", "--retry-schedule", "1h"});
@@ -133,7 +133,7 @@ TEST_CASE("a recover that fails starts a skipped delivery's retry schedule, and 
 TEST_CASE("resends do not use up a delivery's retries, and a new schedule re-plans pending ones", "[cli][support]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   Endpoint ep([](int, const httplib::Request&, httplib::Response& res) { res.status = 500; });
   add_webhook(store, ep.url(), {"--name", "flaky", "--retry-schedule", "100ms,100ms,100ms"});
   emit(store, "order.paid", R"({"n":1})");
@@ -170,7 +170,7 @@ TEST_CASE("resends do not use up a delivery's retries, and a new schedule re-pla
 TEST_CASE("webhooks are named wherever an id is taken, and names stay unambiguous", "[cli][support]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   Endpoint ep;
   auto hook = add_webhook(store, ep.url(), {"--name", "billing"});
   CHECK(cli_json(store, {"webhooks", "show", "billing"})["id"] == hook.id);
@@ -198,7 +198,7 @@ TEST_CASE("deliveries list says where each went and why it failed, and filters b
           "[cli][support]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   Endpoint ok;
   Endpoint down([](int, const httplib::Request&, httplib::Response& res) { res.status = 503; });
   add_webhook(store, ok.url(), {"--name", "shipping"});
@@ -220,7 +220,7 @@ TEST_CASE("every attempt keeps the body it sent, byte for byte, stored once howe
           "[cli][support]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   Endpoint ep([](int n, const httplib::Request&, httplib::Response& res) { res.status = n == 1 ? 500 : 200; });
   add_webhook(store, ep.url(), {"--retry-schedule", "100ms"});
   emit(store, "order.paid", R"({"customer":"cus_1","note":"caf\u00e9 \u2603"})");
@@ -246,7 +246,7 @@ TEST_CASE("webhooks stats counts attempts, success rate, latency and the last er
           "[cli][support]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   Endpoint ep([](int n, const httplib::Request&, httplib::Response& res) { res.status = n == 2 ? 500 : 200; });
   add_webhook(store, ep.url(), {"--name", "billing", "--retry-schedule", "none"});
   for (int i = 1; i <= 4; ++i) {
@@ -275,7 +275,7 @@ TEST_CASE("operational events reach subscribers: exhausted, disabled and recover
           "[cli][support]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   std::atomic<int> answer{500};
   Endpoint app([&](int, const httplib::Request&, httplib::Response& res) { res.status = answer; });
   Endpoint pager;

@@ -79,7 +79,7 @@ bool process_gone(int pid)
 TEST_CASE("a record change runs an event trigger with the record and CENTRALI_ variables on stdin", "[cli][triggers]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   auto fn = script(dir, "fn.sh",
                    "cat > \"" + dir.str() + "/stdin-$CENTRALI_RUN_ID.json\"\n"
                    "printf '%s|%s|%s' \"$CENTRALI_TRIGGER\" \"$CENTRALI_EVENT_TYPE\" \"$CENTRALI_STORE\" "
@@ -120,7 +120,7 @@ TEST_CASE("a record change runs an event trigger with the record and CENTRALI_ v
 TEST_CASE("an ingested event runs an event trigger with its data and headers", "[cli][triggers]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   auto fn = script(dir, "fn.sh", "cat > \"" + dir.str() + "/stdin.json\"");
   cli_ok(store, {"sources", "add", "open", "--provider", "none"});
   cli_ok(store, {"triggers", "add", "paid", "--on", "event", "--events", "order.*", "--source", "open", "--run", fn});
@@ -145,7 +145,7 @@ TEST_CASE("an ingested event runs an event trigger with its data and headers", "
 TEST_CASE("an --every 1s schedule fires while listen runs and gives each run its tick", "[cli][triggers]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   cli_ok(store, {"triggers", "add", "tick", "--on", "schedule", "--every", "1s", "--run", "cat"});
   Listen listen(store);
   auto runs = wait_for_runs(store, "tick", 2, 10s);
@@ -164,7 +164,7 @@ TEST_CASE("an --every 1s schedule fires while listen runs and gives each run its
 TEST_CASE("triggers show prints the next five fire times in the trigger's zone", "[cli][triggers]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   cli_ok(store, {"triggers", "add", "nightly", "--on", "schedule", "--cron", "30 2 * * *", "--tz", "Europe/Berlin",
                  "--run", "true"});
   auto shown = cli_json(store, {"triggers", "show", "nightly"});
@@ -185,7 +185,7 @@ TEST_CASE("triggers show prints the next five fire times in the trigger's zone",
 TEST_CASE("endpoint triggers answer with the function's output and map failures to 502 and 504", "[cli][triggers]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   auto echo_request = script(dir, "req.sh", "cat > \"" + dir.str() + "/req.json\"; echo '{\"ok\": true}'");
   cli_ok(store, {"triggers", "add", "json", "--on", "endpoint", "--path", "/json", "--method", "POST", "--run",
                  echo_request});
@@ -249,7 +249,7 @@ TEST_CASE("endpoint triggers answer with the function's output and map failures 
 TEST_CASE("a timed-out function is killed together with every process it started", "[cli][triggers]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   auto pidfile = dir.str("child.pid");
   auto fn = script(dir, "fn.sh", "sleep 300 &\necho $! > \"" + pidfile + "\"\nwait");
   cli_ok(store, {"triggers", "add", "hang", "--on", "demand", "--timeout", "1s", "--run", fn});
@@ -267,7 +267,7 @@ TEST_CASE("a timed-out function is killed together with every process it started
 TEST_CASE("runs of a trigger with --concurrency 1 never overlap and start in event order", "[cli][triggers]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   auto log = dir.str("log");
   auto fn = script(dir, "fn.sh",
                    "n=$(grep -o '\"n\":[0-9]*' | head -1 | cut -d: -f2)\n"
@@ -283,7 +283,7 @@ TEST_CASE("runs of a trigger with --concurrency 1 never overlap and start in eve
 TEST_CASE("a function printing more than 1 MiB keeps its first MiB and says it was truncated", "[cli][triggers]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   cli_ok(store, {"triggers", "add", "loud", "--on", "demand", "--run",
                  "head -c 50000000 /dev/zero | tr '\\0' x; head -c 3000000 /dev/zero | tr '\\0' y >&2"});
   auto r = cli(store, {"triggers", "fire", "loud", "--wait"});
@@ -300,7 +300,7 @@ TEST_CASE("a function printing more than 1 MiB keeps its first MiB and says it w
 TEST_CASE("triggers fire --wait prints the output and exits 0, or 1 when the function fails", "[cli][triggers]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   auto fn = script(dir, "fn.sh", "cat > \"" + dir.str() + "/stdin.json\"; printf 'hello\\n'");
   cli_ok(store, {"triggers", "add", "greet", "--on", "demand", "--param", "who=world", "--run", fn});
   cli_ok(store, {"triggers", "add", "fails", "--on", "demand", "--run", "echo why >&2; exit 4"});
@@ -333,7 +333,7 @@ TEST_CASE("triggers fire --wait prints the output and exits 0, or 1 when the fun
 TEST_CASE("triggers fire without --wait queues a run that a running listener executes", "[cli][triggers]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   cli_ok(store, {"triggers", "add", "later", "--on", "demand", "--run", "cat"});
   Listen listen(store);
   auto r = cli(store, {"triggers", "fire", "later", "--data", R"({"x":1})"});
@@ -348,7 +348,7 @@ TEST_CASE("triggers fire without --wait queues a run that a running listener exe
 TEST_CASE("triggers rerun queues a new run with the same input, linked to the first", "[cli][triggers]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   cli_ok(store, {"triggers", "add", "echo", "--on", "demand", "--run", "cat"});
   auto first = json::parse(cli(store, {"--json", "triggers", "fire", "echo", "--data", R"({"v":3})", "--wait"}).out);
   auto again = cli(store, {"triggers", "rerun", first["id"]});
@@ -369,7 +369,7 @@ TEST_CASE("triggers rerun queues a new run with the same input, linked to the fi
 TEST_CASE("a paused trigger starts no runs until it is resumed", "[cli][triggers]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   cli_ok(store, {"triggers", "add", "watch", "--on", "event", "--events", "record_*", "--run", "true"});
   cli_ok(store, {"triggers", "pause", "watch"});
   CHECK(cli_json(store, {"triggers", "show", "watch"})["paused"] == true);
@@ -390,7 +390,7 @@ TEST_CASE("a paused trigger starts no runs until it is resumed", "[cli][triggers
 TEST_CASE("bad trigger input fails with a clear message and the right exit code", "[cli][triggers]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   cli_ok(store, {"triggers", "add", "taken", "--on", "endpoint", "--path", "/orders", "--run", "true"});
   struct Case {
     std::vector<std::string> args;
@@ -429,7 +429,7 @@ TEST_CASE("bad trigger input fails with a clear message and the right exit code"
 TEST_CASE("triggers list, show and rm describe and remove triggers, keeping their runs", "[cli][triggers]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   cli_ok(store, {"triggers", "add", "api", "--on", "endpoint", "--path", "/api/quote", "--method", "post", "--env",
                  "MODE=test", "--timeout", "5s", "--concurrency", "3", "--run", "echo 1"});
   auto shown = cli_json(store, {"triggers", "show", "api"});
@@ -450,7 +450,7 @@ TEST_CASE("triggers list, show and rm describe and remove triggers, keeping thei
 TEST_CASE("dispatch --until-idle runs queued trigger runs and delivers the same change to a webhook", "[cli][triggers]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   Receiver erp;
   auto fn = script(dir, "fn.sh", "cat > /dev/null\necho '{\"ok\":1}'");
   cli_ok(store, {"triggers", "add", "on-order", "--on", "event", "--events", "record_created", "--run", fn});

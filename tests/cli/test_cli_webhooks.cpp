@@ -63,7 +63,7 @@ std::int64_t instant_ms(const json& text)
 TEST_CASE("webhooks add shows the secret once - list and show never do", "[cli][webhooks]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   auto hook = add_webhook(store, "http://127.0.0.1:9/x", {"--name", "erp", "--header", "X-Tenant: 42"});
   CHECK_THAT(hook.id, Catch::StartsWith("whk_"));
   CHECK_THAT(hook.secret, Catch::StartsWith("whsec_"));
@@ -83,7 +83,7 @@ TEST_CASE("a webhook added without options gets the documented defaults: retries
           "[cli][webhooks]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   auto hook = add_webhook(store, "http://127.0.0.1:9/x");
   auto shown = centrali({"--store", store, "--json", "webhooks", "show", hook.id});
   REQUIRE(shown.exit_code == 0);
@@ -98,7 +98,7 @@ TEST_CASE("a webhook added without options gets the documented defaults: retries
 TEST_CASE("an emitted event is delivered signed, with the envelope and every documented header", "[cli][webhooks]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   Endpoint ep;
   auto hook = add_webhook(store, ep.url(), {"--header", "X-Tenant: 42"});
   REQUIRE(centrali({"--store", store, "webhooks", "add", "--url", ep.url() + "?other", "--events", "customer.*"})
@@ -133,7 +133,7 @@ TEST_CASE("an emitted event is delivered signed, with the envelope and every doc
 TEST_CASE("a failing endpoint is retried on the schedule with the same webhook-id until it succeeds", "[cli][webhooks]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   Endpoint ep([](int n, const httplib::Request&, httplib::Response& res) {
     if (n <= 2) res.status = 503;
   });
@@ -176,7 +176,7 @@ TEST_CASE("each retry is planned at its schedule entry, within the 20 % jitter",
   // wider jitter (or none) shows. The hours-long schedule never comes due on
   // its own: the test makes each retry due by moving next_attempt_ms.
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   Endpoint ep([](int, const httplib::Request&, httplib::Response& res) { res.status = 503; });
   add_webhook(store, ep.url(), {"--retry-schedule", "1h,2h"});
   constexpr int k_deliveries = 20;
@@ -217,7 +217,7 @@ TEST_CASE("a webhook's secrets never land in a log or an output - while they sig
   // with -v, and --json; then every command that shows the webhook or its
   // deliveries. Each output is checked for the secret and for its key part.
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   const std::string first = "whsec_c2VjcmV0LW9uZS1mb3ItdGhlLWxvZy10ZXN0MTIz";
   const std::string second = "whsec_c2VjcmV0LXR3by1mb3ItdGhlLWxvZy10ZXN0NDU2";
   std::ofstream(dir.str("second")) << second << "\n";
@@ -302,7 +302,7 @@ TEST_CASE("a webhook's secrets never land in a log or an output - while they sig
 TEST_CASE("after the last retry the delivery is failed and dispatch exits 1 - 3xx is not followed", "[cli][webhooks]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   Endpoint ep([](int, const httplib::Request&, httplib::Response& res) {
     res.status = 302;
     res.set_header("Location", "http://127.0.0.1:9/elsewhere");
@@ -320,7 +320,7 @@ TEST_CASE("after the last retry the delivery is failed and dispatch exits 1 - 3x
 TEST_CASE("dispatch --json: the summary is stdout's one document, failed attempts are NDJSON on stderr", "[cli][webhooks]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   Endpoint ep([](int, const httplib::Request&, httplib::Response& res) { res.status = 500; });
   add_webhook(store, ep.url(), {"--retry-schedule", "20ms"});
   emit(store, "order.paid", "{}");
@@ -344,7 +344,7 @@ TEST_CASE("dispatch --json: the summary is stdout's one document, failed attempt
 TEST_CASE("410 Gone disables the webhook with a reason shown by webhooks show", "[cli][webhooks]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   std::atomic<int> ep_status{410};
   Endpoint ep([&](int, const httplib::Request&, httplib::Response& res) { res.status = ep_status; });
   auto hook = add_webhook(store, ep.url(), {"--retry-schedule", "50ms,50ms"});
@@ -390,7 +390,7 @@ TEST_CASE("after a 410 nothing more is sent: what waited is skipped, and the dis
           "[cli][webhooks]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   Endpoint ep([](int, const httplib::Request&, httplib::Response& res) { res.status = 410; });
   add_webhook(store, ep.url(), {"--retry-schedule", "none"});
   for (int i = 0; i < 60; ++i) emit(store, "order.paid", "{}");
@@ -423,7 +423,7 @@ TEST_CASE("after a 410 nothing more is sent: what waited is skipped, and the dis
 TEST_CASE("429 with Retry-After delays the next attempt at least that long", "[cli][webhooks]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   Endpoint ep([](int n, const httplib::Request&, httplib::Response& res) {
     if (n == 1) {
       res.status = 429;
@@ -446,7 +446,7 @@ TEST_CASE("429 with Retry-After delays the next attempt at least that long", "[c
 TEST_CASE("an endpoint that hangs past the timeout fails the attempt with a timeout error", "[cli][webhooks]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   Endpoint ep([](int, const httplib::Request&, httplib::Response&) {
     // The behaviour under test: an endpoint slower than the 300 ms timeout.
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));
@@ -477,7 +477,7 @@ TEST_CASE("an endpoint that closes the connection is recorded as a connection er
     }
   });
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   add_webhook(store, "http://127.0.0.1:" + std::to_string(port) + "/x", {"--retry-schedule", "none"});
   emit(store, "order.paid", "{}");
   auto r = centrali({"--store", store, "dispatch", "--until-idle"});
@@ -494,7 +494,7 @@ TEST_CASE("an endpoint that closes the connection is recorded as a connection er
 TEST_CASE("a running listener delivers events emitted by other commands, and resumes after kill -9", "[cli][webhooks]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   Endpoint ep([](int n, const httplib::Request&, httplib::Response& res) {
     if (n == 1) res.status = 500;
   });
@@ -537,7 +537,7 @@ TEST_CASE("deliveries a killed listener held go out as soon as the next one star
   // 4 x 10s + 60s). A listener that starts with no other sender on the
   // store frees those leases at once instead of waiting them out.
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   std::atomic<bool> hang{true};
   Endpoint ep([&hang](int, const httplib::Request&, httplib::Response&) {
     // Bounded, so a failing test's endpoint still stops (120 s, past any wait here).
@@ -565,7 +565,7 @@ TEST_CASE("deliveries a killed listener held go out as soon as the next one star
 TEST_CASE("resend keeps the webhook-id, signs a fresh timestamp and logs a resend attempt", "[cli][webhooks]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   Endpoint ep;
   auto hook = add_webhook(store, ep.url());
   emit(store, "order.created", "{}");
@@ -595,7 +595,7 @@ TEST_CASE("resend keeps the webhook-id, signs a fresh timestamp and logs a resen
 TEST_CASE("replay resends every failed delivery - --dry-run only lists", "[cli][webhooks]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   std::atomic<bool> healthy{false};
   Endpoint ep([&](int, const httplib::Request&, httplib::Response& res) {
     if (!healthy) res.status = 500;
@@ -620,7 +620,7 @@ TEST_CASE("replay resends every failed delivery - --dry-run only lists", "[cli][
 TEST_CASE("webhooks test sends a marked test event synchronously - exit 1 when not 2xx", "[cli][webhooks]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   std::atomic<int> status{200};
   Endpoint ep([&](int, const httplib::Request&, httplib::Response& res) { res.status = status; });
   auto hook = add_webhook(store, ep.url());
@@ -637,7 +637,7 @@ TEST_CASE("webhooks test sends a marked test event synchronously - exit 1 when n
 TEST_CASE("rotate-secret signs with both secrets - receivers holding either verify", "[cli][webhooks]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   Endpoint ep;
   auto hook = add_webhook(store, ep.url());
   auto rotated = centrali({"--store", store, "--json", "webhooks", "rotate-secret", hook.id});
@@ -656,7 +656,7 @@ TEST_CASE("webhooks add --secret env:NAME stores the value - deliveries verify w
           "[cli][webhooks]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   Endpoint ep;
   const std::string secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
   RunOptions env;
@@ -693,7 +693,7 @@ TEST_CASE("webhooks add --secret env:NAME stores the value - deliveries verify w
 TEST_CASE("webhooks rotate-secret --secret file:PATH signs with the file's secret", "[cli][webhooks]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   Endpoint ep;
   auto hook = add_webhook(store, ep.url());
   const std::string secret = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
@@ -713,7 +713,7 @@ TEST_CASE("webhooks rotate-secret --secret file:PATH signs with the file's secre
 TEST_CASE("cancel stops a pending delivery - cancelling a finished one exits 1", "[cli][webhooks]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   RefusingPort down;
   add_webhook(store, down.url("/down"), {"--retry-schedule", "1h"});
   emit(store, "order.created", "{}");
@@ -728,7 +728,7 @@ TEST_CASE("cancel stops a pending delivery - cancelling a finished one exits 1",
 TEST_CASE("removing a webhook keeps its deliveries under its id - a pending one fails saying its webhook was removed", "[cli][webhooks]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   RefusingPort down;
   auto hook = add_webhook(store, down.url("/down"), {"--retry-schedule", "2s"});
   emit(store, "order.created", "{}");
@@ -760,7 +760,7 @@ TEST_CASE("removing a webhook keeps its deliveries under its id - a pending one 
 TEST_CASE("a hanging endpoint does not delay deliveries to a healthy one", "[cli][webhooks]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   // The slow endpoint holds every request until the test lets go, so the
   // fast one can only get its deliveries if the hung ones do not take every
   // sender. No timing is asserted: only what arrived while the slow one hung.
@@ -797,7 +797,7 @@ TEST_CASE("HTTPS endpoints are verified - a self-signed server fails unless the 
   });
   int port = tls.bind_to_any_port("127.0.0.1");
   std::thread serving([&] { tls.listen_after_bind(); });
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   auto url = "https://127.0.0.1:" + std::to_string(port) + "/hook";
   auto strict = add_webhook(store, url, {"--retry-schedule", "none"});
   auto r = centrali({"--store", store, "--json", "webhooks", "test", strict.id});
@@ -814,7 +814,7 @@ TEST_CASE("HTTPS endpoints are verified - a self-signed server fails unless the 
 TEST_CASE("deliveries tail follows attempts as NDJSON", "[cli][webhooks]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   Endpoint ep;
   auto hook = add_webhook(store, ep.url());
   Background tail({centrali_binary(), "--store", store, "--json", "deliveries", "tail"});
@@ -843,7 +843,7 @@ TEST_CASE("deliveries tail follows attempts as NDJSON", "[cli][webhooks]")
 TEST_CASE("a webhook failing for longer than --disable-after is disabled with the reason", "[cli][webhooks]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   Endpoint ep([](int, const httplib::Request&, httplib::Response& res) { res.status = 500; });
   auto hook = add_webhook(store, ep.url(), {"--retry-schedule", "50ms,50ms", "--disable-after", "10ms"});
   emit(store, "order.paid", "{}");
@@ -863,7 +863,7 @@ TEST_CASE("dispatch delivers everything and exits while nobody reads its output"
   // the deliveries nor the exit.
   constexpr int k_events = 1500;  // about 150 KB of lines
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   Endpoint ep;
   add_webhook(store, ep.url());
   store_local_events(store, "order.created", k_events);  // a process per `events emit` would be slow
@@ -891,7 +891,7 @@ TEST_CASE("dispatch delivers everything and exits while nobody reads its output"
 TEST_CASE("headers centrali sets cannot be added as custom headers - every send path sends one of each", "[cli][webhooks]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   Endpoint ep;
   for (const char* header : {"Content-Length: 5", "transfer-encoding: chunked", "Host: evil.test", "Connection: close",
                              "Content-Type: text/plain", "User-Agent: other/1", "webhook-id: x", "Centrali-Signature: v1,x"}) {
@@ -930,7 +930,7 @@ TEST_CASE("headers centrali sets cannot be added as custom headers - every send 
 TEST_CASE("resend --to sends a copy that settles nothing - the delivery keeps retrying its own endpoint", "[cli][webhooks]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   std::atomic<int> status{500};
   Endpoint down([&](int, const httplib::Request&, httplib::Response& res) { res.status = status; });
   Endpoint elsewhere([&](int n, const httplib::Request&, httplib::Response& res) { res.status = n == 1 ? 200 : 410; });
@@ -964,7 +964,7 @@ TEST_CASE("resend --to sends a copy that settles nothing - the delivery keeps re
 TEST_CASE("a removed webhook's delivery is not resent or replayed - nothing is recorded", "[cli][webhooks]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   Endpoint ep;
   auto gone = add_webhook(store, ep.url());
   auto kept = add_webhook(store, ep.url());
@@ -997,7 +997,7 @@ TEST_CASE("a removed webhook's delivery is not resent or replayed - nothing is r
 TEST_CASE("a resent or replayed test delivery is still marked as a test", "[cli][webhooks]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   std::atomic<int> status{500};
   Endpoint ep([&](int, const httplib::Request&, httplib::Response& res) { res.status = status; });
   auto hook = add_webhook(store, ep.url());
@@ -1019,7 +1019,7 @@ TEST_CASE("a resent or replayed test delivery is still marked as a test", "[cli]
 TEST_CASE("a 410 answer to webhooks test says the webhook is now disabled", "[cli][webhooks]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   Endpoint ep([&](int, const httplib::Request&, httplib::Response& res) { res.status = 410; });
   auto hook = add_webhook(store, ep.url());
   auto r = centrali({"--store", store, "webhooks", "test", hook.id});
@@ -1036,7 +1036,7 @@ TEST_CASE("a 410 answer to webhooks test says the webhook is now disabled", "[cl
 TEST_CASE("webhook options refuse empty values instead of reading them as defaults", "[cli][webhooks]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   Endpoint ep;
   auto hook = add_webhook(store, ep.url(), {"--header", "X-Tenant: 42"});
   auto base = std::vector<std::string>{"--store", store, "webhooks"};
@@ -1068,7 +1068,7 @@ TEST_CASE("webhook options refuse empty values instead of reading them as defaul
 TEST_CASE("control characters from senders reach the terminal only as escapes", "[cli][webhooks]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   Endpoint ep([&](int, const httplib::Request&, httplib::Response& res) {
     res.set_header("X-Evil", "a\x1b]52;c;AAAA\x07");
     res.set_content(std::string("line1\n\x1b[2J\x1b[Hgone\xc2\x9b" "31m"), "text/plain");
@@ -1093,7 +1093,7 @@ TEST_CASE("control characters from senders reach the terminal only as escapes", 
 TEST_CASE("replay refuses an empty time range and an unknown webhook instead of replaying nothing", "[cli][webhooks]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   Endpoint ep;
   add_webhook(store, ep.url());
   auto range = centrali({"--store", store, "webhooks", "replay", "--since", "1h", "--until", "2h"});
@@ -1111,7 +1111,7 @@ TEST_CASE("a new webhook URL retargets its pending retries and replays - attempt
           "[cli][webhooks]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   Endpoint typo([](int, const httplib::Request&, httplib::Response& res) { res.status = 404; });
   Endpoint fixed;
   auto hook = add_webhook(store, typo.url(), {"--retry-schedule", "200ms"});
@@ -1154,7 +1154,7 @@ TEST_CASE("a new webhook URL retargets its pending retries and replays - attempt
 TEST_CASE("webhooks add and rotate-secret print the bare secret when piped, as a script captures it", "[cli][webhooks]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   auto added = centrali({"--store", store, "webhooks", "add", "--url", "http://127.0.0.1:9/hook", "--events", "*"});
   REQUIRE(added.exit_code == 0);
   auto nl = added.out.find('\n');

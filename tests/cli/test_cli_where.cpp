@@ -77,7 +77,7 @@ std::vector<std::string> listed(const std::string& store, std::vector<std::strin
 TEST_CASE("events list --where matches nested fields, numbers, arrays and missing fields, newest first", "[cli][where]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   auto e = seed_invoices(store);
   using V = std::vector<std::string>;
   CHECK(listed(store, {"data.object.customer=cus_1"}) == V{e.refunded, e.big, e.small});
@@ -104,7 +104,7 @@ TEST_CASE("events list --where matches nested fields, numbers, arrays and missin
 TEST_CASE("a bad --where exits 2 naming the condition and the problem", "[cli][where]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   emit(store, "invoice.paid", "{}");
   struct Case {
     std::vector<std::string> args;
@@ -137,7 +137,7 @@ TEST_CASE("a bad --where exits 2 naming the condition and the problem", "[cli][w
 TEST_CASE("deliveries list --where reads the delivered event's body", "[cli][where]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   auto hook = cli_json(store, {"webhooks", "add", "--url", "http://127.0.0.1:9/x", "--events", "invoice.*",
                                "--retry-schedule", "none"});
   auto e = seed_invoices(store);
@@ -160,7 +160,7 @@ TEST_CASE("deliveries list --where reads the delivered event's body", "[cli][whe
 TEST_CASE("events replay --where sends only the matching events to a real receiver, oldest first", "[cli][where]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   auto e = seed_invoices(store);
   Receiver app;
   auto r = cli(store, {"--json", "events", "replay", "--where", "data.object.customer=cus_1", "--where",
@@ -180,7 +180,7 @@ TEST_CASE("events replay --where sends only the matching events to a real receiv
 TEST_CASE("a webhook --filter receives only the events that meet it, from a running listener", "[cli][where]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   Receiver all_hooks, big_hooks;
   cli_ok(store, {"webhooks", "add", "--url", all_hooks.url(), "--events", "invoice.*"});
   auto big = cli_json(store, {"webhooks", "add", "--url", big_hooks.url(), "--events", "invoice.*", "--filter",
@@ -216,7 +216,7 @@ TEST_CASE("a webhook --filter receives only the events that meet it, from a runn
 TEST_CASE("an event trigger --where runs only for events that meet it", "[cli][where]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   auto added = cli_json(store, {"triggers", "add", "refunds", "--on", "event", "--events", "invoice.*", "--where",
                                 "data.object.refund exists", "--run", "cat > /dev/null"});
   CHECK(added["where"] == json::array({"data.object.refund exists"}));
@@ -235,7 +235,7 @@ TEST_CASE("an event trigger --where runs only for events that meet it", "[cli][w
 TEST_CASE("events show --explain says which webhooks and triggers take the event, and which condition failed", "[cli][where]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   auto all = cli_json(store, {"webhooks", "add", "--url", "http://127.0.0.1:9/a", "--events", "invoice.*", "--name", "erp",
                               "--retry-schedule", "none"});
   auto big = cli_json(store, {"webhooks", "add", "--url", "http://127.0.0.1:9/b", "--events", "invoice.*", "--filter",
@@ -280,7 +280,7 @@ TEST_CASE("events show --explain says which webhooks and triggers take the event
 TEST_CASE("the project file carries webhook filters and trigger conditions both ways", "[cli][where]")
 {
   TempDir dir;
-  auto store = dir.str("s.db");
+  auto store = dir.store();
   auto file = dir.str("centrali.json");
   std::ofstream(file) << R"({"webhooks": [{"name": "big", "url": "http://127.0.0.1:9/b", "events": ["invoice.*"],
                                            "filter": ["data.object.amount>=1000"]}],

@@ -155,8 +155,15 @@ TempDir::TempDir()
   throw std::runtime_error("cannot create temp dir");
 }
 
+const std::string& TempDir::store() const
+{
+  if (!m_store) m_store = std::make_unique<TestStore>(m_path);
+  return m_store->location();
+}
+
 TempDir::~TempDir()
 {
+  m_store.reset();
   std::error_code ec;
   // Tests may have made parts read-only; give write back before removing.
   for (auto it = std::filesystem::recursive_directory_iterator(m_path, ec);

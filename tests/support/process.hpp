@@ -3,11 +3,14 @@
 // process, feed stdin, capture stdout/stderr and the exit code; temporary
 // folders that clean themselves up; and long-running children (listeners).
 #include <chrono>
+#include <memory>
 #include <filesystem>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "test_store.hpp"
 
 namespace testing {
 
@@ -46,9 +49,12 @@ public:
   TempDir& operator=(const TempDir&) = delete;
   const std::filesystem::path& path() const { return m_path; }
   std::string str(const std::string& child = "") const { return (m_path / child).string(); }
+  // The test's store (see test_store.hpp), made on first use.
+  const std::string& store() const;
 
 private:
   std::filesystem::path m_path;
+  mutable std::unique_ptr<TestStore> m_store;
 };
 
 // A child left running (e.g. `centrali listen`), with stdout read line by

@@ -2,12 +2,7 @@
 // later opens leave it, a newer schema is refused, and processes that open a
 // new store at once migrate it once. Runs when CENTRALI_TEST_POSTGRES holds a
 // server URL (`dev.sh test` starts one); each test makes its own database.
-//
-// Kept apart from test_store_postgres_migrations.cpp: store/connection.hpp
-// and store/store.hpp cannot share a file until the store is converted to
-// the backend interface. Built only once the libpq connection
-// (store/postgres/connection.hpp) is in the tree.
-#if __has_include("centrali/store/postgres/connection.hpp")
+
 #include <catch2/catch.hpp>
 
 #include <atomic>
@@ -186,4 +181,4 @@ TEST_CASE("processes opening a new PostgreSQL store at once migrate it once", "[
   CHECK(count(db, "SELECT count(*) FROM centrali_schema") == 1);
   CHECK(count(db, "SELECT count(*) FROM fanout_cursor") == 1);
 }
-#endif
+

@@ -396,7 +396,7 @@ Result<std::vector<AutomationStep>> automation_run_steps(Store& store, const std
 Result<std::vector<AutomationRun>> list_automation_runs(Store& store, const AutomationRunFilter& f)
 {
   return guarded("list automation runs", [&]() -> Result<std::vector<AutomationRun>> {
-    std::string sql = std::string("SELECT ") + k_run_columns + " FROM automation_runs WHERE 1";
+    std::string sql = std::string("SELECT ") + k_run_columns + " FROM automation_runs WHERE 1 = 1";
     if (!f.automation.empty()) sql += " AND automation = ?";
     if (!f.status.empty()) sql += " AND status = ?";
     sql += " ORDER BY seq DESC";

@@ -1,4 +1,6 @@
 #include "centrali/store/deliveries.hpp"
+#include "centrali/store/postgres/sql.hpp"
+#include "centrali/store/sqlite/sql.hpp"
 
 #include "centrali/store/automations.hpp"
 #include "centrali/store/glob.hpp"
@@ -85,16 +87,9 @@ Result<std::vector<Delivery>> claim_due_deliveries(Store& store, std::int64_t no
     // endpoints that are busy; stop there rather than walk their backlog.
     constexpr int k_max_lookahead = 1024;
     constexpr int k_max_refused_run = 128;
-    // INDEXED BY: without statistics SQLite prefers deliveries_unsettled for
-    // `status = 'pending'` and then sorts every pending row for each claim;
-    // the due-time index yields candidates in order, lazily. The rows are
-    // read whole here, so the lease below needs no RETURNING (which SQLite
-    // buffers in an ephemeral table per statement).
-    auto& candidates = store.statement(
-        "SELECT seq, id, kind, event_id, webhook_id, event_type, url, status, attempt_count, next_attempt_ms, "
-        "last_status, last_error, created_ms, updated_ms, auto_attempts FROM deliveries INDEXED BY deliveries_due "
-        "WHERE status = 'pending' AND next_attempt_ms <= ?1 AND (lease_until_ms IS NULL OR lease_until_ms <= ?1) "
-        "ORDER BY next_attempt_ms LIMIT ?2");
+    // The rows are read whole here, so the lease below needs no RETURNING
+    // (which SQLite buffers in an ephemeral table per statement).
+    auto& candidates = store.statement(sqlite::k_claim_candidates, postgres::k_claim_candidates);
     candidates.bind(1, static_cast<int64_t>(now_ms));
     candidates.bind(2, std::min(limit * 8, std::max(limit, k_max_lookahead)));
     std::vector<Delivery> out;
@@ -125,8 +120,7 @@ Result<std::vector<Delivery>> claim_due_deliveries(Store& store, std::int64_t no
       seqs += std::to_string(d.seq);
     }
     seqs += ']';
-    auto& leasing = store.statement(
-        "UPDATE deliveries SET lease_until_ms = ?1, next_attempt_ms = ?1 WHERE seq IN (SELECT value FROM json_each(?2))");
+    auto& leasing = store.statement(sqlite::k_lease_deliveries, postgres::k_lease_deliveries);
     leasing.bind(1, static_cast<int64_t>(lease_until_ms));
     leasing.bind(2, seqs);
     leasing.exec();
@@ -179,7 +173,7 @@ bool update_for_attempt(Store& store, const Attempt& a, const DeliveryUpdate& u,
 {
   auto& upd = store.statement(
       "UPDATE deliveries SET status = ?1, attempt_count = ?2, next_attempt_ms = ?3, last_status = ?4, last_error = ?5, "
-      "lease_until_ms = CASE WHEN ?6 THEN NULL ELSE lease_until_ms END, auto_attempts = auto_attempts + ?6, "
+      "lease_until_ms = CASE WHEN ?6 = 1 THEN NULL ELSE lease_until_ms END, auto_attempts = auto_attempts + ?6, "
       "updated_ms = ?7 WHERE seq = ?8 AND id = ?9 AND attempt_count = ?10");
   upd.bind_no_copy(1, u.status);
   upd.bind(2, number);
@@ -469,12 +463,12 @@ std::vector<Delivery> list_part(Store& store, const DeliveryFilter& f, const cha
   if (!f.status.empty()) sql += " AND status = :status";
   if (!f.event_id.empty()) sql += " AND event_id = :event";
   if (!f.kind.empty()) sql += " AND kind = :kind";
-  if (!f.type_glob.empty()) sql += " AND event_type GLOB :type";
+  if (!f.type_glob.empty()) sql += glob_condition(store.backend(), "event_type", ":type");
   if (f.since_ms) sql += " AND created_ms >= :since";
   if (f.until_ms) sql += " AND created_ms < :until";
   if (f.active_since_ms) sql += " AND updated_ms >= :asince";
   if (f.active_until_ms) sql += " AND created_ms < :auntil";
-  if (!f.reason_glob.empty()) sql += " AND last_error GLOB :reason";
+  if (!f.reason_glob.empty()) sql += glob_condition(store.backend(), "last_error", ":reason");
   if (*extra) sql += std::string(" AND ") + extra;
   sql += " ORDER BY seq DESC";
   // With a content query the limit counts matches, so SQL reads on.
@@ -484,12 +478,12 @@ std::vector<Delivery> list_part(Store& store, const DeliveryFilter& f, const cha
   if (!f.status.empty()) st.bind(":status", f.status);
   if (!f.event_id.empty()) st.bind(":event", f.event_id);
   if (!f.kind.empty()) st.bind(":kind", f.kind);
-  if (!f.type_glob.empty()) st.bind(":type", sqlite_glob(f.type_glob));
+  if (!f.type_glob.empty()) st.bind(":type", glob_pattern(store.backend(), f.type_glob));
   if (f.since_ms) st.bind(":since", static_cast<int64_t>(*f.since_ms));
   if (f.until_ms) st.bind(":until", static_cast<int64_t>(*f.until_ms));
   if (f.active_since_ms) st.bind(":asince", static_cast<int64_t>(*f.active_since_ms));
   if (f.active_until_ms) st.bind(":auntil", static_cast<int64_t>(*f.active_until_ms));
-  if (!f.reason_glob.empty()) st.bind(":reason", sqlite_glob(f.reason_glob));
+  if (!f.reason_glob.empty()) st.bind(":reason", glob_pattern(store.backend(), f.reason_glob));
   if (*extra) st.bind(":cut", static_cast<int64_t>(cut));
   if (limit > 0 && !matching) st.bind(":limit", limit);
   std::vector<Delivery> out;

@@ -16,7 +16,7 @@ constexpr const char* k_find_original =
 constexpr const char* k_insert = "INSERT" CENTRALI_EVENT_INSERT;
 // Every value is given and valid, so only a unique index can refuse the row:
 // the dedupe key (a repeat) or, never in practice, the event id.
-constexpr const char* k_insert_unless_repeat = "INSERT OR IGNORE" CENTRALI_EVENT_INSERT;
+constexpr const char* k_insert_unless_repeat = "INSERT" CENTRALI_EVENT_INSERT " ON CONFLICT DO NOTHING";
 #undef CENTRALI_EVENT_INSERT
 
 void bind_text_or_null(Statement& st, int index, const std::string& value)
@@ -168,23 +168,23 @@ namespace {
 
 // ` AND …` terms for an event filter's fields, named parameters bound by
 // bind_filter: one spelling for listing and pruning.
-std::string filter_terms(const EventFilter& f)
+std::string filter_terms(Backend backend, const EventFilter& f)
 {
   std::string sql;
   // Exact types use the (type, seq) index directly; globs fall back to
-  // SQLite's GLOB (store/glob.hpp).
+  // a glob match (store/glob.hpp).
   if (!f.source.empty()) sql += " AND source = :source";
-  if (!f.type_glob.empty()) sql += is_glob(f.type_glob) ? " AND type GLOB :type" : " AND type = :type";
+  if (!f.type_glob.empty()) sql += is_glob(f.type_glob) ? glob_condition(backend, "type", ":type") : " AND type = :type";
   if (!f.status.empty()) sql += " AND status = :status";
   if (f.since_ms) sql += " AND received_ms >= :since";
   if (f.until_ms) sql += " AND received_ms < :until";
   return sql;
 }
 
-void bind_filter(Statement& st, const EventFilter& f)
+void bind_filter(Backend backend, Statement& st, const EventFilter& f)
 {
   if (!f.source.empty()) st.bind(":source", f.source);
-  if (!f.type_glob.empty()) st.bind(":type", is_glob(f.type_glob) ? sqlite_glob(f.type_glob) : f.type_glob);
+  if (!f.type_glob.empty()) st.bind(":type", is_glob(f.type_glob) ? glob_pattern(backend, f.type_glob) : f.type_glob);
   if (!f.status.empty()) st.bind(":status", f.status);
   if (f.since_ms) st.bind(":since", static_cast<int64_t>(*f.since_ms));
   if (f.until_ms) st.bind(":until", static_cast<int64_t>(*f.until_ms));
@@ -204,13 +204,13 @@ Result<EventPage> read_events(Store& store, const EventFilter& f)
     std::string sql = std::string("SELECT ") + k_columns;
     // The body is column 14 either way; with_body adds the headers before it.
     sql += f.with_body ? ", headers, body" : matching ? ", NULL, body" : "";
-    sql += " FROM events WHERE 1=1" + filter_terms(f);
+    sql += " FROM events WHERE 1=1" + filter_terms(store.backend(), f);
     if (f.after_seq > 0) sql += " AND seq > :after";
     sql += f.oldest_first ? " ORDER BY seq ASC" : " ORDER BY seq DESC";
     // With a content query the limit counts matches, so SQL reads on.
     if (f.limit > 0 && !matching) sql += " LIMIT :limit";
     Statement st(store, sql);
-    bind_filter(st, f);
+    bind_filter(store.backend(), st, f);
     if (f.after_seq > 0) st.bind(":after", static_cast<int64_t>(f.after_seq));
     if (f.limit > 0 && !matching) st.bind(":limit", f.limit);
     EventPage page;
@@ -248,14 +248,14 @@ Result<PruneCounts> prune_events(Store& store, const EventFilter& f, bool dry_ru
       // queue's index; open runs are runs_open's).
       Statement pick(
           store,
-          "INSERT INTO pruned SELECT id FROM events WHERE 1=1" + filter_terms(f) +
+          "INSERT INTO pruned SELECT id FROM events WHERE 1=1" + filter_terms(store.backend(), f) +
               " AND seq <= (SELECT last_seq FROM fanout_cursor WHERE id = 1)"
               " AND id NOT IN (SELECT event_id FROM deliveries WHERE status = 'pending')"
               " AND id NOT IN (SELECT event_id FROM runs WHERE status IN ('queued', 'running') AND event_id IS NOT NULL)");
-      bind_filter(pick, f);
+      bind_filter(store.backend(), pick, f);
       counts.events = pick.exec();
-      Statement matched(store, "SELECT count(*) FROM events WHERE 1=1" + filter_terms(f));
-      bind_filter(matched, f);
+      Statement matched(store, "SELECT count(*) FROM events WHERE 1=1" + filter_terms(store.backend(), f));
+      bind_filter(store.backend(), matched, f);
       matched.step();
       counts.kept = matched.column(0).as_int64() - counts.events;
       matched.reset();

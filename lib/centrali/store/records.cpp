@@ -1,4 +1,6 @@
 #include "centrali/store/records.hpp"
+#include "centrali/store/postgres/sql.hpp"
+#include "centrali/store/sqlite/sql.hpp"
 
 
 #include "centrali/store/events.hpp"
@@ -67,6 +69,22 @@ std::string json_path(const std::vector<std::string>& path)
     out += '"';
   }
   return out;
+}
+
+// `{"a","b"}`: the same path as a PostgreSQL text array, each element quoted.
+std::string text_array(const std::vector<std::string>& path)
+{
+  std::string out = "{";
+  for (const auto& seg : path) {
+    if (out.size() > 1) out += ',';
+    out += '"';
+    for (char c : seg) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
 }
 
 } // namespace
@@ -155,13 +173,22 @@ Result<std::vector<Record>> list_records(Store& store, const RecordFilter& f)
 {
   return guarded("list records", [&]() -> Result<std::vector<Record>> {
     std::string sql = std::string(k_select) + " WHERE collection = ?";
-    for (const auto& m : f.where) sql += m.value.is_null() ? " AND json_extract(data, ?) IS NULL" : " AND json_extract(data, ?) = ?";
+    const bool sqlite = store.backend() == Backend::sqlite;
+    for (const auto& m : f.where)
+      sql += m.value.is_null() ? (sqlite ? sqlite::k_json_is_null : postgres::k_json_is_null)
+                               : (sqlite ? sqlite::k_json_equals : postgres::k_json_equals);
     sql += " ORDER BY id";
     if (f.limit > 0) sql += " LIMIT ?";
     Statement st(store, sql);
     int i = 1;
     st.bind(i++, f.collection);
     for (const auto& m : f.where) {
+      if (!sqlite) {
+        // jsonb compares JSON values: a number never equals a string.
+        st.bind(i++, text_array(m.path));
+        if (!m.value.is_null()) st.bind(i++, dump(m.value));
+        continue;
+      }
       st.bind(i++, json_path(m.path));
       if (m.value.is_null()) continue;
       // json_extract gives SQL values: integers, reals, text, and 1/0 for

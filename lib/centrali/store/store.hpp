@@ -65,6 +65,12 @@ public:
   // A prepared statement for `sql`, compiled once per connection and reset
   // for reuse. `sql` must be a string literal (it is the cache key).
   Statement& statement(const char* sql);
+  // The same for a statement the two backends spell differently (each
+  // spelling lives in store/sqlite/sql.hpp or store/postgres/sql.hpp).
+  Statement& statement(const char* sqlite_sql, const char* postgres_sql)
+  {
+    return statement(backend() == Backend::sqlite ? sqlite_sql : postgres_sql);
+  }
   // Runs SQL without parameters (it may hold several statements).
   void exec(const std::string& sql) { m_db->exec(sql); }
   // The first column of the first row of `sql` (0 when there is none).

@@ -322,7 +322,7 @@ class PgStatement final : public StatementImpl {
 public:
   PgStatement(PgConnection& conn, const std::string& sql) : m_conn(conn), m_name(conn.next_statement_name())
   {
-    m_sql = number_placeholders(sql, m_names);
+    m_sql = number_placeholders(without_index_hints(sql), m_names);
     m_params.resize(m_names.size());
     m_conn.ready();
     prepare_on_server();  // now, so that an error in the SQL shows where it is prepared

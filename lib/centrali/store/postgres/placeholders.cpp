@@ -1,5 +1,7 @@
 #include "centrali/store/postgres/placeholders.hpp"
 
+#include <regex>
+
 #include <algorithm>
 #include <cctype>
 
@@ -85,6 +87,12 @@ std::string number_placeholders(std::string_view sql, std::vector<std::string>& 
     out += std::to_string(number);
   }
   return out;
+}
+
+std::string without_index_hints(std::string_view sql)
+{
+  static const std::regex hint(R"( INDEXED BY [A-Za-z_][A-Za-z0-9_]*)");
+  return std::regex_replace(std::string(sql), hint, "");
 }
 
 } // namespace centrali::store::postgres

@@ -15,4 +15,9 @@ namespace centrali::store::postgres {
 // Throws DatabaseError for `?0` or a number past 32766 (as SQLite refuses).
 std::string number_placeholders(std::string_view sql, std::vector<std::string>& names);
 
+// `sql` without SQLite's `INDEXED BY name` planner hints: they steer
+// SQLite's planner only (PostgreSQL's keeps statistics of its own), so the
+// statements that carry them are otherwise the same on both backends.
+std::string without_index_hints(std::string_view sql);
+
 } // namespace centrali::store::postgres

@@ -1,4 +1,7 @@
 #pragma once
+#include <string>
+#include <string_view>
+
 // PostgreSQL's text for what the two backends say differently. Statements
 // both understand stay beside the code that runs them.
 namespace centrali::store::postgres {
@@ -8,5 +11,28 @@ inline constexpr const char* k_table_names =
     "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
     "AND table_type = 'BASE TABLE' AND table_name <> 'centrali_schema' ORDER BY table_name";
 inline constexpr const char* k_database_size = "SELECT pg_database_size(current_database())";
+
+// A glob (store/glob.hpp) as a condition on `column`.
+inline std::string glob_condition(std::string_view column, std::string_view param)
+{
+  return " AND " + std::string(column) + " LIKE " + std::string(param) + " ESCAPE '\\'";
+}
+
+// Deliveries due now, oldest due first. SKIP LOCKED: a row another
+// process is claiming is passed over rather than waited for.
+inline constexpr const char* k_claim_candidates =
+    "SELECT seq, id, kind, event_id, webhook_id, event_type, url, status, attempt_count, next_attempt_ms, "
+    "last_status, last_error, created_ms, updated_ms, auto_attempts FROM deliveries "
+    "WHERE status = 'pending' AND next_attempt_ms <= ?1 AND (lease_until_ms IS NULL OR lease_until_ms <= ?1) "
+    "ORDER BY next_attempt_ms LIMIT ?2 FOR UPDATE SKIP LOCKED";
+// Leases the claimed rows, their seqs given as one JSON array.
+inline constexpr const char* k_lease_deliveries =
+    "UPDATE deliveries SET lease_until_ms = ?1, next_attempt_ms = ?1 "
+    "WHERE seq IN (SELECT value::bigint FROM json_array_elements_text(?2::json))";
+
+// A record whose data holds a value at a path (`records list --where`); a
+// JSON null and an absent member both count as null.
+inline constexpr const char* k_json_equals = " AND data::jsonb #> ?::text[] = ?::jsonb";
+inline constexpr const char* k_json_is_null = " AND coalesce(data::jsonb #> ?::text[], 'null'::jsonb) = 'null'::jsonb";
 
 } // namespace centrali::store::postgres
