@@ -85,7 +85,7 @@ Result<void> run_copy(Context& ctx, const std::string& to_location)
 
 void add_store_command(CLI::App& app, Selected& selected)
 {
-  auto* cmd = app.add_subcommand("store", "Inspect and maintain the store file");
+  auto* cmd = app.add_subcommand("store", "Inspect, maintain and copy the store");
   cmd->require_subcommand(1);
   cmd->footer("Examples:\n  centrali store info\n  centrali store vacuum\n"
               "  centrali store copy --to postgresql://centrali@db.internal/centrali");
