@@ -101,9 +101,10 @@ struct Key {
   std::string text;
 };
 
-// Binds the source's value of column `c` as parameter `index` of `insert`.
-// A value bound for a BLOB/bytea column goes as bytes whatever the source
-// held it as, so that PostgreSQL never reads them as its escaped text form.
+// Binds `value`, read from the source, as parameter `index` of `insert`.
+// A value for a BLOB/bytea column (`holds_bytes`, on the target) goes as
+// bytes whatever the source held it as, so that PostgreSQL never reads
+// them as its escaped text form.
 void bind_value(Statement& insert, int index, const Column& value, bool holds_bytes)
 {
   // An empty value may come back without a buffer, and both backends bind
