@@ -9,7 +9,7 @@
 _centrali_commands() {
     case $1 in
         '') printf '%s\n' 'store sign verify keys sources listen events send fixtures apply export-config webhooks deliveries dispatch records triggers automations completion help version' ;;
-        'store') printf '%s\n' 'info vacuum' ;;
+        'store') printf '%s\n' 'info vacuum copy' ;;
         'keys') printf '%s\n' 'generate' ;;
         'sources') printf '%s\n' 'add update list show rm' ;;
         'events') printf '%s\n' 'list show tail export import emit prune replay' ;;
@@ -31,6 +31,7 @@ _centrali_flags() {
         'store') printf '%s\n' '-h --help' ;;
         'store info') printf '%s\n' '-h --help' ;;
         'store vacuum') printf '%s\n' '-h --help' ;;
+        'store copy') printf '%s\n' '-h --help --to' ;;
         'sign') printf '%s\n' '-h --help --scheme --secret --source --id --timestamp --url --data --data-file' ;;
         'verify') printf '%s\n' '-h --help --scheme --secret --header --tolerance --now --url --data --data-file' ;;
         'keys') printf '%s\n' '-h --help' ;;
@@ -120,6 +121,7 @@ _centrali_flags() {
 _centrali_flag_value() {
     case $1:$2 in
         *:'--store') printf '%s\n' '@file' ;;
+        'store copy:--to') printf '%s\n' '@file' ;;
         'sign:--scheme') printf '%s\n' '@text' ;;
         'sign:--secret') printf '%s\n' '@text' ;;
         'sign:--source') printf '%s\n' '@dyn:sources' ;;

@@ -10,7 +10,7 @@ function __centrali_commands
         case ''
             printf '%s\n' 'store' 'sign' 'verify' 'keys' 'sources' 'listen' 'events' 'send' 'fixtures' 'apply' 'export-config' 'webhooks' 'deliveries' 'dispatch' 'records' 'triggers' 'automations' 'completion' 'help' 'version'
         case 'store'
-            printf '%s\n' 'info' 'vacuum'
+            printf '%s\n' 'info' 'vacuum' 'copy'
         case 'keys'
             printf '%s\n' 'generate'
         case 'sources'
@@ -38,6 +38,7 @@ end
 
 # Flags that take a value, as "path|flag" ("*|flag" for the global ones).
 set -g __centrali_value_flags '*|--store' \
+    'store copy|--to' \
     'sign|--scheme' \
     'sign|--secret' \
     'sign|--source' \
@@ -290,7 +291,7 @@ complete -c centrali -l no-color -d 'Never colour output (also NO_COLOR)'
 # centrali
 complete -c centrali -n '__centrali_is \'\'' -s h -l help -d 'Print this help message and exit'
 complete -c centrali -n '__centrali_is \'\'' -l version -d 'Display program version information and exit'
-complete -c centrali -n '__centrali_at \'\' 0' -a 'store' -d 'Inspect and maintain the store file'
+complete -c centrali -n '__centrali_at \'\' 0' -a 'store' -d 'Inspect, maintain and copy the store'
 complete -c centrali -n '__centrali_at \'\' 0' -a 'sign' -d 'Print the signature headers a webhook sender would send'
 complete -c centrali -n '__centrali_at \'\' 0' -a 'verify' -d 'Check a webhook\'s signature and say why it fails'
 complete -c centrali -n '__centrali_at \'\' 0' -a 'keys' -d 'Make signing secrets'
@@ -315,12 +316,17 @@ complete -c centrali -n '__centrali_at \'\' 0' -a 'version' -d 'Print the versio
 complete -c centrali -n '__centrali_is \'store\'' -s h -l help -d 'Print this help message and exit'
 complete -c centrali -n '__centrali_at \'store\' 0' -a 'info' -d 'Show path, schema version, size and rows per table'
 complete -c centrali -n '__centrali_at \'store\' 0' -a 'vacuum' -d 'Rebuild the store file to reclaim free space'
+complete -c centrali -n '__centrali_at \'store\' 0' -a 'copy' -d 'Copy the whole store into a new, empty one (SQLite or PostgreSQL)'
 
 # centrali store info
 complete -c centrali -n '__centrali_is \'store info\'' -s h -l help -d 'Print this help message and exit'
 
 # centrali store vacuum
 complete -c centrali -n '__centrali_is \'store vacuum\'' -s h -l help -d 'Print this help message and exit'
+
+# centrali store copy
+complete -c centrali -n '__centrali_is \'store copy\'' -s h -l help -d 'Print this help message and exit'
+complete -c centrali -n '__centrali_is \'store copy\'' -l to -r -F -d 'The store to fill: a file path or a postgresql:// URL; it must be empty'
 
 # centrali sign
 complete -c centrali -n '__centrali_is \'sign\'' -s h -l help -d 'Print this help message and exit'

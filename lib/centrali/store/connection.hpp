@@ -20,6 +20,9 @@ namespace centrali::store {
 
 enum class Backend { sqlite, postgresql };
 
+// What one result value holds, in the terms both backends share.
+enum class ColumnKind { null, integer, real, text, blob };
+
 // How writes reach the disk. `full` waits for the commit to be durable (an
 // fsync of SQLite's WAL; PostgreSQL's synchronous_commit), so a committed
 // transaction survives power loss; `normal` survives a crash of the process
@@ -66,6 +69,11 @@ public:
   virtual std::string_view column_bytes(int column) const = 0;
   // The same, NUL-terminated ("" for NULL).
   virtual const char* column_text(int column) const = 0;
+  // Columns in the result (known once step() has run).
+  virtual int column_count() const = 0;
+  // What the current row holds in `column`: SQLite's type of the value,
+  // PostgreSQL's type of the column (null for a NULL on either).
+  virtual ColumnKind column_kind(int column) const = 0;
 };
 
 class Statement;
@@ -81,6 +89,7 @@ public:
   std::string as_string() const { return std::string(m_st.column_bytes(m_index)); }
   const char* as_text() const { return m_st.column_text(m_index); }
   std::string_view bytes() const { return m_st.column_bytes(m_index); }
+  ColumnKind kind() const { return m_st.column_kind(m_index); }
 
 private:
   const StatementImpl& m_st;
@@ -120,6 +129,7 @@ public:
   void reset() noexcept { m_impl->reset(); }
   void clear_bindings() { m_impl->clear_bindings(); }
   Column column(int i) const { return Column(*m_impl, i); }
+  int column_count() const { return m_impl->column_count(); }
 
 private:
   std::unique_ptr<StatementImpl> m_impl;

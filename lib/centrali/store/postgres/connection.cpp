@@ -29,7 +29,15 @@ constexpr std::int64_t fnv1a(std::string_view text)
 // so that it says whose it is in pg_locks.
 constexpr std::int64_t k_write_lock_key = fnv1a("centrali.write");
 
+// Type OIDs (pg_type.oid, fixed for built-in types).
+constexpr Oid k_bool_oid = 16;
 constexpr Oid k_bytea_oid = 17;
+constexpr Oid k_int8_oid = 20;
+constexpr Oid k_int2_oid = 21;
+constexpr Oid k_int4_oid = 23;
+constexpr Oid k_float4_oid = 700;
+constexpr Oid k_float8_oid = 701;
+constexpr Oid k_numeric_oid = 1700;
 
 const std::string k_locked = "the store is locked by another process (timed out waiting)";
 const std::string k_lost_transaction =
@@ -406,6 +414,22 @@ public:
   }
   std::string_view column_bytes(int c) const override { return is_bytea(c) ? decoded(c) : value(c); }
   const char* column_text(int c) const override { return is_bytea(c) ? decoded(c).c_str() : value(c).data(); }
+  int column_count() const override { return m_result ? PQnfields(m_result.get()) : 0; }
+  ColumnKind column_kind(int c) const override
+  {
+    if (column_is_null(c)) return ColumnKind::null;
+    switch (PQftype(m_result.get(), c)) {
+    case k_bool_oid:  // read as 0/1, as SQLite holds a flag
+    case k_int2_oid:
+    case k_int4_oid:
+    case k_int8_oid: return ColumnKind::integer;
+    case k_float4_oid:
+    case k_float8_oid:
+    case k_numeric_oid: return ColumnKind::real;
+    case k_bytea_oid: return ColumnKind::blob;
+    default: return ColumnKind::text;
+    }
+  }
 
 private:
   Param& param(int i)

@@ -35,4 +35,22 @@ inline constexpr const char* k_lease_deliveries =
 inline constexpr const char* k_json_equals = " AND data::jsonb #> ?::text[] = ?::jsonb";
 inline constexpr const char* k_json_is_null = " AND coalesce(data::jsonb #> ?::text[], 'null'::jsonb) = 'null'::jsonb";
 
+// One row per column of table ?1, in table order: name, 1 when it holds
+// bytes (bytea), its place in the primary key (0: not in it), and 1 when it
+// is an identity column, whose sequence a copy must move past the keys it
+// inserted.
+inline constexpr const char* k_table_columns =
+    "SELECT c.column_name, (c.data_type = 'bytea')::int, "
+    "coalesce((SELECT k.ordinal_position FROM information_schema.table_constraints t "
+    "JOIN information_schema.key_column_usage k "
+    "ON k.constraint_schema = t.constraint_schema AND k.constraint_name = t.constraint_name "
+    "WHERE t.constraint_type = 'PRIMARY KEY' AND t.table_schema = c.table_schema "
+    "AND t.table_name = c.table_name AND k.column_name = c.column_name), 0), "
+    "(c.is_identity = 'YES')::int "
+    "FROM information_schema.columns c WHERE c.table_schema = current_schema() AND c.table_name = ?1 "
+    "ORDER BY c.ordinal_position";
+// Moves the sequence of identity column ?2 of table ?1 (quoted) so that
+// the next row it numbers gets ?3 + 1.
+inline constexpr const char* k_move_sequence = "SELECT setval(pg_get_serial_sequence(?1, ?2), ?3)";
+
 } // namespace centrali::store::postgres

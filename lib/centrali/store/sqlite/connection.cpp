@@ -76,6 +76,17 @@ public:
     const auto* text = sqlite3_column_text(m_st, c);
     return text ? reinterpret_cast<const char*>(text) : "";
   }
+  int column_count() const override { return sqlite3_column_count(m_st); }
+  ColumnKind column_kind(int c) const override
+  {
+    switch (sqlite3_column_type(m_st, c)) {
+    case SQLITE_INTEGER: return ColumnKind::integer;
+    case SQLITE_FLOAT: return ColumnKind::real;
+    case SQLITE_TEXT: return ColumnKind::text;
+    case SQLITE_BLOB: return ColumnKind::blob;
+    default: return ColumnKind::null;
+    }
+  }
 
 private:
   void check(int rc)

@@ -33,4 +33,12 @@ inline constexpr const char* k_lease_deliveries =
 inline constexpr const char* k_json_equals = " AND json_extract(data, ?) = ?";
 inline constexpr const char* k_json_is_null = " AND json_extract(data, ?) IS NULL";
 
+// One row per column of table ?1, in table order: name, 1 when it holds
+// bytes (BLOB), its place in the primary key (0: not in it), and 1 when the
+// database numbers it from a sequence that a copy must move. SQLite has none
+// to move: a rowid goes on from the largest key, and AUTOINCREMENT's
+// sqlite_sequence follows the keys inserted.
+inline constexpr const char* k_table_columns =
+    "SELECT name, upper(type) = 'BLOB', pk, 0 FROM pragma_table_info(?1) ORDER BY cid";
+
 } // namespace centrali::store::sqlite
