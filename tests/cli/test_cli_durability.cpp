@@ -39,7 +39,7 @@ std::vector<std::string> lines_of(const std::string& path)
 
 } // namespace
 
-TEST_CASE("ingest sends no 202 before the event's WAL frames are fsynced", "[cli][ingest][durability]")
+TEST_CASE("ingest sends no 202 before the event's WAL frames are fsynced", "[sqlite][cli][ingest][durability]")
 {
   TempDir dir;
   auto store = dir.store();

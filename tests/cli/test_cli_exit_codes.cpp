@@ -131,7 +131,7 @@ TEST_CASE("listen exits 5 when its address cannot be bound, naming the address",
 }
 
 TEST_CASE("a write that waits too long for another connection's lock exits 4 saying the store is locked",
-          "[cli][exit]")
+          "[sqlite][cli][exit]")
 {
   TempDir dir;
   const auto store = dir.store();
@@ -167,7 +167,7 @@ TEST_CASE("a write that waits too long for another connection's lock exits 4 say
   cli_ok(store, {"events", "emit", "after.lock"});
 }
 
-TEST_CASE("a write waits for a lock held briefly instead of failing at once", "[cli][exit]")
+TEST_CASE("a write waits for a lock held briefly instead of failing at once", "[sqlite][cli][exit]")
 {
   TempDir dir;
   const auto store = dir.store();

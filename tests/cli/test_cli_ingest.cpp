@@ -195,7 +195,7 @@ TEST_CASE("ingest answers each failure with its status and records the request",
   CHECK(cli_json(store, {"events", "list", "--status", "accepted"}).empty());
 }
 
-TEST_CASE("ingest answers never leak internals, whatever fails inside", "[cli][ingest]")
+TEST_CASE("ingest answers never leak internals, whatever fails inside", "[sqlite][cli][ingest]")
 {
   // Each case makes something deep inside fail for real (SQLite refuses a
   // write, a secret file is gone, a secret is not a key, a variable is

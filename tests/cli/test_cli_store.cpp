@@ -178,7 +178,7 @@ std::vector<std::string> with_store(const std::string& store, const std::vector<
 
 } // namespace
 
-TEST_CASE("a store writable by group or others is refused by every command, saying how to fix it", "[cli][foundation]")
+TEST_CASE("a store writable by group or others is refused by every command, saying how to fix it", "[sqlite][cli][foundation]")
 {
   TempDir dir;
   auto store = dir.store();
@@ -203,7 +203,7 @@ TEST_CASE("a store writable by group or others is refused by every command, sayi
   CHECK(centrali({"--store", store, "store", "info"}).exit_code == 0);
 }
 
-TEST_CASE("a store, or a file SQLite reads with it, owned by another user is refused", "[cli][foundation]")
+TEST_CASE("a store, or a file SQLite reads with it, owned by another user is refused", "[sqlite][cli][foundation]")
 {
   if (geteuid() != 0) {
     WARN("skipped: giving a file to another user (chown) needs root; CI runs this as root");

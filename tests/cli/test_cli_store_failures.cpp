@@ -118,7 +118,7 @@ int accepted_events(const std::string& store)
 } // namespace
 
 TEST_CASE("dispatch --until-idle on a corrupt store exits 4 with the store's message instead of hanging",
-          "[cli][store-failures]")
+          "[sqlite][cli][store-failures]")
 {
   TempDir dir;
   auto store = dir.store();
@@ -149,7 +149,7 @@ TEST_CASE("dispatch --until-idle on a corrupt store exits 4 with the store's mes
 }
 
 TEST_CASE("dispatch without --until-idle stops on a corrupt store, and SIGTERM never turns that into success",
-          "[cli][store-failures]")
+          "[sqlite][cli][store-failures]")
 {
   TempDir dir;
   auto store = dir.store();
@@ -166,7 +166,7 @@ TEST_CASE("dispatch without --until-idle stops on a corrupt store, and SIGTERM n
   CHECK(dispatch.err().find("nothing waiting") == std::string::npos);
 }
 
-TEST_CASE("dispatch --until-idle waits out a write lock held for a moment, then delivers", "[cli][store-failures]")
+TEST_CASE("dispatch --until-idle waits out a write lock held for a moment, then delivers", "[sqlite][cli][store-failures]")
 {
   TempDir dir;
   auto store = dir.store();
@@ -189,7 +189,7 @@ TEST_CASE("dispatch --until-idle waits out a write lock held for a moment, then 
 
 TEST_CASE("listen answers 503 to every request while another process holds the write lock, then 202, "
           "and loses nothing",
-          "[cli][store-failures]")
+          "[sqlite][cli][store-failures]")
 {
   TempDir dir;
   auto store = dir.store();

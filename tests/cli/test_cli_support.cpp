@@ -217,7 +217,7 @@ TEST_CASE("deliveries list says where each went and why it failed, and filters b
 }
 
 TEST_CASE("every attempt keeps the body it sent, byte for byte, stored once however often it was sent",
-          "[cli][support]")
+          "[sqlite][cli][support]")
 {
   TempDir dir;
   auto store = dir.store();

@@ -3,6 +3,8 @@
 // misbehave on purpose, and what the delivery log says afterwards.
 #include <catch2/catch.hpp>
 
+#include "centrali/store/store.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -200,8 +202,9 @@ TEST_CASE("each retry is planned at its schedule entry, within the 20 % jitter",
       delays.insert(delay);
     }
     CHECK(delays.size() > 1);  // jittered, not in lockstep
-    SQLite::Database db(store, SQLite::OPEN_READWRITE);
-    db.exec("UPDATE deliveries SET next_attempt_ms = 0 WHERE status = 'pending'");
+    auto db = ::centrali::store::Store::open(store);
+    REQUIRE(db);
+    db->exec("UPDATE deliveries SET next_attempt_ms = 0 WHERE status = 'pending'");
   }
   // The schedule has two entries: the third attempt was the last.
   CHECK(centrali({"--store", store, "dispatch", "--until-idle"}).exit_code == 1);
@@ -888,7 +891,7 @@ TEST_CASE("dispatch delivers everything and exits while nobody reads its output"
   ::close(log_pipe[0]);
 }
 
-TEST_CASE("headers centrali sets cannot be added as custom headers - every send path sends one of each", "[cli][webhooks]")
+TEST_CASE("headers centrali sets cannot be added as custom headers - every send path sends one of each", "[sqlite][cli][webhooks]")
 {
   TempDir dir;
   auto store = dir.store();

@@ -53,7 +53,8 @@ Invoices seed_invoices(const std::string& store)
   // A form post, not JSON: nothing matches it but !exists. Imported, so it
   // is listed but never fanned out.
   e.text = "evt_01HAAAAAAAAAAAAAAAAAAAAAAA";
-  auto file = store + ".form.ndjson";
+  TempDir scratch;
+  auto file = scratch.str("form.ndjson");
   std::ofstream(file) << json{{"id", e.text}, {"source", "form"}, {"type", "form.posted"}, {"status", "accepted"},
                               {"received_at", "2026-01-01T00:00:00Z"}, {"body", "customer=cus_1&amount=9000"}}
                              .dump()

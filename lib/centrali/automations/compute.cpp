@@ -1,4 +1,5 @@
 #include "centrali/automations/compute.hpp"
+#include "centrali/store/store.hpp"
 
 #include "centrali/triggers/function.hpp"
 #include "centrali/triggers/process.hpp"
@@ -30,13 +31,11 @@ ComputeOutcome run_compute(const Step& step, const ComputeIdentity& identity, co
   spec.env = step.env;
   spec.withheld_env = identity.withheld_env;
   // Last, so a step's own env can never pretend to be another run.
-  std::error_code ec;
-  auto store = std::filesystem::absolute(identity.store_path, ec);
   spec.env.emplace_back("CENTRALI_AUTOMATION", identity.automation);
   spec.env.emplace_back("CENTRALI_RUN_ID", identity.run_id);
   spec.env.emplace_back("CENTRALI_STEP", step.id);
   spec.env.emplace_back("CENTRALI_STEP_ATTEMPT", std::to_string(identity.attempt));
-  spec.env.emplace_back("CENTRALI_STORE", (ec ? identity.store_path : store.lexically_normal()).string());
+  spec.env.emplace_back("CENTRALI_STORE", store::absolute_location(identity.store_path));
   spec.cwd = step.cwd;
   spec.timeout = std::chrono::milliseconds(step.timeout_ms);
   spec.max_output = triggers::k_max_output;

@@ -1,4 +1,6 @@
 #include "centrali/store/listen_address.hpp"
+#include "centrali/store/postgres/presence.hpp"
+#include "centrali/store/postgres/url.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -20,6 +22,13 @@ std::string address_file(const std::filesystem::path& store_path)
 
 Result<ListenAddress> ListenAddress::publish(const std::filesystem::path& store_path, const std::string& url)
 {
+  if (postgres::is_postgres_url(store_path.string())) {
+    auto session = postgres::publish_listener(store_path.string(), url);
+    if (!session) return std::unexpected(session.error());
+    ListenAddress published(-1);
+    published.m_session = std::move(*session);
+    return published;
+  }
   const auto path = address_file(store_path);
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) return fail(ErrorKind::store, "cannot open " + path + ": " + std::strerror(errno));
@@ -38,13 +47,17 @@ Result<ListenAddress> ListenAddress::publish(const std::filesystem::path& store_
   return ListenAddress(fd);
 }
 
-ListenAddress::ListenAddress(ListenAddress&& other) noexcept : m_fd(std::exchange(other.m_fd, -1)) {}
+ListenAddress::ListenAddress(ListenAddress&& other) noexcept
+    : m_fd(std::exchange(other.m_fd, -1)), m_session(std::move(other.m_session))
+{
+}
 
 ListenAddress& ListenAddress::operator=(ListenAddress&& other) noexcept
 {
   if (this != &other) {
     if (m_fd >= 0) ::close(m_fd);
     m_fd = std::exchange(other.m_fd, -1);
+    m_session = std::move(other.m_session);
   }
   return *this;
 }
@@ -56,6 +69,7 @@ ListenAddress::~ListenAddress()
 
 std::optional<std::string> running_listener(const std::filesystem::path& store_path)
 {
+  if (postgres::is_postgres_url(store_path.string())) return postgres::running_listener(store_path.string());
   int fd = ::open(address_file(store_path).c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return std::nullopt;
   // Taking it exclusively succeeds only when no listener holds it.

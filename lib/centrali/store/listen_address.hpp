@@ -4,11 +4,14 @@
 // request shows in its log like any other). `<store>-listen` holds the URL
 // of the listener that started last; each listener holds a shared lock on
 // it while it runs, which the kernel drops however the process ends. No
-// lock held means no listener, whatever the file says.
+// lock held means no listener, whatever the file says. On a PostgreSQL
+// store a session named after the URL plays the file's part.
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 
+#include "centrali/store/connection.hpp"
 #include "centrali/util/error.hpp"
 
 namespace centrali::store {
@@ -26,6 +29,7 @@ public:
 private:
   explicit ListenAddress(int fd) : m_fd(fd) {}
   int m_fd = -1;
+  std::unique_ptr<Connection> m_session;  // PostgreSQL: the session that names the listener
 };
 
 // The URL of a listener running on this store now; nullopt when none runs.

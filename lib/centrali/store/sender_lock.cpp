@@ -1,4 +1,6 @@
 #include "centrali/store/sender_lock.hpp"
+#include "centrali/store/postgres/presence.hpp"
+#include "centrali/store/postgres/url.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -12,6 +14,13 @@ namespace centrali::store {
 
 Result<SenderLock> SenderLock::acquire(const std::filesystem::path& store_path)
 {
+  if (postgres::is_postgres_url(store_path.string())) {
+    auto joined = postgres::join_senders(store_path.string());
+    if (!joined) return std::unexpected(joined.error());
+    SenderLock lock(-1, joined->alone);
+    lock.m_session = std::move(joined->session);
+    return lock;
+  }
   const auto path = store_path.string() + "-senders";
   // 0600 like the store: it holds nothing, but sits beside what does.
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -32,7 +41,7 @@ Result<SenderLock> SenderLock::acquire(const std::filesystem::path& store_path)
 }
 
 SenderLock::SenderLock(SenderLock&& other) noexcept
-    : m_fd(std::exchange(other.m_fd, -1)), m_alone(other.m_alone)
+    : m_fd(std::exchange(other.m_fd, -1)), m_alone(other.m_alone), m_session(std::move(other.m_session))
 {
 }
 
@@ -42,6 +51,7 @@ SenderLock& SenderLock::operator=(SenderLock&& other) noexcept
     if (m_fd >= 0) ::close(m_fd);
     m_fd = std::exchange(other.m_fd, -1);
     m_alone = other.m_alone;
+    m_session = std::move(other.m_session);
   }
   return *this;
 }
@@ -56,6 +66,7 @@ void SenderLock::share()
   // Converting may let another sender take it exclusively for a moment; it
   // then frees leases too, before this one has taken any (share() comes
   // before the first claim), so nothing in use is touched.
+  if (m_session && m_alone) postgres::share_senders(*m_session);
   if (m_fd >= 0 && m_alone) (void)::flock(m_fd, LOCK_SH);
 }
 

@@ -1,11 +1,14 @@
 #pragma once
 // Which processes send deliveries from a store. Every `listen` and
-// `dispatch` holds a shared lock on `<store>-senders` while it runs; the
+// `dispatch` holds a shared lock on `<store>-senders` while it runs (on a
+// PostgreSQL store, an advisory lock of a session it keeps open); the
 // kernel drops it when the process ends, however it ends (kill -9 too). A
 // sender that finds nobody else holding it knows every lease in the store
 // belongs to a process that is gone.
 #include <filesystem>
+#include <memory>
 
+#include "centrali/store/connection.hpp"
 #include "centrali/util/error.hpp"
 
 namespace centrali::store {
@@ -31,6 +34,7 @@ private:
   SenderLock(int fd, bool alone) : m_fd(fd), m_alone(alone) {}
   int m_fd = -1;
   bool m_alone = false;
+  std::unique_ptr<Connection> m_session;  // PostgreSQL: the session holding the lock
 };
 
 } // namespace centrali::store

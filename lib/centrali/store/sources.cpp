@@ -1,4 +1,5 @@
 #include "centrali/store/sources.hpp"
+#include "centrali/util/utf8.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -67,6 +68,10 @@ Result<void> update_source(Store& store, const Source& source)
 Result<Source> get_source(Store& store, const std::string& name)
 {
   return guarded("read source " + name, [&]() -> Result<Source> {
+    // No source is named so (names are checked when added), and PostgreSQL
+    // cannot even compare such text: a stranger's path is not a store fault.
+    if (name.find('\0') != std::string::npos || !is_valid_utf8(name))
+      return fail(ErrorKind::not_found, "no source named that");
     Statement st(store, std::string(k_select) + " WHERE name = ?");
     st.bind(1, name);
     if (!st.step()) return fail(ErrorKind::not_found, "no source named '" + name + "'");

@@ -89,6 +89,14 @@ Result<Store> Store::open(const fs::path& location, OpenOptions options)
   return Store(location, text, std::move(*db));
 }
 
+std::string absolute_location(const fs::path& location)
+{
+  if (postgres::is_postgres_url(location.string())) return location.string();
+  std::error_code ec;
+  auto absolute = fs::absolute(location, ec);
+  return (ec ? location : absolute.lexically_normal()).string();
+}
+
 Result<void> read_snapshot(Store& store, const std::function<Result<void>()>& fn)
 {
   return guarded("store read", [&]() -> Result<void> {

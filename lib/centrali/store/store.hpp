@@ -107,6 +107,10 @@ Result<void> write_transaction(Store& store, const std::function<Result<void>()>
 // Inside a caller's transaction it just runs `fn`.
 Result<void> read_snapshot(Store& store, const std::function<Result<void>()>& fn);
 
+// `location` as another process in another folder can open it: a file
+// path made absolute, a URL as it is.
+std::string absolute_location(const std::filesystem::path& location);
+
 // The schema version this binary writes.
 int latest_schema_version();
 

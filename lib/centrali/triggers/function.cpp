@@ -1,4 +1,5 @@
 #include "centrali/triggers/function.hpp"
+#include "centrali/store/store.hpp"
 
 #include "centrali/triggers/execution_params.hpp"
 #include "centrali/triggers/process.hpp"
@@ -34,12 +35,10 @@ FunctionRun run_function(const store::Trigger& trigger, const json& execution_pa
   spec.env = trigger.env;
   spec.withheld_env = identity.withheld_env;
   // Last, so a trigger's own --env can never pretend to be another run.
-  std::error_code ec;
-  auto store = std::filesystem::absolute(identity.store_path, ec);
   spec.env.emplace_back("CENTRALI_RUN_ID", identity.run_id);
   spec.env.emplace_back("CENTRALI_TRIGGER", trigger.name);
   spec.env.emplace_back("CENTRALI_EVENT_TYPE", identity.event_type);
-  spec.env.emplace_back("CENTRALI_STORE", (ec ? identity.store_path : store.lexically_normal()).string());
+  spec.env.emplace_back("CENTRALI_STORE", store::absolute_location(identity.store_path));
   spec.cwd = trigger.cwd;
   spec.timeout = std::chrono::milliseconds(trigger.timeout_ms);
   spec.max_output = k_max_output;

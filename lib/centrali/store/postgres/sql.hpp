@@ -53,4 +53,15 @@ inline constexpr const char* k_table_columns =
 // the next row it numbers gets ?3 + 1.
 inline constexpr const char* k_move_sequence = "SELECT setval(pg_get_serial_sequence(?1, ?2), ?3)";
 
+// Senders of one store (store/postgres/presence.cpp) share one advisory
+// lock, per database like the store itself.
+inline constexpr long long k_senders_lock_key = 0x63656e7472616c73;  // "centrals"
+inline constexpr const char* k_try_senders_lock = "SELECT pg_try_advisory_lock(?)::int";
+inline constexpr const char* k_share_senders_lock = "SELECT 1 FROM (SELECT pg_advisory_lock_shared(?)) AS taken";
+inline constexpr const char* k_unlock_senders_lock = "SELECT pg_advisory_unlock(?)::int";
+inline constexpr const char* k_set_application_name = "SELECT set_config('application_name', ?, false)";
+inline constexpr const char* k_listener_sessions =
+    "SELECT application_name FROM pg_stat_activity WHERE datname = current_database() "
+    "AND application_name LIKE ? ORDER BY backend_start DESC";
+
 } // namespace centrali::store::postgres
