@@ -3,8 +3,6 @@
 // misbehave on purpose, and what the delivery log says afterwards.
 #include <catch2/catch.hpp>
 
-#include "centrali/store/store.hpp"
-
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -202,9 +200,7 @@ TEST_CASE("each retry is planned at its schedule entry, within the 20 % jitter",
       delays.insert(delay);
     }
     CHECK(delays.size() > 1);  // jittered, not in lockstep
-    auto db = ::centrali::store::Store::open(store);
-    REQUIRE(db);
-    db->exec("UPDATE deliveries SET next_attempt_ms = 0 WHERE status = 'pending'");
+    exec_sql(store, "UPDATE deliveries SET next_attempt_ms = 0 WHERE status = 'pending'");
   }
   // The schedule has two entries: the third attempt was the last.
   CHECK(centrali({"--store", store, "dispatch", "--until-idle"}).exit_code == 1);

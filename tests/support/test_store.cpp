@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "centrali/store/postgres/connection.hpp"
+#include "centrali/store/store.hpp"
 
 namespace testing {
 namespace {
@@ -53,6 +54,13 @@ void drop_test_database(const std::string& name)
   } catch (...) {
     // A server already gone takes its databases with it.
   }
+}
+
+void exec_sql(const std::string& location, const std::string& sql)
+{
+  auto store = centrali::store::Store::open(location);
+  if (!store) throw std::runtime_error(store.error().message);
+  store->exec(sql);
 }
 
 TestStore::TestStore(const std::filesystem::path& dir)

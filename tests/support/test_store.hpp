@@ -25,6 +25,10 @@ private:
   std::string m_database;  // PostgreSQL: the database made for this test
 };
 
+// Runs `sql` on the store at `location` (either backend), for a test that
+// arranges what no command can; throws when that fails.
+void exec_sql(const std::string& location, const std::string& sql);
+
 // The URL of a new, empty database on the test server.
 std::string make_test_database(std::string& name);
 void drop_test_database(const std::string& name);

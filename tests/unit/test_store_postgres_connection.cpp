@@ -235,6 +235,20 @@ TEST_CASE("postgres: UTF-8 text, doubles, booleans and NULLs read back as bound"
   CHECK_FALSE(select.step());
 }
 
+TEST_CASE("postgres: text PostgreSQL cannot hold (a NUL, bytes outside UTF-8) is kept with those bytes written \\xNN",
+          "[postgres]")
+{
+  REQUIRE_TEST_SERVER();
+  TempTable table("s text");
+  auto conn = connect();
+  Statement insert(conn->prepare("INSERT INTO " + table.name() + " (s) VALUES (?)"));
+  insert.bind(1, std::string("/ingest/x\0y\xff\xc3\xa9z", 15));
+  insert.exec();
+  Statement select(conn->prepare("SELECT s FROM " + table.name()));
+  REQUIRE(select.step());
+  CHECK(select.column(0).as_string() == "/ingest/x\\x00y\\xff\xc3\xa9z");
+}
+
 TEST_CASE("postgres: a blob holding every byte value reads back byte for byte", "[postgres]")
 {
   REQUIRE_TEST_SERVER();

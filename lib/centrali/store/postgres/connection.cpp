@@ -1,4 +1,5 @@
 #include "centrali/store/postgres/connection.hpp"
+#include "centrali/util/utf8.hpp"
 
 #include <libpq-fe.h>
 
@@ -6,6 +7,7 @@
 #include <cctype>
 #include <charconv>
 #include <climits>
+#include <cstdio>
 #include <cstring>
 #include <optional>
 #include <sstream>
@@ -326,6 +328,27 @@ void decode_bytea(std::string_view text, std::string& out)
     out[i] = static_cast<char>(nibble(text[2 + 2 * i]) << 4 | nibble(text[3 + 2 * i]));
 }
 
+// `text` with each NUL byte and each byte outside valid UTF-8 written \xNN.
+std::string escape_unstorable(std::string_view text)
+{
+  std::string out;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    std::size_t n = 1;
+    while (i + n <= text.size() && !is_valid_utf8(text.substr(i, n)) && n < 4) ++n;
+    if (text[i] != 0 && i + n <= text.size() && is_valid_utf8(text.substr(i, n))) {
+      out.append(text.substr(i, n));
+      i += n;
+      continue;
+    }
+    char hex[5];
+    std::snprintf(hex, sizeof hex, "\\x%02x", static_cast<unsigned char>(text[i]));
+    out += hex;
+    ++i;
+  }
+  return out;
+}
+
 class PgStatement final : public StatementImpl {
 public:
   PgStatement(PgConnection& conn, const std::string& sql) : m_conn(conn), m_name(conn.next_statement_name())
@@ -356,10 +379,14 @@ public:
   }
   void bind_text(int i, std::string_view value, bool copy) override
   {
-    // libpq reads a text parameter up to its NUL, and PostgreSQL text holds
-    // none: refuse rather than store a cut value.
-    if (std::memchr(value.data(), 0, value.size()))
-      throw DatabaseError("text with a NUL byte cannot be stored in PostgreSQL", StoreFault::none);
+    // PostgreSQL text holds no NUL and only valid UTF-8. Such bytes reach
+    // text columns only from a stranger's request (a refused request's path,
+    // say), which is still kept: with those bytes written \xNN, as centrali
+    // shows them anyway, rather than refused or cut at the NUL.
+    if (std::memchr(value.data(), 0, value.size()) || !is_valid_utf8(value)) {
+      own(i, escape_unstorable(value), false);
+      return;
+    }
     // copy false comes from Statement::bind_no_copy(std::string), whose
     // buffer ends in the NUL libpq needs.
     if (copy) own(i, value, false);
