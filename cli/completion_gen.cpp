@@ -144,7 +144,8 @@ ValueSpec value_for(CLI::Option& opt, const std::string& path, const std::string
   }
   // A positional called "file" (`events import FILE`) is a path too. A
   // LOCATION (`store copy --to`) is a file or a URL: the shell can offer files.
-  if (type_name == "PATH" || type_name == "FILE" || type_name == "LOCATION" || arg == "file") v.kind = ValueKind::file;
+  if (type_name == "PATH" || type_name == "PATH|URL" || type_name == "FILE" || type_name == "LOCATION" || arg == "file")
+    v.kind = ValueKind::file;
   else if (type_name == "DIR") v.kind = ValueKind::dir;
   else if (auto kind = store_kind_for(path, arg); !kind.empty()) {
     v.kind = ValueKind::dynamic;

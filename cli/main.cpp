@@ -67,10 +67,10 @@ int main(int argc, char** argv)
 
   GlobalOptions globals;
   globals.store_path = k_default_store;
-  app.add_option("--store", globals.store_path, "Path of the store (SQLite file)")
+  app.add_option("--store", globals.store_path, "The store: a SQLite file, or a postgresql:// URL")
       ->envname("CENTRALI_STORE")
       ->capture_default_str()
-      ->type_name("PATH");
+      ->type_name("PATH|URL");
   app.add_flag("--json", globals.json, "Print JSON instead of tables; stderr then holds only JSON lines (errors too)");
   app.add_flag("-v,--verbose", globals.verbosity, "More diagnostics on stderr (repeatable)");
   app.add_flag("--no-color", globals.no_color, "Never colour output (also NO_COLOR)");

@@ -283,7 +283,7 @@ end
 complete -c centrali -f
 
 # Global flags: they work after any subcommand.
-complete -c centrali -l store -r -F -d 'Path of the store (SQLite file)'
+complete -c centrali -l store -r -F -d 'The store: a SQLite file, or a postgresql:// URL'
 complete -c centrali -l json -d 'Print JSON instead of tables; stderr then holds only JSON lines (errors too)'
 complete -c centrali -s v -l verbose -d 'More diagnostics on stderr (repeatable)'
 complete -c centrali -l no-color -d 'Never colour output (also NO_COLOR)'
