@@ -356,7 +356,7 @@ TEST_CASE("zsh loads the script, registers it with compinit, and offers the righ
     REQUIRE(s.size() == 3);
     CHECK(s[0].count("webhooks:Manage outbound webhooks; test, resend, replay and recover deliveries"));
     CHECK(s[1].count("--url:Where to POST"));
-    CHECK(s[1].count("--store:Path of the store (SQLite file)"));
+    CHECK(s[1].count("--store:The store: a SQLite file, or a postgresql:// URL"));
     CHECK(s[2] == std::set<std::string>{"queued", "running", "completed", "failure", "timeout", "cancelled"});
   }
 }

@@ -235,7 +235,7 @@ TEST_CASE("postgres: UTF-8 text, doubles, booleans and NULLs read back as bound"
   CHECK_FALSE(select.step());
 }
 
-TEST_CASE("postgres: text PostgreSQL cannot hold (a NUL, bytes outside UTF-8) is kept with those bytes written \\xNN",
+TEST_CASE("postgres: text PostgreSQL cannot hold (a NUL, bytes outside UTF-8) is kept with those bytes escaped as hex",
           "[postgres]")
 {
   REQUIRE_TEST_SERVER();
