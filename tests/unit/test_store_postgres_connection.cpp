@@ -327,6 +327,34 @@ TEST_CASE("postgres: a unique violation is a constraint failure, and the SQL's e
   CHECK_THAT(bad.what(), Catch::Matchers::Contains("syntax error"));
 }
 
+TEST_CASE("postgres: a write outside any transaction waits for a writer's transaction, as on SQLite", "[postgres]")
+{
+  REQUIRE_TEST_SERVER();
+  TempTable table("n bigint");
+  auto writer = connect();
+  auto other = connect();
+  writer->begin_write();
+  Statement count(writer->prepare("SELECT count(*) FROM " + table.name()));
+  REQUIRE(count.step());
+  CHECK(count.column(0).as_int64() == 0);
+  count.reset();
+  std::atomic<bool> inserted{false};
+  std::thread lone([&] {
+    Statement insert(other->prepare("INSERT INTO " + table.name() + " VALUES (1)"));
+    insert.exec();
+    inserted = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  // The writer's later statements see what its first saw: nothing landed.
+  CHECK_FALSE(inserted.load());
+  REQUIRE(count.step());
+  CHECK(count.column(0).as_int64() == 0);
+  count.reset();
+  writer->exec("COMMIT");
+  lone.join();
+  CHECK(inserted.load());
+}
+
 TEST_CASE("postgres: begin_write makes writers take turns, and a bounded wait ends as a locked store", "[postgres]")
 {
   REQUIRE_TEST_SERVER();

@@ -349,11 +349,27 @@ std::string escape_unstorable(std::string_view text)
   return out;
 }
 
+// Whether `sql` changes rows (its first word is INSERT, UPDATE or DELETE).
+bool is_write(std::string_view sql)
+{
+  auto start = sql.find_first_not_of(" \t\r\n(");
+  if (start == std::string_view::npos) return false;
+  auto word = sql.substr(start, 6);
+  auto upper = [](std::string_view w) {
+    std::string out(w);
+    for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return out;
+  };
+  const auto first = upper(word);
+  return first.starts_with("INSERT") || first.starts_with("UPDATE") || first.starts_with("DELETE");
+}
+
 class PgStatement final : public StatementImpl {
 public:
   PgStatement(PgConnection& conn, const std::string& sql) : m_conn(conn), m_name(conn.next_statement_name())
   {
     m_sql = number_placeholders(without_index_hints(sql), m_names);
+    m_writes = is_write(m_sql);
     m_params.resize(m_names.size());
     m_conn.ready();
     prepare_on_server();  // now, so that an error in the SQL shows where it is prepared
@@ -500,10 +516,28 @@ private:
       m_lengths[i] = static_cast<int>(p.kind == Param::Kind::owned ? p.copy.size() : p.size);
       m_formats[i] = p.binary ? 1 : 0;
     }
-    m_result = m_conn.run([&] {
-      return PQexecPrepared(m_conn.handle(), m_name.c_str(), static_cast<int>(n), m_values.data(), m_lengths.data(),
-                            m_formats.data(), 0);
-    });
+    // A write outside any transaction still takes the store's write lock,
+    // as SQLite's autocommit writes take its file lock: a writer's
+    // transaction (fan-out reading past its cursor, say) then never sees a
+    // row commit between two of its statements.
+    const bool own_transaction = m_writes && !m_conn.in_transaction();
+    if (own_transaction) m_conn.begin_write();
+    try {
+      m_result = m_conn.run([&] {
+        return PQexecPrepared(m_conn.handle(), m_name.c_str(), static_cast<int>(n), m_values.data(), m_lengths.data(),
+                              m_formats.data(), 0);
+      });
+      if (own_transaction) m_conn.exec("COMMIT");
+    } catch (...) {
+      if (own_transaction) {
+        try {
+          m_conn.exec("ROLLBACK");
+        } catch (...) {
+          // The statement's failure is the one worth reporting.
+        }
+      }
+      throw;
+    }
     m_conn.note_changes(m_result.get());
     m_row = -1;
   }
@@ -532,6 +566,7 @@ private:
   PgConnection& m_conn;
   std::string m_name;
   std::string m_sql;
+  bool m_writes = false;  // changes rows: takes the write lock when run outside a transaction
   std::vector<std::string> m_names;
   std::uint64_t m_prepared_session = 0;  // 0: not prepared on any session
   std::vector<Param> m_params;
