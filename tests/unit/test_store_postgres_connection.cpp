@@ -249,6 +249,19 @@ TEST_CASE("postgres: text PostgreSQL cannot hold (a NUL, bytes outside UTF-8) is
   CHECK(select.column(0).as_string() == "/ingest/x\\x00y\\xff\xc3\xa9z");
 }
 
+TEST_CASE("postgres: a NULL blob reads as empty, as on SQLite", "[postgres]")
+{
+  REQUIRE_TEST_SERVER();
+  TempTable table("b bytea");
+  auto conn = connect();
+  conn->exec("INSERT INTO " + table.name() + " VALUES (NULL)");
+  Statement select(conn->prepare("SELECT b FROM " + table.name()));
+  REQUIRE(select.step());
+  CHECK(select.column(0).is_null());
+  CHECK(select.column(0).bytes().empty());
+  CHECK(select.column(0).as_string().empty());
+}
+
 TEST_CASE("postgres: a blob holding every byte value reads back byte for byte", "[postgres]")
 {
   REQUIRE_TEST_SERVER();

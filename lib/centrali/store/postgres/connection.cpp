@@ -455,8 +455,15 @@ public:
     std::from_chars(text.data(), text.data() + text.size(), number);
     return number;
   }
-  std::string_view column_bytes(int c) const override { return is_bytea(c) ? decoded(c) : value(c); }
-  const char* column_text(int c) const override { return is_bytea(c) ? decoded(c).c_str() : value(c).data(); }
+  // A NULL reads as empty, as on SQLite (its text form is empty, not `\x`).
+  std::string_view column_bytes(int c) const override
+  {
+    return is_bytea(c) && !column_is_null(c) ? std::string_view(decoded(c)) : value(c);
+  }
+  const char* column_text(int c) const override
+  {
+    return is_bytea(c) && !column_is_null(c) ? decoded(c).c_str() : value(c).data();
+  }
   int column_count() const override { return m_result ? PQnfields(m_result.get()) : 0; }
   ColumnKind column_kind(int c) const override
   {
