@@ -39,7 +39,8 @@ constexpr std::int64_t k_locked_too_long_ms = 30'000;
 // The error that ends a run on a failing store: what failed, and where.
 Error store_failure(const Error& e, const std::string& store_path)
 {
-  return {ErrorKind::store, "dispatch stopped, store " + for_terminal(store_path) + ": " + for_terminal(e.message),
+  return {ErrorKind::store,
+          "dispatch stopped, store " + for_terminal(store::display_location(store_path)) + ": " + for_terminal(e.message),
           e.fault};
 }
 

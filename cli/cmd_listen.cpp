@@ -171,7 +171,7 @@ Result<void> run_listen(Context& ctx, const ListenArgs& args)
   std::string host = args.host.find(':') != std::string::npos ? "[" + args.host + "]" : args.host;
   std::string base = "http://" + host + ":" + std::to_string(l.port());
   if (json) {
-    ctx.out().json_line({{"url", base}, {"host", args.host}, {"port", l.port()}, {"store", options.store_path.string()}});
+    ctx.out().json_line({{"url", base}, {"host", args.host}, {"port", l.port()}, {"store", store::display_location(options.store_path)}});
   } else {
     ctx.out().line("listening on " + base);
     std::fflush(stdout);

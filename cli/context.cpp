@@ -25,7 +25,7 @@ Result<store::Store*> Context::store()
     auto opened = store::Store::open(m_options.store_path);
     if (!opened) return std::unexpected(opened.error());
     m_store.emplace(std::move(*opened));
-    m_output.verbose(1, "store " + m_options.store_path);
+    m_output.verbose(1, "store " + store::display_location(m_options.store_path));
   }
   return &*m_store;
 }

@@ -89,6 +89,12 @@ Result<Store> Store::open(const fs::path& location, OpenOptions options)
   return Store(location, text, std::move(*db));
 }
 
+std::string display_location(const fs::path& location)
+{
+  const auto text = location.string();
+  return postgres::is_postgres_url(text) ? postgres::redact_postgres_url(text) : text;
+}
+
 std::string absolute_location(const fs::path& location)
 {
   if (postgres::is_postgres_url(location.string())) return location.string();

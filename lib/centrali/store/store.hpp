@@ -107,6 +107,9 @@ Result<void> write_transaction(Store& store, const std::function<Result<void>()>
 // Inside a caller's transaction it just runs `fn`.
 Result<void> read_snapshot(Store& store, const std::function<Result<void>()>& fn);
 
+// `location` as output may show it: a URL's password hidden.
+std::string display_location(const std::filesystem::path& location);
+
 // `location` as another process in another folder can open it: a file
 // path made absolute, a URL as it is.
 std::string absolute_location(const std::filesystem::path& location);
