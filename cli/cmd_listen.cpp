@@ -50,6 +50,17 @@ Result<void> run_listen(Context& ctx, const ListenArgs& args)
     if (auto u = parse_url(args.forward_to); !u) return fail(ErrorKind::usage, "--forward-to: " + u.error().message);
 
   auto store = ctx.store();  // creates and migrates before the listener opens its connections
+  // A store's server that does not answer yet (starting with the machine,
+  // restarting) is waited for, saying so once: Ctrl-C ends the wait.
+  if (!store && store.error().fault == StoreFault::unavailable) {
+    ctx.out().note("waiting for the store: " + store.error().message,
+                   {{"event", "store_waiting"}, {"message", store.error().message}});
+    while (!store && store.error().fault == StoreFault::unavailable) {
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+      store = ctx.store();
+    }
+    if (store) ctx.out().note("the store answers again", {{"event", "store_back"}});
+  }
   if (!store) return std::unexpected(store.error());
   // The project file first: the listener starts with the setup it names,
   // and a broken file stops it before it serves anything.

@@ -335,11 +335,7 @@ TEST_CASE("a schedule tick fires once across three listeners", "[cli][postgres]"
   }
 }
 
-// [!mayfail]: often the listener never comes back. A session lost inside a
-// read transaction leaves its connection failing every later read with "lost
-// the connection ... during a transaction", so the source lookup fails and
-// every request is answered 503 long after the database is back.
-TEST_CASE("a listener that loses the database answers 503 until it comes back", "[cli][postgres][!mayfail]")
+TEST_CASE("a listener that loses the database answers 503 until it comes back", "[cli][postgres]")
 {
   if (!postgres_server_given()) {
     WARN("skipped: CENTRALI_TEST_POSTGRES is not set (tests/postgres/cluster.sh start prints one)");

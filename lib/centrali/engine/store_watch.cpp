@@ -14,7 +14,9 @@ bool StoreWatch::must_stop(const Error* read)
   // Real waiting, not the (possibly fast-forwarded) clock of the work.
   const auto now = std::chrono::steady_clock::now();
   if (read) {
-    if (read->fault != StoreFault::locked) {
+    // A store's server out of reach is waited for as a lock is: it may be
+    // back in a moment (a restart, a failover).
+    if (read->fault != StoreFault::locked && read->fault != StoreFault::unavailable) {
       m_failure = *read;
       return true;
     }

@@ -204,10 +204,11 @@ void GroupCommitter::commit_batch(std::deque<Item>& batch)
     }
   };
   auto outcome = run_all(Isolate::no);
-  if (!outcome && outcome.error().fault != StoreFault::locked) {
+  if (!outcome && outcome.error().fault != StoreFault::locked && outcome.error().fault != StoreFault::unavailable) {
     // Some work failed: run each in isolation so it alone fails. Not when
     // the store was locked: every work would wait for the lock again, and
-    // a sender would hear its 503 after twice the wait.
+    // a sender would hear its 503 after twice the wait. Nor when its server
+    // is out of reach: no work could succeed.
     rollback();
     ++m_isolation_retries;
     outcome = run_all(Isolate::yes);

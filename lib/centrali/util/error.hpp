@@ -18,8 +18,10 @@ enum class ErrorKind {
 // What a store failure (ErrorKind::store) says about the store, so callers
 // can tell waiting from giving up: `locked` passes once another process
 // lets go of the store; `broken` (corrupt file, I/O error, full disk,
-// unwritable) does not pass by waiting; `none` is any other failure.
-enum class StoreFault { none, locked, broken };
+// unwritable) does not pass by waiting; `unavailable` (a store's server that
+// does not answer: down, restarting, out of reach) passes once it is back;
+// `none` is any other failure.
+enum class StoreFault { none, locked, broken, unavailable };
 
 struct Error {
   ErrorKind kind;

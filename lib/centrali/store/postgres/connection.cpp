@@ -130,7 +130,7 @@ public:
       const auto ending = ending_of(sql);
       if (ending != Ending::none) m_lost_transaction = false;
       if (ending == Ending::rollback) return;
-      if (ending == Ending::commit) throw DatabaseError(k_lost_transaction, StoreFault::broken);
+      if (ending == Ending::commit) throw DatabaseError(k_lost_transaction, StoreFault::unavailable);
     }
     note_changes(query(sql).get());
   }
@@ -218,7 +218,9 @@ private:
     PgResult result(call());
     // A session lost inside a transaction took the transaction with it; the
     // next session must not run the rest of it as commits of their own.
-    if (connection_lost() && before != PQTRANS_IDLE) m_lost_transaction = true;
+    // (UNKNOWN is a session already bad before the call: no transaction.)
+    const bool was_in = before == PQTRANS_INTRANS || before == PQTRANS_INERROR || before == PQTRANS_ACTIVE;
+    if (connection_lost() && was_in) m_lost_transaction = true;
     return result;
   }
   PgResult query(const std::string& sql)
@@ -258,7 +260,7 @@ private:
     if (connection_lost())
       throw DatabaseError("cannot reach the PostgreSQL server (" + hide_password(reason(PQerrorMessage(m_conn)), m_url) +
                               ")",
-                          StoreFault::broken);
+                          StoreFault::unavailable);
     ++m_session;  // statements prepare again on the new session
     m_unreleased.clear();
     start_session();
@@ -280,7 +282,7 @@ private:
 void PgConnection::ready()
 {
   if (connection_lost()) reconnect();
-  if (m_lost_transaction) throw DatabaseError(k_lost_transaction, StoreFault::broken);
+  if (m_lost_transaction) throw DatabaseError(k_lost_transaction, StoreFault::unavailable);
   if (!m_unreleased.empty() && PQtransactionStatus(m_conn) != PQTRANS_INERROR) {
     std::string sql;
     for (const auto& name : m_unreleased) sql += "DEALLOCATE " + name + ";";
@@ -298,7 +300,7 @@ void PgConnection::raise(const PGresult* result)
   const auto what = hide_password(primary ? std::string(primary) : reason(message), m_url);
   // 08: connection exceptions; 57P01-03: the server shut down or is starting.
   if (connection_lost() || state.starts_with("08") || state == "57P01" || state == "57P02" || state == "57P03")
-    throw DatabaseError("lost the connection to the PostgreSQL server (" + what + ")", StoreFault::broken);
+    throw DatabaseError("lost the connection to the PostgreSQL server (" + what + ")", StoreFault::unavailable);
   if (state == "53100") throw DatabaseError("the disk is full", StoreFault::broken);
   if (state == "55P03") throw DatabaseError(k_locked, StoreFault::locked);
   // Serialization failure, deadlock: passes when tried again, as SQLITE_BUSY.
@@ -605,7 +607,12 @@ std::unique_ptr<Connection> connect(const std::string& url, Durability durabilit
   if (PQstatus(conn) != CONNECTION_OK) {
     auto what = hide_password(reason(PQerrorMessage(conn)), url);
     PQfinish(conn);
-    throw DatabaseError("cannot reach the PostgreSQL server (" + what + ")", StoreFault::broken);
+    // A server that does not answer (down, starting, unreachable) may come
+    // back; one that answered and refused (login, no such database) will not.
+    const auto ping = PQpingParams(keys, values, 1);
+    const bool gone = ping == PQPING_NO_RESPONSE || ping == PQPING_REJECT;
+    throw DatabaseError("cannot reach the PostgreSQL server (" + what + ")",
+                        gone ? StoreFault::unavailable : StoreFault::broken);
   }
   auto connection = std::make_unique<PgConnection>(conn, url, durability);
   connection->start_session();
