@@ -166,12 +166,12 @@ TEST_CASE("postgres::hide_password removes the URL's password as written and dec
   CHECK(pg::hide_password("bad password=xyz here", "postgresql://db/c") == "bad password=*** here");
 }
 
-TEST_CASE("postgres::connect to no server: a broken-store error that never shows the password", "[postgres]")
+TEST_CASE("postgres::connect to no server: an unavailable store (or broken, for a bad URL), never showing the password", "[postgres]")
 {
   unit::TempDir dir;  // a socket folder where nothing listens
   const std::string password = "Sup3rSecretPw";
   auto e = error_of([&] { pg::connect("postgresql://u:" + password + "@/c?host=" + dir.path().string(), Durability::full); });
-  CHECK(e.fault() == StoreFault::broken);
+  CHECK(e.fault() == StoreFault::unavailable);
   CHECK_THAT(e.what(), Catch::Matchers::StartsWith("cannot reach the PostgreSQL server (no such file or directory"));
   CHECK_THAT(e.what(), !Catch::Matchers::Contains(password));
 
@@ -473,7 +473,7 @@ TEST_CASE("postgres: after the server drops the session, the next command reconn
 
   // The drop shows on the first command after it, as a broken store...
   auto lost = error_of([&] { pid.step(); });
-  CHECK(lost.fault() == StoreFault::broken);
+  CHECK(lost.fault() == StoreFault::unavailable);
   CHECK_THAT(lost.what(), Catch::Matchers::StartsWith("lost the connection to the PostgreSQL server"));
   // ...and the next one runs on a new session, with the same statement.
   pid.reset();
@@ -496,14 +496,14 @@ TEST_CASE("postgres: a transaction lost with its session is never finished as se
   terminate_session(*admin, pid);
 
   insert.bind(1, 2);
-  CHECK(error_of([&] { insert.exec(); }).fault() == StoreFault::broken);
+  CHECK(error_of([&] { insert.exec(); }).fault() == StoreFault::unavailable);
   insert.bind(1, 3);
   auto after = error_of([&] { insert.exec(); });
-  CHECK(after.fault() == StoreFault::broken);
+  CHECK(after.fault() == StoreFault::unavailable);
   CHECK_THAT(after.what(), Catch::Matchers::Contains("during a transaction"));
   CHECK(conn->in_transaction());
   auto commit = error_of([&] { conn->exec("COMMIT"); });
-  CHECK(commit.fault() == StoreFault::broken);
+  CHECK(commit.fault() == StoreFault::unavailable);
   CHECK_FALSE(conn->in_transaction());
   CHECK(scalar(*admin, "SELECT count(*) FROM " + table.name()) == 0);
   insert.bind(1, 4);
