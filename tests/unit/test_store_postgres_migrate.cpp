@@ -16,6 +16,7 @@
 #include "centrali/store/connection.hpp"
 #include "centrali/store/postgres/connection.hpp"
 #include "centrali/store/postgres/migrations.hpp"
+#include "scratch_postgres.hpp"
 
 using namespace centrali;
 namespace pg = centrali::store::postgres;
@@ -36,42 +37,13 @@ std::string test_server()
     return;                                                                                  \
   }
 
-// `url` with its database name replaced by `database`.
-std::string with_database(const std::string& url, const std::string& database)
+using testing::ScratchDatabase;
+
+// A session on `db`, as centrali opens a store.
+std::unique_ptr<store::Connection> connect(const ScratchDatabase& db)
 {
-  const auto authority = url.find("://");
-  REQUIRE(authority != std::string::npos);
-  const auto host_end = std::min(url.find('/', authority + 3), url.find('?', authority + 3));
-  const auto query = url.find('?', authority + 3);
-  return url.substr(0, host_end) + "/" + database + (query == std::string::npos ? "" : url.substr(query));
+  return pg::connect(db.url(), Durability::full);
 }
-
-// A database of its own on the test server, dropped when the test ends.
-class ScratchDatabase {
-public:
-  ScratchDatabase() : m_admin(pg::connect(test_server(), Durability::normal))
-  {
-    std::random_device rd;
-    m_name = "centrali_test_" + std::to_string(getpid()) + "_" + std::to_string(rd());
-    m_admin->exec("CREATE DATABASE " + m_name);
-  }
-  ~ScratchDatabase()
-  {
-    try {
-      m_admin->exec("DROP DATABASE IF EXISTS " + m_name + " WITH (FORCE)");
-    } catch (const store::DatabaseError&) {
-      // Left for the cluster's teardown.
-    }
-  }
-  ScratchDatabase(const ScratchDatabase&) = delete;
-  ScratchDatabase& operator=(const ScratchDatabase&) = delete;
-
-  std::unique_ptr<store::Connection> connect() { return pg::connect(with_database(test_server(), m_name), Durability::full); }
-
-private:
-  std::unique_ptr<store::Connection> m_admin;
-  std::string m_name;
-};
 
 std::int64_t count(store::Connection& db, const std::string& sql)
 {
@@ -86,7 +58,7 @@ TEST_CASE("migrating a new PostgreSQL store creates the latest schema and record
 {
   REQUIRE_TEST_SERVER();
   ScratchDatabase scratch;
-  auto db = scratch.connect();
+  auto db = connect(scratch);
   auto r = pg::migrate(*db);
   INFO((r ? "" : r.error().message));
   REQUIRE(r);
@@ -104,11 +76,11 @@ TEST_CASE("opening a migrated PostgreSQL store again keeps its rows and its vers
 {
   REQUIRE_TEST_SERVER();
   ScratchDatabase scratch;
-  auto db = scratch.connect();
+  auto db = connect(scratch);
   REQUIRE(pg::migrate(*db));
   db->exec("INSERT INTO sources (name, provider, created_ms) VALUES ('stripe', 'stripe', 1)");
 
-  auto again = scratch.connect();
+  auto again = connect(scratch);
   REQUIRE(pg::migrate(*again));
   CHECK(count(*again, "SELECT count(*) FROM sources") == 1);
   CHECK(count(*again, "SELECT count(*) FROM centrali_schema") == 1);
@@ -119,13 +91,13 @@ TEST_CASE("opening an up-to-date PostgreSQL store does not wait for another proc
 {
   REQUIRE_TEST_SERVER();
   ScratchDatabase scratch;
-  auto writer = scratch.connect();
+  auto writer = connect(scratch);
   REQUIRE(pg::migrate(*writer));
   writer->begin_write();  // a long write transaction of a running listener
 
   // A second process opening the store only reads its version: were it to
   // take the write lock, it would fail here, as it may not wait.
-  auto opener = scratch.connect();
+  auto opener = connect(scratch);
   opener->set_lock_wait(0);
   auto r = pg::migrate(*opener);
   INFO((r ? "" : r.error().message));
@@ -138,12 +110,12 @@ TEST_CASE("a PostgreSQL store of a newer schema is refused, with SQLite's words,
 {
   REQUIRE_TEST_SERVER();
   ScratchDatabase scratch;
-  auto db = scratch.connect();
+  auto db = connect(scratch);
   REQUIRE(pg::migrate(*db));
   const int newer = pg::latest_postgres_schema_version() + 1;
   db->exec("UPDATE centrali_schema SET version = " + std::to_string(newer));
 
-  auto old_binary = scratch.connect();
+  auto old_binary = connect(scratch);
   auto r = pg::migrate(*old_binary);
   REQUIRE_FALSE(r);
   CHECK(r.error().kind == ErrorKind::store);
@@ -160,7 +132,7 @@ TEST_CASE("processes opening a new PostgreSQL store at once migrate it once", "[
   ScratchDatabase scratch;
   constexpr int k_processes = 4;
   std::vector<std::unique_ptr<store::Connection>> connections;
-  for (int i = 0; i < k_processes; ++i) connections.push_back(scratch.connect());
+  for (int i = 0; i < k_processes; ++i) connections.push_back(connect(scratch));
 
   std::atomic<int> ready{0};
   std::vector<Result<void>> results(k_processes);
