@@ -41,6 +41,14 @@ private:
   StoreFault m_fault;
 };
 
+// The refusal of a store whose schema is newer than this binary's, in
+// the same words on every backend.
+inline Error newer_schema_error(int found, int latest)
+{
+  return Error{ErrorKind::store, "schema version " + std::to_string(found) + " is newer than this centrali understands (" +
+                                     std::to_string(latest) + "); upgrade centrali"};
+}
+
 // What a backend implements for one prepared statement. Parameters are
 // numbered from 1, result columns from 0.
 class StatementImpl {

@@ -290,10 +290,7 @@ Result<void> refuse_newer(int current)
 {
   const int latest = latest_postgres_schema_version();
   if (current <= latest) return {};
-  // The same words as SQLite's (store/migrations.cpp).
-  return fail(ErrorKind::store, "schema version " + std::to_string(current) +
-                                    " is newer than this centrali understands (" + std::to_string(latest) +
-                                    "); upgrade centrali");
+  return std::unexpected(newer_schema_error(current, latest));
 }
 
 Result<void> migrate_locked(Connection& db)

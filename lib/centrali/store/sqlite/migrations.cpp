@@ -500,9 +500,7 @@ Result<void> migrate(SQLite::Database& db, int target)
   if (target < 0) target = latest_schema_version();
   int current = db.execAndGet("PRAGMA user_version").getInt();
   if (current > latest_schema_version())
-    return fail(ErrorKind::store, "schema version " + std::to_string(current) +
-                                      " is newer than this centrali understands (" +
-                                      std::to_string(latest_schema_version()) + "); upgrade centrali");
+    return std::unexpected(newer_schema_error(current, latest_schema_version()));
   if (current >= target) return {};
   SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
   // Read again under the write lock: another process may have migrated
