@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -107,6 +108,21 @@ public:
     });
     REQUIRE(future.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
     return future.get();
+  }
+
+  // Hands `post` to the ingestor; the future holds its answer.
+  std::future<http::Response> post_async(Post post)
+  {
+    http::Request req;
+    req.method = post.method;
+    req.path = req.target = post.path;
+    req.host = req.remote_addr = "127.0.0.1";
+    req.headers = post.headers;
+    req.body = post.body;
+    auto answered = std::make_shared<std::promise<http::Response>>();
+    auto future = answered->get_future();
+    m_ingestor->handle(req, [answered](http::Response res) { answered->set_value(std::move(res)); });
+    return future;
   }
 
   // How many events `where` selects.
@@ -295,6 +311,64 @@ TEST_CASE("ingest::Ingestor stores one accepted row per provider delivery id and
   CHECK(rig.post({"POST", "/ingest/other", standard_headers("msg_1", body), body}).status == 202);
   CHECK(rig.count("status = 'accepted'") == 3);
   CHECK(rig.accepted_calls == 3);
+}
+
+TEST_CASE("ingest::Ingestor stores requests that wait for one commit together, each answered for itself, "
+          "and one that cannot be stored fails alone", "[ingest]")
+{
+  IngestRig rig;
+  rig.add_source("std", "standard", {k_standard_secret});
+  // The writer is held busy, so the requests below wait for it together.
+  std::promise<void> release;
+  auto held = release.get_future().share();
+  auto busy = rig.writer().submit([held](store::Store&) -> Result<void> {
+    held.wait();
+    return {};
+  });
+  rig.admin().exec("CREATE TRIGGER refuse BEFORE INSERT ON events WHEN NEW.body = CAST('{\"poison\":1}' AS BLOB) "
+                   "BEGIN SELECT RAISE(ABORT, 'simulated write failure'); END");
+  std::vector<std::future<http::Response>> answers;
+  std::vector<std::string> bodies;
+  for (int i = 0; i < 40; ++i) {
+    bodies.push_back(i == 17 ? R"({"poison":1})" : R"({"n":)" + std::to_string(i) + "}");
+    // Request 30 repeats request 3's delivery id; request 9 has no source.
+    const auto msg = "msg_" + std::to_string(i == 30 ? 3 : i);
+    answers.push_back(rig.post_async({"POST", i == 9 ? "/ingest/nosuch" : "/ingest/std",
+                                      standard_headers(msg, bodies.back()), bodies.back()}));
+  }
+  release.set_value();
+  REQUIRE(busy.get());
+  std::set<std::string> ids;
+  for (int i = 0; i < 40; ++i) {
+    REQUIRE(answers[i].wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+    auto res = answers[i].get();
+    INFO("request " << i << ": " << res.status << " " << res.body);
+    if (i == 17) {
+      CHECK(res.status == 503);
+      continue;
+    }
+    if (i == 9) {
+      CHECK(res.status == 404);
+      continue;
+    }
+    if (i == 30) {
+      CHECK(res.status == 200);
+      CHECK(field(res.body, "status") == "duplicate");
+      continue;
+    }
+    CHECK(res.status == 202);
+    const auto id = field(res.body, "id");
+    CHECK(ids.insert(id).second);
+    // Each answer names the event that holds this request's own body.
+    auto stored = store::get_event(rig.admin(), id);
+    REQUIRE(stored);
+    CHECK(stored->body == bodies[static_cast<std::size_t>(i)]);
+  }
+  CHECK(rig.count("status = 'accepted'") == 37);
+  CHECK(rig.count("status = 'duplicate'") == 1);
+  CHECK(rig.count("status = 'rejected'") == 1);
+  CHECK(rig.count("CAST(body AS TEXT) LIKE '%poison%'") == 0);
+  CHECK(rig.accepted_calls == 37);
 }
 
 TEST_CASE("ingest::Ingestor stores a type from the network at most 200 bytes, without spaces or control characters",

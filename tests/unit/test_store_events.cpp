@@ -13,6 +13,7 @@
 #include "centrali/store/events.hpp"
 #include "centrali/store/fanout.hpp"
 #include "centrali/store/triggers.hpp"
+#include "scratch_postgres.hpp"
 #include "temp_store.hpp"
 
 using namespace centrali;
@@ -195,6 +196,72 @@ TEST_CASE("store::insert_event keeps one accepted event per source and delivery 
   std::vector<std::string> pending_ids;
   for (const auto& p : *pending) pending_ids.push_back(p.id);
   CHECK(pending_ids == Ids{"evt_1", "evt_4", "evt_6", "evt_7", "evt_8"});
+}
+
+// The same rules for a batch, which a listener stores with a statement per
+// up to 64 events: each backend (PostgreSQL with a test server).
+void check_batch_insert(store::Store& s)
+{
+  auto earlier = make_event("evt_0", "stripe", "invoice.paid", 1);
+  earlier.dedupe_key = "d-0";
+  REQUIRE(store::insert_event(s, earlier, true));
+  // 100 events: chunks of 64, 32 and 4. In them: a repeat of a stored one,
+  // two of the same new id, refusals, keyless ones, NUL bytes in a body.
+  std::vector<store::Event> events;
+  for (int i = 1; i <= 100; ++i) {
+    auto e = make_event("evt_" + std::to_string(i), "stripe", "invoice.paid", 1 + i,
+                        std::string("{\"n\":") + std::to_string(i) + std::string("}\0\xff", 3));
+    if (i % 10 != 0) e.dedupe_key = "d-" + std::to_string(i);
+    if (i % 7 == 0) e = make_event(e.id, "stripe", "x", 1 + i, "{}", "rejected");
+    events.push_back(std::move(e));
+  }
+  events[4].dedupe_key = "d-0";   // evt_5 repeats the stored evt_0
+  events[98].dedupe_key = "d-3";  // evt_99 repeats evt_3 of this batch
+  std::vector<store::Event*> batch;
+  for (auto& e : events) batch.push_back(&e);
+  REQUIRE(store::insert_events(s, batch, true));
+
+  CHECK(scalar(s, "SELECT count(*) FROM events") == 101);
+  CHECK(events[4].status == "duplicate");
+  CHECK(events[4].duplicate_of == "evt_0");
+  CHECK(events[98].status == "duplicate");
+  CHECK(events[98].duplicate_of == "evt_3");
+  CHECK(events[98].http_status == 200);
+  CHECK(scalar(s, "SELECT count(*) FROM events WHERE status = 'duplicate'") == 2);
+  CHECK(scalar(s, "SELECT count(*) FROM events WHERE status = 'rejected'") == 14);
+  for (int i : {1, 50, 64, 65, 97, 100}) {
+    auto stored = store::get_event(s, "evt_" + std::to_string(i));
+    REQUIRE(stored);
+    CHECK(stored->body == events[static_cast<std::size_t>(i - 1)].body);
+    CHECK(stored->status == events[static_cast<std::size_t>(i - 1)].status);
+  }
+  // Only accepted, not duplicate, events wait for fan-out, in order.
+  auto pending = store::pending_events(s, 200, store::PendingBodies::records);
+  REQUIRE(pending);
+  REQUIRE(pending->size() == 1 + 100 - 14 - 2);
+  CHECK(pending->at(0).id == "evt_0");
+  CHECK(pending->at(1).id == "evt_1");
+  CHECK(pending->back().id == "evt_100");
+}
+
+TEST_CASE("store::insert_events stores a batch as insert_event would each: repeats in it and before it, refusals",
+          "[store]")
+{
+  unit::TempDir dir;
+  auto s = unit::open_store(dir);
+  check_batch_insert(s);
+}
+
+TEST_CASE("store::insert_events on PostgreSQL: the same", "[store][postgres]")
+{
+  if (!testing::postgres_available()) {
+    SUCCEED("skipped: no CENTRALI_TEST_POSTGRES");
+    return;
+  }
+  testing::ScratchDatabase db;
+  auto s = store::Store::open(db.url());
+  REQUIRE(s);
+  check_batch_insert(*s);
 }
 
 TEST_CASE("store::insert_event refuses an id that is already stored instead of dropping either", "[store]")

@@ -18,6 +18,7 @@
 using namespace centrali;
 using store::DatabaseError;
 using store::Durability;
+using store::WriteLock;
 using store::Statement;
 namespace pg = centrali::store::postgres;
 
@@ -409,6 +410,29 @@ TEST_CASE("postgres: begin_write makes writers take turns, and a bounded wait en
   second->exec("ROLLBACK");
 }
 
+TEST_CASE("postgres: shared writers (listeners' ingestion) run at once, but never alongside an exclusive one",
+          "[postgres]")
+{
+  REQUIRE_TEST_SERVER();
+  auto one = connect();
+  auto two = connect();
+  auto exclusive = connect();
+  one->begin_write(WriteLock::shared);
+  two->set_lock_wait(0);
+  two->begin_write(WriteLock::shared);  // no wait: both hold it
+  CHECK(two->in_transaction());
+  exclusive->set_lock_wait(0);
+  CHECK(error_of([&] { exclusive->begin_write(); }).fault() == StoreFault::locked);
+  one->exec("COMMIT");
+  CHECK(error_of([&] { exclusive->begin_write(); }).fault() == StoreFault::locked);  // two still holds it
+  two->exec("COMMIT");
+  exclusive->begin_write();
+  CHECK(exclusive->in_transaction());
+  one->set_lock_wait(0);
+  CHECK(error_of([&] { one->begin_write(WriteLock::shared); }).fault() == StoreFault::locked);
+  exclusive->exec("ROLLBACK");
+}
+
 TEST_CASE("postgres: begin_read reads one snapshot and refuses writes", "[postgres]")
 {
   REQUIRE_TEST_SERVER();
@@ -427,20 +451,25 @@ TEST_CASE("postgres: begin_read reads one snapshot and refuses writes", "[postgr
   reader->exec("ROLLBACK");
 }
 
-TEST_CASE("postgres: durability sets synchronous_commit", "[postgres]")
+TEST_CASE("postgres: durability sets synchronous_commit for the write transactions that follow", "[postgres]")
 {
   REQUIRE_TEST_SERVER();
   auto conn = connect(Durability::normal);
-  auto setting = [&] {
+  // What a write transaction's commit will use.
+  auto setting = [&](WriteLock lock) {
+    conn->begin_write(lock);
     Statement st(conn->prepare("SELECT current_setting('synchronous_commit')"));
     REQUIRE(st.step());
-    return st.column(0).as_string();
+    auto value = st.column(0).as_string();
+    conn->exec("COMMIT");
+    return value;
   };
-  CHECK(setting() == "off");
+  CHECK(setting(WriteLock::exclusive) == "off");
   conn->set_durability(Durability::full);
-  CHECK(setting() == "on");
+  CHECK(setting(WriteLock::exclusive) == "on");
+  CHECK(setting(WriteLock::shared) == "on");
   conn->set_durability(Durability::normal);
-  CHECK(setting() == "off");
+  CHECK(setting(WriteLock::shared) == "off");
 }
 
 TEST_CASE("postgres: a wrong password fails as a broken store without showing the password", "[postgres]")
@@ -479,7 +508,9 @@ TEST_CASE("postgres: after the server drops the session, the next command reconn
   pid.reset();
   REQUIRE(pid.step());
   CHECK(pid.column(0).as_int64() != old_pid);
+  conn->begin_write();
   CHECK(scalar(*conn, "SELECT CASE WHEN current_setting('synchronous_commit') = 'off' THEN 1 ELSE 0 END") == 1);
+  conn->exec("ROLLBACK");
 }
 
 TEST_CASE("postgres: a transaction lost with its session is never finished as separate commits", "[postgres]")

@@ -11,6 +11,14 @@ namespace centrali::dispatch {
 
 namespace {
 constexpr int k_batch = 256;
+// While events keep arriving, passes start at most this often, so that a
+// pass takes many events rather than a few: each pass is a write
+// transaction of its own, which on PostgreSQL costs eight round trips and
+// takes the lock every listener's ingestion waits for. 5 ms: two
+// listeners on one PostgreSQL store ingest 13k events/s with a pass per
+// commit, 17k with this (bench/postgres.sh); an idle store's first event
+// still starts a pass at once.
+constexpr std::chrono::milliseconds k_min_pass_interval{5};
 }
 
 Dispatcher::Dispatcher(store::GroupCommitter& writer, std::filesystem::path store_path, DispatcherHooks hooks,
@@ -91,6 +99,7 @@ Result<store::FanOutResult> Dispatcher::drain()
 void Dispatcher::loop()
 {
   while (true) {
+    const auto pass_start = std::chrono::steady_clock::now();
     {
       std::lock_guard lock(m_mutex);
       if (m_stopping) return;
@@ -110,6 +119,9 @@ void Dispatcher::loop()
       m_sleeping = true;
       m_cv.wait_for(lock, m_poll, [&] { return m_stopping || m_woken; });
       m_sleeping = false;
+    } else {
+      // Woken during the pass: more is arriving. Let it gather.
+      m_cv.wait_until(lock, pass_start + k_min_pass_interval, [&] { return m_stopping; });
     }
   }
 }

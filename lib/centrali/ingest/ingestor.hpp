@@ -7,7 +7,9 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "centrali/http/server.hpp"
 #include "centrali/ingest/reception.hpp"
@@ -37,10 +39,33 @@ public:
   void handle(http::Request& request, http::Server::Reply reply);
 
 private:
+  struct Pending {
+    std::shared_ptr<Reception> reception;
+    http::Server::Reply reply;
+  };
+  // Requests waiting for the store writer, and whether work that will take
+  // them all is queued there: the writer stores them in one go, with one
+  // statement for their events, instead of a statement (on PostgreSQL a
+  // round trip) each.
+  struct Waiting {
+    std::vector<Pending> requests;
+    bool queued = false;
+  };
+  struct Batch;
+  void queue(std::shared_ptr<Reception> reception, http::Server::Reply reply);
+  static Result<void> store_batch(store::Store& store, Batch& batch);
+  void answer_batch(Batch& batch, const Result<void>& committed);
+
   store::GroupCommitter& m_writer;
   IngestOptions m_options;
   std::function<void(bool)> m_on_accepted;
   SourceKeyCache m_sources;
+  std::mutex m_mutex;
+  // Accepted events are fsynced before their answer; refusals are kept for
+  // inspection without a commit of their own, so that a flood of bad
+  // requests cannot slow down good ones.
+  Waiting m_accepted;  // under m_mutex
+  Waiting m_refused;   // under m_mutex
 };
 
 } // namespace centrali::ingest

@@ -165,22 +165,54 @@ Reception receive(http::Request& req, const ReceptionOptions& options, const Sou
   return p;
 }
 
+namespace {
+
+// An accepted event's forward to the app, once the event is stored.
+Result<void> queue_forward(store::Store& store, const Reception& p)
+{
+  if (p.event.status != "accepted" || p.forward_to.empty()) return {};
+  store::Delivery d;
+  d.id = ids::make(ids::k_delivery);
+  d.kind = "forward";
+  d.event_id = p.event.id;
+  d.event_type = p.event.type;
+  d.url = p.forward_to;
+  d.status = "pending";
+  d.next_attempt_ms = p.event.received_ms;
+  d.created_ms = d.updated_ms = p.event.received_ms;
+  return store::insert_delivery(store, d);
+}
+
+} // namespace
+
 Result<void> store_reception(store::Store& store, Reception& p)
 {
   if (auto r = store::insert_event(store, p.event, true); !r) return r;
-  if (p.event.status == "accepted" && !p.forward_to.empty()) {
-    store::Delivery d;
-    d.id = ids::make(ids::k_delivery);
-    d.kind = "forward";
-    d.event_id = p.event.id;
-    d.event_type = p.event.type;
-    d.url = p.forward_to;
-    d.status = "pending";
-    d.next_attempt_ms = p.event.received_ms;
-    d.created_ms = d.updated_ms = p.event.received_ms;
-    return store::insert_delivery(store, d);
+  return queue_forward(store, p);
+}
+
+Result<void> store_receptions(store::Store& store, std::span<Reception* const> receptions)
+{
+  std::vector<store::Event*> events;
+  events.reserve(receptions.size());
+  for (auto* p : receptions) events.push_back(&p->event);
+  auto stored = store::insert_events(store, events, true);
+  for (const auto* p : receptions) {
+    if (!stored) break;
+    stored = queue_forward(store, *p);
   }
-  return {};
+  if (!stored) {
+    // Rolled back: an event taken for a repeat of one that is gone now is
+    // accepted again, so that storing it again judges it afresh.
+    for (auto* p : receptions)
+      if (p->event.status == "duplicate") {
+        p->event.status = "accepted";
+        p->event.http_status = 202;
+        p->event.reason.clear();
+        p->event.duplicate_of.clear();
+      }
+  }
+  return stored;
 }
 
 http::Response answer(const Reception& p, const Result<void>& committed)

@@ -6,6 +6,7 @@
 // listener runs, so both store the same event and give the same answer.
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <memory>
 #include <string>
 
@@ -43,6 +44,10 @@ Reception receive(http::Request& request, const ReceptionOptions& options, const
 // forward's delivery, in the caller's transaction. An accepted event whose
 // delivery id was seen becomes a duplicate here.
 Result<void> store_reception(store::Store& store, Reception& reception);
+// The same for many, their events in as few statements as the store
+// allows (a listener's requests that wait for one commit). Not
+// all-or-nothing: on failure the caller rolls back what may be stored.
+Result<void> store_receptions(store::Store& store, std::span<Reception* const> receptions);
 
 // The answer once the store write ended: 202 (or 200 for a duplicate or
 // Slack's challenge) only when it committed; a refusal's status otherwise.

@@ -145,6 +145,8 @@ private:
 
 // What a backend implements for one connection. A connection is used by
 // one thread at a time.
+enum class WriteLock { exclusive, shared };
+
 class Connection {
 public:
   virtual ~Connection() = default;
@@ -159,8 +161,13 @@ public:
   virtual bool in_transaction() = 0;
   // Starts a write transaction that holds the store's write lock: writers
   // on one store take turns, on every backend, so a read-then-write inside
-  // one never races another process.
-  virtual void begin_write() = 0;
+  // one never races another process. WriteLock::shared is for transactions
+  // that only add rows whose uniqueness the indexes decide (ingestion):
+  // where the backend allows, many run at once, but never alongside an
+  // exclusive one (the fan-out reads past its cursor only when no event
+  // is half-inserted).
+  virtual void begin_write(WriteLock lock) = 0;
+  void begin_write() { begin_write(WriteLock::exclusive); }
   // Starts a read-only transaction: its reads share one snapshot.
   virtual void begin_read() = 0;
   // Applies to the commits that follow.

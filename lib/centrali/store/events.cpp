@@ -1,6 +1,10 @@
 #include "centrali/store/events.hpp"
 #include "centrali/store/glob.hpp"
 
+#include <algorithm>
+#include <bit>
+#include <unordered_set>
+
 #include <nlohmann/json.hpp>
 
 #include "centrali/util/json_bounded.hpp"
@@ -10,14 +14,38 @@ namespace {
 
 constexpr const char* k_find_original =
     "SELECT id FROM events WHERE source = ? AND dedupe_key = ? AND status = 'accepted'";
-#define CENTRALI_EVENT_INSERT                                                                              \
+#define CENTRALI_EVENT_COLUMNS                                                                             \
   " INTO events (id, source, type, status, reason, http_status, dedupe_key, duplicate_of, method, path, "  \
-  "remote_addr, received_ms, dispatched, headers, body) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
-constexpr const char* k_insert = "INSERT" CENTRALI_EVENT_INSERT;
+  "remote_addr, received_ms, dispatched, headers, body) VALUES "
+#define CENTRALI_EVENT_ROW "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+constexpr int k_event_columns = 15;
+constexpr const char* k_insert = "INSERT" CENTRALI_EVENT_COLUMNS CENTRALI_EVENT_ROW;
 // Every value is given and valid, so only a unique index can refuse the row:
 // the dedupe key (a repeat) or, never in practice, the event id.
-constexpr const char* k_insert_unless_repeat = "INSERT" CENTRALI_EVENT_INSERT " ON CONFLICT DO NOTHING";
-#undef CENTRALI_EVENT_INSERT
+constexpr const char* k_insert_unless_repeat = "INSERT" CENTRALI_EVENT_COLUMNS CENTRALI_EVENT_ROW " ON CONFLICT DO NOTHING";
+
+// The most rows one statement inserts. Statements hold 1, 2, 4 ... of them,
+// so a batch of any size takes a few cached statements, not one per size.
+constexpr std::size_t k_max_rows_per_insert = 64;
+
+// "INSERT ... VALUES (row), (row) ... ON CONFLICT DO NOTHING RETURNING id"
+// for `rows` rows (a power of two up to k_max_rows_per_insert); the text
+// lives as long as the program, as Store::statement's cache key must.
+const char* insert_rows_unless_repeat(std::size_t rows)
+{
+  static const auto texts = [] {
+    std::vector<std::string> out;
+    for (std::size_t n = 1; n <= k_max_rows_per_insert; n *= 2) {
+      std::string sql = "INSERT" CENTRALI_EVENT_COLUMNS;
+      for (std::size_t i = 0; i < n; ++i) sql += i == 0 ? CENTRALI_EVENT_ROW : "," CENTRALI_EVENT_ROW;
+      out.push_back(sql + " ON CONFLICT DO NOTHING RETURNING id");
+    }
+    return out;
+  }();
+  return texts[static_cast<std::size_t>(std::countr_zero(rows))].c_str();
+}
+#undef CENTRALI_EVENT_COLUMNS
+#undef CENTRALI_EVENT_ROW
 
 void bind_text_or_null(Statement& st, int index, const std::string& value)
 {
@@ -25,28 +53,53 @@ void bind_text_or_null(Statement& st, int index, const std::string& value)
   else st.bind_no_copy(index, value);
 }
 
+// Binds `e` as the row whose first parameter is `first`. No copies: every
+// string here, `headers` included, outlives the statement's run.
+void bind_row(Statement& st, int first, const Event& e, bool dispatch, const std::string& headers)
+{
+  const int at = first - 1;
+  st.bind_no_copy(at + 1, e.id);
+  st.bind_no_copy(at + 2, e.source);
+  st.bind_no_copy(at + 3, e.type);
+  st.bind_no_copy(at + 4, e.status);
+  bind_text_or_null(st, at + 5, e.reason);
+  st.bind(at + 6, e.http_status);
+  bind_text_or_null(st, at + 7, e.dedupe_key);
+  bind_text_or_null(st, at + 8, e.duplicate_of);
+  st.bind_no_copy(at + 9, e.method);
+  st.bind_no_copy(at + 10, e.path);
+  st.bind_no_copy(at + 11, e.remote_addr);
+  st.bind(at + 12, static_cast<int64_t>(e.received_ms));
+  st.bind(at + 13, dispatch && e.status == "accepted" ? 0 : 1);
+  st.bind_no_copy(at + 14, headers);
+  st.bind_no_copy(at + 15, e.body.data(), static_cast<int>(e.body.size()));
+}
+
 // Whether the row was stored (`sql` may ignore a repeat).
 bool insert_row(Store& store, const Event& e, bool dispatch, const char* sql = k_insert)
 {
-  // No copies: every string here outlives the insert.
   auto& st = store.statement(sql);
-  st.bind_no_copy(1, e.id);
-  st.bind_no_copy(2, e.source);
-  st.bind_no_copy(3, e.type);
-  st.bind_no_copy(4, e.status);
-  bind_text_or_null(st, 5, e.reason);
-  st.bind(6, e.http_status);
-  bind_text_or_null(st, 7, e.dedupe_key);
-  bind_text_or_null(st, 8, e.duplicate_of);
-  st.bind_no_copy(9, e.method);
-  st.bind_no_copy(10, e.path);
-  st.bind_no_copy(11, e.remote_addr);
-  st.bind(12, static_cast<int64_t>(e.received_ms));
-  st.bind(13, dispatch && e.status == "accepted" ? 0 : 1);
   const auto headers = headers_to_json_text(e.headers);
-  st.bind_no_copy(14, headers);
-  st.bind_no_copy(15, e.body.data(), static_cast<int>(e.body.size()));
+  bind_row(st, 1, e, dispatch, headers);
   return st.exec() > 0;
+}
+
+// An accepted event whose delivery id is stored already: stored as its
+// duplicate (status, duplicate_of and reason updated in place).
+Result<void> insert_repeat(Store& store, Event& event, bool dispatch)
+{
+  auto& find = store.statement(k_find_original);
+  find.bind(1, event.source);
+  find.bind(2, event.dedupe_key);
+  bool seen = find.step();
+  if (seen) event.duplicate_of = find.column(0).as_string();
+  find.reset();
+  if (!seen) return fail(ErrorKind::store, "event id " + event.id + " is already stored");
+  event.status = "duplicate";
+  event.http_status = 200;
+  event.reason = "repeat of " + event.duplicate_of + " (same delivery id " + event.dedupe_key + ")";
+  insert_row(store, event, dispatch);
+  return {};
 }
 
 Event read_row(Statement& st, bool with_body)
@@ -93,17 +146,32 @@ Result<void> insert_event(Store& store, Event& event, bool dispatch)
     // a repeat, rather than look every delivery id up first (a lookup per
     // request is a measurable share of the writer's time).
     if (insert_row(store, event, dispatch, k_insert_unless_repeat)) return {};
-    auto& find = store.statement(k_find_original);
-    find.bind(1, event.source);
-    find.bind(2, event.dedupe_key);
-    bool seen = find.step();
-    if (seen) event.duplicate_of = find.column(0).as_string();
-    find.reset();
-    if (!seen) return fail(ErrorKind::store, "event id " + event.id + " is already stored");
-    event.status = "duplicate";
-    event.http_status = 200;
-    event.reason = "repeat of " + event.duplicate_of + " (same delivery id " + event.dedupe_key + ")";
-    insert_row(store, event, dispatch);
+    return insert_repeat(store, event, dispatch);
+  });
+}
+
+Result<void> insert_events(Store& store, std::span<Event* const> events, bool dispatch)
+{
+  return guarded("store events", [&]() -> Result<void> {
+    std::vector<std::string> headers;
+    std::unordered_set<std::string> stored;
+    for (std::size_t done = 0; done < events.size();) {
+      const auto rows = std::bit_floor(std::min(events.size() - done, k_max_rows_per_insert));
+      const auto chunk = events.subspan(done, rows);
+      headers.clear();
+      for (const auto* e : chunk) headers.push_back(headers_to_json_text(e->headers));
+      auto& st = store.statement(insert_rows_unless_repeat(rows));
+      for (std::size_t i = 0; i < rows; ++i)
+        bind_row(st, static_cast<int>(i) * k_event_columns + 1, *chunk[i], dispatch, headers[i]);
+      while (st.step()) stored.insert(st.column(0).as_string());
+      st.reset();
+      done += rows;
+    }
+    // Rows the statement skipped repeat a stored delivery id (or one earlier
+    // in the same batch, which the unique index sees as well).
+    for (auto* e : events)
+      if (!stored.contains(e->id))
+        if (auto r = insert_repeat(store, *e, dispatch); !r) return r;
     return {};
   });
 }

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,6 +37,10 @@ struct Event {
 // duplicate instead: status, duplicate_of and reason are updated in place.
 // `dispatch` marks an accepted event for fan-out to triggers and webhooks.
 Result<void> insert_event(Store& store, Event& event, bool dispatch);
+// The same for many events, with one statement per up to 64 of them: a
+// round trip to a server costs more than a row. Not all-or-nothing: on
+// failure, the caller rolls back what it may have stored.
+Result<void> insert_events(Store& store, std::span<Event* const> events, bool dispatch);
 
 // Inserts an event from an export, keeping its id. False when the id exists.
 Result<bool> import_event(Store& store, const Event& event);

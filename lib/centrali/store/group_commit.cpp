@@ -36,9 +36,9 @@ std::future<Result<void>> GroupCommitter::submit(Work work, Durability durabilit
   return future;
 }
 
-void GroupCommitter::submit(Work work, Durability durability, Completion done, Latency latency)
+void GroupCommitter::submit(Work work, Durability durability, Completion done, Latency latency, WriteLock lock)
 {
-  Item item{std::move(work), durability, std::move(done), latency, std::chrono::steady_clock::now() + m_lock_wait};
+  Item item{std::move(work), durability, std::move(done), latency, lock, std::chrono::steady_clock::now() + m_lock_wait};
   bool wake = false;
   bool refused = false;
   {
@@ -141,9 +141,11 @@ void GroupCommitter::commit_batch(std::deque<Item>& batch)
   // therefore be safe to run twice (it only writes through `store`).
   std::vector<Result<void>> results;
   bool need_full = false;
+  auto write_lock = WriteLock::shared;
   auto lock_deadline = std::chrono::steady_clock::time_point::max();
   for (const auto& item : batch) {
     need_full |= item.durability == Durability::full;
+    if (item.lock == WriteLock::exclusive) write_lock = WriteLock::exclusive;
     lock_deadline = std::min(lock_deadline, item.lock_deadline);
   }
   auto wanted = need_full ? Durability::full : Durability::normal;
@@ -171,7 +173,7 @@ void GroupCommitter::commit_batch(std::deque<Item>& batch)
     return guarded("store write", [&]() -> Result<void> {
       results.clear();
       m_store.reset_statements();
-      m_store.connection().begin_write();
+      m_store.connection().begin_write(write_lock);
       for (auto& item : batch) {
         if (isolate == Isolate::yes) m_store.statement("SAVEPOINT work").exec();
         Result<void> r;

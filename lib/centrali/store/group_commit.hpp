@@ -57,7 +57,11 @@ public:
   std::future<Result<void>> submit(Work work, Durability durability = Durability::full);
   // The same, without a thread waiting: `done` hears the result. This lets
   // an event loop acknowledge a whole batch without a thread per request.
-  void submit(Work work, Durability durability, Completion done, Latency latency = Latency::prompt);
+  // `lock`: WriteLock::shared for work that only adds rows whose uniqueness
+  // the indexes decide (see Connection::begin_write); a batch of such work
+  // alone may commit alongside other processes' batches of it.
+  void submit(Work work, Durability durability, Completion done, Latency latency = Latency::prompt,
+              WriteLock lock = WriteLock::exclusive);
 
   // Runs and commits everything already queued, then stops the thread.
   // Later submits fail with ErrorKind::store.
@@ -82,6 +86,7 @@ private:
     Durability durability;
     Completion done;
     Latency latency;
+    WriteLock lock;
     std::chrono::steady_clock::time_point lock_deadline;  // fails once locked out past this
   };
   void run();

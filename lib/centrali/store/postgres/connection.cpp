@@ -145,28 +145,31 @@ public:
     const auto status = PQtransactionStatus(m_conn);
     return m_lost_transaction || status == PQTRANS_INTRANS || status == PQTRANS_INERROR || status == PQTRANS_ACTIVE;
   }
-  void begin_write() override
+  using Connection::begin_write;
+  void begin_write(WriteLock lock) override
   {
     const auto key = std::to_string(k_write_lock_key);
-    // One round trip. lock_timeout bounds the wait for the lock only: it is
-    // back to the session's value for the statements that follow. A wait of
-    // 0 is "do not wait", where lock_timeout 0 would mean "forever".
+    const std::string take = lock == WriteLock::shared ? "pg_advisory_xact_lock_shared(" : "pg_advisory_xact_lock(";
+    // One round trip: the durability of this commit, the wait, the lock.
+    // lock_timeout bounds the wait for the lock only: it is back to the
+    // session's value for the statements that follow. A wait of 0 is "do
+    // not wait", where lock_timeout 0 would mean "forever".
+    std::string sql = std::string("BEGIN; SET LOCAL synchronous_commit = ") +
+                      (m_durability == Durability::full ? "on; " : "off; ");
     if (m_lock_wait_ms == 0) {
-      begin("BEGIN; SELECT pg_try_advisory_xact_lock(" + key + ")", true);
+      begin(sql + "SELECT pg_try_" + take.substr(3) + key + ")", true);
     } else if (m_lock_wait_ms > 0) {
-      begin("BEGIN; SET LOCAL lock_timeout = '" + std::to_string(m_lock_wait_ms) +
-                "ms'; SELECT pg_advisory_xact_lock(" + key + "); SET LOCAL lock_timeout = DEFAULT",
+      begin(sql + "SET LOCAL lock_timeout = '" + std::to_string(m_lock_wait_ms) + "ms'; SELECT " + take + key +
+                "); SET LOCAL lock_timeout = DEFAULT",
             false);
     } else {
-      begin("BEGIN; SELECT pg_advisory_xact_lock(" + key + ")", false);
+      begin(sql + "SELECT " + take + key + ")", false);
     }
   }
   void begin_read() override { begin("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", false); }
-  void set_durability(Durability durability) override
-  {
-    m_durability = durability;
-    if (m_applied_durability != durability) apply_durability();
-  }
+  // Read by the next begin_write: every write commits in a transaction of
+  // its own making, so no round trip of its own is needed.
+  void set_durability(Durability durability) override { m_durability = durability; }
   // Until set, begin_write waits as long as the server's lock_timeout says.
   void set_lock_wait(int milliseconds) override { m_lock_wait_ms = milliseconds; }
 
@@ -206,8 +209,14 @@ public:
   {
     // bytea_output: decode_bytea reads the hex form (the default since
     // 9.0, but a server or role may say otherwise).
-    query(std::string("SET bytea_output = hex; ") + durability_sql());
-    m_applied_durability = m_durability;
+    // plan_cache_mode: a statement is planned for the table as it is when
+    // it runs. A plan cached once (after five runs) on a store's first,
+    // nearly empty tables stays: the fan-out read a sequential scan and a
+    // sort over every event, 60 times slower than the index, until an
+    // autovacuum ANALYZE, a minute or more later. Planning costs a few
+    // microseconds a statement; that plan cost a listener two thirds of
+    // its throughput (bench/postgres.sh).
+    query("SET bytea_output = hex; SET plan_cache_mode = force_custom_plan");
   }
 
 private:
@@ -243,17 +252,6 @@ private:
       throw;
     }
   }
-  const char* durability_sql() const
-  {
-    return m_durability == Durability::full ? "SET synchronous_commit = on" : "SET synchronous_commit = off";
-  }
-  void apply_durability()
-  {
-    query(durability_sql());
-    // A SET inside a transaction is undone if it rolls back: then what the
-    // session holds is unknown and the next call sets it again.
-    m_applied_durability = in_transaction() ? std::nullopt : std::optional(m_durability);
-  }
   void reconnect()
   {
     PQreset(m_conn);
@@ -274,7 +272,6 @@ private:
   std::vector<std::string> m_unreleased;
   std::int64_t m_changes = 0;
   Durability m_durability;
-  std::optional<Durability> m_applied_durability;
   int m_lock_wait_ms = -1;
   bool m_lost_transaction = false;
 };

@@ -125,7 +125,9 @@ public:
   bool in_transaction() override { return sqlite3_get_autocommit(m_db) == 0; }
   // IMMEDIATE takes the write lock at once, so a read-then-write never
   // finds its snapshot stale at the first write.
-  void begin_write() override
+  using Connection::begin_write;
+  // SQLite has one write lock: a shared writer takes it as any other.
+  void begin_write(WriteLock) override
   {
     // Prepared once: the writer begins a transaction per batch.
     if (!m_begin_immediate) m_begin_immediate = std::make_unique<SqliteStatement>(m_db, "BEGIN IMMEDIATE");
