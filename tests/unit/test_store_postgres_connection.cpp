@@ -13,6 +13,7 @@
 #include "centrali/store/postgres/connection.hpp"
 #include "centrali/store/postgres/placeholders.hpp"
 #include "centrali/store/postgres/url.hpp"
+#include "scratch_postgres.hpp"
 #include "temp_dir.hpp"
 
 using namespace centrali;
@@ -414,9 +415,13 @@ TEST_CASE("postgres: shared writers (listeners' ingestion) run at once, but neve
           "[postgres]")
 {
   REQUIRE_TEST_SERVER();
-  auto one = connect();
-  auto two = connect();
-  auto exclusive = connect();
+  // A database of its own: the lock is the database's, which the test
+  // that makes writers take turns holds at the same time on the server's.
+  testing::ScratchDatabase db;
+  auto open = [&] { return pg::connect(db.url(), Durability::full); };
+  auto one = open();
+  auto two = open();
+  auto exclusive = open();
   one->begin_write(WriteLock::shared);
   two->set_lock_wait(0);
   two->begin_write(WriteLock::shared);  // no wait: both hold it

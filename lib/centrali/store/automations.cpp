@@ -130,9 +130,11 @@ std::vector<AutomationStep> read_steps(Store& store, const std::string& run_id)
 void write_step(Store& store, AutomationStep& s)
 {
   if (s.seq == 0) {
-    auto& ins = store.statement(
-        "INSERT INTO automation_steps (run_id, step, type, status, attempt, started_ms, ended_ms, output, next, "
-        "error, detail, clock_offset_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
+#define CENTRALI_INSERT_STEP                                                                                \
+  "INSERT INTO automation_steps (run_id, step, type, status, attempt, started_ms, ended_ms, output, next, " \
+  "error, detail, clock_offset_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
+    auto& ins = store.statement(CENTRALI_INSERT_STEP, CENTRALI_INSERT_STEP " RETURNING seq");
+#undef CENTRALI_INSERT_STEP
     ins.bind(1, s.run_id);
     ins.bind(2, s.step);
     ins.bind(3, s.type);
@@ -145,9 +147,7 @@ void write_step(Store& store, AutomationStep& s)
     bind_text_or_null(ins, 10, s.error);
     bind_text_or_null(ins, 11, s.detail);
     ins.bind(12, static_cast<int64_t>(s.clock_offset_ms));
-    ins.exec();
-    ins.reset();
-    s.seq = store.connection().last_insert_id();
+    s.seq = store.insert_for_key(ins);
     return;
   }
   auto& up = store.statement("UPDATE automation_steps SET status = ?, ended_ms = ?, output = ?, next = ?, error = ?, "

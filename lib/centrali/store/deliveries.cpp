@@ -48,9 +48,11 @@ Delivery read_delivery(Statement& st)
 Result<void> insert_delivery(Store& store, const Delivery& d, std::int64_t* seq)
 {
   return guarded("store delivery ", d.id, [&]() -> Result<void> {
-    auto& st = store.statement(
-        "INSERT INTO deliveries (id, kind, event_id, webhook_id, event_type, url, status, attempt_count, "
-        "next_attempt_ms, created_ms, updated_ms, lease_until_ms, last_error) VALUES (?,?,?,?,?,?,?,0,?,?,?,?,?)");
+#define CENTRALI_INSERT_DELIVERY                                                                       \
+  "INSERT INTO deliveries (id, kind, event_id, webhook_id, event_type, url, status, attempt_count, "   \
+  "next_attempt_ms, created_ms, updated_ms, lease_until_ms, last_error) VALUES (?,?,?,?,?,?,?,0,?,?,?,?,?)"
+    auto& st = store.statement(CENTRALI_INSERT_DELIVERY, CENTRALI_INSERT_DELIVERY " RETURNING seq");
+#undef CENTRALI_INSERT_DELIVERY
     // No copies: the strings outlive the statement's execution below.
     st.bind_no_copy(1, d.id);
     st.bind_no_copy(2, d.kind);
@@ -70,8 +72,8 @@ Result<void> insert_delivery(Store& store, const Delivery& d, std::int64_t* seq)
     else st.bind(11);
     if (d.last_error.empty()) st.bind(12);  // a skipped delivery says why
     else st.bind_no_copy(12, d.last_error);
-    st.exec();
-    if (seq) *seq = store.connection().last_insert_id();
+    const auto key = store.insert_for_key(st);
+    if (seq) *seq = key;
     return {};
   });
 }
@@ -236,11 +238,12 @@ Result<int> record_attempt(Store& store, const Attempt& a, const DeliveryUpdate&
       }
       known.reset();
       if (!body_id) {
-        auto& body = store.statement("INSERT INTO bodies (event_id, body) VALUES (?, ?)");
+#define CENTRALI_INSERT_BODY "INSERT INTO bodies (event_id, body) VALUES (?, ?)"
+        auto& body = store.statement(CENTRALI_INSERT_BODY, CENTRALI_INSERT_BODY " RETURNING seq");
+#undef CENTRALI_INSERT_BODY
         body.bind_no_copy(1, a.event_id);
         body.bind_no_copy(2, a.request_body.data(), static_cast<int>(a.request_body.size()));
-        body.exec();
-        body_id = store.connection().last_insert_id();
+        body_id = store.insert_for_key(body);
       }
     }
     auto& ins = store.statement(

@@ -64,6 +64,14 @@ Statement& Store::statement(const char* sql)
   return *slot;
 }
 
+std::int64_t Store::insert_for_key(Statement& insert)
+{
+  if (!insert.step()) return m_db->last_insert_id();  // no RETURNING clause
+  const auto key = insert.column(0).as_int64();
+  insert.reset();
+  return key;
+}
+
 std::int64_t Store::query_int64(const std::string& sql)
 {
   Statement st(m_db->prepare(sql));

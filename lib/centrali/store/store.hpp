@@ -71,6 +71,11 @@ public:
   {
     return statement(backend() == Backend::sqlite ? sqlite_sql : postgres_sql);
   }
+  // Runs `insert`, an INSERT of one row, and gives the row's key. Prepare
+  // it with statement(sql, sql " RETURNING seq"): PostgreSQL hands the key
+  // back with the insert instead of in a round trip of its own, SQLite
+  // from last_insert_id (its RETURNING costs a temporary b-tree a run).
+  std::int64_t insert_for_key(Statement& insert);
   // Runs SQL without parameters (it may hold several statements).
   void exec(const std::string& sql) { m_db->exec(sql); }
   // The first column of the first row of `sql` (0 when there is none).
