@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "centrali/dispatch/fanout.hpp"
+#include "centrali/store/work_signal.hpp"
 #include "centrali/util/time.hpp"
 
 namespace centrali::dispatch {
@@ -77,6 +78,10 @@ Result<store::FanOutResult> Dispatcher::drain()
                    if (hand_off.lease) lease = hand_off.lease(s, now);
                    auto out = fan_out_pending(s, k_batch, now, lease ? &*lease : nullptr);
                    if (!out) return std::unexpected(out.error());
+                   // Work this process did not keep: others' senders and
+                   // runners hear of it at the commit.
+                   if (out->deliveries > static_cast<int>(out->leased.size()) || out->runs > 0 || out->automation_runs > 0)
+                     store::announce_work(s);
                    batch = std::move(*out);  // a redone transaction replaces what the rolled-back one made
                    return {};
                  }, store::Durability::normal)  // redone whole if lost: the events stay pending in the same transaction

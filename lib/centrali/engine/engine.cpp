@@ -1,6 +1,10 @@
 #include "centrali/engine/engine.hpp"
 
+#include <pthread.h>
+
 #include <algorithm>
+#include <atomic>
+#include <thread>
 #include <mutex>
 
 #include "centrali/automations/executor.hpp"
@@ -12,6 +16,7 @@
 #include "centrali/store/fanout.hpp"
 #include "centrali/store/runs.hpp"
 #include "centrali/store/sender_lock.hpp"
+#include "centrali/store/work_signal.hpp"
 #include "centrali/triggers/runner.hpp"
 #include "centrali/triggers/scheduler.hpp"
 #include "centrali/util/time.hpp"
@@ -28,6 +33,11 @@ struct Engine::Parts {
   std::unique_ptr<automations::Executor> executor;
   std::unique_ptr<triggers::Scheduler> scheduler;
   std::unique_ptr<dispatch::Dispatcher> dispatcher;
+  // News of work from other processes (PostgreSQL), which wakes the parts
+  // above at once; null on a SQLite file, whose parts look every 250 ms.
+  std::unique_ptr<store::WorkWatch> watch;
+  std::thread watcher;
+  std::atomic<bool> stop_watching{false};
   bool started = false;
   bool stopped = false;
   std::optional<Error> failure;  // what ended the last run_until_*
@@ -39,6 +49,8 @@ namespace {
 // idle first: the end of a run is noticed within this, or at once when the
 // worker finishes its last delivery.
 constexpr std::chrono::milliseconds k_idle_look{10};
+// How long the watch waits for news before it looks whether to stop.
+constexpr std::chrono::milliseconds k_watch_wait{50};
 
 } // namespace
 
@@ -102,6 +114,9 @@ Result<std::unique_ptr<Engine>> Engine::create(EngineOptions options, EngineCall
                                   executor->wake();
                                 },
                                 worker->hand_off(), callbacks.on_skipped, callbacks.on_fan_out_failed});
+  // Without a watch the parts still look at the store on their own, only
+  // later: a server that refuses one more session costs latency, not work.
+  if (auto watch = store::watch_work(options.store_path.string()); watch) parts.watch = std::move(*watch);
   return self;
 }
 
@@ -124,6 +139,20 @@ void Engine::start()
     p.executor->start();
   }
   if (p.scheduler) p.scheduler->start();
+  if (p.watch) {
+    p.watcher = std::thread([&p] {
+      ::pthread_setname_np(::pthread_self(), "work-watch");  // for top -H and perf
+      while (!p.stop_watching.load(std::memory_order_acquire)) {
+        if (!p.watch->wait(k_watch_wait)) continue;
+        p.dispatcher->wake();
+        p.worker->wake();
+        if (p.options.runs == RunsOn::engine_threads) {
+          p.runner->wake();
+          p.executor->wake();
+        }
+      }
+    });
+  }
 }
 
 void Engine::stop()
@@ -135,12 +164,16 @@ void Engine::stop()
   // run for a runner that has stopped; the writer last, so nothing writes
   // after it.
   // (Parts are null when create() failed half-way.)
+  // The watch ends within k_watch_wait: joined last, so that no part works
+  // on while it winds down (a wake-up of a stopped part does nothing).
+  p.stop_watching.store(true, std::memory_order_release);
   if (p.scheduler) p.scheduler->stop();
   if (p.runner) p.runner->stop();
   if (p.executor) p.executor->stop();
   if (p.dispatcher) p.dispatcher->stop();
   if (p.worker) p.worker->stop();
   if (p.writer) p.writer->stop();
+  if (p.watcher.joinable()) p.watcher.join();
 }
 
 store::GroupCommitter& Engine::writer()

@@ -1,5 +1,6 @@
 #include "centrali/store/events.hpp"
 #include "centrali/store/glob.hpp"
+#include "centrali/store/work_signal.hpp"
 
 #include <algorithm>
 #include <bit>
@@ -140,13 +141,18 @@ Result<void> insert_event(Store& store, Event& event, bool dispatch)
   return guarded("store event " + event.id, [&]() -> Result<void> {
     if (event.status != "accepted" || event.dedupe_key.empty()) {
       insert_row(store, event, dispatch);
-      return {};
+    } else if (!insert_row(store, event, dispatch, k_insert_unless_repeat)) {
+      // Most deliveries are new: insert, and let the unique dedupe index
+      // catch a repeat, rather than look every delivery id up first (a
+      // lookup per request is a measurable share of the writer's time).
+      if (auto r = insert_repeat(store, event, dispatch); !r) return r;
     }
-    // Most deliveries are new: insert, and let the unique dedupe index catch
-    // a repeat, rather than look every delivery id up first (a lookup per
-    // request is a measurable share of the writer's time).
-    if (insert_row(store, event, dispatch, k_insert_unless_repeat)) return {};
-    return insert_repeat(store, event, dispatch);
+    // One event at a time is a command's (emit, a record change, a send):
+    // running processes fan it out at once. After the insert, which may
+    // commit on its own. (A listener stores its requests with
+    // insert_events and wakes its own fan-out.)
+    if (dispatch && event.status == "accepted") announce_work(store);
+    return {};
   });
 }
 

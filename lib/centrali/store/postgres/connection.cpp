@@ -2,6 +2,7 @@
 #include "centrali/util/utf8.hpp"
 
 #include <libpq-fe.h>
+#include <poll.h>
 
 #include <algorithm>
 #include <cctype>
@@ -11,6 +12,7 @@
 #include <cstring>
 #include <optional>
 #include <sstream>
+#include <thread>
 #include <vector>
 
 #include "centrali/store/postgres/placeholders.hpp"
@@ -592,7 +594,10 @@ std::unique_ptr<StatementImpl> PgConnection::prepare(const std::string& sql)
 
 } // namespace
 
-std::unique_ptr<Connection> connect(const std::string& url, Durability durability)
+namespace {
+
+// Opens a libpq session, or throws as connect() says.
+PGconn* open_session(const std::string& url)
 {
   // Defaults go before the URL (expanded where `dbname` stands), so the
   // URL's own values win; client_encoding goes after it: every string
@@ -611,9 +616,77 @@ std::unique_ptr<Connection> connect(const std::string& url, Durability durabilit
     throw DatabaseError("cannot reach the PostgreSQL server (" + what + ")",
                         gone ? StoreFault::unavailable : StoreFault::broken);
   }
-  auto connection = std::make_unique<PgConnection>(conn, url, durability);
+  return conn;
+}
+
+class PgWorkListener final : public WorkWatch {
+public:
+  explicit PgWorkListener(std::string url) : m_url(std::move(url)) { start(); }
+  ~PgWorkListener() override
+  {
+    if (m_conn) PQfinish(m_conn);
+  }
+  PgWorkListener(const PgWorkListener&) = delete;
+  PgWorkListener& operator=(const PgWorkListener&) = delete;
+
+  bool wait(std::chrono::milliseconds timeout) override
+  {
+    if (!m_conn || PQstatus(m_conn) != CONNECTION_OK) {
+      try {
+        if (m_conn) PQfinish(m_conn);
+        m_conn = nullptr;
+        start();
+      } catch (const DatabaseError&) {
+        // The server is out of reach: the caller's polls go on meanwhile.
+        std::this_thread::sleep_for(timeout);
+        return false;
+      }
+      return true;  // announcements made while it was gone were missed: look now
+    }
+    if (take()) return true;
+    pollfd fd{PQsocket(m_conn), POLLIN, 0};
+    if (::poll(&fd, 1, static_cast<int>(timeout.count())) <= 0) return false;
+    PQconsumeInput(m_conn);  // a failure shows as CONNECTION_BAD at the next call
+    return take();
+  }
+
+private:
+  void start()
+  {
+    m_conn = open_session(m_url);
+    PQsetNoticeProcessor(m_conn, ignore_notice, nullptr);
+    PgResult r(PQexec(m_conn, (std::string("LISTEN ") + k_work_channel).c_str()));
+    if (PQresultStatus(r.get()) != PGRES_COMMAND_OK)
+      throw DatabaseError("cannot listen for work: " + hide_password(reason(PQerrorMessage(m_conn)), m_url),
+                          StoreFault::broken);
+  }
+  // Takes every announcement already read: whether there was one.
+  bool take()
+  {
+    bool any = false;
+    while (PGnotify* n = PQnotifies(m_conn)) {
+      any = true;
+      PQfreemem(n);
+    }
+    return any;
+  }
+
+  std::string m_url;
+  PGconn* m_conn = nullptr;
+};
+
+} // namespace
+
+std::unique_ptr<Connection> connect(const std::string& url, Durability durability)
+{
+  auto connection = std::make_unique<PgConnection>(open_session(url), url, durability);
   connection->start_session();
   return connection;
+}
+
+std::unique_ptr<WorkWatch> listen_for_work(const std::string& url)
+{
+  return std::make_unique<PgWorkListener>(url);
 }
 
 } // namespace centrali::store::postgres

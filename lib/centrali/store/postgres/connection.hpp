@@ -6,6 +6,7 @@
 #include <string>
 
 #include "centrali/store/connection.hpp"
+#include "centrali/store/work_signal.hpp"
 
 namespace centrali::store::postgres {
 
@@ -15,5 +16,13 @@ namespace centrali::store::postgres {
 // cannot be reached or refuses the login. A statement prepared on the
 // connection must not outlive it.
 std::unique_ptr<Connection> connect(const std::string& url, Durability durability);
+
+// The channel on which a store's writers announce new work (NOTIFY).
+inline constexpr const char* k_work_channel = "centrali_work";
+
+// A session that hears those announcements (LISTEN), from every process on
+// the store, its own included.
+// Throws DatabaseError as connect does.
+std::unique_ptr<WorkWatch> listen_for_work(const std::string& url);
 
 } // namespace centrali::store::postgres
