@@ -27,6 +27,7 @@
 
 #include "centrali/store/postgres/connection.hpp"
 #include "listener.hpp"
+#include "loopback.hpp"
 #include "process.hpp"
 #include "store_cli.hpp"
 #include "test_store.hpp"
@@ -393,4 +394,50 @@ TEST_CASE("a listener that loses the database answers 503 until it comes back", 
   CHECK(cli_json(store, {"events", "list", "--status", "accepted", "--limit", "0"}).size() ==
         static_cast<std::size_t>(stored));
   CHECK(listener.process().stop(SIGTERM) == 0);
+}
+
+TEST_CASE("a listener started while its PostgreSQL server is down waits, says so, and serves once the server is up",
+          "[cli][postgres]")
+{
+  // Needs PostgreSQL's programs, which come with the test server.
+  if (!postgres_server_given()) {
+    WARN("skipped: CENTRALI_TEST_POSTGRES is not set (tests/postgres/cluster.sh start prints one)");
+    return;
+  }
+  // A server of the test's own, on a port that refuses until it starts.
+  auto down = std::make_unique<RefusingPort>();
+  REQUIRE(down->port() != 0);
+  const auto port = std::to_string(down->port());
+  TempDir dir;
+  const std::string cluster = std::string(CENTRALI_SOURCE_DIR) + "/tests/postgres/cluster.sh";
+  RunOptions cluster_env;
+  cluster_env.env = {{"CENTRALI_PG_STATE", dir.str("cluster")}, {"CENTRALI_PG_PORT", port}};
+  cluster_env.timeout = 120s;
+  struct StopCluster {
+    std::string script;
+    RunOptions env;
+    ~StopCluster() { run({script, "stop"}, env); }
+  } stop_cluster{cluster, cluster_env};
+  const std::string store = "postgresql://centrali@127.0.0.1:" + port + "/centrali";
+
+  Background listener({centrali_binary(), "--store", store, "listen", "--port", "0"});
+  bool waiting = wait_until([&] { return listener.err().find("waiting for the store") != std::string::npos; }, 30s);
+  INFO("listener's stderr: " << listener.err());
+  REQUIRE(waiting);
+  CHECK_THAT(listener.err(), Catch::Matchers::Contains("cannot reach the PostgreSQL server"));
+  CHECK_FALSE(listener.exited());
+  CHECK_FALSE(listener.read_line(300ms));  // not listening yet
+
+  down.reset();  // the server takes the port
+  auto started = run({cluster, "start"}, cluster_env);
+  INFO("cluster.sh: " << started.err);
+  REQUIRE(started.exit_code == 0);
+  auto line = listener.read_line(60s);
+  REQUIRE(line);
+  const auto url = url_in_line(*line);
+  cli_ok(store, {"sources", "add", "open", "--provider", "none"});
+  auto sent = post(url, "/ingest/open", R"({"type":"order.created"})", {{"webhook-id", "msg_1"}});
+  CHECK(sent.status == 202);
+  CHECK(cli_json(store, {"events", "list", "--limit", "0"}).size() == 1);
+  CHECK(listener.stop(SIGTERM) == 0);
 }

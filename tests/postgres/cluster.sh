@@ -4,6 +4,8 @@
 #   tests/postgres/cluster.sh start   start one (if none is running) and print its URL
 #   tests/postgres/cluster.sh url     print the running cluster's URL
 #   tests/postgres/cluster.sh stop    stop it and delete its files (nothing running: no-op)
+# The port is a free one, or $CENTRALI_PG_PORT (a test that starts a server
+# where a listener already waits for one).
 # The URL is postgresql://centrali@127.0.0.1:PORT/centrali; the tests read it
 # from CENTRALI_TEST_POSTGRES. Which cluster is "the" cluster is kept in a state
 # file, $CENTRALI_PG_STATE (default: build/postgres-cluster beside this repo's
@@ -81,7 +83,7 @@ start() {
   # it: try a few.
   local attempt
   for attempt in 1 2 3 4 5; do
-    port=$(free_port)
+    port=${CENTRALI_PG_PORT:-$(free_port)}
     if as_server "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
         -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=$dir" start >/dev/null 2>&1; then
       echo "$port" >"$dir/port"
@@ -90,7 +92,7 @@ start() {
       url_of "$dir"
       return 0
     fi
-    grep -q "Address already in use" "$dir/server.log" 2>/dev/null || break
+    [ -z "${CENTRALI_PG_PORT:-}" ] && grep -q "Address already in use" "$dir/server.log" 2>/dev/null || break
   done
   echo "cluster.sh: the server did not start; the end of its log:" >&2
   tail -n 30 "$dir/server.log" >&2 2>/dev/null || true
