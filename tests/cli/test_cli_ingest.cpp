@@ -246,8 +246,10 @@ TEST_CASE("ingest answers never leak internals, whatever fails inside", "[sqlite
     // A trigger makes SQLite refuse the insert with a message full of the
     // kind of text that must not reach a sender (an SQLite error, a path).
     const std::string sqlite_text = "SQLITE_CORRUPT: database disk image is malformed in " + store;
+    // The running listener may hold the write lock a moment (its fan-out, say): wait for it.
     {
       SQLite::Database db(store, SQLite::OPEN_READWRITE);
+      db.setBusyTimeout(10'000);
       db.exec("CREATE TRIGGER refuse_events BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, '" + sqlite_text +
               "'); END");
     }
@@ -255,6 +257,7 @@ TEST_CASE("ingest answers never leak internals, whatever fails inside", "[sqlite
     CHECK(logged(sqlite_text));  // the log says why
     {
       SQLite::Database db(store, SQLite::OPEN_READWRITE);
+      db.setBusyTimeout(10'000);
       db.exec("DROP TRIGGER refuse_events");
     }
     CHECK(post(l.url(), "/ingest/open", body).status == 202);

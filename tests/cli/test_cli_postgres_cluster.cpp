@@ -418,7 +418,9 @@ TEST_CASE("a listener started while its PostgreSQL server is down waits, says so
     RunOptions env;
     ~StopCluster() { run({script, "stop"}, env); }
   } stop_cluster{cluster, cluster_env};
-  const std::string store = "postgresql://centrali@127.0.0.1:" + port + "/centrali";
+  // The database every new cluster has: cluster.sh creates `centrali` a moment after the
+  // server answers, and a listener that asks in between is told, rightly, that it does not exist.
+  const std::string store = "postgresql://centrali@127.0.0.1:" + port + "/postgres";
 
   Background listener({centrali_binary(), "--store", store, "listen", "--port", "0"});
   bool waiting = wait_until([&] { return listener.err().find("waiting for the store") != std::string::npos; }, 30s);

@@ -318,6 +318,9 @@ TEST_CASE("ingest::Ingestor stores requests that wait for one commit together, e
 {
   IngestRig rig;
   rig.add_source("std", "standard", {k_standard_secret});
+  // Made before the writer is held: the held writer keeps the store's write lock.
+  rig.admin().exec("CREATE TRIGGER refuse BEFORE INSERT ON events WHEN NEW.body = CAST('{\"poison\":1}' AS BLOB) "
+                   "BEGIN SELECT RAISE(ABORT, 'simulated write failure'); END");
   // The writer is held busy, so the requests below wait for it together.
   std::promise<void> release;
   auto held = release.get_future().share();
@@ -325,8 +328,6 @@ TEST_CASE("ingest::Ingestor stores requests that wait for one commit together, e
     held.wait();
     return {};
   });
-  rig.admin().exec("CREATE TRIGGER refuse BEFORE INSERT ON events WHEN NEW.body = CAST('{\"poison\":1}' AS BLOB) "
-                   "BEGIN SELECT RAISE(ABORT, 'simulated write failure'); END");
   std::vector<std::future<http::Response>> answers;
   std::vector<std::string> bodies;
   for (int i = 0; i < 40; ++i) {
