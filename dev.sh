@@ -79,8 +79,10 @@ case "$cmd" in
     ;;
   mutants)
     # Slow (a rebuild and a test run per mutant), so not part of `test`.
-    install_missing "${BUILD_PACKAGES[@]}"
+    # With a PostgreSQL server: some promises are only kept (and broken) there.
+    install_missing "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
     shift
+    start_test_postgres build
     python3 tests/mutation/run.py "$@"
     ;;
   demo)

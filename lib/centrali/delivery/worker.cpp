@@ -364,13 +364,15 @@ bool Worker::claim_batch(store::Store& reader, int capacity)
   };
   std::vector<store::Delivery> due;
   auto now_ms = timeutil::now_ms();
+  // With the write lock shared: other processes' claims pass over the rows
+  // this one holds (SKIP LOCKED), so several senders claim at once.
   m_writer
       .submit([&](store::Store& s) -> Result<void> {
         auto r = store::claim_due_deliveries(s, now_ms, capacity, lease(s), accept);
         if (!r) return std::unexpected(r.error());
         due = std::move(*r);
         return {};
-      }, store::Durability::normal)
+      }, store::Durability::normal, store::WriteLock::shared)
       .wait();
   const int from_store = static_cast<int>(due.size());
   const bool limited = from_store == capacity || refused > 0;
@@ -584,9 +586,14 @@ void Worker::sent(const JobPtr& job, http::SendOutcome* outcome)
   free_slot(job);
   // The attempt log may be redone after a power loss (at-least-once), so it
   // shares commits without forcing an fsync of its own; no thread waits, so
-  // it may also wait a moment for other attempts to share the commit.
+  // it may also wait a moment for other attempts to share the commit. The
+  // write lock is shared: what it changes is the claimed delivery's row and
+  // rows of its own, each write conditional (see record_attempt,
+  // note_webhook_health, disable_webhook), so other senders' attempts
+  // commit alongside.
   m_writer.submit([job](store::Store& s) { return record_result(s, job->prepared.result); }, store::Durability::normal,
-                  [this, job](Result<void> r) { recorded(job, r.has_value()); }, store::Latency::relaxed);
+                  [this, job](Result<void> r) { recorded(job, r.has_value()); }, store::Latency::relaxed,
+                  store::WriteLock::shared);
 }
 
 void Worker::free_slot(const JobPtr& job)

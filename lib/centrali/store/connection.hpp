@@ -162,8 +162,10 @@ public:
   // Starts a write transaction that holds the store's write lock: writers
   // on one store take turns, on every backend, so a read-then-write inside
   // one never races another process. WriteLock::shared is for transactions
-  // that only add rows whose uniqueness the indexes decide (ingestion):
-  // where the backend allows, many run at once, but never alongside an
+  // that stay right beside their copies in other processes: they add rows
+  // whose uniqueness the indexes decide (ingestion), or change rows under
+  // row locks (a claim's SKIP LOCKED, an attempt's conditional update).
+  // Where the backend allows, many run at once, but never alongside an
   // exclusive one (the fan-out reads past its cursor only when no event
   // is half-inserted).
   virtual void begin_write(WriteLock lock) = 0;

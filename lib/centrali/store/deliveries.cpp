@@ -212,9 +212,15 @@ Result<int> record_attempt(Store& store, const Attempt& a, const DeliveryUpdate&
       number = *u.attempts_seen + 1;
     } else {
       // By rowid when the caller has it: no descent through the id index.
-      // The id still has to match.
-      auto& count = u.seq ? store.statement("SELECT seq, attempt_count FROM deliveries WHERE id = ?1 AND seq = ?2")
-                          : store.statement("SELECT seq, attempt_count FROM deliveries WHERE id = ?1");
+      // The id still has to match. On PostgreSQL another process may record
+      // an attempt of this delivery at the same time (attempts take the
+      // write lock shared there): the read locks the row until the commit.
+#define CENTRALI_COUNT_BY_SEQ "SELECT seq, attempt_count FROM deliveries WHERE id = ?1 AND seq = ?2"
+#define CENTRALI_COUNT_BY_ID "SELECT seq, attempt_count FROM deliveries WHERE id = ?1"
+      auto& count = u.seq ? store.statement(CENTRALI_COUNT_BY_SEQ, CENTRALI_COUNT_BY_SEQ " FOR UPDATE")
+                          : store.statement(CENTRALI_COUNT_BY_ID, CENTRALI_COUNT_BY_ID " FOR UPDATE");
+#undef CENTRALI_COUNT_BY_SEQ
+#undef CENTRALI_COUNT_BY_ID
       count.bind_no_copy(1, a.delivery_id);
       if (u.seq) count.bind(2, static_cast<int64_t>(u.seq));
       if (!count.step()) {
@@ -224,7 +230,7 @@ Result<int> record_attempt(Store& store, const Attempt& a, const DeliveryUpdate&
       const std::int64_t seq = count.column(0).as_int64();
       number = count.column(1).as_int() + 1;
       count.reset();
-      update_for_attempt(store, a, u, seq, number);  // matches: the count was read in this transaction
+      update_for_attempt(store, a, u, seq, number);  // matches: the count was read (and locked) in this transaction
     }
     std::optional<std::int64_t> body_id;
     if (a.body_kept) {

@@ -28,11 +28,12 @@ GroupCommitter::~GroupCommitter()
   stop();
 }
 
-std::future<Result<void>> GroupCommitter::submit(Work work, Durability durability)
+std::future<Result<void>> GroupCommitter::submit(Work work, Durability durability, WriteLock lock)
 {
   auto promise = std::make_shared<std::promise<Result<void>>>();
   auto future = promise->get_future();
-  submit(std::move(work), durability, [promise](Result<void> r) { promise->set_value(std::move(r)); });
+  submit(std::move(work), durability, [promise](Result<void> r) { promise->set_value(std::move(r)); },
+         Latency::prompt, lock);
   return future;
 }
 

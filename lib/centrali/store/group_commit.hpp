@@ -54,11 +54,12 @@ public:
   // `normal` and then costs no fsync of its own. While another process
   // holds the write lock, work waits for it at most `lock_wait` from its
   // submit, then fails with StoreFault::locked.
-  std::future<Result<void>> submit(Work work, Durability durability = Durability::full);
+  std::future<Result<void>> submit(Work work, Durability durability = Durability::full,
+                                   WriteLock lock = WriteLock::exclusive);
   // The same, without a thread waiting: `done` hears the result. This lets
   // an event loop acknowledge a whole batch without a thread per request.
-  // `lock`: WriteLock::shared for work that only adds rows whose uniqueness
-  // the indexes decide (see Connection::begin_write); a batch of such work
+  // `lock`: WriteLock::shared for work that stays right beside its copies
+  // in other processes (see Connection::begin_write); a batch of such work
   // alone may commit alongside other processes' batches of it.
   void submit(Work work, Durability durability, Completion done, Latency latency = Latency::prompt,
               WriteLock lock = WriteLock::exclusive);

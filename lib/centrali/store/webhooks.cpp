@@ -198,7 +198,9 @@ Result<WebhookHealth> note_webhook_health(Store& store, const std::string& id, b
       auto& clear = store.statement(
           "UPDATE webhooks SET failing_since_ms = NULL WHERE id = ? AND failing_since_ms IS NOT NULL");
       clear.bind(1, id);
-      clear.exec();
+      // Another process may have ended the streak since the read: only the one whose write
+      // ended it says so.
+      if (clear.exec() == 0) health.recovered_from.reset();
       return health;
     }
     auto& start = store.statement("UPDATE webhooks SET failing_since_ms = ? WHERE id = ? AND failing_since_ms IS NULL");

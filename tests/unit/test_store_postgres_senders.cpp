@@ -1,0 +1,194 @@
+// Several senders on one PostgreSQL store: claims and attempt records take
+// the write lock shared there (store/connection.hpp), so two processes'
+// transactions run at once. These cases hold one open while the other runs,
+// as two `dispatch` processes would, and check that what a sender relies on
+// still holds: no delivery claimed twice, attempts of one delivery numbered
+// one after the other, a failure streak ended (and said to end) once.
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <future>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "centrali/store/deliveries.hpp"
+#include "centrali/store/store.hpp"
+#include "centrali/store/webhooks.hpp"
+#include "scratch_postgres.hpp"
+
+using namespace centrali;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A sender's session: its own connection, as another process would have.
+store::Store open_sender(const testing::ScratchDatabase& db)
+{
+  auto s = store::Store::open(db.url(), {store::Durability::normal});
+  REQUIRE(s);
+  return std::move(*s);
+}
+
+// A forward delivery due at 100 ms; its row's seq.
+std::int64_t add_delivery(store::Store& s, const std::string& id)
+{
+  store::Delivery d;
+  d.id = id;
+  d.kind = "forward";
+  d.event_id = "evt_" + id;
+  d.event_type = "t";
+  d.url = "http://127.0.0.1:9/app";
+  d.status = "pending";
+  d.next_attempt_ms = 100;
+  d.created_ms = d.updated_ms = 1;
+  std::int64_t seq = 0;
+  REQUIRE(store::insert_delivery(s, d, &seq));
+  return seq;
+}
+
+void begin_shared(store::Store& s) { s.connection().begin_write(store::WriteLock::shared); }
+
+} // namespace
+
+TEST_CASE("store on PostgreSQL: senders claiming at once take different deliveries, and every one is claimed once",
+          "[store][postgres]")
+{
+  if (!testing::postgres_available()) {
+    SUCCEED("skipped: no CENTRALI_TEST_POSTGRES");
+    return;
+  }
+  testing::ScratchDatabase db;
+  auto a = open_sender(db);
+  auto b = open_sender(db);
+  // More than any claim looks ahead (its candidates stay locked until it commits).
+  constexpr int k_deliveries = 2000;
+  a.exec("BEGIN");
+  for (int i = 0; i < k_deliveries; ++i) add_delivery(a, "dlv_" + std::to_string(i));
+  a.exec("COMMIT");
+
+  begin_shared(a);
+  auto first = store::claim_due_deliveries(a, 1'000, 50, 60'000);
+  REQUIRE(first);
+  CHECK(first->size() == 50);
+  // While the first claim is open: the second neither waits for it nor takes what it holds.
+  begin_shared(b);
+  auto second = store::claim_due_deliveries(b, 1'000, 50, 60'000);
+  REQUIRE(second);
+  CHECK(second->size() == 50);
+  a.exec("COMMIT");
+  b.exec("COMMIT");
+
+  std::set<std::string> claimed;
+  for (const auto* batch : {&*first, &*second})
+    for (const auto& d : *batch) CHECK(claimed.insert(d.id).second);
+  // The rest, by both in turn: each delivery once, none left.
+  for (bool from_a = true;; from_a = !from_a) {
+    auto& s = from_a ? a : b;
+    begin_shared(s);
+    auto more = store::claim_due_deliveries(s, 1'000, 300, 60'000);
+    s.exec("COMMIT");
+    REQUIRE(more);
+    if (more->empty()) break;
+    for (const auto& d : *more) CHECK(claimed.insert(d.id).second);
+  }
+  CHECK(claimed.size() == static_cast<std::size_t>(k_deliveries));
+}
+
+TEST_CASE("store on PostgreSQL: attempts of one delivery recorded at once by two senders are numbered 1 and 2",
+          "[store][postgres]")
+{
+  if (!testing::postgres_available()) {
+    SUCCEED("skipped: no CENTRALI_TEST_POSTGRES");
+    return;
+  }
+  testing::ScratchDatabase db;
+  auto a = open_sender(db);
+  auto b = open_sender(db);
+  const auto seq = add_delivery(a, "dlv_1");
+  // Both read the row before either attempt: each saw none recorded.
+  auto attempt = [&](const std::string& id) {
+    store::Attempt at;
+    at.id = id;
+    at.delivery_id = "dlv_1";
+    at.trigger = id == "att_a" ? "scheduled" : "resend";
+    at.url = "http://127.0.0.1:9/app";
+    at.response_status = 500;
+    at.started_ms = 2'000;
+    return at;
+  };
+  store::DeliveryUpdate update;
+  update.seq = seq;
+  update.attempts_seen = 0;
+  update.status = "pending";
+  update.next_attempt_ms = 10'000;
+  update.last_status = 500;
+
+  begin_shared(a);
+  auto number_a = store::record_attempt(a, attempt("att_a"), update);
+  REQUIRE(number_a);
+  CHECK(*number_a == 1);
+  auto racing = std::async(std::launch::async, [&] {
+    begin_shared(b);
+    auto n = store::record_attempt(b, attempt("att_b"), update);
+    b.exec("COMMIT");
+    return n;
+  });
+  // It waits for the row the first holds, not for the write lock.
+  CHECK(racing.wait_for(300ms) == std::future_status::timeout);
+  a.exec("COMMIT");
+  REQUIRE(racing.wait_for(10s) == std::future_status::ready);
+  auto number_b = racing.get();
+  REQUIRE(number_b);
+  CHECK(*number_b == 2);
+
+  auto delivery = store::get_delivery(a, "dlv_1");
+  REQUIRE(delivery);
+  CHECK(delivery->attempt_count == 2);
+  auto attempts = store::list_attempts(a, "dlv_1");
+  REQUIRE(attempts);
+  std::multiset<int> numbers;
+  for (const auto& at : *attempts) numbers.insert(at.number);
+  CHECK(numbers == std::multiset<int>{1, 2});
+}
+
+TEST_CASE("store on PostgreSQL: a failure streak two senders end at once is said to end once", "[store][postgres]")
+{
+  if (!testing::postgres_available()) {
+    SUCCEED("skipped: no CENTRALI_TEST_POSTGRES");
+    return;
+  }
+  testing::ScratchDatabase db;
+  auto a = open_sender(db);
+  auto b = open_sender(db);
+  store::Webhook w;
+  w.id = "whk_1";
+  w.url = "http://127.0.0.1:9/hook";
+  w.events = "*";
+  w.secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+  REQUIRE(store::insert_webhook(a, w));
+  auto failed = store::note_webhook_health(a, "whk_1", false, 1'000);
+  REQUIRE(failed);
+  CHECK(failed->failing_since == 1'000);
+
+  // Both senders' attempts succeed; each reads the streak before either commits.
+  begin_shared(a);
+  auto health_a = store::note_webhook_health(a, "whk_1", true, 2'000);
+  REQUIRE(health_a);
+  CHECK(health_a->recovered_from == 1'000);
+  auto racing = std::async(std::launch::async, [&] {
+    begin_shared(b);
+    auto h = store::note_webhook_health(b, "whk_1", true, 2'000);
+    b.exec("COMMIT");
+    return h;
+  });
+  CHECK(racing.wait_for(300ms) == std::future_status::timeout);
+  a.exec("COMMIT");
+  REQUIRE(racing.wait_for(10s) == std::future_status::ready);
+  auto health_b = racing.get();
+  REQUIRE(health_b);
+  CHECK_FALSE(health_b->recovered_from);  // one webhook.recovered event, not two
+  auto after = store::get_webhook(a, "whk_1");
+  REQUIRE(after);
+  CHECK_FALSE(after->failing_since_ms);
+}
