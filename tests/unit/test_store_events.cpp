@@ -205,8 +205,9 @@ void check_batch_insert(store::Store& s)
   auto earlier = make_event("evt_0", "stripe", "invoice.paid", 1);
   earlier.dedupe_key = "d-0";
   REQUIRE(store::insert_event(s, earlier, true));
-  // 100 events: chunks of 64, 32 and 4. In them: a repeat of a stored one,
-  // two of the same new id, refusals, keyless ones, NUL bytes in a body.
+  // 100 events: a statement of 64 rows, then one of 36. In them: a repeat of
+  // a stored one, a repeat within one statement and one across the two,
+  // refusals, keyless ones, NUL bytes in a body.
   std::vector<store::Event> events;
   for (int i = 1; i <= 100; ++i) {
     auto e = make_event("evt_" + std::to_string(i), "stripe", "invoice.paid", 1 + i,
@@ -216,7 +217,8 @@ void check_batch_insert(store::Store& s)
     events.push_back(std::move(e));
   }
   events[4].dedupe_key = "d-0";   // evt_5 repeats the stored evt_0
-  events[98].dedupe_key = "d-3";  // evt_99 repeats evt_3 of this batch
+  events[40].dedupe_key = "d-11";  // evt_41 repeats evt_11, in the same statement
+  events[98].dedupe_key = "d-3";   // evt_99 repeats evt_3, of the statement before
   std::vector<store::Event*> batch;
   for (auto& e : events) batch.push_back(&e);
   REQUIRE(store::insert_events(s, batch, true));
@@ -227,7 +229,9 @@ void check_batch_insert(store::Store& s)
   CHECK(events[98].status == "duplicate");
   CHECK(events[98].duplicate_of == "evt_3");
   CHECK(events[98].http_status == 200);
-  CHECK(scalar(s, "SELECT count(*) FROM events WHERE status = 'duplicate'") == 2);
+  CHECK(events[40].status == "duplicate");
+  CHECK(events[40].duplicate_of == "evt_11");
+  CHECK(scalar(s, "SELECT count(*) FROM events WHERE status = 'duplicate'") == 3);
   CHECK(scalar(s, "SELECT count(*) FROM events WHERE status = 'rejected'") == 14);
   for (int i : {1, 50, 64, 65, 97, 100}) {
     auto stored = store::get_event(s, "evt_" + std::to_string(i));
@@ -238,7 +242,7 @@ void check_batch_insert(store::Store& s)
   // Only accepted, not duplicate, events wait for fan-out, in order.
   auto pending = store::pending_events(s, 200, store::PendingBodies::records);
   REQUIRE(pending);
-  REQUIRE(pending->size() == 1 + 100 - 14 - 2);
+  REQUIRE(pending->size() == 1 + 100 - 14 - 3);
   CHECK(pending->at(0).id == "evt_0");
   CHECK(pending->at(1).id == "evt_1");
   CHECK(pending->back().id == "evt_100");

@@ -3,7 +3,6 @@
 #include "centrali/store/work_signal.hpp"
 
 #include <algorithm>
-#include <bit>
 #include <unordered_set>
 
 #include <nlohmann/json.hpp>
@@ -25,25 +24,28 @@ constexpr const char* k_insert = "INSERT" CENTRALI_EVENT_COLUMNS CENTRALI_EVENT_
 // the dedupe key (a repeat) or, never in practice, the event id.
 constexpr const char* k_insert_unless_repeat = "INSERT" CENTRALI_EVENT_COLUMNS CENTRALI_EVENT_ROW " ON CONFLICT DO NOTHING";
 
-// The most rows one statement inserts. Statements hold 1, 2, 4 ... of them,
-// so a batch of any size takes a few cached statements, not one per size.
+// The most rows one statement inserts. There is a statement for each count
+// up to it (made and cached when a batch of that size first comes), so a
+// batch takes one round trip: with statements of 1, 2, 4 ... rows, a batch
+// of 13 took three, and on PostgreSQL each is a round trip the listener's
+// requests wait for.
 constexpr std::size_t k_max_rows_per_insert = 64;
 
 // "INSERT ... VALUES (row), (row) ... ON CONFLICT DO NOTHING RETURNING id"
-// for `rows` rows (a power of two up to k_max_rows_per_insert); the text
-// lives as long as the program, as Store::statement's cache key must.
+// for `rows` rows (1 to k_max_rows_per_insert); the text lives as long as
+// the program, as Store::statement's cache key must.
 const char* insert_rows_unless_repeat(std::size_t rows)
 {
   static const auto texts = [] {
     std::vector<std::string> out;
-    for (std::size_t n = 1; n <= k_max_rows_per_insert; n *= 2) {
-      std::string sql = "INSERT" CENTRALI_EVENT_COLUMNS;
-      for (std::size_t i = 0; i < n; ++i) sql += i == 0 ? CENTRALI_EVENT_ROW : "," CENTRALI_EVENT_ROW;
+    std::string sql = "INSERT" CENTRALI_EVENT_COLUMNS;
+    for (std::size_t n = 1; n <= k_max_rows_per_insert; ++n) {
+      sql += n == 1 ? CENTRALI_EVENT_ROW : "," CENTRALI_EVENT_ROW;
       out.push_back(sql + " ON CONFLICT DO NOTHING RETURNING id");
     }
     return out;
   }();
-  return texts[static_cast<std::size_t>(std::countr_zero(rows))].c_str();
+  return texts[rows - 1].c_str();
 }
 #undef CENTRALI_EVENT_COLUMNS
 #undef CENTRALI_EVENT_ROW
@@ -162,7 +164,7 @@ Result<void> insert_events(Store& store, std::span<Event* const> events, bool di
     std::vector<std::string> headers;
     std::unordered_set<std::string> stored;
     for (std::size_t done = 0; done < events.size();) {
-      const auto rows = std::bit_floor(std::min(events.size() - done, k_max_rows_per_insert));
+      const auto rows = std::min(events.size() - done, k_max_rows_per_insert);
       const auto chunk = events.subspan(done, rows);
       headers.clear();
       for (const auto* e : chunk) headers.push_back(headers_to_json_text(e->headers));
