@@ -74,10 +74,10 @@ TEST_CASE("delivery: a 2 s webhook's fresh deliveries are leased for 68 s, not 1
   unit::TempDir dir;
   auto s = unit::open_store(dir);
   REQUIRE(store::insert_webhook(s, webhook_with_timeout(2'000)));
-  auto writer_store = store::Store::open(dir.path() / "s.db");
+  auto writer_store = store::Store::open(unit::store_location(dir));
   REQUIRE(writer_store);
   store::GroupCommitter writer(std::move(*writer_store));
-  delivery::Worker worker(writer, dir.path() / "s.db", {}, {});
+  delivery::Worker worker(writer, unit::store_location(dir), {}, {});
   // The fan-out's hand-over leases what it makes (webhook deliveries) to
   // the worker, as a claim would.
   auto hand_off = worker.hand_off();

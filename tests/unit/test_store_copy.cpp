@@ -164,8 +164,8 @@ TEST_CASE("store copy: a target that holds anything is refused and left as it wa
 TEST_CASE("store copy: a store is not copied onto itself", "[store]")
 {
   unit::TempDir dir;
-  auto from = Store::open(dir.path() / "s.db");
-  auto again = Store::open(dir.path() / "s.db");
+  auto from = Store::open(unit::store_location(dir));
+  auto again = Store::open(unit::store_location(dir));
   REQUIRE(from);
   REQUIRE(again);
   auto counts = store::copy_store(*from, *again);

@@ -99,7 +99,7 @@ TEST_CASE("store::pending_events lists accepted events waiting for fan-out, olde
 }
 
 TEST_CASE("store::advance_fan_out_cursor: a full page moves past what was read, a short one past every event",
-          "[store]")
+          "[store][sqlite]")
 {
   unit::TempDir dir;
   auto s = unit::open_store(dir);
@@ -257,7 +257,7 @@ TEST_CASE("store: two writers claiming from one store never hold the same delive
   std::map<std::string, int> claims;
   std::vector<std::string> errors;
   auto sender = [&] {
-    auto own = store::Store::open(dir.path() / "s.db");
+    auto own = store::Store::open(unit::store_location(dir));
     if (!own) {
       std::lock_guard lock(mutex);
       errors.push_back(own.error().message);

@@ -13,6 +13,7 @@
 
 #include "centrali/store/group_commit.hpp"
 #include "temp_dir.hpp"
+#include "temp_store.hpp"
 
 using namespace centrali;
 
@@ -20,7 +21,7 @@ namespace {
 
 store::GroupCommitter open_writer(const unit::TempDir& dir)
 {
-  auto s = store::Store::open(dir.path() / "s.db");
+  auto s = store::Store::open(unit::store_location(dir));
   REQUIRE(s);
   return store::GroupCommitter(std::move(*s));
 }
@@ -103,7 +104,7 @@ Result<void> insert_record(store::Store& s, int n)
 
 TEST_CASE("store::GroupCommitter: while another process holds the lock, a batch fails as locked at once, "
           "without a retry in isolation",
-          "[store]")
+          "[store][sqlite]")
 {
   unit::TempDir dir;
   auto s = store::Store::open(dir.path() / "s.db");
@@ -137,7 +138,7 @@ TEST_CASE("store::GroupCommitter: one failing work is retried in isolation, so i
           "[store]")
 {
   unit::TempDir dir;
-  auto s = store::Store::open(dir.path() / "s.db");
+  auto s = store::Store::open(unit::store_location(dir));
   REQUIRE(s);
   store::GroupCommitter writer(std::move(*s));
   std::atomic<bool> go{false};

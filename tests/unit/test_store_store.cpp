@@ -55,7 +55,7 @@ void insert_event(SQLite::Database& db, const std::string& id)
 }
 } // namespace
 
-TEST_CASE("store::Store::open creates folder 0700 and file 0600 at the latest schema", "[store]")
+TEST_CASE("store::Store::open creates folder 0700 and file 0600 at the latest schema", "[store][sqlite]")
 {
   unit::TempDir dir;
   auto path = dir.path() / "nested" / ".centrali" / "centrali.db";
@@ -74,7 +74,7 @@ TEST_CASE("store::Store::open creates folder 0700 and file 0600 at the latest sc
   CHECK(mode_of(path.string() + "-wal") == 0600);
 }
 
-TEST_CASE("store::Store::open upgrades a store made by an older schema and keeps its rows", "[store]")
+TEST_CASE("store::Store::open upgrades a store made by an older schema and keeps its rows", "[store][sqlite]")
 {
   unit::TempDir dir;
   auto path = dir.path() / "old.db";
@@ -92,7 +92,7 @@ TEST_CASE("store::Store::open upgrades a store made by an older schema and keeps
   CHECK(store->query_text("SELECT provider FROM sources WHERE name='gh'") == "github");
 }
 
-TEST_CASE("store: version 5 keeps every CHECK and the numbering, without per-row ephemeral tables or sequence writes", "[store]")
+TEST_CASE("store: version 5 keeps every CHECK and the numbering, without per-row ephemeral tables or sequence writes", "[store][sqlite]")
 {
   unit::TempDir dir;
   auto store = open_upgraded(store_at_version(dir, 4, [](SQLite::Database& db) { insert_event(db, "evt_old"); }));
@@ -147,7 +147,7 @@ TEST_CASE("store: version 5 keeps every CHECK and the numbering, without per-row
   CHECK_FALSE(refused("INSERT INTO runs (id, trigger, status, origin, queued_ms) VALUES ('run_1', 't', 'queued', 'demand', 1)"));
 }
 
-TEST_CASE("store: version 7 indexes only failed and cancelled deliveries, and every status still lists newest first", "[store]")
+TEST_CASE("store: version 7 indexes only failed and cancelled deliveries, and every status still lists newest first", "[store][sqlite]")
 {
   unit::TempDir dir;
   auto path = store_at_version(dir, 5, [](SQLite::Database& db) {
@@ -191,7 +191,7 @@ TEST_CASE("store: version 7 indexes only failed and cancelled deliveries, and ev
   }
 }
 
-TEST_CASE("store: version 7 checks no foreign key per insert, and removing a webhook keeps its deliveries' link", "[store]")
+TEST_CASE("store: version 7 checks no foreign key per insert, and removing a webhook keeps its deliveries' link", "[store][sqlite]")
 {
   unit::TempDir dir;
   auto path = store_at_version(dir, 6, [](SQLite::Database& db) {
@@ -233,7 +233,7 @@ TEST_CASE("store: version 7 checks no foreign key per insert, and removing a web
   CHECK(again.error().kind == ErrorKind::not_found);
 }
 
-TEST_CASE("store: version 8 drops the attempts id index without copying the table, and frees its pages", "[store]")
+TEST_CASE("store: version 8 drops the attempts id index without copying the table, and frees its pages", "[store][sqlite]")
 {
   unit::TempDir dir;
   auto path = store_at_version(dir, 7, [](SQLite::Database& db) {
@@ -276,7 +276,7 @@ TEST_CASE("store: version 8 drops the attempts id index without copying the tabl
   CHECK(writes == 2);
 }
 
-TEST_CASE("store::list_deliveries finds pending deliveries newest first, in a backlog and among many settled ones", "[store]")
+TEST_CASE("store::list_deliveries finds pending deliveries newest first, in a backlog and among many settled ones", "[store][sqlite]")
 {
   unit::TempDir dir;
   auto store = store::Store::open(dir.path() / "s.db");
@@ -317,7 +317,7 @@ TEST_CASE("store::list_deliveries finds pending deliveries newest first, in a ba
   CHECK(ids(2) == std::vector<std::string>{"dlv_12004", "dlv_12003"});
 }
 
-TEST_CASE("store: events pending fan-out in a version 3 store are fanned out after the upgrade, the others not", "[store]")
+TEST_CASE("store: events pending fan-out in a version 3 store are fanned out after the upgrade, the others not", "[store][sqlite]")
 {
   unit::TempDir dir;
   auto path = dir.path() / "v3.db";
@@ -356,7 +356,7 @@ TEST_CASE("store: events pending fan-out in a version 3 store are fanned out aft
   CHECK_FALSE(*store::has_pending_events(*store));
 }
 
-TEST_CASE("store::Store::open refuses a schema newer than the binary", "[store]")
+TEST_CASE("store::Store::open refuses a schema newer than the binary", "[store][sqlite]")
 {
   unit::TempDir dir;
   auto path = dir.path() / "future.db";
@@ -370,7 +370,7 @@ TEST_CASE("store::Store::open refuses a schema newer than the binary", "[store]"
   CHECK_THAT(store.error().message, Catch::Contains("newer than this centrali"));
 }
 
-TEST_CASE("store::Store::open refuses a file that is not SQLite and leaves it untouched", "[store]")
+TEST_CASE("store::Store::open refuses a file that is not SQLite and leaves it untouched", "[store][sqlite]")
 {
   unit::TempDir dir;
   auto path = dir.path() / "notes.txt";
@@ -383,7 +383,7 @@ TEST_CASE("store::Store::open refuses a file that is not SQLite and leaves it un
   CHECK(fs::file_size(path) == before);
 }
 
-TEST_CASE("store::Store::open refuses a directory and a read-only location", "[store]")
+TEST_CASE("store::Store::open refuses a directory and a read-only location", "[store][sqlite]")
 {
   unit::TempDir dir;
   auto as_dir = store::Store::open(dir.path());
@@ -419,7 +419,7 @@ TEST_CASE("store::Store::open refuses a directory and a read-only location", "[s
   CHECK_THAT(report, Catch::Contains("read-only"));
 }
 
-TEST_CASE("store::Store::open twice on one file works (two processes share a store)", "[store]")
+TEST_CASE("store::Store::open twice on one file works (two processes share a store)", "[store][sqlite]")
 {
   unit::TempDir dir;
   auto a = store::Store::open(dir.path() / "s.db");

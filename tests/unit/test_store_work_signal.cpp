@@ -13,7 +13,7 @@
 using namespace centrali;
 using namespace std::chrono_literals;
 
-TEST_CASE("store::watch_work: a SQLite file has no watch", "[store]")
+TEST_CASE("store::watch_work: a SQLite file has no watch", "[store][sqlite]")
 {
   unit::TempDir dir;
   auto s = unit::open_store(dir);
