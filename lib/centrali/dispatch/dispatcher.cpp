@@ -15,11 +15,13 @@ constexpr int k_batch = 256;
 // While events keep arriving, passes start at most this often, so that a
 // pass takes many events rather than a few: each pass is a write
 // transaction of its own, which on PostgreSQL costs eight round trips and
-// takes the lock every listener's ingestion waits for. 5 ms: two
-// listeners on one PostgreSQL store ingest 13k events/s with a pass per
-// commit, 17k with this (bench/postgres.sh); an idle store's first event
-// still starts a pass at once.
-constexpr std::chrono::milliseconds k_min_pass_interval{5};
+// takes the lock every listener's ingestion waits for. Two listeners on
+// one PostgreSQL store ingest 13k events/s with a pass per commit, 15-16k
+// with 5 ms, 17-18k with 20 ms, and hardly more with 50 ms (three runs of
+// each: two listeners, a wrk -c16 against each). An idle store's first
+// event still starts a pass at once; under load a webhook's delivery may
+// start up to this much later (forwards are made at ingestion).
+constexpr std::chrono::milliseconds k_min_pass_interval{20};
 }
 
 Dispatcher::Dispatcher(store::GroupCommitter& writer, std::filesystem::path store_path, DispatcherHooks hooks,

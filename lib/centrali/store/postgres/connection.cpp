@@ -161,9 +161,21 @@ public:
     if (m_lock_wait_ms == 0) {
       begin(sql + "SELECT pg_try_" + take.substr(3) + key + ")", true);
     } else if (m_lock_wait_ms > 0) {
-      begin(sql + "SET LOCAL lock_timeout = '" + std::to_string(m_lock_wait_ms) + "ms'; SELECT " + take + key +
-                "); SET LOCAL lock_timeout = DEFAULT",
-            false);
+      // Most often the lock is free (for a shared taker: nobody holds or
+      // waits for it exclusively): trying takes two statements fewer than a
+      // bounded wait, and each costs the server a parse and a plan on every
+      // transaction (a listener's batch is one). Only a lock that is busy
+      // costs a second round trip, to wait.
+      if (!begin(sql + "SELECT pg_try_" + take.substr(3) + key + ")", false, true)) {
+        try {
+          query("SET LOCAL lock_timeout = '" + std::to_string(m_lock_wait_ms) + "ms'; SELECT " + take + key +
+                "); SET LOCAL lock_timeout = DEFAULT");
+        } catch (...) {
+          if (!connection_lost() && PQtransactionStatus(m_conn) != PQTRANS_IDLE) PgResult(PQexec(m_conn, "ROLLBACK"));
+          m_lost_transaction = false;
+          throw;
+        }
+      }
     } else {
       begin(sql + "SELECT " + take + key + ")", false);
     }
@@ -239,14 +251,22 @@ private:
     ready();
     return run([&] { return PQexec(m_conn, sql.c_str()); });
   }
-  void begin(const std::string& sql, bool try_lock)
+  // Runs `sql`, which starts a transaction. `try_lock`: its last statement
+  // tried to take a lock; not taken, the transaction is rolled back and
+  // StoreFault::locked thrown, or with `keep_when_busy` false is returned,
+  // the transaction open. Anything else that fails rolls it back.
+  bool begin(const std::string& sql, bool try_lock, bool keep_when_busy = false)
   {
     if (in_transaction() && !m_lost_transaction)
       throw DatabaseError("cannot start a transaction within a transaction", StoreFault::none);
     m_lost_transaction = false;  // a new transaction: the caller is past the lost one
     try {
       auto r = query(sql);
-      if (try_lock && PQgetvalue(r.get(), 0, 0)[0] != 't') throw DatabaseError(k_locked, StoreFault::locked);
+      if (!try_lock && !keep_when_busy) return true;
+      const bool taken = PQgetvalue(r.get(), 0, 0)[0] == 't';
+      if (keep_when_busy) return taken;
+      if (try_lock && !taken) throw DatabaseError(k_locked, StoreFault::locked);
+      return true;
     } catch (...) {
       // As a failed BEGIN IMMEDIATE: no transaction is left open.
       if (!connection_lost() && PQtransactionStatus(m_conn) != PQTRANS_IDLE) PgResult(PQexec(m_conn, "ROLLBACK"));
