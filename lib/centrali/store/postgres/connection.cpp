@@ -152,12 +152,13 @@ public:
   {
     const auto key = std::to_string(k_write_lock_key);
     const std::string take = lock == WriteLock::shared ? "pg_advisory_xact_lock_shared(" : "pg_advisory_xact_lock(";
-    // One round trip: the durability of this commit, the wait, the lock.
+    // One round trip when the lock is free: the durability of this commit
+    // and the lock. The session's synchronous_commit is on (start_session):
+    // only a commit that may skip the wait for its flush says so.
     // lock_timeout bounds the wait for the lock only: it is back to the
     // session's value for the statements that follow. A wait of 0 is "do
     // not wait", where lock_timeout 0 would mean "forever".
-    std::string sql = std::string("BEGIN; SET LOCAL synchronous_commit = ") +
-                      (m_durability == Durability::full ? "on; " : "off; ");
+    std::string sql = m_durability == Durability::full ? "BEGIN; " : "BEGIN; SET LOCAL synchronous_commit = off; ";
     if (m_lock_wait_ms == 0) {
       begin(sql + "SELECT pg_try_" + take.substr(3) + key + ")", true);
     } else if (m_lock_wait_ms > 0) {
@@ -230,7 +231,9 @@ public:
     // autovacuum ANALYZE, a minute or more later. Planning costs a few
     // microseconds a statement; that plan cost a listener two thirds of
     // its throughput (bench/postgres.sh).
-    query("SET bytea_output = hex; SET plan_cache_mode = force_custom_plan");
+    // synchronous_commit: on, whatever the server or role says, so that an
+    // acknowledged event is on disk when its commit returns.
+    query("SET bytea_output = hex; SET plan_cache_mode = force_custom_plan; SET synchronous_commit = on");
   }
 
 private:
