@@ -7,6 +7,7 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -21,6 +22,7 @@
 #include "centrali/store/sender_lock.hpp"
 #include "centrali/store/webhooks.hpp"
 #include "centrali/util/time.hpp"
+#include "scratch_postgres.hpp"
 #include "temp_store.hpp"
 
 using namespace centrali;
@@ -389,4 +391,64 @@ TEST_CASE("worker: no URL holds more than per_url attempts at once, so a slow en
   CHECK(answered == n);
   CHECK(most_open <= 3);
   CHECK(most_open == 3);  // the cap, not something narrower, was the limit
+}
+
+TEST_CASE("worker: on a PostgreSQL store the per-URL cap is shared by the processes that send, and grows back "
+          "when one stops", "[delivery][postgres]")
+{
+  if (!testing::postgres_available()) {
+    SUCCEED("skipped: no CENTRALI_TEST_POSTGRES");
+    return;
+  }
+  // Open requests counted from `since` on: the most seen at once.
+  std::atomic<int> open{0};
+  std::atomic<int> most_open{0};
+  std::atomic<int> answered{0};
+  Receiver receiver([&](http::Request&, http::Response& res) {
+    int now = ++open;
+    for (int seen = most_open; now > seen && !most_open.compare_exchange_weak(seen, now);) {
+    }
+    std::this_thread::sleep_for(100ms);
+    --open;
+    ++answered;
+    res.status = 200;
+    res.body = "{}";
+  });
+  const auto url = "http://127.0.0.1:" + std::to_string(receiver.port()) + "/slow";
+
+  testing::ScratchDatabase db;
+  constexpr int n = 96;
+  {
+    auto s = store::Store::open(db.url());
+    REQUIRE(s);
+    for (int i = 0; i < n; ++i) add_forward(*s, "dlv_" + std::to_string(i), url, "n=" + std::to_string(i));
+  }
+  // Another process sends from the store (its session holds the senders' lock).
+  auto acquired = store::SenderLock::acquire(db.url());
+  REQUIRE(acquired);
+  std::optional<store::SenderLock> other{std::move(*acquired)};
+  other->share();
+  CHECK(other->senders() == 1);
+
+  delivery::WorkerOptions options;
+  options.per_url = 6;
+  options.connections_per_origin = 8;
+  options.poll_interval = 20ms;
+  auto opened = store::Store::open(db.url(), {store::Durability::normal});
+  REQUIRE(opened);
+  store::GroupCommitter writer(std::move(*opened));
+  delivery::Worker worker(writer, db.url(), options, {});
+  worker.start();
+  CHECK(other->senders() == 2);
+  // Two senders: this one keeps to half of the cap.
+  for (int i = 0; i < 500 && answered < 12; ++i) std::this_thread::sleep_for(10ms);
+  CHECK(most_open == 3);
+  // Alone again: the whole cap, within a look (a second).
+  other.reset();
+  for (int i = 0; i < 300 && open < 6; ++i) std::this_thread::sleep_for(10ms);
+  for (int i = 0; i < 1000 && answered < n; ++i) std::this_thread::sleep_for(10ms);
+  worker.stop();
+  receiver.stop();
+  CHECK(answered == n);
+  CHECK(most_open == 6);
 }

@@ -35,6 +35,10 @@ constexpr std::size_t k_max_handed_bytes = 64u << 20;
 // See claim_batch: how often the store is asked while handed-over
 // deliveries keep the worker busy.
 constexpr auto k_store_claim_interval = std::chrono::milliseconds(50);
+// How often the processes sending from the store are counted (one query on
+// PostgreSQL): a sender that joins or leaves changes the others' share of
+// the per-URL cap within this long.
+constexpr auto k_senders_look_interval = std::chrono::seconds(1);
 } // namespace
 
 std::vector<std::chrono::milliseconds> default_forward_schedule()
@@ -75,6 +79,7 @@ void Worker::start()
     lock->share();
     m_sender_lock = std::move(*lock);
   }
+  look_at_senders();
   start_threads();
 }
 
@@ -82,7 +87,15 @@ void Worker::start(store::SenderLock held)
 {
   free_abandoned_leases(held);
   m_sender_lock = std::move(held);  // not shared: no other sender joins until stop()
+  look_at_senders();
   start_threads();
+}
+
+void Worker::look_at_senders()
+{
+  const int senders = m_sender_lock ? std::max(1, m_sender_lock->senders()) : 1;
+  m_per_url.store(std::max(1, m_options.per_url / senders), std::memory_order_relaxed);
+  m_next_senders_look = std::chrono::steady_clock::now() + k_senders_look_interval;
 }
 
 void Worker::free_abandoned_leases(const store::SenderLock& lock)
@@ -261,6 +274,7 @@ void Worker::claim_loop()
   auto next_claim = std::chrono::steady_clock::now();
   while (true) {
     report_finished();
+    if (std::chrono::steady_clock::now() >= m_next_senders_look) look_at_senders();
     int capacity = 0;
     bool want = false;
     bool handed = false;
@@ -322,7 +336,7 @@ bool Worker::claim_batch(store::Store& reader, int capacity)
   // a round trip to the store, and the rest of the window stays free for
   // other endpoints. Handed-over deliveries come first (they are leased
   // already); the store is asked for the rest.
-  const int per_url_claims = k_claim_rounds * m_options.per_url;
+  const int per_url_claims = k_claim_rounds * m_per_url.load(std::memory_order_relaxed);
   std::vector<store::Delivery> handed;
   std::vector<std::shared_ptr<const Result<store::Event>>> handed_payloads;  // one per handed delivery
   std::unordered_map<std::string, int> held;
@@ -465,7 +479,7 @@ void Worker::take_startable(const std::string& url, std::vector<JobPtr>& out, st
   if (it == m_urls.end()) return;
   auto& q = it->second;
   const auto now = timeutil::now_ms();
-  while (q.sending < m_options.per_url && !q.ready.empty()) {
+  while (q.sending < m_per_url.load(std::memory_order_relaxed) && !q.ready.empty()) {
     auto job = std::move(q.ready.front());
     q.ready.pop_front();
     // The attempt's deadline starts when it is sent (the timeout
@@ -611,7 +625,7 @@ void Worker::free_slot(const JobPtr& job)
       // after every attempt: one claim transaction then serves many
       // deliveries, and what is still ready keeps the endpoint busy while
       // it runs.
-      if (static_cast<int>(q.ready.size()) <= k_claim_rounds / 2 * m_options.per_url) {
+      if (static_cast<int>(q.ready.size()) <= k_claim_rounds / 2 * m_per_url.load(std::memory_order_relaxed)) {
         m_woken = true;
         notify = m_claimer_sleeping;
         m_claimer_sleeping = false;  // one wake-up is enough

@@ -42,7 +42,9 @@ struct WorkerOptions {
   // http:// targets share one event-driven client and need none.
   int threads = 48;
   // At most this many attempts to one URL at once, so a slow or dead
-  // endpoint cannot take every sender from the healthy ones.
+  // endpoint cannot take every sender from the healthy ones. On a
+  // PostgreSQL store the processes sending from it share it: each takes
+  // its part (at least one).
   int per_url = 24;
   // Keep-alive connections to one origin (host:port) for http:// targets;
   // attempts beyond wait for one to free. Many receivers run a thread per
@@ -143,6 +145,9 @@ private:
   };
 
   void free_abandoned_leases(const store::SenderLock& lock);
+  // Counts the processes sending from the store and sets this one's share
+  // of the per-URL cap (m_per_url).
+  void look_at_senders();
   void start_threads();
   void claim_loop();
   // Takes handed-over deliveries for URLs with room, claims up to
@@ -214,6 +219,11 @@ private:
   bool m_stopping = false;
   bool m_https_started = false;
   std::optional<store::SenderLock> m_sender_lock;  // held while this worker may send
+  // This process's share of WorkerOptions::per_url: the cap divided among
+  // the processes sending from the store, so that it holds across them.
+  // Counted at start and then by the claim loop (k_senders_look_interval).
+  std::atomic<int> m_per_url{1};
+  std::chrono::steady_clock::time_point m_next_senders_look{};  // claim loop only
   std::thread m_claimer;
   std::vector<std::thread> m_https_senders;
 };

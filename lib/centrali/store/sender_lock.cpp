@@ -61,6 +61,11 @@ SenderLock::~SenderLock()
   if (m_fd >= 0) ::close(m_fd);
 }
 
+int SenderLock::senders()
+{
+  return m_session ? postgres::count_senders(*m_session) : 1;
+}
+
 void SenderLock::share()
 {
   // Converting may let another sender take it exclusively for a moment; it

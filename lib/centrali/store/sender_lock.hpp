@@ -27,6 +27,10 @@ public:
   ~SenderLock();
 
   bool alone() const { return m_alone; }
+  // How many processes send from the store now, this one included. On a
+  // PostgreSQL store, the sessions holding the lock; on a SQLite file, 1
+  // (each process keeps its own count there).
+  int senders();
   // Lets other senders join (after the cleanup alone() allowed).
   void share();
 

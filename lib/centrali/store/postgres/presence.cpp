@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "centrali/store/postgres/connection.hpp"
 #include "centrali/store/postgres/sql.hpp"
 #include "centrali/store/postgres/url.hpp"
@@ -50,6 +52,17 @@ void share_senders(Connection& session)
     query_bool(session, k_unlock_senders_lock);
   } catch (const DatabaseError&) {
     // A lost session has dropped both locks: there is nothing left to share.
+  }
+}
+
+int count_senders(Connection& session)
+{
+  try {
+    Statement st(session.prepare(k_count_senders));
+    st.bind(1, k_senders_lock_key);
+    return st.step() ? std::max<int>(1, static_cast<int>(st.column(0).as_int64())) : 1;
+  } catch (const DatabaseError&) {
+    return 1;  // a lost session: its next look will say
   }
 }
 

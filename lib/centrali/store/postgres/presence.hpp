@@ -23,6 +23,9 @@ struct SenderSession {
 Result<SenderSession> join_senders(const std::string& url);
 // Lets other senders join: the exclusive hold becomes a shared one.
 void share_senders(Connection& session);
+// How many processes send from the store now (this one included), told by
+// the sessions holding the senders' lock; 1 when the server cannot say.
+int count_senders(Connection& session);
 
 // Holds a session named after the listener's URL and this machine.
 Result<std::unique_ptr<Connection>> publish_listener(const std::string& url, const std::string& listener_url);

@@ -59,6 +59,12 @@ inline constexpr long long k_senders_lock_key = 0x63656e7472616c73;  // "central
 inline constexpr const char* k_try_senders_lock = "SELECT pg_try_advisory_lock(?)::int";
 inline constexpr const char* k_share_senders_lock = "SELECT 1 FROM (SELECT pg_advisory_lock_shared(?)) AS taken";
 inline constexpr const char* k_unlock_senders_lock = "SELECT pg_advisory_unlock(?)::int";
+// Sessions holding the senders' lock in this database: a bigint key shows
+// in pg_locks as its high half (classid) and low half (objid).
+inline constexpr const char* k_count_senders =
+    "SELECT count(DISTINCT pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 "
+    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+    "AND classid::bigint = (?1::bigint >> 32) AND objid::bigint = (?1::bigint & 4294967295)";
 inline constexpr const char* k_set_application_name = "SELECT set_config('application_name', ?, false)";
 inline constexpr const char* k_listener_sessions =
     "SELECT application_name FROM pg_stat_activity WHERE datname = current_database() "
