@@ -443,7 +443,7 @@ TEST_CASE("worker: on a PostgreSQL store the per-URL cap is shared by the proces
   // Two senders: this one keeps to half of the cap.
   for (int i = 0; i < 500 && answered < 12; ++i) std::this_thread::sleep_for(10ms);
   CHECK(most_open == 3);
-  // Alone again: the whole cap, within a look (a second).
+  // Alone again: the whole cap, from the next look (100 ms).
   other.reset();
   for (int i = 0; i < 300 && open < 6; ++i) std::this_thread::sleep_for(10ms);
   for (int i = 0; i < 1000 && answered < n; ++i) std::this_thread::sleep_for(10ms);

@@ -36,9 +36,11 @@ constexpr std::size_t k_max_handed_bytes = 64u << 20;
 // deliveries keep the worker busy.
 constexpr auto k_store_claim_interval = std::chrono::milliseconds(50);
 // How often the processes sending from the store are counted (one query on
-// PostgreSQL): a sender that joins or leaves changes the others' share of
-// the per-URL cap within this long.
-constexpr auto k_senders_look_interval = std::chrono::seconds(1);
+// PostgreSQL, before a claim): a sender that joins or leaves changes the
+// others' share of the per-URL cap within this long (what they already
+// sent finishes). At 1 s, four senders started at once had 30 requests
+// open to one URL before each knew of the others.
+constexpr auto k_senders_look_interval = std::chrono::milliseconds(100);
 } // namespace
 
 std::vector<std::chrono::milliseconds> default_forward_schedule()
