@@ -393,12 +393,15 @@ TEST_CASE("postgres: begin_write makes writers take turns, and a bounded wait en
 
   // Without a bound, the second writer waits until the first commits.
   second->set_lock_wait(60'000);
+  // Its own wait: other tests on the server (ctest -j) wait for locks of their own.
+  const auto second_pid = std::to_string(scalar(*second, "SELECT pg_backend_pid()"));
   std::atomic<bool> began{false};
   std::thread writer([&] {
     second->begin_write();
     began = true;
   });
-  const auto waiting = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted";
+  const auto waiting =
+      "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND pid = " + second_pid;
   const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (scalar(*observer, waiting) == 0 && std::chrono::steady_clock::now() < give_up)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
