@@ -35,6 +35,11 @@ public:
   explicit Endpoint(Behaviour behaviour = {}) : m_behaviour(std::move(behaviour))
   {
     m_server.set_tcp_nodelay(true);
+    // A keep-alive connection holds a server thread: enough for every
+    // connection the senders may open at once (8 per process to one origin;
+    // with cpp-httplib's 8 threads, three senders' requests waited past
+    // their timeout, and the retry met the original at the receiver).
+    m_server.new_task_queue = [] { return new httplib::ThreadPool(80); };
     m_server.Post(".*", [this](const httplib::Request& req, httplib::Response& res) {
       int n;
       {
