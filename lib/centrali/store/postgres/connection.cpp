@@ -160,28 +160,27 @@ public:
     // not wait", where lock_timeout 0 would mean "forever".
     std::string sql = m_durability == Durability::full ? "BEGIN; " : "BEGIN; SET LOCAL synchronous_commit = off; ";
     if (m_lock_wait_ms == 0) {
-      begin(sql + "SELECT pg_try_" + take.substr(3) + key + ")", true);
+      begin(sql + "SELECT pg_try_" + take.substr(3) + key + ")", LockTaking::tried_or_locked);
     } else if (m_lock_wait_ms > 0) {
       // Most often the lock is free (for a shared taker: nobody holds or
       // waits for it exclusively): trying takes two statements fewer than a
       // bounded wait, and each costs the server a parse and a plan on every
       // transaction (a listener's batch is one). Only a lock that is busy
       // costs a second round trip, to wait.
-      if (!begin(sql + "SELECT pg_try_" + take.substr(3) + key + ")", false, true)) {
+      if (!begin(sql + "SELECT pg_try_" + take.substr(3) + key + ")", LockTaking::tried)) {
         try {
           query("SET LOCAL lock_timeout = '" + std::to_string(m_lock_wait_ms) + "ms'; SELECT " + take + key +
                 "); SET LOCAL lock_timeout = DEFAULT");
         } catch (...) {
-          if (!connection_lost() && PQtransactionStatus(m_conn) != PQTRANS_IDLE) PgResult(PQexec(m_conn, "ROLLBACK"));
-          m_lost_transaction = false;
+          abandon_transaction();
           throw;
         }
       }
     } else {
-      begin(sql + "SELECT " + take + key + ")", false);
+      begin(sql + "SELECT " + take + key + ")", LockTaking::waited);
     }
   }
-  void begin_read() override { begin("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", false); }
+  void begin_read() override { begin("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", LockTaking::waited); }
   // Read by the next begin_write: every write commits in a transaction of
   // its own making, so no round trip of its own is needed.
   void set_durability(Durability durability) override { m_durability = durability; }
@@ -254,28 +253,36 @@ private:
     ready();
     return run([&] { return PQexec(m_conn, sql.c_str()); });
   }
-  // Runs `sql`, which starts a transaction. `try_lock`: its last statement
-  // tried to take a lock; not taken, the transaction is rolled back and
-  // StoreFault::locked thrown, or with `keep_when_busy` false is returned,
-  // the transaction open. Anything else that fails rolls it back.
-  bool begin(const std::string& sql, bool try_lock, bool keep_when_busy = false)
+  // How the statements that start a transaction take its lock.
+  enum class LockTaking {
+    waited,           // waited for (or none is needed): taken once they return
+    tried_or_locked,  // tried (the last statement says whether it was taken): StoreFault::locked when not
+    tried,            // tried: begin() says whether it was taken, the transaction open either way
+  };
+  // Runs `sql`, which starts a transaction and takes its lock as `taking`
+  // says; returns whether the lock was taken. Anything that fails leaves
+  // no transaction open.
+  bool begin(const std::string& sql, LockTaking taking)
   {
     if (in_transaction() && !m_lost_transaction)
       throw DatabaseError("cannot start a transaction within a transaction", StoreFault::none);
     m_lost_transaction = false;  // a new transaction: the caller is past the lost one
     try {
       auto r = query(sql);
-      if (!try_lock && !keep_when_busy) return true;
+      if (taking == LockTaking::waited) return true;
       const bool taken = PQgetvalue(r.get(), 0, 0)[0] == 't';
-      if (keep_when_busy) return taken;
-      if (try_lock && !taken) throw DatabaseError(k_locked, StoreFault::locked);
-      return true;
+      if (!taken && taking == LockTaking::tried_or_locked) throw DatabaseError(k_locked, StoreFault::locked);
+      return taken;
     } catch (...) {
-      // As a failed BEGIN IMMEDIATE: no transaction is left open.
-      if (!connection_lost() && PQtransactionStatus(m_conn) != PQTRANS_IDLE) PgResult(PQexec(m_conn, "ROLLBACK"));
-      m_lost_transaction = false;
+      abandon_transaction();
       throw;
     }
+  }
+  // As a failed BEGIN IMMEDIATE: no transaction is left open.
+  void abandon_transaction()
+  {
+    if (!connection_lost() && PQtransactionStatus(m_conn) != PQTRANS_IDLE) PgResult(PQexec(m_conn, "ROLLBACK"));
+    m_lost_transaction = false;
   }
   void reconnect()
   {
