@@ -11,6 +11,7 @@
 #include "centrali/store/group_commit.hpp"
 #include "centrali/store/webhooks.hpp"
 #include "centrali/util/time.hpp"
+#include "pending_delivery.hpp"
 #include "temp_store.hpp"
 
 using namespace centrali;
@@ -34,16 +35,8 @@ void add_event(store::Store& s, const std::string& id)
 void add_delivery(store::Store& s, const std::string& id, const std::string& kind, const std::string& webhook_id = "")
 {
   add_event(s, "evt_" + id);
-  store::Delivery d;
-  d.id = id;
-  d.kind = kind;
+  auto d = testing::pending_delivery(id, 1, kind);
   d.webhook_id = webhook_id;
-  d.event_id = "evt_" + id;
-  d.event_type = "t";
-  d.url = "http://127.0.0.1:9/app";
-  d.status = "pending";
-  d.next_attempt_ms = 1;
-  d.created_ms = d.updated_ms = 1;
   REQUIRE(store::insert_delivery(s, d));
 }
 

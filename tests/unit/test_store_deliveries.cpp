@@ -7,6 +7,7 @@
 #include "centrali/store/events.hpp"
 #include "centrali/dispatch/fanout.hpp"
 #include "centrali/store/webhooks.hpp"
+#include "pending_delivery.hpp"
 #include "temp_store.hpp"
 
 using namespace centrali;
@@ -32,16 +33,7 @@ void add_event(store::Store& s, const std::string& id, const std::string& type, 
 void add_delivery(store::Store& s, const std::string& id, std::int64_t due_ms)
 {
   add_event(s, "evt_" + id, "t", false);
-  store::Delivery d;
-  d.id = id;
-  d.kind = "forward";
-  d.event_id = "evt_" + id;
-  d.event_type = "t";
-  d.url = "http://127.0.0.1:9/app";
-  d.status = "pending";
-  d.next_attempt_ms = due_ms;
-  d.created_ms = d.updated_ms = 1;
-  REQUIRE(store::insert_delivery(s, d));
+  REQUIRE(store::insert_delivery(s, testing::pending_delivery(id, due_ms)));
 }
 
 // Claims what is due at `now_ms` with a one-minute lease.
