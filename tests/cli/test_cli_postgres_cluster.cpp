@@ -281,6 +281,57 @@ TEST_CASE("two listeners and one dispatch share one PostgreSQL store: every ackn
   CHECK(survivor.process().stop(SIGTERM) == 0);
 }
 
+namespace {
+
+// How many senders (`listen`, `dispatch`) hold their lock on the store.
+int running_senders(const std::string& store)
+{
+  auto session = centrali::store::postgres::connect(store, centrali::store::Durability::normal);
+  centrali::store::Statement st(session->prepare(
+      "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 2 "
+      "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"));
+  return st.step() ? st.column(0).as_int() : 0;
+}
+
+} // namespace
+
+TEST_CASE("a dispatch killed with deliveries in flight: the dispatch beside it sends them at once, long before "
+          "their leases end",
+          "[cli][postgres]")
+{
+  if (!postgres_server_given()) {
+    WARN("skipped: CENTRALI_TEST_POSTGRES is not set (tests/postgres/cluster.sh start prints one)");
+    return;
+  }
+  Database database;
+  const auto& store = database.url();
+  std::atomic<bool> hang{true};
+  webhooks::Endpoint receiver([&hang](int, const httplib::Request&, httplib::Response&) {
+    // Bounded, so a failing test's receiver still stops (120 s, past any wait here).
+    for (int i = 0; i < 12'000 && hang; ++i) std::this_thread::sleep_for(10ms);
+  });
+  // Leases of 4 × 30 s + 60 s: three minutes, which this test never waits out.
+  webhooks::add_webhook(store, receiver.url(), {"--timeout", "30s"});
+  constexpr std::size_t n = 3;
+  Background victim({centrali_binary(), "--store", store, "dispatch"});
+  for (std::size_t i = 0; i < n; ++i) webhooks::emit(store, "order.created", R"({"n":)" + std::to_string(i) + "}");
+  REQUIRE(wait_until([&] { return receiver.requests().size() == n; }, 30s));  // all in flight at the victim
+  // Not alone when it starts (the victim runs): it frees nothing then.
+  Background survivor({centrali_binary(), "--store", store, "dispatch"});
+  REQUIRE(wait_until([&] { return running_senders(store) == 2; }, 30s));
+  std::this_thread::sleep_for(300ms);  // a few of the survivor's looks at the senders, the victim among them
+
+  CHECK(victim.stop(SIGKILL) == 128 + SIGKILL);
+  hang = false;
+  bool sent = wait_until([&] { return webhooks::deliveries(store, {"--status", "succeeded"}).size() == n; }, 20s, 100ms);
+  if (!sent) {
+    INFO("deliveries: " << webhooks::deliveries(store).dump());
+    CHECK(sent);
+  }
+  CHECK(receiver.requests().size() == 2 * n);
+  CHECK(survivor.stop(SIGTERM) == 0);
+}
+
 TEST_CASE("a schedule tick fires once across three listeners", "[cli][postgres]")
 {
   if (!postgres_server_given()) {

@@ -64,6 +64,36 @@ private:
   std::thread m_thread;
 };
 
+// A receiver that answers each request after 100 ms and counts how many
+// were open at once: what a cap on the requests to one URL shows on.
+class SlowReceiver {
+public:
+  SlowReceiver()
+      : m_receiver([this](http::Request&, http::Response& res) {
+          const int now = ++m_open;
+          for (int seen = m_most_open; now > seen && !m_most_open.compare_exchange_weak(seen, now);) {
+          }
+          std::this_thread::sleep_for(100ms);
+          --m_open;
+          ++m_answered;
+          res.status = 200;
+          res.body = "{}";
+        })
+  {
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(m_receiver.port()) + "/slow"; }
+  int open() const { return m_open; }
+  int most_open() const { return m_most_open; }
+  int answered() const { return m_answered; }
+  void stop() { m_receiver.stop(); }
+
+private:
+  std::atomic<int> m_open{0};
+  std::atomic<int> m_most_open{0};
+  std::atomic<int> m_answered{0};
+  Receiver m_receiver;  // last: stopped before the counts go
+};
+
 // A forward of a fresh event whose body is `body`, due now.
 void add_forward(store::Store& s, const std::string& id, const std::string& url, const std::string& body)
 {
@@ -353,20 +383,8 @@ TEST_CASE("worker: no URL holds more than per_url attempts at once, so a slow en
   // The endpoint answers slowly and counts requests open at once. With
   // connections enough for 8, the cap of 3 attempts per URL is what holds
   // them back: a slow or dead endpoint ties up no more than its share.
-  std::atomic<int> open{0};
-  std::atomic<int> most_open{0};
-  std::atomic<int> answered{0};
-  Receiver receiver([&](http::Request&, http::Response& res) {
-    int now = ++open;
-    for (int seen = most_open; now > seen && !most_open.compare_exchange_weak(seen, now);) {
-    }
-    std::this_thread::sleep_for(100ms);
-    --open;
-    ++answered;
-    res.status = 200;
-    res.body = "{}";
-  });
-  const auto url = "http://127.0.0.1:" + std::to_string(receiver.port()) + "/slow";
+  SlowReceiver receiver;
+  const auto url = receiver.url();
 
   unit::TempDir dir;
   const auto path = dir.path() / "s.db";
@@ -384,13 +402,13 @@ TEST_CASE("worker: no URL holds more than per_url attempts at once, so a slow en
   store::GroupCommitter writer(std::move(*opened));
   delivery::Worker worker(writer, path, options, {});
   worker.start();
-  for (int i = 0; i < 600 && answered < n; ++i) std::this_thread::sleep_for(20ms);
+  for (int i = 0; i < 600 && receiver.answered() < n; ++i) std::this_thread::sleep_for(20ms);
   worker.stop();
   receiver.stop();
 
-  CHECK(answered == n);
-  CHECK(most_open <= 3);
-  CHECK(most_open == 3);  // the cap, not something narrower, was the limit
+  CHECK(receiver.answered() == n);
+  CHECK(receiver.most_open() <= 3);
+  CHECK(receiver.most_open() == 3);  // the cap, not something narrower, was the limit
 }
 
 TEST_CASE("worker: on a PostgreSQL store the per-URL cap is shared by the processes that send, and grows back "
@@ -400,21 +418,8 @@ TEST_CASE("worker: on a PostgreSQL store the per-URL cap is shared by the proces
     SUCCEED("skipped: no CENTRALI_TEST_POSTGRES");
     return;
   }
-  // Open requests counted from `since` on: the most seen at once.
-  std::atomic<int> open{0};
-  std::atomic<int> most_open{0};
-  std::atomic<int> answered{0};
-  Receiver receiver([&](http::Request&, http::Response& res) {
-    int now = ++open;
-    for (int seen = most_open; now > seen && !most_open.compare_exchange_weak(seen, now);) {
-    }
-    std::this_thread::sleep_for(100ms);
-    --open;
-    ++answered;
-    res.status = 200;
-    res.body = "{}";
-  });
-  const auto url = "http://127.0.0.1:" + std::to_string(receiver.port()) + "/slow";
+  SlowReceiver receiver;
+  const auto url = receiver.url();
 
   testing::ScratchDatabase db;
   constexpr int n = 96;
@@ -428,7 +433,7 @@ TEST_CASE("worker: on a PostgreSQL store the per-URL cap is shared by the proces
   REQUIRE(acquired);
   std::optional<store::SenderLock> other{std::move(*acquired)};
   other->share();
-  CHECK(other->senders() == 1);
+  CHECK(other->look().senders == 1);
 
   delivery::WorkerOptions options;
   options.per_url = 6;
@@ -439,16 +444,55 @@ TEST_CASE("worker: on a PostgreSQL store the per-URL cap is shared by the proces
   store::GroupCommitter writer(std::move(*opened));
   delivery::Worker worker(writer, db.url(), options, {});
   worker.start();
-  CHECK(other->senders() == 2);
+  CHECK(other->look().senders == 2);
   // Two senders: this one keeps to half of the cap.
-  for (int i = 0; i < 500 && answered < 12; ++i) std::this_thread::sleep_for(10ms);
-  CHECK(most_open == 3);
+  for (int i = 0; i < 500 && receiver.answered() < 12; ++i) std::this_thread::sleep_for(10ms);
+  CHECK(receiver.most_open() == 3);
   // Alone again: the whole cap, from the next look (100 ms).
   other.reset();
-  for (int i = 0; i < 300 && open < 6; ++i) std::this_thread::sleep_for(10ms);
-  for (int i = 0; i < 1000 && answered < n; ++i) std::this_thread::sleep_for(10ms);
+  for (int i = 0; i < 300 && receiver.open() < 6; ++i) std::this_thread::sleep_for(10ms);
+  for (int i = 0; i < 1000 && receiver.answered() < n; ++i) std::this_thread::sleep_for(10ms);
   worker.stop();
   receiver.stop();
-  CHECK(answered == n);
-  CHECK(most_open == 6);
+  CHECK(receiver.answered() == n);
+  CHECK(receiver.most_open() == 6);
+}
+
+TEST_CASE("worker: on a PostgreSQL store the leases of a sender that stops running are freed at once, and sent",
+          "[delivery][postgres]")
+{
+  if (!testing::postgres_available()) {
+    SUCCEED("skipped: no CENTRALI_TEST_POSTGRES");
+    return;
+  }
+  SlowReceiver receiver;
+  testing::ScratchDatabase db;
+  auto s = store::Store::open(db.url());
+  REQUIRE(s);
+  add_forward(*s, "dlv_held", receiver.url(), "{}");
+  // Another process sends from the store and holds the delivery for ten
+  // minutes: it claimed it and has it in flight.
+  auto acquired = store::SenderLock::acquire(db.url());
+  REQUIRE(acquired);
+  std::optional<store::SenderLock> other{std::move(*acquired)};
+  other->share();
+  auto claimed = store::claim_due_deliveries(*s, timeutil::now_ms(), 10,
+                                             store::ClaimLease{600'000, 600'000, other->owner()});
+  REQUIRE(claimed);
+  REQUIRE(claimed->size() == 1);
+
+  delivery::WorkerOptions options;
+  options.poll_interval = 20ms;
+  auto opened = store::Store::open(db.url(), {store::Durability::normal});
+  REQUIRE(opened);
+  store::GroupCommitter writer(std::move(*opened));
+  delivery::Worker worker(writer, db.url(), options, {});
+  worker.start();  // not alone: the lease may be the other's, and stays
+  std::this_thread::sleep_for(300ms);
+  CHECK(receiver.answered() == 0);
+  other.reset();  // the other process ends (kill -9 alike: its session goes)
+  for (int i = 0; i < 1000 && receiver.answered() < 1; ++i) std::this_thread::sleep_for(10ms);
+  worker.stop();
+  receiver.stop();
+  CHECK(receiver.answered() == 1);
 }

@@ -3,18 +3,23 @@
 // transactions run at once. These cases hold one open while the other runs,
 // as two `dispatch` processes would, and check that what a sender relies on
 // still holds: no delivery claimed twice, attempts of one delivery numbered
-// one after the other, a failure streak ended (and said to end) once.
+// one after the other, a failure streak ended (and said to end) once, the
+// leases of a sender that is gone freed by the others, and only those.
 #include <catch2/catch.hpp>
 
 #include <chrono>
 #include <future>
+#include <optional>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "centrali/store/deliveries.hpp"
+#include "centrali/store/sender_lock.hpp"
 #include "centrali/store/store.hpp"
 #include "centrali/store/webhooks.hpp"
+#include "pending_delivery.hpp"
 #include "scratch_postgres.hpp"
 
 using namespace centrali;
@@ -33,17 +38,8 @@ store::Store open_sender(const testing::ScratchDatabase& db)
 // A forward delivery due at 100 ms; its row's seq.
 std::int64_t add_delivery(store::Store& s, const std::string& id)
 {
-  store::Delivery d;
-  d.id = id;
-  d.kind = "forward";
-  d.event_id = "evt_" + id;
-  d.event_type = "t";
-  d.url = "http://127.0.0.1:9/app";
-  d.status = "pending";
-  d.next_attempt_ms = 100;
-  d.created_ms = d.updated_ms = 1;
   std::int64_t seq = 0;
-  REQUIRE(store::insert_delivery(s, d, &seq));
+  REQUIRE(store::insert_delivery(s, testing::pending_delivery(id, 100), &seq));
   return seq;
 }
 
@@ -191,4 +187,116 @@ TEST_CASE("store on PostgreSQL: a failure streak two senders end at once is said
   auto after = store::get_webhook(a, "whk_1");
   REQUIRE(after);
   CHECK_FALSE(after->failing_since_ms);
+}
+
+namespace {
+
+// The ids of `claimed`, sorted.
+std::set<std::string> ids_of(const std::vector<store::Delivery>& claimed)
+{
+  std::set<std::string> ids;
+  for (const auto& d : claimed) ids.insert(d.id);
+  return ids;
+}
+
+// Looks at the senders from `lock` until `senders` run (the server drops a
+// session's locks a moment after it ends); true when any look saw one leave.
+bool look_until(store::SenderLock& lock, int senders)
+{
+  bool someone_left = false;
+  for (int i = 0; i < 500; ++i) {
+    const auto seen = lock.look();
+    someone_left = someone_left || seen.someone_left;
+    if (seen.senders == senders) break;
+    std::this_thread::sleep_for(10ms);
+  }
+  return someone_left;
+}
+
+} // namespace
+
+TEST_CASE("store on PostgreSQL: a sender that is gone loses its leases at once, while the leases of those running "
+          "stay",
+          "[store][postgres]")
+{
+  if (!testing::postgres_available()) {
+    SUCCEED("skipped: no CENTRALI_TEST_POSTGRES");
+    return;
+  }
+  testing::ScratchDatabase db;
+  auto s = open_sender(db);
+  for (int i = 0; i < 10; ++i) add_delivery(s, "dlv_" + std::to_string(i));
+
+  auto joined_a = store::SenderLock::acquire(db.url());
+  REQUIRE(joined_a);
+  std::optional<store::SenderLock> a{std::move(*joined_a)};
+  a->share();
+  auto b = store::SenderLock::acquire(db.url());
+  REQUIRE(b);
+  CHECK_FALSE(b->alone());
+  b->share();
+  CHECK(a->owner() != 0);
+  CHECK(a->owner() != b->owner());
+  CHECK(b->look().senders == 2);
+
+  const auto by_a = store::claim_due_deliveries(s, 1'000, 4, store::ClaimLease{60'000, 60'000, a->owner()});
+  const auto by_b = store::claim_due_deliveries(s, 1'000, 4, store::ClaimLease{60'000, 60'000, b->owner()});
+  REQUIRE(by_a);
+  REQUIRE(by_b);
+  REQUIRE(by_a->size() == 4);
+  REQUIRE(by_b->size() == 4);
+  // Both running: nobody is seen to leave, and no lease is freed.
+  CHECK_FALSE(b->look().someone_left);
+  auto none = store::release_departed_senders_leases(s, 2'000);
+  REQUIRE(none);
+  CHECK(*none == 0);
+
+  a.reset();  // its session ends, as with kill -9 of its process
+  CHECK(look_until(*b, 1));
+  auto freed = store::release_departed_senders_leases(s, 2'000);
+  REQUIRE(freed);
+  CHECK(*freed == 4);
+  // Due at once: a's four and the two nobody claimed; b's stay leased.
+  auto again = store::claim_due_deliveries(s, 2'000, 100, 60'000);
+  REQUIRE(again);
+  auto expected = ids_of(*by_a);
+  expected.insert({"dlv_8", "dlv_9"});
+  CHECK(ids_of(*again) == expected);
+}
+
+TEST_CASE("store on PostgreSQL: a sender whose session was lost joins again under its own name, its leases kept",
+          "[store][postgres]")
+{
+  if (!testing::postgres_available()) {
+    SUCCEED("skipped: no CENTRALI_TEST_POSTGRES");
+    return;
+  }
+  testing::ScratchDatabase db;
+  auto s = open_sender(db);
+  add_delivery(s, "dlv_0");
+  auto a = store::SenderLock::acquire(db.url());
+  REQUIRE(a);
+  a->share();
+  const auto owner = a->owner();
+  CHECK(a->look().senders == 1);
+  REQUIRE(store::claim_due_deliveries(s, 1'000, 1, store::ClaimLease{60'000, 60'000, owner})->size() == 1);
+
+  // The server ends the sender's session (a restart, a network cut).
+  CHECK(s.query_int64("SELECT count(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = 'advisory' "
+                      "AND objsubid = 2 AND objid::bigint = " + std::to_string(owner)) == 1);
+  for (int i = 0; i < 500 && s.query_int64("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2 "
+                                           "AND objid::bigint = " + std::to_string(owner)) > 0; ++i)
+    std::this_thread::sleep_for(10ms);
+  // Its next look makes the session again and takes back its locks.
+  const auto seen = a->look();
+  CHECK(seen.senders == 1);
+  CHECK_FALSE(seen.someone_left);
+  CHECK(a->owner() == owner);
+  // A sender starting now is not alone, and the lease is still the sender's.
+  auto b = store::SenderLock::acquire(db.url());
+  REQUIRE(b);
+  CHECK_FALSE(b->alone());
+  auto freed = store::release_departed_senders_leases(s, 2'000);
+  REQUIRE(freed);
+  CHECK(*freed == 0);
 }

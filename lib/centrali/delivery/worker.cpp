@@ -77,7 +77,7 @@ void Worker::start()
 {
   // Without the lock file (an unwritable folder), leases simply run out.
   if (auto lock = store::SenderLock::acquire(m_store_path); lock) {
-    free_abandoned_leases(*lock);
+    if (lock->alone()) free_leases(Freeing::all);
     lock->share();
     m_sender_lock = std::move(*lock);
   }
@@ -87,7 +87,7 @@ void Worker::start()
 
 void Worker::start(store::SenderLock held)
 {
-  free_abandoned_leases(held);
+  if (held.alone()) free_leases(Freeing::all);
   m_sender_lock = std::move(held);  // not shared: no other sender joins until stop()
   look_at_senders();
   start_threads();
@@ -95,17 +95,22 @@ void Worker::start(store::SenderLock held)
 
 void Worker::look_at_senders()
 {
-  const int senders = m_sender_lock ? std::max(1, m_sender_lock->senders()) : 1;
-  m_per_url.store(std::max(1, m_options.per_url / senders), std::memory_order_relaxed);
+  const auto seen = m_sender_lock ? m_sender_lock->look() : store::SenderLock::Look{};
+  m_per_url.store(std::max(1, m_options.per_url / std::max(1, seen.senders)), std::memory_order_relaxed);
+  if (m_sender_lock) m_lease_owner.store(m_sender_lock->owner(), std::memory_order_relaxed);
+  // What they had in flight is free at once, not when their leases end
+  // (minutes, for slow webhooks); claimed by the next pass.
+  if (seen.someone_left) free_leases(Freeing::departed_senders);
   m_next_senders_look = std::chrono::steady_clock::now() + k_senders_look_interval;
 }
 
-void Worker::free_abandoned_leases(const store::SenderLock& lock)
+void Worker::free_leases(Freeing which)
 {
-  if (!lock.alone()) return;
   (void)m_writer
-      .submit([](store::Store& s) -> Result<void> {
-        auto freed = store::release_abandoned_leases(s, timeutil::now_ms());
+      .submit([which](store::Store& s) -> Result<void> {
+        const auto now = timeutil::now_ms();
+        auto freed = which == Freeing::all ? store::release_abandoned_leases(s, now)
+                                           : store::release_departed_senders_leases(s, now);
         if (!freed) return std::unexpected(freed.error());
         return {};
       }, store::Durability::normal)
@@ -202,7 +207,7 @@ store::ClaimLease Worker::lease(store::Store& store) const
   auto read = store::max_webhook_timeout_ms(store);
   const auto longest = read ? *read : m_options.forward_timeout.count();
   return {lease_length_ms(m_options, longest, LeaseCovers::webhooks),
-          lease_length_ms(m_options, longest, LeaseCovers::forwards_too)};
+          lease_length_ms(m_options, longest, LeaseCovers::forwards_too), m_lease_owner.load(std::memory_order_relaxed)};
 }
 
 store::FanOutLease Worker::lease_for_fan_out(store::Store& writer_store, std::int64_t now_ms)
@@ -219,7 +224,8 @@ store::FanOutLease Worker::lease_for_fan_out(store::Store& writer_store, std::in
   // its own is enough (a redone transaction asks again).
   auto left = std::make_shared<int>(room);
   // The fan-out makes webhook deliveries only (forwards are made at ingestion).
-  return {now_ms + lease(writer_store).webhooks_ms, [left](const std::string&) { return (*left)-- > 0; }, bytes};
+  return {now_ms + lease(writer_store).webhooks_ms, [left](const std::string&) { return (*left)-- > 0; }, bytes,
+          m_lease_owner.load(std::memory_order_relaxed)};
 }
 
 void Worker::take_handed(std::vector<store::LeasedDelivery> deliveries)

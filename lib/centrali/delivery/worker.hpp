@@ -144,9 +144,12 @@ private:
     bool recorded = false;
   };
 
-  void free_abandoned_leases(const store::SenderLock& lock);
-  // Counts the processes sending from the store and sets this one's share
-  // of the per-URL cap (m_per_url).
+  // Frees leases of senders that are gone: every lease in the store (for a
+  // sender that started alone), or those of senders seen to leave.
+  enum class Freeing { all, departed_senders };
+  void free_leases(Freeing which);
+  // Counts the processes sending from the store, sets this one's share of
+  // the per-URL cap (m_per_url), and frees the leases of any seen to leave.
   void look_at_senders();
   void start_threads();
   void claim_loop();
@@ -223,6 +226,7 @@ private:
   // the processes sending from the store, so that it holds across them.
   // Counted at start and then by the claim loop (k_senders_look_interval).
   std::atomic<int> m_per_url{1};
+  std::atomic<std::int64_t> m_lease_owner{0};  // this sender's SenderLock::owner, named in its leases
   std::chrono::steady_clock::time_point m_next_senders_look{};  // claim loop only
   std::thread m_claimer;
   std::vector<std::thread> m_https_senders;

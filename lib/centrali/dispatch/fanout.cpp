@@ -119,7 +119,10 @@ Result<store::FanOutResult> fan_out_pending(store::Store& store, int limit, std:
       d.status = "pending";
       d.next_attempt_ms = now_ms;
       const bool leased = lease && lease->accept(w->url);
-      if (leased) d.lease_until_ms = lease->lease_until_ms;
+      if (leased) {
+        d.lease_until_ms = lease->lease_until_ms;
+        d.lease_owner = lease->owner;
+      }
       if (auto r = store::insert_delivery(store, d, leased ? &d.seq : nullptr); !r) return std::unexpected(r.error());
       ++result.deliveries;
       if (!leased) continue;

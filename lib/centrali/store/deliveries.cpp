@@ -50,7 +50,8 @@ Result<void> insert_delivery(Store& store, const Delivery& d, std::int64_t* seq)
   return guarded("store delivery ", d.id, [&]() -> Result<void> {
 #define CENTRALI_INSERT_DELIVERY                                                                       \
   "INSERT INTO deliveries (id, kind, event_id, webhook_id, event_type, url, status, attempt_count, "   \
-  "next_attempt_ms, created_ms, updated_ms, lease_until_ms, last_error) VALUES (?,?,?,?,?,?,?,0,?,?,?,?,?)"
+  "next_attempt_ms, created_ms, updated_ms, lease_until_ms, last_error, lease_owner) "                   \
+  "VALUES (?,?,?,?,?,?,?,0,?,?,?,?,?,?)"
     auto& st = store.statement(CENTRALI_INSERT_DELIVERY, CENTRALI_INSERT_DELIVERY " RETURNING seq");
 #undef CENTRALI_INSERT_DELIVERY
     // No copies: the strings outlive the statement's execution below.
@@ -72,6 +73,8 @@ Result<void> insert_delivery(Store& store, const Delivery& d, std::int64_t* seq)
     else st.bind(11);
     if (d.last_error.empty()) st.bind(12);  // a skipped delivery says why
     else st.bind_no_copy(12, d.last_error);
+    if (d.lease_until_ms && d.lease_owner) st.bind(13, static_cast<int64_t>(d.lease_owner));
+    else st.bind(13);
     const auto key = store.insert_for_key(st);
     if (seq) *seq = key;
     return {};
@@ -109,7 +112,10 @@ Result<std::vector<Delivery>> claim_due_deliveries(Store& store, std::int64_t no
     if (out.empty()) return out;
     const bool takes_forward = std::any_of(out.begin(), out.end(), [](const Delivery& d) { return d.kind == "forward"; });
     const auto lease_until_ms = now_ms + (takes_forward ? lease.with_forward_ms : lease.webhooks_ms);
-    for (auto& d : out) d.lease_until_ms = lease_until_ms;
+    for (auto& d : out) {
+      d.lease_until_ms = lease_until_ms;
+      d.lease_owner = lease.owner;
+    }
     // One statement leases the whole batch (rowids as a JSON array): a write
     // statement's fixed cost is paid once per claim, not once per delivery.
     // The due time moves to the lease's end, which is when the delivery
@@ -125,6 +131,8 @@ Result<std::vector<Delivery>> claim_due_deliveries(Store& store, std::int64_t no
     auto& leasing = store.statement(sqlite::k_lease_deliveries, postgres::k_lease_deliveries);
     leasing.bind(1, static_cast<int64_t>(lease_until_ms));
     leasing.bind(2, seqs);
+    if (lease.owner) leasing.bind(3, static_cast<int64_t>(lease.owner));
+    else leasing.bind(3);
     leasing.exec();
     return out;
   });
@@ -164,6 +172,24 @@ Result<int> release_abandoned_leases(Store& store, std::int64_t now_ms)
     auto runs = release_abandoned_automation_leases(store);
     if (!runs) return std::unexpected(runs.error());
     return freed + *runs;
+  });
+}
+
+Result<int> release_departed_senders_leases(Store& store, std::int64_t now_ms)
+{
+  if (store.backend() != Backend::postgresql) return 0;  // see the declaration
+  return guarded("release departed senders' leases", [&]() -> Result<int> {
+    // Owners are read from the server's locks as this statement runs. A
+    // sender joins (holds its lock) before it claims, and a claim or a
+    // leasing fan-out cannot commit while this runs (they take the write
+    // lock shared or whole, the caller whole): no lease of a running
+    // sender is taken for a departed one's.
+    auto& st = store.statement(postgres::k_release_departed_leases);
+    st.bind(1, static_cast<int64_t>(now_ms));
+    st.bind(2, postgres::k_sender_owner_class);
+    int freed = st.exec();
+    st.reset();
+    return freed;
   });
 }
 

@@ -31,6 +31,7 @@ struct Delivery {
   std::int64_t created_ms = 0;
   std::int64_t updated_ms = 0;
   std::int64_t lease_until_ms = 0;  // when the lease taken by a claim (or a leasing fan-out) ends
+  std::int64_t lease_owner = 0;     // the sender holding that lease (SenderLock::owner); 0: none named
 };
 
 struct Attempt {
@@ -80,11 +81,13 @@ Result<void> insert_delivery(Store& store, const Delivery& delivery, std::int64_
 struct ClaimLease {
   std::int64_t webhooks_ms = 0;      // the claim takes webhook deliveries only
   std::int64_t with_forward_ms = 0;  // it takes a forward too
+  std::int64_t owner = 0;            // the claiming sender (SenderLock::owner); 0: none named
 };
 
 // Leases up to `limit` pending deliveries due at `now_ms` that nobody else
-// holds, until `now_ms` + the lease (see ClaimLease); a crashed holder's
-// lease simply expires.
+// holds, until `now_ms` + the lease (see ClaimLease), in the name of
+// `lease.owner`; a crashed holder's lease expires, or is freed by
+// release_abandoned_leases or release_departed_senders_leases.
 // While leased, a delivery's stored due time is the lease's end; the
 // returned rows carry the due time they had.
 // `accept(url)` is asked for each candidate in due order and may refuse
@@ -111,6 +114,12 @@ Result<void> release_lease(Store& store, const Delivery& claimed);
 // knows it is the only one (see SenderLock), every lease was left by a
 // process that died. Returns how many were freed.
 Result<int> release_abandoned_leases(Store& store, std::int64_t now_ms);
+// Frees the leases, not ended by `now_ms`, of senders that are gone: those
+// naming an owner that no running sender is (SenderLock::owner), making
+// them due then. Only a PostgreSQL store can tell which senders run (each
+// holds a lock of its session); on a SQLite file this frees nothing.
+// Returns how many were freed.
+Result<int> release_departed_senders_leases(Store& store, std::int64_t now_ms);
 
 // Stores `attempt` (numbered after the delivery's last) and the delivery's
 // new state, and releases its lease. A scheduled attempt also counts in

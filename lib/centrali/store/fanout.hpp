@@ -44,6 +44,7 @@ struct FanOutLease {
   // Up to this many bytes of event bodies come with the leased deliveries
   // (read with the event here, instead of again by the worker).
   std::size_t payload_budget = 0;
+  std::int64_t owner = 0;  // the sender the leases name (Delivery::lease_owner)
 };
 
 // How fan-out reaches an in-process delivery worker (see FanOutLease).

@@ -6,6 +6,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -15,10 +16,11 @@ namespace centrali::store {
 Result<SenderLock> SenderLock::acquire(const std::filesystem::path& store_path)
 {
   if (postgres::is_postgres_url(store_path.string())) {
-    auto joined = postgres::join_senders(store_path.string());
+    auto joined = postgres::SenderPresence::join(store_path.string());
     if (!joined) return std::unexpected(joined.error());
-    SenderLock lock(-1, joined->alone);
-    lock.m_session = std::move(joined->session);
+    SenderLock lock(-1, joined->alone());
+    lock.m_owner = joined->owner();
+    lock.m_presence = std::make_unique<postgres::SenderPresence>(std::move(*joined));
     return lock;
   }
   const auto path = store_path.string() + "-senders";
@@ -40,8 +42,11 @@ Result<SenderLock> SenderLock::acquire(const std::filesystem::path& store_path)
   return SenderLock(fd, false);
 }
 
+SenderLock::SenderLock(int fd, bool alone) : m_fd(fd), m_alone(alone) {}
+
 SenderLock::SenderLock(SenderLock&& other) noexcept
-    : m_fd(std::exchange(other.m_fd, -1)), m_alone(other.m_alone), m_session(std::move(other.m_session))
+    : m_fd(std::exchange(other.m_fd, -1)), m_alone(other.m_alone), m_owner(other.m_owner),
+      m_presence(std::move(other.m_presence)), m_seen(std::move(other.m_seen))
 {
 }
 
@@ -51,7 +56,9 @@ SenderLock& SenderLock::operator=(SenderLock&& other) noexcept
     if (m_fd >= 0) ::close(m_fd);
     m_fd = std::exchange(other.m_fd, -1);
     m_alone = other.m_alone;
-    m_session = std::move(other.m_session);
+    m_owner = other.m_owner;
+    m_presence = std::move(other.m_presence);
+    m_seen = std::move(other.m_seen);
   }
   return *this;
 }
@@ -61,9 +68,19 @@ SenderLock::~SenderLock()
   if (m_fd >= 0) ::close(m_fd);
 }
 
-int SenderLock::senders()
+SenderLock::Look SenderLock::look()
 {
-  return m_session ? postgres::count_senders(*m_session) : 1;
+  if (!m_presence) return {};
+  auto seen = m_presence->look();
+  if (seen.owners.empty()) return {};  // no answer: the next look will say
+  m_owner = m_presence->owner();
+  std::sort(seen.owners.begin(), seen.owners.end());
+  // Having joined again, this sender saw nobody in between: only those it
+  // sees from now on can be seen to go.
+  const bool someone_left = !seen.rejoined && !std::includes(seen.owners.begin(), seen.owners.end(),
+                                                             m_seen.begin(), m_seen.end());
+  m_seen = std::move(seen.owners);
+  return {static_cast<int>(m_seen.size()), someone_left};
 }
 
 void SenderLock::share()
@@ -71,7 +88,7 @@ void SenderLock::share()
   // Converting may let another sender take it exclusively for a moment; it
   // then frees leases too, before this one has taken any (share() comes
   // before the first claim), so nothing in use is touched.
-  if (m_session && m_alone) postgres::share_senders(*m_session);
+  if (m_presence && m_alone) m_presence->share();
   if (m_fd >= 0 && m_alone) (void)::flock(m_fd, LOCK_SH);
 }
 

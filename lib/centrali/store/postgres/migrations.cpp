@@ -269,6 +269,8 @@ constexpr Migration k_migrations[] = {
       );
       CREATE INDEX automation_steps_run ON automation_steps(run_id, seq);
     )sql"},
+    // As SQLite's 13: the sender holding a delivery's lease.
+    {13, "ALTER TABLE deliveries ADD COLUMN lease_owner BIGINT;"},
 };
 
 bool schema_table_exists(Connection& db)

@@ -27,7 +27,7 @@ inline constexpr const char* k_claim_candidates =
     "ORDER BY next_attempt_ms LIMIT ?2 FOR UPDATE SKIP LOCKED";
 // Leases the claimed rows, their seqs given as one JSON array.
 inline constexpr const char* k_lease_deliveries =
-    "UPDATE deliveries SET lease_until_ms = ?1, next_attempt_ms = ?1 "
+    "UPDATE deliveries SET lease_until_ms = ?1, next_attempt_ms = ?1, lease_owner = ?3 "
     "WHERE seq IN (SELECT value::bigint FROM json_array_elements_text(?2::json))";
 
 // A record whose data holds a value at a path (`records list --where`); a
@@ -59,12 +59,23 @@ inline constexpr long long k_senders_lock_key = 0x63656e7472616c73;  // "central
 inline constexpr const char* k_try_senders_lock = "SELECT pg_try_advisory_lock(?)::int";
 inline constexpr const char* k_share_senders_lock = "SELECT 1 FROM (SELECT pg_advisory_lock_shared(?)) AS taken";
 inline constexpr const char* k_unlock_senders_lock = "SELECT pg_advisory_unlock(?)::int";
-// Sessions holding the senders' lock in this database: a bigint key shows
-// in pg_locks as its high half (classid) and low half (objid).
-inline constexpr const char* k_count_senders =
-    "SELECT count(DISTINCT pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 "
-    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
-    "AND classid::bigint = (?1::bigint >> 32) AND objid::bigint = (?1::bigint & 4294967295)";
+// Each sender also holds a lock of its own, naming it: (class, owner) as
+// two int keys, which pg_locks shows as classid and objid (objsubid 2). The
+// owner is what a delivery's lease_owner holds while that sender leases it.
+inline constexpr int k_sender_owner_class = 0x63656e74;  // "cent"
+inline constexpr const char* k_try_owner_lock = "SELECT pg_try_advisory_lock(?1::int, ?2::int)::int";
+// The owners of the senders running on this database (class ?N).
+#define CENTRALI_RUNNING_OWNERS(N)                                                                               \
+  "SELECT objid::bigint FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 2 "                \
+  "AND classid::bigint = ?" #N " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+inline constexpr const char* k_running_owners = CENTRALI_RUNNING_OWNERS(1);
+// Frees the leases not ended by ?1 whose owner is no running sender (class
+// ?2): due at ?1.
+inline constexpr const char* k_release_departed_leases =
+    "UPDATE deliveries SET lease_until_ms = NULL, next_attempt_ms = ?1 WHERE status = 'pending' "
+    "AND next_attempt_ms > ?1 AND lease_until_ms IS NOT NULL AND lease_owner IS NOT NULL "
+    "AND lease_owner NOT IN (" CENTRALI_RUNNING_OWNERS(2) ")";
+#undef CENTRALI_RUNNING_OWNERS
 inline constexpr const char* k_set_application_name = "SELECT set_config('application_name', ?, false)";
 inline constexpr const char* k_listener_sessions =
     "SELECT application_name FROM pg_stat_activity WHERE datname = current_database() "

@@ -484,6 +484,11 @@ const std::vector<Migration>& migrations()
         CREATE INDEX automation_steps_run ON automation_steps(run_id, seq);
         ALTER TABLE attempts ADD COLUMN clock_offset_ms INTEGER NOT NULL DEFAULT 0;
       )sql"},
+      // 13: which sender holds a delivery's lease (SenderLock::owner), so
+      // that the others can free it at once when that sender is gone. Read
+      // only while lease_until_ms is set; NULL on a SQLite store, whose
+      // senders cannot see one another (their leases run out instead).
+      {13, "ALTER TABLE deliveries ADD COLUMN lease_owner INTEGER;"},
   };
   return list;
 }

@@ -26,7 +26,8 @@ inline constexpr const char* k_claim_candidates =
     "ORDER BY next_attempt_ms LIMIT ?2";
 // Leases the claimed rows, their seqs given as one JSON array.
 inline constexpr const char* k_lease_deliveries =
-    "UPDATE deliveries SET lease_until_ms = ?1, next_attempt_ms = ?1 WHERE seq IN (SELECT value FROM json_each(?2))";
+    "UPDATE deliveries SET lease_until_ms = ?1, next_attempt_ms = ?1, lease_owner = ?3 "
+    "WHERE seq IN (SELECT value FROM json_each(?2))";
 
 // A record whose data holds a value at a path (`records list --where`); a
 // JSON null and an absent member both count as null.
