@@ -9,6 +9,7 @@
 #include "centrali/dispatch/fanout.hpp"
 #include "centrali/dispatch/routing.hpp"
 #include "centrali/store/events.hpp"
+#include "centrali/store/fanout.hpp"
 #include "centrali/store/triggers.hpp"
 #include "centrali/store/webhooks.hpp"
 #include "temp_store.hpp"
@@ -100,4 +101,27 @@ TEST_CASE("dispatch::route_event: a stored condition this binary cannot read tak
   CHECK(dispatch::describe(dispatch::route_event(orders, event), orders, event, false) ==
         "type invoice.paid does not match 'order.*'");
   CHECK(dispatch::route_event(dispatch::webhook_route(false, "*", {}), event).miss == dispatch::Miss::disabled);
+}
+
+TEST_CASE("dispatch::fan_out_pending with nothing to route to passes every event, and routes those after a webhook comes",
+          "[dispatch]")
+{
+  // A listener that only stores (and forwards, at ingestion) has no webhook,
+  // trigger or automation: its fan-out moves past what arrived, reading none of it.
+  unit::TempDir dir;
+  auto s = unit::open_store(dir);
+  for (int i = 0; i < 5; ++i) add_event(s, "evt_before_" + std::to_string(i), "invoice.paid", "{}");
+  auto out = dispatch::fan_out_pending(s, 2, 1'000);
+  REQUIRE(out);
+  CHECK(out->deliveries == 0);
+  auto pending = store::has_pending_events(s);
+  REQUIRE(pending);
+  CHECK_FALSE(*pending);  // all five passed in one pass, past its page of two
+
+  add_webhook(s, "whk_all", {});
+  add_event(s, "evt_after", "invoice.paid", "{}");
+  out = dispatch::fan_out_pending(s, 2, 1'000);
+  REQUIRE(out);
+  CHECK(out->events == 1);
+  CHECK(column(s, "SELECT group_concat(event_id) FROM deliveries") == "evt_after");
 }

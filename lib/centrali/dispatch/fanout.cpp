@@ -69,6 +69,14 @@ Result<store::FanOutResult> fan_out_pending(store::Store& store, int limit, std:
     automations.push_back({std::move(a.name), std::move(a.definition),
                            trigger_route(false, joined(a.events), std::move(a.source), std::move(a.collection), {})});
   }
+  // Nothing to route to (a listener that only stores, and forwards at
+  // ingestion): every event is passed at once, none read. Each pass holds
+  // the write lock that ingestion's commits wait for; reading every event
+  // for nothing cost two listeners on PostgreSQL a tenth of their rate.
+  if (webhooks.empty() && triggers.empty() && automations.empty()) {
+    if (auto r = store::advance_fan_out_cursor(store, {}, limit); !r) return std::unexpected(r.error());
+    return result;
+  }
   // Every body is read when a route has content conditions and, when
   // deliveries go to a worker with the payload they send, because the row
   // is being read here anyway (not when no webhook could take one: a
