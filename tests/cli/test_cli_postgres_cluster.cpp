@@ -17,6 +17,7 @@
 #include <iterator>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -330,6 +331,38 @@ TEST_CASE("a dispatch killed with deliveries in flight: the dispatch beside it s
   }
   CHECK(receiver.requests().size() == 2 * n);
   CHECK(survivor.stop(SIGTERM) == 0);
+}
+
+TEST_CASE("a listener killed while a trigger runs: the listener beside it marks the run interrupted at once, not "
+          "when its lease ends",
+          "[cli][postgres]")
+{
+  if (!postgres_server_given()) {
+    WARN("skipped: CENTRALI_TEST_POSTGRES is not set (tests/postgres/cluster.sh start prints one)");
+    return;
+  }
+  Database database;
+  const auto& store = database.url();
+  // Leased for its timeout + 10 s: ten minutes, which this test never waits out.
+  cli_ok(store, {"triggers", "add", "slow", "--on", "demand", "--run", "sleep 20", "--timeout", "10m"});
+  auto status = [&] {
+    auto runs = cli_json(store, {"triggers", "runs", "slow"});
+    return runs.empty() ? std::string() : runs[0]["status"].get<std::string>();
+  };
+  std::optional<Listen> victim;
+  victim.emplace(store);
+  cli_ok(store, {"triggers", "fire", "slow"});
+  REQUIRE(wait_until([&] { return status() == "running"; }, 30s, 100ms));
+  Listen survivor(store);
+  REQUIRE(wait_until([&] { return running_senders(store) == 2; }, 30s));
+  std::this_thread::sleep_for(300ms);  // a few of the survivor's looks, the victim among them
+
+  CHECK(victim->process().stop(SIGKILL) == 128 + SIGKILL);
+  CHECK(wait_until([&] { return status() == "failure"; }, 15s, 100ms));
+  const auto run = cli_json(store, {"triggers", "runs", "slow"})[0]["id"].get<std::string>();
+  auto shown = cli_json(store, {"triggers", "runs", "show", run});
+  CHECK(shown["error"] == "interrupted (the runner stopped)");
+  CHECK(survivor.process().stop(SIGTERM) == 0);
 }
 
 TEST_CASE("a schedule tick fires once across three listeners", "[cli][postgres]")

@@ -4,7 +4,8 @@
 // as two `dispatch` processes would, and check that what a sender relies on
 // still holds: no delivery claimed twice, attempts of one delivery numbered
 // one after the other, a failure streak ended (and said to end) once, the
-// leases of a sender that is gone freed by the others, and only those.
+// leases of a sender that is gone (deliveries, runs, automation runs) freed
+// by the others, and only those.
 #include <catch2/catch.hpp>
 
 #include <chrono>
@@ -15,9 +16,12 @@
 #include <thread>
 #include <vector>
 
+#include "centrali/store/automations.hpp"
 #include "centrali/store/deliveries.hpp"
+#include "centrali/store/runs.hpp"
 #include "centrali/store/sender_lock.hpp"
 #include "centrali/store/store.hpp"
+#include "centrali/store/triggers.hpp"
 #include "centrali/store/webhooks.hpp"
 #include "pending_delivery.hpp"
 #include "scratch_postgres.hpp"
@@ -299,4 +303,73 @@ TEST_CASE("store on PostgreSQL: a sender whose session was lost joins again unde
   auto freed = store::release_departed_senders_leases(s, 2'000);
   REQUIRE(freed);
   CHECK(*freed == 0);
+}
+
+TEST_CASE("store on PostgreSQL: the runs of a process that is gone are interrupted at once, and its automation runs "
+          "free to claim",
+          "[store][postgres]")
+{
+  if (!testing::postgres_available()) {
+    SUCCEED("skipped: no CENTRALI_TEST_POSTGRES");
+    return;
+  }
+  testing::ScratchDatabase db;
+  auto s = open_sender(db);
+  store::Trigger t;
+  t.name = "job";
+  t.kind = "demand";
+  t.command = "true";
+  t.concurrency = 2;
+  t.timeout_ms = 600'000;  // leases of ten minutes
+  REQUIRE(store::add_trigger(s, t));
+  for (const char* id : {"run_gone", "run_kept"}) {
+    store::Run r;
+    r.id = id;
+    r.trigger = "job";
+    r.status = "queued";
+    r.origin = "demand";
+    r.input = R"({"data":null})";
+    r.queued_ms = 1;
+    REQUIRE(store::insert_run(s, r));
+  }
+  for (const char* id : {"arun_gone", "arun_kept"}) {
+    store::AutomationRun r;
+    r.id = id;
+    r.automation = "flow";
+    r.definition = "{}";
+    r.status = "running";
+    r.origin = "demand";
+    r.input = "{}";
+    r.next_step = "first";
+    r.due_ms = 1;
+    r.created_ms = r.updated_ms = 1;
+    REQUIRE(store::insert_automation_run(s, r));
+  }
+  auto joined_a = store::SenderLock::acquire(db.url());
+  REQUIRE(joined_a);
+  std::optional<store::SenderLock> a{std::move(*joined_a)};
+  a->share();
+  auto b = store::SenderLock::acquire(db.url());
+  REQUIRE(b);
+  b->share();
+  CHECK(b->look().senders == 2);
+  REQUIRE(store::claim_runs(s, 1'000, 1, a->owner())->front().run.id == "run_gone");
+  REQUIRE(store::claim_runs(s, 1'000, 1, b->owner())->front().run.id == "run_kept");
+  REQUIRE(store::claim_automation_runs(s, 1'000, 601'000, 1, a->owner())->front().run.id == "arun_gone");
+  REQUIRE(store::claim_automation_runs(s, 1'000, 601'000, 1, b->owner())->front().run.id == "arun_kept");
+
+  a.reset();
+  CHECK(look_until(*b, 1));
+  auto freed = store::release_departed_senders_leases(s, 2'000);
+  REQUIRE(freed);
+  CHECK(*freed == 2);
+  auto gone = store::get_run(s, "run_gone");
+  REQUIRE(gone);
+  CHECK(gone->status == "failure");
+  CHECK(gone->error == store::k_interrupted);
+  CHECK(store::get_run(s, "run_kept")->status == "running");
+  auto again = store::claim_automation_runs(s, 2'000, 602'000, 10, b->owner());
+  REQUIRE(again);
+  REQUIRE(again->size() == 1);
+  CHECK(again->front().run.id == "arun_gone");
 }

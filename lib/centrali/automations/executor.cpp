@@ -149,7 +149,8 @@ struct Executor::State {
     std::vector<store::ClaimedAutomationRun> claimed;
     auto done = writer
                     .submit([&](store::Store& s) -> Result<void> {
-                      auto r = store::claim_automation_runs(s, now, now + k_claim_lease_ms, options.claim_batch);
+                      auto r = store::claim_automation_runs(s, now, now + k_claim_lease_ms, options.claim_batch,
+                                                            options.lease_owner ? options.lease_owner() : 0);
                       if (!r) return std::unexpected(r.error());
                       claimed = std::move(*r);
                       return {};

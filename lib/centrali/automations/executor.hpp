@@ -17,6 +17,7 @@ struct ExecutorOptions {
   int max_parallel = 8;                          // compute steps at once in this process
   int claim_batch = 256;                         // runs claimed per look
   std::chrono::milliseconds poll_interval{250};  // picks up runs queued by other processes
+  std::function<std::int64_t()> lease_owner;     // who claims (store::SenderLock::owner); none: 0
 };
 
 class Executor {

@@ -121,6 +121,9 @@ public:
   // For the fan-out in this process: fresh deliveries come to the worker
   // already leased, up to a bound, instead of each being claimed later.
   store::DeliveryHandOff hand_off();
+  // The name this process's leases carry (store::SenderLock::owner), for
+  // whatever else it claims (runs, automation runs); 0 before start().
+  std::int64_t lease_owner() const { return m_lease_owner.load(std::memory_order_relaxed); }
 
   struct Job;
   using JobPtr = std::shared_ptr<Job>;

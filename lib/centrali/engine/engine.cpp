@@ -77,9 +77,15 @@ Result<std::unique_ptr<Engine>> Engine::create(EngineOptions options, EngineCall
   auto log = callbacks.on_log ? callbacks.on_log : [](const std::string&) {};
   parts.worker = std::make_unique<delivery::Worker>(*parts.writer, options.store_path, options.worker,
                                                     callbacks.on_attempt);
-  parts.runner = std::make_unique<triggers::Runner>(*parts.writer, options.store_path, triggers::RunnerOptions{}, log);
-  parts.executor = std::make_unique<automations::Executor>(*parts.writer, options.store_path,
-                                                           automations::ExecutorOptions{}, log);
+  // Runs are leased in the name the worker's sender lock gives this
+  // process, so that the others free them too should it die.
+  auto lease_owner = [worker = parts.worker.get()] { return worker->lease_owner(); };
+  triggers::RunnerOptions runner_options;
+  runner_options.lease_owner = lease_owner;
+  parts.runner = std::make_unique<triggers::Runner>(*parts.writer, options.store_path, runner_options, log);
+  automations::ExecutorOptions executor_options;
+  executor_options.lease_owner = lease_owner;
+  parts.executor = std::make_unique<automations::Executor>(*parts.writer, options.store_path, executor_options, log);
   auto* runner = parts.runner.get();
   auto* executor = parts.executor.get();
   if (options.schedules == Schedules::tick)

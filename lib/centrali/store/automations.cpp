@@ -1,4 +1,5 @@
 #include "centrali/store/automations.hpp"
+#include "centrali/store/postgres/sql.hpp"
 
 #include "centrali/store/columns.hpp"
 
@@ -413,7 +414,8 @@ Result<std::vector<AutomationRun>> list_automation_runs(Store& store, const Auto
 }
 
 Result<std::vector<ClaimedAutomationRun>> claim_automation_runs(Store& store, std::int64_t now_ms,
-                                                                std::int64_t lease_until_ms, int limit)
+                                                                std::int64_t lease_until_ms, int limit,
+                                                                std::int64_t owner)
 {
   return guarded("claim automation runs", [&]() -> Result<std::vector<ClaimedAutomationRun>> {
     std::vector<ClaimedAutomationRun> claimed;
@@ -435,10 +437,12 @@ Result<std::vector<ClaimedAutomationRun>> claim_automation_runs(Store& store, st
       }
       st.reset();
     }
-    auto& lease = store.statement("UPDATE automation_runs SET lease_until_ms = ? WHERE seq = ?");
+    auto& lease = store.statement("UPDATE automation_runs SET lease_until_ms = ?, lease_owner = ? WHERE seq = ?");
     for (auto& c : claimed) {
       lease.bind(1, static_cast<int64_t>(lease_until_ms));
-      lease.bind(2, static_cast<int64_t>(c.run.seq));
+      if (owner) lease.bind(2, static_cast<int64_t>(owner));
+      else lease.bind(2);
+      lease.bind(3, static_cast<int64_t>(c.run.seq));
       lease.exec();
       lease.reset();
       c.run.lease_until_ms = lease_until_ms;
@@ -507,6 +511,18 @@ Result<int> release_abandoned_automation_leases(Store& store)
   return guarded("release abandoned automation run leases", [&]() -> Result<int> {
     auto& st = store.statement("UPDATE automation_runs SET lease_until_ms = NULL "
                                "WHERE status IN ('running','waiting') AND lease_until_ms IS NOT NULL");
+    int freed = st.exec();
+    st.reset();
+    return freed;
+  });
+}
+
+Result<int> release_departed_automation_leases(Store& store)
+{
+  if (store.backend() != Backend::postgresql) return 0;  // see store::release_departed_senders_leases
+  return guarded("release automation run leases of departed processes", [&]() -> Result<int> {
+    auto& st = store.statement(postgres::k_release_departed_automation_leases);
+    st.bind(1, postgres::k_sender_owner_class);
     int freed = st.exec();
     st.reset();
     return freed;

@@ -106,8 +106,10 @@ struct ClaimedAutomationRun {
   AutomationRun run;
   std::vector<AutomationStep> steps;
 };
+// `owner`: the claiming process (SenderLock::owner; 0 names none).
 Result<std::vector<ClaimedAutomationRun>> claim_automation_runs(Store& store, std::int64_t now_ms,
-                                                                std::int64_t lease_until_ms, int limit);
+                                                                std::int64_t lease_until_ms, int limit,
+                                                                std::int64_t owner = 0);
 
 // One run's progress, written as one unit: the run's new state and the
 // step rows to insert or update (seq 0: insert; the new seq is written
@@ -137,6 +139,9 @@ Result<bool> cancel_automation_run(Store& store, const std::string& id, std::int
 // that died. Its compute step still marked running was interrupted, and the
 // next claim says so. Returns how many were freed.
 Result<int> release_abandoned_automation_leases(Store& store);
+// Frees the leases of runs claimed by a process that is gone (see
+// store::release_departed_senders_leases).
+Result<int> release_departed_automation_leases(Store& store);
 
 // When the next open run falls due, lease aside (for --fast-forward and
 // idle detection); none when no run is open.

@@ -4,6 +4,7 @@
 
 #include "centrali/store/automations.hpp"
 #include "centrali/store/glob.hpp"
+#include "centrali/store/runs.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -189,7 +190,12 @@ Result<int> release_departed_senders_leases(Store& store, std::int64_t now_ms)
     st.bind(2, postgres::k_sender_owner_class);
     int freed = st.exec();
     st.reset();
-    return freed;
+    // Runs and automation runs are leased by the same processes.
+    auto runs = interrupt_departed_runs(store, now_ms);
+    if (!runs) return std::unexpected(runs.error());
+    auto automation_runs = release_departed_automation_leases(store);
+    if (!automation_runs) return std::unexpected(automation_runs.error());
+    return freed + *runs + *automation_runs;
   });
 }
 

@@ -116,9 +116,10 @@ Result<void> release_lease(Store& store, const Delivery& claimed);
 Result<int> release_abandoned_leases(Store& store, std::int64_t now_ms);
 // Frees the leases, not ended by `now_ms`, of senders that are gone: those
 // naming an owner that no running sender is (SenderLock::owner), making
-// them due then. Only a PostgreSQL store can tell which senders run (each
-// holds a lock of its session); on a SQLite file this frees nothing.
-// Returns how many were freed.
+// them due then; their runs are interrupted and their automation runs free
+// to claim, as at their lease's end. Only a PostgreSQL store can tell which
+// senders run (each holds a lock of its session); on a SQLite file this
+// frees nothing. Returns how many were freed.
 Result<int> release_departed_senders_leases(Store& store, std::int64_t now_ms);
 
 // Stores `attempt` (numbered after the delivery's last) and the delivery's

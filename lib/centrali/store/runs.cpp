@@ -1,4 +1,5 @@
 #include "centrali/store/runs.hpp"
+#include "centrali/store/postgres/sql.hpp"
 
 #include "centrali/store/columns.hpp"
 
@@ -135,7 +136,21 @@ Result<int> interrupt_expired_runs(Store& store, std::int64_t now_ms)
   return guarded("mark interrupted runs", [&]() -> Result<int> { return interrupt_expired(store, now_ms); });
 }
 
-Result<std::vector<ClaimedRun>> claim_runs(Store& store, std::int64_t now_ms, int limit)
+Result<int> interrupt_departed_runs(Store& store, std::int64_t now_ms)
+{
+  if (store.backend() != Backend::postgresql) return 0;  // see store::release_departed_senders_leases
+  return guarded("interrupt runs of departed processes", [&]() -> Result<int> {
+    auto& st = store.statement(postgres::k_interrupt_departed_runs);
+    st.bind(1, k_interrupted);
+    st.bind(2, static_cast<int64_t>(now_ms));
+    st.bind(3, postgres::k_sender_owner_class);
+    int interrupted = st.exec();
+    st.reset();
+    return interrupted;
+  });
+}
+
+Result<std::vector<ClaimedRun>> claim_runs(Store& store, std::int64_t now_ms, int limit, std::int64_t owner)
 {
   return guarded("claim runs", [&]() -> Result<std::vector<ClaimedRun>> {
     std::vector<ClaimedRun> claimed;
@@ -187,10 +202,12 @@ Result<std::vector<ClaimedRun>> claim_runs(Store& store, std::int64_t now_ms, in
       }
       for (auto& r : runs) {
         auto& up = store.statement(
-            "UPDATE runs SET status = 'running', started_ms = ?, lease_until_ms = ? WHERE seq = ?");
+            "UPDATE runs SET status = 'running', started_ms = ?, lease_until_ms = ?, lease_owner = ? WHERE seq = ?");
         up.bind(1, static_cast<int64_t>(now_ms));
         up.bind(2, static_cast<int64_t>(lease));
-        up.bind(3, static_cast<int64_t>(r.seq));
+        if (owner) up.bind(3, static_cast<int64_t>(owner));
+        else up.bind(3);
+        up.bind(4, static_cast<int64_t>(r.seq));
         up.exec();
         r.status = "running";
         r.started_ms = now_ms;

@@ -83,10 +83,15 @@ Result<std::vector<Run>> runs_for_event(Store& store, const std::string& event_i
 // oldest first per trigger, of unpaused triggers with a free concurrency
 // slot (runs running anywhere count), leasing each until its timeout plus
 // k_lease_margin_ms. Returned in queue order.
-Result<std::vector<ClaimedRun>> claim_runs(Store& store, std::int64_t now_ms, int limit);
+// `owner`: the claiming process (SenderLock::owner; 0 names none).
+Result<std::vector<ClaimedRun>> claim_runs(Store& store, std::int64_t now_ms, int limit, std::int64_t owner = 0);
 
 // Marks running runs whose lease ended before `now_ms` as interrupted; returns how many.
 Result<int> interrupt_expired_runs(Store& store, std::int64_t now_ms);
+// Marks running runs claimed by a process that is gone as interrupted at
+// `now_ms`, not waiting for their lease (see
+// store::release_departed_senders_leases); returns how many.
+Result<int> interrupt_departed_runs(Store& store, std::int64_t now_ms);
 
 // Records a run's outcome and drops its lease.
 Result<void> finish_run(Store& store, const RunResult& result);

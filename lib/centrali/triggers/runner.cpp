@@ -104,7 +104,7 @@ int Runner::claim(int capacity)
   const auto now = timeutil::now_ms();
   auto done = m_writer
                   .submit([&](store::Store& s) -> Result<void> {
-                    auto c = store::claim_runs(s, now, capacity);
+                    auto c = store::claim_runs(s, now, capacity, m_options.lease_owner ? m_options.lease_owner() : 0);
                     if (!c) return std::unexpected(c.error());
                     claimed = std::move(*c);
                     return {};

@@ -22,6 +22,7 @@ namespace centrali::triggers {
 struct RunnerOptions {
   int max_parallel = 8;                              // runs at once in this process, all triggers together
   std::chrono::milliseconds poll_interval{250};      // picks up runs queued by other processes
+  std::function<std::int64_t()> lease_owner;         // who claims (store::SenderLock::owner); none: 0
 };
 
 // Executes queued runs (respecting each trigger's concurrency, in queue

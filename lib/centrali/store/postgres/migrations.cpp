@@ -269,8 +269,12 @@ constexpr Migration k_migrations[] = {
       );
       CREATE INDEX automation_steps_run ON automation_steps(run_id, seq);
     )sql"},
-    // As SQLite's 13: the sender holding a delivery's lease.
-    {13, "ALTER TABLE deliveries ADD COLUMN lease_owner BIGINT;"},
+    // As SQLite's 13: the process holding a lease.
+    {13, R"sql(
+      ALTER TABLE deliveries ADD COLUMN lease_owner BIGINT;
+      ALTER TABLE runs ADD COLUMN lease_owner BIGINT;
+      ALTER TABLE automation_runs ADD COLUMN lease_owner BIGINT;
+    )sql"},
 };
 
 bool schema_table_exists(Connection& db)

@@ -75,6 +75,17 @@ inline constexpr const char* k_release_departed_leases =
     "UPDATE deliveries SET lease_until_ms = NULL, next_attempt_ms = ?1 WHERE status = 'pending' "
     "AND next_attempt_ms > ?1 AND lease_until_ms IS NOT NULL AND lease_owner IS NOT NULL "
     "AND lease_owner NOT IN (" CENTRALI_RUNNING_OWNERS(2) ")";
+// Runs whose runner is no running sender (class ?3) were interrupted
+// (error ?1, ended at ?2), as their lease's end would say.
+inline constexpr const char* k_interrupt_departed_runs =
+    "UPDATE runs SET status = 'failure', error = ?1, ended_ms = ?2, lease_until_ms = NULL "
+    "WHERE status IN ('queued','running') AND status = 'running' AND lease_until_ms IS NOT NULL "
+    "AND lease_owner IS NOT NULL AND lease_owner NOT IN (" CENTRALI_RUNNING_OWNERS(3) ")";
+// Frees the automation runs leased by no running sender (class ?1).
+inline constexpr const char* k_release_departed_automation_leases =
+    "UPDATE automation_runs SET lease_until_ms = NULL WHERE status IN ('running','waiting') "
+    "AND lease_until_ms IS NOT NULL AND lease_owner IS NOT NULL "
+    "AND lease_owner NOT IN (" CENTRALI_RUNNING_OWNERS(1) ")";
 #undef CENTRALI_RUNNING_OWNERS
 inline constexpr const char* k_set_application_name = "SELECT set_config('application_name', ?, false)";
 inline constexpr const char* k_listener_sessions =

@@ -484,11 +484,16 @@ const std::vector<Migration>& migrations()
         CREATE INDEX automation_steps_run ON automation_steps(run_id, seq);
         ALTER TABLE attempts ADD COLUMN clock_offset_ms INTEGER NOT NULL DEFAULT 0;
       )sql"},
-      // 13: which sender holds a delivery's lease (SenderLock::owner), so
-      // that the others can free it at once when that sender is gone. Read
-      // only while lease_until_ms is set; NULL on a SQLite store, whose
-      // senders cannot see one another (their leases run out instead).
-      {13, "ALTER TABLE deliveries ADD COLUMN lease_owner INTEGER;"},
+      // 13: which process holds a delivery's, a run's or an automation
+      // run's lease (SenderLock::owner), so that the others can free it at
+      // once when that process is gone. Read only while lease_until_ms is
+      // set; NULL on a SQLite store, whose processes cannot see one another
+      // (their leases run out instead).
+      {13, R"sql(
+        ALTER TABLE deliveries ADD COLUMN lease_owner INTEGER;
+        ALTER TABLE runs ADD COLUMN lease_owner INTEGER;
+        ALTER TABLE automation_runs ADD COLUMN lease_owner INTEGER;
+      )sql"},
   };
   return list;
 }
