@@ -18,6 +18,7 @@
 #include "centrali/store/fanout.hpp"
 #include "centrali/store/triggers.hpp"
 #include "centrali/store/webhooks.hpp"
+#include "scratch_postgres.hpp"
 #include "temp_store.hpp"
 
 using namespace centrali;
@@ -393,4 +394,75 @@ TEST_CASE("dispatch: two dispatchers on one store (two processes) fan each event
   CHECK(scalar(s, "SELECT count(DISTINCT event_id) FROM deliveries") == k_events);
   CHECK(scalar(s, "SELECT count(*) FROM runs") == k_events);
   CHECK(scalar(s, "SELECT count(DISTINCT event_id) FROM runs") == k_events);
+}
+
+TEST_CASE("dispatch::Dispatcher::drain with nothing to route passes events, and once a webhook comes it routes what "
+          "arrives after",
+          "[dispatch]")
+{
+  unit::TempDir dir;
+  auto s = unit::open_store(dir);
+  add_event(s, "e1", "a");
+  auto writer = writer_on(s.path());
+  HookCounts hooks;
+  dispatch::Dispatcher dispatcher(*writer, s.path(), counting(hooks));
+  // Nothing to route to: passed, twice (the second pass beside ingestion).
+  for (int pass = 0; pass < 2; ++pass) {
+    auto out = dispatcher.drain();
+    REQUIRE(out);
+    CHECK(out->deliveries == 0);
+  }
+  add_event(s, "e2", "b");
+  REQUIRE(dispatcher.drain());
+  auto pending = store::has_pending_events(s);
+  REQUIRE(pending);
+  CHECK_FALSE(*pending);
+
+  // A webhook now: the next drain finds something to route and routes it,
+  // in the same call, with the whole lock.
+  add_webhook(s, "whk_all", "*");
+  add_event(s, "e3", "c");
+  auto out = dispatcher.drain();
+  REQUIRE(out);
+  CHECK(out->events == 1);
+  CHECK(out->deliveries == 1);
+  CHECK(deliveries(s) == "e3>whk_all");
+}
+
+TEST_CASE("dispatch::Dispatcher::drain on PostgreSQL: a pass with nothing to route runs beside a listener's open "
+          "ingestion, a pass that routes waits for it",
+          "[dispatch][postgres]")
+{
+  if (!testing::postgres_available()) {
+    SUCCEED("skipped: no CENTRALI_TEST_POSTGRES");
+    return;
+  }
+  testing::ScratchDatabase db;
+  auto opened = store::Store::open(db.url());
+  REQUIRE(opened);
+  auto& s = *opened;
+  add_event(s, "e1", "a");
+  auto writer_store = store::Store::open(db.url());
+  REQUIRE(writer_store);
+  store::GroupCommitter writer(std::move(*writer_store), 512, std::chrono::milliseconds(300));
+  HookCounts hooks;
+  dispatch::Dispatcher dispatcher(writer, db.url(), counting(hooks));
+  REQUIRE(dispatcher.drain());  // learns there is nothing to route
+
+  // Another listener is inserting an event: its transaction holds the write lock shared.
+  auto other = store::Store::open(db.url());
+  REQUIRE(other);
+  other->connection().begin_write(store::WriteLock::shared);
+  add_event(*other, "e2", "b");
+  CHECK(dispatcher.drain());  // beside it, without waiting
+  s.connection().begin_write(store::WriteLock::shared);  // (a write of its own would wait for the other)
+  add_webhook(s, "whk_all", "*");
+  s.exec("COMMIT");
+  auto routed = dispatcher.drain();  // must see every event committed: waits, and gives up at 300 ms
+  REQUIRE_FALSE(routed);
+  CHECK(routed.error().fault == StoreFault::locked);
+  other->exec("COMMIT");
+  routed = dispatcher.drain();
+  REQUIRE(routed);
+  CHECK(routed->deliveries == 1);  // e2, committed now
 }

@@ -71,6 +71,9 @@ Result<store::FanOutResult> Dispatcher::drain()
   while (true) {
     const auto& hand_off = m_hooks.hand_off;
     store::FanOutResult batch;
+    // While nothing is routed, a pass only moves the cursor: it need not
+    // keep every listener's commits waiting, as a pass that routes must.
+    const auto lock = m_nothing_to_route ? store::WriteLock::shared : store::WriteLock::exclusive;
     auto r = m_writer
                  .submit([&](store::Store& s) -> Result<void> {
                    const auto now = timeutil::now_ms();
@@ -78,7 +81,8 @@ Result<store::FanOutResult> Dispatcher::drain()
                    // those deliveries need no claim.
                    std::optional<store::FanOutLease> lease;
                    if (hand_off.lease) lease = hand_off.lease(s, now);
-                   auto out = fan_out_pending(s, k_batch, now, lease ? &*lease : nullptr);
+                   auto out = fan_out_pending(s, k_batch, now, lease ? &*lease : nullptr,
+                                              lock == store::WriteLock::exclusive);
                    if (!out) return std::unexpected(out.error());
                    // Work this process did not keep: others' senders and
                    // runners hear of it at the commit.
@@ -86,11 +90,13 @@ Result<store::FanOutResult> Dispatcher::drain()
                      store::announce_work(s);
                    batch = std::move(*out);  // a redone transaction replaces what the rolled-back one made
                    return {};
-                 }, store::Durability::normal)  // redone whole if lost: the events stay pending in the same transaction
+                 }, store::Durability::normal, lock)  // redone whole if lost: the events stay pending in the same transaction
                  .get();
     const int leased = r ? static_cast<int>(batch.leased.size()) : 0;
     if (hand_off.take) hand_off.take(r ? std::move(batch.leased) : std::vector<store::LeasedDelivery>{});
     if (!r) return std::unexpected(r.error());
+    m_nothing_to_route = batch.nothing_to_route;
+    if (batch.must_route) continue;  // something to route to now: again, with the whole lock
     total.events += batch.events;
     total.deliveries += batch.deliveries;
     total.skipped += batch.skipped;

@@ -51,6 +51,9 @@ private:
   bool m_sleeping = false;
   bool m_stopping = false;
   std::string m_last_failure;  // loop thread only: what fan_out_failed last heard
+  // The last pass found nothing to route to: the next one takes the write
+  // lock shared, beside ingestion (drain's thread only).
+  bool m_nothing_to_route = false;
   std::thread m_thread;
 };
 

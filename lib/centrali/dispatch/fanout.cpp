@@ -36,7 +36,7 @@ std::string joined(const std::vector<std::string>& globs)
 } // namespace
 
 Result<store::FanOutResult> fan_out_pending(store::Store& store, int limit, std::int64_t now_ms,
-                                            const store::FanOutLease* lease)
+                                            const store::FanOutLease* lease, bool may_route)
 {
   store::FanOutResult result;
   auto stored_webhooks = store::fan_out_webhooks(store);
@@ -70,11 +70,18 @@ Result<store::FanOutResult> fan_out_pending(store::Store& store, int limit, std:
                            trigger_route(false, joined(a.events), std::move(a.source), std::move(a.collection), {})});
   }
   // Nothing to route to (a listener that only stores, and forwards at
-  // ingestion): every event is passed at once, none read. Each pass holds
-  // the write lock that ingestion's commits wait for; reading every event
-  // for nothing cost two listeners on PostgreSQL a tenth of their rate.
-  if (webhooks.empty() && triggers.empty() && automations.empty()) {
+  // ingestion): every event is passed at once, none read. An event still
+  // being inserted beside a shared lock may be passed too: it has nowhere
+  // to go either.
+  result.nothing_to_route = webhooks.empty() && triggers.empty() && automations.empty();
+  if (result.nothing_to_route) {
     if (auto r = store::advance_fan_out_cursor(store, {}, limit); !r) return std::unexpected(r.error());
+    return result;
+  }
+  // Routing reads past the cursor, which only the whole write lock keeps
+  // from passing an event another process has not yet committed.
+  if (!may_route) {
+    result.must_route = true;
     return result;
   }
   // Every body is read when a route has content conditions and, when

@@ -12,8 +12,11 @@
 namespace centrali::dispatch {
 
 // Fans out up to `limit` pending events, oldest first, in the caller's
-// transaction; with `lease`, leasing what it accepts.
+// transaction; with `lease`, leasing what it accepts. `may_route` false:
+// the transaction holds the write lock shared, beside ingestion that may
+// still be inserting events, so it may pass events with nothing to route
+// to but route none (must_route says so, having done nothing).
 Result<store::FanOutResult> fan_out_pending(store::Store& store, int limit, std::int64_t now_ms,
-                                            const store::FanOutLease* lease = nullptr);
+                                            const store::FanOutLease* lease = nullptr, bool may_route = true);
 
 } // namespace centrali::dispatch

@@ -1,5 +1,6 @@
 #include "centrali/store/fanout.hpp"
-
+#include "centrali/store/postgres/sql.hpp"
+#include "centrali/store/sqlite/sql.hpp"
 
 #include "centrali/store/string_list.hpp"
 #include "centrali/util/ids.hpp"
@@ -109,9 +110,7 @@ Result<void> advance_fan_out_cursor(Store& store, const std::vector<PendingEvent
     // cursor also passes the events never meant for fan-out (rejections,
     // imports) and the next look starts after them.
     if (static_cast<int>(read.size()) < limit) {
-      auto& done = store.statement(
-          "UPDATE fanout_cursor SET last_seq = (SELECT coalesce(max(seq), 0) FROM events) "
-          "WHERE id = 1 AND last_seq <> (SELECT coalesce(max(seq), 0) FROM events)");  // idle: write nothing
+      auto& done = store.statement(sqlite::k_cursor_to_the_end, postgres::k_cursor_to_the_end);
       done.exec();
     } else {
       auto& done = store.statement("UPDATE fanout_cursor SET last_seq = ? WHERE id = 1");

@@ -28,6 +28,12 @@ struct FanOutResult {
   int skipped = 0;     // deliveries recorded as skipped (their webhook is disabled)
   int runs = 0;        // trigger runs queued
   int automation_runs = 0;  // automation runs started
+  // Nothing to route to (no webhook, trigger or automation): every event
+  // was passed, none read.
+  bool nothing_to_route = false;
+  // Something to route to, under a transaction that may not route (see
+  // dispatch::fan_out_pending): nothing was done.
+  bool must_route = false;
   // The deliveries made already leased (see FanOutLease), as claimed ones
   // are returned: seq filled in, due time the one they would have had.
   std::vector<LeasedDelivery> leased;

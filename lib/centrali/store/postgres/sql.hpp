@@ -25,6 +25,14 @@ inline constexpr const char* k_claim_candidates =
     "last_status, last_error, created_ms, updated_ms, auto_attempts FROM deliveries "
     "WHERE status = 'pending' AND next_attempt_ms <= ?1 AND (lease_until_ms IS NULL OR lease_until_ms <= ?1) "
     "ORDER BY next_attempt_ms LIMIT ?2 FOR UPDATE SKIP LOCKED";
+// Moves the fan-out cursor past every event; never back, and an idle
+// store writes nothing. Passes with nothing to route run beside one
+// another (under the write lock shared): one that finds the cursor's row
+// locked leaves it to the other, rather than wait for it (and hold up its
+// own batch's commit, or wait on a process that waits on it).
+inline constexpr const char* k_cursor_to_the_end =
+    "UPDATE fanout_cursor SET last_seq = m.last FROM (SELECT coalesce(max(seq), 0) AS last FROM events) AS m "
+    "WHERE id = (SELECT id FROM fanout_cursor WHERE id = 1 FOR UPDATE SKIP LOCKED) AND last_seq < m.last";
 // Leases the claimed rows, their seqs given as one JSON array.
 inline constexpr const char* k_lease_deliveries =
     "UPDATE deliveries SET lease_until_ms = ?1, next_attempt_ms = ?1, lease_owner = ?3 "

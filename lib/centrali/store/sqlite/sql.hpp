@@ -24,6 +24,11 @@ inline constexpr const char* k_claim_candidates =
     "last_status, last_error, created_ms, updated_ms, auto_attempts FROM deliveries INDEXED BY deliveries_due "
     "WHERE status = 'pending' AND next_attempt_ms <= ?1 AND (lease_until_ms IS NULL OR lease_until_ms <= ?1) "
     "ORDER BY next_attempt_ms LIMIT ?2";
+// Moves the fan-out cursor past every event; never back, and an idle
+// store writes nothing.
+inline constexpr const char* k_cursor_to_the_end =
+    "UPDATE fanout_cursor SET last_seq = (SELECT coalesce(max(seq), 0) FROM events) "
+    "WHERE id = 1 AND last_seq < (SELECT coalesce(max(seq), 0) FROM events)";
 // Leases the claimed rows, their seqs given as one JSON array.
 inline constexpr const char* k_lease_deliveries =
     "UPDATE deliveries SET lease_until_ms = ?1, next_attempt_ms = ?1, lease_owner = ?3 "
