@@ -203,6 +203,16 @@ std::set<std::string> ids_of(const std::vector<store::Delivery>& claimed)
   return ids;
 }
 
+// A sender that has joined the store and lets others join, as a running
+// `listen` or `dispatch` is; reset() ends its session, as its process's end would.
+std::optional<store::SenderLock> join_sender(const testing::ScratchDatabase& db)
+{
+  auto joined = store::SenderLock::acquire(db.url());
+  REQUIRE(joined);
+  joined->share();
+  return std::move(*joined);
+}
+
 // Looks at the senders from `lock` until `senders` run (the server drops a
 // session's locks a moment after it ends); true when any look saw one leave.
 bool look_until(store::SenderLock& lock, int senders)
@@ -231,14 +241,9 @@ TEST_CASE("store on PostgreSQL: a sender that is gone loses its leases at once, 
   auto s = open_sender(db);
   for (int i = 0; i < 10; ++i) add_delivery(s, "dlv_" + std::to_string(i));
 
-  auto joined_a = store::SenderLock::acquire(db.url());
-  REQUIRE(joined_a);
-  std::optional<store::SenderLock> a{std::move(*joined_a)};
-  a->share();
-  auto b = store::SenderLock::acquire(db.url());
-  REQUIRE(b);
+  auto a = join_sender(db);
+  auto b = join_sender(db);
   CHECK_FALSE(b->alone());
-  b->share();
   CHECK(a->owner() != 0);
   CHECK(a->owner() != b->owner());
   CHECK(b->look().senders == 2);
@@ -278,9 +283,7 @@ TEST_CASE("store on PostgreSQL: a sender whose session was lost joins again unde
   testing::ScratchDatabase db;
   auto s = open_sender(db);
   add_delivery(s, "dlv_0");
-  auto a = store::SenderLock::acquire(db.url());
-  REQUIRE(a);
-  a->share();
+  auto a = join_sender(db);
   const auto owner = a->owner();
   CHECK(a->look().senders == 1);
   REQUIRE(store::claim_due_deliveries(s, 1'000, 1, store::ClaimLease{60'000, 60'000, owner})->size() == 1);
@@ -345,13 +348,8 @@ TEST_CASE("store on PostgreSQL: the runs of a process that is gone are interrupt
     r.created_ms = r.updated_ms = 1;
     REQUIRE(store::insert_automation_run(s, r));
   }
-  auto joined_a = store::SenderLock::acquire(db.url());
-  REQUIRE(joined_a);
-  std::optional<store::SenderLock> a{std::move(*joined_a)};
-  a->share();
-  auto b = store::SenderLock::acquire(db.url());
-  REQUIRE(b);
-  b->share();
+  auto a = join_sender(db);
+  auto b = join_sender(db);
   CHECK(b->look().senders == 2);
   REQUIRE(store::claim_runs(s, 1'000, 1, a->owner())->front().run.id == "run_gone");
   REQUIRE(store::claim_runs(s, 1'000, 1, b->owner())->front().run.id == "run_kept");

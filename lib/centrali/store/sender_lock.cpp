@@ -19,7 +19,6 @@ Result<SenderLock> SenderLock::acquire(const std::filesystem::path& store_path)
     auto joined = postgres::SenderPresence::join(store_path.string());
     if (!joined) return std::unexpected(joined.error());
     SenderLock lock(-1, joined->alone());
-    lock.m_owner = joined->owner();
     lock.m_presence = std::make_unique<postgres::SenderPresence>(std::move(*joined));
     return lock;
   }
@@ -45,7 +44,7 @@ Result<SenderLock> SenderLock::acquire(const std::filesystem::path& store_path)
 SenderLock::SenderLock(int fd, bool alone) : m_fd(fd), m_alone(alone) {}
 
 SenderLock::SenderLock(SenderLock&& other) noexcept
-    : m_fd(std::exchange(other.m_fd, -1)), m_alone(other.m_alone), m_owner(other.m_owner),
+    : m_fd(std::exchange(other.m_fd, -1)), m_alone(other.m_alone),
       m_presence(std::move(other.m_presence)), m_seen(std::move(other.m_seen))
 {
 }
@@ -56,7 +55,6 @@ SenderLock& SenderLock::operator=(SenderLock&& other) noexcept
     if (m_fd >= 0) ::close(m_fd);
     m_fd = std::exchange(other.m_fd, -1);
     m_alone = other.m_alone;
-    m_owner = other.m_owner;
     m_presence = std::move(other.m_presence);
     m_seen = std::move(other.m_seen);
   }
@@ -68,12 +66,16 @@ SenderLock::~SenderLock()
   if (m_fd >= 0) ::close(m_fd);
 }
 
+std::int64_t SenderLock::owner() const
+{
+  return m_presence ? m_presence->owner() : 0;
+}
+
 SenderLock::Look SenderLock::look()
 {
   if (!m_presence) return {};
   auto seen = m_presence->look();
   if (seen.owners.empty()) return {};  // no answer: the next look will say
-  m_owner = m_presence->owner();
   std::sort(seen.owners.begin(), seen.owners.end());
   // Having joined again, this sender saw nobody in between: only those it
   // sees from now on can be seen to go.

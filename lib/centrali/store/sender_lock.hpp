@@ -38,7 +38,7 @@ public:
   // a PostgreSQL store, a number the others see while it runs (it may
   // change at a look(), should its session have been lost); 0 on a SQLite
   // file, whose senders cannot see one another.
-  std::int64_t owner() const { return m_owner; }
+  std::int64_t owner() const;
   struct Look {
     int senders = 1;            // sending from the store now, this one included
     bool someone_left = false;  // a sender seen at the last look has gone since
@@ -53,7 +53,6 @@ private:
   SenderLock(int fd, bool alone);
   int m_fd = -1;
   bool m_alone = false;
-  std::int64_t m_owner = 0;
   std::unique_ptr<postgres::SenderPresence> m_presence;  // PostgreSQL: the session holding the locks
   std::vector<std::int64_t> m_seen;                      // the owners running at the last look, sorted
 };
