@@ -26,6 +26,7 @@
 #include "centrali/store/fanout.hpp"
 #include "centrali/store/sources.hpp"
 #include "centrali/util/time.hpp"
+#include "scratch_postgres.hpp"
 #include "temp_store.hpp"
 #include "wal_sync_recorder.hpp"
 
@@ -47,8 +48,11 @@ struct Post {
 // them (the ingestor reads sources through a connection of its own).
 class IngestRig {
 public:
-  explicit IngestRig(ingest::IngestOptions options = {}, std::optional<fs::path> lookup_path = std::nullopt)
-      : m_path(m_dir.path() / "s.db"), m_admin(unit::open_store(m_dir))
+  // `location`: a store of the test's own (a PostgreSQL database's URL);
+  // a SQLite file in a temp folder by default.
+  explicit IngestRig(ingest::IngestOptions options = {}, std::optional<fs::path> lookup_path = std::nullopt,
+                     std::optional<std::string> location = std::nullopt)
+      : m_path(location ? fs::path(*location) : m_dir.path() / "s.db"), m_admin(open_admin(m_path))
   {
     auto writer_store = store::Store::open(m_path);
     REQUIRE(writer_store);
@@ -137,6 +141,13 @@ public:
   std::atomic<std::int64_t> accepted_visible_at_callback{-1};
 
 private:
+  static store::Store open_admin(const fs::path& location)
+  {
+    auto opened = store::Store::open(location);
+    REQUIRE(opened);
+    return std::move(*opened);
+  }
+
   unit::TempDir m_dir;
   fs::path m_path;
   store::Store m_admin;
@@ -370,6 +381,56 @@ TEST_CASE("ingest::Ingestor stores requests that wait for one commit together, e
   CHECK(rig.count("status = 'rejected'") == 1);
   CHECK(rig.count("CAST(body AS TEXT) LIKE '%poison%'") == 0);
   CHECK(rig.accepted_calls == 37);
+}
+
+TEST_CASE("ingest::Ingestor on PostgreSQL inserts each batch on a plan made once, and looks a repeated delivery id up "
+          "on a plan made for the rows",
+          "[ingest][postgres]")
+{
+  if (!testing::postgres_available()) {
+    WARN("CENTRALI_TEST_POSTGRES is not set: skipped (needs a PostgreSQL server)");
+    return;
+  }
+  testing::ScratchDatabase db;
+  IngestRig rig({}, std::nullopt, db.url());
+  rig.add_source("std", "standard", {k_standard_secret});
+  // One by one: a batch (and an insert) each.
+  for (int i = 0; i < 8; ++i) {
+    const auto body = R"({"n":)" + std::to_string(i) + "}";
+    CHECK(rig.post({"POST", "/ingest/std", standard_headers("msg_" + std::to_string(i), body), body}).status == 202);
+  }
+  const auto repeat = rig.post({"POST", "/ingest/std", standard_headers("msg_3", R"({"n":3})"), R"({"n":3})"});
+  CHECK(repeat.status == 200);
+  CHECK(field(repeat.body, "status") == "duplicate");
+  // What the writer's own session planned (prepared statements are the session's).
+  std::int64_t insert_generic = -1, insert_custom = -1, lookup_generic = -1, lookup_custom = -1;
+  REQUIRE(rig.writer()
+              .submit([&](store::Store& s) -> Result<void> {
+                auto plans = [&](const char* start, std::int64_t& generic, std::int64_t& custom) {
+                  auto& st = s.statement("SELECT coalesce(sum(generic_plans), 0)::bigint, "
+                                         "coalesce(sum(custom_plans), 0)::bigint FROM pg_prepared_statements "
+                                         "WHERE statement LIKE ? || '%'");
+                  st.bind(1, std::string(start));
+                  REQUIRE(st.step());
+                  generic = st.column(0).as_int64();
+                  custom = st.column(1).as_int64();
+                  st.reset();
+                };
+                plans("INSERT INTO events", insert_generic, insert_custom);
+                plans("SELECT id FROM events WHERE source", lookup_generic, lookup_custom);
+                return {};
+              })
+              .get());
+  // Nine batches; the repeat's duplicate row, inserted after its lookup, is
+  // planned for its run as the rest of its transaction is.
+  CHECK(insert_generic == 9);
+  CHECK(insert_custom == 1);
+  // Planned once on a table of a few rows, the lookup would scan it whole
+  // however large it grows.
+  CHECK(lookup_generic == 0);
+  CHECK(lookup_custom == 1);
+  CHECK(rig.count("status = 'accepted'") == 8);
+  CHECK(rig.count("status = 'duplicate'") == 1);
 }
 
 TEST_CASE("ingest::Ingestor stores a type from the network at most 200 bytes, without spaces or control characters",

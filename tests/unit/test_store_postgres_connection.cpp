@@ -480,6 +480,85 @@ TEST_CASE("postgres: durability sets synchronous_commit for the write transactio
   CHECK(setting(WriteLock::shared) == "off");
 }
 
+namespace {
+// How often `sql_start`'s prepared statements on this session were run on
+// the plan kept for any values (generic) and on one made for their run (custom).
+std::pair<std::int64_t, std::int64_t> plans_of(store::Connection& conn, const std::string& sql_start)
+{
+  Statement st(conn.prepare("SELECT coalesce(sum(generic_plans), 0)::bigint, coalesce(sum(custom_plans), 0)::bigint "
+                            "FROM pg_prepared_statements WHERE statement LIKE ? || '%'"));
+  st.bind(1, sql_start);
+  REQUIRE(st.step());
+  return {st.column(0).as_int64(), st.column(1).as_int64()};
+}
+} // namespace
+
+TEST_CASE("postgres: a transaction that keeps plans runs its inserts on one plan, and still plans each read for the "
+          "rows as they are",
+          "[postgres]")
+{
+  REQUIRE_TEST_SERVER();
+  TempTable t("id bigint PRIMARY KEY, v text");
+  auto conn = connect();
+  Statement insert(conn->prepare("INSERT INTO " + t.name() + " (id, v) VALUES (?, ?)"));
+  Statement read(conn->prepare("SELECT v FROM " + t.name() + " WHERE id = ?"));
+  conn->set_planning(store::Planning::once);
+  for (int i = 1; i <= 3; ++i) {
+    conn->begin_write(WriteLock::shared);
+    insert.bind(1, i);
+    insert.bind(2, "v" + std::to_string(i));
+    insert.exec();
+    read.bind(1, i);
+    REQUIRE(read.step());
+    CHECK(read.column(0).as_string() == "v" + std::to_string(i));
+    read.reset();
+    insert.bind(1, 100 + i);  // after the read: the transaction plans each run from there on
+    insert.exec();
+    conn->exec("COMMIT");
+  }
+  CHECK(plans_of(*conn, "INSERT INTO " + t.name()) == std::pair<std::int64_t, std::int64_t>{3, 3});
+  // A plan kept for a read on a table of a few rows would scan it whole
+  // however large it grows.
+  CHECK(plans_of(*conn, "SELECT v FROM " + t.name()) == std::pair<std::int64_t, std::int64_t>{0, 3});
+  conn->set_planning(store::Planning::each_run);
+  conn->begin_write(WriteLock::shared);
+  insert.bind(1, 7);
+  insert.bind(2, "v");
+  insert.exec();
+  conn->exec("COMMIT");
+  CHECK(plans_of(*conn, "INSERT INTO " + t.name()) == std::pair<std::int64_t, std::int64_t>{3, 4});
+}
+
+TEST_CASE("postgres: a read after ROLLBACK TO a savepoint, in a transaction that kept plans, is planned for its run",
+          "[postgres]")
+{
+  REQUIRE_TEST_SERVER();
+  TempTable t("id bigint PRIMARY KEY, v text");
+  auto conn = connect();
+  Statement read(conn->prepare("SELECT count(*) FROM " + t.name() + " WHERE id = ?"));
+  Statement savepoint(conn->prepare("SAVEPOINT work"));
+  Statement rollback_to(conn->prepare("ROLLBACK TO work"));
+  conn->set_planning(store::Planning::once);
+  read.bind(1, 1);
+  auto run_read = [&] {
+    REQUIRE(read.step());
+    read.reset();
+  };
+  conn->begin_write(WriteLock::shared);
+  savepoint.exec();
+  run_read();
+  rollback_to.exec();  // undoes, on the server, the mode the read set
+  run_read();
+  conn->exec("COMMIT");
+  conn->begin_write(WriteLock::shared);
+  conn->exec("SAVEPOINT work");
+  run_read();
+  conn->exec("ROLLBACK TO SAVEPOINT work");  // the same, as plain SQL
+  run_read();
+  conn->exec("COMMIT");
+  CHECK(plans_of(*conn, "SELECT count(*) FROM " + t.name()) == std::pair<std::int64_t, std::int64_t>{0, 4});
+}
+
 TEST_CASE("postgres: a wrong password fails as a broken store without showing the password", "[postgres]")
 {
   REQUIRE_TEST_SERVER();

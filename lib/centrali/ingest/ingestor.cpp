@@ -62,7 +62,9 @@ void Ingestor::queue(std::shared_ptr<Reception> reception, http::Server::Reply r
         take();  // the work never ran (the writer stopping, or locked out): the failure is theirs too
         answer_batch(*batch, committed);
       },
-      store::Latency::prompt, store::WriteLock::shared);
+      // Its statements insert given values (a repeated delivery id's lookup
+      // is planned afresh all the same): plans kept.
+      store::Latency::prompt, store::WriteLock::shared, store::Planning::once);
 }
 
 Result<void> Ingestor::store_batch(store::Store& store, Batch& batch)

@@ -37,9 +37,11 @@ std::future<Result<void>> GroupCommitter::submit(Work work, Durability durabilit
   return future;
 }
 
-void GroupCommitter::submit(Work work, Durability durability, Completion done, Latency latency, WriteLock lock)
+void GroupCommitter::submit(Work work, Durability durability, Completion done, Latency latency, WriteLock lock,
+                            Planning planning)
 {
-  Item item{std::move(work), durability, std::move(done), latency, lock, std::chrono::steady_clock::now() + m_lock_wait};
+  Item item{std::move(work), durability, std::move(done), latency, lock, planning,
+            std::chrono::steady_clock::now() + m_lock_wait};
   bool wake = false;
   bool refused = false;
   {
@@ -144,9 +146,11 @@ void GroupCommitter::commit_batch(std::deque<Item>& batch)
   bool need_full = false;
   auto write_lock = WriteLock::shared;
   auto lock_deadline = std::chrono::steady_clock::time_point::max();
+  auto planning = Planning::once;
   for (const auto& item : batch) {
     need_full |= item.durability == Durability::full;
     if (item.lock == WriteLock::exclusive) write_lock = WriteLock::exclusive;
+    if (item.planning == Planning::each_run) planning = Planning::each_run;
     lock_deadline = std::min(lock_deadline, item.lock_deadline);
   }
   auto wanted = need_full ? Durability::full : Durability::normal;
@@ -164,6 +168,7 @@ void GroupCommitter::commit_batch(std::deque<Item>& batch)
   // however long the lock is held. With none left, it looks once.
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(lock_deadline -
                                                                           std::chrono::steady_clock::now());
+  m_store.connection().set_planning(planning);
   try {
     m_store.connection().set_lock_wait(static_cast<int>(std::clamp<std::int64_t>(left.count(), 0, m_lock_wait.count())));
   } catch (...) {

@@ -61,8 +61,10 @@ public:
   // `lock`: WriteLock::shared for work that stays right beside its copies
   // in other processes (see Connection::begin_write); a batch of such work
   // alone may commit alongside other processes' batches of it.
+  // `planning`: Planning::once for work whose statements plan alike
+  // whatever the tables hold; a batch keeps plans when all its work does.
   void submit(Work work, Durability durability, Completion done, Latency latency = Latency::prompt,
-              WriteLock lock = WriteLock::exclusive);
+              WriteLock lock = WriteLock::exclusive, Planning planning = Planning::each_run);
 
   // Runs and commits everything already queued, then stops the thread.
   // Later submits fail with ErrorKind::store.
@@ -88,6 +90,7 @@ private:
     Completion done;
     Latency latency;
     WriteLock lock;
+    Planning planning;
     std::chrono::steady_clock::time_point lock_deadline;  // fails once locked out past this
   };
   void run();

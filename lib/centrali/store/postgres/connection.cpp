@@ -11,7 +11,6 @@
 #include <cstdio>
 #include <cstring>
 #include <optional>
-#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -46,6 +45,9 @@ constexpr Oid k_numeric_oid = 1700;
 const std::string k_locked = "the store is locked by another process (timed out waiting)";
 const std::string k_lost_transaction =
     "lost the connection to the PostgreSQL server during a transaction (the transaction was rolled back)";
+// The session's plan_cache_mode: every run of a statement planned for the
+// tables as they are (see Planning).
+constexpr const char* k_plan_each_run = "force_custom_plan";
 
 struct ClearResult {
   void operator()(PGresult* result) const { PQclear(result); }
@@ -90,21 +92,60 @@ std::optional<std::int64_t> rows_changed(const PGresult* result)
   return std::nullopt;
 }
 
+// The words of `sql`, upper-cased (letters, digits and _; the rest parts them).
+std::vector<std::string> words_of(std::string_view sql)
+{
+  std::vector<std::string> words;
+  std::string word;
+  for (char c : sql) {
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == '_') {
+      word += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    } else if (!word.empty()) {
+      words.push_back(std::move(word));
+      word.clear();
+    }
+  }
+  if (!word.empty()) words.push_back(std::move(word));
+  return words;
+}
+
+bool has_word(const std::vector<std::string>& words, std::string_view word)
+{
+  return std::ranges::find(words, word) != words.end();
+}
+
 // What `sql` does to the open transaction: ends it (COMMIT, END), drops it
 // (ROLLBACK, ABORT; not ROLLBACK TO SAVEPOINT), or neither.
 enum class Ending { none, commit, rollback };
 Ending ending_of(std::string_view sql)
 {
-  std::string upper;
-  for (char c : sql) upper += std::isalpha(static_cast<unsigned char>(c)) ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : ' ';
-  std::istringstream words(upper);
-  std::string first, word;
-  words >> first;
+  const auto words = words_of(sql);
+  const std::string first = words.empty() ? "" : words.front();
   if (first == "COMMIT" || first == "END") return Ending::commit;
   if (first != "ROLLBACK" && first != "ABORT") return Ending::none;
-  while (words >> word)
-    if (word == "TO") return Ending::none;
-  return Ending::rollback;
+  return has_word(words, "TO") ? Ending::none : Ending::rollback;
+}
+
+// How a prepared statement's runs are planned, as far as a transaction that
+// keeps plans (Planning::once) must know.
+enum class StatementPlan {
+  on_the_rows,              // its best plan may depend on what the tables hold
+  alike,                    // the same whatever they hold, or none (a command like SAVEPOINT)
+  rolls_back_to_savepoint,  // undoes SET LOCAL made since the savepoint
+};
+StatementPlan statement_plan(std::string_view sql)
+{
+  const auto words = words_of(sql);
+  if (words.empty()) return StatementPlan::alike;
+  const auto& first = words.front();
+  if (first == "ROLLBACK" && has_word(words, "TO")) return StatementPlan::rolls_back_to_savepoint;
+  // Inserting given values: no scan to choose (a word SELECT or WHERE
+  // anywhere, even in a string, counts as one: the safe side).
+  if (first == "INSERT")
+    return has_word(words, "SELECT") || has_word(words, "WHERE") ? StatementPlan::on_the_rows : StatementPlan::alike;
+  for (std::string_view command : {"BEGIN", "COMMIT", "END", "ROLLBACK", "ABORT", "SAVEPOINT", "RELEASE", "SET"})
+    if (first == command) return StatementPlan::alike;
+  return StatementPlan::on_the_rows;
 }
 
 void ignore_notice(void*, const char*) {}
@@ -135,6 +176,8 @@ public:
       if (ending == Ending::commit) throw DatabaseError(k_lost_transaction, StoreFault::unavailable);
     }
     note_changes(query(sql).get());
+    // (A query without parameters is planned for its run, whatever the mode.)
+    if (statement_plan(sql) == StatementPlan::rolls_back_to_savepoint) rolled_back_to_savepoint();
   }
   std::int64_t changes() override { return m_changes; }
   std::int64_t last_insert_id() override
@@ -159,6 +202,10 @@ public:
     // session's value for the statements that follow. A wait of 0 is "do
     // not wait", where lock_timeout 0 would mean "forever".
     std::string sql = m_durability == Durability::full ? "BEGIN; " : "BEGIN; SET LOCAL synchronous_commit = off; ";
+    // The session plans each run (start_session); a transaction whose work
+    // said so keeps plans, until a statement that depends on the rows.
+    if (m_planning == Planning::once) sql += "SET LOCAL plan_cache_mode = force_generic_plan; ";
+    m_began_keeping_plans = m_keeps_plans = false;
     if (m_lock_wait_ms == 0) {
       begin(sql + "SELECT pg_try_" + take.substr(3) + key + ")", LockTaking::tried_or_locked);
     } else if (m_lock_wait_ms > 0) {
@@ -179,13 +226,36 @@ public:
     } else {
       begin(sql + "SELECT " + take + key + ")", LockTaking::waited);
     }
+    m_began_keeping_plans = m_keeps_plans = m_planning == Planning::once;
   }
-  void begin_read() override { begin("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", LockTaking::waited); }
+  void begin_read() override
+  {
+    m_began_keeping_plans = m_keeps_plans = false;
+    begin("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", LockTaking::waited);
+  }
   // Read by the next begin_write: every write commits in a transaction of
   // its own making, so no round trip of its own is needed.
   void set_durability(Durability durability) override { m_durability = durability; }
   // Until set, begin_write waits as long as the server's lock_timeout says.
   void set_lock_wait(int milliseconds) override { m_lock_wait_ms = milliseconds; }
+  // Read by the next begin_write, as the durability is.
+  void set_planning(Planning planning) override { m_planning = planning; }
+
+  // For PgStatement, before a statement whose best plan depends on what the
+  // tables hold: it is planned for them, whatever the transaction began
+  // with. The session's mode comes back for the rest of the transaction
+  // (one round trip, in work that said Planning::once wrongly or rarely: a
+  // listener's batch meeting a repeated delivery id).
+  void plan_for_the_rows()
+  {
+    if (!m_keeps_plans || PQtransactionStatus(m_conn) != PQTRANS_INTRANS) return;
+    query(std::string("SET LOCAL plan_cache_mode = ") + k_plan_each_run);
+    m_keeps_plans = false;
+  }
+  // After ROLLBACK TO a savepoint, which undoes a SET LOCAL made since it:
+  // which mode holds is not known here; as at the transaction's start is
+  // the safe guess.
+  void rolled_back_to_savepoint() { m_keeps_plans = m_began_keeping_plans; }
 
   // For PgStatement.
   PGconn* handle() const { return m_conn; }
@@ -229,10 +299,12 @@ public:
     // sort over every event, 60 times slower than the index, until an
     // autovacuum ANALYZE, a minute or more later. Planning costs a few
     // microseconds a statement; that plan cost a listener two thirds of
-    // its throughput (bench/postgres.sh).
+    // its throughput (bench/postgres.sh). Work that inserts given values
+    // keeps its plans all the same (Planning::once, begin_write).
     // synchronous_commit: on, whatever the server or role says, so that an
     // acknowledged event is on disk when its commit returns.
-    query("SET bytea_output = hex; SET plan_cache_mode = force_custom_plan; SET synchronous_commit = on");
+    query("SET bytea_output = hex; SET plan_cache_mode = " + std::string(k_plan_each_run) +
+          "; SET synchronous_commit = on");
   }
 
 private:
@@ -306,6 +378,9 @@ private:
   Durability m_durability;
   int m_lock_wait_ms = -1;
   bool m_lost_transaction = false;
+  Planning m_planning = Planning::each_run;
+  bool m_keeps_plans = false;          // the open transaction keeps plans now
+  bool m_began_keeping_plans = false;  // it began so
 };
 
 void PgConnection::ready()
@@ -401,6 +476,7 @@ public:
   {
     m_sql = number_placeholders(without_index_hints(sql), m_names);
     m_writes = is_write(m_sql);
+    m_plan = statement_plan(m_sql);
     m_params.resize(m_names.size());
     m_conn.ready();
     prepare_on_server();  // now, so that an error in the SQL shows where it is prepared
@@ -560,6 +636,7 @@ private:
     // row commit between two of its statements.
     const bool own_transaction = m_writes && !m_conn.in_transaction();
     if (own_transaction) m_conn.begin_write();
+    if (m_plan == StatementPlan::on_the_rows) m_conn.plan_for_the_rows();
     try {
       m_result = m_conn.run([&] {
         return PQexecPrepared(m_conn.handle(), m_name.c_str(), static_cast<int>(n), m_values.data(), m_lengths.data(),
@@ -576,6 +653,7 @@ private:
       }
       throw;
     }
+    if (m_plan == StatementPlan::rolls_back_to_savepoint) m_conn.rolled_back_to_savepoint();
     m_conn.note_changes(m_result.get());
     m_row = -1;
   }
@@ -605,6 +683,7 @@ private:
   std::string m_name;
   std::string m_sql;
   bool m_writes = false;  // changes rows: takes the write lock when run outside a transaction
+  StatementPlan m_plan = StatementPlan::on_the_rows;
   std::vector<std::string> m_names;
   std::uint64_t m_prepared_session = 0;  // 0: not prepared on any session
   std::vector<Param> m_params;

@@ -140,6 +140,8 @@ public:
     exec(d == Durability::full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
   }
   void set_lock_wait(int ms) override { sqlite3_busy_timeout(m_db, ms); }
+  // Every statement keeps the plan made when it was prepared.
+  void set_planning(Planning) override {}
 
 private:
   std::unique_ptr<SQLite::Database> m_owner;
