@@ -27,10 +27,12 @@
 #include <nlohmann/json.hpp>
 
 #include "centrali/store/postgres/connection.hpp"
+#include "centrali/store/work_signal.hpp"
 #include "listener.hpp"
 #include "loopback.hpp"
 #include "process.hpp"
 #include "store_cli.hpp"
+#include "temp_dir.hpp"
 #include "test_store.hpp"
 #include "wait.hpp"
 #include "webhook_endpoint.hpp"
@@ -363,6 +365,44 @@ TEST_CASE("a listener killed while a trigger runs: the listener beside it marks 
   auto shown = cli_json(store, {"triggers", "runs", "show", run});
   CHECK(shown["error"] == "interrupted (the runner stopped)");
   CHECK(survivor.process().stop(SIGTERM) == 0);
+}
+
+TEST_CASE("runs queued from the command line are announced: the processes on a PostgreSQL store hear of a fired "
+          "trigger, an automation run and their reruns at once, not at their next look",
+          "[cli][postgres]")
+{
+  if (!postgres_server_given()) {
+    WARN("skipped: CENTRALI_TEST_POSTGRES is not set (tests/postgres/cluster.sh start prints one)");
+    return;
+  }
+  Database database;
+  const auto& store = database.url();
+  TempDir dir;
+  cli_ok(store, {"triggers", "add", "later", "--on", "demand", "--run", "true"});
+  const auto definition = dir.str("nap.json");
+  std::ofstream(definition) << json{{"name", "nap"},
+                                    {"trigger", {{"type", "demand"}}},
+                                    {"steps", json::array({{{"id", "once"}, {"type", "compute"}, {"run", "true"}}})}}
+                                   .dump();
+  cli_ok(store, {"automations", "add", "-f", definition});
+  // What a listener's or a dispatch's parts wait on between their looks.
+  auto watch = centrali::store::watch_work(store);
+  REQUIRE(watch);
+  REQUIRE(*watch);
+  auto& news = **watch;
+  while (news.wait(200ms)) {
+  }
+  const auto fired = cli_json(store, {"triggers", "fire", "later"})["id"].get<std::string>();
+  CHECK(news.wait(10s));
+  cli_ok(store, {"triggers", "rerun", fired});
+  CHECK(news.wait(10s));
+  const auto started = cli_json(store, {"automations", "run", "nap"})["id"].get<std::string>();
+  CHECK(news.wait(10s));
+  cli_ok(store, {"automations", "rerun", started});
+  CHECK(news.wait(10s));
+  // A command that queues nothing says nothing.
+  cli_ok(store, {"triggers", "runs", "later"});
+  CHECK_FALSE(news.wait(300ms));
 }
 
 TEST_CASE("a schedule tick fires once across three listeners", "[cli][postgres]")
