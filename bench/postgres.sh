@@ -10,19 +10,19 @@
 #               (-t1 -c16) against each at once: GitHub HMAC verified, each
 #               event acknowledged after its commit
 #     peer      `webhook`, the same HMAC check and /bin/true (wrk -t2 -c32),
-#               ROUNDS runs after the listeners' rounds
+#               after the listeners in each round
 #   deliveries
 #     N pending events fanned out to one webhook on a bare local receiver:
 #     one `dispatch --until-idle`, then two at once, each on a fresh store
 # Each figure is the median of ROUNDS rounds; the parties alternate within
 # a round so load from elsewhere moves a round, not a figure. Prints a table
 # with ratios; never fails on timings.
-#   DURATION=5s ROUNDS=3 N=20000 BATCH=32 bench/postgres.sh
+#   DURATION=5s ROUNDS=5 N=20000 BATCH=32 bench/postgres.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 DURATION=${DURATION:-5s}
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 N=${N:-20000}
 BATCH=${BATCH:-32}
 bin="$PWD/$BUILD/centrali"
@@ -128,7 +128,28 @@ stop_listeners() { kill -TERM "${l_pids[@]}"; wait "${l_pids[@]}" 2>/dev/null ||
 
 echo "PostgreSQL benchmark: $(nproc) cores, $(psql -At -d "$server" -c 'SHOW server_version'), synchronous_commit $(psql -At -d "$server" -c 'SHOW synchronous_commit'), $ROUNDS rounds" >&2
 
-pg_all=(); made_all=(); c_all=(); stored_all=()
+# Peer: the webhook package, same HMAC check, command run after answering.
+cat > "$work/hooks.json" <<JSON
+[{"id": "gh", "execute-command": "/bin/true", "response-message": "queued",
+  "trigger-rule": {"match": {"type": "payload-hmac-sha256", "secret": "$secret",
+                             "parameter": {"source": "header", "name": "X-Hub-Signature-256"}}}}]
+JSON
+webhook_rps() {  # one run of the peer, alone -> requests per second
+  local port
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  webhook -hooks "$work/hooks.json" -ip 127.0.0.1 -port "$port" >"$work/webhook.log" 2>&1 & pids+=($!)
+  for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.05; done
+  wrk -t2 -c32 -d"$DURATION" -s "$work/load.lua" "http://127.0.0.1:$port/hooks/gh" >"$work/wh.out" 2>&1
+  kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
+  sleep 1  # the /bin/true it starts after answering end: they would slow what runs next
+  wrk_rps "$work/wh.out"
+}
+
+# Each round runs every party once, one after the other, so that the
+# machine's speed, which drifts by a quarter over minutes here, moves a
+# round rather than one party's figure (the peer used to run after all the
+# listeners' rounds, and its ratio moved with the drift).
+pg_all=(); made_all=(); c_all=(); stored_all=(); wh_all=()
 for round in $(seq 1 "$ROUNDS"); do
   url=$(fresh_db)
   CENTRALI_STORE=$url "$bin" store info >/dev/null  # creates the schema
@@ -143,30 +164,10 @@ for round in $(seq 1 "$ROUNDS"); do
   c_all+=("$(python3 -c "print(f'{$(wrk_rps "$work/wrk1.out") + $(wrk_rps "$work/wrk2.out"):.0f}')")")
   stop_listeners
   stored_all+=("$(psql -At -d "$url" -c "SELECT count(*) FROM events WHERE status = 'accepted'")")
-  echo "round $round: pgbench $BATCH-row batches ${pg_all[-1]} rows/s sent (${made_all[-1]} made by the server), two listeners ${c_all[-1]} req/s (${stored_all[-1]} events stored)" >&2
+  wh_all+=("$(webhook_rps)")
+  echo "round $round: pgbench $BATCH-row batches ${pg_all[-1]} rows/s sent (${made_all[-1]} made by the server), two listeners ${c_all[-1]} req/s (${stored_all[-1]} events stored), webhook ${wh_all[-1]} req/s" >&2
 done
 pg_rows=$(median "${pg_all[@]}"); made_rows=$(median "${made_all[@]}"); c_rps=$(median "${c_all[@]}")
-
-# Peer: the webhook package, same HMAC check, command run after answering.
-cat > "$work/hooks.json" <<JSON
-[{"id": "gh", "execute-command": "/bin/true", "response-message": "queued",
-  "trigger-rule": {"match": {"type": "payload-hmac-sha256", "secret": "$secret",
-                             "parameter": {"source": "header", "name": "X-Hub-Signature-256"}}}}]
-JSON
-# It runs after the listeners, alone (the /bin/true it starts after answering
-# keep the CPU busy after its load ends), ROUNDS times: one run of it moved
-# by load from elsewhere moved the ratio by a third.
-wh_all=()
-for round in $(seq 1 "$ROUNDS"); do
-  wh_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  webhook -hooks "$work/hooks.json" -ip 127.0.0.1 -port "$wh_port" >"$work/webhook.log" 2>&1 & pids+=($!)
-  for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$wh_port/" && break; sleep 0.05; done
-  wrk -t2 -c32 -d"$DURATION" -s "$work/load.lua" "http://127.0.0.1:$wh_port/hooks/gh" >"$work/wh.out" 2>&1
-  wh_all+=("$(wrk_rps "$work/wh.out")")
-  kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
-  sleep 1  # its last commands end
-  echo "round $round: webhook ${wh_all[-1]} req/s" >&2
-done
 wh_rps=$(median "${wh_all[@]}")
 
 # Deliveries: one sender, then two, on fresh stores holding N pending events.
