@@ -36,7 +36,7 @@ enum class Durability { normal, full };
 // empty tables would scan every row later. Work whose statements plan
 // alike whatever the tables hold (inserting given values) says `once` and
 // saves the planning: a listener's batch insert, planned afresh each
-// time, cost its server about a seventh of its CPU. A statement that does
+// time, cost its server about a tenth of its CPU. A statement that does
 // depend on the rows is still planned afresh (the backend sees to it), so
 // `once` is a saving, never a risk.
 enum class Planning { each_run, once };

@@ -636,8 +636,8 @@ private:
     // row commit between two of its statements.
     const bool own_transaction = m_writes && !m_conn.in_transaction();
     if (own_transaction) m_conn.begin_write();
-    if (m_plan == StatementPlan::on_the_rows) m_conn.plan_for_the_rows();
     try {
+      if (m_plan == StatementPlan::on_the_rows) m_conn.plan_for_the_rows();
       m_result = m_conn.run([&] {
         return PQexecPrepared(m_conn.handle(), m_name.c_str(), static_cast<int>(n), m_values.data(), m_lengths.data(),
                               m_formats.data(), 0);
