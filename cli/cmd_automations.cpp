@@ -17,6 +17,7 @@
 #include "centrali/automations/schedules.hpp"
 #include "centrali/store/automations.hpp"
 #include "centrali/store/group_commit.hpp"
+#include "centrali/store/work_signal.hpp"
 #include "centrali/util/ids.hpp"
 #include "centrali/util/json_bounded.hpp"
 #include "centrali/util/time.hpp"
@@ -588,6 +589,7 @@ Result<void> run_run(Context& ctx, const RunArgs& args)
   run.updated_ms = now;
   if (auto r = store::insert_automation_run(**store, run); !r) return r;
   if (args.wait) return wait_for_run(ctx, **store, run.id);
+  store::announce_committed_work(**store);  // only now: with --wait the run is this process's to execute
   if (ctx.out().json()) ctx.out().json_document({{"id", run.id}, {"automation", run.automation}, {"status", run.status}});
   else ctx.out().line(run.id);
   ctx.out().note("queued; a running 'centrali listen' or 'centrali dispatch' executes it (or run it here with --wait)");
@@ -670,6 +672,7 @@ Result<void> run_rerun(Context& ctx, const RerunArgs& args)
   auto rerun = automations::plan_rerun(*old, *old_steps, args.from, timeutil::now_ms());
   if (!rerun) return std::unexpected(rerun.error());
   if (auto r = store::insert_automation_run_with_steps(**store, rerun->run, rerun->copied); !r) return r;
+  store::announce_committed_work(**store);
   if (ctx.out().json()) {
     auto j = run_summary_json(rerun->run);
     j["copied_steps"] = rerun->copied.size();

@@ -9,6 +9,7 @@
 #include "centrali/store/runs.hpp"
 #include "centrali/store/sources.hpp"
 #include "centrali/store/triggers.hpp"
+#include "centrali/store/work_signal.hpp"
 #include "centrali/triggers/definition.hpp"
 #include "centrali/triggers/execution_params.hpp"
 #include "centrali/triggers/function.hpp"
@@ -309,6 +310,7 @@ Result<void> run_fire(Context& ctx, const FireArgs& args)
   if (!args.wait) {
     run.status = "queued";
     if (auto r = store::insert_run(**store, run); !r) return r;
+    store::announce_committed_work(**store);
     if (ctx.out().json()) ctx.out().json_document(run_json(run, false));
     else ctx.out().line(run.id);
     ctx.out().verbose(1, "queued; a running 'centrali listen' (or 'centrali dispatch --until-idle') runs it");
@@ -428,6 +430,7 @@ Result<void> run_rerun(Context& ctx, const std::string& id)
   run.input = old->input;
   run.queued_ms = timeutil::now_ms();
   if (auto r = store::insert_run(**store, run); !r) return r;
+  store::announce_committed_work(**store);
   if (ctx.out().json()) ctx.out().json_document(run_json(run, false));
   else ctx.out().line(run.id);
   return {};

@@ -5,7 +5,6 @@
 
 
 #include "centrali/store/string_list.hpp"
-#include "centrali/store/work_signal.hpp"
 #include "centrali/util/ids.hpp"
 
 namespace centrali::store {
@@ -346,9 +345,6 @@ Result<void> insert_automation_run(Store& store, const AutomationRun& r)
     bind_optional(st, 17, r.ended_ms);
     st.exec();
     st.reset();
-    // A run nobody holds (on demand, a rerun, a schedule's tick) is taken
-    // by the executors already running at once, not at their next look.
-    if ((r.status == "running" || r.status == "waiting") && !r.lease_until_ms) announce_work(store);
     return {};
   });
 }

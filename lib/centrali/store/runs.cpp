@@ -2,7 +2,6 @@
 #include "centrali/store/postgres/sql.hpp"
 
 #include "centrali/store/columns.hpp"
-#include "centrali/store/work_signal.hpp"
 
 #include <algorithm>
 #include <unordered_map>
@@ -88,9 +87,6 @@ Result<void> insert_run(Store& store, const Run& r)
     bind_optional(st, 15, r.ended_ms);
     bind_optional(st, 16, r.lease_until_ms);
     st.exec();
-    // A queued run (on demand, a rerun, a schedule's tick) is claimed by
-    // the runners already running at once, not at their next look.
-    if (r.status == "queued") announce_work(store);
     return {};
   });
 }

@@ -13,6 +13,14 @@ void announce_work(Store& store)
   store.statement(notify.c_str()).exec();
 }
 
+void announce_committed_work(Store& store)
+{
+  (void)guarded("announce work", [&]() -> Result<void> {
+    announce_work(store);
+    return {};
+  });
+}
+
 Result<std::unique_ptr<WorkWatch>> watch_work(const std::string& location)
 {
   if (!postgres::is_postgres_url(location)) return nullptr;

@@ -18,6 +18,12 @@ class Store;
 // heard by every watch when (and only if) the transaction commits.
 void announce_work(Store& store);
 
+// The same for work a command has committed (a run it queued), outside
+// any transaction: the processes already running take it now rather than
+// at their next look. A failure is not reported: the work is in the store
+// all the same, and they find it at that look.
+void announce_committed_work(Store& store);
+
 class WorkWatch {
 public:
   virtual ~WorkWatch() = default;

@@ -143,7 +143,8 @@ StatementPlan statement_plan(std::string_view sql)
   // anywhere, even in a string, counts as one: the safe side).
   if (first == "INSERT")
     return has_word(words, "SELECT") || has_word(words, "WHERE") ? StatementPlan::on_the_rows : StatementPlan::alike;
-  for (std::string_view command : {"BEGIN", "COMMIT", "END", "ROLLBACK", "ABORT", "SAVEPOINT", "RELEASE", "SET"})
+  for (std::string_view command :
+       {"BEGIN", "COMMIT", "END", "ROLLBACK", "ABORT", "SAVEPOINT", "RELEASE", "SET", "NOTIFY", "LISTEN"})
     if (first == command) return StatementPlan::alike;
   return StatementPlan::on_the_rows;
 }
