@@ -559,6 +559,7 @@ TEST_CASE("a listener started while its PostgreSQL server is down waits, says so
   INFO("cluster.sh: " << started.err);
   REQUIRE(started.exit_code == 0);
   auto line = listener.read_line(60s);
+  INFO("listener's stderr then: " << listener.err());
   REQUIRE(line);
   const auto url = url_in_line(*line);
   cli_ok(store, {"sources", "add", "open", "--provider", "none"});

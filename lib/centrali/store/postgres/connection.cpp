@@ -714,19 +714,23 @@ PGconn* open_session(const std::string& url)
   // centrali sends and reads is UTF-8.
   const char* keys[] = {"connect_timeout", "fallback_application_name", "dbname", "client_encoding", nullptr};
   const char* values[] = {"5", "centrali", url.c_str(), "UTF8", nullptr};
-  PGconn* conn = PQconnectdbParams(keys, values, 1);
-  if (!conn) throw DatabaseError("cannot reach the PostgreSQL server (out of memory)", StoreFault::broken);
-  if (PQstatus(conn) != CONNECTION_OK) {
+  // Twice at most: a server that refused while starting up ("the database
+  // system is starting up") may answer the ping as ready a moment later;
+  // only a refusal from a ready server is taken as final.
+  for (int attempt = 1;; ++attempt) {
+    PGconn* conn = PQconnectdbParams(keys, values, 1);
+    if (!conn) throw DatabaseError("cannot reach the PostgreSQL server (out of memory)", StoreFault::broken);
+    if (PQstatus(conn) == CONNECTION_OK) return conn;
     auto what = hide_password(reason(PQerrorMessage(conn)), url);
     PQfinish(conn);
     // A server that does not answer (down, starting, unreachable) may come
     // back; one that answered and refused (login, no such database) will not.
     const auto ping = PQpingParams(keys, values, 1);
     const bool gone = ping == PQPING_NO_RESPONSE || ping == PQPING_REJECT;
+    if (!gone && attempt == 1) continue;
     throw DatabaseError("cannot reach the PostgreSQL server (" + what + ")",
                         gone ? StoreFault::unavailable : StoreFault::broken);
   }
-  return conn;
 }
 
 class PgWorkListener final : public WorkWatch {
